@@ -1,0 +1,1 @@
+"""The contact directory: model, loading, search and opening-hours status (Asia/Tokyo)."""

@@ -1,0 +1,174 @@
+"""The contact directory model (``directory/*.yaml``).
+
+Each YAML file in ``directory/`` is a list of :class:`Contact` entries. The data comes only
+from ``shared/domain/contacts.md`` (research notes checked against official pages) or from a
+source cited in the entry's ``source`` field; every entry carries the date it was verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from bot.i18n import Text
+
+__all__ = ["Channel", "Contact", "Eligibility", "Phone", "StatusKind", "Topic"]
+
+
+class Topic(StrEnum):
+    """Situation codes (shared/domain/README.md)."""
+
+    DEF = "DEF"  # defamation / insults
+    HAR = "HAR"  # harassment
+    DOX = "DOX"  # exposure of personal data
+    THR = "THR"  # threats
+    STK = "STK"  # stalking
+    NCII = "NCII"  # non-consensual intimate images
+    BUL = "BUL"  # cyberbullying among pupils
+    ATO = "ATO"  # account takeover / impersonation
+    SV = "SV"  # sexual violence
+    DV = "DV"  # partner violence
+    CHILD = "CHILD"  # child abuse
+    CONS = "CONS"  # consumer trouble
+    DIS = "DIS"  # distress / suicidal thoughts
+    EMG = "EMG"  # immediate danger
+
+
+class StatusKind(StrEnum):
+    """Whether a contact can be reached at an instant."""
+
+    OPEN = "open"  # open now, until ``open_until``
+    CLOSED = "closed"  # closed now, opens at ``next_open`` (if known)
+    ALWAYS = "24h"  # 24 hours, every day
+    UNKNOWN = "unknown"  # hours not verified: see ``hours_text`` and the source
+
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Phone(_Strict):
+    """A phone number as written by the operator.
+
+    Attributes:
+        number: as written, e.g. ``"0570-003-110"``, ``"#9110"``, ``"189"``. Validated with
+            ``phonenumbers`` (national numbers) or against the short-code allow-list.
+        label: what this number is for, when an entry has several (e.g. 23区在住).
+        cost: ``free`` (0120/0800, 110/119/189), ``navi-dial`` (0570, caller pays, not in flat
+            rates), ``charged`` (ordinary call charges).
+    """
+
+    number: str
+    label: Text | None = None
+    cost: Literal["free", "navi-dial", "charged"] | None = None
+
+
+class Channel(_Strict):
+    """A non-phone way to reach a window: web form, LINE, chat, mail.
+
+    Attributes:
+        kind: ``web`` (information page), ``form`` (web form), ``line``, ``chat``, ``mail``.
+        url: an ``https://`` or ``http://`` URL, or a ``mailto:`` address.
+        label: short description shown to the user.
+        hours_text: when answers come, in the operator's own words.
+    """
+
+    kind: Literal["web", "form", "line", "chat", "mail"]
+    url: str
+    label: Text | None = None
+    hours_text: Text | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://", "mailto:")):
+            raise ValueError(f"url must start with https://, http:// or mailto:, got {v!r}")
+        return v
+
+
+class Eligibility(_Strict):
+    """Who may use a window.
+
+    Attributes:
+        max_age: inclusive upper age (e.g. 18 for child lines), or None.
+        regions: ISO 3166-2 prefecture codes (``JP-13`` Tokyo, ``JP-10`` Gunma) or None for all Japan.
+        text: the operator's own wording.
+    """
+
+    max_age: int | None = None
+    regions: list[str] | None = None
+    text: Text | None = None
+
+
+class Contact(_Strict):
+    """One consultation window.
+
+    Attributes:
+        id: stable identifier used by flows (``[a-z0-9_-]``).
+        name, org: display name and operating organisation.
+        phones: phone numbers as written; empty for web-only windows.
+        channels: web forms, LINE, chat, mail.
+        hours: opening hours in OpenStreetMap ``opening_hours`` syntax, evaluated in
+            Asia/Tokyo (``PH`` = Japanese public holidays); ``None`` when not verified.
+        hours_text: the operator's own wording of the hours (always shown).
+        cost: ``free`` / ``charged`` / ``navi-dial`` / ``mixed`` and ``cost_text``.
+        topics: situation codes the window fits.
+        eligibility: who may use it.
+        languages: languages the window accepts (ISO 639-1), Japanese by default.
+        caveats: things to tell the user (e.g. 0570 numbers are charged).
+        role: what the window does (and does not do).
+        source: URL of the page the data was checked against.
+        verified: ISO date the data was last verified (YYYY-MM-DD).
+    """
+
+    id: str
+    name: Text
+    org: Text
+    phones: list[Phone] = Field(default_factory=list)
+    channels: list[Channel] = Field(default_factory=list)
+    hours: str | None = None
+    hours_text: Text
+    cost: Literal["free", "charged", "navi-dial", "mixed"]
+    cost_text: Text | None = None
+    topics: list[Topic]
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+    languages: list[str] = Field(default_factory=lambda: ["ja"])
+    role: Text | None = None
+    caveats: list[Text] = Field(default_factory=list)
+    source: str
+    verified: str
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"id {v!r} must be lower-case letters, digits, '_' or '-'")
+        return v
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if not v.startswith(("https://", "http://")):
+            raise ValueError(f"source must be the URL of the page checked, got {v!r}")
+        return v
+
+    @field_validator("verified")
+    @classmethod
+    def _verified(cls, v: str) -> str:
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"verified must be a date YYYY-MM-DD in quotes, got {v!r}") from None
+        return v
+
+    @property
+    def reachable_live(self) -> bool:
+        """True when a person can be reached (a phone, a chat or LINE), not only a form."""
+        return bool(self.phones) or any(c.kind in ("chat", "line") for c in self.channels)
