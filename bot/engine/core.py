@@ -1,0 +1,391 @@
+"""The conversation engine: a pure ``step(session, input, now) -> Outcome``.
+
+No I/O, no clock reads, no randomness, no platform imports: the same arguments always give
+the same result, so every adapter, the simulator and the tests share one behaviour.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+
+from bot.contacts.directory import Directory
+from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
+from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
+from bot.engine.text import normalize, parse_number
+from bot.engine.types import (
+    Ask, ChoiceView, Command, CommandName, ContactView, End, HistoryEntry, Input, Outcome, Pick,
+    Refer, Reply, Say, Session, Start, Text, Unsupported,
+)
+from bot.i18n import LOCALES, pick
+
+__all__ = ["DEFAULT_IDLE_TIMEOUT", "Engine"]
+
+DEFAULT_IDLE_TIMEOUT = 24 * 3600.0
+"""Seconds of inactivity after which a session expires and the next message restarts politely."""
+
+MAX_ANSWER_CHARS = 300
+"""Typed answers longer than this (in characters) are not matched against choices."""
+
+CRISIS_SCAN_CHARS = 20_000
+"""Only the first this-many characters of a message are scanned for crisis words."""
+
+_CMD_PREFIX = ":"
+
+
+class Engine:
+    """The shared finite-state conversation engine.
+
+    Args:
+        flows: flow id → validated :class:`Flow` (see :func:`bot.engine.flow.load_flows`).
+        directory: the contact directory (for referrals and opening-hours status).
+        default_flow: the flow a conversation starts with when none is named; defaults to the
+            first flow (sorted by id).
+        idle_timeout: seconds of inactivity after which a session expires.
+
+    Raises:
+        ValueError: if there are no flows, the default flow is unknown, or a flow names a
+            contact missing from the directory (checked at construction, not mid-conversation).
+    """
+
+    def __init__(self, flows: Mapping[str, Flow], directory: Directory, *, default_flow: str | None = None,
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
+        if not flows:
+            raise ValueError("no flows: give at least one flow (flows/*.yaml)")
+        self.flows = dict(flows)
+        self.directory = directory
+        self.default_flow = default_flow or sorted(self.flows)[0]
+        if self.default_flow not in self.flows:
+            raise ValueError(f"default flow {self.default_flow!r} is not one of {sorted(self.flows)}")
+        if idle_timeout <= 0:
+            raise ValueError("idle_timeout must be positive (seconds)")
+        self.idle_timeout = dt.timedelta(seconds=idle_timeout)
+        for f in self.flows.values():
+            missing = [c for st in f.states.values() if st.refer for c in st.refer.contacts if c not in directory]
+            missing += [c for c in f.fallback if c not in directory]
+            if missing:
+                raise ValueError(f"flow {f.id!r} names contacts missing from the directory: {sorted(set(missing))}")
+        self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
+        self._matchers = {fid: self._build_matchers(f) for fid, f in self.flows.items()}
+
+    # ------------------------------------------------------------ set-up helpers
+
+    def _crisis_for(self, f: Flow) -> tuple[tuple[str, ...], Crisis | None]:
+        crisis = f.crisis or self.flows[self.default_flow].crisis
+        words = crisis.keywords if crisis else list(DEFAULT_CRISIS_KEYWORDS)
+        return tuple(sorted({normalize(w) for w in words if normalize(w)})), crisis
+
+    @staticmethod
+    def _build_matchers(f: Flow) -> dict[str, list[tuple[Choice, set[str], set[str]]]]:
+        out: dict[str, list[tuple[Choice, set[str], set[str]]]] = {}
+        for sid, st in f.states.items():
+            rows = []
+            for ch in st.choices or []:
+                exact = {normalize(ch.id)} | {normalize(v) for v in ch.label.values()}
+                kws = {normalize(k) for k in ch.keywords} - {""}
+                rows.append((ch, exact | kws, kws))
+            out[sid] = rows
+        return out
+
+    # ------------------------------------------------------------ public API
+
+    def new_session(self, now: dt.datetime, flow_id: str | None = None, locale: str | None = None,
+                    previous: Session | None = None) -> Session:
+        """A fresh session at the start state (not yet entered: no replies).
+
+        Raises:
+            KeyError: if ``flow_id`` is not a loaded flow.
+        """
+        fid = flow_id or self.default_flow
+        f = self.flows[fid]
+        seed = f"{previous.conversation_id if previous else ''}|{fid}|{now.isoformat()}"
+        cid = base64.b32encode(hashlib.sha256(seed.encode()).digest()[:5]).decode().lower()
+        loc = locale if locale in LOCALES else (previous.locale if previous else f.locale)
+        return Session(flow_id=fid, flow_version=f.version, conversation_id=cid, state=f.start,
+                       locale=loc or "ja", started_at=now, updated_at=now, expires_at=now + self.idle_timeout)
+
+    def step(self, session: Session | None, inp: Input, now: dt.datetime) -> Outcome:
+        """Advance one conversation by one input.
+
+        Args:
+            session: the stored session, or None for a user the bot does not know.
+            inp: the user's input.
+            now: the current instant (timezone-aware; the engine never reads a clock).
+
+        Returns:
+            :class:`Outcome` with the session to store (None: delete it), the replies (never
+            empty) and whether all the user's data must be forgotten.
+
+        Raises:
+            ValueError: if ``now`` is naive.
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware (e.g. datetime.now(ZoneInfo('Asia/Tokyo')))")
+        pre: list[Reply] = []
+        if isinstance(inp, Start):
+            s = self.new_session(now, inp.flow_id if inp.flow_id in self.flows else None, inp.locale, session)
+            return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
+
+        if session is not None:
+            problem = self._check(session, now)
+            if problem:
+                pre.append(Say(msg(problem, session.locale)))
+                session = self.new_session(now, session.flow_id if session.flow_id in self.flows else None,
+                                           None, session)
+                if isinstance(inp, Pick):  # a button of the old conversation means nothing now
+                    return self._finish(session, [*pre, *self._enter(session, session.state, now)], now)
+        fresh = session is None
+        s = session.model_copy(deep=True) if session is not None else self.new_session(now)
+
+        if isinstance(inp, Text):
+            norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
+            if self._is_crisis(s, norm):
+                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh)], now)
+            cmd = COMMAND_WORDS.get(norm) if len(norm) <= 30 else None
+            if cmd is not None:
+                return self._command(s, cmd, now, pre, fresh)
+            if fresh:
+                return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
+            return self._answer_text(s, inp.text, norm, now, pre)
+
+        if fresh:
+            if isinstance(inp, Command):
+                return self._command(s, inp.name, now, pre, fresh)
+            return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
+
+        if isinstance(inp, Command):
+            return self._command(s, inp.name, now, pre, fresh)
+        if isinstance(inp, Pick):
+            return self._pick(s, inp, now, pre)
+        if isinstance(inp, Unsupported):
+            return self._finish(s, [*pre, Say(msg("unsupported", s.locale)), *self._reask(s, now)], now)
+        raise TypeError(f"unknown input {inp!r}")  # pragma: no cover - exhaustive
+
+    def current_view(self, session: Session, now: dt.datetime) -> list[Reply]:
+        """The replies that show the current question or result again (for re-rendering)."""
+        return self._reask(session, now)
+
+    # ------------------------------------------------------------ internals
+
+    def _flow(self, s: Session) -> Flow:
+        return self.flows[s.flow_id]
+
+    def _check(self, s: Session, now: dt.datetime) -> str | None:
+        f = self.flows.get(s.flow_id)
+        if f is None or s.flow_version != f.version or s.state not in f.states:
+            return "version"
+        if now >= s.expires_at:
+            return "expired"
+        return None
+
+    def _finish(self, s: Session, replies: list[Reply], now: dt.datetime) -> Outcome:
+        s.updated_at = now
+        s.expires_at = now + self.idle_timeout
+        return Outcome(s, replies)
+
+    def _is_crisis(self, s: Session, norm: str) -> bool:
+        words, _ = self._crisis[s.flow_id]
+        return any(w in norm for w in words)
+
+    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool) -> list[Reply]:
+        _, crisis = self._crisis[s.flow_id]
+        loc = s.locale
+        if crisis is not None:
+            text = pick(crisis.text, loc)
+            ids = crisis.contacts
+            steps = tuple(pick(t, loc) for t in crisis.steps)
+        else:
+            text = ("いまのあなたの安全がいちばん大切です。危険が迫っているときは110番、けがや体調が心配なときは119番へ。"
+                    if loc == "ja" else
+                    "Your safety comes first. If you are in danger call 110; for injury or a medical emergency call 119.")
+            ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
+            steps = ()
+        views = tuple(ContactView(c, st) for c, st in self.directory.order(ids, now))
+        out: list[Reply] = [Refer(text, views, steps)]
+        if fresh:
+            out.extend(self._enter(s, s.state, now))
+        else:
+            out.append(Say(msg("crisis_continue", loc)))
+            out.extend(self._reask(s, now))
+        return out
+
+    def _command(self, s: Session, cmd: CommandName, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
+        loc = s.locale
+        if cmd is CommandName.FORGET:
+            return Outcome(None, [End(msg("forget", loc))], forget=True)
+        if cmd is CommandName.STOP:
+            return Outcome(None, [End(msg("stop", loc))])
+        if cmd in (CommandName.LANG_EN, CommandName.LANG_JA):
+            s.locale = "en" if cmd is CommandName.LANG_EN else "ja"
+            lead = [] if fresh else [Say(msg("lang_switched", s.locale))]
+            if fresh:
+                lead = [Say(msg("welcome", s.locale))]
+            return self._finish(s, [*pre, *lead, *self._reask(s, now)], now)
+        if cmd is CommandName.RESTART or fresh:
+            ns = self.new_session(now, s.flow_id, s.locale, s)
+            lead = Say(msg("restart", loc)) if not fresh else Say(msg("welcome", loc))
+            replies: list[Reply] = [*pre, lead]
+            if cmd is CommandName.HELP:
+                replies.append(Say(msg("help", loc)))
+            return self._finish(ns, [*replies, *self._enter(ns, ns.state, now)], now)
+        if cmd is CommandName.HELP:
+            return self._finish(s, [*pre, Say(msg("help", loc)), *self._reask(s, now)], now)
+        if cmd is CommandName.BACK:
+            if not s.history:
+                return self._finish(s, [*pre, Say(msg("back_none", loc)), *self._reask(s, now)], now)
+            entry = s.history.pop()
+            s.state, s.slots, s.finished = entry.state, dict(entry.slots), False
+            prev = self._choice(s, entry.state, entry.choice)
+            note = msg("back", loc)
+            if prev is not None:
+                note += ("（前回の答え: " if loc == "ja" else " (your previous answer: ") + pick(prev.label, loc) + \
+                    ("）" if loc == "ja" else ")")
+            return self._finish(s, [*pre, Say(note), *self._reask(s, now)], now)
+        raise AssertionError(cmd)  # pragma: no cover
+
+    def _choice(self, s: Session, state_id: str, choice_id: str) -> Choice | None:
+        st = self._flow(s).states.get(state_id)
+        for ch in (st.choices or []) if st else []:
+            if ch.id == choice_id:
+                return ch
+        return None
+
+    def _pick(self, s: Session, p: Pick, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        if p.choice_id.startswith(_CMD_PREFIX):
+            try:
+                cmd = CommandName(p.choice_id[1:])
+            except ValueError:
+                cmd = None
+            if cmd is not None and p.conversation_id == s.conversation_id:
+                return self._command(s, cmd, now, pre, False)
+            if cmd in (CommandName.RESTART, CommandName.STOP, CommandName.FORGET, CommandName.HELP):
+                return self._command(s, cmd, now, pre, False)
+        if p.conversation_id != s.conversation_id or p.state_id != s.state:
+            return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
+        ch = self._choice(s, s.state, p.choice_id)
+        if ch is None:
+            return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
+        return self._apply(s, ch, now, pre)
+
+    def _answer_text(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        loc = s.locale
+        st = self._flow(s).states[s.state]
+        if not raw.strip():
+            return self._finish(s, [*pre, Say(msg("empty", loc)), *self._reask(s, now)], now)
+        if len(norm) > MAX_ANSWER_CHARS:
+            return self._finish(s, [*pre, Say(msg("too_long", loc)), *self._reask(s, now)], now)
+        if st.kind == "refer":
+            views = self._result_choices(loc)
+            hit = self._match_views(views, norm)
+            if hit is not None:
+                return self._command(s, CommandName(hit.id[1:]), now, pre, False)
+            return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
+        rows = self._matchers[s.flow_id][s.state]
+        n = parse_number(norm)
+        if n is not None:
+            if 1 <= n <= len(rows):
+                return self._apply(s, rows[n - 1][0], now, pre)
+            return self._finish(s, [*pre, Say(msg("no_number", loc, n=n, max=len(rows))), *self._reask(s, now)], now)
+        ch = self._match(rows, norm)
+        if ch is None:
+            return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
+        return self._apply(s, ch, now, pre)
+
+    @staticmethod
+    def _match(rows: Sequence[tuple[Choice, set[str], set[str]]], norm: str) -> Choice | None:
+        if not norm:
+            return None
+        exact = [ch for ch, words, _ in rows if norm in words]
+        if len(exact) == 1:
+            return exact[0]
+        contains = [ch for ch, _, kws in rows if any(k in norm for k in kws if len(k) >= 2)]
+        if len(contains) == 1:
+            return contains[0]
+        prefix = [ch for ch, words, _ in rows if any(w.startswith(norm) for w in words)] if len(norm) >= 2 else []
+        if len(prefix) == 1:
+            return prefix[0]
+        return None
+
+    @staticmethod
+    def _match_views(views: Sequence[ChoiceView], norm: str) -> ChoiceView | None:
+        n = parse_number(norm)
+        if n is not None:
+            return views[n - 1] if 1 <= n <= len(views) else None
+        hits = [v for v in views if normalize(v.label).startswith(norm) and norm]
+        return hits[0] if len(hits) == 1 else None
+
+    def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        st = self._flow(s).states[s.state]
+        s.history.append(HistoryEntry(state=s.state, choice=ch.id, slots=dict(s.slots)))
+        if st.save_as:
+            s.slots[st.save_as] = ch.id
+        target = self._resolve(ch, s.slots)
+        return self._finish(s, [*pre, *self._enter(s, target, now)], now)
+
+    @staticmethod
+    def _resolve(ch: Choice, slots: Mapping[str, str]) -> str:
+        if isinstance(ch.goto, str):
+            return ch.goto
+        for br in ch.goto:
+            if br.when is None:
+                return br.to
+            if all(slots.get(k) in ([v] if isinstance(v, str) else v) for k, v in br.when.items()):
+                return br.to
+        raise AssertionError("validated flows end goto lists with a default")  # pragma: no cover
+
+    def _enter(self, s: Session, state_id: str, now: dt.datetime) -> list[Reply]:
+        f = self._flow(s)
+        out: list[Reply] = []
+        sid = state_id
+        for _ in range(len(f.states) + 1):
+            st = f.states[sid]
+            if st.kind == "say":
+                assert st.say is not None and st.next is not None
+                out.append(Say(pick(st.say, s.locale)))
+                sid = st.next
+                continue
+            break
+        s.state = sid
+        s.finished = f.states[sid].kind == "refer"
+        return out + self._show(s, f.states[sid], now)
+
+    def _reask(self, s: Session, now: dt.datetime) -> list[Reply]:
+        st = self._flow(s).states[s.state]
+        if st.kind == "refer":
+            return [self._result_ask(s)]
+        return self._show(s, st, now)
+
+    def _show(self, s: Session, st: State, now: dt.datetime) -> list[Reply]:
+        loc = s.locale
+        if st.kind == "ask":
+            assert st.ask is not None and st.choices is not None
+            choices = tuple(ChoiceView(c.id, pick(c.label, loc)) for c in st.choices)
+            return [Ask(pick(st.ask, loc), choices, s.state, s.conversation_id)]
+        assert st.refer is not None
+        return [self._refer(s, st.refer, now), self._result_ask(s)]
+
+    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime) -> Refer:
+        loc = s.locale
+        ordered = self.directory.order(spec.contacts, now)
+        text = pick(spec.text, loc)
+        if not any(st.is_available and c.reachable_live for c, st in ordered):
+            f = self._flow(s)
+            extra = [(c, st) for c, st in self.directory.order(f.fallback, now)
+                     if st.is_available and c.reachable_live and c.id not in spec.contacts]
+            if not extra:
+                c = self.directory.fallback(now)
+                extra = [(c, self.directory.status(c, now))]
+            ordered = [*ordered, extra[0]]
+            text += "\n" + msg("fallback_note", loc)
+        views = tuple(ContactView(c, st) for c, st in ordered)
+        return Refer(text, views, tuple(pick(t, loc) for t in spec.steps))
+
+    @staticmethod
+    def _result_choices(loc: str) -> tuple[ChoiceView, ...]:
+        return (ChoiceView(":back", msg("choice_back", loc)), ChoiceView(":restart", msg("choice_restart", loc)),
+                ChoiceView(":stop", msg("choice_stop", loc)))
+
+    def _result_ask(self, s: Session) -> Ask:
+        return Ask(msg("result_next", s.locale), self._result_choices(s.locale), s.state, s.conversation_id)

@@ -1,0 +1,374 @@
+"""Flow model (``flows/*.yaml``) and its strict, cross-checked loading.
+
+A flow is a finite-state screening conversation: ``ask`` states with choices, ``say`` states
+that move on, and ``refer`` states that name contacts of the directory. See DESIGN.md §3 and
+docs/writing-flows.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from bot.i18n import LOCALES, Text
+from bot.yamlload import Located, LoadError, iter_pydantic_errors, load_file
+
+__all__ = ["Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "ReferSpec", "State",
+           "load_flow", "load_flows"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def _check_id(v: str, what: str) -> str:
+    if not _ID.match(v):
+        raise ValueError(f"{what} {v!r} must use lower-case letters, digits, '_' or '-'")
+    return v
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Branch(_Strict):
+    """One conditional target of a choice: go ``to`` when every slot in ``when`` matches.
+
+    ``when`` maps a slot name to a choice id or a list of choice ids; a branch without
+    ``when`` is the default and must come last.
+    """
+
+    when: dict[str, str | list[str]] | None = None
+    to: str
+
+
+class Choice(_Strict):
+    """A choice of an ``ask`` state.
+
+    Attributes:
+        id: stable id (stored in sessions, sent in postbacks).
+        label: the button text.
+        keywords: words that select this choice when typed (any language; matched after
+            normalisation: NFKC, kana folding, no spaces or punctuation).
+        goto: a state id, or a list of :class:`Branch`.
+    """
+
+    id: str
+    label: Text
+    keywords: list[str] = Field(default_factory=list)
+    goto: str | list[Branch]
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v, "choice id")
+
+    @field_validator("goto")
+    @classmethod
+    def _goto(cls, v: str | list[Branch]) -> str | list[Branch]:
+        if isinstance(v, list):
+            if not v:
+                raise ValueError("goto list is empty; give at least a default branch {to: STATE}")
+            if v[-1].when is not None:
+                raise ValueError("the last branch of goto must be the default: {to: STATE} without `when`")
+            if any(b.when is None for b in v[:-1]):
+                raise ValueError("only the last branch of goto may omit `when`")
+        return v
+
+    def targets(self) -> list[str]:
+        """Every state this choice can lead to."""
+        return [self.goto] if isinstance(self.goto, str) else [b.to for b in self.goto]
+
+
+class ReferSpec(_Strict):
+    """A result: lead text, contact ids (2–4 recommended) and next steps."""
+
+    text: Text
+    contacts: list[str] = Field(min_length=1)
+    steps: list[Text] = Field(default_factory=list)
+
+
+class State(_Strict):
+    """A state: exactly one of ``ask`` (with ``choices``), ``say`` (with ``next``) or ``refer``."""
+
+    ask: Text | None = None
+    choices: list[Choice] | None = None
+    save_as: str | None = None
+    say: Text | None = None
+    next: str | None = None
+    refer: ReferSpec | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> State:
+        kinds = [k for k in ("ask", "say", "refer") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("a state needs exactly one of `ask`, `say` or `refer`"
+                             + (f" (found {', '.join(kinds)})" if kinds else ""))
+        if self.ask is not None:
+            if not self.choices:
+                raise ValueError("an `ask` state needs `choices` (a list with at least one choice): "
+                                 "otherwise the user has no way out")
+            ids = [c.id for c in self.choices]
+            dup = {i for i in ids if ids.count(i) > 1}
+            if dup:
+                raise ValueError(f"duplicate choice id(s) {sorted(dup)}")
+        elif self.choices is not None or self.save_as is not None:
+            raise ValueError("`choices` and `save_as` belong to an `ask` state")
+        if self.say is not None and self.next is None:
+            raise ValueError("a `say` state needs `next` (the state to go to)")
+        if self.say is None and self.next is not None:
+            raise ValueError("`next` belongs to a `say` state")
+        return self
+
+    @property
+    def kind(self) -> str:
+        """``"ask"``, ``"say"`` or ``"refer"``."""
+        return "ask" if self.ask is not None else "say" if self.say is not None else "refer"
+
+
+class Crisis(_Strict):
+    """The crisis interception: words that interrupt any state, and the reply.
+
+    Attributes:
+        keywords: words of suicide, self-harm or immediate danger (matched as substrings of
+            the normalised text).
+        text: the lead of the crisis reply.
+        contacts: 110/119 and 24-hour lines.
+        steps: what to do now.
+    """
+
+    keywords: list[str] = Field(min_length=1)
+    text: Text
+    contacts: list[str] = Field(min_length=1)
+    steps: list[Text] = Field(default_factory=list)
+
+
+class Flow(_Strict):
+    """A screening flow.
+
+    Attributes:
+        id: flow id (``--flow``); title: shown in pickers.
+        version: bump when states are renamed or removed; sessions of another version restart.
+        locale: the language of plain strings in the file (``ja``).
+        start: the first state.
+        fallback: contact ids of 24-hour lines; the first one is added to a result when none of
+            its windows is open at that time.
+        crisis: the crisis interception (optional; the default flow's is used otherwise).
+        states: state id → :class:`State`.
+    """
+
+    id: str
+    title: Text
+    version: str = "1"
+    locale: str = "ja"
+    start: str
+    fallback: list[str] = Field(default_factory=list)
+    crisis: Crisis | None = None
+    states: dict[str, State] = Field(min_length=1)
+
+    @field_validator("id")
+    @classmethod
+    def _fid(cls, v: str) -> str:
+        return _check_id(v, "flow id")
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, v: str) -> str:
+        if v not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+        return v
+
+    @field_validator("states")
+    @classmethod
+    def _sids(cls, v: dict[str, State]) -> dict[str, State]:
+        for k in v:
+            _check_id(k, "state id")
+        return v
+
+
+class LoadedFlow:
+    """A validated flow with the source location of every state and choice (for messages).
+
+    Attributes:
+        flow: the model.
+        path: the file it came from.
+        located: the parsed YAML (``line_of`` gives lines).
+    """
+
+    def __init__(self, flow: Flow, path: str, located: Located) -> None:
+        self.flow = flow
+        self.path = path
+        self.located = located
+
+    def line(self, *loc: str | int) -> int:
+        """The line of ``states.<loc...>`` style paths (1-based)."""
+        return self.located.line_of(tuple(loc))
+
+
+class FlowError(Exception):
+    """Flows or the directory failed to load. ``errors`` lists every problem with ``file:line``."""
+
+    def __init__(self, errors: Sequence[LoadError]) -> None:
+        self.errors = list(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[LoadError]:
+    f, path = lf.flow, lf.path
+    errs: list[LoadError] = []
+    known = set(contact_ids) if contact_ids is not None else None
+
+    def err(msg: str, *loc: str | int, severity: str = "error") -> None:
+        errs.append(LoadError(path, lf.line(*loc), msg, severity))
+
+    if f.start not in f.states:
+        err(f"start state {f.start!r} does not exist; define it under `states`", "start")
+    for sid, st in f.states.items():
+        if st.save_as is not None and not _ID.match(st.save_as):
+            err(f"slot name {st.save_as!r} must use lower-case letters, digits, '_' or '-'",
+                "states", sid, "save_as")
+        for i, ch in enumerate(st.choices or []):
+            if isinstance(ch.goto, str):
+                if ch.goto not in f.states:
+                    err(f"choice {ch.id!r} goes to {ch.goto!r}, which is not a state of this flow",
+                        "states", sid, "choices", i, "goto")
+            else:
+                for j, br in enumerate(ch.goto):
+                    if br.to not in f.states:
+                        err(f"choice {ch.id!r} branch goes to {br.to!r}, which is not a state of this flow",
+                            "states", sid, "choices", i, "goto", j, "to")
+                    for slot, val in (br.when or {}).items():
+                        setters = [s for s in f.states.values() if s.save_as == slot]
+                        if not setters:
+                            err(f"condition on slot {slot!r}, but no state has `save_as: {slot}`",
+                                "states", sid, "choices", i, "goto", j, "when")
+                            continue
+                        allowed = {c.id for s in setters for c in (s.choices or [])}
+                        for v in [val] if isinstance(val, str) else val:
+                            if v not in allowed:
+                                err(f"slot {slot!r} is never {v!r}; it takes one of {sorted(allowed)}",
+                                    "states", sid, "choices", i, "goto", j, "when", slot)
+        if st.next is not None and st.next not in f.states:
+            err(f"`next` goes to {st.next!r}, which is not a state of this flow", "states", sid, "next")
+        if st.refer is not None and known is not None:
+            for k, cid in enumerate(st.refer.contacts):
+                if cid not in known:
+                    err(f"contact {cid!r} is not in the directory (directory/*.yaml); check the id",
+                        "states", sid, "refer", "contacts", k)
+    if known is not None:
+        for k, cid in enumerate(f.fallback):
+            if cid not in known:
+                err(f"fallback contact {cid!r} is not in the directory", "fallback", k)
+        if f.crisis is not None:
+            for k, cid in enumerate(f.crisis.contacts):
+                if cid not in known:
+                    err(f"crisis contact {cid!r} is not in the directory", "crisis", "contacts", k)
+    if errs:
+        return errs
+    # reachability
+    seen: set[str] = set()
+    todo = [f.start]
+    while todo:
+        s = todo.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        st = f.states[s]
+        for ch in st.choices or []:
+            todo.extend(ch.targets())
+        if st.next:
+            todo.append(st.next)
+    for sid in f.states:
+        if sid not in seen:
+            err(f"state {sid!r} cannot be reached from {f.start!r}; link to it or remove it", "states", sid)
+    # say-loops (a chain of `say` states that never stops)
+    for sid, st in f.states.items():
+        cur, hops = sid, 0
+        while f.states[cur].kind == "say" and hops <= len(f.states):
+            nxt = f.states[cur].next
+            assert nxt is not None
+            cur, hops = nxt, hops + 1
+        if hops > len(f.states):
+            err(f"`say` states starting at {sid!r} loop forever; end the chain in an `ask` or `refer`",
+                "states", sid)
+    # every state must be able to reach a result
+    results = {sid for sid, st in f.states.items() if st.kind == "refer"}
+    if not results:
+        err("the flow has no `refer` state: it can never show a consultation window", "states")
+    else:
+        can = set(results)
+        changed = True
+        while changed:
+            changed = False
+            for sid, st in f.states.items():
+                if sid in can:
+                    continue
+                nxt = [t for ch in st.choices or [] for t in ch.targets()] + ([st.next] if st.next else [])
+                if any(t in can for t in nxt):
+                    can.add(sid)
+                    changed = True
+        for sid in f.states:
+            if sid in seen and sid not in can:
+                err(f"from state {sid!r} no result (`refer`) can be reached: the user would be stuck",
+                    "states", sid)
+    return errs
+
+
+def load_flow(path: str | Path, contact_ids: Iterable[str] | None = None) -> tuple[LoadedFlow | None, list[LoadError]]:
+    """Load and check one flow file.
+
+    Args:
+        path: a ``flows/*.yaml`` file.
+        contact_ids: ids of the directory; when given, every contact a flow names must exist.
+
+    Returns:
+        ``(loaded, errors)``: ``loaded`` is None when the file has errors; ``errors`` holds
+        errors and warnings with ``file:line``.
+    """
+    try:
+        located = load_file(path)
+    except LoadError as exc:
+        return None, [exc]
+    if not isinstance(located.data, dict):
+        return None, [LoadError(str(path), 1, "a flow file must be a mapping with id, title, start, states")]
+    try:
+        flow = Flow.model_validate(located.data)
+    except ValidationError as exc:
+        return None, list(iter_pydantic_errors(exc, located))
+    lf = LoadedFlow(flow, str(path), located)
+    errs = _cross_check(lf, contact_ids)
+    if any(e.severity == "error" for e in errs):
+        return None, errs
+    return lf, errs
+
+
+def load_flows(paths: Sequence[str | Path], contact_ids: Iterable[str] | None = None) -> dict[str, LoadedFlow]:
+    """Load every flow file; refuse all of them if any has an error.
+
+    Raises:
+        FlowError: listing every error (``file:line: message``), including two files that
+            define the same flow id.
+    """
+    ids = list(contact_ids) if contact_ids is not None else None
+    out: dict[str, LoadedFlow] = {}
+    errors: list[LoadError] = []
+    for p in paths:
+        lf, errs = load_flow(p, ids)
+        errors.extend(e for e in errs if e.severity == "error")
+        if lf is None:
+            continue
+        if lf.flow.id in out:
+            other = out[lf.flow.id]
+            errors.append(LoadError(lf.path, lf.line("id"),
+                                    f"flow id {lf.flow.id!r} is also used by {other.path}:{other.line('id')}"))
+            continue
+        out[lf.flow.id] = lf
+    if errors:
+        raise FlowError(errors)
+    if not out:
+        raise FlowError([LoadError(", ".join(str(p) for p in paths) or "flows/", 0, "no flow files found")])
+    return out
+
+

@@ -1,0 +1,226 @@
+"""Platform-neutral inputs, replies and the session.
+
+Adapters turn platform events into an :data:`Input` and render :data:`Reply` objects; the
+engine (:mod:`bot.engine.core`) maps ``(session, input, now)`` to ``(session', replies)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.contacts.model import Contact
+from bot.contacts.status import Status
+
+__all__ = [
+    "Ask", "ChoiceView", "Command", "CommandName", "ContactView", "End", "HistoryEntry", "Input",
+    "Outcome", "Pick", "Refer", "Reply", "Say", "Session", "Start", "Text", "Unsupported",
+]
+
+
+# ---------------------------------------------------------------- inputs
+
+class CommandName(StrEnum):
+    """Global commands understood in every state."""
+
+    RESTART = "restart"
+    BACK = "back"
+    HELP = "help"
+    STOP = "stop"
+    FORGET = "forget"
+    LANG_JA = "lang-ja"
+    LANG_EN = "lang-en"
+
+
+@dataclass(frozen=True)
+class Start:
+    """Begin a conversation (LINE follow, Discord /soudan, terminal start).
+
+    Attributes:
+        flow_id: the flow to start, or None for the default flow.
+        locale: the user's locale when the platform knows it (``"ja"``/``"en"``), else None.
+    """
+
+    flow_id: str | None = None
+    locale: str | None = None
+
+
+@dataclass(frozen=True)
+class Text:
+    """A free-text message typed by the user. Never stored, never logged."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A button press or postback.
+
+    Attributes:
+        choice_id: the id of the choice pressed (or ``":restart"`` style command ids).
+        state_id: the state the button was shown in.
+        conversation_id: the conversation the button belongs to (stale buttons are recognised).
+    """
+
+    choice_id: str
+    state_id: str
+    conversation_id: str
+
+
+@dataclass(frozen=True)
+class Command:
+    """A global command from a platform control (e.g. a Discord slash command)."""
+
+    name: CommandName
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A message the bot cannot read: ``kind`` is e.g. ``"sticker"``, ``"image"``, ``"file"``."""
+
+    kind: str
+
+
+Input = Start | Text | Pick | Command | Unsupported
+
+
+# ---------------------------------------------------------------- replies
+
+@dataclass(frozen=True)
+class ChoiceView:
+    """A choice as shown to the user: ``id`` goes back in a :class:`Pick`, ``label`` is localised."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ContactView:
+    """A contact with its status at the instant of the step."""
+
+    contact: Contact
+    status: Status
+
+
+@dataclass(frozen=True)
+class Say:
+    """A plain message."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question with choices.
+
+    Attributes:
+        text: the question.
+        choices: the choices in order (numbered from 1 when rendered as text).
+        allow_free_text: whether typed answers are understood (always true for flow questions).
+        state_id, conversation_id: to build postback data / custom_ids for the buttons.
+    """
+
+    text: str
+    choices: tuple[ChoiceView, ...]
+    state_id: str
+    conversation_id: str
+    allow_free_text: bool = True
+
+
+@dataclass(frozen=True)
+class Refer:
+    """A referral: the windows to contact and next steps.
+
+    Attributes:
+        text: the lead text.
+        contacts: windows, available ones (open or 24 h) first.
+        steps: concrete next steps, in order.
+    """
+
+    text: str
+    contacts: tuple[ContactView, ...]
+    steps: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class End:
+    """The conversation ended (stop, forget)."""
+
+    text: str
+
+
+Reply = Say | Ask | Refer | End
+
+
+# ---------------------------------------------------------------- session
+
+class HistoryEntry(BaseModel):
+    """One answered question, for ``back``: the state, the choice picked, slots before it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: str
+    choice: str
+    slots: dict[str, str] = Field(default_factory=dict)
+
+
+class Session(BaseModel):
+    """What the bot remembers of one user's conversation — the least that works.
+
+    Holds ids only: flow, state, choice ids, slot values (choice ids) and timestamps. Never any
+    text the user typed.
+
+    Attributes:
+        flow_id, flow_version: the flow and the version it was started with.
+        conversation_id: random id of this conversation (stale buttons carry an older one).
+        state: the current state id.
+        slots: answers saved with ``save_as`` (slot name → choice id).
+        history: answered questions, most recent last (for ``back``).
+        locale: ``"ja"`` or ``"en"``.
+        started_at, updated_at, expires_at: aware datetimes; ``expires_at`` is absolute.
+        finished: True once a result was shown.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    flow_id: str
+    flow_version: str
+    conversation_id: str
+    state: str
+    slots: dict[str, str] = Field(default_factory=dict)
+    history: list[HistoryEntry] = Field(default_factory=list)
+    locale: str = "ja"
+    started_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime
+    finished: bool = False
+
+    def to_json(self) -> str:
+        """Serialise for a store (compact JSON)."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Session:
+        """Deserialise; raises ``pydantic.ValidationError`` on a malformed record."""
+        return cls.model_validate_json(data)
+
+
+class Outcome(NamedTuple):
+    """Result of :meth:`bot.engine.core.Engine.step`.
+
+    Attributes:
+        session: the new session to save, or None to delete the stored session.
+        replies: what to send, in order (never empty).
+        forget: True when the user asked to delete all their data (the adapter must call
+            ``SessionStore.forget``).
+    """
+
+    session: Session | None
+    replies: list[Reply]
+    forget: bool = False
+
+
