@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from bot.i18n import Text
 
@@ -69,6 +69,37 @@ class Phone(_Strict):
     label: Text | None = None
     cost: Literal["free", "navi-dial", "charged"] | None = None
 
+    @field_validator("number")
+    @classmethod
+    def _number(cls, v: str) -> str:
+        from bot.contacts.phones import validate_number
+
+        return validate_number(v)
+
+    @model_validator(mode="after")
+    def _cost_matches_number(self) -> Phone:
+        from bot.contacts.phones import call_cost
+
+        implied = call_cost(self.number)
+        if self.cost is not None and implied is not None and self.cost != implied:
+            raise ValueError(f"cost {self.cost!r} does not match {self.number!r}, which is a {implied!r} "
+                             f"number; write cost: {implied}")
+        return self
+
+
+def _phone_input(value: Any) -> Any:
+    """Accept a phone written as a plain string; refuse a bare YAML number with the fix."""
+    if isinstance(value, str):
+        return {"number": value}
+    if isinstance(value, bool | int | float):
+        raise ValueError(f"phone number {value!r} must be text in quotes, e.g. \"{value}\" "
+                         "(YAML reads unquoted digits as a number and drops leading zeros)")
+    return value
+
+
+PhoneInput = Annotated[Phone, BeforeValidator(_phone_input, json_schema_input_type=str | Phone)]
+"""A :class:`Phone`, or in YAML simply the number as a quoted string (``"0570-003-110"``)."""
+
 
 class Channel(_Strict):
     """A non-phone way to reach a window: web form, LINE, chat, mail.
@@ -116,9 +147,14 @@ class Contact(_Strict):
         phones: phone numbers as written; empty for web-only windows.
         channels: web forms, LINE, chat, mail.
         hours: opening hours in OpenStreetMap ``opening_hours`` syntax, evaluated in
-            Asia/Tokyo (``PH`` = Japanese public holidays); ``None`` when not verified.
+            Asia/Tokyo (``PH`` = Japanese public holidays); ``None`` when not verified. For a
+            web-form-only window: when the form accepts submissions. Checked with
+            :meth:`bot.contacts.hours.Hours.parse`.
         hours_text: the operator's own wording of the hours (always shown).
-        cost: ``free`` / ``charged`` / ``navi-dial`` / ``mixed`` and ``cost_text``.
+        cost: what calling (or using) the window costs the person: ``free``; ``navi-dial`` (0570,
+            caller pays, not in flat rates); ``charged`` (ordinary call charges even when the
+            consultation itself is free — ``cost_text`` says so); ``mixed`` (depends on the
+            number or region); ``unknown`` (not verified). ``cost_text`` gives the wording.
         topics: situation codes the window fits.
         eligibility: who may use it.
         languages: languages the window accepts (ISO 639-1), Japanese by default.
@@ -131,11 +167,11 @@ class Contact(_Strict):
     id: str
     name: Text
     org: Text
-    phones: list[Phone] = Field(default_factory=list)
+    phones: list[PhoneInput] = Field(default_factory=list)
     channels: list[Channel] = Field(default_factory=list)
     hours: str | None = None
     hours_text: Text
-    cost: Literal["free", "charged", "navi-dial", "mixed"]
+    cost: Literal["free", "charged", "navi-dial", "mixed", "unknown"]
     cost_text: Text | None = None
     topics: list[Topic]
     eligibility: Eligibility = Field(default_factory=Eligibility)
@@ -150,6 +186,14 @@ class Contact(_Strict):
     def _id(cls, v: str) -> str:
         if not _ID.match(v):
             raise ValueError(f"id {v!r} must be lower-case letters, digits, '_' or '-'")
+        return v
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        from bot.contacts.hours import Hours
+
+        Hours.parse(v)  # cached: the directory reuses the parsed expression
         return v
 
     @field_validator("source")

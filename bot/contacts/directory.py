@@ -1,0 +1,299 @@
+"""The contact directory: loading ``directory/*.yaml``, lookup, search and status at an instant.
+
+Each file is a YAML list of :class:`~bot.contacts.model.Contact` mappings, parsed with the strict
+loader (:mod:`bot.yamlload`), so every problem is reported as ``file:line``. Loading refuses the
+whole directory when any entry is wrong: a window with a wrong number must never be shown.
+The data itself comes from ``shared/domain/contacts.md`` (see each entry's ``source``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+import bot
+from bot.contacts.hours import JST, Hours
+from bot.contacts.model import Contact, StatusKind, Topic
+from bot.contacts.phones import digits
+from bot.contacts.status import Status
+from bot.yamlload import LoadError, iter_pydantic_errors, load_file
+
+__all__ = ["STALE_AFTER", "Directory", "DirectoryError"]
+
+STALE_AFTER = dt.timedelta(days=365)
+"""A ``verified`` date older than this (relative to ``today``) gives a warning."""
+
+
+class DirectoryError(Exception):
+    """The directory failed to load.
+
+    Attributes:
+        errors: every problem found (severity ``"error"``), each with ``file:line``.
+    """
+
+    def __init__(self, errors: list[LoadError]) -> None:
+        self.errors = list(errors)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
+
+
+def _norm(text: str) -> str:
+    """NFKC (full-width → half-width), case-folded, without surrounding space."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+_PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
+
+
+class Directory:
+    """The loaded contact directory (read-only).
+
+    Build with :meth:`Directory.load`. Contacts keep the order of the files and of the entries
+    in each file; each contact's opening hours are parsed once, at load time.
+    """
+
+    def __init__(self, contacts: Iterable[Contact], warnings: Iterable[LoadError] = ()) -> None:
+        """Wrap already validated contacts.
+
+        Raises:
+            ValueError: when two contacts share an id.
+        """
+        self._contacts: dict[str, Contact] = {}
+        self._hours: dict[str, Hours] = {}
+        for c in contacts:
+            if c.id in self._contacts:
+                raise ValueError(f"duplicate contact id {c.id!r}")
+            self._contacts[c.id] = c
+            self._hours[c.id] = Hours.parse(c.hours)
+        self.warnings: tuple[LoadError, ...] = tuple(warnings)
+        """Problems that do not stop loading (e.g. data verified more than a year ago)."""
+
+    # -- loading ----------------------------------------------------------------------------
+
+    @staticmethod
+    def default_paths() -> list[Path]:
+        """The directory files: ``*.yaml`` in ``$SOUDAN_DIRECTORY_DIR``, else in the ``directory``
+        folder of the source checkout (next to the ``bot`` package), sorted by name."""
+        env = os.environ.get("SOUDAN_DIRECTORY_DIR")
+        folder = Path(env) if env else Path(bot.__file__).resolve().parents[1] / "directory"
+        return sorted(p for p in folder.glob("*.yaml") if p.is_file())
+
+    @classmethod
+    def load(cls, paths: Sequence[str | Path], today: dt.date | None = None) -> Directory:
+        """Load and check every directory file.
+
+        Args:
+            paths: YAML files, each a list of contact mappings.
+            today: the date ``verified`` dates are compared with (default: today in JST).
+
+        Returns:
+            The directory; problems that do not stop loading are in :attr:`warnings`.
+
+        Raises:
+            DirectoryError: listing every error as ``file:line: message`` — YAML traps (a number
+                where text belongs, duplicate keys), unknown keys, invalid phone numbers,
+                opening hours that do not parse, a contact id used twice (naming both places),
+                or an empty directory.
+        """
+        today = today or dt.datetime.now(JST).date()
+        errors: list[LoadError] = []
+        warnings: list[LoadError] = []
+        contacts: list[Contact] = []
+        where: dict[str, tuple[str, int]] = {}
+        for path in paths:
+            try:
+                located = load_file(path)
+            except LoadError as exc:
+                errors.append(exc)
+                continue
+            data = located.data
+            if not isinstance(data, list):
+                errors.append(LoadError(located.path, 1 if data is None else located.line_of(()),
+                                        "a directory file must be a YAML list of contacts ('- id: …')"))
+                continue
+            for i, item in enumerate(data):
+                try:
+                    contact = Contact.model_validate(item)
+                except ValidationError as exc:
+                    errors.extend(iter_pydantic_errors(exc, located, prefix=(i,)))
+                    continue
+                if contact.id in where:
+                    first_path, first_line = where[contact.id]
+                    id_line = located.line_of((i, "id"))
+                    errors.append(LoadError(
+                        located.path, id_line,
+                        f"duplicate contact id {contact.id!r}: already defined at {first_path}:{first_line}; "
+                        "ids must be unique across all directory files — rename or remove one"))
+                    continue
+                where[contact.id] = (located.path, located.line_of((i, "id")))
+                contacts.append(contact)
+                verified = dt.date.fromisoformat(contact.verified)
+                if today - verified > STALE_AFTER:
+                    warnings.append(LoadError(
+                        located.path, located.line_of((i, "verified")),
+                        f"{contact.id}: verified {contact.verified}, more than a year before {today.isoformat()}; "
+                        "check the numbers and hours on the official page again and update the date",
+                        severity="warning"))
+                elif verified > today:
+                    warnings.append(LoadError(
+                        located.path, located.line_of((i, "verified")),
+                        f"{contact.id}: verified date {contact.verified} is after {today.isoformat()}",
+                        severity="warning"))
+        if not contacts and not errors:
+            errors.append(LoadError(", ".join(str(p) for p in paths) or "directory", 0,
+                                    "the directory has no contacts"))
+        if errors:
+            raise DirectoryError(errors)
+        return cls(contacts, warnings)
+
+    # -- lookup -------------------------------------------------------------------------------
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """Every contact id, in directory order."""
+        return tuple(self._contacts)
+
+    @property
+    def contacts(self) -> tuple[Contact, ...]:
+        """Every contact, in directory order."""
+        return tuple(self._contacts.values())
+
+    def __contains__(self, contact_id: object) -> bool:
+        return contact_id in self._contacts
+
+    def __iter__(self) -> Iterator[Contact]:
+        return iter(self._contacts.values())
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+    def get(self, contact_id: str) -> Contact:
+        """The contact with ``contact_id``.
+
+        Raises:
+            KeyError: naming the id and saying where ids come from.
+        """
+        try:
+            return self._contacts[contact_id]
+        except KeyError:
+            raise KeyError(f"no contact {contact_id!r} in the directory (directory/*.yaml); "
+                           f"known ids include {', '.join(list(self._contacts)[:5])}, …") from None
+
+    def hours(self, contact_or_id: Contact | str) -> Hours:
+        """The parsed opening hours of a contact (parsed once at load)."""
+        cid = contact_or_id if isinstance(contact_or_id, str) else contact_or_id.id
+        if cid not in self._hours:
+            self.get(cid)  # raises KeyError with the message
+        return self._hours[cid]
+
+    # -- status -----------------------------------------------------------------------------
+
+    def status(self, contact_or_id: Contact | str, now: dt.datetime) -> Status:
+        """The status of a contact at ``now``.
+
+        Args:
+            contact_or_id: a contact of this directory, or its id.
+            now: an aware datetime (any zone; evaluated in Asia/Tokyo).
+
+        Raises:
+            KeyError: for an unknown id. ValueError: for a naive ``now``.
+        """
+        if isinstance(contact_or_id, Contact) and contact_or_id.id not in self._contacts:
+            return Hours.parse(contact_or_id.hours).status(now)
+        return self.hours(contact_or_id).status(now)
+
+    def search(self, query: str | None = None, topic: Topic | str | None = None, open_now: bool = False,
+               now: dt.datetime | None = None) -> list[tuple[Contact, Status]]:
+        """Contacts matching every given filter, in directory order, with their status at ``now``.
+
+        Args:
+            query: words matched after NFKC normalisation, case-insensitively, against the id,
+                name and organisation (all locales) and the topic codes; a query that looks like a
+                phone number (``0570-003-110``, ``#9110``, ``０５７０``) is matched against the
+                digits of the phone numbers. Every whitespace-separated word must match.
+            topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
+            open_now: keep only contacts open or 24 hours at ``now``.
+            now: aware datetime; required.
+
+        Raises:
+            ValueError: for a missing or naive ``now``, or an unknown topic code.
+        """
+        if now is None:
+            raise ValueError("search needs now (an aware datetime)")
+        wanted = Topic(topic.upper()) if isinstance(topic, str) else topic
+        out: list[tuple[Contact, Status]] = []
+        for c in self._contacts.values():
+            if wanted is not None and wanted not in c.topics:
+                continue
+            if query and not self._matches(c, query):
+                continue
+            st = self.status(c, now)
+            if open_now and not st.is_available:
+                continue
+            out.append((c, st))
+        return out
+
+    @staticmethod
+    def _matches(c: Contact, query: str) -> bool:
+        q = _norm(query)
+        if not q:
+            return True
+        phones = [digits(p.number) for p in c.phones]
+        if _PHONE_QUERY.match(q):
+            qd = digits(q)
+            if any(qd in p for p in phones):
+                return True
+        hay = " ".join([c.id, *c.name.values(), *c.org.values(), *(t.value for t in c.topics), *phones])
+        hay = _norm(hay)
+        return all(word in hay for word in q.split())
+
+    def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
+        """The contacts ``ids`` with their status, available ones (open or 24 h) first.
+
+        The given order is kept within the available and the unavailable group (a stable sort).
+
+        Raises:
+            KeyError: for an unknown id. ValueError: for a naive ``now``.
+        """
+        pairs = [(self.get(i), self.status(i, now)) for i in ids]
+        return sorted(pairs, key=lambda p: not p[1].is_available)
+
+    def fallback(self, now: dt.datetime, topics: Iterable[Topic | str] | None = None) -> Contact:
+        """A 24-hour line a person can reach now by phone or chat, for when nothing else is open.
+
+        Candidates are contacts whose hours are ``24/7`` at ``now``, reachable live (a phone,
+        chat or LINE), with no region restriction, and — unless ``topics`` includes ``EMG`` —
+        not an emergency number (110/119). The best candidate shares the most ``topics``; ties
+        go to a line for distress (``DIS``), then to the one with no eligibility limits, then
+        to directory order. With the shipped data and no topics this is よりそいホットライン.
+
+        Raises:
+            LookupError: when the directory has no such line (add one; DESIGN.md §5 requires it).
+            ValueError: for a naive ``now``.
+        """
+        wanted = {Topic(t.upper()) if isinstance(t, str) else t for t in (topics or ())}
+        best: tuple[tuple[int, int, int, int], Contact] | None = None
+        for pos, c in enumerate(self._contacts.values()):
+            if self.status(c, now).kind is not StatusKind.ALWAYS or not c.reachable_live:
+                continue
+            if c.eligibility.regions:
+                continue
+            if Topic.EMG in c.topics and Topic.EMG not in wanted:
+                continue
+            e = c.eligibility
+            limits = (e.max_age is not None) + (e.text is not None)
+            key = (-len(wanted & set(c.topics)), Topic.DIS not in c.topics, limits, pos)
+            if best is None or key < best[0]:
+                best = (key, c)
+        if best is None:
+            raise LookupError("the directory has no 24-hour line reachable by phone or chat; "
+                              "add one (e.g. yorisoi, hours: \"24/7\")")
+        return best[1]
