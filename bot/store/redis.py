@@ -13,6 +13,7 @@ processes, and SET NX makes a redelivered event a no-op everywhere.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable
@@ -67,6 +68,7 @@ class RedisStore(SessionStore):
         self._r: aioredis.Redis = aioredis.from_url(url, socket_timeout=socket_timeout,
                                                     socket_connect_timeout=socket_timeout)
         self._locks = KeyedLocks()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"RedisStore({self._shown!r}, prefix={self.prefix!r})"
@@ -90,6 +92,10 @@ class RedisStore(SessionStore):
         return [self._s(key)]
 
     async def _call(self, what: str, aw: Awaitable[T]) -> T:
+        if self._closed:
+            if inspect.iscoroutine(aw):
+                aw.close()
+            raise StoreError(f"Redis store {self._shown} is closed")
         try:
             return await aw
         except (RedisError, OSError) as exc:
@@ -101,7 +107,8 @@ class RedisStore(SessionStore):
         await self._call("ping", self._r.ping())
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool. The store may not be used afterwards."""
+        self._closed = True
         try:
             await self._r.aclose()
         except (RedisError, OSError) as exc:  # pragma: no cover - closing a broken connection
@@ -127,15 +134,41 @@ class RedisStore(SessionStore):
         """Delete every key of the user (see :meth:`user_keys`) in one ``DEL``."""
         await self._call("forgetting a user", self._r.delete(*self.user_keys(key)))
 
-    async def keys(self) -> AsyncIterator[str]:
-        """See :meth:`SessionStore.keys` (``SCAN``; O(number of keys in the database))."""
-        pattern = re.sub(r"([\\*?\[\]])", r"\\\1", self._s("")) + "*"
-        start = len(self._s(""))
+    async def _scan(self, start: str) -> AsyncIterator[str]:
+        if self._closed:
+            raise StoreError(f"Redis store {self._shown} is closed")
+        pattern = re.sub(r"([\\*?\[\]])", r"\\\1", start) + "*"
         try:
             async for k in self._r.scan_iter(match=pattern, count=1000):
-                yield (k.decode() if isinstance(k, bytes) else str(k))[start:]
+                yield k.decode() if isinstance(k, bytes) else str(k)
         except (RedisError, OSError) as exc:
-            raise StoreError(f"Redis store {self._shown}: listing keys failed: {exc}") from exc
+            raise StoreError(f"Redis store {self._shown}: scanning keys failed: {exc}") from exc
+
+    async def keys(self) -> AsyncIterator[str]:
+        """See :meth:`SessionStore.keys` (``SCAN``; O(number of keys in the database))."""
+        start = len(self._s(""))
+        async for k in self._scan(self._s("")):
+            yield k[start:]
+
+    async def clear(self) -> int:
+        """Delete every key under this store's prefix (tests; wiping a deployment).
+
+        Returns:
+            The number of keys deleted.
+
+        Raises:
+            StoreError: when Redis cannot be reached.
+        """
+        batch: list[str] = []
+        n = 0
+        async for k in self._scan(self.prefix):
+            batch.append(k)
+            if len(batch) >= 500:
+                n += await self._call("clearing", self._r.unlink(*batch))
+                batch.clear()
+        if batch:
+            n += await self._call("clearing", self._r.unlink(*batch))
+        return n
 
     async def count(self) -> int:
         """See :meth:`SessionStore.count` (``SCAN``; O(number of keys in the database))."""

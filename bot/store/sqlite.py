@@ -33,6 +33,11 @@ __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger("soudan.store.sqlite")
 
+# aiosqlite logs every statement with its parameters (user keys, session records) at DEBUG.
+# Keep that out of a DEBUG log of soudan unless someone configures the logger on purpose.
+if logging.getLogger("aiosqlite").level == logging.NOTSET:
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of a store file written by this code."""
 

@@ -1,0 +1,175 @@
+"""Fixtures for the store tests: every backend (memory, SQLite file, real Redis), a fake clock.
+
+Redis: ``SOUDAN_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``). Each test writes under
+its own key prefix and deletes it afterwards, so tests never touch other data in that database.
+When Redis does not answer, Redis tests are skipped locally and FAIL when ``CI`` is set
+(``.ci/run`` starts a server first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.store import StoreError
+from bot.store.base import SessionStore
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SQLiteStore
+
+JST = ZoneInfo("Asia/Tokyo")
+REDIS_URL = os.environ.get("SOUDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+class FakeClock:
+    """Seconds since the epoch that move only when told (starts at the real time)."""
+
+    def __init__(self) -> None:
+        self.t = time.time()
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+    def now(self) -> dt.datetime:
+        """The same instant as an aware datetime in Asia/Tokyo (for the engine)."""
+        return dt.datetime.fromtimestamp(self.t, JST)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+_redis_problem: list[str] = []
+
+
+def _check_redis() -> str | None:
+    if not _redis_problem:
+        async def ping() -> None:
+            st = RedisStore(REDIS_URL)
+            try:
+                await st.ping()
+            finally:
+                await st.close()
+        try:  # in a thread of its own: the caller may be inside a running event loop
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, ping()).result()
+            _redis_problem.append("")
+        except StoreError as exc:
+            _redis_problem.append(str(exc))
+    return _redis_problem[0] or None
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis URL; skips (locally) or fails (CI set) when the server does not answer."""
+    problem = _check_redis()
+    if problem:
+        how = ("start one with `redis-server --daemonize yes --port 6379 --save ''` or run .ci/run; "
+               "SOUDAN_TEST_REDIS_URL picks another server")
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but Redis is not reachable: {problem} ({how})")
+        pytest.skip(f"Redis not reachable ({problem}); {how}")
+    return REDIS_URL
+
+
+@dataclass
+class Backend:
+    """One backend under test.
+
+    ``make()`` opens a new store object on the same data (a restart), ``advance(s)`` lets ``s``
+    seconds pass for TTLs (fake clock for memory/SQLite, a real sleep for Redis), ``put_raw``
+    writes a record that bypasses :meth:`Session.to_json` (to simulate old or damaged data),
+    ``url`` is what ``open_store`` / another process would use.
+    """
+
+    name: str
+    make: Callable[[], SessionStore]
+    url: str
+    clock: FakeClock
+    opened: list[SessionStore] = field(default_factory=list)
+
+    def open(self) -> SessionStore:
+        st = self.make()
+        self.opened.append(st)
+        return st
+
+    async def advance(self, seconds: float) -> None:
+        if self.name == "redis":
+            await asyncio.sleep(seconds)
+        else:
+            self.clock.advance(seconds)
+
+    async def put_raw(self, st: SessionStore, key: str, data: str, ttl: float = 60) -> None:
+        if isinstance(st, MemoryStore):
+            st._sessions[key] = (data, self.clock() + ttl)
+        elif isinstance(st, SQLiteStore):
+            await st.ping()
+            with sqlite3.connect(st.path) as db:
+                db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", (key, data, self.clock() + ttl))
+        elif isinstance(st, RedisStore):
+            await st._r.set(st._s(key), data, ex=int(ttl))
+        else:  # pragma: no cover
+            raise TypeError(st)
+
+
+BACKENDS = ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+PERSISTENT = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+async def _backend(name: str, request: pytest.FixtureRequest, tmp_path: Path,
+                   clock: FakeClock) -> AsyncIterator[Backend]:
+    prefix = ""
+    if name == "memory":
+        shared = MemoryStore(clock=clock)
+        b = Backend(name, lambda: shared, "memory://", clock)
+    elif name == "sqlite":
+        path = tmp_path / "var" / "soudan.db"
+        b = Backend(name, lambda: SQLiteStore(path, clock=clock), f"sqlite:///{path}", clock)
+    else:
+        url = request.getfixturevalue("redis_url")
+        prefix = f"soudan-test:{uuid.uuid4().hex[:12]}:"
+        b = Backend(name, lambda: RedisStore(url, prefix=prefix), f"{url}?prefix={prefix}", clock)
+    try:
+        yield b
+    finally:
+        if name == "redis":
+            cleaner = RedisStore(REDIS_URL, prefix=prefix)
+            await cleaner.clear()
+            await cleaner.close()
+        for st in b.opened:
+            await st.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Backend]:
+    """Each backend in turn (memory, SQLite in tmp_path, Redis under a unique prefix)."""
+    async for b in _backend(request.param, request, tmp_path, clock):
+        yield b
+
+
+@pytest.fixture(params=PERSISTENT)
+async def persistent(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Backend]:
+    """The backends that outlive a process: SQLite and Redis."""
+    async for b in _backend(request.param, request, tmp_path, clock):
+        yield b
+
+
+@pytest.fixture
+async def store(backend: Backend) -> SessionStore:
+    """A fresh store of each backend."""
+    return backend.open()
