@@ -1,0 +1,899 @@
+"""LINE Messaging API adapter: the webhook, event mapping, rendering and sending.
+
+This is the only module that imports ``linebot`` (line-bot-sdk v3).
+
+Request handling (``POST /line/webhook``):
+
+1. No ``X-Line-Signature`` header → 400. A body over 1 MiB → 413 (``Content-Length`` checked
+   before reading; the read itself is capped by the app's ``client_max_size``).
+2. The raw bytes are decoded as UTF-8 (not UTF-8 → 400) and given with the signature to
+   :class:`linebot.v3.webhook.WebhookParser`, which checks the HMAC-SHA256 over exactly those
+   bytes. A wrong signature → 400; malformed JSON or an event the SDK cannot parse (e.g. no
+   ``webhookEventId``) → 400. Nothing is processed for a 400/413.
+3. Events are grouped by chat (user, group or room). The events of one chat are handled one at a
+   time in timestamp order; different chats are handled concurrently (``asyncio.gather``). An
+   in-process keyed lock also serialises one user's events across concurrent requests (reply
+   included), and the store's per-user lock does so across processes.
+4. Events are processed inside the request, and the answer (200) is sent when they are done — or
+   after :data:`RESPONSE_BUDGET` seconds, whichever is first: slower work (a slow store or API)
+   goes on in the background and is drained when the app stops. Reply tokens live about a minute,
+   so this is always in time. When the store fails within the budget the answer is 500 so that
+   LINE's redelivery (if enabled) can try again; events already handled are then skipped as
+   duplicates by their ``webhookEventId``.
+
+Event mapping: text → :class:`~bot.engine.types.Text`; postback → :class:`~bot.engine.types.Pick`
+(data from :func:`postback_data`); follow → :class:`~bot.engine.types.Start`; unfollow → forget the
+user; sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported`; messages,
+postbacks and joins in a group or room → one short invitation to a 1:1 chat (at most once a day per
+chat; nobody is screened in a group and no session is keyed on a group); everything else (unknown
+types, beacons, edits, unsend, standby mode…) is ignored. Redelivered events (``webhookEventId``
+seen before) change nothing and send nothing.
+
+Privacy: message text, reply tokens and raw LINE ids are never logged; logs carry the keyed hash
+of the user (:meth:`bot.service.Conversations.key`) at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import importlib
+import logging
+import unicodedata
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import quote, unquote
+
+import aiohttp
+from aiohttp import web
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexCarousel,
+    FlexComponent,
+    FlexMessage,
+    FlexSeparator,
+    FlexText,
+    Message,
+    MessageAction,
+    PostbackAction,
+    PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    ReplyMessageRequest,
+    TextMessage,
+    URIAction,
+)
+from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.webhook import WebhookParser
+from linebot.v3.webhooks import (
+    AudioMessageContent,
+    FileMessageContent,
+    FollowEvent,
+    GroupSource,
+    ImageMessageContent,
+    JoinEvent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    RoomSource,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+    VideoMessageContent,
+)
+
+from bot.adapters import Metrics
+from bot.contacts.model import Contact, StatusKind
+from bot.contacts.phones import needs_manual_dial, tel_uri
+from bot.contacts.status import Status
+from bot.engine.types import (
+    Ask,
+    ChoiceView,
+    ContactView,
+    End,
+    Input,
+    Pick,
+    Refer,
+    Reply,
+    Say,
+    Start,
+    Text,
+    Unsupported,
+)
+from bot.i18n import pick
+from bot.service import JST, Conversations
+from bot.store.base import KeyedLocks, StoreError
+
+__all__ = [
+    "MAX_BODY", "MAX_MESSAGES", "MAX_TEXT", "PLATFORM", "RESPONSE_BUDGET", "LineAdapter",
+    "parse_postback", "postback_data", "render", "setup", "split_text", "utf16_len",
+]
+
+log = logging.getLogger("soudan.line")
+
+PLATFORM = "line"
+"""Platform name used for store keys, event-id namespaces and metrics labels."""
+
+MAX_BODY = 1024 * 1024
+"""Largest webhook body accepted, in bytes (1 MiB); larger → 413."""
+
+MAX_MESSAGES = 5
+"""Messages per reply or push call (Messaging API limit)."""
+
+MAX_TEXT = 5000
+"""Longest text message, in UTF-16 code units (Messaging API limit; one emoji counts 2)."""
+
+MAX_QUICK_REPLY = 13
+"""Quick-reply buttons per message (Messaging API limit)."""
+
+MAX_LABEL = 20
+"""Longest action label, in UTF-16 code units (the API counts characters; this is the safe side)."""
+
+MAX_POSTBACK = 300
+"""Longest postback data, in characters."""
+
+MAX_DISPLAY_TEXT = 300
+"""Longest ``displayText`` of a postback action, in characters."""
+
+MAX_ALT_TEXT = 400
+"""Longest ``altText`` of a Flex message, in UTF-16 code units."""
+
+MAX_BUBBLES = 12
+"""Bubbles per Flex carousel (Messaging API limit)."""
+
+MAX_PHONE_BUTTONS = 3
+"""Call buttons per contact card (every number is also listed as text)."""
+
+RESPONSE_BUDGET = 5.0
+"""Seconds the webhook waits for its events to be handled before answering 200 anyway."""
+
+API_TIMEOUT = 10.0
+"""Seconds allowed for one Messaging API call (the SDK's own default is 5 minutes)."""
+
+DRAIN_TIMEOUT = 15.0
+"""Seconds the app waits at shutdown for events still being handled in the background."""
+
+INVITE_TTL = 24 * 3600.0
+"""Seconds during which a group or room gets the 1:1 invitation at most once."""
+
+EVENT_ID_TTL = 7 * 24 * 3600.0
+"""Seconds a processed webhook event id is remembered (unfollow and group events)."""
+
+_UNSUPPORTED = {
+    StickerMessageContent: "sticker", ImageMessageContent: "image", VideoMessageContent: "video",
+    AudioMessageContent: "audio", LocationMessageContent: "location", FileMessageContent: "file",
+}
+
+_WORDS: dict[str, dict[str, str]] = {
+    "ja": {
+        "steps": "これからできること",
+        "call": "電話",
+        "call_short": "電話する",
+        "web": "ウェブサイト",
+        "form": "相談フォーム",
+        "line": "LINEで相談",
+        "chat": "チャットで相談",
+        "numbered_hint": "番号を送って答えることもできます。",
+        "numbered_only": "答えの番号を送ってください。",
+        "free": "無料",
+        "navi-dial": "ナビダイヤル・通話料有料",
+        "charged": "通話料有料",
+        "manual": "「#」で始まる番号は、電話アプリで番号を入力して発信してください（ボタンが使えない機種があります）。",
+        "alt": "相談窓口",
+        "more": "ほか",
+        "group": "グループやトークルームでは相談をお受けしていません。このアカウントと1対1のトークで話しかけて"
+                 "ください（書いた内容は保存しません）。いま危険なときは110番へ。\n"
+                 "For a private consultation, please talk to this account one-to-one.",
+    },
+    "en": {
+        "steps": "What you can do next",
+        "call": "Call",
+        "call_short": "Call",
+        "web": "Website",
+        "form": "Contact form",
+        "line": "Talk on LINE",
+        "chat": "Chat",
+        "numbered_hint": "You can also answer by sending the number.",
+        "numbered_only": "Please send the number of your answer.",
+        "free": "free",
+        "navi-dial": "Navi Dial, charged",
+        "charged": "charged",
+        "manual": "Numbers starting with # may need to be dialled by hand (the button does not work on some phones).",
+        "alt": "Where to get help",
+        "more": "and more",
+        "group": "For a private consultation, please talk to this account one-to-one. "
+                 "If you are in danger now, call 110.",
+    },
+}
+
+
+def _w(key: str, locale: str) -> str:
+    return (_WORDS.get(locale) or _WORDS["ja"])[key]
+
+
+# ------------------------------------------------------------------ text limits
+
+def utf16_len(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units (how LINE counts; a non-BMP emoji is 2)."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _is_extender(ch: str) -> bool:
+    """True when ``ch`` belongs to the grapheme cluster before it (must not start a chunk)."""
+    o = ord(ch)
+    return (unicodedata.category(ch) in ("Mn", "Me", "Mc")
+            or o == 0x200D                     # zero-width joiner
+            or 0xFE00 <= o <= 0xFE0F           # variation selectors
+            or 0xE0100 <= o <= 0xE01EF         # variation selectors supplement
+            or 0x1F3FB <= o <= 0x1F3FF         # emoji skin-tone modifiers
+            or 0xE0020 <= o <= 0xE007F)        # tag characters (flag subdivisions)
+
+
+def _is_ri(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF  # regional indicators (flags come in pairs)
+
+
+def _boundary(text: str, i: int) -> bool:
+    """True when a cut between ``text[i-1]`` and ``text[i]`` splits no grapheme cluster."""
+    if i <= 0 or i >= len(text):
+        return True
+    a, b = text[i - 1], text[i]
+    if _is_extender(b) or a == "\u200d" or (a == "\r" and b == "\n"):
+        return False
+    if _is_ri(a) and _is_ri(b):
+        run = 0
+        j = i - 1
+        while j >= 0 and _is_ri(text[j]):
+            run += 1
+            j -= 1
+        return run % 2 == 0
+    return True
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split ``text`` into chunks of at most ``limit`` UTF-16 code units.
+
+    A cut never falls inside a character (Python strings hold code points, so a surrogate pair is
+    never split) nor, as far as a conservative rule can tell, inside a grapheme cluster (combining
+    marks, ZWJ sequences, variation selectors, skin tones, flag pairs, CRLF). A cut prefers the
+    last line break in the second half of the chunk. ``"".join(split_text(t)) == t``.
+
+    Args:
+        text: any string.
+        limit: chunk size in UTF-16 code units (≥ 2).
+
+    Returns:
+        The chunks, at least one (``[""]`` for an empty text).
+
+    Raises:
+        ValueError: if ``limit`` < 2.
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2 UTF-16 code units")
+    if utf16_len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    start = 0
+    n = len(text)
+    while start < n:
+        units = 0
+        i = start
+        while i < n:
+            w = 2 if ord(text[i]) > 0xFFFF else 1
+            if units + w > limit:
+                break
+            units += w
+            i += 1
+        if i >= n:
+            chunks.append(text[start:])
+            break
+        cut = i
+        while cut > start + 1 and not _boundary(text, cut):
+            cut -= 1
+        if cut <= start + 1 and not _boundary(text, cut):
+            cut = i  # one cluster longer than the limit: cut it rather than loop forever
+        nl = text.rfind("\n", start, cut)
+        if nl >= 0 and nl + 1 - start >= (cut - start) // 2:
+            cut = nl + 1
+        chunks.append(text[start:cut])
+        start = cut
+    return chunks
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` shortened to ``limit`` UTF-16 units with an ellipsis (labels only, never data)."""
+    if utf16_len(text) <= limit:
+        return text
+    head = split_text(text, limit - 1)[0]
+    return head + "…"
+
+
+# ------------------------------------------------------------------ postback data
+
+def postback_data(choice_id: str, state_id: str, conversation_id: str) -> str:
+    """Postback data of a choice button: ``c=<choice>&s=<state>&v=<conversation>``.
+
+    Values are percent-encoded, so ids with any characters round-trip through
+    :func:`parse_postback`. A rich-menu button may send just ``c=:restart`` (a command).
+
+    Returns:
+        The data string; callers check it against :data:`MAX_POSTBACK` (300 characters).
+    """
+    q = "-_.:~"
+    return f"c={quote(choice_id, safe=q)}&s={quote(state_id, safe=q)}&v={quote(conversation_id, safe=q)}"
+
+
+def parse_postback(data: str) -> Pick:
+    """The :class:`Pick` a postback carries.
+
+    Data that is not ours (longer than 300 characters, unknown fields, a rich menu of another
+    tool) gives a pick with empty ids, which the engine treats as a stale button: it shows the
+    current question again, never jumps.
+    """
+    if len(data) > MAX_POSTBACK:
+        return Pick("", "", "")
+    fields: dict[str, str] = {}
+    for part in data.split("&")[:8]:
+        k, _, v = part.partition("=")
+        if k in ("c", "s", "v") and k not in fields:
+            fields[k] = unquote(v)
+    return Pick(fields.get("c", ""), fields.get("s", ""), fields.get("v", ""))
+
+
+# ------------------------------------------------------------------ rendering
+
+@dataclass
+class _TextPart:
+    text: str
+
+
+@dataclass
+class _CardsPart:
+    views: list[ContactView]
+
+
+_Part = _TextPart | _CardsPart
+
+
+def _choice_block(choices: Sequence[ChoiceView]) -> str:
+    return "\n".join(f"{i}. {c.label}" for i, c in enumerate(choices, 1))
+
+
+def _quick_reply(ask: Ask, locale: str) -> tuple[str, QuickReply | None]:
+    """The text of a question and its quick-reply buttons.
+
+    Every choice fits (≤13, labels ≤20 UTF-16 units, postback data ≤300) → one button per choice
+    with its label. Otherwise the choices are listed, numbered, in the text, and the buttons are
+    "1".."n" (when n ≤ 13) whose ``displayText`` is the full label; with more than 13 choices the
+    list asks for a number and there are no buttons. Nothing is cut.
+    """
+    datas = [postback_data(c.id, ask.state_id, ask.conversation_id) for c in ask.choices]
+    if not ask.choices:
+        return ask.text, None
+    fits = (len(ask.choices) <= MAX_QUICK_REPLY and all(utf16_len(c.label) <= MAX_LABEL for c in ask.choices)
+            and all(len(d) <= MAX_POSTBACK for d in datas)
+            and all(len(c.label) <= MAX_DISPLAY_TEXT for c in ask.choices))
+    if fits:
+        items = [QuickReplyItem(action=PostbackAction(label=c.label, data=d, display_text=c.label))
+                 for c, d in zip(ask.choices, datas, strict=True)]
+        return ask.text, QuickReply(items=items)
+    if len(ask.choices) > MAX_QUICK_REPLY:
+        return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_only', locale)}", None
+    items = []
+    for i, (c, d) in enumerate(zip(ask.choices, datas, strict=True), 1):
+        if len(d) <= MAX_POSTBACK:
+            shown = c.label if len(c.label) <= MAX_DISPLAY_TEXT else str(i)
+            items.append(QuickReplyItem(action=PostbackAction(label=str(i), data=d, display_text=shown)))
+        else:  # ids too long for postback data: send the number as text (the engine reads numbers)
+            items.append(QuickReplyItem(action=MessageAction(label=str(i), text=str(i))))
+    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_hint', locale)}", QuickReply(items=items)
+
+
+def _fallback_status(status: Status, locale: str) -> str:
+    """Open-now line used until :mod:`bot.contacts.render` provides ``format_status``."""
+    ja = locale != "en"
+    when = status.open_until or status.next_open
+    hm = when.astimezone(JST).strftime("%H:%M") if when else ""
+    if status.kind == StatusKind.ALWAYS:
+        return "24時間受付" if ja else "Open 24 hours"
+    if status.kind == StatusKind.OPEN:
+        return (f"受付中（{hm}まで）" if ja else f"Open now until {hm}") if hm else ("受付中" if ja else "Open now")
+    if status.kind == StatusKind.CLOSED:
+        if status.next_open is not None:
+            d = status.next_open.astimezone(JST)
+            return f"受付時間外（次は{d.month}/{d.day} {hm}から）" if ja else f"Closed now (opens {d.month}/{d.day} {hm})"
+        return "受付時間外" if ja else "Closed now"
+    return "受付時間は下記をご確認ください" if ja else "Check the hours below"
+
+
+@functools.cache
+def _status_formatter() -> Callable[[Status, str], str]:
+    try:
+        mod = importlib.import_module("bot.contacts.render")
+    except ImportError:  # pragma: no cover - until the contacts renderer lands
+        return _fallback_status
+    fmt: Callable[[Status, str], str] = mod.format_status
+    return fmt
+
+
+def _status_line(view: ContactView, locale: str) -> str:
+    """The open-now line of a card (:func:`bot.contacts.render.format_status`)."""
+    return _status_formatter()(view.status, locale)
+
+
+def _phone_text(contact: Contact, locale: str) -> list[str]:
+    lines = []
+    for p in contact.phones:
+        extra = [pick(p.label, locale)] if p.label else []
+        if p.cost:
+            extra.append(_w(p.cost, locale))
+        lines.append(f"☎ {p.number}" + (f"（{'、'.join(extra)}）" if extra and locale == "ja" else
+                                        f" ({', '.join(extra)})" if extra else ""))
+    return lines
+
+
+def _web_channel(contact: Contact) -> tuple[str, str] | None:
+    for ch in contact.channels:
+        if ch.url.startswith(("https://", "http://")):
+            return ch.kind, ch.url
+    return None
+
+
+def _bubble(view: ContactView, locale: str) -> FlexBubble:
+    c = view.contact
+    st = view.status
+    color = {"open": "#1B7F3B", "24h": "#1B7F3B", "closed": "#B00020"}.get(str(st.kind), "#555555")
+    body: list[FlexComponent] = [
+        FlexText(text=pick(c.name, locale), weight="bold", size="md", wrap=True),
+        FlexText(text=pick(c.org, locale), size="xs", color="#888888", wrap=True),
+        FlexText(text=_status_line(view, locale), size="sm", color=color, weight="bold", wrap=True),
+        FlexText(text=pick(c.hours_text, locale), size="xs", color="#555555", wrap=True),
+    ]
+    phones = _phone_text(c, locale)
+    if phones:
+        body.append(FlexSeparator(margin="md"))
+        body.extend(FlexText(text=line, size="sm", wrap=True, margin="sm") for line in phones)
+    if any(needs_manual_dial(p.number) for p in c.phones):
+        body.append(FlexText(text=_w("manual", locale), size="xxs", color="#888888", wrap=True))
+    buttons: list[FlexComponent] = []
+    for i, p in enumerate(c.phones[:MAX_PHONE_BUTTONS]):
+        label = f"{_w('call', locale)} {p.number}"
+        if utf16_len(label) > MAX_LABEL:
+            label = _clip(_w("call_short", locale) if utf16_len(p.number) > MAX_LABEL else p.number, MAX_LABEL)
+        buttons.append(FlexButton(action=URIAction(label=label, uri=tel_uri(p.number)),
+                                  style="primary" if i == 0 else "secondary", height="sm"))
+    web_ch = _web_channel(c)
+    if web_ch is not None:
+        kind, url = web_ch
+        buttons.append(FlexButton(action=URIAction(label=_w(kind if kind in ("form", "line", "chat") else "web", locale),
+                                                   uri=url), style="link", height="sm"))
+    return FlexBubble(
+        size="kilo",
+        body=FlexBox(layout="vertical", spacing="sm", contents=body),
+        footer=FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None,
+    )
+
+
+def _alt_text(views: Sequence[ContactView], locale: str) -> str:
+    """``altText`` of a card carousel: names and numbers, at most :data:`MAX_ALT_TEXT` units."""
+    head = _w("alt", locale) + ": "
+    parts = []
+    for v in views:
+        nums = " ".join(p.number for p in v.contact.phones)
+        parts.append(pick(v.contact.name, locale) + (f" {nums}" if nums else ""))
+    text = head + " / ".join(parts)
+    if utf16_len(text) <= MAX_ALT_TEXT:
+        return text
+    tail = f" / {_w('more', locale)}"
+    out = head
+    for i, p in enumerate(parts):
+        cand = out + (" / " if i else "") + p
+        if utf16_len(cand + tail) > MAX_ALT_TEXT:
+            break
+        out = cand
+    if out == head:  # even the first entry is too long
+        return _clip(text, MAX_ALT_TEXT)
+    return out + tail
+
+
+def _parts(replies: Sequence[Reply], locale: str) -> tuple[list[_Part], QuickReply | None]:
+    parts: list[_Part] = []
+    quick: QuickReply | None = None
+    last = len(replies) - 1
+    for n, r in enumerate(replies):
+        if isinstance(r, Say | End):
+            parts.append(_TextPart(r.text))
+        elif isinstance(r, Ask):
+            if n == last:
+                text, quick = _quick_reply(r, locale)
+                parts.append(_TextPart(text))
+            else:  # not the last reply: buttons would not show, so list the choices
+                parts.append(_TextPart(f"{r.text}\n\n{_choice_block(r.choices)}" if r.choices else r.text))
+        elif isinstance(r, Refer):
+            if r.text:
+                parts.append(_TextPart(r.text))
+            views = list(r.contacts)
+            for i in range(0, len(views), MAX_BUBBLES):
+                parts.append(_CardsPart(views[i:i + MAX_BUBBLES]))
+            if r.steps:
+                lines = "\n".join(f"{i}. {s}" for i, s in enumerate(r.steps, 1))
+                parts.append(_TextPart(f"{_w('steps', locale)}\n{lines}"))
+    return parts, quick
+
+
+def _count(parts: Sequence[_Part]) -> int:
+    return sum(len(split_text(p.text)) if isinstance(p, _TextPart) else 1 for p in parts)
+
+
+def render(replies: Sequence[Reply], locale: str = "ja") -> list[list[Message]]:
+    """Render neutral replies as LINE messages, in batches of at most :data:`MAX_MESSAGES`.
+
+    Says, Ends and questions become text messages; a referral becomes its lead text, a Flex
+    carousel of contact cards (≤12 per carousel) and a text with the next steps. Adjacent texts are
+    merged (blank line between) while there are more than 5 messages; texts longer than 5,000
+    UTF-16 units are split (:func:`split_text`). The quick reply of the last question goes on the
+    last message. Nothing is ever dropped: what does not fit in 5 messages goes into further
+    batches (sent by push after the reply).
+
+    Args:
+        replies: the engine's replies, in order.
+        locale: ``"ja"`` or ``"en"`` for the adapter's own words (labels, status lines).
+
+    Returns:
+        Batches of 1–5 messages; the first is for the reply call. Empty when ``replies`` is.
+    """
+    parts, quick = _parts(replies, locale)
+    while _count(parts) > MAX_MESSAGES:
+        for i in range(len(parts) - 1):
+            a, b = parts[i], parts[i + 1]
+            if isinstance(a, _TextPart) and isinstance(b, _TextPart):
+                parts[i:i + 2] = [_TextPart(f"{a.text}\n\n{b.text}")]
+                break
+        else:
+            break
+    messages: list[Message] = []
+    for p in parts:
+        if isinstance(p, _TextPart):
+            messages.extend(TextMessage(text=chunk) for chunk in split_text(p.text) if chunk)
+        else:
+            messages.append(FlexMessage(alt_text=_alt_text(p.views, locale),
+                                        contents=FlexCarousel(contents=[_bubble(v, locale) for v in p.views])))
+    if quick is not None and messages:
+        messages[-1].quick_reply = quick
+    return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
+
+
+def group_invite(locale: str = "ja") -> list[Message]:
+    """The one short message sent to a group or room: talk to the account 1:1 instead."""
+    return [TextMessage(text=_w("group", locale))]
+
+
+# ------------------------------------------------------------------ events
+
+Action = Literal["input", "forget", "invite", "ignore"]
+
+
+@dataclass
+class _Job:
+    """One webhook event, reduced to what the adapter needs (raw ids live only in memory)."""
+
+    kind: str
+    action: Action
+    chat: str
+    timestamp: int
+    event_id: str | None
+    reply_token: str | None = None
+    user_id: str | None = None
+    inp: Input | None = None
+
+
+def _kind(event: Any) -> str:
+    etype = str(getattr(event, "type", None) or "unknown")
+    if isinstance(event, MessageEvent):
+        return f"message.{getattr(event.message, 'type', 'unknown')}"
+    return etype
+
+
+def _job(event: Any, index: int) -> _Job:
+    """Map one parsed SDK event to a job (pure; never raises for a parsed event)."""
+    kind = _kind(event)
+    ts = int(getattr(event, "timestamp", 0) or 0)
+    eid = getattr(event, "webhook_event_id", None)
+    token = getattr(event, "reply_token", None)
+    src = getattr(event, "source", None)
+    mode = getattr(event, "mode", None)
+    if str(getattr(mode, "value", mode)) == "standby":  # another channel is active (module mode)
+        return _Job(kind, "ignore", f"x:{index}", ts, eid)
+    if isinstance(src, GroupSource | RoomSource):
+        chat_id = src.group_id if isinstance(src, GroupSource) else src.room_id
+        if chat_id and isinstance(event, MessageEvent | PostbackEvent | JoinEvent):
+            return _Job(kind, "invite", f"{src.type}:{chat_id}", ts, eid, reply_token=token)
+        return _Job(kind, "ignore", f"x:{index}", ts, eid)
+    uid = src.user_id if isinstance(src, UserSource) else None
+    if not uid:
+        return _Job(kind, "ignore", f"x:{index}", ts, eid)
+    chat = f"user:{uid}"
+    inp: Input | None = None
+    if isinstance(event, MessageEvent):
+        msg = event.message
+        if isinstance(msg, TextMessageContent):
+            inp = Text(msg.text or "")
+        else:
+            kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
+            inp = Unsupported(kind_name) if kind_name else None
+    elif isinstance(event, PostbackEvent):
+        inp = parse_postback(event.postback.data or "")
+    elif isinstance(event, FollowEvent):
+        inp = Start()
+    elif isinstance(event, UnfollowEvent):
+        return _Job(kind, "forget", chat, ts, eid, user_id=uid)
+    if inp is None:
+        return _Job(kind, "ignore", f"x:{index}", ts, eid)
+    return _Job(kind, "input", chat, ts, eid, reply_token=token, user_id=uid, inp=inp)
+
+
+# ------------------------------------------------------------------ the adapter
+
+@dataclass
+class LineAdapter:
+    """The LINE webhook of one application.
+
+    Args:
+        channel_secret: the channel secret (signature key).
+        access_token: the channel access token.
+        conversations: the shared :class:`~bot.service.Conversations`.
+        metrics: the app's :class:`~bot.adapters.Metrics`.
+        api_base: Messaging API host (``https://api.line.me`` when None); a local fake in tests.
+        push_fallback: push the messages when the reply call fails (e.g. expired reply token).
+        budget: seconds to wait for the events before answering 200 (see :data:`RESPONSE_BUDGET`).
+
+    Raises:
+        ValueError: if the secret or the token is empty.
+    """
+
+    channel_secret: str
+    access_token: str
+    conversations: Conversations
+    metrics: Metrics
+    api_base: str | None = None
+    push_fallback: bool = True
+    budget: float = RESPONSE_BUDGET
+    api: AsyncMessagingApi | None = None
+    _tasks: set[asyncio.Task[bool]] = field(default_factory=set)
+    _locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    def __post_init__(self) -> None:
+        if not self.channel_secret or not self.access_token:
+            raise ValueError("LINE needs both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+        self.parser = WebhookParser(self.channel_secret)
+
+    # -------------------------------------------------------------- lifecycle
+
+    async def client_ctx(self, app: web.Application) -> AsyncIterator[None]:
+        """``cleanup_ctx`` hook: create the API client in the running loop; drain and close it at exit."""
+        cfg = Configuration(host=self.api_base, access_token=self.access_token) if self.api_base else \
+            Configuration(access_token=self.access_token)
+        client = AsyncApiClient(cfg)
+        self.api = AsyncMessagingApi(client)
+        try:
+            yield
+        finally:
+            await self.drain()
+            self.api = None
+            await client.close()
+
+    async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Wait (up to ``timeout`` seconds) for events still being handled in the background."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    # -------------------------------------------------------------- HTTP
+
+    def _answer(self, status: int, text: str) -> web.Response:
+        self.metrics.requests.labels(PLATFORM, str(status)).inc()
+        return web.Response(status=status, text=text)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """``POST /line/webhook``: verify, parse, handle the events, answer (see the module doc)."""
+        signature = request.headers.get("X-Line-Signature")
+        if not signature:
+            return self._answer(400, "missing X-Line-Signature")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return self._answer(413, "body too large (max 1 MiB)")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._answer(413, "body too large (max 1 MiB)")
+        if len(raw) > MAX_BODY:
+            return self._answer(413, "body too large (max 1 MiB)")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._answer(400, "body is not UTF-8")
+        try:
+            events = self.parser.parse(body, signature)
+        except InvalidSignatureError:
+            return self._answer(400, "invalid signature")
+        except (ValueError, KeyError, TypeError, AttributeError):  # JSON or an event the SDK rejects
+            return self._answer(400, "malformed webhook body")
+        if not isinstance(events, list):  # pragma: no cover - the SDK returns a list
+            return self._answer(400, "malformed webhook body")
+        jobs = [_job(e, i) for i, e in enumerate(events)]
+        for j in jobs:
+            if j.action == "ignore":
+                self.metrics.events.labels(PLATFORM, j.kind, "ignored").inc()
+        work = [j for j in jobs if j.action != "ignore"]
+        if not work:
+            return self._answer(200, "OK")
+        task = asyncio.ensure_future(self.process(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        done, _ = await asyncio.wait({task}, timeout=self.budget)
+        if task in done and not task.cancelled() and task.exception() is None and not task.result():
+            return self._answer(500, "store unavailable; please redeliver")
+        return self._answer(200, "OK")
+
+    # -------------------------------------------------------------- processing
+
+    async def process(self, jobs: Sequence[_Job]) -> bool:
+        """Handle jobs: per chat one at a time in timestamp order, chats concurrently.
+
+        Returns:
+            False when the store failed for some job (the caller may ask for a redelivery).
+        """
+        chats: dict[str, list[_Job]] = {}
+        for j in jobs:
+            chats.setdefault(j.chat, []).append(j)
+        groups = [sorted(js, key=lambda j: j.timestamp) for js in chats.values()]
+        if len(groups) == 1:
+            return await self._run_chat(groups[0])
+        results = await asyncio.gather(*(self._run_chat(g) for g in groups))
+        return all(results)
+
+    async def _run_chat(self, jobs: Sequence[_Job]) -> bool:
+        ok = True
+        async with self._locks.hold(jobs[0].chat, timeout=60.0):
+            for j in jobs:
+                try:
+                    await self._run(j)
+                except StoreError as exc:
+                    ok = False
+                    self.metrics.events.labels(PLATFORM, j.kind, "error").inc()
+                    log.error("store failed on a LINE %s event: %s", j.kind, exc)
+                except Exception as exc:
+                    self.metrics.events.labels(PLATFORM, j.kind, "error").inc()
+                    log.exception("LINE %s event failed (%s)", j.kind, type(exc).__name__)
+        return ok
+
+    async def _run(self, j: _Job) -> None:
+        conv = self.conversations
+        if j.action == "invite":
+            store = conv.store
+            if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_ID_TTL):
+                self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
+                return
+            first = await store.mark_event(f"{PLATFORM}:invite:{conv.key('line-chat', j.chat)}", INVITE_TTL)
+            self.metrics.events.labels(PLATFORM, j.kind, "group").inc()
+            if first and j.reply_token:
+                await self._deliver(j.reply_token, None, [group_invite()], None)
+            return
+        assert j.user_id is not None
+        if j.action == "forget":
+            if j.event_id is not None and not await conv.store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_ID_TTL):
+                self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
+                return
+            await conv.forget(PLATFORM, j.user_id)
+            self.metrics.events.labels(PLATFORM, j.kind, "forgotten").inc()
+            log.info("LINE unfollow: forgot %s", conv.key(PLATFORM, j.user_id))
+            return
+        assert j.inp is not None
+        handled = await conv.handle(PLATFORM, j.user_id, j.inp, event_id=j.event_id)
+        if handled.duplicate:
+            self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
+            return
+        self.metrics.step_seconds.labels(PLATFORM).observe(handled.seconds)
+        self.metrics.events.labels(PLATFORM, j.kind, "handled").inc()
+        locale = handled.session.locale if handled.session is not None else "ja"
+        batches = render(handled.replies, locale)
+        if batches:
+            await self._deliver(j.reply_token, j.user_id, batches, conv.key(PLATFORM, j.user_id))
+
+    # -------------------------------------------------------------- sending
+
+    async def _deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Message]],
+                       key: str | None) -> None:
+        """Reply with the first batch; push the rest, or everything when the reply failed."""
+        sent = await self._reply(reply_token, batches[0]) if reply_token else False
+        rest = list(batches[1:] if sent else batches)
+        if not rest:
+            return
+        if not (self.push_fallback and user_id):
+            self.metrics.undelivered.labels(PLATFORM).inc()
+            log.warning("LINE: %d message batch(es) for %s not delivered (push fallback %s)", len(rest),
+                        key or "a group", "enabled but no user id" if self.push_fallback else "disabled")
+            return
+        for batch in rest:
+            if not await self._push(user_id, batch):
+                self.metrics.undelivered.labels(PLATFORM).inc()
+                log.warning("LINE: push to %s failed; messages not delivered", key)
+                return
+
+    def _api_error(self, operation: str, exc: BaseException) -> None:
+        status = str(exc.status) if isinstance(exc, ApiException) and exc.status else "network"
+        self.metrics.api_errors.labels(PLATFORM, operation, status).inc()
+        log.warning("LINE %s failed: %s %s", operation, type(exc).__name__, status)
+
+    async def _reply(self, token: str, messages: list[Message]) -> bool:
+        if self.api is None:
+            raise RuntimeError("the LINE API client is not running (app not started)")
+        try:
+            await self.api.reply_message(ReplyMessageRequest(reply_token=token, messages=messages),
+                                         _request_timeout=API_TIMEOUT)
+        except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+            self._api_error("reply", exc)
+            return False
+        self.metrics.replies.labels(PLATFORM, "reply").inc()
+        self.metrics.messages.labels(PLATFORM).inc(len(messages))
+        return True
+
+    async def _push(self, user_id: str, messages: list[Message]) -> bool:
+        """Push with a retry key; one retry (same key) on a network error or 5xx; 409 = already sent."""
+        if self.api is None:
+            raise RuntimeError("the LINE API client is not running (app not started)")
+        retry_key = str(uuid.uuid4())
+        for attempt in range(2):
+            try:
+                await self.api.push_message(PushMessageRequest(to=user_id, messages=messages),
+                                            x_line_retry_key=retry_key, _request_timeout=API_TIMEOUT)
+            except ApiException as exc:
+                if exc.status == 409:  # accepted before under this retry key
+                    return True
+                self._api_error("push", exc)
+                if not (exc.status and exc.status >= 500) or attempt:
+                    return False
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self._api_error("push", exc)
+                if attempt:
+                    return False
+            else:
+                self.metrics.replies.labels(PLATFORM, "push").inc()
+                self.metrics.messages.labels(PLATFORM).inc(len(messages))
+                return True
+            await asyncio.sleep(0.5)
+        return False  # pragma: no cover
+
+
+def setup(app: web.Application, *, conversations: Conversations, metrics: Metrics, channel_secret: str,
+          access_token: str, api_base: str | None = None, push_fallback: bool = True,
+          path: str = "/line/webhook", budget: float = RESPONSE_BUDGET) -> LineAdapter:
+    """Add the LINE webhook to an app: the route and the API client's ``cleanup_ctx``.
+
+    Args:
+        app: the application (not yet started).
+        conversations, metrics: shared objects of the app.
+        channel_secret, access_token: LINE credentials.
+        api_base: Messaging API host override (``LINE_API_BASE``).
+        push_fallback: push when a reply fails (``LINE_PUSH_FALLBACK``).
+        path: the webhook path.
+        budget: seconds to wait for the events before answering.
+
+    Returns:
+        The adapter (also reachable through the route's handler).
+
+    Raises:
+        ValueError: if a credential is empty.
+    """
+    adapter = LineAdapter(channel_secret, access_token, conversations, metrics, api_base=api_base,
+                          push_fallback=push_fallback, budget=budget)
+    app.router.add_post(path, adapter.webhook)
+    app.cleanup_ctx.append(adapter.client_ctx)
+    return adapter

@@ -1,0 +1,202 @@
+"""The aiohttp application factory behind ``soudan serve``.
+
+:func:`create_app` builds one :class:`aiohttp.web.Application` from :class:`~bot.settings.Settings`:
+
+- ``GET /healthz`` — 200 ``{"status": "ok", ...}`` when the store answers, else 503.
+- ``GET /metrics`` — Prometheus text (when ``SOUDAN_METRICS`` is on; default: on for a loopback
+  bind only). A registry per app, so tests can build many apps.
+- ``POST /line/webhook`` — when ``LINE_CHANNEL_SECRET`` and ``LINE_CHANNEL_ACCESS_TOKEN`` are both
+  set (:mod:`bot.adapters.line`).
+- Plugins listed in :data:`PLUGINS` — the Discord client (when ``DISCORD_TOKEN`` is set) and the
+  browser simulator (``SOUDAN_SIMULATOR``, default on for a loopback bind).
+
+How to plug in (Discord, simulator, anything else)
+--------------------------------------------------
+A plugin is a module with ``setup(app: web.Application) -> None``, named in :data:`PLUGINS` with
+the setting that enables it. ``create_app`` calls ``setup(app)`` after the shared objects are in
+place and before the app starts; ``setup`` adds routes and/or a ``cleanup_ctx`` (start a client
+when the app starts, stop it when it stops — the Discord client belongs there). Inside, read:
+
+- ``app[SETTINGS_KEY]`` — :class:`~bot.settings.Settings`;
+- ``app[ENGINE_KEY]`` — the :class:`~bot.engine.core.Engine`;
+- ``app[CONVERSATIONS_KEY]`` — the :class:`~bot.service.Conversations` (``.handle(platform,
+  raw_user_id, inp, event_id=..., now=...)``, ``.forget``, ``.store``); usable once the app has
+  started (the store connects lazily);
+- ``app[METRICS_KEY]`` — :class:`~bot.adapters.Metrics` (label ``platform`` with your name);
+- ``app[CLOCK_KEY]`` — the clock to pass as ``now`` (tests inject a frozen one).
+
+A listed plugin module that does not exist yet is skipped with a warning, so the app runs while
+other adapters are being written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import importlib
+import importlib.util
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.adapters import Metrics
+from bot.engine.core import Engine
+from bot.service import JST, Conversations
+from bot.settings import Settings
+from bot.store import SessionStore, StoreError, open_store
+
+__all__ = [
+    "CLOCK_KEY", "CONVERSATIONS_KEY", "ENGINE_KEY", "LINE_KEY", "METRICS_KEY", "PLUGINS", "SETTINGS_KEY",
+    "STORE_KEY", "Plugin", "create_app", "metrics_enabled", "simulator_enabled",
+]
+
+log = logging.getLogger("soudan.app")
+
+MAX_REQUEST_BODY = 1024 * 1024
+"""``client_max_size`` of the app, in bytes: larger request bodies get 413."""
+
+HEALTH_TIMEOUT = 2.0
+"""Seconds ``/healthz`` waits for the store."""
+
+Clock = Callable[[], dt.datetime]
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+ENGINE_KEY = web.AppKey("engine", Engine)
+STORE_KEY = web.AppKey("store", SessionStore)
+CONVERSATIONS_KEY = web.AppKey("conversations", Conversations)
+METRICS_KEY = web.AppKey("metrics", Metrics)
+CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
+LINE_KEY: web.AppKey[object] = web.AppKey("line")
+"""The :class:`bot.adapters.line.LineAdapter`, present only when LINE credentials are set."""
+
+
+def metrics_enabled(settings: Settings) -> bool:
+    """``SOUDAN_METRICS`` when set, else on for a loopback bind only."""
+    return settings.metrics if settings.metrics is not None else settings.loopback
+
+
+def simulator_enabled(settings: Settings) -> bool:
+    """``SOUDAN_SIMULATOR`` when set, else on for a loopback bind only."""
+    return settings.simulator if settings.simulator is not None else settings.loopback
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """An optional part of the app.
+
+    Attributes:
+        module: dotted module name exposing ``setup(app: web.Application) -> None``.
+        enabled: whether the settings ask for it.
+        what: human name for logs.
+    """
+
+    module: str
+    enabled: Callable[[Settings], bool]
+    what: str
+
+
+PLUGINS: list[Plugin] = [
+    Plugin("bot.adapters.discord", lambda s: s.discord_token is not None and bool(s.discord_token.get_secret_value()),
+           "Discord client"),
+    Plugin("bot.web", simulator_enabled, "browser simulator"),
+]
+"""Optional parts set up by :func:`create_app`, in order (see the module docstring)."""
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    app = request.app
+    store = app[CONVERSATIONS_KEY].store
+    body: dict[str, object] = {
+        "status": "ok",
+        "store": getattr(store, "backend", type(store).__name__),
+        "flows": sorted(app[ENGINE_KEY].flows),
+        "line": LINE_KEY in app,
+    }
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await store.ping()
+    except (StoreError, TimeoutError) as exc:
+        body.update(status="unavailable", error=type(exc).__name__)
+        return web.json_response(body, status=503)
+    return web.json_response(body)
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    data = generate_latest(request.app[METRICS_KEY].registry)
+    return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, store: SessionStore | None = None,
+               clock: Clock | None = None) -> web.Application:
+    """Build the application.
+
+    Args:
+        settings: runtime settings.
+        engine: the engine; loaded from ``settings`` (flows and directory folders) when None.
+        store: the session store; when None, ``open_store(settings.store)`` is used and closed
+            with the app. A store passed in belongs to the caller and is not closed.
+        clock: returns the current aware datetime (defaults to now in Asia/Tokyo).
+
+    Returns:
+        The application, not yet started (``web.run_app`` or an aiohttp test client starts it).
+
+    Raises:
+        bot.engine.flow.FlowError: when ``engine`` is None and a flow or directory file is broken.
+        ValueError: for an unknown store URL, or an empty ``SOUDAN_SECRET``.
+    """
+    app = web.Application(client_max_size=MAX_REQUEST_BODY)
+    if engine is None:
+        from bot.loading import load_engine
+
+        engine = load_engine(settings)
+    owned = store is None
+    the_store = store if store is not None else open_store(settings.store)
+    now = clock or (lambda: dt.datetime.now(JST))
+    conversations = Conversations(engine, the_store, settings.secret.get_secret_value(), clock=now)
+    metrics = Metrics()
+
+    app[SETTINGS_KEY] = settings
+    app[ENGINE_KEY] = engine
+    app[STORE_KEY] = the_store
+    app[CONVERSATIONS_KEY] = conversations
+    app[METRICS_KEY] = metrics
+    app[CLOCK_KEY] = now
+
+    async def store_ctx(_app: web.Application) -> AsyncIterator[None]:
+        try:
+            await the_store.ping()
+        except StoreError as exc:  # keep serving: /healthz reports it and events fail per request
+            log.error("session store not reachable at start-up: %s", exc)
+        try:
+            yield
+        finally:
+            if owned:
+                await the_store.close()
+
+    app.cleanup_ctx.append(store_ctx)
+    app.router.add_get("/healthz", _healthz)
+    if metrics_enabled(settings):
+        app.router.add_get("/metrics", _metrics)
+
+    secret = settings.line_channel_secret.get_secret_value() if settings.line_channel_secret else ""
+    token = settings.line_channel_access_token.get_secret_value() if settings.line_channel_access_token else ""
+    if secret and token:
+        from bot.adapters import line
+
+        app[LINE_KEY] = line.setup(app, conversations=conversations, metrics=metrics, channel_secret=secret,
+                                   access_token=token, api_base=settings.line_api_base,
+                                   push_fallback=settings.line_push_fallback)
+    elif secret or token:
+        log.warning("LINE is off: set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+
+    for plugin in PLUGINS:
+        if not plugin.enabled(settings):
+            continue
+        if importlib.util.find_spec(plugin.module) is None:
+            log.warning("%s enabled but %s is not installed; skipped", plugin.what, plugin.module)
+            continue
+        importlib.import_module(plugin.module).setup(app)
+    return app
