@@ -114,6 +114,10 @@ class Backend:
         else:
             self.clock.advance(seconds)
 
+    def now(self) -> dt.datetime:
+        """The instant the engine should see: the fake clock, or the real time for Redis."""
+        return dt.datetime.now(JST) if self.name == "redis" else self.clock.now()
+
     async def put_raw(self, st: SessionStore, key: str, data: str, ttl: float = 60) -> None:
         if isinstance(st, MemoryStore):
             st._sessions[key] = (data, self.clock() + ttl)

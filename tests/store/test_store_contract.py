@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bot.engine.types import HistoryEntry, Session
 from bot.store import StoreError
 from bot.store.base import SessionStore
-from tests.store.conftest import Backend
+
+if TYPE_CHECKING:
+    from tests.store.conftest import Backend
 
 T0 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 
