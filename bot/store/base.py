@@ -60,7 +60,7 @@ def redact_url(url: str) -> str:
     except ValueError:
         return "<unparsable URL>"
     if parts.password is None:
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        return url.split("?", 1)[0].split("#", 1)[0]
     user = parts.username or ""
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""

@@ -295,10 +295,8 @@ async def test_a_lock_whose_holder_died_expires(persistent: Backend) -> None:
         pass
 
 
-async def test_a_closed_store_cannot_be_used_by_mistake(backend: Backend) -> None:
-    if backend.name == "memory":
-        pytest.skip("the memory store has nothing to close")
-    st = backend.open()
+async def test_a_closed_store_cannot_be_used_by_mistake(persistent: Backend) -> None:
+    st = persistent.open()
     await st.save("line:a", session(), 60)
     await st.close()
     with pytest.raises(StoreError):
