@@ -12,15 +12,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from bot.engine.core import Engine
 from bot.engine.types import Input, Reply, Session
 from bot.store.base import SessionStore, user_key
+from bot.timeutil import JST
 
 __all__ = ["JST", "Conversations", "Handled"]
 
-JST = ZoneInfo("Asia/Tokyo")
 log = logging.getLogger("soudan.service")
 
 EVENT_ID_TTL = 7 * 24 * 3600.0

@@ -90,9 +90,15 @@ class Located:
         return self.lines.get((), 1)
 
 
+_PLAIN_TAGS = frozenset("tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
+
+
 def _construct(node: Node, loader: StrictLoader, path: tuple[str | int, ...],
                lines: dict[tuple[str | int, ...], int], file: str) -> Any:
     lines.setdefault(path, node.start_mark.line + 1)
+    if node.tag not in _PLAIN_TAGS:
+        raise LoadError(file, node.start_mark.line + 1,
+                        f"YAML tags ({node.tag}) are not allowed; write plain values")
     if isinstance(node, MappingNode):
         loader.flatten_mapping(node)
         out: dict[Any, Any] = {}

@@ -16,8 +16,23 @@ from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
 from bot.engine.text import normalize, parse_number
 from bot.engine.types import (
-    Ask, ChoiceView, Command, CommandName, ContactView, End, HistoryEntry, Input, Outcome, Pick,
-    Refer, Reply, Say, Session, Start, Text, Unsupported,
+    Ask,
+    ChoiceView,
+    Command,
+    CommandName,
+    ContactView,
+    End,
+    HistoryEntry,
+    Input,
+    Outcome,
+    Pick,
+    Refer,
+    Reply,
+    Say,
+    Session,
+    Start,
+    Text,
+    Unsupported,
 )
 from bot.i18n import LOCALES, pick
 
@@ -134,8 +149,18 @@ class Engine:
                 pre.append(Say(msg(problem, session.locale)))
                 session = self.new_session(now, session.flow_id if session.flow_id in self.flows else None,
                                            None, session)
-                if isinstance(inp, Pick):  # a button of the old conversation means nothing now
-                    return self._finish(session, [*pre, *self._enter(session, session.state, now)], now)
+                # An answer to a question of the old conversation means nothing now; only the
+                # crisis check and global commands still apply.
+                if isinstance(inp, Text):
+                    norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
+                    if self._is_crisis(session, norm):
+                        return self._finish(session, [*pre, *self._crisis_reply(session, now, True)], now)
+                    cmd = COMMAND_WORDS.get(norm) if len(norm) <= 30 else None
+                    if cmd is not None and cmd not in (CommandName.RESTART, CommandName.BACK, CommandName.HELP):
+                        return self._command(session, cmd, now, pre, False)
+                elif isinstance(inp, Command) and inp.name in (CommandName.STOP, CommandName.FORGET):
+                    return self._command(session, inp.name, now, pre, False)
+                return self._finish(session, [*pre, *self._enter(session, session.state, now)], now)
         fresh = session is None
         s = session.model_copy(deep=True) if session is not None else self.new_session(now)
 
@@ -219,14 +244,11 @@ class Engine:
             return Outcome(None, [End(msg("stop", loc))])
         if cmd in (CommandName.LANG_EN, CommandName.LANG_JA):
             s.locale = "en" if cmd is CommandName.LANG_EN else "ja"
-            lead = [] if fresh else [Say(msg("lang_switched", s.locale))]
-            if fresh:
-                lead = [Say(msg("welcome", s.locale))]
-            return self._finish(s, [*pre, *lead, *self._reask(s, now)], now)
+            lead = Say(msg("welcome" if fresh else "lang_switched", s.locale))
+            return self._finish(s, [*pre, lead, *self._reask(s, now)], now)
         if cmd is CommandName.RESTART or fresh:
             ns = self.new_session(now, s.flow_id, s.locale, s)
-            lead = Say(msg("restart", loc)) if not fresh else Say(msg("welcome", loc))
-            replies: list[Reply] = [*pre, lead]
+            replies: list[Reply] = [*pre, Say(msg("welcome" if fresh else "restart", loc))]
             if cmd is CommandName.HELP:
                 replies.append(Say(msg("help", loc)))
             return self._finish(ns, [*replies, *self._enter(ns, ns.state, now)], now)
@@ -262,6 +284,11 @@ class Engine:
                 return self._command(s, cmd, now, pre, False)
             if cmd in (CommandName.RESTART, CommandName.STOP, CommandName.FORGET, CommandName.HELP):
                 return self._command(s, cmd, now, pre, False)
+        last = s.history[-1] if s.history else None
+        if (p.conversation_id == s.conversation_id and last is not None and p.state_id == last.state
+                and p.choice_id == last.choice and p.state_id != s.state):
+            # the same button pressed twice (double tap, redelivery): nothing changes
+            return self._finish(s, [*pre, *self._reask(s, now)], now)
         if p.conversation_id != s.conversation_id or p.state_id != s.state:
             return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
         ch = self._choice(s, s.state, p.choice_id)

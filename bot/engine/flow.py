@@ -11,11 +11,10 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.i18n import LOCALES, Text
-from bot.yamlload import Located, LoadError, iter_pydantic_errors, load_file
+from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
 
 __all__ = ["Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "ReferSpec", "State",
            "load_flow", "load_flows"]
@@ -284,7 +283,7 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
         if sid not in seen:
             err(f"state {sid!r} cannot be reached from {f.start!r}; link to it or remove it", "states", sid)
     # say-loops (a chain of `say` states that never stops)
-    for sid, st in f.states.items():
+    for sid in f.states:
         cur, hops = sid, 0
         while f.states[cur].kind == "say" and hops <= len(f.states):
             nxt = f.states[cur].next
@@ -305,8 +304,8 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
             for sid, st in f.states.items():
                 if sid in can:
                     continue
-                nxt = [t for ch in st.choices or [] for t in ch.targets()] + ([st.next] if st.next else [])
-                if any(t in can for t in nxt):
+                outs = [t for ch in st.choices or [] for t in ch.targets()] + ([st.next] if st.next else [])
+                if any(t in can for t in outs):
                     can.add(sid)
                     changed = True
         for sid in f.states:

@@ -1,0 +1,168 @@
+"""Terminal chat (``soudan chat``): rich output for people, plain text or JSON lines for scripts.
+
+When standard input is a terminal the chat prints cards with ``rich``; otherwise it reads one
+user turn per line and prints plain text (choices numbered; a number picks a choice), or with
+``--jsonl`` one JSON object per turn, the first before any input (DESIGN.md §6).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterable
+from typing import IO
+
+from bot.adapters.common import reply_to_dict, status_line
+from bot.engine.core import Engine
+from bot.engine.types import Ask, End, Refer, Reply, Say, Session, Start, Text
+from bot.i18n import pick
+
+__all__ = ["TerminalChat", "render_plain"]
+
+
+def render_plain(replies: Iterable[Reply], locale: str) -> str:
+    """Replies as plain text: questions with numbered choices, a block per contact."""
+    out: list[str] = []
+    for r in replies:
+        if isinstance(r, Ask):
+            out.append(r.text)
+            out.extend(f"  {i}. {c.label}" for i, c in enumerate(r.choices, 1))
+        elif isinstance(r, Refer):
+            out.append(r.text)
+            for v in r.contacts:
+                c = v.contact
+                out.append(f"  ■ {pick(c.name, locale)}（{pick(c.org, locale)}）" if locale == "ja"
+                           else f"  ■ {pick(c.name, locale)} ({pick(c.org, locale)})")
+                for p in c.phones:
+                    label = f" {pick(p.label, locale)}" if p.label else ""
+                    out.append(f"    ☎ {p.number}{label}")
+                for ch in c.channels:
+                    out.append(f"    🔗 {ch.url}")
+                out.append(f"    {pick(c.hours_text, locale)}")
+                out.append(f"    → {status_line(v, locale)}")
+            if r.steps:
+                out.append("次にできること:" if locale == "ja" else "What you can do next:")
+                out.extend(f"  {i}. {s}" for i, s in enumerate(r.steps, 1))
+        elif isinstance(r, Say | End):
+            out.append(r.text)
+    return "\n".join(out)
+
+
+class TerminalChat:
+    """One terminal conversation held in memory (nothing is written to disk).
+
+    Args:
+        engine: the engine.
+        clock: returns the current aware time (a fixed time with ``--at``).
+        flow_id: the flow to start, or None for the default.
+        locale: ``"ja"`` or ``"en"``.
+    """
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime], flow_id: str | None = None,
+                 locale: str | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.flow_id = flow_id
+        self.locale = locale
+        self.session: Session | None = None
+
+    def start(self) -> list[Reply]:
+        """Begin the conversation; returns the greeting and the first question."""
+        out = self.engine.step(None, Start(self.flow_id, self.locale), self.clock())
+        self.session = out.session
+        return out.replies
+
+    def send(self, text: str) -> list[Reply]:
+        """Send one user turn; returns the replies (an :class:`End` means the chat is over)."""
+        out = self.engine.step(self.session, Text(text), self.clock())
+        self.session = out.session
+        return out.replies
+
+    @property
+    def state(self) -> str | None:
+        """The current state id, or None once the conversation ended."""
+        return self.session.state if self.session else None
+
+    @property
+    def current_locale(self) -> str:
+        """The conversation's locale."""
+        return self.session.locale if self.session else (self.locale or "ja")
+
+    # ---------------------------------------------------------- drivers
+
+    def run_lines(self, lines: Iterable[str], out: IO[str], jsonl: bool) -> int:
+        """Scripted mode: one turn per input line; plain text or JSON lines. Returns the exit code."""
+        def emit(replies: list[Reply]) -> None:
+            if jsonl:
+                obj = {"state": self.state, "replies": [reply_to_dict(r, self.current_locale) for r in replies]}
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+            else:
+                out.write(render_plain(replies, self.current_locale) + "\n\n")
+            out.flush()
+
+        emit(self.start())
+        for line in lines:
+            replies = self.send(line.rstrip("\r\n"))
+            emit(replies)
+            if any(isinstance(r, End) for r in replies):
+                break
+        return 0
+
+    def run_interactive(self) -> int:  # pragma: no cover - exercised by hand and by tmux
+        """Interactive mode with rich cards; Ctrl-D or 「終了」 ends."""
+        from rich.console import Console
+        from rich.panel import Panel
+        from rich.prompt import Prompt
+
+        console = Console()
+
+        def show(replies: list[Reply]) -> None:
+            loc = self.current_locale
+            for r in replies:
+                if isinstance(r, Ask):
+                    console.print(f"[bold]{r.text}[/bold]")
+                    for i, c in enumerate(r.choices, 1):
+                        console.print(f"  [cyan]{i}[/cyan]. {c.label}")
+                elif isinstance(r, Refer):
+                    console.print(f"[bold]{r.text}[/bold]")
+                    for v in r.contacts:
+                        ct = v.contact
+                        lines = [f"☎ [bold]{p.number}[/bold]" + (f"  {pick(p.label, loc)}" if p.label else "")
+                                 for p in ct.phones]
+                        lines += [f"🔗 {ch.url}" for ch in ct.channels]
+                        lines.append(pick(ct.hours_text, loc))
+                        color = "green" if v.status.is_available else "yellow"
+                        lines.append(f"[{color}]{status_line(v, loc)}[/{color}]")
+                        console.print(Panel("\n".join(lines), title=pick(ct.name, loc), title_align="left",
+                                            border_style=color))
+                    if r.steps:
+                        console.print("[bold]" + ("次にできること" if loc == "ja" else "What you can do next") + "[/bold]")
+                        for i, s in enumerate(r.steps, 1):
+                            console.print(f"  {i}. {s}")
+                else:
+                    console.print(r.text)
+            console.print()
+
+        show(self.start())
+        while True:
+            try:
+                line = Prompt.ask("[dim]>[/dim]", console=console)
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return 0
+            replies = self.send(line)
+            show(replies)
+            if any(isinstance(r, End) for r in replies):
+                return 0
+
+
+def run(engine: Engine, clock: Callable[[], dt.datetime], *, flow_id: str | None, locale: str | None,
+        jsonl: bool, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> int:
+    """Run the terminal chat: interactive on a terminal, scripted otherwise (or with ``jsonl``)."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    chat = TerminalChat(engine, clock, flow_id, locale)
+    if jsonl or not stdin.isatty():
+        return chat.run_lines(stdin, stdout, jsonl)
+    return chat.run_interactive()

@@ -1,0 +1,113 @@
+"""The ``soudan`` command (DESIGN.md §6): chat, serve, validate, test, graph, contacts, schema."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import cast
+
+from bot import __version__
+
+__all__ = ["build_parser", "main"]
+
+
+def _lazy(module: str, func: str = "main") -> Callable[[argparse.Namespace], int]:
+    def call(args: argparse.Namespace) -> int:
+        mod = importlib.import_module(module)
+        return cast(int, getattr(mod, func)(args))
+    return call
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from bot.adapters import terminal
+    from bot.engine.flow import FlowError
+    from bot.loading import load_engine
+    from bot.settings import Settings
+    from bot.timeutil import now_jst, parse_at
+
+    settings = Settings()
+    try:
+        engine = load_engine(settings)
+    except FlowError as exc:
+        print("soudan: the flows or the directory have errors; fix them and start again:", file=sys.stderr)
+        print(exc, file=sys.stderr)
+        return 2
+    if args.flow and args.flow not in engine.flows:
+        print(f"soudan: unknown flow {args.flow!r}; available: {', '.join(sorted(engine.flows))}", file=sys.stderr)
+        return 2
+    if args.at:
+        try:
+            frozen = parse_at(args.at)
+        except ValueError as exc:
+            print(f"soudan: --at: {exc}", file=sys.stderr)
+            return 2
+        clock = lambda: frozen  # noqa: E731
+    else:
+        clock = now_jst
+    return terminal.run(engine, clock, flow_id=args.flow, locale=args.lang, jsonl=args.jsonl)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``soudan`` command."""
+    p = argparse.ArgumentParser(prog="soudan", description="相談窓口案内ボット soudan — route people facing "
+                                "online harm in Japan to the right consultation window.")
+    p.add_argument("--version", action="version", version=f"soudan {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("chat", help="chat in the terminal (scriptable when stdin is not a terminal)")
+    c.add_argument("--flow", help="flow id to start (default: the default flow)")
+    c.add_argument("--at", metavar="ISO-TIME", help="freeze the clock, e.g. 2026-12-31T22:00+09:00")
+    c.add_argument("--lang", choices=["ja", "en"], default=None, help="language (default ja)")
+    c.add_argument("--jsonl", action="store_true", help="print one JSON object per turn")
+    c.set_defaults(func=_chat)
+
+    s = sub.add_parser("serve", help="run the web server: LINE webhook, simulator, /healthz, /metrics, Discord")
+    s.add_argument("--host", default=None, help="bind address (default SOUDAN_HOST or 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None, help="port (default SOUDAN_PORT or 8080)")
+    s.set_defaults(func=_lazy("bot.serve"))
+
+    v = sub.add_parser("validate", help="check flows and the directory; file:line messages; exit 1 on error")
+    v.add_argument("paths", nargs="*", help="flow/directory files or folders (default: flows/ and directory/)")
+    v.add_argument("--format", choices=["text", "github"], default="text", help="output format")
+    v.set_defaults(func=_lazy("bot.validate"))
+
+    t = sub.add_parser("test", help="run transcripts (flows/tests/*.yaml) with coverage")
+    t.add_argument("paths", nargs="*", help="transcript files or folders (default: flows/tests/)")
+    t.set_defaults(func=_lazy("bot.toolkit.transcripts"))
+
+    g = sub.add_parser("graph", help="draw a flow as Mermaid or Graphviz dot")
+    g.add_argument("flow", help="flow id")
+    g.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    g.set_defaults(func=_lazy("bot.toolkit.graph"))
+
+    k = sub.add_parser("contacts", help="search the contact directory with open-now status")
+    k.add_argument("query", nargs="?", default=None, help="words to look for (name, org, number)")
+    k.add_argument("--topic", default=None, help="situation code: DEF HAR DOX THR STK NCII BUL ATO SV DV …")
+    k.add_argument("--open-now", action="store_true", help="only windows open at that time (or 24 h)")
+    k.add_argument("--at", metavar="ISO-TIME", default=None, help="the time to evaluate (default: now)")
+    k.add_argument("--json", action="store_true", help="JSON output")
+    k.set_defaults(func=_lazy("bot.contacts.command"))
+
+    sc = sub.add_parser("schema", help="print JSON Schemas of flows, transcripts and the directory")
+    sc.add_argument("--write", metavar="DIR", default=None, help="write *.schema.json files into DIR")
+    sc.set_defaults(func=_lazy("bot.toolkit.schema"))
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``soudan`` console script. Returns the exit status."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(encoding="utf-8", errors="replace")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

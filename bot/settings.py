@@ -1,0 +1,69 @@
+"""Settings from the environment or ``.env`` (pydantic-settings). Secrets never come from YAML.
+
+Every variable is documented in ``.env.example``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ROOT", "Settings"]
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The project folder (holds flows/ and directory/ in a source checkout)."""
+
+
+class Settings(BaseSettings):
+    """Runtime settings.
+
+    Attributes:
+        secret: key for hashing platform user ids (``SOUDAN_SECRET``); a development default is
+            used by ``soudan chat`` only — ``soudan serve`` on a public bind refuses the default.
+        store: ``memory://``, ``sqlite:///var/soudan.db`` (default) or ``redis://host:6379/0``.
+        session_ttl: seconds a session lives without activity (also its store TTL).
+        flows_dir, directory_dir: where the YAML lives.
+        default_flow: flow id to start with.
+        host, port: where ``soudan serve`` listens (127.0.0.1:8080 by default).
+        line_channel_secret, line_channel_access_token: LINE Messaging API credentials.
+        line_api_base: Messaging API host override (a local fake in tests).
+        line_push_fallback: push the reply when the reply token has expired.
+        discord_token: Discord bot token; Discord runs when set.
+        simulator: serve the browser simulator at ``/`` (default on for a loopback bind).
+        metrics: serve ``/metrics`` (default on for a loopback bind).
+    """
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      populate_by_name=True)
+
+    secret: SecretStr = Field(SecretStr("dev-only-not-secret"), alias="SOUDAN_SECRET")
+    store: str = Field("sqlite:///var/soudan.db", alias="SOUDAN_STORE")
+    session_ttl: float = Field(24 * 3600.0, alias="SOUDAN_SESSION_TTL", gt=0)
+    flows_dir: Path = Field(ROOT / "flows", alias="SOUDAN_FLOWS_DIR")
+    directory_dir: Path = Field(ROOT / "directory", alias="SOUDAN_DIRECTORY_DIR")
+    default_flow: str | None = Field(None, alias="SOUDAN_DEFAULT_FLOW")
+    host: str = Field("127.0.0.1", alias="SOUDAN_HOST")
+    port: int = Field(8080, alias="SOUDAN_PORT", ge=0, le=65535)
+    log_level: str = Field("INFO", alias="SOUDAN_LOG_LEVEL")
+    line_channel_secret: SecretStr | None = Field(None, alias="LINE_CHANNEL_SECRET")
+    line_channel_access_token: SecretStr | None = Field(None, alias="LINE_CHANNEL_ACCESS_TOKEN")
+    line_api_base: str | None = Field(None, alias="LINE_API_BASE")
+    line_push_fallback: bool = Field(True, alias="LINE_PUSH_FALLBACK")
+    discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
+    simulator: bool | None = Field(None, alias="SOUDAN_SIMULATOR")
+    metrics: bool | None = Field(None, alias="SOUDAN_METRICS")
+
+    @property
+    def loopback(self) -> bool:
+        """True when ``host`` is a loopback address."""
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    def flow_paths(self) -> list[Path]:
+        """``flows/*.yaml`` sorted (transcripts in ``flows/tests/`` are not flows)."""
+        return sorted(p for p in self.flows_dir.glob("*.yaml") if p.is_file())
+
+    def directory_paths(self) -> list[Path]:
+        """``directory/*.yaml`` sorted."""
+        return sorted(p for p in self.directory_dir.glob("*.yaml") if p.is_file())

@@ -1,0 +1,29 @@
+"""Time helpers: the Asia/Tokyo zone and parsing of ``--at`` values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+__all__ = ["JST", "now_jst", "parse_at"]
+
+JST = ZoneInfo("Asia/Tokyo")
+"""Japan Standard Time (UTC+09:00, no daylight saving)."""
+
+
+def now_jst() -> dt.datetime:
+    """The current time, aware, in Asia/Tokyo (the only clock read outside tests)."""
+    return dt.datetime.now(JST)
+
+
+def parse_at(value: str) -> dt.datetime:
+    """Parse an ISO 8601 time such as ``2026-12-31T22:00+09:00``; a time without offset is JST.
+
+    Raises:
+        ValueError: with an example of the expected form.
+    """
+    try:
+        t = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"not an ISO time: {value!r}; write e.g. 2026-12-31T22:00+09:00") from None
+    return t.replace(tzinfo=JST) if t.tzinfo is None else t

@@ -1,0 +1,67 @@
+"""``soudan validate``: load flows and the directory, print every problem as ``file:line``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from bot.engine.flow import FlowError
+from bot.loading import load_all
+from bot.settings import Settings
+from bot.yamlload import LoadError
+
+__all__ = ["collect", "main", "split_paths"]
+
+
+def split_paths(paths: list[str], settings: Settings) -> tuple[list[Path], list[Path]]:
+    """Flow files and directory files for ``paths`` (files or folders); defaults from settings.
+
+    A folder named ``directory`` (or a file inside one) holds contacts; everything else is a
+    flow. Transcript folders (``flows/tests``) are skipped.
+    """
+    if not paths:
+        return settings.flow_paths(), settings.directory_paths()
+    flows: list[Path] = []
+    dirs: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        files = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
+        for f in files:
+            (dirs if f.parent.name == "directory" else flows).append(f)
+    if flows and not dirs:
+        dirs = settings.directory_paths()
+    return flows, dirs
+
+
+def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
+    """Every error and warning for these files."""
+    try:
+        _, _, warnings = load_all(flow_paths, dir_paths)
+    except FlowError as exc:
+        return exc.errors
+    problems = list(warnings)
+    try:
+        lint = importlib.import_module("bot.toolkit.lint")  # the flow authors' extra checks
+    except ImportError:  # pragma: no cover
+        return problems
+    extra: list[LoadError] = lint.lint(flow_paths, dir_paths)
+    return problems + extra
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the check; exit 1 when there is any error (warnings alone give 0)."""
+    settings = Settings()
+    flows, dirs = split_paths(list(args.paths), settings)
+    problems = collect(flows, dirs)
+    fmt = getattr(args, "format", "text")
+    for e in problems:
+        if fmt == "github":
+            level = "error" if e.severity == "error" else "warning"
+            print(f"::{level} file={e.path},line={e.line or 1}::{e.message}")
+        else:
+            print(e)
+    errors = sum(1 for e in problems if e.severity == "error")
+    warns = len(problems) - errors
+    print(f"{len(flows)} flow file(s), {len(dirs)} directory file(s): {errors} error(s), {warns} warning(s)")
+    return 1 if errors else 0

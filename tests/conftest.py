@@ -1,0 +1,113 @@
+"""Shared fixtures: a tiny flow and directory written to files, and an engine built from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.engine.core import Engine
+from bot.loading import load_all
+from bot.timeutil import JST
+
+TINY_DIRECTORY = """\
+- id: day_line
+  name: {ja: 平日の相談窓口, en: Weekday line}
+  org: テスト機関
+  phones: [{number: "0570-003-110"}]
+  hours: "Mo-Fr 09:00-17:00; PH off"
+  hours_text: 平日 9:00〜17:00
+  cost: navi-dial
+  topics: [DEF]
+  source: https://example.org/day
+  verified: "2026-11-30"
+- id: night_line
+  name: {ja: 24時間の窓口, en: 24-hour line}
+  org: テスト機関
+  phones: [{number: "0120-279-338"}]
+  hours: "24/7"
+  hours_text: 24時間
+  cost: free
+  topics: [DIS]
+  source: https://example.org/night
+  verified: "2026-11-30"
+- id: police_110
+  name: 警察 110番
+  org: 警察
+  phones: [{number: "110"}]
+  hours: "24/7"
+  hours_text: 24時間
+  cost: free
+  topics: [EMG]
+  source: https://example.org/110
+  verified: "2026-11-30"
+"""
+
+TINY_FLOW = """\
+id: tiny
+title: {ja: テスト, en: Test}
+start: who
+fallback: [night_line]
+crisis:
+  keywords: [死にたい, suicide]
+  text: {ja: あなたの安全が大切です。, en: Your safety matters.}
+  contacts: [police_110, night_line]
+states:
+  who:
+    ask: {ja: あなたは？, en: "Who are you?"}
+    save_as: who
+    choices:
+      - {id: pupil, label: {ja: 学生, en: Student}, keywords: [中学生, 高校生], goto: what}
+      - {id: adult, label: {ja: おとな, en: Adult}, goto: what}
+  what:
+    ask: {ja: 何がありましたか？, en: "What happened?"}
+    choices:
+      - id: yes
+        label: {ja: はい、悪口を書かれた, en: "Yes, insults"}
+        keywords: [悪口]
+        goto:
+          - {when: {who: pupil}, to: intro}
+          - {to: result-adult}
+      - {id: other, label: {ja: いいえ, en: "No"}, goto: result-adult}
+  intro:
+    say: {ja: 学生向けの窓口です。, en: Lines for students.}
+    next: result-pupil
+  result-pupil:
+    refer:
+      text: {ja: 学生の相談先です。, en: Where students can call.}
+      contacts: [day_line]
+      steps: [{ja: 証拠を保存しましょう。, en: Save evidence.}]
+  result-adult:
+    refer:
+      text: {ja: 相談先です。, en: Where to call.}
+      contacts: [day_line, night_line]
+"""
+
+
+def write(tmp: Path, name: str, text: str) -> Path:
+    """Write ``text`` (dedented) to ``tmp/name`` and return the path."""
+    p = tmp / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(textwrap.dedent(text), encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def tiny_paths(tmp_path: Path) -> tuple[list[Path], list[Path]]:
+    """([flow file], [directory file]) of the tiny flow."""
+    d = write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    f = write(tmp_path, "flows/tiny.yaml", TINY_FLOW)
+    return [f], [d]
+
+
+@pytest.fixture
+def tiny_engine(tiny_paths: tuple[list[Path], list[Path]]) -> Engine:
+    """An engine over the tiny flow and directory (idle timeout 1 hour)."""
+    directory, flows, _ = load_all(*tiny_paths)
+    return Engine({k: v.flow for k, v in flows.items()}, directory, idle_timeout=3600)
+
+
+WEEKDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)  # Tuesday
+SUNDAY_10 = dt.datetime(2026, 12, 6, 10, 0, tzinfo=JST)
