@@ -1,0 +1,91 @@
+"""`soudan chat` as a user or a script meets it: plain text, JSON lines, refusal on broken files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
+
+SOUDAN = [sys.executable, "-m", "bot"]
+
+
+def run(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SOUDAN, *args], input=stdin, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})}, encoding="utf-8")
+
+
+def tiny_env(tmp_path: Path) -> dict[str, str]:
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW)
+    write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    return {"SOUDAN_FLOWS_DIR": str(tmp_path / "flows"), "SOUDAN_DIRECTORY_DIR": str(tmp_path / "directory")}
+
+
+def test_jsonl_first_object_comes_before_any_input_and_each_turn_has_one(tmp_path: Path) -> None:
+    p = run(["chat", "--jsonl", "--at", "2026-12-06T10:00+09:00"], "2\n１\n", tiny_env(tmp_path))
+    assert p.returncode == 0, p.stderr
+    objs = [json.loads(line) for line in p.stdout.splitlines()]
+    assert len(objs) == 3
+    assert objs[0]["state"] == "who"
+    assert [r["type"] for r in objs[0]["replies"]] == ["say", "ask"]
+    assert objs[0]["replies"][1]["choices"] == [{"id": "pupil", "label": "学生"}, {"id": "adult", "label": "おとな"}]
+    assert objs[2]["state"] == "result-adult"
+    refer = next(r for r in objs[2]["replies"] if r["type"] == "refer")
+    # Sunday 10:00 JST: the weekday line is closed and says when it opens next; the 24h line is first
+    assert [(c["id"], c["phones"], c["status"]) for c in refer["contacts"]] == [
+        ("night_line", ["0120-279-338"], "24h"), ("day_line", ["0570-003-110"], "closed")]
+    assert refer["contacts"][1]["next_open"] == "2026-12-07T09:00:00+09:00"
+    assert refer["contacts"][1]["open_until"] is None
+
+
+def test_plain_text_numbers_choices_and_ends_on_stop(tmp_path: Path) -> None:
+    p = run(["chat", "--at", "2026-12-01T10:00+09:00"], "おとな\n2\n終了\nこの行は読まれない\n", tiny_env(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert "  1. 学生\n  2. おとな" in p.stdout
+    assert "☎ 0570-003-110" in p.stdout and "いま受付中（17:00まで）" in p.stdout
+    assert p.stdout.rstrip().endswith("つらいときは、ひとりで抱え込まずに相談してください。")
+
+
+def test_english(tmp_path: Path) -> None:
+    p = run(["chat", "--lang", "en", "--at", "2026-12-01T10:00+09:00"], "Adult\nNo\n", tiny_env(tmp_path))
+    assert "Who are you?" in p.stdout and "  1. Student" in p.stdout
+    assert "Open now (until 17:00)" in p.stdout and "Open 24 hours" in p.stdout
+
+
+def test_a_broken_flow_refuses_to_start_with_file_and_line(tmp_path: Path) -> None:
+    env = tiny_env(tmp_path)
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("goto: what}", "goto: whta}", 1))
+    p = run(["chat"], "1\n", env)
+    assert p.returncode == 2
+    assert f"{tmp_path}/flows/tiny.yaml:14: error: choice 'pupil' goes to 'whta'" in p.stderr
+    assert p.stdout == ""
+
+
+def test_bad_at_value(tmp_path: Path) -> None:
+    p = run(["chat", "--at", "tomorrow"], "", tiny_env(tmp_path))
+    assert p.returncode == 2 and "2026-12-31T22:00+09:00" in p.stderr
+
+
+def test_the_shipped_flow_starts_with_safety(tmp_path: Path) -> None:
+    p = run(["chat", "--jsonl", "--at", "2026-12-01T10:00+09:00"], "")
+    assert p.returncode == 0, p.stderr
+    first = json.loads(p.stdout.splitlines()[0])
+    ask = first["replies"][-1]
+    assert ask["type"] == "ask" and "安全" in ask["text"]
+
+
+def test_validate_passes_on_the_shipped_files() -> None:
+    p = run(["validate"], "")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert " 0 error(s)" in p.stdout
+
+
+def test_validate_fails_with_file_line(tmp_path: Path) -> None:
+    env = tiny_env(tmp_path)
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("contacts: [day_line]", "contacts: [nobody]"))
+    p = run(["validate", str(tmp_path / "flows"), str(tmp_path / "directory")], "", env)
+    assert p.returncode == 1
+    assert f"{tmp_path}/flows/tiny.yaml:32: error: contact 'nobody' is not in the directory" in p.stdout
