@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib
+import json
 import logging
 import unicodedata
 import uuid
@@ -72,6 +73,7 @@ from linebot.v3.messaging import (
     URIAction,
 )
 from linebot.v3.messaging.exceptions import ApiException
+from linebot.v3.models.events import UnknownEvent
 from linebot.v3.webhook import WebhookParser
 from linebot.v3.webhooks import (
     AudioMessageContent,
@@ -603,8 +605,31 @@ def _kind(event: Any) -> str:
     return etype
 
 
-def _job(event: Any, index: int) -> _Job:
-    """Map one parsed SDK event to a job (pure; never raises for a parsed event)."""
+def _unknown_message(raw: Any, index: int) -> _Job | None:
+    """A user's message the SDK could not parse (a new message type): answer it as unsupported."""
+    if not isinstance(raw, dict) or raw.get("type") != "message" or raw.get("mode", "active") != "active":
+        return None
+    src, msg = raw.get("source"), raw.get("message")
+    uid = src.get("userId") if isinstance(src, dict) and src.get("type") == "user" else None
+    mtype = msg.get("type") if isinstance(msg, dict) else None
+    eid, token, ts = raw.get("webhookEventId"), raw.get("replyToken"), raw.get("timestamp")
+    if not (isinstance(uid, str) and uid and isinstance(eid, str) and eid):
+        return None
+    return _Job(f"message.{mtype if isinstance(mtype, str) and mtype.isascii() and len(mtype) <= 20 else 'unknown'}",
+                "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
+                reply_token=token if isinstance(token, str) else None, user_id=uid, inp=Unsupported("unknown"))
+
+
+def _job(event: Any, index: int, raw: Any = None) -> _Job:
+    """Map one parsed SDK event to a job (pure; never raises for a parsed event).
+
+    Args:
+        event: the SDK event.
+        index: its position in the body (groups ignored events apart).
+        raw: the event's JSON object, given for :class:`UnknownEvent` only.
+    """
+    if isinstance(event, UnknownEvent):
+        return _unknown_message(raw, index) or _Job(_kind(event), "ignore", f"x:{index}", 0, None)
     kind = _kind(event)
     ts = int(getattr(event, "timestamp", 0) or 0)
     eid = getattr(event, "webhook_event_id", None)
@@ -727,7 +752,10 @@ class LineAdapter:
             return self._answer(400, "malformed webhook body")
         if not isinstance(events, list):  # pragma: no cover - the SDK returns a list
             return self._answer(400, "malformed webhook body")
-        jobs = [_job(e, i) for i, e in enumerate(events)]
+        raw_events: list[Any] = []
+        if any(isinstance(e, UnknownEvent) for e in events):  # the SDK keeps no user id for these
+            raw_events = json.loads(body).get("events") or []
+        jobs = [_job(e, i, raw_events[i] if i < len(raw_events) else None) for i, e in enumerate(events)]
         for j in jobs:
             if j.action == "ignore":
                 self.metrics.events.labels(PLATFORM, j.kind, "ignored").inc()

@@ -1,0 +1,93 @@
+"""Sending: reply failures fall back to push with X-Line-Retry-Key; API errors never crash."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from aiohttp.test_utils import TestClient
+from conftest import Post
+from fake_api import FakeLineApi
+from linekit import USER, WEEKDAY_10, body_of, follow_event, settings_for, sign, text_event
+
+from bot.app import create_app
+from bot.engine.core import Engine
+from bot.store import open_store
+
+
+async def test_expired_reply_token_falls_back_to_push(post: Post, fake: FakeLineApi,
+                                                      client: TestClient[Any, Any]) -> None:
+    fake.invalid_tokens.add("expired")
+    assert (await post(follow_event(token="expired"))).status == 200
+    assert [c.path for c in fake.calls] == ["/v2/bot/message/reply", "/v2/bot/message/push"]
+    reply, push = fake.calls
+    key = push.header("X-Line-Retry-Key")
+    assert key is not None and str(uuid.UUID(key)) == key
+    assert push.json == {"to": USER, "messages": reply.json["messages"], "notificationDisabled": False}
+    text = await (await client.get("/metrics")).text()
+    assert 'soudan_api_errors_total{operation="reply",platform="line",status="400"} 1.0' in text
+    assert 'soudan_replies_sent_total{method="push",platform="line"} 1.0' in text
+
+
+async def test_push_5xx_is_retried_once_with_the_same_retry_key(post: Post, fake: FakeLineApi) -> None:
+    fake.invalid_tokens.add("expired")
+    fake.push_failures = [500]
+    assert (await post(follow_event(token="expired"))).status == 200
+    pushes = fake.pushes
+    assert len(pushes) == 2
+    assert pushes[0].header("X-Line-Retry-Key") == pushes[1].header("X-Line-Retry-Key")
+
+
+async def test_push_409_means_already_accepted(post: Post, fake: FakeLineApi, client: TestClient[Any, Any]) -> None:
+    fake.invalid_tokens.add("expired")
+    fake.push_failures = [409]
+    assert (await post(follow_event(token="expired"))).status == 200
+    assert len(fake.pushes) == 1
+    assert 'soudan_undelivered_total{' not in await (await client.get("/metrics")).text()
+
+
+async def test_without_push_fallback_a_failed_reply_is_logged_not_pushed(
+        aiohttp_client: Any, fake: FakeLineApi, engine: Engine, caplog: Any) -> None:
+    app = create_app(settings_for(fake, LINE_PUSH_FALLBACK=False), engine=engine, store=open_store("memory://"),
+                     clock=lambda: WEEKDAY_10)
+    c = await aiohttp_client(app)
+    fake.invalid_tokens.add("expired")
+    body = body_of(text_event("秘密の相談内容", token="expired"))
+    resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
+    assert resp.status == 200
+    assert fake.pushes == []
+    assert 'soudan_undelivered_total{platform="line"} 1.0' in await (await c.get("/metrics")).text()
+    logged = caplog.text
+    assert "not delivered" in logged
+    assert "秘密" not in logged and USER not in logged and "expired" not in logged
+
+
+async def test_api_down_never_crashes_the_webhook(aiohttp_client: Any, engine: Engine, unused_tcp_port: int,
+                                                  fake: FakeLineApi) -> None:
+    """The API host refuses connections: the webhook still answers 200 and counts the errors."""
+    settings = settings_for(fake, LINE_API_BASE=f"http://127.0.0.1:{unused_tcp_port}")
+    app = create_app(settings, engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
+    c = await aiohttp_client(app)
+    body = body_of(follow_event())
+    resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
+    assert resp.status == 200
+    text = await (await c.get("/metrics")).text()
+    assert 'soudan_api_errors_total{operation="reply",platform="line",status="network"} 1.0' in text
+    assert 'soudan_api_errors_total{operation="push",platform="line",status="network"} 2.0' in text
+    assert (await c.get("/healthz")).status == 200
+
+
+async def test_slow_api_answers_within_the_budget_and_finishes_in_background(
+        aiohttp_client: Any, fake: FakeLineApi, engine: Engine) -> None:
+    from bot.app import LINE_KEY
+
+    app = create_app(settings_for(fake), engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
+    c = await aiohttp_client(app)
+    adapter: Any = app[LINE_KEY]
+    adapter.budget = 0.05
+    fake.delay = 0.5
+    body = body_of(follow_event(token="slow"))
+    resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
+    assert resp.status == 200
+    await adapter.drain()
+    assert fake.reply_to("slow")
