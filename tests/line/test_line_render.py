@@ -1,0 +1,192 @@
+"""Rendering neutral replies within LINE's limits: 5 messages, 13 quick replies, 20-character labels,
+5,000 UTF-16 units per text, 300-character postback data, 400-character alt text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from linekit import WEEKDAY_10
+
+from bot.adapters.line import (
+    MAX_TEXT,
+    parse_postback,
+    postback_data,
+    render,
+    split_text,
+    utf16_len,
+)
+from bot.engine.core import Engine
+from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Say
+
+
+def _dicts(batches: list[list[Any]]) -> list[list[dict[str, Any]]]:
+    return [[m.to_dict() for m in b] for b in batches]
+
+
+def _views(engine: Engine, *ids: str) -> tuple[ContactView, ...]:
+    return tuple(ContactView(c, s) for c, s in engine.directory.order(ids, WEEKDAY_10))
+
+
+# ------------------------------------------------------------------ text splitting
+
+def test_utf16_len_counts_emoji_as_two() -> None:
+    assert utf16_len("あ") == 1
+    assert utf16_len("😢") == 2
+    assert utf16_len("👨‍👩‍👧") == 8
+
+
+@pytest.mark.parametrize("unit", ["😢", "👨‍👩‍👧", "🇯🇵", "が", "か\u3099", "👍🏽", "1️⃣", "e\u0301", "\r\n"])
+def test_split_never_cuts_a_character_or_grapheme(unit: str) -> None:
+    for prefix in range(0, 4):
+        text = "a" * prefix + unit * 3000
+        chunks = split_text(text)
+        assert "".join(chunks) == text
+        for ch in chunks:
+            assert 0 < utf16_len(ch) <= MAX_TEXT
+            assert ch.encode("utf-16-le").decode("utf-16-le") == ch  # no lone surrogate
+            body = ch[prefix:] if ch is chunks[0] else ch
+            assert len(body) % len(unit) == 0 or ch is chunks[0], (unit, len(ch))
+        # every chunk boundary falls between two whole units
+        pos = 0
+        for ch in chunks[:-1]:
+            pos += len(ch)
+            assert (pos - prefix) % len(unit) == 0
+
+
+def test_split_prefers_line_breaks() -> None:
+    line = "あ" * 99 + "\n"
+    chunks = split_text(line * 120)
+    assert all(c.endswith("\n") for c in chunks[:-1])
+    assert all(utf16_len(c) <= MAX_TEXT for c in chunks)
+
+
+def test_short_text_is_one_chunk() -> None:
+    assert split_text("") == [""]
+    assert split_text("x" * MAX_TEXT) == ["x" * MAX_TEXT]
+    assert len(split_text("x" * (MAX_TEXT + 1))) == 2
+
+
+# ------------------------------------------------------------------ postback data
+
+@pytest.mark.parametrize("ids", [("a", "b", "c"), (":restart", "doxx-pupil", "zw5ulz66"), ("a&b=c", "s t", "ü%")])
+def test_postback_round_trip(ids: tuple[str, str, str]) -> None:
+    assert parse_postback(postback_data(*ids)) == Pick(*ids)
+
+
+def test_foreign_or_oversized_postback_is_a_stale_pick() -> None:
+    assert parse_postback("action=buyItem&itemId=1") == Pick("", "", "")
+    assert parse_postback("c=" + "x" * 400) == Pick("", "", "")
+    assert parse_postback("c=:restart") == Pick(":restart", "", "")
+
+
+# ------------------------------------------------------------------ quick replies
+
+def _ask(n: int, label: str = "選択肢") -> Ask:
+    return Ask("質問？", tuple(ChoiceView(f"c{i}", f"{label}{i}") for i in range(1, n + 1)), "st", "conv")
+
+
+def test_thirteen_short_choices_are_quick_reply_buttons() -> None:
+    [[msg]] = _dicts(render([_ask(13)]))
+    assert msg["text"] == "質問？"
+    items = msg["quickReply"]["items"]
+    assert len(items) == 13
+    assert items[12]["action"] == {"type": "postback", "label": "選択肢13", "data": "c=c13&s=st&v=conv",
+                                   "displayText": "選択肢13"}
+
+
+def test_fourteen_choices_become_a_numbered_list_asking_for_a_number() -> None:
+    [[msg]] = _dicts(render([_ask(14)]))
+    assert "quickReply" not in msg
+    assert msg["text"].splitlines()[2] == "1. 選択肢1"
+    assert "14. 選択肢14" in msg["text"]
+    assert msg["text"].endswith("答えの番号を送ってください。")
+
+
+def test_long_label_is_listed_in_full_and_buttons_are_numbers() -> None:
+    long = "とても長い選択肢のラベルで二十文字を超えてしまうもの"
+    ask = Ask("質問？", (ChoiceView("a", "短い"), ChoiceView("b", long)), "st", "conv")
+    [[msg]] = _dicts(render([ask]))
+    assert f"2. {long}" in msg["text"]
+    labels = [i["action"]["label"] for i in msg["quickReply"]["items"]]
+    assert labels == ["1", "2"]
+    assert msg["quickReply"]["items"][1]["action"]["displayText"] == long
+
+
+def test_label_with_emoji_counts_utf16_units() -> None:
+    label = "😢" * 10 + "a"  # 11 characters, 21 UTF-16 units
+    [[msg]] = _dicts(render([Ask("q", (ChoiceView("a", label),), "s", "c")]))
+    assert msg["quickReply"]["items"][0]["action"]["label"] == "1"
+
+
+def test_quick_reply_is_on_the_last_message_only() -> None:
+    [msgs] = _dicts(render([Say("a"), Say("b"), _ask(2)]))
+    assert [("quickReply" in m) for m in msgs] == [False, False, True]
+
+
+def test_an_ask_that_is_not_last_lists_its_choices() -> None:
+    [msgs] = _dicts(render([_ask(2), Say("after")]))
+    assert msgs[0]["text"] == "質問？\n\n1. 選択肢1\n2. 選択肢2"
+    assert all("quickReply" not in m for m in msgs)
+
+
+# ------------------------------------------------------------------ five messages, never drop a referral
+
+def test_more_than_five_texts_are_merged(engine: Engine) -> None:
+    replies = [Say(f"s{i}") for i in range(8)] + [_ask(2)]
+    batches = render(replies)
+    assert len(batches) == 1 and len(batches[0]) == 5
+    texts = "\n\n".join(m.text for m in batches[0])
+    for i in range(8):
+        assert f"s{i}" in texts
+    assert batches[0][-1].quick_reply is not None
+
+
+def test_referrals_are_never_dropped(engine: Engine) -> None:
+    views = _views(engine, "day_line", "police_9110", "night_line")
+    replies = [Say("x"), Refer("r1", views, ("step",)), Say("y"), Refer("r2", views), Say("z"),
+               Refer("r3", views), End("end")]
+    batches = render(replies)
+    flat = [m for b in batches for m in b]
+    assert all(len(b) <= 5 for b in batches)
+    assert sum(m.type == "flex" for m in flat) == 3
+    assert batches[0][0].text.startswith("x")
+
+
+def test_more_than_twelve_contacts_make_two_carousels(engine: Engine) -> None:
+    views = _views(engine, "day_line", "police_9110", "night_line", "police_110") * 4  # 16 cards
+    [msgs] = render([Refer("r", views)])
+    flex = [m.to_dict() for m in msgs if m.type == "flex"]
+    assert [len(f["contents"]["contents"]) for f in flex] == [12, 4]
+
+
+def test_alt_text_is_at_most_400_and_lists_names_and_numbers(engine: Engine) -> None:
+    views = _views(engine, "day_line", "police_9110", "night_line") * 12
+    [msgs] = render([Refer("r", views[:12])])
+    alt = msgs[1].alt_text
+    assert utf16_len(alt) <= 400
+    assert "平日の相談窓口 0570-003-110" in alt and "#9110" in alt
+
+
+def test_long_text_is_split_and_still_fits(engine: Engine) -> None:
+    batches = render([Say("あ" * 12_000), _ask(2)])
+    flat = [m for b in batches for m in b]
+    assert all(utf16_len(m.text) <= MAX_TEXT for m in flat)
+    assert "".join(m.text for m in flat).startswith("あ" * 12_000)
+    assert flat[-1].quick_reply is not None
+
+
+def test_overflow_goes_to_a_second_batch_not_dropped() -> None:
+    batches = render([Say("い" * 30_000)])
+    assert [len(b) for b in batches] == [5, 1]
+    assert sum(len(m.text) for b in batches for m in b) == 30_000
+
+
+def test_english_cards(engine: Engine) -> None:
+    [msgs] = render([Refer("Where to call.", _views(engine, "day_line"), ("Save evidence.",))], "en")
+    d = [m.to_dict() for m in msgs]
+    bubble = d[1]["contents"]["contents"][0]
+    assert bubble["body"]["contents"][0]["text"] == "Weekday line"
+    assert bubble["footer"]["contents"][0]["action"]["label"] == "Call 0570-003-110"
+    assert d[1]["altText"].startswith("Where to get help: Weekday line 0570-003-110")
+    assert d[2]["text"] == "What you can do next\n1. Save evidence."
