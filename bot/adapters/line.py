@@ -36,13 +36,12 @@ of the user (:meth:`bot.service.Conversations.key`) at most.
 from __future__ import annotations
 
 import asyncio
-import functools
-import importlib
+import datetime as dt
 import json
 import logging
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote, unquote
@@ -94,9 +93,9 @@ from linebot.v3.webhooks import (
 )
 
 from bot.adapters import Metrics
-from bot.contacts.model import Contact, StatusKind
+from bot.contacts.model import Contact
 from bot.contacts.phones import needs_manual_dial, tel_uri
-from bot.contacts.status import Status
+from bot.contacts.render import format_status
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -112,7 +111,7 @@ from bot.engine.types import (
     Unsupported,
 )
 from bot.i18n import pick
-from bot.service import JST, Conversations
+from bot.service import Conversations
 from bot.store.base import KeyedLocks, StoreError
 
 __all__ = [
@@ -400,36 +399,9 @@ def _quick_reply(ask: Ask, locale: str) -> tuple[str, QuickReply | None]:
     return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_hint', locale)}", QuickReply(items=items)
 
 
-def _fallback_status(status: Status, locale: str) -> str:
-    """Open-now line used until :mod:`bot.contacts.render` provides ``format_status``."""
-    ja = locale != "en"
-    when = status.open_until or status.next_open
-    hm = when.astimezone(JST).strftime("%H:%M") if when else ""
-    if status.kind == StatusKind.ALWAYS:
-        return "24時間受付" if ja else "Open 24 hours"
-    if status.kind == StatusKind.OPEN:
-        return (f"受付中（{hm}まで）" if ja else f"Open now until {hm}") if hm else ("受付中" if ja else "Open now")
-    if status.kind == StatusKind.CLOSED:
-        if status.next_open is not None:
-            d = status.next_open.astimezone(JST)
-            return f"受付時間外（次は{d.month}/{d.day} {hm}から）" if ja else f"Closed now (opens {d.month}/{d.day} {hm})"
-        return "受付時間外" if ja else "Closed now"
-    return "受付時間は下記をご確認ください" if ja else "Check the hours below"
-
-
-@functools.cache
-def _status_formatter() -> Callable[[Status, str], str]:
-    try:
-        mod = importlib.import_module("bot.contacts.render")
-    except ImportError:  # pragma: no cover - until the contacts renderer lands
-        return _fallback_status
-    fmt: Callable[[Status, str], str] = mod.format_status
-    return fmt
-
-
-def _status_line(view: ContactView, locale: str) -> str:
+def _status_line(view: ContactView, locale: str, now: dt.datetime | None = None) -> str:
     """The open-now line of a card (:func:`bot.contacts.render.format_status`)."""
-    return _status_formatter()(view.status, locale)
+    return format_status(view.status, locale, now)
 
 
 def _phone_text(contact: Contact, locale: str) -> list[str]:
@@ -450,14 +422,14 @@ def _web_channel(contact: Contact) -> tuple[str, str] | None:
     return None
 
 
-def _bubble(view: ContactView, locale: str) -> FlexBubble:
+def _bubble(view: ContactView, locale: str, now: dt.datetime | None = None) -> FlexBubble:
     c = view.contact
     st = view.status
     color = {"open": "#1B7F3B", "24h": "#1B7F3B", "closed": "#B00020"}.get(str(st.kind), "#555555")
     body: list[FlexComponent] = [
         FlexText(text=pick(c.name, locale), weight="bold", size="md", wrap=True),
         FlexText(text=pick(c.org, locale), size="xs", color="#888888", wrap=True),
-        FlexText(text=_status_line(view, locale), size="sm", color=color, weight="bold", wrap=True),
+        FlexText(text=_status_line(view, locale, now), size="sm", color=color, weight="bold", wrap=True),
         FlexText(text=pick(c.hours_text, locale), size="xs", color="#555555", wrap=True),
     ]
     phones = _phone_text(c, locale)
@@ -536,7 +508,7 @@ def _count(parts: Sequence[_Part]) -> int:
     return sum(len(split_text(p.text)) if isinstance(p, _TextPart) else 1 for p in parts)
 
 
-def render(replies: Sequence[Reply], locale: str = "ja") -> list[list[Message]]:
+def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None = None) -> list[list[Message]]:
     """Render neutral replies as LINE messages, in batches of at most :data:`MAX_MESSAGES`.
 
     Says, Ends and questions become text messages; a referral becomes its lead text, a Flex
@@ -549,6 +521,7 @@ def render(replies: Sequence[Reply], locale: str = "ja") -> list[list[Message]]:
     Args:
         replies: the engine's replies, in order.
         locale: ``"ja"`` or ``"en"`` for the adapter's own words (labels, status lines).
+        now: the instant of the step (aware), so a closing time on another day shows its date.
 
     Returns:
         Batches of 1–5 messages; the first is for the reply call. Empty when ``replies`` is.
@@ -568,7 +541,7 @@ def render(replies: Sequence[Reply], locale: str = "ja") -> list[list[Message]]:
             messages.extend(TextMessage(text=chunk) for chunk in split_text(p.text) if chunk)
         else:
             messages.append(FlexMessage(alt_text=_alt_text(p.views, locale),
-                                        contents=FlexCarousel(contents=[_bubble(v, locale) for v in p.views])))
+                                        contents=FlexCarousel(contents=[_bubble(v, locale, now) for v in p.views])))
     if quick is not None and messages:
         messages[-1].quick_reply = quick
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
@@ -824,14 +797,15 @@ class LineAdapter:
             log.info("LINE unfollow: forgot %s", conv.key(PLATFORM, j.user_id))
             return
         assert j.inp is not None
-        handled = await conv.handle(PLATFORM, j.user_id, j.inp, event_id=j.event_id)
+        now = conv.clock()
+        handled = await conv.handle(PLATFORM, j.user_id, j.inp, event_id=j.event_id, now=now)
         if handled.duplicate:
             self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
             return
         self.metrics.step_seconds.labels(PLATFORM).observe(handled.seconds)
         self.metrics.events.labels(PLATFORM, j.kind, "handled").inc()
         locale = handled.session.locale if handled.session is not None else "ja"
-        batches = render(handled.replies, locale)
+        batches = render(handled.replies, locale, now)
         if batches:
             await self._deliver(j.reply_token, j.user_id, batches, conv.key(PLATFORM, j.user_id))
 

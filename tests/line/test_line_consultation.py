@@ -27,7 +27,7 @@ def _status(engine: Engine, contact_id: str) -> str:
     from bot.engine.types import ContactView
 
     c = engine.directory.get(contact_id)
-    return _status_line(ContactView(c, engine.directory.status(c, WEEKDAY_10)), "ja")
+    return _status_line(ContactView(c, engine.directory.status(c, WEEKDAY_10)), "ja", WEEKDAY_10)
 
 
 async def test_follow_to_referral(post: Post, fake: FakeLineApi, engine: Engine, store: SessionStore) -> None:
