@@ -1,0 +1,327 @@
+"""Extra checks of ``soudan validate`` for people who write flows and the directory.
+
+The loaders (:func:`bot.engine.flow.load_flows`, :meth:`bot.contacts.directory.Directory.load`)
+already refuse broken files: YAML traps, unknown keys, missing states or contacts, unreachable
+states, states with no way out, phone numbers that do not validate, and they warn about
+``verified`` dates older than a year. :func:`lint` runs only on files that loaded and adds the
+rules below; it never repeats a loader message.
+
+Rules (each message names ``file:line`` and the fix):
+
+``no-open-window`` (error)
+    A result (``refer``) offers no window that is open or 24 hours at some sampled time — the
+    flow's ``fallback`` contacts count, as the engine adds them. Times sampled every 30 minutes
+    over the 8 days from ``today`` plus 31 December, 2 January and the next public holiday.
+    The crisis reply has no fallback: one of its contacts must be available at every sample.
+``line-limits`` / ``discord-limits`` (warning)
+    An ``ask`` with more choices than LINE (13 quick-reply items) or Discord (25 buttons) shows,
+    or a choice label longer than LINE (20 UTF-16 units) or Discord (80 characters) allows. The
+    adapters then fall back to numbered choices, which works but reads worse.
+``payload-limits`` (error)
+    The button data of a choice — LINE postback data ``c=<choice>&s=<state>&v=<id>`` (≤300
+    characters) or Discord ``custom_id`` ``soudan:c:<choice>:<state>:<id>`` (≤100) — is too long
+    for the platform. Shorten the state or choice id.
+``missing-translation`` (warning)
+    A user-facing text has no English (``en``) version: flow title, ``ask``, ``say``, choice
+    labels, ``refer`` text and steps, crisis text and steps; directory ``name``, ``org`` and
+    ``hours_text``.
+``refer-size`` (warning)
+    A result names fewer than 2 or more than 4 contacts (DESIGN.md: 2–4 windows per result).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from bot.contacts.directory import Directory, DirectoryError
+from bot.contacts.holidays import holidays_between
+from bot.engine.flow import Flow, FlowError, LoadedFlow, load_flows
+from bot.timeutil import JST
+from bot.yamlload import LoadError, load_file
+
+__all__ = [
+    "CONVERSATION_ID_LEN", "DISCORD_MAX_BUTTONS", "DISCORD_MAX_CUSTOM_ID", "DISCORD_MAX_LABEL",
+    "LINE_MAX_ITEMS", "LINE_MAX_LABEL", "LINE_MAX_POSTBACK", "MAX_CONTACTS", "MIN_CONTACTS",
+    "discord_custom_id", "line_postback_data", "lint", "lint_directory", "lint_flow", "sample_times",
+    "utf16_len",
+]
+
+LINE_MAX_ITEMS = 13
+"""Quick-reply items per LINE message."""
+LINE_MAX_LABEL = 20
+"""Longest LINE action label (counted in UTF-16 units, as the LINE adapter does)."""
+LINE_MAX_POSTBACK = 300
+"""Longest LINE postback data, in characters."""
+DISCORD_MAX_BUTTONS = 25
+"""Buttons per Discord message (5 rows of 5)."""
+DISCORD_MAX_LABEL = 80
+"""Longest Discord button label, in characters."""
+DISCORD_MAX_CUSTOM_ID = 100
+"""Longest Discord ``custom_id``, in characters."""
+CONVERSATION_ID_LEN = 10
+"""Length assumed for the conversation id inside button data (the engine uses 8; 10 is the safe side)."""
+MIN_CONTACTS, MAX_CONTACTS = 2, 4
+"""Recommended number of windows per result."""
+
+SAMPLE_STEP = dt.timedelta(minutes=30)
+SAMPLE_DAYS = 8
+
+
+def utf16_len(text: str) -> int:
+    """Length of ``text`` in UTF-16 code units (an emoji outside the BMP counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def line_postback_data(choice_id: str, state_id: str, conversation_id: str = "x" * CONVERSATION_ID_LEN) -> str:
+    """The LINE postback data of a choice button (same encoding as the LINE adapter)."""
+    q = "-_.:~"
+    return f"c={quote(choice_id, safe=q)}&s={quote(state_id, safe=q)}&v={quote(conversation_id, safe=q)}"
+
+
+def discord_custom_id(choice_id: str, state_id: str, conversation_id: str = "x" * CONVERSATION_ID_LEN) -> str:
+    """The Discord ``custom_id`` of a choice button: ``soudan:c:<choice>:<state>:<conversation>``."""
+    return f"soudan:c:{choice_id}:{state_id}:{conversation_id}"
+
+
+def sample_times(today: dt.date) -> list[dt.datetime]:
+    """The instants (aware, JST) at which results are checked for an open window.
+
+    Every 30 minutes over the :data:`SAMPLE_DAYS` days from ``today`` (every weekday and the
+    weekend), plus 31 December and 2 January (year-end closures) and the first public holiday
+    after those days.
+    """
+    days = [today + dt.timedelta(days=i) for i in range(SAMPLE_DAYS)]
+    year_end = dt.date(today.year, 12, 31)
+    extra = [year_end, dt.date(today.year + 1, 1, 2)]
+    later = [d for d in holidays_between(days[-1] + dt.timedelta(days=1), today + dt.timedelta(days=400))
+             if d not in extra]
+    if later:
+        extra.append(later[0])
+    out: list[dt.datetime] = []
+    for d in sorted(set(days) | set(extra)):
+        t = dt.datetime(d.year, d.month, d.day, tzinfo=JST)
+        end = t + dt.timedelta(days=1)
+        while t < end:
+            out.append(t)
+            t += SAMPLE_STEP
+    return out
+
+
+def _fmt(t: dt.datetime) -> str:
+    return f"{t:%a %Y-%m-%d %H:%M}"
+
+
+def _ranges(times: Sequence[dt.datetime], limit: int = 3) -> str:
+    """``times`` (sorted samples) as up to ``limit`` readable ranges, e.g. ``Sat 2026-12-05 17:00–24:00``."""
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    for t in times:
+        if spans and t - spans[-1][1] == SAMPLE_STEP and t.date() == spans[-1][0].date():
+            spans[-1] = (spans[-1][0], t)
+        else:
+            spans.append((t, t))
+    parts = []
+    for a, b in spans[:limit]:
+        end = b + SAMPLE_STEP
+        parts.append(f"{_fmt(a)}–{'24:00' if end.date() != a.date() else f'{end:%H:%M}'}")
+    more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
+    return ", ".join(parts) + more
+
+
+class _Availability:
+    """Cached "can a person reach this contact at t" (open or 24 h, by phone, chat or LINE)."""
+
+    def __init__(self, directory: Directory, samples: Sequence[dt.datetime]) -> None:
+        self.directory = directory
+        self.samples = list(samples)
+        self._cache: dict[str, list[bool]] = {}
+
+    def of(self, cid: str) -> list[bool]:
+        if cid not in self._cache:
+            c = self.directory.get(cid)
+            hours = self.directory.hours(cid)
+            live = c.reachable_live
+            self._cache[cid] = [live and hours.is_open(t) for t in self.samples]
+        return self._cache[cid]
+
+    def gaps(self, ids: Iterable[str]) -> list[dt.datetime]:
+        """Sampled instants at which none of ``ids`` is available."""
+        rows = [self.of(c) for c in ids if c in self.directory]
+        return [t for i, t in enumerate(self.samples) if not any(r[i] for r in rows)]
+
+
+def _windows(lf: LoadedFlow, avail: _Availability, err: Callable[..., None]) -> None:
+    f = lf.flow
+    for sid, st in f.states.items():
+        if st.refer is None:
+            continue
+        gaps = avail.gaps([*st.refer.contacts, *f.fallback])
+        if gaps:
+            err(f"result {sid!r}: none of its windows (nor the flow's `fallback`) is open or 24 hours during "
+                f"{_ranges(gaps)}; add a 24-hour line "
+                "(hours: \"24/7\") to its `contacts` or to the flow's `fallback` list",
+                "states", sid, "refer", "contacts")
+    if f.crisis is not None:
+        gaps = avail.gaps(f.crisis.contacts)
+        if gaps:
+            err(f"the crisis reply has no window open during {_ranges(gaps)}; "
+                "crisis contacts must include lines open 24 hours (110, 119, a 24-hour phone line)",
+                "crisis", "contacts")
+
+
+def _limits(lf: LoadedFlow, warn: Callable[..., None], err: Callable[..., None]) -> None:
+    for sid, st in lf.flow.states.items():
+        choices = st.choices or []
+        if len(choices) > LINE_MAX_ITEMS:
+            warn(f"state {sid!r} has {len(choices)} choices; LINE shows at most {LINE_MAX_ITEMS} buttons, so "
+                 "LINE users will have to type a number. Split the question in two, or keep it at "
+                 f"{LINE_MAX_ITEMS} choices or fewer", "states", sid, "choices")
+        if len(choices) > DISCORD_MAX_BUTTONS:
+            warn(f"state {sid!r} has {len(choices)} choices; Discord shows at most {DISCORD_MAX_BUTTONS} "
+                 "buttons. Split the question in two", "states", sid, "choices")
+        for i, ch in enumerate(choices):
+            for loc, label in ch.label.items():
+                n = utf16_len(label)
+                if n > LINE_MAX_LABEL:
+                    warn(f"choice {ch.id!r} label ({loc}) is {n} characters; LINE buttons hold "
+                         f"{LINE_MAX_LABEL}, so LINE will show numbered buttons instead of words. Shorten it "
+                         f"to {LINE_MAX_LABEL} or fewer: {label!r}", "states", sid, "choices", i, "label")
+                if len(label) > DISCORD_MAX_LABEL:
+                    warn(f"choice {ch.id!r} label ({loc}) is {len(label)} characters; Discord buttons hold "
+                         f"{DISCORD_MAX_LABEL}. Shorten it", "states", sid, "choices", i, "label")
+            data = line_postback_data(ch.id, sid)
+            if len(data) > LINE_MAX_POSTBACK:
+                err(f"choice {ch.id!r} of state {sid!r}: its LINE button data would be {len(data)} characters "
+                    f"(limit {LINE_MAX_POSTBACK}); shorten the state id or the choice id",
+                    "states", sid, "choices", i, "id")
+            cid = discord_custom_id(ch.id, sid)
+            if len(cid) > DISCORD_MAX_CUSTOM_ID:
+                err(f"choice {ch.id!r} of state {sid!r}: its Discord button id would be {len(cid)} characters "
+                    f"(limit {DISCORD_MAX_CUSTOM_ID}); shorten the state id and the choice id together to "
+                    f"{DISCORD_MAX_CUSTOM_ID - len(discord_custom_id('', ''))} characters or fewer",
+                    "states", sid, "choices", i, "id")
+
+
+def _refer_size(lf: LoadedFlow, warn: Callable[..., None]) -> None:
+    for sid, st in lf.flow.states.items():
+        if st.refer is None:
+            continue
+        n = len(st.refer.contacts)
+        if n < MIN_CONTACTS:
+            warn(f"result {sid!r} names {n} window; offer {MIN_CONTACTS} to {MAX_CONTACTS} so the person has "
+                 "a second place to call if the first is busy or closed", "states", sid, "refer", "contacts")
+        elif n > MAX_CONTACTS:
+            warn(f"result {sid!r} names {n} windows; {MAX_CONTACTS} at most keeps the choice manageable — "
+                 "keep the best fitting ones", "states", sid, "refer", "contacts")
+
+
+def _flow_texts(f: Flow) -> Iterable[tuple[dict[str, str], tuple[str | int, ...], str]]:
+    """Every user-facing text of a flow: ``(text, location, what)``."""
+    yield f.title, ("title",), "the flow title"
+    if f.crisis is not None:
+        yield f.crisis.text, ("crisis", "text"), "the crisis text"
+        for k, step in enumerate(f.crisis.steps):
+            yield step, ("crisis", "steps", k), f"crisis step {k + 1}"
+    for sid, st in f.states.items():
+        if st.ask is not None:
+            yield st.ask, ("states", sid, "ask"), f"the question of {sid!r}"
+        if st.say is not None:
+            yield st.say, ("states", sid, "say"), f"the message of {sid!r}"
+        for i, ch in enumerate(st.choices or []):
+            yield ch.label, ("states", sid, "choices", i, "label"), f"the label of choice {ch.id!r} in {sid!r}"
+        if st.refer is not None:
+            yield st.refer.text, ("states", sid, "refer", "text"), f"the result text of {sid!r}"
+            for k, step in enumerate(st.refer.steps):
+                yield step, ("states", sid, "refer", "steps", k), f"step {k + 1} of {sid!r}"
+
+
+def _translations(lf: LoadedFlow, warn: Callable[..., None]) -> None:
+    for text, loc, what in _flow_texts(lf.flow):
+        if not text.get("en"):
+            warn(f"{what} has no English translation; write it as {{ja: ..., en: ...}}", *loc)
+
+
+def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetime] | None = None,
+              *, _avail: _Availability | None = None) -> list[LoadError]:
+    """The lint problems of one loaded flow.
+
+    Args:
+        lf: a flow that loaded without errors.
+        directory: the directory it was checked against.
+        samples: instants for the ``no-open-window`` rule (default: :func:`sample_times` of today).
+
+    Returns:
+        Errors and warnings with ``file:line``, in rule order.
+    """
+    out: list[LoadError] = []
+
+    def add(severity: str) -> Callable[..., None]:
+        def emit(message: str, *loc: str | int) -> None:
+            out.append(LoadError(lf.path, lf.line(*loc), message, severity))
+        return emit
+
+    err, warn = add("error"), add("warning")
+    avail = _avail or _Availability(directory, samples or sample_times(dt.datetime.now(JST).date()))
+    _windows(lf, avail, err)
+    _limits(lf, warn, err)
+    _refer_size(lf, warn)
+    _translations(lf, warn)
+    return out
+
+
+def lint_directory(dir_paths: Sequence[str | Path]) -> list[LoadError]:
+    """Missing English ``name``, ``org`` and ``hours_text`` of directory entries (warnings).
+
+    Files that do not parse are skipped (the loader reports them).
+    """
+    out: list[LoadError] = []
+    for path in dir_paths:
+        try:
+            located = load_file(path)
+        except LoadError:
+            continue
+        if not isinstance(located.data, list):
+            continue
+        for i, item in enumerate(located.data):
+            if not isinstance(item, dict):
+                continue
+            cid = item.get("id", f"entry {i + 1}")
+            for key in ("name", "org", "hours_text"):
+                value = item.get(key)
+                if value is None:
+                    continue
+                if isinstance(value, str) or (isinstance(value, dict) and not value.get("en")):
+                    out.append(LoadError(located.path, located.line_of((i, key)),
+                                         f"{cid}: `{key}` has no English translation; write it as "
+                                         "{ja: ..., en: ...}", "warning"))
+    return out
+
+
+def lint(flow_paths: Sequence[str | Path], dir_paths: Sequence[str | Path], *,
+         today: dt.date | None = None) -> list[LoadError]:
+    """Run every lint rule over flows and the directory.
+
+    Called by ``soudan validate`` after the loaders found no error.
+
+    Args:
+        flow_paths: ``flows/*.yaml`` files.
+        dir_paths: ``directory/*.yaml`` files.
+        today: the first sampled day for opening hours (default: today in JST).
+
+    Returns:
+        Errors and warnings (``LoadError`` with ``severity``); empty when all is well. When the
+        files do not load, only the directory translation warnings are returned (the loader
+        reports the errors).
+    """
+    out = lint_directory(dir_paths)
+    try:
+        directory = Directory.load(dir_paths, today=today)
+        flows = load_flows(flow_paths, directory.ids) if flow_paths else {}
+    except (DirectoryError, FlowError):
+        return out
+    avail = _Availability(directory, sample_times(today or dt.datetime.now(JST).date()))
+    for lf in flows.values():
+        out.extend(lint_flow(lf, directory, _avail=avail))
+    return out
