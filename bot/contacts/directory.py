@@ -269,31 +269,28 @@ class Directory:
     def fallback(self, now: dt.datetime, topics: Iterable[Topic | str] | None = None) -> Contact:
         """A 24-hour line a person can reach now by phone or chat, for when nothing else is open.
 
-        Candidates are contacts whose hours are ``24/7`` at ``now``, reachable live (a phone,
-        chat or LINE), with no region restriction, and — unless ``topics`` includes ``EMG`` —
-        not an emergency number (110/119). The best candidate shares the most ``topics``; ties
-        go to a line for distress (``DIS``), then to the one with no eligibility limits, then
-        to directory order. With the shipped data and no topics this is よりそいホットライン.
+        Candidates are contacts that are ``24/7``, reachable live (a phone, chat or LINE) and
+        open to the whole country (no ``regions``); the emergency numbers 110/119 (``EMG``) only
+        when ``topics`` includes ``EMG``. Among them, a line whose *main* topic (its first) is
+        one of ``topics`` wins (e.g. DV → DV相談＋, CHILD → 189, BUL → 24時間子供SOSダイヤル);
+        otherwise the general listening line: one for distress (``DIS``) without an age limit,
+        in directory order — よりそいホットライン with the shipped data.
 
         Raises:
             LookupError: when the directory has no such line (add one; DESIGN.md §5 requires it).
             ValueError: for a naive ``now``.
         """
         wanted = {Topic(t.upper()) if isinstance(t, str) else t for t in (topics or ())}
-        best: tuple[tuple[int, int, int, int], Contact] | None = None
-        for pos, c in enumerate(self._contacts.values()):
-            if self.status(c, now).kind is not StatusKind.ALWAYS or not c.reachable_live:
-                continue
-            if c.eligibility.regions:
-                continue
-            if Topic.EMG in c.topics and Topic.EMG not in wanted:
-                continue
-            e = c.eligibility
-            limits = (e.max_age is not None) + (e.text is not None)
-            key = (-len(wanted & set(c.topics)), Topic.DIS not in c.topics, limits, pos)
-            if best is None or key < best[0]:
-                best = (key, c)
-        if best is None:
+        candidates = [c for c in self._contacts.values()
+                      if c.reachable_live and not c.eligibility.regions
+                      and (Topic.EMG not in c.topics or Topic.EMG in wanted)
+                      and self.status(c, now).kind is StatusKind.ALWAYS]
+        for c in candidates:
+            if c.topics and c.topics[0] in wanted:
+                return c
+        general = [c for c in candidates if Topic.EMG not in c.topics]
+        general.sort(key=lambda c: (Topic.DIS not in c.topics, c.eligibility.max_age is not None))
+        if not general:
             raise LookupError("the directory has no 24-hour line reachable by phone or chat; "
                               "add one (e.g. yorisoi, hours: \"24/7\")")
-        return best[1]
+        return general[0]
