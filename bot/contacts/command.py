@@ -127,7 +127,8 @@ def main(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     try:
-        directory = Directory.load(Directory.default_paths(), today=now.date())
+        # Staleness of `verified` is judged against the real date, not --at.
+        directory = Directory.load(Directory.default_paths())
     except DirectoryError as exc:
         print("soudan contacts: the directory has errors:", file=sys.stderr)
         for err in exc.errors:
