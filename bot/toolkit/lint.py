@@ -17,10 +17,11 @@ Rules (each message names ``file:line`` and the fix):
     An ``ask`` with more choices than LINE (13 quick-reply items) or Discord (25 buttons) shows,
     or a choice label longer than LINE (20 UTF-16 units) or Discord (80 characters) allows. The
     adapters then fall back to numbered choices, which works but reads worse.
-``payload-limits`` (error)
+``payload-limits`` (warning)
     The button data of a choice — LINE postback data ``c=<choice>&s=<state>&v=<id>`` (≤300
     characters) or Discord ``custom_id`` ``soudan:c:<choice>:<state>:<id>`` (≤100) — is too long
-    for the platform. Shorten the state or choice id.
+    for the platform. The adapters cope (LINE sends the choice number as text, Discord replaces
+    the id by a hash), but the ids are too long to read; shorten the state or choice id.
 ``missing-translation`` (warning)
     A user-facing text has no English (``en``) version: flow title, ``ask``, ``say``, choice
     labels, ``refer`` text and steps, crisis text and steps; directory ``name``, ``org`` and
@@ -171,7 +172,7 @@ def _windows(lf: LoadedFlow, avail: _Availability, err: Callable[..., None]) -> 
                 "crisis", "contacts")
 
 
-def _limits(lf: LoadedFlow, warn: Callable[..., None], err: Callable[..., None]) -> None:
+def _limits(lf: LoadedFlow, warn: Callable[..., None]) -> None:
     for sid, st in lf.flow.states.items():
         choices = st.choices or []
         if len(choices) > LINE_MAX_ITEMS:
@@ -193,15 +194,15 @@ def _limits(lf: LoadedFlow, warn: Callable[..., None], err: Callable[..., None])
                          f"{DISCORD_MAX_LABEL}. Shorten it", "states", sid, "choices", i, "label")
             data = line_postback_data(ch.id, sid)
             if len(data) > LINE_MAX_POSTBACK:
-                err(f"choice {ch.id!r} of state {sid!r}: its LINE button data would be {len(data)} characters "
-                    f"(limit {LINE_MAX_POSTBACK}); shorten the state id or the choice id",
-                    "states", sid, "choices", i, "id")
+                warn(f"choice {ch.id!r} of state {sid!r}: its LINE button data would be {len(data)} characters "
+                     f"(limit {LINE_MAX_POSTBACK}), so LINE buttons will send the choice number instead; "
+                     "shorten the state id or the choice id", "states", sid, "choices", i, "id")
             cid = discord_custom_id(ch.id, sid)
             if len(cid) > DISCORD_MAX_CUSTOM_ID:
-                err(f"choice {ch.id!r} of state {sid!r}: its Discord button id would be {len(cid)} characters "
-                    f"(limit {DISCORD_MAX_CUSTOM_ID}); shorten the state id and the choice id together to "
-                    f"{DISCORD_MAX_CUSTOM_ID - len(discord_custom_id('', ''))} characters or fewer",
-                    "states", sid, "choices", i, "id")
+                warn(f"choice {ch.id!r} of state {sid!r}: its Discord button id would be {len(cid)} characters "
+                     f"(limit {DISCORD_MAX_CUSTOM_ID}), so Discord will carry a hash instead; shorten the state "
+                     f"id and the choice id together to {DISCORD_MAX_CUSTOM_ID - len(discord_custom_id('', ''))} "
+                     "characters or fewer", "states", sid, "choices", i, "id")
 
 
 def _refer_size(lf: LoadedFlow, warn: Callable[..., None]) -> None:
@@ -265,7 +266,7 @@ def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetim
     err, warn = add("error"), add("warning")
     avail = _avail or _Availability(directory, samples or sample_times(dt.datetime.now(JST).date()))
     _windows(lf, avail, err)
-    _limits(lf, warn, err)
+    _limits(lf, warn)
     _refer_size(lf, warn)
     _translations(lf, warn)
     return out

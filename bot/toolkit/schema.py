@@ -47,6 +47,8 @@ TEXT_SCHEMA: dict[str, Any] = {
 }
 """The schema of a localised :data:`bot.i18n.Text` (a string or ``{ja, en}``)."""
 
+_MARK = "x-soudan-text"
+
 FILES = {"flow": "flow.schema.json", "directory": "directory.schema.json", "transcript": "transcript.schema.json"}
 """Schema name → file name written by ``--write``."""
 
@@ -62,14 +64,15 @@ class SoudanSchema(GenerateJsonSchema):
     def function_before_schema(self, schema: core_schema.BeforeValidatorFunctionSchema) -> JsonSchemaValue:
         """A ``Text`` becomes :data:`TEXT_SCHEMA` (moved to ``$defs`` later); everything else as pydantic does it."""
         if schema["function"].get("function") is _to_map:
-            return dict(TEXT_SCHEMA)
+            return {**TEXT_SCHEMA, _MARK: True}
         return super().function_before_schema(schema)
 
 
 def _use_text_ref(node: Any) -> Any:
-    """``node`` with every inline :data:`TEXT_SCHEMA` replaced by ``{"$ref": "#/$defs/Text"}``."""
-    if node == TEXT_SCHEMA:
-        return {"$ref": "#/$defs/Text"}
+    """``node`` with every inline ``Text`` schema replaced by ``{"$ref": "#/$defs/Text"}``
+    (keeping the field's own keys such as ``title`` and ``default``)."""
+    if isinstance(node, dict) and node.get(_MARK):
+        return {"$ref": "#/$defs/Text", **{k: v for k, v in node.items() if k not in TEXT_SCHEMA and k != _MARK}}
     if isinstance(node, dict):
         return {k: _use_text_ref(v) for k, v in node.items()}
     if isinstance(node, list):
