@@ -88,7 +88,7 @@ if TYPE_CHECKING:
     from bot.adapters import Metrics
 
 __all__ = [
-    "PLATFORM", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "Outgoing", "PanelButton", "SoudanClient",
+    "PLATFORM", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "DMListSpec", "Outgoing", "PanelButton", "SoudanClient",
     "choice_custom_id", "default_intents", "locale_of", "parse_choice_custom_id", "render", "setup",
     "split_text", "start_client", "stop_client",
 ]
@@ -325,7 +325,16 @@ class SelectSpec:
     row: int
 
 
-Component = ButtonSpec | LinkSpec | SelectSpec
+@dataclass(frozen=True)
+class DMListSpec:
+    """The "Send me this list by DM" button of a ``/soudan-contacts`` answer."""
+
+    label: str
+    custom_id: str
+    row: int
+
+
+Component = ButtonSpec | LinkSpec | SelectSpec | DMListSpec
 
 
 @dataclass
@@ -681,9 +690,9 @@ def dm_list_custom_id(query: str | None, open_now: bool) -> str:
 class ContactsDMButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=DM_LIST_TEMPLATE):
     """"DMで送る / Send me this list by DM" under a ``/soudan-contacts`` answer."""
 
-    def __init__(self, custom_id: str) -> None:
+    def __init__(self, custom_id: str, *, row: int | None = None) -> None:
         super().__init__(discord.ui.Button(label=t("dm_button", "ja"), custom_id=custom_id,
-                                           style=discord.ButtonStyle.secondary))
+                                           style=discord.ButtonStyle.secondary, row=row))
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
@@ -710,6 +719,8 @@ def build_view(components: Iterable[Component]) -> discord.ui.View:
             view.add_item(ChoiceButton(c.label, c.custom_id, row=c.row, secondary=c.secondary))
         elif isinstance(c, SelectSpec):
             view.add_item(ChoiceSelect(c.custom_id, c.placeholder, c.options, row=c.row))
+        elif isinstance(c, DMListSpec):
+            view.add_item(ContactsDMButton(c.custom_id, row=c.row))
         else:
             view.add_item(discord.ui.Button(label=c.label, url=c.url, row=row_of_links // PER_ROW))
             row_of_links += 1
@@ -912,8 +923,7 @@ class SoudanClient(discord.Client):
             if sum(isinstance(c, LinkSpec) for c in last.components) >= MAX_COMPONENTS:
                 last = Outgoing()
                 msgs.append(last)
-            last.components.append(ButtonSpec(t("dm_button", locale), dm_list_custom_id(q, open_now), row=4,
-                                              secondary=True))
+            last.components.append(DMListSpec(t("dm_button", locale), dm_list_custom_id(q, open_now), row=4))
         return msgs
 
     async def cmd_contacts(self, interaction: discord.Interaction[Any], query: str | None = None,
