@@ -1051,7 +1051,7 @@ async def stop_client(client: discord.Client, task: asyncio.Task[None], timeout:
         await client.close()
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout)
-    except (TimeoutError, asyncio.CancelledError):
+    except TimeoutError:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
