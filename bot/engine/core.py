@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from bot.contacts.directory import Directory
+from bot.contacts.model import StatusKind
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
 from bot.engine.text import normalize, parse_number
@@ -166,7 +167,7 @@ class Engine:
 
         if isinstance(inp, Text):
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-            if self._is_crisis(s, norm):
+            if self._is_crisis(s, norm) and not (not fresh and self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh)], now)
             cmd = COMMAND_WORDS.get(norm) if len(norm) <= 30 else None
             if cmd is not None:
@@ -213,6 +214,11 @@ class Engine:
     def _is_crisis(self, s: Session, norm: str) -> bool:
         words, _ = self._crisis[s.flow_id]
         return any(w in norm for w in words)
+
+    def _is_exact_label(self, s: Session, norm: str) -> bool:
+        """True when ``norm`` is exactly a choice label of the current state (the flow handles it)."""
+        st = self._flow(s).states.get(s.state)
+        return any(norm == normalize(v) for ch in (st.choices or []) if st for v in ch.label.values())
 
     def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool) -> list[Reply]:
         _, crisis = self._crisis[s.flow_id]
@@ -404,8 +410,9 @@ class Engine:
             if not extra:
                 c = self.directory.fallback(now)
                 extra = [(c, self.directory.status(c, now))]
+            closed = any(st.kind is StatusKind.CLOSED for _, st in ordered)
             ordered = [*ordered, extra[0]]
-            text += "\n" + msg("fallback_note", loc)
+            text += "\n" + msg("fallback_note" if closed else "fallback_note_unknown", loc)
         views = tuple(ContactView(c, st) for c, st in ordered)
         return Refer(text, views, tuple(pick(t, loc) for t in spec.steps))
 

@@ -37,6 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "crisis_continue": "落ち着いたら、相談の続きから答えることもできます。",
         "result_next": "ほかにできることはありますか？",
         "fallback_note": "今の時間は上の窓口が受付時間外のため、24時間つながる窓口も載せています。",
+        "fallback_note_unknown": "上の窓口には電話ですぐ話せる窓口がないか、受付時間を確認できないため、"
+                                 "24時間つながる窓口も載せています。",
         "choice_restart": "最初から相談する",
         "choice_stop": "終了する",
         "choice_back": "ひとつ戻る",
@@ -70,6 +72,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "crisis_continue": "When you feel ready, you can continue the consultation where you left off.",
         "result_next": "Is there anything else I can do?",
         "fallback_note": "The windows above are closed right now, so a line that is open 24 hours is included.",
+        "fallback_note_unknown": "The windows above cannot be reached by phone right now or their hours could "
+                                 "not be confirmed, so a line that is open 24 hours is included.",
         "choice_restart": "Start again",
         "choice_stop": "End",
         "choice_back": "Go back",

@@ -245,3 +245,20 @@ def test_say_states_are_shown_then_followed(tiny_engine: Engine) -> None:
     out = tiny_engine.step(s, Text("1"), WEEKDAY_10)
     assert isinstance(out.replies[0], Say) and out.replies[0].text == "学生向けの窓口です。"
     assert refer_ids(out) == ["day_line"]
+
+
+def test_exact_label_with_crisis_words_selects_the_choice(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine.core import Engine as E
+    from bot.loading import load_all
+
+    flow_path = tiny_paths[0][0]
+    flow_path.write_text(flow_path.read_text(encoding="utf-8").replace(
+        "{id: adult, label: {ja: おとな, en: Adult}", "{id: adult, label: {ja: 死にたいおとな, en: Adult}"),
+        encoding="utf-8")
+    directory, flows, _ = load_all(*tiny_paths)
+    engine = E({k: v.flow for k, v in flows.items()}, directory)
+    s = engine.step(None, Start(), WEEKDAY_10).session
+    out = engine.step(s, Text("死にたいおとな"), WEEKDAY_10)
+    assert out.session is not None and out.session.state == "what"
+    out = engine.step(s, Text("もう死にたい"), WEEKDAY_10)
+    assert isinstance(out.replies[0], Refer)
