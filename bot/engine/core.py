@@ -218,7 +218,8 @@ class Engine:
     def _is_exact_label(self, s: Session, norm: str) -> bool:
         """True when ``norm`` is exactly a choice label of the current state (the flow handles it)."""
         st = self._flow(s).states.get(s.state)
-        return any(norm == normalize(v) for ch in (st.choices or []) if st for v in ch.label.values())
+        choices = (st.choices or []) if st is not None else []
+        return any(norm == normalize(v) for ch in choices for v in ch.label.values())
 
     def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool) -> list[Reply]:
         _, crisis = self._crisis[s.flow_id]
