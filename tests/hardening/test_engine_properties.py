@@ -1,0 +1,143 @@
+"""Property tests over every shipped flow: no input sequence crashes, silences or strands a user."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.engine.core import Engine
+from bot.engine.types import (
+    Ask, Command, CommandName, End, Input, Pick, Refer, Session, Start, Text, Unsupported,
+)
+from bot.loading import load_engine
+from bot.settings import Settings
+from bot.timeutil import JST
+
+
+@cache
+def engine() -> Engine:
+    return load_engine(Settings())
+
+
+FLOW_IDS = sorted(engine().flows)
+ALL_CHOICES = sorted({c.id for f in engine().flows.values() for s in f.states.values() for c in s.choices or []})
+ALL_STATES = sorted({sid for f in engine().flows.values() for sid in f.states})
+
+times = st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2034, 12, 31),
+                     timezones=st.just(JST))
+texts = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(["1", "２", "３番", "13", "0", "-1", "ﾊｲ", "はい。", "いいえ", "中学生", "晒された", "ストーカー",
+                     "画像", "😀", "🙏🙏", "", " ", "\u200b", "\x00", "戻る", "最初から", "ヘルプ", "English",
+                     "日本語", "help", "back", "restart", "死にたい", "I want to die", "殺される"]),
+    st.text(min_size=1000, max_size=5000),
+)
+inputs: st.SearchStrategy[Input] = st.one_of(
+    st.builds(Text, texts),
+    st.builds(Pick, st.sampled_from([*ALL_CHOICES, ":restart", ":back", ":stop", ":nope", "x" * 300]),
+              st.sampled_from([*ALL_STATES, "gone"]), st.sampled_from(["", "stale", "current"])),
+    st.builds(Command, st.sampled_from([c for c in CommandName if c is not CommandName.FORGET])),
+    st.builds(Unsupported, st.sampled_from(["sticker", "image", "video", "audio", "file", "location"])),
+    st.builds(Start, st.sampled_from([None, *FLOW_IDS, "nope"]), st.sampled_from([None, "ja", "en", "xx"])),
+)
+
+
+def _fix_pick(inp: Input, s: Session | None) -> Input:
+    if isinstance(inp, Pick) and inp.conversation_id == "current" and s is not None:
+        return Pick(inp.choice_id, inp.state_id, s.conversation_id)
+    return inp
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seq=st.lists(inputs, min_size=1, max_size=25), start=times, gaps=st.lists(
+    st.integers(min_value=0, max_value=3 * 24 * 3600), min_size=25, max_size=25))
+def test_any_input_sequence_is_answered_and_keeps_a_valid_state(seq: list[Input], start: dt.datetime,
+                                                                  gaps: list[int]) -> None:
+    e = engine()
+    session: Session | None = None
+    now = start
+    for inp, gap in zip(seq, gaps, strict=False):
+        now = now + dt.timedelta(seconds=gap)
+        out = e.step(session, _fix_pick(inp, session), now)
+        assert out.replies, f"no reply to {inp!r}"
+        assert all(r.text.strip() for r in out.replies), "an empty message"
+        if out.session is None:
+            assert isinstance(out.replies[-1], End)
+        else:
+            f = e.flows[out.session.flow_id]
+            assert out.session.state in f.states
+            assert out.session.expires_at > now
+            # the user always sees something to answer: the last reply is a question with choices
+            last = out.replies[-1]
+            assert isinstance(last, Ask) and last.choices
+            assert last.state_id == out.session.state
+        for r in out.replies:
+            if isinstance(r, Refer) and r is not out.replies[0]:
+                assert any(v.status.is_available and v.contact.reachable_live for v in r.contacts), (
+                    "a result without any window that can be reached now")
+        session = out.session
+
+
+def _reachable(e: Engine, fid: str) -> set[str]:
+    f = e.flows[fid]
+    seen, todo = set(), [f.start]
+    while todo:
+        s = todo.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        stt = f.states[s]
+        todo += [t for c in stt.choices or [] for t in c.targets()] + ([stt.next] if stt.next else [])
+    return seen
+
+
+def test_every_result_offers_a_window_reachable_now_at_any_hour() -> None:
+    e = engine()
+    for fid, f in e.flows.items():
+        for sid, stt in f.states.items():
+            if stt.refer is None:
+                continue
+            for hour in range(24):
+                now = dt.datetime(2026, 12, 6, hour, 30, tzinfo=JST)  # a Sunday
+                s = e.new_session(now, fid).model_copy(update={"state": sid})
+                views = e.current_view(s, now)
+                assert views
+                ref = e._refer(s, stt.refer, now)  # noqa: SLF001 - the refer shown on entering
+                assert any(v.status.is_available and v.contact.reachable_live for v in ref.contacts), (fid, sid, hour)
+
+
+def test_crisis_words_interrupt_every_state_and_the_user_can_continue() -> None:
+    e = engine()
+    now = dt.datetime(2026, 12, 1, 3, 0, tzinfo=JST)
+    for fid, f in e.flows.items():
+        for sid in _reachable(e, fid):
+            if f.states[sid].kind == "say":
+                continue
+            s = e.new_session(now, fid).model_copy(update={"state": sid})
+            for word in ("死にたい", "もう消えたい…", "自殺したい", "殺される", "I want to kill myself"):
+                out = e.step(s, Text(word), now)
+                assert isinstance(out.replies[0], Refer), (sid, word)
+                ids = [v.contact.id for v in out.replies[0].contacts]
+                assert "police_110" in ids and "fire_ambulance_119" in ids
+                assert out.session is not None and out.session.state == sid
+                last = out.replies[-1]
+                assert isinstance(last, Ask) and last.state_id == sid
+
+
+def test_from_every_reachable_state_a_result_stays_reachable() -> None:
+    e = engine()
+    for fid, f in e.flows.items():
+        for sid in _reachable(e, fid):
+            seen, todo, found = set(), [sid], False
+            while todo and not found:
+                cur = todo.pop()
+                if cur in seen:
+                    continue
+                seen.add(cur)
+                stt = f.states[cur]
+                found = stt.kind == "refer"
+                todo += [t for c in stt.choices or [] for t in c.targets()] + ([stt.next] if stt.next else [])
+            assert found, (fid, sid)
