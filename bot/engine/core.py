@@ -189,6 +189,18 @@ class Engine:
             return self._finish(s, [*pre, Say(msg("unsupported", s.locale)), *self._reask(s, now)], now)
         raise TypeError(f"unknown input {inp!r}")  # pragma: no cover - exhaustive
 
+    def preview(self, flow_id: str, state_id: str, now: dt.datetime, locale: str = "ja") -> list[Reply]:
+        """The replies a user would see on entering ``state_id`` of ``flow_id`` at ``now``.
+
+        For authors' tools and tests; no session is changed.
+
+        Raises:
+            KeyError: if the flow or the state does not exist.
+        """
+        s = self.new_session(now, flow_id, locale)
+        self.flows[flow_id].states[state_id]
+        return self._enter(s, state_id, now)
+
     def current_view(self, session: Session, now: dt.datetime) -> list[Reply]:
         """The replies that show the current question or result again (for re-rendering)."""
         return self._reask(session, now)

@@ -10,7 +10,17 @@ from hypothesis import strategies as st
 
 from bot.engine.core import Engine
 from bot.engine.types import (
-    Ask, Command, CommandName, End, Input, Pick, Refer, Session, Start, Text, Unsupported,
+    Ask,
+    Command,
+    CommandName,
+    End,
+    Input,
+    Pick,
+    Refer,
+    Session,
+    Start,
+    Text,
+    Unsupported,
 )
 from bot.loading import load_engine
 from bot.settings import Settings
@@ -102,10 +112,8 @@ def test_every_result_offers_a_window_reachable_now_at_any_hour() -> None:
                 continue
             for hour in range(24):
                 now = dt.datetime(2026, 12, 6, hour, 30, tzinfo=JST)  # a Sunday
-                s = e.new_session(now, fid).model_copy(update={"state": sid})
-                views = e.current_view(s, now)
-                assert views
-                ref = e._refer(s, stt.refer, now)  # noqa: SLF001 - the refer shown on entering
+                ref = e.preview(fid, sid, now)[0]
+                assert isinstance(ref, Refer)
                 assert any(v.status.is_available and v.contact.reachable_live for v in ref.contacts), (fid, sid, hour)
 
 
