@@ -12,7 +12,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from bot.contacts.directory import Directory
-from bot.contacts.model import StatusKind
+from bot.contacts.model import Contact, StatusKind
+from bot.contacts.status import Status
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
 from bot.engine.text import normalize, parse_number
@@ -414,7 +415,7 @@ class Engine:
 
     def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime) -> Refer:
         loc = s.locale
-        ordered = self.directory.order(spec.contacts, now)
+        ordered = self._for_locale(self.directory.order(spec.contacts, now), loc)
         text = pick(spec.text, loc)
         if not any(st.is_available and c.reachable_live for c, st in ordered):
             f = self._flow(s)
@@ -428,6 +429,14 @@ class Engine:
             text += "\n" + msg("fallback_note" if closed else "fallback_note_unknown", loc)
         views = tuple(ContactView(c, st) for c, st in ordered)
         return Refer(text, views, tuple(pick(t, loc) for t in spec.steps))
+
+    @staticmethod
+    def _for_locale(ordered: list[tuple[Contact, Status]], loc: str) -> list[tuple[Contact, Status]]:
+        """Windows the user can talk to in their language first; windows that serve only
+        people who do not speak Japanese (``languages`` without ``ja``) are left out in Japanese."""
+        if loc == "ja":
+            return [(c, st) for c, st in ordered if not c.languages or "ja" in c.languages]
+        return sorted(ordered, key=lambda cs: loc not in cs[0].languages)
 
     @staticmethod
     def _result_choices(loc: str) -> tuple[ChoiceView, ...]:

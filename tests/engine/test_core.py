@@ -262,3 +262,34 @@ def test_exact_label_with_crisis_words_selects_the_choice(tiny_paths) -> None:  
     assert out.session is not None and out.session.state == "what"
     out = engine.step(s, Text("もう死にたい"), WEEKDAY_10)
     assert isinstance(out.replies[0], Refer)
+
+
+FOREIGN = """\
+- id: foreign_line
+  name: {ja: 外国語の窓口, en: Foreign-language line}
+  org: テスト機関
+  phones: [{number: "0570-090-911"}]
+  hours: "Mo-Fr 09:00-17:00; PH off"
+  hours_text: {ja: 平日 9:00〜17:00, en: "Weekdays 9:00-17:00"}
+  cost: navi-dial
+  topics: [DEF]
+  languages: [en, zh]
+  source: https://example.org/foreign
+  verified: "2026-11-30"
+"""
+
+
+def test_english_speakers_see_windows_in_their_language_first(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+    from bot.loading import load_all
+
+    flows, dirs = tiny_paths
+    dirs[0].write_text(dirs[0].read_text(encoding="utf-8") + FOREIGN, encoding="utf-8")
+    flows[0].write_text(flows[0].read_text(encoding="utf-8").replace(
+        "contacts: [day_line, night_line]", "contacts: [day_line, night_line, foreign_line]"), encoding="utf-8")
+    directory, loaded, _ = load_all(flows, dirs)
+    engine = Engine({k: v.flow for k, v in loaded.items()}, directory)
+    for locale, expected in [("en", ["foreign_line", "day_line", "night_line"]), ("ja", ["day_line", "night_line"])]:
+        s = engine.step(None, Start(locale=locale), WEEKDAY_10).session
+        s = engine.step(s, Text("2"), WEEKDAY_10).session
+        out = engine.step(s, Text("2"), WEEKDAY_10)
+        assert refer_ids(out) == expected, locale
