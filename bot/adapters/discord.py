@@ -222,6 +222,14 @@ def locale_of(interaction: discord.Interaction[Any]) -> str:
     return "en" if isinstance(value, str) and value.lower().startswith("en") else "ja"
 
 
+def _where(exc: BaseException) -> str:
+    """``file:line`` where ``exc`` was raised (for logs that must not carry exception messages)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}" if tb else "?"
+
+
 def _in_guild(interaction: discord.Interaction[Any]) -> bool:
     return interaction.guild_id is not None
 
@@ -793,8 +801,13 @@ class SoudanClient(discord.Client):
             return await interaction.followup.send(ephemeral=ephemeral, **kw)
         return send
 
-    async def _deliver(self, send: Send, messages: Sequence[Outgoing], method: str) -> None:
-        """Send ``messages`` in order; a failed send stops the rest (logged without content)."""
+    async def _deliver(self, send: Send, messages: Sequence[Outgoing], method: str) -> int:
+        """Send ``messages`` in order and return how many were sent.
+
+        Raises:
+            discord.HTTPException: from the first failed send (the rest are not sent); logged
+                with status and code only.
+        """
         n = 0
         try:
             for m in messages:
@@ -807,41 +820,51 @@ class SoudanClient(discord.Client):
             raise
         finally:
             self._sent(method, n)
+        return n
 
     async def _converse(self, send: Send, raw_user_id: str, inp: Input, *, event_id: str, kind: str,
-                        locale: str, method: str) -> None:
+                        locale: str, method: str) -> int:
         """Run one input through the shared conversations and send what comes back.
 
-        Errors (store down, a failed send) are logged without content and answered, when possible,
-        with a short apology carrying the emergency numbers.
+        Errors (store down, a bug, a failed send) are logged without content — exception type and
+        where it was raised — and answered, when possible, with a short apology carrying the
+        emergency numbers.
+
+        Returns:
+            The number of messages sent (0 for a duplicate event).
         """
         try:
             handled = await self.conversations.handle(PLATFORM, raw_user_id, inp, event_id=event_id,
                                                       now=self.clock())
-        except Exception as exc:
-            log.error("discord %s failed in the store/engine: %s", kind, type(exc).__name__)
+            messages = render(handled.replies, handled.session.locale if handled.session is not None else locale)
+        except Exception as exc:  # exception messages may quote input: log the type and place only
+            log.error("discord %s failed in the store/engine: %s at %s", kind, type(exc).__name__, _where(exc))
             self._count(kind, "error")
             with contextlib.suppress(discord.HTTPException):
-                await self._deliver(send, [Outgoing(content=t("error", locale))], method)
-            return
+                return await self._deliver(send, [Outgoing(content=t("error", locale))], method)
+            return 0
         if handled.duplicate:
             self._count(kind, "duplicate")
-            return
+            return 0
         if self.metrics is not None:
             self.metrics.step_seconds.labels(PLATFORM).observe(handled.seconds)
-        loc = handled.session.locale if handled.session is not None else locale
         self._count(kind, "handled")
-        with contextlib.suppress(discord.HTTPException):
-            await self._deliver(send, render(handled.replies, loc), method)
+        try:
+            return await self._deliver(send, messages, method)
+        except discord.HTTPException:
+            return 0
 
     async def _interaction_input(self, interaction: discord.Interaction[Any], inp: Input, kind: str, *,
                                  ephemeral: bool | None = None) -> None:
         eph = _in_guild(interaction) if ephemeral is None else ephemeral
         if not interaction.response.is_done():
             await interaction.response.defer(ephemeral=eph, thinking=True)
-        await self._converse(self._followup(interaction, eph), str(interaction.user.id), inp,
-                             event_id=str(interaction.id), kind=kind, locale=locale_of(interaction),
-                             method="followup")
+        sent = await self._converse(self._followup(interaction, eph), str(interaction.user.id), inp,
+                                    event_id=str(interaction.id), kind=kind, locale=locale_of(interaction),
+                                    method="followup")
+        if sent == 0:  # never leave "thinking…" behind
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
 
     # -------------------------------------------------------------- handlers
 

@@ -192,6 +192,7 @@ def make_interaction(client: SoudanClient, *, guild: bool = True, locale: discor
 
     i.response.defer = AsyncMock(side_effect=defer)
     i.response.send_message = AsyncMock()
+    i.delete_original_response = AsyncMock()
     i.followup = MagicMock()
     i.followup.send = AsyncMock()
     return i

@@ -350,3 +350,26 @@ async def test_no_text_or_raw_ids_in_logs(conversations: Conversations, caplog: 
     assert "failed in the store/engine: StoreError" in logs  # errors are logged …
     for forbidden_text in (secret_text, "死にたい", "ひみつの検索語", "987654321", "123456789"):
         assert forbidden_text not in logs  # … without text or raw ids
+
+
+async def test_a_redelivered_interaction_sends_nothing_and_clears_thinking(mock_client: SoudanClient) -> None:
+    i, sent = await start(mock_client)
+    n = len(sent.followups)
+    await command(mock_client, "soudan", i)  # the same interaction id again
+    assert len(sent.followups) == n
+    i.delete_original_response.assert_awaited_once()
+
+
+async def test_a_bug_is_logged_without_its_message(conversations: Conversations,
+                                                   caplog: pytest.LogCaptureFixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("user typed: とても個人的な内容")
+
+    monkeypatch.setattr(conversations.engine, "step", broken)
+    client = SoudanClient(conversations, sync_commands=False)
+    m = dm_message("とても個人的な内容")
+    await client.on_message(m)
+    assert "ValueError at test_discord_callbacks.py:" in caplog.text
+    assert "とても個人的な内容" not in caplog.text
+    assert "119" in m.channel.send.await_args.kwargs["content"]
