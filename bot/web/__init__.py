@@ -47,14 +47,14 @@ from bot.adapters.common import iso, reply_to_dict
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.engine.core import Engine
 from bot.engine.flow import FlowError, LoadedFlow
-from bot.engine.types import Command, CommandName, Input, Pick, Reply, Start, Text
+from bot.engine.types import Command, CommandName, Input, Pick, Reply, Session, Start, Text
 from bot.i18n import pick
 from bot.service import Conversations
 from bot.settings import Settings
 from bot.timeutil import JST, parse_at
 from bot.yamlload import LoadError
 
-__all__ = ["SIMULATOR_KEY", "ChatRequest", "FlowSource", "Simulator", "setup"]
+__all__ = ["SIMULATOR_KEY", "ChatRequest", "FlowSource", "Simulator", "conversation_path", "setup"]
 
 log = logging.getLogger("soudan.web")
 
@@ -242,6 +242,31 @@ def render_replies(replies: list[Reply], locale: str) -> list[dict[str, Any]]:
     return out
 
 
+def conversation_path(engine: Engine, session: Session) -> list[str]:
+    """The states this conversation went through, in order, ``say`` states included.
+
+    Rebuilt from the session's answers (history), so it is exact after ``back`` too.
+    """
+    from bot.testing import resolve_goto, say_chain
+
+    f = engine.flows.get(session.flow_id)
+    if f is None or f.start not in f.states:
+        return [session.state]
+    path = say_chain(f, f.start)
+    for h in session.history:
+        st = f.states.get(h.state)
+        ch = next((c for c in (st.choices or []) if c.id == h.choice), None) if st else None
+        if ch is None or st is None:
+            continue
+        slots = dict(h.slots)
+        if st.save_as:
+            slots[st.save_as] = ch.id
+        path += say_chain(f, resolve_goto(ch, slots))
+    if not path or path[-1] != session.state:
+        path.append(session.state)
+    return path
+
+
 # ------------------------------------------------------------------ the simulator
 
 class Simulator:
@@ -289,6 +314,7 @@ class Simulator:
         s = handled.session
         locale = s.locale if s else (req.locale or "ja")
         return {
+            "path": conversation_path(engine, s) if s else [],
             "session_token": token,
             "flow": s.flow_id if s else req.flow,
             "state": s.state if s else None,

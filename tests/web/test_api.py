@@ -72,6 +72,7 @@ async def test_a_consultation_to_a_result(client: Client) -> None:
     assert second["state"] == "what"
     third = await chat(client, {"type": "text", "text": "悪口"}, session_token=token)
     assert third["state"] == "result-pupil"
+    assert third["path"] == ["who", "what", "intro", "result-pupil"]  # the `say` state passed through too
     types = [r["type"] for r in third["replies"]]
     assert types == ["say", "refer", "ask"]
     refer = third["replies"][1]

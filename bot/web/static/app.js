@@ -258,7 +258,7 @@
     S.token = data.session_token;
     sessionStorage.setItem("soudan-token", S.token);
     S.state = data.state;
-    if (data.state) S.visited.add(data.state);
+    S.visited = new Set(data.path);
     if (data.locale && data.locale !== S.locale) { S.locale = data.locale; $("locale").value = S.locale; }
     S.lastAsk = null;
     render(data.replies);

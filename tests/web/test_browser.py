@@ -1,0 +1,206 @@
+"""The simulator page driven in a real headless Chromium (Debian's chromium + chromedriver, Selenium).
+
+Run alone with ``python -m pytest -m browser``. Screenshots go to ``tests/artifacts/``
+(gitignored). Skipped only when Chromium is not installed and ``CI`` is not set; in CI these
+tests must run (``.ci/run`` installs ``chromium`` and ``chromium-driver``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.app import create_app
+from bot.store.memory import MemoryStore
+from tests.web.conftest import sim_settings
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+HAVE_BROWSER = Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not HAVE_BROWSER and not os.environ.get("CI"),
+                       reason="needs Debian's chromium and chromium-driver: "
+                              "apt-get install -y chromium chromium-driver (in CI this test never skips)"),
+]
+
+WAIT = 10.0
+
+
+class Server:
+    """The real app on a free port, run by an event loop in a background thread."""
+
+    def __init__(self, app: web.Application) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.runner = web.AppRunner(app)
+        self.url = ""
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Server:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.runner.cleanup(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def server(sim_root: Path) -> Iterator[Server]:
+    app = create_app(sim_settings(sim_root), store=MemoryStore())
+    with Server(app) as s:
+        yield s
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,1000", "--lang=ja-JP"):
+        opts.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def wait_for(driver: Any, what: str, check: Any, timeout: float = WAIT) -> Any:
+    """Poll ``check(driver)`` until it returns something truthy; fail naming ``what``."""
+    end = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < end:
+        try:
+            last = check(driver)
+            if last:
+                return last
+        except Exception as exc:  # an element replaced while we read it: try again
+            last = exc
+        time.sleep(0.05)
+    ARTIFACTS.mkdir(exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "simulator-failure.png"))
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def css(driver: Any, selector: str) -> list[Any]:
+    from selenium.webdriver.common.by import By
+
+    return list(driver.find_elements(By.CSS_SELECTOR, selector))
+
+
+def press(driver: Any, choice_id: str) -> None:
+    """Click the quick-reply button of ``choice_id`` once it is shown."""
+    button = wait_for(driver, f"the button {choice_id!r}", lambda d: (css(d, f'#quick button[data-choice="{choice_id}"]')
+                                                                       or [None])[0])
+    button.click()
+
+
+def set_time(driver: Any, value: str) -> None:
+    """Set the date-time control (Japan time) as a person would, and fire its change event."""
+    driver.execute_script(
+        "const i = document.getElementById('at'); i.value = arguments[0];"
+        "i.dispatchEvent(new Event('change'));", value)
+
+
+def card_status(driver: Any, contact: str) -> tuple[str, str]:
+    el = css(driver, f'.card[data-contact="{contact}"] .status')
+    return (el[-1].text, el[-1].get_attribute("class")) if el else ("", "")
+
+
+def test_a_consultation_in_the_browser(server: Server, browser: Any, sim_root: Path) -> None:
+    d = browser
+    d.get(server.url + "/")
+    wait_for(d, "the page to start", lambda d: d.find_element("css selector", "body").get_attribute("data-ready"))
+    assert d.find_element("id", "flow").get_attribute("value") == "tiny"
+
+    # Tuesday 10:00 in Japan: the weekday line is open
+    set_time(d, "2026-12-01T10:00")
+    wait_for(d, "the replayed start", lambda d: any("2026-12-01 10:00" in e.text for e in css(d, ".system")))
+    press(d, "pupil")
+    press(d, "yes")
+    status, cls = wait_for(d, "the window card", lambda d: card_status(d, "day_line")[0] and card_status(d, "day_line"))
+    assert status == "いま受付中（17:00まで）" and "s-open" in cls
+    card = css(d, '.card[data-contact="day_line"]')[-1]
+    assert card.find_element("css selector", "h3").text == "平日の相談窓口"
+    call = card.find_element("css selector", "a.call")
+    assert call.get_attribute("href") == "tel:0570003110" and "0570-003-110" in call.text
+    assert "証拠を保存しましょう。" in css(d, ".steps")[-1].text
+    assert [b.get_attribute("data-choice") for b in css(d, "#quick button")] == [":back", ":restart", ":stop"]
+    wait_for(d, "the outline to highlight the result",
+             lambda d: [li.get_attribute("data-state") for li in css(d, "#outline li.current")] == ["result-pupil"])
+    assert {li.get_attribute("data-state") for li in css(d, "#outline li.visited")} == {
+        "who", "what", "intro", "result-pupil"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    d.save_screenshot(str(ARTIFACTS / "simulator-weekday.png"))
+
+    # Sunday 22:00: the same answers are replayed; the weekday line is closed, a 24-hour line is added
+    set_time(d, "2026-12-06T22:00")
+    wait_for(d, "the closed status", lambda d: "受付時間外" in card_status(d, "day_line")[0])
+    status, cls = card_status(d, "day_line")
+    assert "s-closed" in cls and "次は 12/7(月) 09:00から" in status
+    assert card_status(d, "night_line")[0] == "24時間受付"
+    assert any("時刻を 2026-12-06 22:00" in e.text for e in css(d, ".system"))
+    d.save_screenshot(str(ARTIFACTS / "simulator.png"))
+
+    # a preset button sets the control (31 December, 22:00)
+    d.find_element("css selector", '[data-preset="newyear"]').click()
+    wait_for(d, "the preset", lambda d: d.find_element("id", "at").get_attribute("value").endswith("-12-31T22:00"))
+
+    # typed text and the restart button
+    wait_for(d, "the replay after the preset", lambda d: css(d, '.card[data-contact="day_line"]'))
+    d.find_element("id", "restart").click()
+    wait_for(d, "a fresh start", lambda d: not css(d, ".card") and css(d, '#quick button[data-choice="adult"]'))
+    box = d.find_element("id", "message")
+    box.send_keys("おとな")
+    d.find_element("id", "send").click()
+    wait_for(d, "the typed answer", lambda d: css(d, '#quick button[data-choice="other"]'))
+    assert css(d, ".msg.user .bubble")[-1].text == "おとな"
+
+
+def test_a_broken_edit_shows_the_error_on_the_page(server: Server, browser: Any, sim_root: Path) -> None:
+    d = browser
+    d.get(server.url + "/")
+    wait_for(d, "the first question", lambda d: css(d, '#quick button[data-choice="pupil"]'))
+    flow = sim_root / "flows" / "tiny.yaml"
+    good = flow.read_text(encoding="utf-8")
+    line = next(i for i, t in enumerate(good.splitlines(), 1) if "goto: what}" in t)
+    flow.write_text(good.replace("goto: what}", "goto: whta}", 1), encoding="utf-8")
+    banner = wait_for(d, "the error banner", lambda d: d.find_element("id", "errors").is_displayed()
+                      and d.find_element("id", "errors"))
+    assert f"tiny.yaml:{line}: error:" in banner.text and "'whta'" in banner.text
+    assert "最後に読み込めた版" in banner.text
+    d.save_screenshot(str(ARTIFACTS / "simulator-error.png"))
+    press(d, "pupil")  # the last good flow still answers
+    wait_for(d, "the next question", lambda d: css(d, '#quick button[data-choice="yes"]'))
+
+    flow.write_text(good.replace("あなたは？", "あなたは誰ですか？"), encoding="utf-8")
+    wait_for(d, "the banner to go", lambda d: not d.find_element("id", "errors").is_displayed())
+    wait_for(d, "the edited question after the replay",
+             lambda d: any(e.text == "あなたは誰ですか？" for e in css(d, ".msg.bot .bubble")))
+    wait_for(d, "the replayed answer", lambda d: css(d, '#quick button[data-choice="yes"]'))
