@@ -350,6 +350,14 @@ def coverage(engine: Engine, results: Iterable[TranscriptResult]) -> list[Covera
     return out
 
 
+def _shown(path: str | Path) -> str:
+    """``path`` relative to the current folder when it is inside it (``flows/tests/x.yaml``)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def collect_paths(paths: Sequence[str | Path]) -> list[Path]:
     """Transcript files: the files given, and ``*.yaml`` in the folders given, sorted."""
     out: list[Path] = []
@@ -384,21 +392,21 @@ def run(paths: Sequence[str | Path], engine: Engine, out: IO[str] | None = None,
         lt, errors = load_transcript(path, engine)
         if lt is None:
             invalid += 1
-            print(f"FAIL {path}: the transcript is not valid", file=out)
+            print(f"FAIL {_shown(path)}: the transcript is not valid", file=out)
             for e in errors:
                 print(f"  {e}", file=out)
             continue
         r = run_transcript(engine, lt)
         results.append(r)
         if r.passed:
-            print(f"PASS {path} ({r.turns} turn{'s' if r.turns != 1 else ''})", file=out)
+            print(f"PASS {_shown(path)} ({r.turns} turn{'s' if r.turns != 1 else ''})", file=out)
         else:
             d = r.difference
             assert d is not None
-            print(f"FAIL {path}:{d.line}: {d}", file=out)
+            print(f"FAIL {_shown(path)}:{d.line}: {d}", file=out)
     print(file=out)
     for cov in coverage(engine, results):
-        where = f" ({flow_files[cov.flow]})" if flow_files and cov.flow in flow_files else ""
+        where = f" ({_shown(flow_files[cov.flow])})" if flow_files and cov.flow in flow_files else ""
         n_s = len(cov.states) - len(cov.missed_states)
         n_c = len(cov.choices) - len(cov.missed_choices)
         print(f"coverage of flow {cov.flow}{where}: states {n_s}/{len(cov.states)} ({cov.state_percent:.0f}%), "
