@@ -767,6 +767,7 @@ class SoudanClient(discord.Client):
     def __init__(self, conversations: Conversations, *, clock: Callable[[], dt.datetime] | None = None,
                  metrics: Metrics | None = None, sync_commands: bool = True,
                  intents: discord.Intents | None = None) -> None:
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warnings
         super().__init__(intents=intents or default_intents(), allowed_mentions=discord.AllowedMentions.none())
         self.conversations = conversations
         self.clock = clock or conversations.clock
@@ -1046,24 +1047,54 @@ def _commands() -> list[app_commands.Command[Any, Any, Any]]:
 
 # ------------------------------------------------------------------ running inside soudan serve
 
+RETRY_FIRST = 5.0
+"""Seconds before retrying a start-up that failed because Discord could not be reached."""
+RETRY_MAX = 300.0
+"""Longest wait between such retries, in seconds (the wait doubles each time)."""
+
+
+def _transient(exc: BaseException) -> bool:
+    """Whether a start-up failure is worth retrying (network trouble, Discord 5xx)."""
+    if isinstance(exc, discord.HTTPException):
+        return exc.status >= 500
+    return isinstance(exc, OSError | TimeoutError | discord.GatewayNotFound | discord.ConnectionClosed) or \
+        type(exc).__module__.startswith("aiohttp")
+
+
 async def start_client(client: discord.Client, token: str) -> asyncio.Task[None]:
     """Start ``client`` in the background (login, gateway, reconnects — discord.py's job).
 
-    A rejected token is logged with the fix and the rest of the server keeps running.
+    Once connected, reconnects and rate limits are discord.py's. Before that, a start-up that
+    fails because Discord cannot be reached is retried after :data:`RETRY_FIRST` seconds, doubling
+    up to :data:`RETRY_MAX`. A rejected token is logged with the fix and not retried. In every case
+    the rest of the server keeps running.
 
     Returns:
         The task running the client; give it to :func:`stop_client`.
     """
     async def run() -> None:
-        try:
-            await client.start(token, reconnect=True)
-        except discord.LoginFailure:
-            log.error("Discord rejected DISCORD_TOKEN: copy a fresh token from the Developer Portal "
-                      "(Bot → Reset Token) into DISCORD_TOKEN; Discord is off until restart")
-        except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
-            log.error("Discord refused the gateway intents; this bot needs no privileged intent")
-        except Exception as exc:
-            log.error("Discord client stopped: %s", type(exc).__name__)
+        delay = RETRY_FIRST
+        while not client.is_closed():
+            try:
+                await client.start(token, reconnect=True)
+                return
+            except discord.LoginFailure:
+                log.error("Discord rejected DISCORD_TOKEN: copy a fresh token from the Developer Portal "
+                          "(Bot → Reset Token) into DISCORD_TOKEN; Discord is off until restart")
+                return
+            except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
+                log.error("Discord refused the gateway intents; this bot needs no privileged intent")
+                return
+            except Exception as exc:
+                if not _transient(exc):
+                    log.error("Discord client stopped: %s at %s", type(exc).__name__, _where(exc))
+                    return
+                log.warning("Discord unreachable at start-up (%s); retrying in %.0f s", type(exc).__name__, delay)
+                with contextlib.suppress(Exception):
+                    await client.http.close()  # each login attempt opens an HTTP session: close it …
+                client.http.connector = discord.utils.MISSING  # … and its connector: the next try makes new ones
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
 
     return asyncio.create_task(run(), name="soudan-discord")
 

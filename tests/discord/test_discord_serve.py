@@ -114,3 +114,37 @@ def test_intents_are_minimal() -> None:
     assert intents.guilds and intents.dm_messages
     assert not intents.message_content and not intents.members and not intents.presences
     assert not intents.guild_messages
+
+
+async def test_unreachable_discord_at_start_up_is_retried(tiny_engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    attempts: list[int] = []
+
+    async def flaky_start(self: SoudanClient, token: str, *, reconnect: bool = True) -> None:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise OSError("Temporary failure in name resolution")
+        while not self.is_closed():
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(SoudanClient, "start", flaky_start)
+    monkeypatch.setattr(dadapter, "RETRY_FIRST", 0.01)
+    bot = SoudanClient(Conversations(tiny_engine, MemoryStore(), "s"), sync_commands=False)
+    task = await dadapter.start_client(bot, "t")
+    await asyncio.sleep(0.2)
+    assert len(attempts) == 3 and not task.done()
+    assert caplog.text.count("Discord unreachable at start-up (OSError)") == 2
+    await dadapter.stop_client(bot, task, timeout=1)
+    assert task.done() and not task.cancelled()
+
+
+async def test_a_bug_at_start_up_is_not_retried(tiny_engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    async def broken(self: SoudanClient, token: str, *, reconnect: bool = True) -> None:
+        raise KeyError("x")
+
+    monkeypatch.setattr(SoudanClient, "start", broken)
+    bot = SoudanClient(Conversations(tiny_engine, MemoryStore(), "s"), sync_commands=False)
+    task = await dadapter.start_client(bot, "t")
+    await asyncio.wait_for(task, 1)
+    assert "Discord client stopped: KeyError at test_discord_serve.py:" in caplog.text
