@@ -88,9 +88,10 @@ if TYPE_CHECKING:
     from bot.adapters import Metrics
 
 __all__ = [
-    "PLATFORM", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "DMListSpec", "Outgoing", "PanelButton", "SoudanClient",
-    "choice_custom_id", "default_intents", "locale_of", "parse_choice_custom_id", "render", "setup",
-    "split_text", "start_client", "stop_client",
+    "DYNAMIC_ITEMS", "PLATFORM", "ButtonSpec", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "DMListSpec",
+    "LinkSpec", "Outgoing", "PanelButton", "SelectSpec", "SoudanClient", "choice_custom_id", "contact_card",
+    "default_intents", "dm_list_custom_id", "locale_of", "parse_choice_custom_id", "render", "select_custom_id",
+    "setup", "split_text", "start_client", "stop_client",
 ]
 
 log = logging.getLogger("soudan.discord")
@@ -141,7 +142,8 @@ DM_LIST_TEMPLATE = r"(?s)soudan:dm:(?P<open>[01]):(?P<query>.*)"
 # ------------------------------------------------------------------ text helpers
 
 def ulen(text: str) -> int:
-    """Length in UTF-16 code units (what Discord's character limits count; an emoji is 2)."""
+    """Length in UTF-16 code units: never less than the character count, so limits checked with it
+    hold however Discord counts (an emoji is 2 here)."""
     return len(text.encode("utf-16-le")) // 2
 
 
