@@ -7,9 +7,10 @@ One file (``./var/soudan.db`` by default) holds three tables::
     locks(key TEXT PRIMARY KEY, owner TEXT, expires_at REAL)     -- per-user locks across processes
 
 Times are seconds since the epoch. Expired rows are ignored on read and purged lazily (at most
-once a minute, on a write). Several processes may share the file: WAL lets readers and one writer
-work at once, each statement is its own short transaction, and the per-user lock is a row in
-``locks`` taken with one atomic upsert, so two processes never handle one user's events at once.
+once a minute, on a write); ``secure_delete`` overwrites what is deleted. Several processes may
+share the file: WAL lets readers and one writer work at once, each statement is its own short
+transaction, and the per-user lock is a row in ``locks`` taken with one atomic upsert, so two
+processes never handle one user's events at once.
 """
 
 from __future__ import annotations
@@ -133,6 +134,8 @@ class SQLiteStore(SessionStore):
                 log.warning("SQLite did not switch to WAL (journal_mode=%s); concurrency will be lower",
                             row[0] if row else None)
             await db.execute("PRAGMA synchronous = NORMAL")
+            # deleted sessions (forget, expiry) are overwritten on disk, not left in free pages
+            await db.execute("PRAGMA secure_delete = ON")
             async with db.execute("PRAGMA user_version") as cur:
                 row = await cur.fetchone()
             version = int(row[0]) if row else 0
@@ -156,17 +159,17 @@ class SQLiteStore(SessionStore):
     async def _run(self, what: str, sql: str, params: Iterable[Any] = ()) -> int:
         """Execute one statement (its own transaction); returns the number of changed rows."""
         db = await self._conn()
-        try:
-            async with db.execute(sql, tuple(params)) as cur:
-                return int(cur.rowcount)
+        try:  # one hop to the connection's thread (no cursor round trips: rowcount is local)
+            cur = await db.execute(sql, tuple(params))
+            return int(cur.rowcount)
         except sqlite3.Error as exc:
             raise self._fail(what, exc) from exc
 
     async def _one(self, what: str, sql: str, params: Iterable[Any] = ()) -> Any:
         db = await self._conn()
-        try:
-            async with db.execute(sql, tuple(params)) as cur:
-                return await cur.fetchone()
+        try:  # one hop: execute and fetch together
+            rows = list(await db.execute_fetchall(sql, tuple(params)))
+            return rows[0] if rows else None
         except sqlite3.Error as exc:
             raise self._fail(what, exc) from exc
 

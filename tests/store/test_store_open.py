@@ -207,3 +207,16 @@ def test_redis_is_imported_only_by_the_redis_backend() -> None:
                  if p != ROOT / "bot/store/redis.py"
                  and any(line.strip().startswith(("import redis", "from redis")) for line in p.read_text().splitlines())]
     assert offenders == []
+
+
+async def test_sqlite_forget_leaves_no_trace_of_the_record_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    st = SQLiteStore(path)
+    marker = "marker-slot-value-0123456789"
+    await st.save("line:a", session(slots={"who": marker}), 60)
+    await st.forget("line:a")
+    await st.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = path.read_bytes() + (path.with_name("x.db-wal").read_bytes() if path.with_name("x.db-wal").exists() else b"")
+    assert marker.encode() not in data

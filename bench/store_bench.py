@@ -1,0 +1,222 @@
+"""Session-store benchmark: the cost of a conversation step through ``Conversations.handle``.
+
+For each store (memory, SQLite, Redis) it runs whole consultations (start → answers → result),
+each step through :meth:`bot.service.Conversations.handle` — per-user lock, event-id check,
+load, engine step, save — and prints the median µs per step, with its ratio to a baseline
+measured in the same run: the engine step alone, the same inputs, no store.
+
+Then, for SQLite and Redis, the same measure with 1 000 and 100 000 other sessions stored
+(``--sizes`` adds 1 000 000: a few more minutes), and the bytes one stored session takes.
+
+Run: ``.venv/bin/python -m bench.store_bench [--sizes 1000,100000,1000000] [--conversations N]``.
+Redis: ``SOUDAN_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``); keys go under the
+prefix ``soudan-bench:<random>:`` and are deleted afterwards. Timings are machine-dependent:
+compare ratios, not absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.engine.core import Engine
+from bot.engine.types import Input, Session, Start, Text
+from bot.loading import load_engine
+from bot.service import Conversations
+from bot.settings import Settings
+from bot.store import StoreError
+from bot.store.base import SessionStore
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SQLiteStore
+from bot.timeutil import JST
+
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
+REDIS_URL = os.environ.get("SOUDAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+SECRET = "bench-secret"
+TTL = 24 * 3600.0
+
+
+def consultation(engine: Engine) -> list[Input]:
+    """Inputs of one whole consultation to a result: Start, then typed answers."""
+    for script in (["4", "2", "1", "4", "1"], ["1"] * 12):  # the first is the net-harm path of engine_bench
+        s = engine.step(None, Start(), NOW).session
+        used = []
+        for a in script:
+            assert s is not None
+            s = engine.step(s, Text(a), NOW).session
+            used.append(a)
+            if s is not None and s.finished:
+                return [Start(), *(Text(x) for x in used)]
+    raise SystemExit("no script reaches a result with these flows; update bench/store_bench.py")
+
+
+ROUNDS = 3
+"""Each figure is measured in this many rounds; the lowest round median is reported (the others
+are disturbed by whatever else the machine does), with the highest as the spread."""
+
+
+class Figure:
+    """Round medians of one measure, in µs per step."""
+
+    def __init__(self, medians: list[float]) -> None:
+        self.best, self.worst = min(medians), max(medians)
+
+    def show(self, base: Figure | None = None) -> str:
+        ratio = f"{self.best / base.best:6.1f}x" if base else "   1.0x"
+        return f"{self.best:8.1f} µs/step {ratio}  (rounds up to {self.worst:7.1f})"
+
+
+def bench_baseline(engine: Engine, inputs: Sequence[Input], conversations: int) -> Figure:
+    """µs of ``engine.step`` alone over the same inputs."""
+    medians = []
+    for _ in range(ROUNDS):
+        samples = []
+        for _ in range(conversations):
+            s: Session | None = None
+            for inp in inputs:
+                t0 = time.perf_counter()
+                s = engine.step(s, inp, NOW).session
+                samples.append(time.perf_counter() - t0)
+        medians.append(statistics.median(samples) * 1e6)
+    return Figure(medians)
+
+
+async def bench_store(engine: Engine, store: SessionStore, inputs: Sequence[Input], conversations: int,
+                      tag: str) -> Figure:
+    """µs of one ``Conversations.handle`` call (lock, event id, get, step, save), new users each time."""
+    conv = Conversations(engine, store, SECRET, clock=lambda: NOW)
+    medians = []
+    for r in range(ROUNDS):
+        samples = []
+        for i in range(conversations):
+            user = f"{tag}-{r}-{i}"
+            for j, inp in enumerate(inputs):
+                t0 = time.perf_counter()
+                await conv.handle("line", user, inp, event_id=f"{user}-{j}", now=NOW)
+                samples.append(time.perf_counter() - t0)
+        medians.append(statistics.median(samples) * 1e6)
+    return Figure(medians)
+
+
+def sample_record(engine: Engine, inputs: Sequence[Input]) -> str:
+    """The JSON of a session halfway through a consultation (what the store holds)."""
+    s: Session | None = None
+    for inp in inputs[: max(2, len(inputs) - 1)]:
+        s = engine.step(s, inp, NOW).session
+    assert s is not None
+    return s.to_json()
+
+
+# ---------------------------------------------------------------- filling stores
+
+def fill_sqlite(path: Path, start: int, stop: int, record: str) -> None:
+    exp = time.time() + TTL
+    with sqlite3.connect(path) as db:
+        db.executemany("INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)",
+                       ((f"line:{i:032x}", record, exp) for i in range(start, stop)))
+
+
+def sqlite_bytes(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
+
+
+async def fill_redis(store: RedisStore, start: int, stop: int, record: str) -> None:
+    ms = int(TTL * 1000)
+    for lo in range(start, stop, 2000):
+        pipe = store._r.pipeline(transaction=False)
+        for i in range(lo, min(stop, lo + 2000)):
+            pipe.set(store._s(f"line:{i:032x}"), record, px=ms)
+        await pipe.execute()
+
+
+async def redis_bytes_per_key(store: RedisStore, n: int) -> float:
+    keys = [store._s(f"line:{i:032x}") for i in range(0, n, max(1, n // 200))]
+    sizes = [await store._r.memory_usage(k) or 0 for k in keys]
+    return statistics.median(sizes)
+
+
+# ---------------------------------------------------------------- main
+
+async def run(sizes: Sequence[int], conversations: int) -> None:
+    engine = load_engine(Settings(_env_file=None))  # type: ignore[call-arg]
+    inputs = consultation(engine)
+    record = sample_record(engine, inputs)
+    steps = conversations * len(inputs)
+    print(f"consultation: {len(inputs)} steps (Start + {len(inputs) - 1} typed answers); "
+          f"{conversations} consultations = {steps} steps per round, {ROUNDS} rounds; "
+          "figure = lowest round median, ratio to the baseline")
+    print(f"stored record: {len(record.encode())} bytes of JSON (Session.to_json, mid-consultation)")
+    base = bench_baseline(engine, inputs, conversations)
+    print(f"{'baseline: engine.step alone, no store':48s} {base.show()}")
+
+    mem = MemoryStore()
+    print(f"{'Conversations.handle + memory':48s} {(await bench_store(engine, mem, inputs, conversations, 'm')).show(base)}")
+
+    with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
+        path = Path(tmp) / "bench.db"
+        sq = SQLiteStore(path)
+        await sq.ping()
+        print(f"{'Conversations.handle + SQLite (empty file)':48s} "
+              f"{(await bench_store(engine, sq, inputs, conversations, 's0')).show(base)}")
+        filled = 0
+        for n in sizes:
+            before = sqlite_bytes(path)
+            fill_sqlite(path, filled, n, record)
+            per = (sqlite_bytes(path) - before) / (n - filled)  # sessions only (table + indexes)
+            filled = n
+            us = await bench_store(engine, sq, inputs, conversations, f"s{n}")
+            print(f"{f'Conversations.handle + SQLite, {n:,} sessions':48s} {us.show(base)}  "
+                  f"file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session")
+        await sq.close()
+
+    rd = RedisStore(REDIS_URL, prefix=f"soudan-bench:{uuid.uuid4().hex[:8]}:")
+    try:
+        await rd.ping()
+    except StoreError as exc:
+        print(f"Redis: skipped ({exc})")
+        return
+    try:
+        print(f"{'Conversations.handle + Redis (empty)':48s} "
+              f"{(await bench_store(engine, rd, inputs, conversations, 'r0')).show(base)}")
+        filled = 0
+        for n in sizes:
+            await fill_redis(rd, filled, n, record)
+            filled = n
+            us = await bench_store(engine, rd, inputs, conversations, f"r{n}")
+            per_key = await redis_bytes_per_key(rd, n)
+            print(f"{f'Conversations.handle + Redis, {n:,} sessions':48s} {us.show(base)}  "
+                  f"MEMORY USAGE {per_key:6.0f} B/session")
+    finally:
+        await rd.clear()
+        await rd.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Print the figures (see the module docstring)."""
+    p = argparse.ArgumentParser(prog="python -m bench.store_bench", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default="1000,100000",
+                   help="numbers of stored sessions to measure with (default 1000,100000; add 1000000)")
+    p.add_argument("--conversations", type=int, default=200,
+                   help="consultations per round (default 200; 3 rounds per figure)")
+    args = p.parse_args(argv)
+    sizes = sorted({int(x) for x in args.sizes.split(",") if x.strip()})
+    asyncio.run(run(sizes, args.conversations))
+
+
+if __name__ == "__main__":
+    main()
