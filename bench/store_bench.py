@@ -162,16 +162,16 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
           "figure = lowest round median, ratio to the baseline")
     print(f"stored record: {len(record.encode())} bytes of JSON (Session.to_json, mid-consultation)")
     base = bench_baseline(engine, inputs, conversations)
-    print(f"{'baseline: engine.step alone, no store':48s} {base.show()}")
+    print(f"{'baseline: engine.step alone, no store':50s} {base.show()}")
 
     mem = MemoryStore()
-    print(f"{'Conversations.handle + memory':48s} {(await bench_store(engine, mem, inputs, conversations, 'm')).show(base)}")
+    print(f"{'Conversations.handle + memory':50s} {(await bench_store(engine, mem, inputs, conversations, 'm')).show(base)}")
 
     with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
         path = Path(tmp) / "bench.db"
         sq = SQLiteStore(path)
         await sq.ping()
-        print(f"{'Conversations.handle + SQLite (empty file)':48s} "
+        print(f"{'Conversations.handle + SQLite (empty file)':50s} "
               f"{(await bench_store(engine, sq, inputs, conversations, 's0')).show(base)}")
         filled = 0
         for n in sizes:
@@ -180,7 +180,7 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
             per = (sqlite_bytes(path) - before) / (n - filled)  # sessions only (table + indexes)
             filled = n
             us = await bench_store(engine, sq, inputs, conversations, f"s{n}")
-            print(f"{f'Conversations.handle + SQLite, {n:,} sessions':48s} {us.show(base)}  "
+            print(f"{f'Conversations.handle + SQLite, {n:,} sessions':50s} {us.show(base)}  "
                   f"file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session")
         await sq.close()
 
@@ -191,7 +191,7 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
         print(f"Redis: skipped ({exc})")
         return
     try:
-        print(f"{'Conversations.handle + Redis (empty)':48s} "
+        print(f"{'Conversations.handle + Redis (empty)':50s} "
               f"{(await bench_store(engine, rd, inputs, conversations, 'r0')).show(base)}")
         filled = 0
         for n in sizes:
@@ -199,7 +199,7 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
             filled = n
             us = await bench_store(engine, rd, inputs, conversations, f"r{n}")
             per_key = await redis_bytes_per_key(rd, n)
-            print(f"{f'Conversations.handle + Redis, {n:,} sessions':48s} {us.show(base)}  "
+            print(f"{f'Conversations.handle + Redis, {n:,} sessions':50s} {us.show(base)}  "
                   f"MEMORY USAGE {per_key:6.0f} B/session")
     finally:
         await rd.clear()
