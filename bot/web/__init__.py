@@ -34,6 +34,7 @@ The simulator is on by default only when the server listens on a loopback addres
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import secrets
@@ -377,8 +378,17 @@ SIMULATOR_KEY = web.AppKey("simulator", Simulator)
 
 # ------------------------------------------------------------------ handlers (HTTP only)
 
+def _json(data: Any, status: int = 200) -> web.Response:
+    """A JSON answer with Japanese left readable (UTF-8, not ``\\u`` escapes)."""
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
+
+
 def _error(message: str, status: int) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+    return _json({"error": message}, status)
 
 
 async def _index(request: web.Request) -> web.StreamResponse:
@@ -388,13 +398,13 @@ async def _index(request: web.Request) -> web.StreamResponse:
 
 
 async def _flows(request: web.Request) -> web.Response:
-    return web.json_response(request.app[SIMULATOR_KEY].flows())
+    return _json(request.app[SIMULATOR_KEY].flows())
 
 
 async def _source(request: web.Request) -> web.Response:
     sim = request.app[SIMULATOR_KEY]
     sim.source.current()
-    return web.json_response(sim.source.status())
+    return _json(sim.source.status())
 
 
 async def _outline(request: web.Request) -> web.Response:
@@ -402,7 +412,7 @@ async def _outline(request: web.Request) -> web.Response:
     if locale not in ("ja", "en"):
         return _error("locale must be ja or en", 400)
     try:
-        return web.json_response(request.app[SIMULATOR_KEY].outline(request.match_info["flow"], locale))
+        return _json(request.app[SIMULATOR_KEY].outline(request.match_info["flow"], locale))
     except BadRequest as exc:
         return _error(exc.message, exc.status)
 
@@ -420,7 +430,7 @@ async def _chat(request: web.Request) -> web.Response:
         return _error(f"{where}: {first['msg']}", 400)
     sim = request.app[SIMULATOR_KEY]
     try:
-        return web.json_response(await sim.chat(req))
+        return _json(await sim.chat(req))
     except BadRequest as exc:
         sim.metrics.events.labels(PLATFORM, req.input.type, "error").inc()
         return _error(exc.message, exc.status)

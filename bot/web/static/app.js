@@ -162,10 +162,15 @@
   }
 
   function markOutline() {
-    for (const li of $("outline").children) {
-      li.classList.toggle("current", li.dataset.state === S.state);
+    const ol = $("outline");
+    for (const li of ol.children) {
+      const current = li.dataset.state === S.state;
+      li.classList.toggle("current", current);
       li.classList.toggle("visited", S.visited.has(li.dataset.state));
-      if (li.dataset.state === S.state) li.querySelector("details").open = true;
+      if (current) {
+        li.querySelector("details").open = true;
+        ol.scrollTop = Math.max(0, li.offsetTop - 40);  // scroll the list only, not the page
+      }
     }
     $("phone-state").textContent = S.state || "—";
   }
