@@ -85,6 +85,7 @@ def browser() -> Iterator[Any]:
                 "--window-size=1280,1000", "--lang=ja-JP"):
         opts.add_argument(arg)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    ARTIFACTS.mkdir(exist_ok=True)
     try:
         yield driver
     finally:
@@ -156,7 +157,6 @@ def test_a_consultation_in_the_browser(server: Server, browser: Any, sim_root: P
              lambda d: [li.get_attribute("data-state") for li in css(d, "#outline li.current")] == ["result-pupil"])
     assert {li.get_attribute("data-state") for li in css(d, "#outline li.visited")} == {
         "who", "what", "intro", "result-pupil"}
-    ARTIFACTS.mkdir(exist_ok=True)
     d.save_screenshot(str(ARTIFACTS / "simulator-weekday.png"))
 
     # Sunday 22:00: the same answers are replayed; the weekday line is closed, a 24-hour line is added
