@@ -153,7 +153,7 @@ async def redis_bytes_per_key(store: RedisStore, n: int) -> float:
 # ---------------------------------------------------------------- main
 
 async def run(sizes: Sequence[int], conversations: int) -> None:
-    engine = load_engine(Settings(_env_file=None))  # type: ignore[call-arg]
+    engine = load_engine(Settings(_env_file=None))
     inputs = consultation(engine)
     record = sample_record(engine, inputs)
     steps = conversations * len(inputs)

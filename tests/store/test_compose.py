@@ -135,6 +135,6 @@ def test_env_example_documents_every_setting() -> None:
 def test_env_example_values_are_accepted_by_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ALIASES:
         monkeypatch.delenv(name, raising=False)
-    s = Settings(_env_file=ROOT / ".env.example")  # type: ignore[call-arg]
+    s = Settings(_env_file=ROOT / ".env.example")
     open_store(s.store)
     assert s.session_ttl == 24 * 3600

@@ -50,7 +50,7 @@ async def test_sqlite_absolute_url(tmp_path: Path) -> None:
 
 def test_the_default_setting_is_a_sqlite_file_under_var(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOUDAN_STORE", raising=False)
-    st = open_store(Settings(_env_file=None).store)  # type: ignore[call-arg]
+    st = open_store(Settings(_env_file=None).store)
     assert isinstance(st, SQLiteStore) and st.path == Path("var/soudan.db")
 
 

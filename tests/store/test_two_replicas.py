@@ -177,17 +177,18 @@ async def test_two_replicas_on_one_redis_make_one_conversation(
         for proc in procs:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGINT)
-        errs = []
+        logs: list[str] = []
         for proc in procs:
             try:
                 async with asyncio.timeout(15):
-                    _, err = await proc.communicate()
-                errs.append(err.decode())
+                    _, stderr = await proc.communicate()
+                logs.append(stderr.decode())
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+                logs.append("(did not stop within 15 s of SIGINT)")
         await store.clear()
         await store.close()
-    for proc, err in zip(procs, errs, strict=False):
-        assert proc.returncode == 0, err
-        assert USER not in err and SOUDAN_SECRET not in err
+    for proc, log in zip(procs, logs, strict=True):
+        assert proc.returncode == 0, log
+        assert USER not in log and SOUDAN_SECRET not in log
