@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test serve lint typecheck validate bench clean install
+.PHONY: chat test serve lint validate bench docs clean install
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 validate: $(STAMP)
 	$(BIN)/soudan validate
+
+docs: $(STAMP)
+	$(BIN)/python -m bot.toolkit.graph --docs docs/flows.md
+	$(BIN)/soudan schema --write schema/
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
