@@ -39,38 +39,20 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import os
+import ssl
 import unicodedata
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 import aiohttp
 from aiohttp import web
 from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.messaging import (
-    AsyncApiClient,
-    AsyncMessagingApi,
-    Configuration,
-    FlexBox,
-    FlexBubble,
-    FlexButton,
-    FlexCarousel,
-    FlexComponent,
-    FlexMessage,
-    FlexSeparator,
-    FlexText,
-    Message,
-    MessageAction,
-    PostbackAction,
-    PushMessageRequest,
-    QuickReply,
-    QuickReplyItem,
-    ReplyMessageRequest,
-    TextMessage,
-    URIAction,
-)
+from linebot.v3.messaging import AsyncApiClient, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 from linebot.v3.models.events import UnknownEvent
 from linebot.v3.webhook import WebhookParser
@@ -156,6 +138,12 @@ MAX_PHONE_BUTTONS = 3
 
 RESPONSE_BUDGET = 5.0
 """Seconds the webhook waits for its events to be handled before answering 200 anyway."""
+
+REPLY_PATH = "/v2/bot/message/reply"
+PUSH_PATH = "/v2/bot/message/push"
+
+Msg = dict[str, Any]
+"""A message object (or part of one) as the Messaging API's JSON."""
 
 API_TIMEOUT = 10.0
 """Seconds allowed for one Messaging API call (the SDK's own default is 5 minutes)."""
@@ -369,7 +357,11 @@ def _choice_block(choices: Sequence[ChoiceView]) -> str:
     return "\n".join(f"{i}. {c.label}" for i, c in enumerate(choices, 1))
 
 
-def _quick_reply(ask: Ask, locale: str) -> tuple[str, QuickReply | None]:
+def _postback_item(label: str, data: str, shown: str) -> Msg:
+    return {"type": "action", "action": {"type": "postback", "label": label, "data": data, "displayText": shown}}
+
+
+def _quick_reply(ask: Ask, locale: str) -> tuple[str, Msg | None]:
     """The text of a question and its quick-reply buttons.
 
     Every choice fits (≤13, labels ≤20 UTF-16 units, postback data ≤300) → one button per choice
@@ -384,19 +376,17 @@ def _quick_reply(ask: Ask, locale: str) -> tuple[str, QuickReply | None]:
             and all(len(d) <= MAX_POSTBACK for d in datas)
             and all(len(c.label) <= MAX_DISPLAY_TEXT for c in ask.choices))
     if fits:
-        items = [QuickReplyItem(action=PostbackAction(label=c.label, data=d, display_text=c.label))
-                 for c, d in zip(ask.choices, datas, strict=True)]
-        return ask.text, QuickReply(items=items)
+        return ask.text, {"items": [_postback_item(c.label, d, c.label) for c, d in zip(ask.choices, datas, strict=True)]}
     if len(ask.choices) > MAX_QUICK_REPLY:
         return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_only', locale)}", None
-    items = []
+    items: list[Msg] = []
     for i, (c, d) in enumerate(zip(ask.choices, datas, strict=True), 1):
         if len(d) <= MAX_POSTBACK:
             shown = c.label if len(c.label) <= MAX_DISPLAY_TEXT else str(i)
-            items.append(QuickReplyItem(action=PostbackAction(label=str(i), data=d, display_text=shown)))
+            items.append(_postback_item(str(i), d, shown))
         else:  # ids too long for postback data: send the number as text (the engine reads numbers)
-            items.append(QuickReplyItem(action=MessageAction(label=str(i), text=str(i))))
-    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_hint', locale)}", QuickReply(items=items)
+            items.append({"type": "action", "action": {"type": "message", "label": str(i), "text": str(i)}})
+    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_hint', locale)}", {"items": items}
 
 
 def _status_line(view: ContactView, locale: str, now: dt.datetime | None = None) -> str:
@@ -422,39 +412,46 @@ def _web_channel(contact: Contact) -> tuple[str, str] | None:
     return None
 
 
-def _bubble(view: ContactView, locale: str, now: dt.datetime | None = None) -> FlexBubble:
+def _text(text: str, **style: Any) -> Msg:
+    return {"type": "text", "text": text, **style}
+
+
+def _button(label: str, uri: str, style: str) -> Msg:
+    return {"type": "button", "style": style, "height": "sm", "action": {"type": "uri", "label": label, "uri": uri}}
+
+
+def _bubble(view: ContactView, locale: str, now: dt.datetime | None = None) -> Msg:
+    """One contact card (a Flex bubble as JSON)."""
     c = view.contact
     st = view.status
     color = {"open": "#1B7F3B", "24h": "#1B7F3B", "closed": "#B00020"}.get(str(st.kind), "#555555")
-    body: list[FlexComponent] = [
-        FlexText(text=pick(c.name, locale), weight="bold", size="md", wrap=True),
-        FlexText(text=pick(c.org, locale), size="xs", color="#888888", wrap=True),
-        FlexText(text=_status_line(view, locale, now), size="sm", color=color, weight="bold", wrap=True),
-        FlexText(text=pick(c.hours_text, locale), size="xs", color="#555555", wrap=True),
+    body: list[Msg] = [
+        _text(pick(c.name, locale), size="md", weight="bold", wrap=True),
+        _text(pick(c.org, locale), size="xs", color="#888888", wrap=True),
+        _text(_status_line(view, locale, now), size="sm", color=color, weight="bold", wrap=True),
+        _text(pick(c.hours_text, locale), size="xs", color="#555555", wrap=True),
     ]
     phones = _phone_text(c, locale)
     if phones:
-        body.append(FlexSeparator(margin="md"))
-        body.extend(FlexText(text=line, size="sm", wrap=True, margin="sm") for line in phones)
+        body.append({"type": "separator", "margin": "md"})
+        body.extend(_text(line, size="sm", wrap=True, margin="sm") for line in phones)
     if any(needs_manual_dial(p.number) for p in c.phones):
-        body.append(FlexText(text=_w("manual", locale), size="xxs", color="#888888", wrap=True))
-    buttons: list[FlexComponent] = []
+        body.append(_text(_w("manual", locale), size="xxs", color="#888888", wrap=True))
+    buttons: list[Msg] = []
     for i, p in enumerate(c.phones[:MAX_PHONE_BUTTONS]):
         label = f"{_w('call', locale)} {p.number}"
         if utf16_len(label) > MAX_LABEL:
             label = _clip(_w("call_short", locale) if utf16_len(p.number) > MAX_LABEL else p.number, MAX_LABEL)
-        buttons.append(FlexButton(action=URIAction(label=label, uri=tel_uri(p.number)),
-                                  style="primary" if i == 0 else "secondary", height="sm"))
+        buttons.append(_button(label, tel_uri(p.number), "primary" if i == 0 else "secondary"))
     web_ch = _web_channel(c)
     if web_ch is not None:
         kind, url = web_ch
-        buttons.append(FlexButton(action=URIAction(label=_w(kind if kind in ("form", "line", "chat") else "web", locale),
-                                                   uri=url), style="link", height="sm"))
-    return FlexBubble(
-        size="kilo",
-        body=FlexBox(layout="vertical", spacing="sm", contents=body),
-        footer=FlexBox(layout="vertical", spacing="sm", contents=buttons) if buttons else None,
-    )
+        buttons.append(_button(_w(kind if kind in ("form", "line", "chat") else "web", locale), url, "link"))
+    bubble: Msg = {"type": "bubble", "size": "kilo",
+                   "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body}}
+    if buttons:
+        bubble["footer"] = {"type": "box", "layout": "vertical", "spacing": "sm", "contents": buttons}
+    return bubble
 
 
 def _alt_text(views: Sequence[ContactView], locale: str) -> str:
@@ -479,9 +476,9 @@ def _alt_text(views: Sequence[ContactView], locale: str) -> str:
     return out + tail
 
 
-def _parts(replies: Sequence[Reply], locale: str) -> tuple[list[_Part], QuickReply | None]:
+def _parts(replies: Sequence[Reply], locale: str) -> tuple[list[_Part], Msg | None]:
     parts: list[_Part] = []
-    quick: QuickReply | None = None
+    quick: Msg | None = None
     last = len(replies) - 1
     for n, r in enumerate(replies):
         if isinstance(r, Say | End):
@@ -508,8 +505,8 @@ def _count(parts: Sequence[_Part]) -> int:
     return sum(len(split_text(p.text)) if isinstance(p, _TextPart) else 1 for p in parts)
 
 
-def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None = None) -> list[list[Message]]:
-    """Render neutral replies as LINE messages, in batches of at most :data:`MAX_MESSAGES`.
+def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None = None) -> list[list[Msg]]:
+    """Render neutral replies as LINE message objects (JSON), in batches of at most :data:`MAX_MESSAGES`.
 
     Says, Ends and questions become text messages; a referral becomes its lead text, a Flex
     carousel of contact cards (≤12 per carousel) and a text with the next steps. Adjacent texts are
@@ -524,7 +521,9 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
         now: the instant of the step (aware), so a closing time on another day shows its date.
 
     Returns:
-        Batches of 1–5 messages; the first is for the reply call. Empty when ``replies`` is.
+        Batches of 1–5 message objects, exactly as the Messaging API takes them (the same JSON the
+        SDK's models serialise to; tests check them against those models); the first batch is for
+        the reply call. Empty when ``replies`` is.
     """
     parts, quick = _parts(replies, locale)
     while _count(parts) > MAX_MESSAGES:
@@ -535,21 +534,21 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
                 break
         else:
             break
-    messages: list[Message] = []
+    messages: list[Msg] = []
     for p in parts:
         if isinstance(p, _TextPart):
-            messages.extend(TextMessage(text=chunk) for chunk in split_text(p.text) if chunk)
+            messages.extend({"type": "text", "text": chunk} for chunk in split_text(p.text) if chunk)
         else:
-            messages.append(FlexMessage(alt_text=_alt_text(p.views, locale),
-                                        contents=FlexCarousel(contents=[_bubble(v, locale, now) for v in p.views])))
+            messages.append({"type": "flex", "altText": _alt_text(p.views, locale),
+                             "contents": {"type": "carousel", "contents": [_bubble(v, locale, now) for v in p.views]}})
     if quick is not None and messages:
-        messages[-1].quick_reply = quick
+        messages[-1]["quickReply"] = quick
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
 
 
-def group_invite(locale: str = "ja") -> list[Message]:
+def group_invite(locale: str = "ja") -> list[Msg]:
     """The one short message sent to a group or room: talk to the account 1:1 instead."""
-    return [TextMessage(text=_w("group", locale))]
+    return [{"type": "text", "text": _w("group", locale)}]
 
 
 # ------------------------------------------------------------------ events
@@ -641,6 +640,41 @@ def _job(event: Any, index: int, raw: Any = None) -> _Job:
 
 # ------------------------------------------------------------------ the adapter
 
+_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy", "netrc")
+
+
+def _env_needed() -> bool:
+    """True when proxy variables or a ``.netrc`` could change how the API is reached."""
+    if any(os.environ.get(v) or os.environ.get(v.upper()) for v in _PROXY_VARS):
+        return True
+    try:
+        return (Path.home() / ".netrc").exists()
+    except (OSError, RuntimeError):  # no home directory
+        return True
+
+
+async def _without_env_lookups(client: AsyncApiClient, cfg: Configuration) -> None:
+    """Give the SDK client an HTTP session without per-request environment lookups.
+
+    The SDK's aiohttp session is made with ``trust_env=True``: every API call then runs two
+    thread-pool jobs (proxy variables and ``~/.netrc``), a large part of a reply's cost under
+    load. When no proxy variable and no ``.netrc`` exist, those lookups can only find nothing, so
+    the session is replaced by an identical one (same connection limit and TLS settings) without
+    them. With a proxy configured the SDK's session is kept as it is. If the SDK's internals
+    change shape, nothing is replaced.
+    """
+    rest = getattr(client, "rest_client", None)
+    old = getattr(rest, "pool_manager", None)
+    if rest is None or not isinstance(old, aiohttp.ClientSession) or _env_needed():
+        return
+    ssl_ctx = ssl.create_default_context(cafile=cfg.ssl_ca_cert)
+    if cfg.cert_file:
+        ssl_ctx.load_cert_chain(cfg.cert_file, keyfile=cfg.key_file)
+    connector = aiohttp.TCPConnector(limit=cfg.connection_pool_maxsize, ssl=ssl_ctx)
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
+    await old.close()
+
+
 @dataclass
 class LineAdapter:
     """The LINE webhook of one application.
@@ -665,7 +699,7 @@ class LineAdapter:
     api_base: str | None = None
     push_fallback: bool = True
     budget: float = RESPONSE_BUDGET
-    api: AsyncMessagingApi | None = None
+    client: AsyncApiClient | None = None
     _tasks: set[asyncio.Task[bool]] = field(default_factory=set)
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
 
@@ -673,6 +707,15 @@ class LineAdapter:
         if not self.channel_secret or not self.access_token:
             raise ValueError("LINE needs both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
         self.parser = WebhookParser(self.channel_secret)
+        self._counters: dict[tuple[str, str], Any] = {}
+        self._step = self.metrics.step_seconds.labels(PLATFORM)
+
+    def _event(self, kind: str, outcome: str) -> None:
+        """Count one event (label children cached: ``labels()`` is a locked lookup)."""
+        c = self._counters.get((kind, outcome))
+        if c is None:
+            c = self._counters[(kind, outcome)] = self.metrics.events.labels(PLATFORM, kind, outcome)
+        c.inc()
 
     # -------------------------------------------------------------- lifecycle
 
@@ -681,12 +724,13 @@ class LineAdapter:
         cfg = Configuration(host=self.api_base, access_token=self.access_token) if self.api_base else \
             Configuration(access_token=self.access_token)
         client = AsyncApiClient(cfg)
-        self.api = AsyncMessagingApi(client)
+        await _without_env_lookups(client, cfg)
+        self.client = client
         try:
             yield
         finally:
             await self.drain()
-            self.api = None
+            self.client = None
             await client.close()
 
     async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
@@ -731,7 +775,7 @@ class LineAdapter:
         jobs = [_job(e, i, raw_events[i] if i < len(raw_events) else None) for i, e in enumerate(events)]
         for j in jobs:
             if j.action == "ignore":
-                self.metrics.events.labels(PLATFORM, j.kind, "ignored").inc()
+                self._event(j.kind, "ignored")
         work = [j for j in jobs if j.action != "ignore"]
         if not work:
             return self._answer(200, "OK")
@@ -768,10 +812,10 @@ class LineAdapter:
                     await self._run(j)
                 except StoreError as exc:
                     ok = False
-                    self.metrics.events.labels(PLATFORM, j.kind, "error").inc()
+                    self._event(j.kind, "error")
                     log.error("store failed on a LINE %s event: %s", j.kind, exc)
                 except Exception as exc:
-                    self.metrics.events.labels(PLATFORM, j.kind, "error").inc()
+                    self._event(j.kind, "error")
                     log.exception("LINE %s event failed (%s)", j.kind, type(exc).__name__)
         return ok
 
@@ -780,40 +824,43 @@ class LineAdapter:
         if j.action == "invite":
             store = conv.store
             if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_ID_TTL):
-                self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
+                self._event(j.kind, "duplicate")
                 return
             first = await store.mark_event(f"{PLATFORM}:invite:{conv.key('line-chat', j.chat)}", INVITE_TTL)
-            self.metrics.events.labels(PLATFORM, j.kind, "group").inc()
+            self._event(j.kind, "group")
             if first and j.reply_token:
                 await self._deliver(j.reply_token, None, [group_invite()], None)
             return
         assert j.user_id is not None
         if j.action == "forget":
             if j.event_id is not None and not await conv.store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_ID_TTL):
-                self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
+                self._event(j.kind, "duplicate")
                 return
             await conv.forget(PLATFORM, j.user_id)
-            self.metrics.events.labels(PLATFORM, j.kind, "forgotten").inc()
+            self._event(j.kind, "forgotten")
             log.info("LINE unfollow: forgot %s", conv.key(PLATFORM, j.user_id))
             return
         assert j.inp is not None
         now = conv.clock()
         handled = await conv.handle(PLATFORM, j.user_id, j.inp, event_id=j.event_id, now=now)
         if handled.duplicate:
-            self.metrics.events.labels(PLATFORM, j.kind, "duplicate").inc()
+            self._event(j.kind, "duplicate")
             return
-        self.metrics.step_seconds.labels(PLATFORM).observe(handled.seconds)
-        self.metrics.events.labels(PLATFORM, j.kind, "handled").inc()
+        self._step.observe(handled.seconds)
+        self._event(j.kind, "handled")
         locale = handled.session.locale if handled.session is not None else "ja"
         batches = render(handled.replies, locale, now)
         if batches:
-            await self._deliver(j.reply_token, j.user_id, batches, conv.key(PLATFORM, j.user_id))
+            await self._deliver(j.reply_token, j.user_id, batches, lambda: conv.key(PLATFORM, j.user_id or ""))
 
     # -------------------------------------------------------------- sending
 
-    async def _deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Message]],
-                       key: str | None) -> None:
-        """Reply with the first batch; push the rest, or everything when the reply failed."""
+    async def _deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Msg]],
+                       key: Callable[[], str] | None) -> None:
+        """Reply with the first batch; push the rest, or everything when the reply failed.
+
+        ``key`` gives the hashed user key for logs (computed only when something is logged).
+        """
         sent = await self._reply(reply_token, batches[0]) if reply_token else False
         rest = list(batches[1:] if sent else batches)
         if not rest:
@@ -821,12 +868,12 @@ class LineAdapter:
         if not (self.push_fallback and user_id):
             self.metrics.undelivered.labels(PLATFORM).inc()
             log.warning("LINE: %d message batch(es) for %s not delivered (push fallback %s)", len(rest),
-                        key or "a group", "enabled but no user id" if self.push_fallback else "disabled")
+                        key() if key else "a group", "enabled but no user id" if self.push_fallback else "disabled")
             return
         for batch in rest:
             if not await self._push(user_id, batch):
                 self.metrics.undelivered.labels(PLATFORM).inc()
-                log.warning("LINE: push to %s failed; messages not delivered", key)
+                log.warning("LINE: push to %s failed; messages not delivered", key() if key else "?")
                 return
 
     def _api_error(self, operation: str, exc: BaseException) -> None:
@@ -834,12 +881,28 @@ class LineAdapter:
         self.metrics.api_errors.labels(PLATFORM, operation, status).inc()
         log.warning("LINE %s failed: %s %s", operation, type(exc).__name__, status)
 
-    async def _reply(self, token: str, messages: list[Message]) -> bool:
-        if self.api is None:
+    async def _post(self, path: str, body: Msg, headers: dict[str, str] | None = None) -> None:
+        """POST ``body`` to the Messaging API with the SDK's client (auth, host, errors).
+
+        The body is already the API's JSON: the SDK's pydantic models would cost more than the rest
+        of the webhook together (validation and serialisation of every Flex component), so the
+        generic ``call_api`` of the SDK is used; the tests check every body against those models.
+
+        Raises:
+            ApiException: for a non-2xx answer (``.status``, ``.body``).
+            aiohttp.ClientError, TimeoutError: when the API cannot be reached in time.
+        """
+        if self.client is None:
             raise RuntimeError("the LINE API client is not running (app not started)")
+        await self.client.call_api(
+            path, "POST", header_params={"Accept": "application/json", "Content-Type": "application/json",
+                                         **(headers or {})},
+            body=body, response_types_map={}, auth_settings=["Bearer"], _return_http_data_only=True,
+            _request_timeout=API_TIMEOUT)
+
+    async def _reply(self, token: str, messages: list[Msg]) -> bool:
         try:
-            await self.api.reply_message(ReplyMessageRequest(reply_token=token, messages=messages),
-                                         _request_timeout=API_TIMEOUT)
+            await self._post(REPLY_PATH, {"replyToken": token, "messages": messages, "notificationDisabled": False})
         except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
             self._api_error("reply", exc)
             return False
@@ -847,15 +910,13 @@ class LineAdapter:
         self.metrics.messages.labels(PLATFORM).inc(len(messages))
         return True
 
-    async def _push(self, user_id: str, messages: list[Message]) -> bool:
+    async def _push(self, user_id: str, messages: list[Msg]) -> bool:
         """Push with a retry key; one retry (same key) on a network error or 5xx; 409 = already sent."""
-        if self.api is None:
-            raise RuntimeError("the LINE API client is not running (app not started)")
         retry_key = str(uuid.uuid4())
+        body = {"to": user_id, "messages": messages, "notificationDisabled": False}
         for attempt in range(2):
             try:
-                await self.api.push_message(PushMessageRequest(to=user_id, messages=messages),
-                                            x_line_retry_key=retry_key, _request_timeout=API_TIMEOUT)
+                await self._post(PUSH_PATH, body, {"X-Line-Retry-Key": retry_key})
             except ApiException as exc:
                 if exc.status == 409:  # accepted before under this retry key
                     return True

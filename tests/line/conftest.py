@@ -6,7 +6,7 @@ Everything runs the real line-bot-sdk over real HTTP on loopback: the app's SDK 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -22,12 +22,17 @@ Post = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture
-async def fake(aiohttp_server: Any) -> FakeLineApi:
-    """The fake Messaging API, served on loopback; ``fake.url`` is its base URL."""
+async def fake(aiohttp_server: Any) -> AsyncIterator[FakeLineApi]:
+    """The fake Messaging API, served on loopback; ``fake.url`` is its base URL.
+
+    After the test, no body sent to it may have been invalid (checked with the SDK's models and
+    LINE's limits).
+    """
     api = FakeLineApi()
     server = await aiohttp_server(api.app())
     api.url = str(server.make_url("")).rstrip("/")
-    return api
+    yield api
+    assert api.invalid == [], api.invalid
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,11 @@ answers ``POST /v2/bot/message/reply`` and ``/v2/bot/message/push`` like LINE do
 ``{"sentMessages": [...]}``), and can be told to reject reply tokens (400 "Invalid reply token",
 as LINE answers for an expired token) or to fail pushes with a status.
 
+Like the real API it refuses (400, recorded in ``invalid``) a body that is not a valid request:
+every body is parsed with the SDK's own ``ReplyMessageRequest`` / ``PushMessageRequest`` models
+(≤5 messages, ≤13 quick-reply items, postback data ≤300…) and checked for the limits the SDK does
+not enforce: text ≤5,000 UTF-16 units, action labels ≤20, ``displayText`` ≤300, ``altText`` ≤400.
+
 Also runnable on its own for the benchmark and manual tests::
 
     python -m tests.line.fake_api --port 8099
@@ -20,7 +25,57 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["Call", "FakeLineApi"]
+__all__ = ["Call", "FakeLineApi", "problems"]
+
+
+def _u16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+_FLEX_TYPES = {"carousel", "bubble", "box", "text", "button", "separator", "image", "icon", "span", "filler",
+               "video", "uri", "postback", "message", "datetimepicker", "clipboard"}
+
+
+def _walk(node: Any, out: list[str], where: str, in_flex: bool = False) -> None:
+    if isinstance(node, dict):
+        kind = node.get("type")
+        if in_flex and kind is not None and kind not in _FLEX_TYPES:
+            out.append(f"{where}: unknown Flex type {kind!r}")
+        if kind == "bubble" and not isinstance(node.get("body", {}), dict):
+            out.append(f"{where}: bubble body must be a box")
+        if kind == "text" and "text" in node and where.count("contents") == 0 and _u16(node["text"]) > 5000:
+            out.append(f"{where}: text over 5000 UTF-16 units")
+        if kind in ("postback", "uri", "message") and "label" in node and _u16(node["label"]) > 20:
+            out.append(f"{where}: action label {node['label']!r} over 20")
+        if kind == "postback" and len(node.get("displayText") or "") > 300:
+            out.append(f"{where}: displayText over 300")
+        if kind == "message" and "label" in node and len(node.get("text") or "") > 300:
+            out.append(f"{where}: message action text over 300")
+        if kind == "flex" and _u16(node.get("altText", "")) > 400:
+            out.append(f"{where}: altText over 400")
+        if kind == "carousel" and len(node.get("contents", [])) > 12:
+            out.append(f"{where}: more than 12 bubbles")
+        if kind == "flex" and not isinstance(node.get("contents"), dict):
+            out.append(f"{where}: flex message without contents")
+        for k, v in node.items():
+            _walk(v, out, f"{where}.{k}", in_flex or (kind == "flex" and k == "contents"))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _walk(v, out, f"{where}[{i}]", in_flex)
+
+
+def problems(path: str, body: Any) -> list[str]:
+    """Why LINE would refuse this reply/push body (empty when it is valid)."""
+    from linebot.v3.messaging import PushMessageRequest, ReplyMessageRequest
+
+    model = ReplyMessageRequest if path.endswith("/reply") else PushMessageRequest
+    try:
+        model.from_dict(body)
+    except Exception as exc:  # the SDK's pydantic v1 ValidationError and friends
+        return [f"SDK model {model.__name__}: {exc}"]
+    out: list[str] = []
+    _walk(body.get("messages"), out, "messages")
+    return out
 
 
 @dataclass
@@ -53,6 +108,8 @@ class FakeLineApi:
         push_failures: statuses to answer the next pushes with (consumed in order).
         delay: seconds to wait before answering (to test slow APIs).
         record: False to keep no calls (benchmark).
+        validate: check every body as LINE would (off for the benchmark).
+        invalid: problems found in bodies that were refused.
         url: the base URL once served (set by the test fixture).
         count: calls received (also when not recording).
     """
@@ -62,6 +119,8 @@ class FakeLineApi:
     push_failures: list[int] = field(default_factory=list)
     delay: float = 0.0
     record: bool = True
+    validate: bool = True
+    invalid: list[str] = field(default_factory=list)
     url: str = ""
     count: int = 0
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -106,6 +165,12 @@ class FakeLineApi:
             self.calls.append(Call(request.path, dict(request.headers), body))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.validate:
+            found = problems(request.path, body)
+            if found:
+                self.invalid.extend(found)
+                raise web.HTTPBadRequest(text='{"message": "The request body has 1 error(s)"}',
+                                         content_type="application/json")
         return body
 
     def _sent(self, body: Any) -> web.Response:
@@ -133,7 +198,7 @@ def main() -> None:  # pragma: no cover - manual/benchmark use
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--port", type=int, default=8099)
     ns = ap.parse_args()
-    web.run_app(FakeLineApi(record=False).app(), host="127.0.0.1", port=ns.port, access_log=None, print=None)
+    web.run_app(FakeLineApi(record=False, validate=False).app(), host="127.0.0.1", port=ns.port, access_log=None, print=None)
 
 
 if __name__ == "__main__":  # pragma: no cover

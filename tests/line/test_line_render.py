@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fake_api import problems
 from linekit import WEEKDAY_10
 
 from bot.adapters.line import (
@@ -20,8 +21,11 @@ from bot.engine.core import Engine
 from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Say
 
 
-def _dicts(batches: list[list[Any]]) -> list[list[dict[str, Any]]]:
-    return [[m.to_dict() for m in b] for b in batches]
+def _dicts(batches: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """The batches, each checked as LINE would check a reply body."""
+    for b in batches:
+        assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": b}) == []
+    return batches
 
 
 def _views(engine: Engine, *ids: str) -> tuple[ContactView, ...]:
@@ -134,59 +138,75 @@ def test_an_ask_that_is_not_last_lists_its_choices() -> None:
 
 def test_more_than_five_texts_are_merged(engine: Engine) -> None:
     replies = [Say(f"s{i}") for i in range(8)] + [_ask(2)]
-    batches = render(replies)
+    batches = _dicts(render(replies))
     assert len(batches) == 1 and len(batches[0]) == 5
-    texts = "\n\n".join(m.text for m in batches[0])
+    texts = "\n\n".join(m["text"] for m in batches[0])
     for i in range(8):
         assert f"s{i}" in texts
-    assert batches[0][-1].quick_reply is not None
+    assert "quickReply" in batches[0][-1]
 
 
 def test_referrals_are_never_dropped(engine: Engine) -> None:
     views = _views(engine, "day_line", "police_9110", "night_line")
     replies = [Say("x"), Refer("r1", views, ("step",)), Say("y"), Refer("r2", views), Say("z"),
                Refer("r3", views), End("end")]
-    batches = render(replies)
+    batches = _dicts(render(replies))
     flat = [m for b in batches for m in b]
     assert all(len(b) <= 5 for b in batches)
-    assert sum(m.type == "flex" for m in flat) == 3
-    assert batches[0][0].text.startswith("x")
+    assert sum(m["type"] == "flex" for m in flat) == 3
+    assert batches[0][0]["text"].startswith("x")
 
 
 def test_more_than_twelve_contacts_make_two_carousels(engine: Engine) -> None:
     views = _views(engine, "day_line", "police_9110", "night_line", "police_110") * 4  # 16 cards
-    [msgs] = render([Refer("r", views)])
-    flex = [m.to_dict() for m in msgs if m.type == "flex"]
+    [msgs] = _dicts(render([Refer("r", views)]))
+    flex = [m for m in msgs if m["type"] == "flex"]
     assert [len(f["contents"]["contents"]) for f in flex] == [12, 4]
 
 
 def test_alt_text_is_at_most_400_and_lists_names_and_numbers(engine: Engine) -> None:
     views = _views(engine, "day_line", "police_9110", "night_line") * 12
-    [msgs] = render([Refer("r", views[:12])])
-    alt = msgs[1].alt_text
+    [msgs] = _dicts(render([Refer("r", views[:12])]))
+    alt = msgs[1]["altText"]
     assert utf16_len(alt) <= 400
     assert "平日の相談窓口 0570-003-110" in alt and "#9110" in alt
 
 
 def test_long_text_is_split_and_still_fits(engine: Engine) -> None:
-    batches = render([Say("あ" * 12_000), _ask(2)])
+    batches = _dicts(render([Say("あ" * 12_000), _ask(2)]))
     flat = [m for b in batches for m in b]
-    assert all(utf16_len(m.text) <= MAX_TEXT for m in flat)
-    assert "".join(m.text for m in flat).startswith("あ" * 12_000)
-    assert flat[-1].quick_reply is not None
+    assert all(utf16_len(m["text"]) <= MAX_TEXT for m in flat)
+    assert "".join(m["text"] for m in flat).startswith("あ" * 12_000)
+    assert "quickReply" in flat[-1]
 
 
 def test_overflow_goes_to_a_second_batch_not_dropped() -> None:
-    batches = render([Say("い" * 30_000)])
+    batches = _dicts(render([Say("い" * 30_000)]))
     assert [len(b) for b in batches] == [5, 1]
-    assert sum(len(m.text) for b in batches for m in b) == 30_000
+    assert sum(len(m["text"]) for b in batches for m in b) == 30_000
 
 
 def test_english_cards(engine: Engine) -> None:
-    [msgs] = render([Refer("Where to call.", _views(engine, "day_line"), ("Save evidence.",))], "en")
-    d = [m.to_dict() for m in msgs]
+    [d] = _dicts(render([Refer("Where to call.", _views(engine, "day_line"), ("Save evidence.",))], "en"))
     bubble = d[1]["contents"]["contents"][0]
     assert bubble["body"]["contents"][0]["text"] == "Weekday line"
     assert bubble["footer"]["contents"][0]["action"]["label"] == "Call 0570-003-110"
     assert d[1]["altText"].startswith("Where to get help: Weekday line 0570-003-110")
     assert d[2]["text"] == "What you can do next\n1. Save evidence."
+
+
+def test_the_fake_refuses_what_line_refuses() -> None:
+    """The checker behind every test: invalid bodies are caught (so valid ones mean something)."""
+    ok = {"replyToken": "t", "messages": [{"type": "text", "text": "a"}]}
+    assert problems("/v2/bot/message/reply", ok) == []
+    too_many = {"replyToken": "t", "messages": [{"type": "text", "text": "a"}] * 6}
+    assert problems("/v2/bot/message/reply", too_many)
+    qr = {"items": [{"type": "action", "action": {"type": "postback", "label": "x", "data": "d"}}] * 14}
+    assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": [{"type": "text", "text": "a",
+                                                                                 "quickReply": qr}]})
+    long_label = {"items": [{"type": "action", "action": {"type": "postback", "label": "x" * 21, "data": "d"}}]}
+    assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": [{"type": "text", "text": "a",
+                                                                                 "quickReply": long_label}]})
+    assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": [{"type": "text", "text": "😢" * 2501}]})
+    bad_flex = {"type": "flex", "altText": "a", "contents": {"type": "carousel", "contents": [{"type": "nope"}]}}
+    assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": [bad_flex]})
