@@ -26,10 +26,13 @@ def status_line(view: ContactView, locale: str) -> str:
     if st.kind is StatusKind.UNKNOWN:
         return "受付時間は公式サイトで確認してください" if locale == "ja" else "Check the hours on the official site"
     if st.kind is StatusKind.OPEN:
-        until = st.open_until.astimezone(JST).strftime("%H:%M") if st.open_until else None
+        until = st.open_until.astimezone(JST) if st.open_until else None
+        if until is None:
+            return "いま受付中" if locale == "ja" else "Open now"
+        next_day = view.at is not None and until.date() != view.at.astimezone(JST).date()
         if locale == "ja":
-            return f"いま受付中（{until}まで）" if until else "いま受付中"
-        return f"Open now (until {until})" if until else "Open now"
+            return f"いま受付中（{'翌' if next_day else ''}{until:%H:%M}まで）"
+        return f"Open now (until {until:%H:%M}{' tomorrow' if next_day else ''})"
     if st.next_open is not None:
         n = st.next_open.astimezone(JST)
         if locale == "ja":
@@ -52,7 +55,7 @@ def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
         "open_until": iso(view.status.open_until),
         "next_open": iso(view.status.next_open),
         "hours_text": pick(c.hours_text, locale),
-        "urls": [ch.url for ch in c.channels],
+        "urls": list(dict.fromkeys(ch.url for ch in c.channels)),
         "source": c.source,
         "verified": c.verified,
     }

@@ -32,13 +32,12 @@ def render_plain(replies: Iterable[Reply], locale: str) -> str:
             out.append(r.text)
             for v in r.contacts:
                 c = v.contact
-                out.append(f"  ■ {pick(c.name, locale)}（{pick(c.org, locale)}）" if locale == "ja"
-                           else f"  ■ {pick(c.name, locale)} ({pick(c.org, locale)})")
+                out.append(f"  ■ {pick(c.name, locale)}")
+                out.append(f"    {pick(c.org, locale)}")
                 for p in c.phones:
                     label = f" {pick(p.label, locale)}" if p.label else ""
                     out.append(f"    ☎ {p.number}{label}")
-                for ch in c.channels:
-                    out.append(f"    🔗 {ch.url}")
+                out.extend(f"    🔗 {url}" for url in dict.fromkeys(ch.url for ch in c.channels))
                 out.append(f"    {pick(c.hours_text, locale)}")
                 out.append(f"    → {status_line(v, locale)}")
             if r.steps:
@@ -114,32 +113,41 @@ class TerminalChat:
         from rich.console import Console
         from rich.panel import Panel
         from rich.prompt import Prompt
+        from rich.table import Table
 
         console = Console()
+
+        def numbered(items: Iterable[str], style: str = "cyan") -> None:
+            # a grid keeps the number in its own column, so long Japanese lines wrap beside it
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(justify="right", style=style, no_wrap=True)
+            grid.add_column(overflow="fold")
+            for i, item in enumerate(items, 1):
+                grid.add_row(f"  {i}.", item)
+            console.print(grid)
 
         def show(replies: list[Reply]) -> None:
             loc = self.current_locale
             for r in replies:
                 if isinstance(r, Ask):
                     console.print(f"[bold]{r.text}[/bold]")
-                    for i, c in enumerate(r.choices, 1):
-                        console.print(f"  [cyan]{i}[/cyan]. {c.label}")
+                    numbered(c.label for c in r.choices)
                 elif isinstance(r, Refer):
                     console.print(f"[bold]{r.text}[/bold]")
                     for v in r.contacts:
                         ct = v.contact
                         lines = [f"☎ [bold]{p.number}[/bold]" + (f"  {pick(p.label, loc)}" if p.label else "")
                                  for p in ct.phones]
-                        lines += [f"🔗 {ch.url}" for ch in ct.channels]
+                        lines += [f"🔗 {url}" for url in dict.fromkeys(ch.url for ch in ct.channels)]
                         lines.append(pick(ct.hours_text, loc))
                         color = "green" if v.status.is_available else "yellow"
                         lines.append(f"[{color}]{status_line(v, loc)}[/{color}]")
                         console.print(Panel("\n".join(lines), title=pick(ct.name, loc), title_align="left",
+                                            subtitle=pick(ct.org, loc), subtitle_align="right",
                                             border_style=color))
                     if r.steps:
                         console.print("[bold]" + ("次にできること" if loc == "ja" else "What you can do next") + "[/bold]")
-                        for i, s in enumerate(r.steps, 1):
-                            console.print(f"  {i}. {s}")
+                        numbered(r.steps, style="bold")
                 else:
                     console.print(r.text)
             console.print()

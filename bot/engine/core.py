@@ -12,11 +12,11 @@ import hashlib
 from collections.abc import Mapping, Sequence
 
 from bot.contacts.directory import Directory
-from bot.contacts.model import Contact, StatusKind
+from bot.contacts.model import Contact
 from bot.contacts.status import Status
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
-from bot.engine.text import normalize, parse_number
+from bot.engine.text import normalize, parse_age, parse_number
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -247,7 +247,7 @@ class Engine:
                     "Your safety comes first. If you are in danger call 110; for injury or a medical emergency call 119.")
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
             steps = ()
-        views = tuple(ContactView(c, st) for c, st in self.directory.order(ids, now))
+        views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
         out: list[Reply] = [Refer(text, views, steps)]
         if fresh:
             out.extend(self._enter(s, s.state, now))
@@ -335,25 +335,39 @@ class Engine:
             if 1 <= n <= len(rows):
                 return self._apply(s, rows[n - 1][0], now, pre)
             return self._finish(s, [*pre, Say(msg("no_number", loc, n=n, max=len(rows))), *self._reask(s, now)], now)
-        ch = self._match(rows, norm)
-        if ch is None:
-            return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
-        return self._apply(s, ch, now, pre)
+        exact, candidates = self._match(rows, norm)
+        if exact is not None:
+            return self._apply(s, exact, now, pre)
+        if len(candidates) == 1:
+            note = Say(msg("understood", loc, label=pick(candidates[0].label, loc)))
+            return self._apply(s, candidates[0], now, [*pre, note])
+        if candidates:
+            options = ("、" if loc == "ja" else ", ").join(
+                (f"「{pick(c.label, loc)}」" if loc == "ja" else f'"{pick(c.label, loc)}"') for c in candidates)
+            return self._finish(s, [*pre, Say(msg("ambiguous", loc, options=options)), *self._reask(s, now)], now)
+        return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
 
     @staticmethod
-    def _match(rows: Sequence[tuple[Choice, set[str], set[str]]], norm: str) -> Choice | None:
+    def _match(rows: Sequence[tuple[Choice, set[str], set[str]]], norm: str) -> tuple[Choice | None, list[Choice]]:
+        """``(exact, candidates)``: an exact label/id/keyword match, else the best keyword,
+        age or prefix matches (one = understood, several = ask which)."""
         if not norm:
-            return None
+            return None, []
         exact = [ch for ch, words, _ in rows if norm in words]
         if len(exact) == 1:
-            return exact[0]
-        contains = [ch for ch, _, kws in rows if any(k in norm for k in kws if len(k) >= 2)]
-        if len(contains) == 1:
-            return contains[0]
-        prefix = [ch for ch, words, _ in rows if any(w.startswith(norm) for w in words)] if len(norm) >= 2 else []
-        if len(prefix) == 1:
-            return prefix[0]
-        return None
+            return exact[0], []
+        age = parse_age(norm)
+        if age is not None:
+            by_age = [ch for ch, _, _ in rows if ch.ages is not None and ch.ages[0] <= age <= ch.ages[1]]
+            if by_age:
+                return None, by_age
+        scores = {ch.id: sum(len(k) for k in kws if len(k) >= 2 and k in norm) for ch, _, kws in rows}
+        best = max(scores.values(), default=0)
+        if best:
+            return None, [ch for ch, _, _ in rows if scores[ch.id] == best]
+        if len(norm) >= 2:
+            return None, [ch for ch, words, _ in rows if any(w.startswith(norm) for w in words)]
+        return None, []
 
     @staticmethod
     def _match_views(views: Sequence[ChoiceView], norm: str) -> ChoiceView | None:
@@ -411,12 +425,14 @@ class Engine:
             choices = tuple(ChoiceView(c.id, pick(c.label, loc)) for c in st.choices)
             return [Ask(pick(st.ask, loc), choices, s.state, s.conversation_id)]
         assert st.refer is not None
-        return [self._refer(s, st.refer, now), self._result_ask(s)]
+        return [*self._refer(s, st.refer, now), self._result_ask(s)]
 
-    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime) -> Refer:
+    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime) -> list[Reply]:
+        """The result: a :class:`Refer` (available windows first), plus a note when a 24-hour
+        line had to be added because none of the result's windows can be reached now."""
         loc = s.locale
         ordered = self._for_locale(self.directory.order(spec.contacts, now), loc)
-        text = pick(spec.text, loc)
+        note: list[Reply] = []
         if not any(st.is_available and c.reachable_live for c, st in ordered):
             f = self._flow(s)
             extra = [(c, st) for c, st in self.directory.order(f.fallback, now)
@@ -424,11 +440,10 @@ class Engine:
             if not extra:
                 c = self.directory.fallback(now)
                 extra = [(c, self.directory.status(c, now))]
-            closed = any(st.kind is StatusKind.CLOSED for _, st in ordered)
-            ordered = [*ordered, extra[0]]
-            text += "\n" + msg("fallback_note" if closed else "fallback_note_unknown", loc)
-        views = tuple(ContactView(c, st) for c, st in ordered)
-        return Refer(text, views, tuple(pick(t, loc) for t in spec.steps))
+            ordered = sorted([*ordered, extra[0]], key=lambda cs: not cs[1].is_available)
+            note = [Say(msg("fallback_note", loc, name=pick(extra[0][0].name, loc)))]
+        views = tuple(ContactView(c, st, now) for c, st in ordered)
+        return [Refer(pick(spec.text, loc), views, tuple(pick(t, loc) for t in spec.steps)), *note]
 
     @staticmethod
     def _for_locale(ordered: list[tuple[Contact, Status]], loc: str) -> list[tuple[Contact, Status]]:

@@ -51,18 +51,28 @@ class Choice(_Strict):
         label: the button text.
         keywords: words that select this choice when typed (any language; matched after
             normalisation: NFKC, kana folding, no spaces or punctuation).
+        ages: ``[youngest, oldest]`` (years, inclusive): an answer such as 「15歳」 or "I'm 15"
+            selects this choice.
         goto: a state id, or a list of :class:`Branch`.
     """
 
     id: str
     label: Text
     keywords: list[str] = Field(default_factory=list)
+    ages: tuple[int, int] | None = None
     goto: str | list[Branch]
 
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
         return _check_id(v, "choice id")
+
+    @field_validator("ages")
+    @classmethod
+    def _ages(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
+        if v is not None and not (0 <= v[0] <= v[1] <= 120):
+            raise ValueError("ages must be [youngest, oldest], whole years from 0 to 120, youngest first")
+        return v
 
     @field_validator("goto")
     @classmethod

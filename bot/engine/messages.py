@@ -14,6 +14,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "welcome": "こんにちは。ネットの誹謗中傷や嫌がらせなどについて、相談できる窓口をご案内します。"
                    "いくつか質問にお答えください。いつでも「最初から」「戻る」「ヘルプ」「終了」と送れます。",
         "no_match": "すみません、答えがわかりませんでした。下の選択肢から選ぶか、番号で答えてください。",
+        "understood": "「{label}」として進めます。違っていたら「戻る」と送ってください。",
+        "ambiguous": "{options}のどれに近いですか？番号か、下の選択肢で答えてください。",
         "no_number": "{n}番の選択肢はありません。1〜{max}の番号で答えてください。",
         "empty": "メッセージが空でした。下の選択肢から選ぶか、番号で答えてください。",
         "too_long": "詳しく書いてくださってありがとうございます。ここでは内容は保存しません。"
@@ -36,9 +38,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "version": "相談の内容が更新されたため、最初からご案内します。",
         "crisis_continue": "落ち着いたら、相談の続きから答えることもできます。",
         "result_next": "ほかにできることはありますか？",
-        "fallback_note": "今の時間は上の窓口が受付時間外のため、24時間つながる窓口も載せています。",
-        "fallback_note_unknown": "上の窓口には電話ですぐ話せる窓口がないか、受付時間を確認できないため、"
-                                 "24時間つながる窓口も載せています。",
+        "fallback_note": "いまの時間に電話やチャットで話せる窓口がほかにないため、24時間つながる「{name}」も載せています。",
         "choice_restart": "最初から相談する",
         "choice_stop": "終了する",
         "choice_back": "ひとつ戻る",
@@ -49,6 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                    "similar harm. Please answer a few questions. You can send \"restart\", \"back\", "
                    "\"help\" or \"stop\" at any time.",
         "no_match": "Sorry, I did not understand. Please pick one of the choices below, or answer with its number.",
+        "understood": "I took that as \"{label}\". If that is wrong, send \"back\".",
+        "ambiguous": "Which is closest: {options}? Please answer with a number or pick a choice below.",
         "no_number": "There is no choice {n}. Please answer with a number from 1 to {max}.",
         "empty": "The message was empty. Please pick one of the choices below, or answer with its number.",
         "too_long": "Thank you for writing this. Nothing you write is stored here. "
@@ -71,9 +73,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "version": "The questions have been updated, so let us start again from the beginning.",
         "crisis_continue": "When you feel ready, you can continue the consultation where you left off.",
         "result_next": "Is there anything else I can do?",
-        "fallback_note": "The windows above are closed right now, so a line that is open 24 hours is included.",
-        "fallback_note_unknown": "The windows above cannot be reached by phone right now or their hours could "
-                                 "not be confirmed, so a line that is open 24 hours is included.",
+        "fallback_note": "No other window here can be reached by phone or chat right now, so \"{name}\", open 24 hours, is included.",
         "choice_restart": "Start again",
         "choice_stop": "End",
         "choice_back": "Go back",

@@ -10,9 +10,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "parse_number"]
+__all__ = ["normalize", "parse_age", "parse_number"]
 
-_NUMBER = re.compile(r"^(?:no|#)?(\d{1,3})(?:ばん|番|です|でお願いします|で)?$")
+_NUMBER = re.compile(r"^(?:no|#)?(\d{1,3})(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
+_WORD_NUMBER = re.compile(r"^(.+?)(?:ばん|番|です|で)?$")
+_WORD_NUMBERS = {
+    **{k: i for i, k in enumerate("一二三四五六七八九十", 1)},
+    "十一": 11, "十二": 12, "十三": 13,
+    "いち": 1, "に": 2, "さん": 3, "よん": 4, "ご": 5, "ろく": 6, "なな": 7, "はち": 8, "きゅう": 9, "じゅう": 10,
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5,
+}
+_AGE = re.compile(r"^(?:im|iam|age|myageis|私は|わたしは|僕は|ぼくは)?(\d{1,3})(?:歳|さい|才|yearsold|yrsold|yo|です|歳です)?$")
 
 
 def _fold_kana(ch: str) -> str:
@@ -44,6 +53,19 @@ def normalize(text: str) -> str:
 
 
 def parse_number(norm: str) -> int | None:
-    """The number in an answer such as ``"2"``, ``"２番"``, ``"2ばん"`` (normalised input), else None."""
+    """The number in an answer such as ``"2"``, ``"２番"``, ``"四"``, ``"よん"`` (normalised input), else None."""
     m = _NUMBER.match(norm)
-    return int(m.group(1)) if m else None
+    if m:
+        return int(m.group(1))
+    w = _WORD_NUMBER.match(norm)
+    return _WORD_NUMBERS.get(w.group(1)) if w else None
+
+
+def parse_age(norm: str) -> int | None:
+    """The age in an answer such as ``"15歳"``, ``"I'm 15"``, ``"20 years old"`` (normalised), else None.
+
+    A bare number is not an age (it picks the numbered choice)."""
+    if norm.isdigit():
+        return None
+    m = _AGE.match(norm.replace(" ", ""))
+    return int(m.group(1)) if m and int(m.group(1)) <= 120 else None

@@ -100,10 +100,17 @@ class ChoiceView:
 
 @dataclass(frozen=True)
 class ContactView:
-    """A contact with its status at the instant of the step."""
+    """A contact with its status at the instant of the step.
+
+    Attributes:
+        contact: the directory entry.
+        status: open / closed / 24h / unknown at ``at``.
+        at: the instant the status was computed for (aware), or None.
+    """
 
     contact: Contact
     status: Status
+    at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

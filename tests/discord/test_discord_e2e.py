@@ -137,11 +137,13 @@ async def test_dm_conversation_with_free_text(simcord_env: simcord.Env) -> None:
     assert not bot_msgs[-1].flags.ephemeral
 
     await user.send_dm("中学生です")  # a keyword of 学生
-    assert dm.last_message is not None and dm.last_message.content == "何がありましたか？"
+    assert dm.last_message is not None and dm.last_message.content == (
+        "「学生」として進めます。違っていたら「戻る」と送ってください。\n\n何がありましたか？")
 
     await user.send_dm("悪口を書かれた")
     after = [m for m in dm.history() if m.author.bot][len(bot_msgs) + 1:]
-    assert after[0].content.startswith("学生向けの窓口です。\n\n学生の相談先です。")
+    assert after[0].content.startswith(
+        "「はい、悪口を書かれた」として進めます。違っていたら「戻る」と送ってください。\n\n学生向けの窓口です。\n\n学生の相談先です。")
     assert after[0].embeds[0].title == "平日の相談窓口"
     assert after[-1].content == "ほかにできることはありますか？"
 

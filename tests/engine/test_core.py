@@ -174,8 +174,10 @@ def test_result_on_sunday_adds_the_24h_fallback(tiny_engine: Engine) -> None:
     out = tiny_engine.step(s, Text("1"), SUNDAY_10)
     ref = next(r for r in out.replies if isinstance(r, Refer))
     assert [(v.contact.id, v.status.kind) for v in ref.contacts] == [
-        ("day_line", StatusKind.CLOSED), ("night_line", StatusKind.ALWAYS)]
-    assert "24時間つながる窓口" in ref.text
+        ("night_line", StatusKind.ALWAYS), ("day_line", StatusKind.CLOSED)]
+    note = out.replies[out.replies.index(ref) + 1]
+    assert isinstance(note, Say) and note.text == (
+        "いまの時間に電話やチャットで話せる窓口がほかにないため、24時間つながる「24時間の窓口」も載せています。")
     assert ref.steps == ("証拠を保存しましょう。",)
 
 
@@ -293,3 +295,48 @@ def test_english_speakers_see_windows_in_their_language_first(tiny_paths) -> Non
         s = engine.step(s, Text("2"), WEEKDAY_10).session
         out = engine.step(s, Text("2"), WEEKDAY_10)
         assert refer_ids(out) == expected, locale
+
+
+def _aged_engine(tiny_paths) -> Engine:  # type: ignore[no-untyped-def]
+    from bot.loading import load_all
+
+    f = tiny_paths[0][0]
+    f.write_text(f.read_text(encoding="utf-8")
+                 .replace("keywords: [中学生, 高校生], goto: what}", "keywords: [中学生, 高校生, しつこい], ages: [6, 17], goto: what}")
+                 .replace("{id: adult, label: {ja: おとな, en: Adult}, goto: what}",
+                          "{id: adult, label: {ja: おとな, en: Adult}, keywords: [しつこい], ages: [18, 120], goto: what}"),
+                 encoding="utf-8")
+    directory, flows, _ = load_all(*tiny_paths)
+    return Engine({k: v.flow for k, v in flows.items()}, directory)
+
+
+@pytest.mark.parametrize("answer,state,slot", [
+    ("15歳", "what", "pupil"), ("１５さい", "what", "pupil"), ("I'm 15", "what", "pupil"), ("20 years old", "what", "adult"),
+    ("私は45歳です", "what", "adult"), ("二", "what", "adult"), ("いち", "what", "pupil"), ("２番です", "what", "adult"),
+])
+def test_ages_and_number_words(tiny_paths, answer: str, state: str, slot: str) -> None:  # type: ignore[no-untyped-def]
+    engine = _aged_engine(tiny_paths)
+    s = engine.step(None, Start(), WEEKDAY_10).session
+    out = engine.step(s, Text(answer), WEEKDAY_10)
+    assert out.session is not None and out.session.state == state and out.session.slots == {"who": slot}
+
+
+def test_a_free_text_answer_is_confirmed(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+    engine = _aged_engine(tiny_paths)
+    s = engine.step(None, Start(), WEEKDAY_10).session
+    out = engine.step(s, Text("中学生です"), WEEKDAY_10)
+    assert out.replies[0] == Say("「学生」として進めます。違っていたら「戻る」と送ってください。")
+    # a number or the exact label needs no confirmation
+    out = engine.step(s, Text("学生"), WEEKDAY_10)
+    assert isinstance(out.replies[0], Ask)
+
+
+def test_an_answer_matching_two_choices_asks_which(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+    engine = _aged_engine(tiny_paths)
+    s = engine.step(None, Start(), WEEKDAY_10).session
+    out = engine.step(s, Text("連絡がしつこい"), WEEKDAY_10)
+    assert out.replies[0] == Say("「学生」、「おとな」のどれに近いですか？番号か、下の選択肢で答えてください。")
+    assert out.session is not None and out.session.state == "who"
+    # the longer keyword wins when one choice matches more
+    out = engine.step(s, Text("高校生で連絡がしつこい"), WEEKDAY_10)
+    assert out.session is not None and out.session.slots == {"who": "pupil"}

@@ -98,7 +98,7 @@ SITUATIONS: list[Situation] = [
             "ihaho": Win((), "unknown"),
             "yorisoi": Win(YORISOI, "24h"),  # the fallback: no phone line of the result is open
         },
-        ("24時間つながる窓口も載せています",),
+        ("24時間つながる「よりそいホットライン」も載せています",),
     ),
     Situation(
         "HAR-stop-tokyo", WEEKDAY,
@@ -261,7 +261,7 @@ SITUATIONS: list[Situation] = [
             "ihaho": Win((), "unknown"),
             "yorisoi": Win(YORISOI, "24h"),
         },
-        ("24時間つながる窓口も載せています",),
+        ("24時間つながる「よりそいホットライン」も載せています",),
     ),
     Situation(
         "STK-english", WEEKDAY,
@@ -358,7 +358,7 @@ def test_situation_offers_the_right_windows(s: Situation, transcripts: dict[str,
     first = refer["contacts"][0]
     assert first["status"] in ("open", "24h"), f"first window {first['id']} is {first['status']}"
 
-    shown = "\n".join([refer["text"], *refer["steps"]])
+    shown = "\n".join([r["text"] for r in last["replies"]] + list(refer["steps"]))
     for text in s.contains:
         assert text in shown, f"{text!r} not in the result:\n{shown}"
     assert refer["steps"], "a result without next steps"

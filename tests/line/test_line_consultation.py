@@ -66,6 +66,7 @@ async def test_follow_to_referral(post: Post, fake: FakeLineApi, engine: Engine,
         "replyToken": "tok-3",
         "notificationDisabled": False,
         "messages": [
+            {"type": "text", "text": "「小・中・高校生」として進めます。違っていたら「戻る」と送ってください。"},
             {"type": "text",
              "text": "どんなことが起きていますか？\n\n1. 住所や写真を晒された\n"
                      "2. SNSで何か月も悪口を書かれ続けていて、学校にも行きづらい\n\n番号を送って答えることもできます。",

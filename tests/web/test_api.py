@@ -93,8 +93,9 @@ async def test_the_time_decides_the_status_and_the_fallback(client: Client) -> N
     r = await chat(client, {"type": "text", "text": "1"}, session_token=token, at=at)
     assert r["at"] == "2026-12-06T22:00:00+09:00"
     contacts = r["replies"][1]["contacts"]
-    assert [(c["id"], c["status"]) for c in contacts] == [("day_line", "closed"), ("night_line", "24h")]
-    assert "受付時間外" in contacts[0]["status_text"]
+    assert [(c["id"], c["status"]) for c in contacts] == [("night_line", "24h"), ("day_line", "closed")]
+    assert "受付時間外" in contacts[1]["status_text"]
+    assert "24時間つながる「24時間の窓口」も載せています" in r["replies"][2]["text"]
 
 
 async def test_english_and_commands(client: Client) -> None:
