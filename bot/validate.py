@@ -6,19 +6,33 @@ import argparse
 import importlib
 from pathlib import Path
 
+from bot.contacts.directory import Directory, DirectoryError
 from bot.engine.flow import FlowError
 from bot.loading import load_all
 from bot.settings import Settings
-from bot.yamlload import LoadError
+from bot.yamlload import LoadError, load_file
 
 __all__ = ["collect", "main", "split_paths"]
+
+
+def _is_directory_file(path: Path) -> bool:
+    """True for a contact-directory file: in a ``directory`` folder, or a YAML list."""
+    if path.parent.name == "directory":
+        return True
+    try:
+        return isinstance(load_file(path).data, list)
+    except LoadError:
+        return False  # reported when the file is loaded as a flow
 
 
 def split_paths(paths: list[str], settings: Settings) -> tuple[list[Path], list[Path]]:
     """Flow files and directory files for ``paths`` (files or folders); defaults from settings.
 
-    A folder named ``directory`` (or a file inside one) holds contacts; everything else is a
-    flow. Transcript folders (``flows/tests``) are skipped.
+    A directory file is one in a folder named ``directory`` or one whose top level is a list;
+    every other YAML file is a flow. Folders are searched for ``*.yaml`` (not recursively, so
+    ``flows/tests`` transcripts are skipped). When only flows are given, the directory comes from
+    settings (``directory/``) so that contact ids can be checked; when only directory files are
+    given, they are checked on their own.
     """
     if not paths:
         return settings.flow_paths(), settings.directory_paths()
@@ -28,14 +42,19 @@ def split_paths(paths: list[str], settings: Settings) -> tuple[list[Path], list[
         p = Path(raw)
         files = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
         for f in files:
-            (dirs if f.parent.name == "directory" else flows).append(f)
+            (dirs if _is_directory_file(f) else flows).append(f)
     if flows and not dirs:
         dirs = settings.directory_paths()
     return flows, dirs
 
 
 def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
-    """Every error and warning for these files."""
+    """Every error and warning for these files (directory files alone when no flow is given)."""
+    if not flow_paths:
+        try:
+            return list(Directory.load(dir_paths).warnings)
+        except DirectoryError as exc:
+            return list(exc.errors)
     try:
         _, _, warnings = load_all(flow_paths, dir_paths)
     except FlowError as exc:

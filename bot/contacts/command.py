@@ -70,6 +70,7 @@ def contact_json(contact: Contact, status: Status, locale: str = "ja") -> dict[s
         "name": pick(contact.name, locale),
         "phones": [p.number for p in contact.phones],
         "status": status.kind.value,
+        "status_text": format_status(status, locale),
         "open_until": _iso(status.open_until),
         "next_open": _iso(status.next_open),
         "hours_text": pick(contact.hours_text, locale),

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 import bot
 from bot.contacts.hours import JST, Hours
-from bot.contacts.model import Contact, StatusKind, Topic
+from bot.contacts.model import TOPIC_WORDS, Contact, StatusKind, Topic
 from bot.contacts.phones import digits
 from bot.contacts.status import Status
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
@@ -251,7 +251,8 @@ class Directory:
             qd = digits(q)
             if any(qd in p for p in phones):
                 return True
-        hay = " ".join([c.id, *c.name.values(), *c.org.values(), *(t.value for t in c.topics), *phones])
+        words = [w for t in c.topics for w in TOPIC_WORDS.get(t, ())]
+        hay = " ".join([c.id, *c.name.values(), *c.org.values(), *(t.value for t in c.topics), *words, *phones])
         hay = _norm(hay)
         return all(word in hay for word in q.split())
 

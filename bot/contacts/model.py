@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from bot.i18n import Text
 
-__all__ = ["Channel", "Contact", "Eligibility", "Phone", "StatusKind", "Topic"]
+__all__ = ["TOPIC_WORDS", "Channel", "Contact", "Eligibility", "Phone", "StatusKind", "Topic"]
 
 
 class Topic(StrEnum):
@@ -36,6 +36,25 @@ class Topic(StrEnum):
     CONS = "CONS"  # consumer trouble
     DIS = "DIS"  # distress / suicidal thoughts
     EMG = "EMG"  # immediate danger
+
+
+TOPIC_WORDS: dict[Topic, tuple[str, ...]] = {
+    Topic.DEF: ("誹謗中傷", "悪口", "中傷", "名誉毀損", "侮辱", "defamation", "insult"),
+    Topic.HAR: ("嫌がらせ", "いやがらせ", "ハラスメント", "harassment"),
+    Topic.DOX: ("晒し", "晒され", "個人情報", "プライバシー", "住所", "doxxing", "privacy"),
+    Topic.THR: ("脅迫", "脅し", "殺害予告", "threat"),
+    Topic.STK: ("ストーカー", "つきまとい", "stalking", "stalker"),
+    Topic.NCII: ("リベンジポルノ", "性的画像", "画像", "盗撮", "intimate", "images"),
+    Topic.BUL: ("いじめ", "ネットいじめ", "bullying"),
+    Topic.ATO: ("乗っ取り", "なりすまし", "不正アクセス", "hacked", "impersonation"),
+    Topic.SV: ("性暴力", "性被害", "sexual violence", "assault"),
+    Topic.DV: ("dv", "配偶者", "交際相手", "domestic violence"),
+    Topic.CHILD: ("虐待", "児童虐待", "child abuse"),
+    Topic.CONS: ("消費者", "架空請求", "詐欺", "consumer", "fraud"),
+    Topic.DIS: ("つらい", "死にたい", "こころ", "心", "話を聞いて", "mental health", "suicide"),
+    Topic.EMG: ("緊急", "救急", "emergency"),
+}
+"""Everyday words for each situation code (Japanese and English), for directory search."""
 
 
 class StatusKind(StrEnum):

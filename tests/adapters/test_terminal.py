@@ -89,3 +89,13 @@ def test_validate_fails_with_file_line(tmp_path: Path) -> None:
     p = run(["validate", str(tmp_path / "flows"), str(tmp_path / "directory")], "", env)
     assert p.returncode == 1
     assert f"{tmp_path}/flows/tiny.yaml:32: error: contact 'nobody' is not in the directory" in p.stdout
+
+
+def test_validate_a_directory_file_on_its_own(tmp_path: Path) -> None:
+    bad = write(tmp_path, "old.yaml", TINY_DIRECTORY.replace('"0570-003-110"', '"0570-003-11"'))
+    p = run(["validate", str(bad)], "")
+    assert p.returncode == 1
+    assert f"{bad}:4: error:" in p.stdout and "0570-003-11" in p.stdout
+    assert "0 flow file(s), 1 directory file(s): 1 error(s)" in p.stdout
+    good = write(tmp_path, "ok.yaml", TINY_DIRECTORY)
+    assert run(["validate", str(good)], "").returncode == 0

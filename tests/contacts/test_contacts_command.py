@@ -34,6 +34,7 @@ def test_json_for_a_weekday_morning(capsys: pytest.CaptureFixture[str]) -> None:
         "name": "みんなの人権110番（全国共通人権相談ダイヤル）",
         "phones": ["0570-003-110"],
         "status": "open",
+        "status_text": "受付中（17:15まで）",
         "open_until": "2026-12-01T17:15:00+09:00",
         "next_open": None,
         "hours_text": "平日 8:30〜17:15（土日祝・12/29〜1/3を除く）",

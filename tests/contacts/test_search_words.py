@@ -1,0 +1,25 @@
+"""Directory search understands everyday words for situations, and the JSON carries status text."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from bot.contacts.directory import Directory
+from bot.timeutil import parse_at
+
+
+def test_everyday_words_find_windows_of_that_situation() -> None:
+    d = Directory.load(Directory.default_paths())
+    now = parse_at("2026-12-01T10:00+09:00")
+    assert {c.id for c, _ in d.search("いじめ", now=now)} >= {"mext_24h_sos", "childline", "moj_kodomo_110"}
+    assert {c.id for c, _ in d.search("ストーカー", now=now)} >= {"police_9110", "dv_plus"}
+    assert {c.id for c, _ in d.search("bullying", now=now)} >= {"mext_24h_sos"}
+
+
+def test_contacts_json_has_status_text() -> None:
+    p = subprocess.run([sys.executable, "-m", "bot", "contacts", "人権110番", "--json", "--at",
+                        "2026-12-01T10:00+09:00"], capture_output=True, text=True, encoding="utf-8", timeout=60)
+    rows = {r["id"]: r for r in json.loads(p.stdout)}
+    assert rows["moj_minna_110"]["status_text"] == "受付中（17:15まで）"
