@@ -2,7 +2,7 @@
 
 In one run, on loopback only:
 
-1. a fake Messaging API (``tests/line/fake_api.py``, not recording) is started;
+1. a minimal fake Messaging API (a raw asyncio responder, :func:`serve_fake`) is started;
 2. (a) the baseline — the echo bot a developer writes first from the SDK's aiohttp example
    (``WebhookParser.parse`` + ``AsyncMessagingApi.reply_message`` of the same text) — and
    (b) ``soudan serve`` with its embedded SQLite store and the shipped flows are each started in
@@ -12,6 +12,9 @@ In one run, on loopback only:
    per request, every request with its own user id, ``webhookEventId`` and reply token (so
    soudan creates a session per request: lock, idempotency mark, load, step, save, render, reply);
 4. events/s and p50/p99 latency of both, and the ratio b/a of events/s, are printed.
+
+With two or more CPUs the server under test is pinned to one CPU and wrk and the fake API to the
+others (``taskset`` / ``sched_setaffinity``), so both servers get the same dedicated core.
 
 The load generator is wrk (Debian package ``wrk``) with a Lua script that replays pre-signed
 requests (``--requests`` of them, distinct); without wrk a bounded Python loader (aiohttp) is used,
@@ -38,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -139,6 +142,56 @@ def serve_echo(port: int, api_base: str) -> None:  # pragma: no cover - runs in 
     web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
 
 
+# ------------------------------------------------------------------ the fake Messaging API
+
+_FAKE_BODY = b'{"sentMessages":[{"id":"1","quoteToken":"q"}]}'
+_FAKE_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                  + str(len(_FAKE_BODY)).encode() + b"\r\nX-Line-Request-Id: bench\r\n\r\n" + _FAKE_BODY)
+
+
+class _FakeApiProtocol(asyncio.Protocol):
+    """Answers every HTTP/1.1 request with a 200 and a fixed ``sentMessages`` body (keep-alive).
+
+    A fake that does as little as possible: it stands for LINE's servers, which do not run on
+    the machine under test, so it must take little CPU from the servers being measured. The
+    tests' ``FakeLineApi`` (which records and validates) is used for correctness instead.
+    """
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = self.buf[:end].lower()
+            i = head.find(b"content-length:")
+            length = int(head[i + 15:head.find(b"\r\n", i) if head.find(b"\r\n", i) > 0 else None]) if i >= 0 else 0
+            if len(self.buf) < end + 4 + length:
+                return
+            self.buf = self.buf[end + 4 + length:]
+            assert self.transport is not None
+            self.transport.write(_FAKE_RESPONSE)
+
+
+def serve_fake(port: int) -> None:  # pragma: no cover - runs in a subprocess
+    """Run the minimal fake Messaging API on 127.0.0.1:``port`` until killed."""
+
+    async def run() -> None:
+        server = await asyncio.get_running_loop().create_server(_FakeApiProtocol, "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(run())
+
+
 # ------------------------------------------------------------------ requests
 
 def _sign(body: bytes) -> str:
@@ -184,9 +237,36 @@ def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) 
     raise RuntimeError(f"server on port {port} did not start within {timeout} s")
 
 
+def _cpus() -> tuple[set[int], set[int]] | None:
+    """(CPUs for the server under test, CPUs for the load generator and the fake), or None.
+
+    With two or more CPUs the server gets one of its own and wrk and the fake API share the
+    others, as in a deployment where LINE's traffic and API do not run on the bot's machine.
+    """
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return None
+    if len(cpus) < 2:
+        return None
+    return {cpus[-1]}, set(cpus[:-1])
+
+
+def _pinned(cpus: set[int] | None) -> Callable[[], None] | None:
+    if not cpus:
+        return None
+
+    def pin() -> None:
+        os.sched_setaffinity(0, cpus)
+
+    return pin
+
+
 @contextlib.contextmanager
-def _process(cmd: list[str], env: dict[str, str], port: int | None, cwd: Path) -> Iterator[subprocess.Popen[bytes]]:
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+def _process(cmd: list[str], env: dict[str, str], port: int | None, cwd: Path,
+             cpus: set[int] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=_pinned(cpus))
     try:
         if port is not None:
             _wait_http(port, proc)
@@ -203,7 +283,7 @@ def _process(cmd: list[str], env: dict[str, str], port: int | None, cwd: Path) -
 # ------------------------------------------------------------------ loaders
 
 def load_wrk(port: int, reqs: list[tuple[str, bytes]], connections: int, duration: float, tmp: Path,
-             name: str) -> Result:
+             name: str, cpus: set[int] | None = None) -> Result:
     """Replay ``reqs`` with wrk (one thread) for ``duration`` seconds.
 
     wrk is time-bounded; ``reqs`` must hold more requests than it can send in that time, else
@@ -215,7 +295,8 @@ def load_wrk(port: int, reqs: list[tuple[str, bytes]], connections: int, duratio
             f.write(sig.encode() + b"\t" + body + b"\n")
     script = tmp / f"{name}.lua"
     script.write_text(WRK_LUA % {"path": str(data), "host": f"127.0.0.1:{port}"}, encoding="utf-8")
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, int(duration))}s", "--timeout", "10s", "-s", str(script),
+    cmd = [*(["taskset", "-c", ",".join(map(str, sorted(cpus)))] if cpus and shutil.which("taskset") else []),
+           "wrk", "-t1", f"-c{connections}", f"-d{max(1, int(duration))}s", "--timeout", "10s", "-s", str(script),
            f"http://127.0.0.1:{port}"]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
     line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
@@ -279,7 +360,7 @@ def _flow_dirs() -> tuple[Path, Path]:
 
 
 def run(requests: int, connections: int, duration: float, loader: str, warmup: int,
-        rounds: int = 2) -> tuple[Result, Result]:
+        rounds: int = 2, store: str | None = None) -> tuple[Result, Result]:
     """Run both targets ``rounds`` times, alternating, and return the best round of each.
 
     Alternating rounds and keeping each target's best round makes the ratio robust against other
@@ -297,16 +378,16 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
         tmp = Path(tmpname)
         api_port = _free_port()
         api = f"http://127.0.0.1:{api_port}"
-        fake_cmd = [sys.executable, "-c",
-                    "import sys; sys.argv[1:] = ['--port', sys.argv[1]]; from tests.line.fake_api import main; main()",
-                    str(api_port)]
-        with _process(fake_cmd, base_env, None, ROOT):
+        fake_cmd = [sys.executable, "-m", "bench.line_bench", "--serve-fake", str(api_port)]
+        pins = _cpus()
+        server_cpus, load_cpus = pins if pins else (None, None)
+        with _process(fake_cmd, base_env, None, ROOT, load_cpus):
             time.sleep(1.0)
             for rnd in range(rounds):
                 targets = [
                     ("echo", [sys.executable, "-m", "bench.line_bench", "--serve-echo", "{port}", api], {}),
                     ("soudan", [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "{port}"], {
-                        "SOUDAN_SECRET": "bench-soudan-secret", "SOUDAN_STORE": f"sqlite:///{tmp}/bench-{rnd}.db",
+                        "SOUDAN_SECRET": "bench-soudan-secret", "SOUDAN_STORE": store or f"sqlite:///{tmp}/bench-{rnd}.db",
                         "SOUDAN_FLOWS_DIR": str(flows), "SOUDAN_DIRECTORY_DIR": str(directory),
                         "SOUDAN_LOG_LEVEL": "WARNING", "SOUDAN_SIMULATOR": "false",
                         "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE": api}),
@@ -315,12 +396,12 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                     port = _free_port()
                     env = {**base_env, **extra}
                     cmd = [c.replace("{port}", str(port)) for c in cmd]
-                    with _process(cmd, env, port, ROOT):
+                    with _process(cmd, env, port, ROOT, server_cpus):
                         load_python(port, make_requests(f"w{rnd}{name[0]}", warmup), min(connections, 16), duration,
                                     name)
                         reqs = make_requests(f"{rnd}{name[0]}", requests)
                         if use_wrk:
-                            res = load_wrk(port, reqs, connections, duration, tmp, name)
+                            res = load_wrk(port, reqs, connections, duration, tmp, name, load_cpus)
                         else:
                             res = load_python(port, reqs, connections, duration, name)
                     print(f"  round {rnd + 1} {name:<7} {res.events_per_s:>7.0f} events/s  p50 {res.p50_ms:.1f} ms  "
@@ -344,19 +425,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--warmup", type=int, default=500, help="warm-up requests per target (default 500)")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best of each is kept (default 2)")
     ap.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
+    ap.add_argument("--store", default=None,
+                    help="SOUDAN_STORE for soudan (default: a fresh SQLite file per round, the embedded default)")
     ap.add_argument("--serve-echo", nargs=2, metavar=("PORT", "API_BASE"), help=argparse.SUPPRESS)
+    ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])
+    if ns.serve_fake:
+        serve_fake(ns.serve_fake)
+        return 0
     if ns.serve_echo:
         serve_echo(int(ns.serve_echo[0]), ns.serve_echo[1])
         return 0
     loader = "wrk" if ns.loader == "wrk" or (ns.loader == "auto" and shutil.which("wrk")) else "python"
-    print(f"LINE webhook, loopback, {os.cpu_count()} CPUs, loader {loader}, {ns.connections} connections, "
+    pins = _cpus()
+    where = (f"server pinned to CPU {sorted(pins[0])}, load generator and fake API on CPU {sorted(pins[1])}"
+             if pins else "no CPU pinning")
+    print(f"LINE webhook, loopback, {os.cpu_count()} CPUs ({where}), loader {loader}, {ns.connections} connections, "
           f"{ns.duration:g} s per target, up to {ns.requests} distinct requests "
           "(one text event each, distinct users and event ids)")
-    a, b = run(ns.requests, ns.connections, ns.duration, ns.loader, ns.warmup, max(1, ns.rounds))
+    a, b = run(ns.requests, ns.connections, ns.duration, ns.loader, ns.warmup, max(1, ns.rounds), ns.store)
     print(f"best of {max(1, ns.rounds)} round(s):")
     print(f"{'target':<40} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failures':>9}")
-    for r, label in ((a, "(a) line-bot-sdk echo bot (baseline)"), (b, "(b) soudan webhook + SQLite store")):
+    store = (ns.store or "sqlite").split(":")[0]
+    for r, label in ((a, "(a) line-bot-sdk echo bot (baseline)"), (b, f"(b) soudan webhook + {store} store")):
         print(f"{label:<40} {r.events_per_s:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests:>9} {r.failures:>9}")
     ratio = b.events_per_s / a.events_per_s if a.events_per_s else 0.0
     print(f"ratio b/a (events/s): {ratio:.2f}  (target >= {TARGET}: {'met' if ratio >= TARGET else 'NOT met'})")

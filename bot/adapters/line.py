@@ -40,6 +40,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import ssl
 import unicodedata
 import uuid
@@ -308,6 +309,9 @@ def _clip(text: str, limit: int) -> str:
 
 # ------------------------------------------------------------------ postback data
 
+_PLAIN = re.compile(r"[A-Za-z0-9_.:~-]*")
+
+
 def postback_data(choice_id: str, state_id: str, conversation_id: str) -> str:
     """Postback data of a choice button: ``c=<choice>&s=<state>&v=<conversation>``.
 
@@ -317,6 +321,8 @@ def postback_data(choice_id: str, state_id: str, conversation_id: str) -> str:
     Returns:
         The data string; callers check it against :data:`MAX_POSTBACK` (300 characters).
     """
+    if _PLAIN.fullmatch(choice_id) and _PLAIN.fullmatch(state_id) and _PLAIN.fullmatch(conversation_id):
+        return f"c={choice_id}&s={state_id}&v={conversation_id}"  # the usual case: nothing to encode
     q = "-_.:~"
     return f"c={quote(choice_id, safe=q)}&s={quote(state_id, safe=q)}&v={quote(conversation_id, safe=q)}"
 
@@ -709,6 +715,14 @@ class LineAdapter:
         self.parser = WebhookParser(self.channel_secret)
         self._counters: dict[tuple[str, str], Any] = {}
         self._step = self.metrics.step_seconds.labels(PLATFORM)
+        self._messages = self.metrics.messages.labels(PLATFORM)
+
+    def _sent(self, method: str, n: int) -> None:
+        c = self._counters.get(("sent", method))
+        if c is None:
+            c = self._counters[("sent", method)] = self.metrics.replies.labels(PLATFORM, method)
+        c.inc()
+        self._messages.inc(n)
 
     def _event(self, kind: str, outcome: str) -> None:
         """Count one event (label children cached: ``labels()`` is a locked lookup)."""
@@ -741,7 +755,10 @@ class LineAdapter:
     # -------------------------------------------------------------- HTTP
 
     def _answer(self, status: int, text: str) -> web.Response:
-        self.metrics.requests.labels(PLATFORM, str(status)).inc()
+        c = self._counters.get(("http", str(status)))
+        if c is None:
+            c = self._counters[("http", str(status))] = self.metrics.requests.labels(PLATFORM, str(status))
+        c.inc()
         return web.Response(status=status, text=text)
 
     async def webhook(self, request: web.Request) -> web.Response:
@@ -906,8 +923,7 @@ class LineAdapter:
         except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
             self._api_error("reply", exc)
             return False
-        self.metrics.replies.labels(PLATFORM, "reply").inc()
-        self.metrics.messages.labels(PLATFORM).inc(len(messages))
+        self._sent("reply", len(messages))
         return True
 
     async def _push(self, user_id: str, messages: list[Msg]) -> bool:
@@ -928,8 +944,7 @@ class LineAdapter:
                 if attempt:
                     return False
             else:
-                self.metrics.replies.labels(PLATFORM, "push").inc()
-                self.metrics.messages.labels(PLATFORM).inc(len(messages))
+                self._sent("push", len(messages))
                 return True
             await asyncio.sleep(0.5)
         return False  # pragma: no cover
