@@ -52,9 +52,12 @@ def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
     """Every error and warning for these files (directory files alone when no flow is given)."""
     if not flow_paths:
         try:
-            return list(Directory.load(dir_paths).warnings)
+            problems = list(Directory.load(dir_paths).warnings)
         except DirectoryError as exc:
             return list(exc.errors)
+        lint = importlib.import_module("bot.toolkit.lint")
+        extra: list[LoadError] = lint.lint_directory(dir_paths)
+        return problems + extra
     try:
         _, _, warnings = load_all(flow_paths, dir_paths)
     except FlowError as exc:

@@ -15,30 +15,30 @@ from bot.timeutil import JST
 TINY_DIRECTORY = """\
 - id: day_line
   name: {ja: 平日の相談窓口, en: Weekday line}
-  org: テスト機関
+  org: {ja: テスト機関, en: Test office}
   phones: [{number: "0570-003-110"}]
   hours: "Mo-Fr 09:00-17:00; PH off"
-  hours_text: 平日 9:00〜17:00
+  hours_text: {ja: 平日 9:00〜17:00, en: "Weekdays 9:00-17:00"}
   cost: navi-dial
   topics: [DEF]
   source: https://example.org/day
   verified: "2026-11-30"
 - id: night_line
   name: {ja: 24時間の窓口, en: 24-hour line}
-  org: テスト機関
+  org: {ja: テスト機関, en: Test office}
   phones: [{number: "0120-279-338"}]
   hours: "24/7"
-  hours_text: 24時間
+  hours_text: {ja: 24時間, en: 24 hours}
   cost: free
   topics: [DIS]
   source: https://example.org/night
   verified: "2026-11-30"
 - id: police_110
-  name: 警察 110番
-  org: 警察
+  name: {ja: 警察 110番, en: Police 110}
+  org: {ja: 警察, en: Police}
   phones: [{number: "110"}]
   hours: "24/7"
-  hours_text: 24時間
+  hours_text: {ja: 24時間, en: 24 hours}
   cost: free
   topics: [EMG]
   source: https://example.org/110

@@ -22,7 +22,7 @@ Rules (each message names ``file:line`` and the fix):
     characters) or Discord ``custom_id`` ``soudan:c:<choice>:<state>:<id>`` (≤100) — is too long
     for the platform. The adapters cope (LINE sends the choice number as text, Discord replaces
     the id by a hash), but the ids are too long to read; shorten the state or choice id.
-``missing-translation`` (warning)
+``missing-translation`` (error)
     A user-facing text has no English (``en``) version: flow title, ``ask``, ``say``, choice
     labels, ``refer`` text and steps, crisis text and steps; directory ``name``, ``org`` and
     ``hours_text``.
@@ -268,12 +268,13 @@ def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetim
     _windows(lf, avail, err)
     _limits(lf, warn)
     _refer_size(lf, warn)
-    _translations(lf, warn)
+    _translations(lf, err)
     return out
 
 
 def lint_directory(dir_paths: Sequence[str | Path]) -> list[LoadError]:
-    """Missing English ``name``, ``org`` and ``hours_text`` of directory entries (warnings).
+    """Missing English ``name``, ``org`` and ``hours_text`` of directory entries (errors: every
+    window must be readable in both locales).
 
     Files that do not parse are skipped (the loader reports them).
     """
@@ -296,7 +297,7 @@ def lint_directory(dir_paths: Sequence[str | Path]) -> list[LoadError]:
                 if isinstance(value, str) or (isinstance(value, dict) and not value.get("en")):
                     out.append(LoadError(located.path, located.line_of((i, key)),
                                          f"{cid}: `{key}` has no English translation; write it as "
-                                         "{ja: ..., en: ...}", "warning"))
+                                         "{ja: ..., en: ...}", "error"))
     return out
 
 

@@ -101,7 +101,7 @@ async def test_whole_consultation_via_buttons_in_a_guild_is_ephemeral(simcord_en
     fields = {f.name: f.value for f in card.fields}
     assert fields["Phone"].startswith("**0570-003-110**")
     assert fields["Now"] == "Open now (until 17:00)"
-    assert fields["Hours"] == "平日 9:00〜17:00"
+    assert fields["Hours"] == "Weekdays 9:00-17:00"
     assert msgs3[-1].content == "Is there anything else I can do?"
     assert labels(msgs3[-1]) == ["Go back", "Start again", "End"]
 

@@ -280,25 +280,25 @@ def test_an_invalid_phone_is_reported_once_by_the_loader(tmp_path: Path) -> None
 
 # ------------------------------------------------------------------ translations
 
-def test_missing_english_in_a_flow_is_a_warning_at_the_text(tmp_path: Path) -> None:
+def test_missing_english_in_a_flow_is_an_error_at_the_text(tmp_path: Path) -> None:
     flow = TWO_CONTACTS_FLOW.replace('ask: {ja: 何がありましたか？, en: "What happened?"}', "ask: 何がありましたか？")
     flow = flow.replace("steps: [{ja: 証拠を保存しましょう。, en: Save evidence.}]", "steps: [証拠を保存しましょう。]")
     problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY), "no English translation")
     assert [(p.line, p.severity) for p in problems] == [
-        (line_of(flow, "ask: 何がありましたか？"), "warning"),
-        (line_of(flow, "steps: [証拠を保存しましょう。]"), "warning"),
+        (line_of(flow, "ask: 何がありましたか？"), "error"),
+        (line_of(flow, "steps: [証拠を保存しましょう。]"), "error"),
     ]
     assert "question of 'what'" in problems[0].message and "{ja: ..., en: ...}" in problems[0].message
     assert "step 1 of 'result-pupil'" in problems[1].message
 
 
-def test_missing_english_in_the_directory_is_a_warning_at_the_key(tmp_path: Path) -> None:
+def test_missing_english_in_the_directory_is_an_error_at_the_key(tmp_path: Path) -> None:
     directory = (TRANSLATED_DIRECTORY.replace("name: {ja: 警察 110番, en: Police 110}", "name: 警察 110番")
                  .replace("hours_text: {ja: 平日 9:00〜17:00, en: Weekdays 9:00-17:00}", "hours_text: {ja: 平日}"))
     problems = only(run_lint(tmp_path, TWO_CONTACTS_FLOW, directory), "no English translation")
     assert [(p.line, p.severity) for p in problems] == [
-        (line_of(directory, "hours_text: {ja: 平日}"), "warning"),
-        (line_of(directory, "name: 警察 110番"), "warning"),
+        (line_of(directory, "hours_text: {ja: 平日}"), "error"),
+        (line_of(directory, "name: 警察 110番"), "error"),
     ]
     assert "day_line: `hours_text`" in problems[0].message
     assert "police_110: `name`" in problems[1].message
