@@ -42,6 +42,7 @@ import logging
 import os
 import re
 import ssl
+import traceback
 import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -831,9 +832,11 @@ class LineAdapter:
                     ok = False
                     self._event(j.kind, "error")
                     log.error("store failed on a LINE %s event: %s", j.kind, exc)
-                except Exception as exc:
+                except Exception as exc:  # never crash the webhook; never log the message (it may hold text)
                     self._event(j.kind, "error")
-                    log.exception("LINE %s event failed (%s)", j.kind, type(exc).__name__)
+                    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+                    log.error("LINE %s event failed: %s at %s", j.kind, type(exc).__name__,
+                              f"{frame.filename}:{frame.lineno}" if frame else "?")
         return ok
 
     async def _run(self, j: _Job) -> None:

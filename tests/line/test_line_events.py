@@ -269,3 +269,38 @@ async def test_unfollow_deletes_the_session_row(aiohttp_client: Any, fake: FakeL
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM sessions").fetchone() == (0,)
     assert len(fake.calls) == 2  # nothing is sent on unfollow
+
+
+# ------------------------------------------------------------------ failures
+
+async def test_an_engine_failure_answers_200_and_logs_no_text(post: Post, fake: FakeLineApi, client: TestClient[Any, Any],
+                                                              monkeypatch: Any, caplog: Any) -> None:
+    conv = client.app[CONVERSATIONS_KEY]
+
+    def boom(session: Any, inp: Any, now: Any) -> Any:
+        raise RuntimeError(f"cannot handle {inp!r}")
+
+    monkeypatch.setattr(conv.engine, "step", boom)
+    assert (await post(text_event("とても個人的な相談内容", token="b"))).status == 200
+    assert fake.calls == []
+    assert "RuntimeError" in caplog.text
+    assert "個人的" not in caplog.text and USER not in caplog.text
+    text = await (await client.get("/metrics")).text()
+    assert 'soudan_events_total{outcome="error",platform="line",type="message.text"} 1.0' in text
+
+
+async def test_a_store_failure_answers_500_so_line_redelivers(post: Post, fake: FakeLineApi,
+                                                              client: TestClient[Any, Any], monkeypatch: Any) -> None:
+    from bot.store import StoreError
+
+    store = client.app[CONVERSATIONS_KEY].store
+
+    async def down(event_id: str, ttl: float) -> bool:
+        raise StoreError("store unreachable (test)")
+
+    monkeypatch.setattr(store, "mark_event", down)
+    ev = follow_event(token="down", eid="01STOREDOWN")
+    assert (await post(ev)).status == 500
+    monkeypatch.undo()
+    assert (await post(ev)).status == 200  # the redelivery is handled: it was never marked
+    assert fake.reply_to("down")
