@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 
 from bot.contacts.directory import Directory, DirectoryError
 from bot.engine.flow import FlowError
 from bot.loading import load_all
 from bot.settings import Settings
+from bot.toolkit import lint
 from bot.yamlload import LoadError, load_file
 
 __all__ = ["collect", "main", "split_paths"]
@@ -55,20 +55,12 @@ def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
             problems = list(Directory.load(dir_paths).warnings)
         except DirectoryError as exc:
             return list(exc.errors)
-        lint = importlib.import_module("bot.toolkit.lint")
-        extra: list[LoadError] = lint.lint_directory(dir_paths)
-        return problems + extra
+        return problems + lint.lint_directory(dir_paths)
     try:
         _, _, warnings = load_all(flow_paths, dir_paths)
     except FlowError as exc:
         return exc.errors
-    problems = list(warnings)
-    try:
-        lint = importlib.import_module("bot.toolkit.lint")  # the flow authors' extra checks
-    except ImportError:  # pragma: no cover
-        return problems
-    extra: list[LoadError] = lint.lint(flow_paths, dir_paths)
-    return problems + extra
+    return list(warnings) + lint.lint(flow_paths, dir_paths)
 
 
 def main(args: argparse.Namespace) -> int:
