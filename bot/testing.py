@@ -84,13 +84,8 @@ def say_chain(flow: Flow, state_id: str) -> list[str]:
 
 
 def resolve_goto(choice: Choice, slots: Mapping[str, str]) -> str:
-    """The state a choice leads to with these slot values (the first matching branch)."""
-    if isinstance(choice.goto, str):
-        return choice.goto
-    for br in choice.goto:
-        if br.when is None or all(slots.get(k) in ([v] if isinstance(v, str) else v) for k, v in br.when.items()):
-            return br.to
-    return choice.goto[-1].to
+    """The state a choice leads to with these slot values (see :meth:`Choice.target`)."""
+    return choice.target(slots)
 
 
 def reply_texts(replies: Sequence[Reply], locale: str) -> list[str]:

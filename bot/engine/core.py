@@ -382,19 +382,8 @@ class Engine:
         s.history.append(HistoryEntry(state=s.state, choice=ch.id, slots=dict(s.slots)))
         if st.save_as:
             s.slots[st.save_as] = ch.id
-        target = self._resolve(ch, s.slots)
+        target = ch.target(s.slots)
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
-
-    @staticmethod
-    def _resolve(ch: Choice, slots: Mapping[str, str]) -> str:
-        if isinstance(ch.goto, str):
-            return ch.goto
-        for br in ch.goto:
-            if br.when is None:
-                return br.to
-            if all(slots.get(k) in ([v] if isinstance(v, str) else v) for k, v in br.when.items()):
-                return br.to
-        raise AssertionError("validated flows end goto lists with a default")  # pragma: no cover
 
     def _enter(self, s: Session, state_id: str, now: dt.datetime) -> list[Reply]:
         f = self._flow(s)

@@ -8,7 +8,7 @@ docs/writing-flows.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -85,6 +85,16 @@ class Choice(_Strict):
             if any(b.when is None for b in v[:-1]):
                 raise ValueError("only the last branch of goto may omit `when`")
         return v
+
+    def target(self, slots: Mapping[str, str]) -> str:
+        """The state this choice leads to with these slot values: the first branch whose
+        ``when`` matches (a slot equal to the value, or to one of a list), else the default."""
+        if isinstance(self.goto, str):
+            return self.goto
+        for br in self.goto:
+            if br.when is None or all(slots.get(k) in ([v] if isinstance(v, str) else v) for k, v in br.when.items()):
+                return br.to
+        return self.goto[-1].to
 
     def targets(self) -> list[str]:
         """Every state this choice can lead to."""
