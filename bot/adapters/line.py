@@ -902,23 +902,26 @@ class LineAdapter:
         log.warning("LINE %s failed: %s %s", operation, type(exc).__name__, status)
 
     async def _post(self, path: str, body: Msg, headers: dict[str, str] | None = None) -> None:
-        """POST ``body`` to the Messaging API with the SDK's client (auth, host, errors).
+        """POST ``body`` (the API's JSON) to the Messaging API through the SDK's HTTP client.
 
-        The body is already the API's JSON: the SDK's pydantic models would cost more than the rest
-        of the webhook together (validation and serialisation of every Flex component), so the
-        generic ``call_api`` of the SDK is used; the tests check every body against those models.
+        The SDK client supplies the host (``LINE_API_BASE`` or api.line.me), the
+        ``Authorization``/``User-Agent`` headers, the connection pool, and raises its
+        ``ApiException`` for a non-2xx answer. The body is built as JSON by :func:`render`: the
+        SDK's pydantic models and its generic ``call_api`` (which walks every value of the body
+        again) would cost more than the rest of the webhook together; the tests check every body
+        against those models and LINE's limits instead.
 
         Raises:
             ApiException: for a non-2xx answer (``.status``, ``.body``).
             aiohttp.ClientError, TimeoutError: when the API cannot be reached in time.
         """
-        if self.client is None:
+        client = self.client
+        if client is None:
             raise RuntimeError("the LINE API client is not running (app not started)")
-        await self.client.call_api(
-            path, "POST", header_params={"Accept": "application/json", "Content-Type": "application/json",
-                                         **(headers or {})},
-            body=body, response_types_map={}, auth_settings=["Bearer"], _return_http_data_only=True,
-            _request_timeout=API_TIMEOUT)
+        h = {**client.default_headers, "Accept": "application/json", "Content-Type": "application/json",
+             **(headers or {})}
+        await client.request("POST", client.configuration.host + path, headers=h, body=body,
+                             _request_timeout=API_TIMEOUT)
 
     async def _reply(self, token: str, messages: list[Msg]) -> bool:
         try:
