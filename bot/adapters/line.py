@@ -21,12 +21,23 @@ Request handling (``POST /line/webhook``):
    LINE's redelivery (if enabled) can try again; events already handled are then skipped as
    duplicates by their ``webhookEventId``.
 
+Rendering and sending: :func:`render` turns the neutral replies into the Messaging API's message
+JSON within LINE's limits (≤5 messages per call, quick replies ≤13 with labels ≤20 UTF-16 units or a
+numbered list, Flex carousels of contact cards with ``tel:`` buttons and an open-now line, texts
+split at 5,000 UTF-16 units); the SDK's client (created and closed in the app's ``cleanup_ctx``)
+posts it. A failed reply (expired token, network) falls back to a push with ``X-Line-Retry-Key``
+when ``LINE_PUSH_FALLBACK`` is on; API errors are counted and logged, never raised.
+
+Any exception while handling one event is logged (type and place only) and counted, and the other
+events go on.
+
 Event mapping: text → :class:`~bot.engine.types.Text`; postback → :class:`~bot.engine.types.Pick`
 (data from :func:`postback_data`); follow → :class:`~bot.engine.types.Start`; unfollow → forget the
 user; sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported`; messages,
 postbacks and joins in a group or room → one short invitation to a 1:1 chat (at most once a day per
 chat; nobody is screened in a group and no session is keyed on a group); everything else (unknown
-types, beacons, edits, unsend, standby mode…) is ignored. Redelivered events (``webhookEventId``
+event types, beacons, edits, unsend, standby mode…) is ignored; a message of a type the SDK does
+not know yet, from a user, is answered as unsupported. Redelivered events (``webhookEventId``
 seen before) change nothing and send nothing.
 
 Privacy: message text, reply tokens and raw LINE ids are never logged; logs carry the keyed hash
@@ -694,6 +705,9 @@ class LineAdapter:
         api_base: Messaging API host (``https://api.line.me`` when None); a local fake in tests.
         push_fallback: push the messages when the reply call fails (e.g. expired reply token).
         budget: seconds to wait for the events before answering 200 (see :data:`RESPONSE_BUDGET`).
+
+    Attributes:
+        client: the SDK's ``AsyncApiClient`` while the app runs (None before start and after stop).
 
     Raises:
         ValueError: if the secret or the token is empty.

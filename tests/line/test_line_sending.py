@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient
 from conftest import Post
 from fake_api import FakeLineApi
@@ -91,3 +92,25 @@ async def test_slow_api_answers_within_the_budget_and_finishes_in_background(
     assert resp.status == 200
     await adapter.drain()
     assert fake.reply_to("slow")
+
+
+@pytest.mark.parametrize("proxy", [None, "http://proxy.invalid:3128"])
+async def test_env_lookups_are_kept_only_when_a_proxy_is_set(aiohttp_client: Any, fake: FakeLineApi, engine: Engine,
+                                                             monkeypatch: pytest.MonkeyPatch, tmp_path: Any,
+                                                             proxy: str | None) -> None:
+    """Without proxy variables the API session skips per-call env lookups; with one it keeps the SDK's."""
+    from bot.app import LINE_KEY
+
+    for v in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NETRC"):
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    if proxy:
+        monkeypatch.setenv("HTTPS_PROXY", proxy)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    app = create_app(settings_for(fake), engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
+    c = await aiohttp_client(app)
+    adapter: Any = app[LINE_KEY]
+    assert adapter.client.rest_client.pool_manager.trust_env is bool(proxy)
+    body = body_of(follow_event(token="env"))
+    assert (await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})).status == 200
+    assert fake.reply_to("env")
