@@ -154,6 +154,9 @@ RESPONSE_BUDGET = 5.0
 
 REPLY_PATH = "/v2/bot/message/reply"
 PUSH_PATH = "/v2/bot/message/push"
+PROFILE_PATH = "/v2/bot/profile/"
+PROFILE_TIMEOUT = 2.0
+"""Seconds to wait for the profile (language) on a follow event before greeting in Japanese."""
 
 Msg = dict[str, Any]
 """A message object (or part of one) as the Messaging API's JSON."""
@@ -875,8 +878,11 @@ class LineAdapter:
             log.info("LINE unfollow: forgot %s", conv.key(PLATFORM, j.user_id))
             return
         assert j.inp is not None
+        inp = j.inp
+        if isinstance(inp, Start) and inp.locale is None:
+            inp = Start(inp.flow_id, await self._profile_locale(j.user_id))
         now = conv.clock()
-        handled = await conv.handle(PLATFORM, j.user_id, j.inp, event_id=j.event_id, now=now)
+        handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now)
         if handled.duplicate:
             self._event(j.kind, "duplicate")
             return
@@ -936,6 +942,29 @@ class LineAdapter:
              **(headers or {})}
         await client.request("POST", client.configuration.host + path, headers=h, body=body,
                              _request_timeout=API_TIMEOUT)
+
+    async def _profile_locale(self, user_id: str) -> str | None:
+        """The conversation locale from the user's LINE profile ``language``, or None.
+
+        ``ja`` → Japanese; any other language → English (the second locale, the better guess for
+        someone whose LINE is not in Japanese). None when the profile cannot be read (the user
+        blocked the bot, an API error, a timeout): the flow's default (Japanese) applies, and
+        「English」 switches at any time.
+        """
+        client = self.client
+        if client is None:
+            return None
+        h = {**client.default_headers, "Accept": "application/json"}
+        try:
+            resp = await client.request("GET", client.configuration.host + PROFILE_PATH + quote(user_id, safe=""),
+                                        headers=h, _request_timeout=PROFILE_TIMEOUT)
+            language = json.loads(resp.data or b"{}").get("language")
+        except (ApiException, aiohttp.ClientError, TimeoutError, ValueError, AttributeError) as exc:
+            self._api_error("profile", exc)
+            return None
+        if not isinstance(language, str) or not language:
+            return None
+        return "ja" if language.lower().startswith("ja") else "en"
 
     async def _reply(self, token: str, messages: list[Msg]) -> bool:
         try:

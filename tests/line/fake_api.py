@@ -111,6 +111,9 @@ class FakeLineApi:
         validate: check every body as LINE would (off for the benchmark).
         invalid: problems found in bodies that were refused.
         url: the base URL once served (set by the test fixture).
+        profiles: user ids whose profile was asked for (kept apart from ``calls``).
+        languages: user id → profile ``language``; other users get 404 (as for a user who
+            has not added the bot as a friend).
         count: calls received (also when not recording).
     """
 
@@ -118,6 +121,8 @@ class FakeLineApi:
     invalid_tokens: set[str] = field(default_factory=set)
     push_failures: list[int] = field(default_factory=list)
     delay: float = 0.0
+    languages: dict[str, str] = field(default_factory=dict)
+    profiles: list[str] = field(default_factory=list)
     record: bool = True
     validate: bool = True
     invalid: list[str] = field(default_factory=list)
@@ -130,6 +135,7 @@ class FakeLineApi:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_post("/v2/bot/message/reply", self._reply)
         app.router.add_post("/v2/bot/message/push", self._push)
+        app.router.add_get("/v2/bot/profile/{user_id}", self._profile)
         return app
 
     @property
@@ -184,6 +190,14 @@ class FakeLineApi:
         if body.get("replyToken") in self.invalid_tokens:
             return web.json_response({"message": "Invalid reply token"}, status=400)
         return self._sent(body)
+
+    async def _profile(self, request: web.Request) -> web.Response:
+        self.count += 1
+        uid = request.match_info["user_id"]
+        self.profiles.append(uid)
+        if uid not in self.languages:
+            return web.json_response({"message": "Not found"}, status=404)
+        return web.json_response({"userId": uid, "displayName": "x", "language": self.languages[uid]})
 
     async def _push(self, request: web.Request) -> web.Response:
         body = await self._record(request)
