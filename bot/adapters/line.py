@@ -31,9 +31,10 @@ when ``LINE_PUSH_FALLBACK`` is on; API errors are counted and logged, never rais
 Any exception while handling one event is logged (type and place only) and counted, and the other
 events go on.
 
-Event mapping: text → :class:`~bot.engine.types.Text`; postback → :class:`~bot.engine.types.Pick`
-(data from :func:`postback_data`); follow → :class:`~bot.engine.types.Start`; unfollow → forget the
-user; sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported`; messages,
+Event mapping: text → :class:`~bot.engine.types.Text` (LINE emoji removed: :func:`strip_emojis`;
+emoji alone → unsupported); postback → :class:`~bot.engine.types.Pick` (data from
+:func:`postback_data`); follow → :class:`~bot.engine.types.Start`; unfollow → forget the user;
+sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported`; messages,
 postbacks and joins in a group or room → one short invitation to a 1:1 chat (at most once a day per
 chat; nobody is screened in a group and no session is keyed on a group); everything else (unknown
 event types, beacons, edits, unsend, standby mode…) is ignored; a message of a type the SDK does
@@ -111,7 +112,7 @@ from bot.store.base import KeyedLocks, StoreError
 
 __all__ = [
     "MAX_BODY", "MAX_MESSAGES", "MAX_TEXT", "PLATFORM", "RESPONSE_BUDGET", "LineAdapter",
-    "parse_postback", "postback_data", "render", "setup", "split_text", "utf16_len",
+    "parse_postback", "postback_data", "render", "setup", "split_text", "strip_emojis", "utf16_len",
 ]
 
 log = logging.getLogger("soudan.line")
@@ -340,6 +341,44 @@ def postback_data(choice_id: str, state_id: str, conversation_id: str) -> str:
         return f"c={choice_id}&s={state_id}&v={conversation_id}"  # the usual case: nothing to encode
     q = "-_.:~"
     return f"c={quote(choice_id, safe=q)}&s={quote(state_id, safe=q)}&v={quote(conversation_id, safe=q)}"
+
+
+def strip_emojis(text: str, emojis: Sequence[Any] | None) -> str:
+    """``text`` without its LINE emoji, each replaced by a space.
+
+    In a webhook, a LINE emoji stands in the text as a substitute such as ``(hello)`` (``$`` in
+    some clients), located by the message's ``emojis`` array: ``index`` and ``length`` in UTF-16
+    code units. Left in, ``(hello)はい`` would read as ``helloはい`` and match no answer. An entry
+    that is out of range, overlaps another or would cut a surrogate pair is ignored.
+
+    Args:
+        text: the message text.
+        emojis: the SDK's ``Emoji`` objects (``index``, ``length``), or None.
+
+    Returns:
+        The text with every valid emoji span replaced by one space.
+    """
+    if not emojis:
+        return text
+    units = text.encode("utf-16-le", "surrogatepass")
+    n = len(units) // 2
+
+    def inside_pair(i: int) -> bool:
+        return 0 < i < n and 0xDC00 <= int.from_bytes(units[2 * i:2 * i + 2], "little") <= 0xDFFF \
+            and 0xD800 <= int.from_bytes(units[2 * i - 2:2 * i], "little") <= 0xDBFF
+
+    spans = sorted((e.index, e.index + e.length) for e in emojis
+                   if isinstance(getattr(e, "index", None), int) and isinstance(getattr(e, "length", None), int)
+                   and e.index >= 0 and e.length > 0 and e.index + e.length <= n)
+    out: list[bytes] = []
+    pos = 0
+    for a, b in spans:
+        if a < pos or inside_pair(a) or inside_pair(b):
+            continue
+        out += [units[2 * pos:2 * a], " ".encode("utf-16-le")]
+        pos = b
+    out.append(units[2 * pos:])
+    return b"".join(out).decode("utf-16-le", "surrogatepass")
 
 
 def parse_postback(data: str) -> Pick:
@@ -644,7 +683,8 @@ def _job(event: Any, index: int, raw: Any = None) -> _Job:
     if isinstance(event, MessageEvent):
         msg = event.message
         if isinstance(msg, TextMessageContent):
-            inp = Text(msg.text or "")
+            text = strip_emojis(msg.text or "", msg.emojis)
+            inp = Text(text) if text.strip() or not msg.emojis else Unsupported("emoji")
         else:
             kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
             inp = Unsupported(kind_name) if kind_name else None
@@ -800,7 +840,8 @@ class LineAdapter:
             events = self.parser.parse(body, signature)
         except InvalidSignatureError:
             return self._answer(400, "invalid signature")
-        except (ValueError, KeyError, TypeError, AttributeError):  # JSON or an event the SDK rejects
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            # malformed JSON (RecursionError: nested too deep to parse) or an event the SDK rejects
             return self._answer(400, "malformed webhook body")
         if not isinstance(events, list):  # pragma: no cover - the SDK returns a list
             return self._answer(400, "malformed webhook body")
