@@ -97,6 +97,8 @@ class SQLiteStore(SessionStore):
         self._locks = KeyedLocks()
         self._last_purge = float("-inf")
         self._closed = False
+        self._held: set[str] = set()
+        self._scrub: set[str] = set()
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -227,6 +229,31 @@ class SQLiteStore(SessionStore):
         """See :meth:`SessionStore.delete`."""
         await self._run("deleting a session", "DELETE FROM sessions WHERE key = ?", (key,))
 
+    async def forget(self, key: str) -> None:
+        """Delete the session of ``key`` and scrub it from the files (``forget``, LINE unfollow).
+
+        ``secure_delete`` zeroes the row in the database pages, but in WAL mode the earlier page
+        images, holding the row and the user's lock row, stay in the ``-wal`` file until it is
+        reset. So the WAL is checkpointed into the (scrubbed) database and truncated to zero
+        bytes — when the user's lock is released if it is held now, else at once.
+        """
+        await self.delete(key)
+        if key in self._held:
+            self._scrub.add(key)
+        else:
+            await self._truncate_wal()
+
+    async def _truncate_wal(self) -> None:
+        try:
+            row = await self._one("truncating the WAL", "PRAGMA wal_checkpoint(TRUNCATE)")
+        except StoreError as exc:  # the row is deleted already; the WAL is reset later anyway
+            log.warning("forget: the WAL could not be truncated now (%s); deleted rows stay in it until the "
+                        "next checkpoint", type(exc.__cause__ or exc).__name__)
+            return
+        if row is not None and row[0]:
+            log.warning("forget: another process is reading the file, so the WAL was not truncated; deleted "
+                        "rows stay in it until the next checkpoint")
+
     async def count(self) -> int:
         """See :meth:`SessionStore.count`."""
         row = await self._one("counting", "SELECT count(*) FROM sessions WHERE expires_at > ?", (self._clock(),))
@@ -284,7 +311,12 @@ class SQLiteStore(SessionStore):
                                      "(another process is still handling an event of the same user)")
                 await asyncio.sleep(min(delay, left))
                 delay = min(delay * 2, self._lock_poll)
+            self._held.add(key)
             try:
                 yield
             finally:
+                self._held.discard(key)
                 await self._run("releasing a lock", "DELETE FROM locks WHERE key = ? AND owner = ?", (key, token))
+                if key in self._scrub:  # forgotten while locked: the lock row named the key too
+                    self._scrub.discard(key)
+                    await self._truncate_wal()
