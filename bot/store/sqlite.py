@@ -183,7 +183,8 @@ class SQLiteStore(SessionStore):
         await self.purge()
 
     async def purge(self) -> int:
-        """Delete expired sessions, event ids and locks now.
+        """Delete expired sessions, event ids and locks now (and empty the WAL when a session went,
+        so that an expired session is not kept in the ``-wal`` file either).
 
         Returns:
             The number of rows deleted.
@@ -192,9 +193,11 @@ class SQLiteStore(SessionStore):
             StoreError: when the database cannot be written.
         """
         now = self._clock()
-        n = await self._run("purge", "DELETE FROM sessions WHERE expires_at <= ?", (now,))
-        n += await self._run("purge", "DELETE FROM events WHERE expires_at <= ?", (now,))
+        sessions = await self._run("purge", "DELETE FROM sessions WHERE expires_at <= ?", (now,))
+        n = sessions + await self._run("purge", "DELETE FROM events WHERE expires_at <= ?", (now,))
         n += await self._run("purge", "DELETE FROM locks WHERE expires_at <= ?", (time.time(),))
+        if sessions:
+            await self._truncate_wal()
         return n
 
     async def ping(self) -> None:
@@ -247,12 +250,12 @@ class SQLiteStore(SessionStore):
         try:
             row = await self._one("truncating the WAL", "PRAGMA wal_checkpoint(TRUNCATE)")
         except StoreError as exc:  # the row is deleted already; the WAL is reset later anyway
-            log.warning("forget: the WAL could not be truncated now (%s); deleted rows stay in it until the "
-                        "next checkpoint", type(exc.__cause__ or exc).__name__)
+            log.warning("the WAL could not be truncated now (%s); deleted rows stay in it until the next "
+                        "checkpoint", type(exc.__cause__ or exc).__name__)
             return
         if row is not None and row[0]:
-            log.warning("forget: another process is reading the file, so the WAL was not truncated; deleted "
-                        "rows stay in it until the next checkpoint")
+            log.warning("another process is reading the file, so the WAL was not truncated; deleted rows "
+                        "stay in it until the next checkpoint")
 
     async def count(self) -> int:
         """See :meth:`SessionStore.count`."""

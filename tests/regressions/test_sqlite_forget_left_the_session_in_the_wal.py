@@ -60,3 +60,19 @@ async def test_forget_without_a_lock_scrubs_at_once(tmp_path: Path) -> None:
         assert await store.get(KEY) is None
     finally:
         await store.close()
+
+
+async def test_an_expired_session_is_not_kept_in_the_wal_either(tmp_path: Path) -> None:
+    """The same kind: the sweep of expired sessions (24 h TTL) also empties the WAL."""
+    db = tmp_path / "soudan.db"
+    now = [1_800_000_000.0]
+    store = SQLiteStore(db, clock=lambda: now[0])
+    try:
+        await store.save(KEY, _session(), 60)
+        now[0] += 120
+        await store.save("line:other", _session().model_copy(update={"conversation_id": "other"}), 3600)
+        await store.purge()  # (the save above may have swept already: at most once a minute, on a write)
+        assert await store.get(KEY) is None
+        assert MARK.encode() not in _files(db) and KEY.encode() not in _files(db)
+    finally:
+        await store.close()
