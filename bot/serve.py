@@ -2,7 +2,8 @@
 
 Refuses to start (exit status 2) when a flow or directory file is broken (each problem printed as
 ``file:line: message``), when the store URL is unusable, or when binding to a non-loopback address
-with the development ``SOUDAN_SECRET``.
+with the development ``SOUDAN_SECRET``, the ``.env.example`` placeholder or one shorter than 16
+characters.
 """
 
 from __future__ import annotations
@@ -18,10 +19,16 @@ from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.engine.flow import FlowError
 from bot.settings import Settings
 
-__all__ = ["DEV_SECRET", "check_settings", "main"]
+__all__ = ["DEV_SECRET", "EXAMPLE_SECRET", "MIN_PUBLIC_SECRET", "check_settings", "main"]
 
 DEV_SECRET = "dev-only-not-secret"
 """The development default of ``SOUDAN_SECRET`` (see :class:`~bot.settings.Settings`)."""
+
+EXAMPLE_SECRET = "change-me-to-a-long-random-value"
+"""The placeholder of ``SOUDAN_SECRET`` in ``.env.example`` (as public as the development default)."""
+
+MIN_PUBLIC_SECRET = 16
+"""Fewest characters of ``SOUDAN_SECRET`` accepted on a public bind."""
 
 
 def check_settings(settings: Settings) -> list[str]:
@@ -32,10 +39,14 @@ def check_settings(settings: Settings) -> list[str]:
     """
     problems = []
     secret = settings.secret.get_secret_value()
-    if not settings.loopback and secret in ("", DEV_SECRET):
-        problems.append(f"refusing to listen on {settings.host}:{settings.port} with the development SOUDAN_SECRET: "
-                        "set SOUDAN_SECRET to a long random value (e.g. `python -c 'import secrets; "
-                        "print(secrets.token_hex(32))'`) or bind to 127.0.0.1")
+    fix = ("set SOUDAN_SECRET to a long random value (e.g. `python -c 'import secrets; "
+           "print(secrets.token_hex(32))'`) or bind to 127.0.0.1")
+    if not settings.loopback and secret in ("", DEV_SECRET, EXAMPLE_SECRET):
+        which = "the placeholder from .env.example" if secret == EXAMPLE_SECRET else "the development SOUDAN_SECRET"
+        problems.append(f"refusing to listen on {settings.host}:{settings.port} with {which}: {fix}")
+    elif not settings.loopback and len(secret) < MIN_PUBLIC_SECRET:
+        problems.append(f"refusing to listen on {settings.host}:{settings.port} with a SOUDAN_SECRET of "
+                        f"{len(secret)} characters (at least {MIN_PUBLIC_SECRET}): {fix}")
     if not secret:
         problems.append("SOUDAN_SECRET is empty: set it to a long random value")
     return problems

@@ -5,6 +5,7 @@ Every variable is documented in ``.env.example``.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -57,8 +58,17 @@ class Settings(BaseSettings):
 
     @property
     def loopback(self) -> bool:
-        """True when ``host`` is a loopback address."""
-        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+        """True when ``host`` is a loopback address: ``localhost`` or an IP in 127.0.0.0/8 or ``::1``.
+
+        A host name that merely starts with ``127.`` (``127.0.0.1.example.org``) may resolve to any
+        address, so it is not loopback; nor is ``""`` (every interface).
+        """
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
     def flow_paths(self) -> list[Path]:
         """``flows/*.yaml`` sorted (transcripts in ``flows/tests/`` are not flows)."""

@@ -1,0 +1,188 @@
+"""Exposure: what ``soudan serve`` shows to the network, and where secrets may come from.
+
+- The server binds to 127.0.0.1 by default; the browser simulator (``/``, ``/api/*``) and
+  ``/metrics`` are on for a loopback bind and off for any other bind unless explicitly enabled
+  (``SOUDAN_SIMULATOR``, ``SOUDAN_METRICS``). ``/healthz`` and the LINE webhook are always there.
+- ``soudan serve`` refuses a public bind with the development ``SOUDAN_SECRET``, the
+  ``.env.example`` placeholder or a secret shorter than 16 characters.
+- Secrets come from the environment or ``.env`` only: no YAML is read for settings, a flow or
+  directory file that tries to hold one is refused, settings never show them in a repr, and a
+  store URL's password is shown as ``***`` in errors and logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hardkit import LogCapture
+
+from bot import serve
+from bot.app import create_app, metrics_enabled, simulator_enabled
+from bot.engine.flow import FlowError
+from bot.loading import load_all
+from bot.settings import Settings
+from bot.store import open_store
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
+
+LOOPBACK = ["127.0.0.1", "localhost", "::1", "127.0.0.2"]
+PUBLIC = ["0.0.0.0", "::", "", "192.168.1.10", "10.0.0.5", "203.0.113.7", "example.org",
+          "127.0.0.1.nip.io", "127.attacker.example"]
+
+
+def _settings(**values: Any) -> Settings:
+    base: dict[str, Any] = {"SOUDAN_SECRET": "exposure-test-secret-0123456789", "SOUDAN_STORE": "memory://"}
+    base.update(values)
+    return Settings(_env_file=None, **base)
+
+
+@pytest.fixture(autouse=True)
+def _no_soudan_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for k in list(os.environ):
+        if k.startswith(("SOUDAN_", "LINE_", "DISCORD_")):
+            monkeypatch.delenv(k)
+
+
+def test_the_default_bind_is_loopback() -> None:
+    s = Settings(_env_file=None)
+    assert (s.host, s.port) == ("127.0.0.1", 8080)
+    assert s.loopback and simulator_enabled(s) and metrics_enabled(s)
+
+
+@pytest.mark.parametrize("host", LOOPBACK)
+def test_loopback_hosts(host: str) -> None:
+    assert _settings(SOUDAN_HOST=host).loopback
+
+
+@pytest.mark.parametrize("host", PUBLIC)
+def test_anything_else_is_public(host: str) -> None:
+    """Including host names that only look like 127.x (they resolve wherever DNS says) and ""
+    (aiohttp binds every interface for an empty host)."""
+    s = _settings(SOUDAN_HOST=host)
+    assert not s.loopback
+    assert not simulator_enabled(s) and not metrics_enabled(s)
+
+
+async def _status(client: Any, method: str, path: str, **kw: Any) -> int:
+    resp = await client.request(method, path, **kw)
+    await resp.read()
+    return int(resp.status)
+
+
+SIM_PATHS = [("GET", "/"), ("GET", "/api/flows"), ("GET", "/api/source"), ("GET", "/static/app.js"),
+             ("POST", "/api/chat")]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10"])
+async def test_public_bind_serves_neither_simulator_nor_metrics(aiohttp_client: Any, host: str) -> None:
+    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST=host)))
+    for method, path in SIM_PATHS:
+        assert await _status(client, method, path, json={"input": {"type": "start"}}) in (404, 405), path
+    assert await _status(client, "GET", "/metrics") == 404
+    assert await _status(client, "GET", "/healthz") == 200
+
+
+async def test_loopback_bind_serves_both(aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST="127.0.0.1")))
+    for method, path in SIM_PATHS:
+        assert await _status(client, method, path, json={"input": {"type": "start"}}) == 200, path
+    assert await _status(client, "GET", "/metrics") == 200
+
+
+async def test_public_bind_serves_them_only_when_enabled_explicitly(aiohttp_client: Any) -> None:
+    app = create_app(_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SIMULATOR="true", SOUDAN_METRICS="true"))
+    client = await aiohttp_client(app)
+    assert await _status(client, "GET", "/") == 200
+    assert await _status(client, "GET", "/metrics") == 200
+
+
+async def test_loopback_can_switch_them_off(aiohttp_client: Any) -> None:
+    client = await aiohttp_client(create_app(_settings(SOUDAN_SIMULATOR="false", SOUDAN_METRICS="false")))
+    assert await _status(client, "GET", "/") == 404
+    assert await _status(client, "GET", "/metrics") == 404
+
+
+# ------------------------------------------------------------------ soudan serve refusals
+
+@pytest.mark.parametrize("host", PUBLIC)
+@pytest.mark.parametrize("secret", [serve.DEV_SECRET, serve.EXAMPLE_SECRET, "", "short-secret"])
+def test_serve_refuses_a_public_bind_with_a_weak_secret(host: str, secret: str) -> None:
+    problems = serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=secret))
+    assert problems and any("SOUDAN_SECRET" in p for p in problems)
+    assert all(secret not in p for p in problems if secret)  # the message never repeats the secret
+
+
+@pytest.mark.parametrize("host", LOOPBACK)
+def test_loopback_accepts_the_development_secret(host: str) -> None:
+    assert serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=serve.DEV_SECRET)) == []
+
+
+def test_public_bind_with_a_real_secret_is_accepted() -> None:
+    assert serve.check_settings(_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET="a" * 16)) == []
+
+
+def test_an_empty_secret_is_refused_even_on_loopback() -> None:
+    assert serve.check_settings(_settings(SOUDAN_SECRET=""))
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_soudan_serve_exits_2_before_binding(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str], host: str) -> None:
+    """The whole command: the .env.example placeholder in a .env file, a public host → exit 2."""
+    (tmp_path / ".env").write_text(f"SOUDAN_SECRET={serve.EXAMPLE_SECRET}\nSOUDAN_STORE=memory://\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert serve.main(argparse.Namespace(host=host, port=0)) == 2
+    err = capsys.readouterr().err
+    assert "placeholder from .env.example" in err and "bind to 127.0.0.1" in err
+
+
+# ------------------------------------------------------------------ secrets
+
+def test_secrets_come_from_the_environment_or_dotenv_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SOUDAN_SECRET=from-dotenv-0123456789\nLINE_CHANNEL_SECRET=line-from-dotenv\n",
+                                   encoding="utf-8")
+    for name in ("soudan.yaml", "settings.yaml", "config.yaml", ".soudan.yaml"):
+        (tmp_path / name).write_text("SOUDAN_SECRET: from-yaml\nsecret: from-yaml\nLINE_CHANNEL_SECRET: from-yaml\n",
+                                     encoding="utf-8")
+    s = Settings()
+    assert s.secret.get_secret_value() == "from-dotenv-0123456789"
+    assert s.line_channel_secret is not None and s.line_channel_secret.get_secret_value() == "line-from-dotenv"
+    monkeypatch.setenv("SOUDAN_SECRET", "from-env-0123456789")
+    assert Settings().secret.get_secret_value() == "from-env-0123456789"  # the environment wins
+
+
+def test_settings_never_show_their_secrets() -> None:
+    s = _settings(SOUDAN_SECRET="sekrit-soudan-0123456789", LINE_CHANNEL_SECRET="sekrit-line",
+                  LINE_CHANNEL_ACCESS_TOKEN="sekrit-token", DISCORD_TOKEN="sekrit-discord")
+    shown = repr(s) + str(s) + s.model_dump_json()
+    assert "sekrit" not in shown
+
+
+@pytest.mark.parametrize("where", ["flow", "directory"])
+def test_a_secret_in_yaml_is_refused(tmp_path: Path, where: str) -> None:
+    """Flows and directory entries accept no unknown key, so nobody can park a token in them."""
+    flow = TINY_FLOW + ("line_channel_access_token: abc\n" if where == "flow" else "")
+    directory = TINY_DIRECTORY.replace("  cost: free\n", "  cost: free\n  token: abc\n", 1) if where == "directory" \
+        else TINY_DIRECTORY
+    f = write(tmp_path, "flows/tiny.yaml", flow)
+    d = write(tmp_path, "directory/test.yaml", directory)
+    with pytest.raises(FlowError) as info:
+        load_all([f], [d])
+    assert any("token" in str(e) for e in info.value.errors)
+
+
+async def test_a_store_password_is_never_logged_or_shown(aiohttp_client: Any) -> None:
+    url = "redis://:hunter2-store-password@127.0.0.1:1/0"
+    with LogCapture() as logs:
+        client = await aiohttp_client(create_app(_settings(SOUDAN_STORE=url)))  # nothing listens on port 1
+        resp = await client.get("/healthz")
+        body = await resp.text()
+    assert resp.status == 503
+    assert "hunter2" not in body
+    assert "hunter2" not in logs.text()
+    assert "redis://:***@127.0.0.1:1/0" in logs.text()  # the log still says which store
+    assert "hunter2" not in repr(open_store(url))
