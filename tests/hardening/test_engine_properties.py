@@ -149,3 +149,81 @@ def test_from_every_reachable_state_a_result_stays_reachable() -> None:
                 found = stt.kind == "refer"
                 todo += [t for c in stt.choices or [] for t in c.targets()] + ([stt.next] if stt.next else [])
             assert found, (fid, sid)
+
+
+# ------------------------------------------------------------------ added by the hardening work
+
+ending = st.one_of(
+    st.builds(Text, st.sampled_from(["終了", "データ削除", "ﾃﾞｰﾀ削除", "stop", "forget", "おわり"])),
+    st.builds(Command, st.sampled_from([CommandName.STOP, CommandName.FORGET])),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seq=st.lists(st.one_of(inputs, ending), min_size=1, max_size=20), start=times)
+def test_no_one_is_stranded_after_stop_or_forget(seq: list[Input], start: dt.datetime) -> None:
+    """Stop and forget end with an End and delete the session (forget also asks the store to
+    forget); whatever comes next is answered with a question again — nobody is left with
+    silence."""
+    e = engine()
+    session: Session | None = None
+    now = start
+    for inp in seq:
+        now += dt.timedelta(minutes=1)
+        inp = _fix_pick(inp, session)
+        out = e.step(session, inp, now)
+        assert out.replies
+        if out.forget:
+            assert out.session is None and isinstance(out.replies[-1], End)
+        if session is not None and isinstance(inp, Text | Command) and out.session is None:
+            assert isinstance(out.replies[-1], End)
+        session = out.session
+    out = e.step(session, Text("こんにちは"), now + dt.timedelta(minutes=1))
+    assert isinstance(out.replies[-1], Ask) and out.replies[-1].choices and out.session is not None
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seq=st.lists(inputs, min_size=1, max_size=15), typed=st.lists(st.text(max_size=30), min_size=15, max_size=15),
+       start=times)
+def test_typed_text_is_never_stored_and_steps_are_pure(seq: list[Input], typed: list[str], start: dt.datetime) -> None:
+    """Whatever the person types never reaches the session (what the stores keep), and ``step``
+    never changes the session it was given (same arguments, same result)."""
+    e = engine()
+    session: Session | None = None
+    now = start
+    for i, (inp, words) in enumerate(zip(seq, typed, strict=False)):
+        now += dt.timedelta(seconds=30)
+        if isinstance(inp, Text):
+            inp = Text(f"{words}⟦秘{i}⟧{inp.text[:50]}")
+        inp = _fix_pick(inp, session)
+        before = session.to_json() if session is not None else None
+        out = e.step(session, inp, now)
+        again = e.step(Session.from_json(before) if before is not None else None, inp, now)
+        assert (session.to_json() if session is not None else None) == before, "step changed its input session"
+        assert out.replies == again.replies and out.session == again.session and out.forget == again.forget
+        if out.session is not None:
+            stored = out.session.to_json()
+            assert "⟦" not in stored and "秘" not in stored, stored
+        session = out.session
+
+
+def test_after_a_crisis_reply_the_person_can_answer_the_question_again() -> None:
+    """Continuing after the crisis lines works: the question shown again takes its answer."""
+    e = engine()
+    now = dt.datetime(2026, 12, 1, 3, 0, tzinfo=JST)
+    for fid, f in e.flows.items():
+        for sid in _reachable(e, fid):
+            stt = f.states[sid]
+            if stt.kind != "ask" or not stt.choices:
+                continue
+            s = e.new_session(now, fid).model_copy(update={"state": sid})
+            out = e.step(s, Text("もう死にたい"), now)
+            assert out.session is not None and out.session.state == sid
+            ask = out.replies[-1]
+            assert isinstance(ask, Ask)
+            first = ask.choices[0]
+            nxt = e.step(out.session, Pick(first.id, ask.state_id, ask.conversation_id), now)
+            assert nxt.session is not None
+            assert [(h.state, h.choice) for h in nxt.session.history][-1:] == [(sid, first.id)], (fid, sid)
+            nxt2 = e.step(out.session, Text("1"), now)  # or typed as a number
+            assert nxt2.session is not None and nxt2.session.history[-1:] == nxt.session.history[-1:]
