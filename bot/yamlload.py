@@ -14,10 +14,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 __all__ = ["LoadError", "Located", "StrictLoader", "load_file", "load_text"]
 
@@ -93,21 +94,52 @@ class Located:
 _PLAIN_TAGS = frozenset("tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq"))
 
 
+MAX_BYTES = 2 * 1024 * 1024
+"""Largest YAML file accepted (bytes); flows and directory files are a few tens of KiB."""
+
+MAX_NODES = 200_000
+"""Most values one file may expand to (aliases count every time they are used)."""
+
+MAX_DEPTH = 50
+"""Deepest nesting of mappings and lists accepted."""
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.nodes = 0
+
+
 def _construct(node: Node, loader: StrictLoader, path: tuple[str | int, ...],
-               lines: dict[tuple[str | int, ...], int], file: str) -> Any:
-    lines.setdefault(path, node.start_mark.line + 1)
+               lines: dict[tuple[str | int, ...], int], file: str, budget: _Budget | None = None) -> Any:
+    budget = budget or _Budget()
+    budget.nodes += 1
+    line = node.start_mark.line + 1
+    if budget.nodes > MAX_NODES:
+        raise LoadError(file, line, f"the file expands to more than {MAX_NODES:,} values (aliases `*name` "
+                                    "repeated inside each other?); write the values out or split the file")
+    if len(path) > MAX_DEPTH:
+        raise LoadError(file, line, f"values nested more than {MAX_DEPTH} levels deep (an alias that "
+                                    "contains itself?); flows and directory entries need only a few levels")
+    lines.setdefault(path, line)
     if node.tag not in _PLAIN_TAGS:
-        raise LoadError(file, node.start_mark.line + 1,
-                        f"YAML tags ({node.tag}) are not allowed; write plain values")
+        if node.tag == "tag:yaml.org,2002:merge":
+            raise LoadError(file, line, "merge keys (`<<:`) are not supported; write the keys out")
+        raise LoadError(file, line, f"YAML tags ({node.tag}) are not allowed; write plain values")
     if isinstance(node, MappingNode):
-        loader.flatten_mapping(node)
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge" or (
+                    isinstance(key_node, ScalarNode) and key_node.value == "<<" and key_node.style is None):
+                raise LoadError(file, key_node.start_mark.line + 1,
+                                "merge keys (`<<:`) are not supported; write the keys out")
         out: dict[Any, Any] = {}
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool) or key is None:
-                raise LoadError(file, key_node.start_mark.line + 1, f"a key must be plain text, not {key!r}")
             key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in _PLAIN_TAGS:
+                raise LoadError(file, key_line, "a key must be plain text")
+            key = loader.construct_object(key_node, deep=True)
+            if not isinstance(key, str | int | float) or isinstance(key, bool):
+                raise LoadError(file, key_line, f"a key must be plain text, not {key!r}; quote it")
             if key in seen:
                 raise LoadError(
                     file, key_line,
@@ -116,13 +148,13 @@ def _construct(node: Node, loader: StrictLoader, path: tuple[str | int, ...],
             seen[key] = key_line
             child = (*path, key if isinstance(key, str) else str(key))
             lines[child] = key_line
-            out[key] = _construct(value_node, loader, child, lines, file)
+            out[key] = _construct(value_node, loader, child, lines, file, budget)
         return out
     if isinstance(node, SequenceNode):
         items = []
         for i, item in enumerate(node.value):
             lines[(*path, i)] = item.start_mark.line + 1
-            items.append(_construct(item, loader, (*path, i), lines, file))
+            items.append(_construct(item, loader, (*path, i), lines, file, budget))
         return items
     assert isinstance(node, ScalarNode)
     return loader.construct_object(node, deep=True)
@@ -142,8 +174,11 @@ def load_text(text: str, path: str = "<string>") -> Located:
     Raises:
         LoadError: on a YAML syntax error, a duplicate key, a tag or a non-scalar key.
     """
-    loader = StrictLoader(text)
+    if len(text) > MAX_BYTES:
+        _too_big(path, len(text))
+    loader: StrictLoader | None = None
     try:
+        loader = StrictLoader(text)
         node = loader.get_single_node()
         if node is None:
             return Located(None, {(): 1}, path)
@@ -154,13 +189,28 @@ def load_text(text: str, path: str = "<string>") -> Located:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
         problem = exc.problem or str(exc)
+        if "expected a single document" in str(exc):
+            problem = "a file holds one YAML document; remove the second `---`"
         if "could not determine a constructor" in str(exc):
             problem = "YAML tags (!!python/…, !something) are not allowed; write plain values"
         raise LoadError(path, line, f"YAML syntax: {problem}") from None
+    except ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise LoadError(path, line, f"character U+{code:04X} is not allowed in YAML (a control "
+                                    "character); delete it") from None
     except yaml.YAMLError as exc:
         raise LoadError(path, 0, f"YAML: {exc}") from None
+    except RecursionError:
+        raise LoadError(path, 0, f"values nested too deeply (more than {MAX_DEPTH} levels)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _too_big(path: str, size: int) -> NoReturn:
+    raise LoadError(path, 0, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} (split it into "
+                             "several files)")
 
 
 def load_file(path: str | Path) -> Located:
@@ -171,6 +221,8 @@ def load_file(path: str | Path) -> Located:
     """
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_BYTES:
+            _too_big(str(path), p.stat().st_size)
         text = p.read_bytes().decode("utf-8")
     except OSError as exc:
         raise LoadError(str(path), 0, f"cannot read the file: {exc.strerror}") from None
