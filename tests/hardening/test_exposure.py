@@ -186,3 +186,21 @@ async def test_a_store_password_is_never_logged_or_shown(aiohttp_client: Any) ->
     assert "hunter2" not in logs.text()
     assert "redis://:***@127.0.0.1:1/0" in logs.text()  # the log still says which store
     assert "hunter2" not in repr(open_store(url))
+
+
+def test_the_compose_deployment_publishes_only_the_webhook_and_healthz() -> None:
+    """Only nginx publishes a port, and it passes on only /line/webhook and /healthz."""
+    import re
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))
+    published = {name for name, svc in compose["services"].items() if svc.get("ports")}
+    assert published == {"nginx"}
+    conf = (root / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    locations = re.findall(r"location\s+(=\s*)?(\S+)\s*\{(.*?)\}", conf, re.S)
+    passed = {path for _, path, body in locations if "proxy_pass" in body}
+    assert passed == {"/line/webhook", "/healthz"}
+    catch_all = [body for exact, path, body in locations if path == "/" and not exact]
+    assert catch_all and "return 404" in catch_all[0]
