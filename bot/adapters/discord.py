@@ -91,7 +91,7 @@ __all__ = [
     "DYNAMIC_ITEMS", "PLATFORM", "ButtonSpec", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "DMListSpec",
     "LinkSpec", "Outgoing", "PanelButton", "SelectSpec", "SoudanClient", "choice_custom_id", "contact_card",
     "default_intents", "dm_list_custom_id", "locale_of", "parse_choice_custom_id", "render", "select_custom_id",
-    "setup", "split_text", "start_client", "stop_client",
+    "setup", "split_text", "start_client", "stop_client", "strip_markup",
 ]
 
 log = logging.getLogger("soudan.discord")
@@ -129,6 +129,18 @@ MAX_CONTACT_RESULTS = 15
 
 _ID = r"[a-z0-9][a-z0-9_-]*"
 _TOKEN = rf"(?:~[a-z2-7]{{10}}|{_ID})"
+_MARKUP = re.compile(r"<a?:\w{1,32}:\d{1,21}>|<(?:@[!&]?|#)\d{1,21}>|<t:-?\d{1,16}(?::[tTdDfFR])?>")
+
+
+def strip_markup(content: str) -> str:
+    """DM text without Discord markup: custom emoji (``<:name:id>``, ``<a:name:id>``), mentions
+    (``<@id>``, ``<@&id>``, ``<#id>``) and timestamps (``<t:…>``), each replaced by a space.
+
+    Left in, ``<:happy:123…>はい`` would read as ``happy123…はい`` and match no answer.
+    """
+    return _MARKUP.sub(" ", content) if "<" in content else content
+
+
 CHOICE_TEMPLATE = rf"soudan:c:(?P<choice>:?{_TOKEN}):(?P<state>{_TOKEN}):(?P<conv>[a-z0-9]+)"
 """Regex of a choice button's ``custom_id``: choice id (``:restart`` style for commands), state id,
 conversation id. An id that would make the ``custom_id`` longer than 100 characters is written as
@@ -994,8 +1006,11 @@ class SoudanClient(discord.Client):
         if message.author.bot or message.guild is not None or not isinstance(message.channel, discord.DMChannel):
             return
         inp: Input
-        if message.content.strip():
-            inp = Text(message.content)
+        text = strip_markup(message.content)
+        if text.strip():
+            inp = Text(text)
+        elif message.content.strip():  # custom emoji (or mentions) only
+            inp = Unsupported("emoji")
         elif message.stickers:
             inp = Unsupported("sticker")
         elif message.attachments:
