@@ -16,7 +16,7 @@ from bot.contacts.model import Contact
 from bot.contacts.status import Status
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
-from bot.engine.text import normalize, parse_age, parse_number
+from bot.engine.text import normalize, number_form, parse_age, parse_number
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -50,6 +50,26 @@ CRISIS_SCAN_CHARS = 20_000
 """Only the first this-many characters of a message are scanned for crisis words."""
 
 _CMD_PREFIX = ":"
+
+def _substring_ok(keyword: str) -> bool:
+    """Whether a keyword may match inside a longer answer: 3 or more characters, or 2 with a
+    kanji (「悪口」, 「渋川」). Shorter kana or Latin keywords (「なし」, "dm") match only a whole
+    answer: inside longer ones they misfire (「かなしい」 contains 「なし」)."""
+    return len(keyword) >= 3 or (len(keyword) == 2 and any("\u4e00" <= ch <= "\u9fff" for ch in keyword))
+
+_NEGATIONS = ("じゃない", "じゃなく", "ではない", "ではなく", "でない", "じゃね", "くない", "ません")
+
+
+def _affirmed(keyword: str, norm: str) -> bool:
+    """True when ``keyword`` occurs in ``norm`` not directly followed by a negation
+    (「大丈夫じゃない」 does not affirm 「大丈夫」)."""
+    start = norm.find(keyword)
+    while start != -1:
+        rest = norm[start + len(keyword):]
+        if not rest.startswith(_NEGATIONS):
+            return True
+        start = norm.find(keyword, start + 1)
+    return False
 
 
 class Engine:
@@ -91,8 +111,9 @@ class Engine:
 
     def _crisis_for(self, f: Flow) -> tuple[tuple[str, ...], Crisis | None]:
         crisis = f.crisis or self.flows[self.default_flow].crisis
-        words = crisis.keywords if crisis else list(DEFAULT_CRISIS_KEYWORDS)
-        return tuple(sorted({normalize(w) for w in words if normalize(w)})), crisis
+        # A flow adds words; it can never remove the built-in ones.
+        words = [*DEFAULT_CRISIS_KEYWORDS, *(crisis.keywords if crisis else [])]
+        return tuple(sorted({normalize(w) for w in words if len(normalize(w)) >= 2})), crisis
 
     @staticmethod
     def _build_matchers(f: Flow) -> dict[str, list[tuple[Choice, set[str], set[str]]]]:
@@ -330,7 +351,7 @@ class Engine:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
             return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
         rows = self._matchers[s.flow_id][s.state]
-        n = parse_number(norm)
+        n = parse_number(number_form(raw))
         if n is not None:
             if 1 <= n <= len(rows):
                 return self._apply(s, rows[n - 1][0], now, pre)
@@ -361,7 +382,8 @@ class Engine:
             by_age = [ch for ch, _, _ in rows if ch.ages is not None and ch.ages[0] <= age <= ch.ages[1]]
             if by_age:
                 return None, by_age
-        scores = {ch.id: sum(len(k) for k in kws if len(k) >= 2 and k in norm) for ch, _, kws in rows}
+        scores = {ch.id: sum(len(k) for k in kws if _substring_ok(k) and _affirmed(k, norm))
+                  for ch, _, kws in rows}
         best = max(scores.values(), default=0)
         if best:
             return None, [ch for ch, _, _ in rows if scores[ch.id] == best]
@@ -372,7 +394,7 @@ class Engine:
     @staticmethod
     def _match_views(views: Sequence[ChoiceView], norm: str) -> ChoiceView | None:
         n = parse_number(norm)
-        if n is not None:
+        if n is not None and norm.isdigit():
             return views[n - 1] if 1 <= n <= len(views) else None
         hits = [v for v in views if normalize(v.label).startswith(norm) and norm]
         return hits[0] if len(hits) == 1 else None

@@ -242,6 +242,20 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
     def err(msg: str, *loc: str | int, severity: str = "error") -> None:
         errs.append(LoadError(path, lf.line(*loc), msg, severity))
 
+    if f.crisis is not None:
+        from bot.engine.text import normalize  # local: text has no dependency on flows
+
+        for k, word in enumerate(f.crisis.keywords):
+            if len(normalize(word)) < 2:
+                err(f"crisis keyword {word!r} is too short once spaces and punctuation are removed "
+                    "(it would never match, or match everywhere); use a word of 2 or more letters",
+                    "crisis", "keywords", k)
+    for sid, st in f.states.items():
+        if st.refer is not None:
+            dup = sorted({c for c in st.refer.contacts if st.refer.contacts.count(c) > 1})
+            if dup:
+                err(f"contact(s) {dup} listed twice in this result; list each window once",
+                    "states", sid, "refer", "contacts")
     if f.start not in f.states:
         err(f"start state {f.start!r} does not exist; define it under `states`", "start")
     for sid, st in f.states.items():

@@ -106,5 +106,8 @@ COMMAND_WORDS: dict[str, CommandName] = {
 DEFAULT_CRISIS_KEYWORDS: tuple[str, ...] = (
     "死にたい", "しにたい", "死のう", "消えたい", "きえたい", "自殺", "じさつ", "自傷", "りすか",
     "リスカ", "首を吊", "飛び降り", "とびおり", "殺される", "ころされる", "殺すと言われ", "今すぐ助けて",
-    "suicide", "killmyself", "wanttodie", "selfharm", "hurtmyself", "endmylife",
+    "生きていたくない", "いきていたくない", "生きられない", "生きる意味がない", "生きていけない", "消えてしまいたい",
+    "首吊り", "首つり", "くびつり", "odした", "odしそう", "odしたい", "オーバードーズ", "過量服薬", "薬を大量",
+    "suicide", "killmyself", "wanttodie", "wannadie", "selfharm", "hurtmyself", "endmylife", "enditall",
+    "dontwanttolive", "overdose", "shinitai", "kietai",
 )

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "parse_age", "parse_number"]
+__all__ = ["normalize", "number_form", "parse_age", "parse_number"]
 
-_NUMBER = re.compile(r"^(?:no|#)?(\d{1,3})(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
+_NUMBER = re.compile(r"^(?:no|#)?(\d+)(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
 _WORD_NUMBER = re.compile(r"^(.+?)(?:ばん|番|です|で)?$")
 _WORD_NUMBERS = {
     **{k: i for i, k in enumerate("一二三四五六七八九十", 1)},
@@ -50,6 +50,17 @@ def normalize(text: str) -> str:
             continue
         out.append(_fold_kana(ch))
     return "".join(out)
+
+
+_TRAILING = "。．.、,!！?？ 　"
+
+
+def number_form(text: str) -> str:
+    """``text`` prepared for :func:`parse_number`: NFKC, lower case, kana folded, outer spaces and
+    trailing punctuation removed — but signs, decimal points and inner spaces kept, so that
+    ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as 1, 15 and 12."""
+    t = unicodedata.normalize("NFKC", text).strip().lower().rstrip(_TRAILING)
+    return "".join(_fold_kana(ch) for ch in t)
 
 
 def parse_number(norm: str) -> int | None:

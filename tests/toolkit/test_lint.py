@@ -128,19 +128,19 @@ def test_shipped_flows_have_no_lint_errors() -> None:
 
 def test_a_result_with_only_weekday_windows_and_no_fallback_is_an_error(tmp_path: Path) -> None:
     flow = TWO_CONTACTS_FLOW.replace("fallback: [night_line]\n", "").replace(
-        "contacts: [day_line, police_110]", "contacts: [day_line, day_line]")
+        "contacts: [day_line, police_110]", "contacts: [day_line]")
     problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY), "none of its windows")
     assert len(problems) == 1
     p = problems[0]
     assert p.severity == "error"
-    assert p.line == line_of(flow, "contacts: [day_line, day_line]")
+    assert p.line == line_of(flow, "contacts: [day_line]")
     assert "'result-pupil'" in p.message
     assert "Tue 2026-12-01 00:00–09:00" in p.message  # the first closed stretch, in JST
     assert "fallback" in p.message and "24/7" in p.message  # the fix
 
 
 def test_fallback_contacts_cover_the_closed_hours(tmp_path: Path) -> None:
-    flow = TWO_CONTACTS_FLOW.replace("contacts: [day_line, police_110]", "contacts: [day_line, day_line]")
+    flow = TWO_CONTACTS_FLOW.replace("contacts: [day_line, police_110]", "contacts: [day_line]")
     assert "fallback: [night_line]" in flow
     assert only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY), "none of its windows") == []
 

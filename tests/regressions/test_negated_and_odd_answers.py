@@ -1,0 +1,61 @@
+"""Fault: at the safety question, answers meaning "I am not okay" (「大丈夫じゃない」, 「生きていたくない」)
+were taken as 「どれもあてはまらない」 because short keywords matched inside them; odd numbers
+("-1", "1.5", "1 2") picked choices after punctuation was dropped; some crisis words were missed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import pytest
+
+from bot.engine.core import Engine
+from bot.engine.types import Ask, Refer, Say, Start, Text
+from bot.loading import load_engine
+from bot.settings import Settings
+from bot.timeutil import JST
+
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
+
+
+@cache
+def engine() -> Engine:
+    return load_engine(Settings(_env_file=None))
+
+
+def answer(text: str) -> tuple[str, list[object]]:
+    e = engine()
+    s = e.step(None, Start(), NOW).session
+    out = e.step(s, Text(text), NOW)
+    assert out.session is not None
+    return out.session.state, out.replies
+
+
+@pytest.mark.parametrize("text", ["生きていたくない", "もう生きられない", "生きる意味がない", "消えてしまいたい", "首吊り",
+                                  "ＯＤした", "I wanna die", "I want to end it all", "shinitai"])
+def test_crisis_words_at_the_first_question(text: str) -> None:
+    state, replies = answer(text)
+    assert state == "safety" and isinstance(replies[0], Refer)
+    assert "police_110" in [v.contact.id for v in replies[0].contacts]
+
+
+@pytest.mark.parametrize("text", ["大丈夫じゃない", "かなしい", "味方がいない", "-1", "1.5", "1 2", "99999999999999999999"])
+def test_negated_or_odd_answers_never_pick_a_triage_choice(text: str) -> None:
+    state, replies = answer(text)
+    assert state == "safety"
+    assert isinstance(replies[0], Say) and isinstance(replies[-1], Ask)
+
+
+@pytest.mark.parametrize("text,state", [("大丈夫です", "who"), ("なし", "who"), ("4。", "who"), ("00004", "who"),
+                                        ("1", "emergency")])
+def test_plain_answers_still_work(text: str, state: str) -> None:
+    assert answer(text)[0] == state
+
+
+def test_a_flow_cannot_switch_crisis_words_off(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.engine.flow import load_flow
+    from tests.conftest import TINY_FLOW, write
+
+    f = write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("keywords: [死にたい, suicide]", 'keywords: ["!!!"]'))
+    lf, errs = load_flow(f, ["day_line", "night_line", "police_110"])
+    assert lf is None and "crisis keyword '!!!' is too short" in errs[0].message
