@@ -313,9 +313,21 @@ def test_a_result_with_one_window_warns(tmp_path: Path) -> None:
 
 
 def test_a_result_with_five_windows_warns(tmp_path: Path) -> None:
+    extra = "".join(f"""\
+- id: extra_{i}
+  name: {{ja: 窓口{i}, en: Window {i}}}
+  org: {{ja: テスト機関, en: Test agency}}
+  phones: ["0120-279-338"]
+  hours: "24/7"
+  hours_text: {{ja: 24時間, en: 24 hours}}
+  cost: free
+  topics: [DEF]
+  source: https://example.org/{i}
+  verified: "2026-11-30"
+""" for i in (1, 2))
     flow = TWO_CONTACTS_FLOW.replace("contacts: [day_line, night_line]\n",
-                                     "contacts: [day_line, night_line, police_110, day_line, night_line]\n")
-    problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY), "names 5 windows")
+                                     "contacts: [day_line, night_line, police_110, extra_1, extra_2]\n")
+    problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY + extra), "names 5 windows")
     assert len(problems) == 1 and "4 at most" in problems[0].message
 
 
