@@ -65,6 +65,7 @@ from urllib.parse import quote, unquote
 
 import aiohttp
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from linebot.v3.exceptions import InvalidSignatureError
 from linebot.v3.messaging import AsyncApiClient, Configuration
 from linebot.v3.messaging.exceptions import ApiException
@@ -830,6 +831,11 @@ class LineAdapter:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return self._answer(413, "body too large (max 1 MiB)")
+        except RequestPayloadError:  # e.g. "Content-Encoding: gzip" over bytes that are not gzip
+            request.content.feed_eof()  # aiohttp must not drain the broken body (and log it again) …
+            resp = self._answer(400, "body could not be read (Content-Encoding)")
+            resp.force_close()  # … and the connection, its parser in an unknown state, is not reused
+            return resp
         if len(raw) > MAX_BODY:
             return self._answer(413, "body too large (max 1 MiB)")
         try:

@@ -90,6 +90,12 @@ class LogCapture(logging.Handler):
         """All records, fully formatted (see :func:`format_record`)."""
         return "\n".join(format_record(r) for r in self.records)
 
+    def ours(self) -> list[str]:
+        """Records at ERROR or above logged by soudan, or with a traceback through soudan's code."""
+        here = str(Path(__file__).resolve().parents[2] / "bot")
+        return [format_record(r) for r in self.records if r.levelno >= logging.ERROR
+                and (r.name.startswith("soudan") or here in format_record(r))]
+
     def problems(self) -> list[str]:
         """Records at ERROR or above, and any record carrying an exception or a stack."""
         return [format_record(r) for r in self.records

@@ -317,6 +317,34 @@ def test_the_unmodified_sample_with_random_headers(harness: WebhookHarness, extr
     assert harness.fake.replies, "the sample's events got no reply"
 
 
+@fuzz(120)
+@given(raw=st.one_of(st.binary(max_size=400), st.builds(lambda ev: _encode(ev, False), st.just(SAMPLE))),
+       encoding=st.sampled_from(["gzip", "deflate", "x-gzip", "identity", "br", "zstd", "gzip, deflate", "bogus"]),
+       how=st.sampled_from(["compressed", "truncated", "raw"]), signed=st.booleans())
+def test_compressed_and_broken_bodies(harness: WebhookHarness, raw: bytes, encoding: str, how: str,
+                                      signed: bool) -> None:
+    """``Content-Encoding`` (LINE never compresses): valid, truncated and bogus streams are a
+    4xx, never a 500, and soudan's code logs no error. (aiohttp itself answers 400 to an
+    encoding it cannot decode at all, e.g. br without Brotli, and logs that at ERROR before any
+    of soudan's code runs.)"""
+    import gzip
+    import zlib
+
+    body = raw
+    if how != "raw" and encoding in ("gzip", "x-gzip", "deflate"):
+        body = gzip.compress(raw) if "gzip" in encoding else zlib.compress(raw)
+        if how == "truncated":
+            body = body[: max(1, len(body) // 2)]
+    harness.reset()
+    with LogCapture() as logs:
+        status, _ = harness.post(body, {"Content-Encoding": encoding, "X-Line-Signature": sign(body) if signed else "x"})
+    event(f"{encoding} {how} → {status}")
+    assert status < 500
+    assert not logs.ours(), logs.ours()
+    if status != 200:
+        assert harness.fake.calls == [] and isinstance(harness.store, CountingStore) and harness.store.ops == 0
+
+
 def test_a_signature_made_with_the_channel_secret_is_the_only_way_in(harness: WebhookHarness) -> None:
     """The sanity check of the fuzzers above: the same body is handled when signed, refused when not."""
     body = _encode(_fresh_sample(True), False)
