@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import cast
@@ -34,10 +35,13 @@ def _chat(args: argparse.Namespace) -> int:
         print("soudan: the flows or the directory have errors; fix them and start again:", file=sys.stderr)
         print(exc, file=sys.stderr)
         return 2
+    except ValueError as exc:  # e.g. SOUDAN_DEFAULT_FLOW names no flow
+        print(f"soudan: {exc}", file=sys.stderr)
+        return 2
     if args.flow and args.flow not in engine.flows:
         print(f"soudan: unknown flow {args.flow!r}; available: {', '.join(sorted(engine.flows))}", file=sys.stderr)
         return 2
-    if args.at:
+    if args.at is not None:
         try:
             frozen = parse_at(args.at)
         except ValueError as exc:
@@ -47,6 +51,16 @@ def _chat(args: argparse.Namespace) -> int:
     else:
         clock = now_jst
     return terminal.run(engine, clock, flow_id=args.flow, locale=args.lang, jsonl=args.jsonl)
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port {port} is out of range; use 1–65535")
+    return port
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the web server: LINE webhook, simulator, /healthz, /metrics, Discord")
     s.add_argument("--host", default=None, help="bind address (default SOUDAN_HOST or 127.0.0.1)")
-    s.add_argument("--port", type=int, default=None, help="port (default SOUDAN_PORT or 8080)")
+    s.add_argument("--port", type=_port, default=None, help="port 1–65535 (default SOUDAN_PORT or 8080)")
     s.set_defaults(func=_lazy("bot.serve"))
 
     v = sub.add_parser("validate", help="check flows and the directory; file:line messages; exit 1 on error")
@@ -109,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except KeyboardInterrupt:  # pragma: no cover
         return 130
+    except BrokenPipeError:  # `soudan … | head`: the reader has gone; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

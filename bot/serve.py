@@ -94,6 +94,11 @@ def main(args: argparse.Namespace | Any) -> int:
           f"{'/line/webhook' if line_on else 'off (no LINE credentials)'}  metrics: "
           f"{'on' if metrics_enabled(settings) else 'off'}  simulator: {'on' if simulator_enabled(settings) else 'off'}",
           file=sys.stderr, flush=True)
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
-                shutdown_timeout=10.0)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
+                    shutdown_timeout=10.0)
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        print(f"soudan serve: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; "
+              "choose another --port or stop the program using it", file=sys.stderr)
+        return 2
     return 0

@@ -16,14 +16,23 @@ def now_jst() -> dt.datetime:
     return dt.datetime.now(JST)
 
 
+YEARS = range(2000, 2101)
+"""Years a frozen clock may be set to (opening hours and public holidays are meaningful there)."""
+
+
 def parse_at(value: str) -> dt.datetime:
     """Parse an ISO 8601 time such as ``2026-12-31T22:00+09:00``; a time without offset is JST.
 
     Raises:
-        ValueError: with an example of the expected form.
+        ValueError: for an empty value, a value that is not an ISO date-time (the message gives an
+            example), or a year outside 2000–2100.
     """
+    if not value.strip():
+        raise ValueError("the time is empty; write e.g. 2026-12-31T22:00+09:00")
     try:
         t = dt.datetime.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"not an ISO time: {value!r}; write e.g. 2026-12-31T22:00+09:00") from None
+    if t.year not in YEARS:
+        raise ValueError(f"year {t.year} is out of range; use a year from {YEARS[0]} to {YEARS[-1]}")
     return t.replace(tzinfo=JST) if t.tzinfo is None else t

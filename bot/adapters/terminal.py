@@ -114,42 +114,48 @@ class TerminalChat:
         from rich.panel import Panel
         from rich.prompt import Prompt
         from rich.table import Table
+        from rich.text import Text as RichText
 
         console = Console()
 
         def numbered(items: Iterable[str], style: str = "cyan") -> None:
-            # a grid keeps the number in its own column, so long Japanese lines wrap beside it
+            # a grid keeps the number in its own column, so long Japanese lines wrap beside it;
+            # flow and directory text is never read as rich markup (「[red]」 stays text)
             grid = Table.grid(padding=(0, 1))
             grid.add_column(justify="right", style=style, no_wrap=True)
             grid.add_column(overflow="fold")
             for i, item in enumerate(items, 1):
-                grid.add_row(f"  {i}.", item)
+                grid.add_row(f"  {i}.", RichText(item))
             console.print(grid)
 
         def show(replies: list[Reply]) -> None:
             loc = self.current_locale
             for r in replies:
                 if isinstance(r, Ask):
-                    console.print(f"[bold]{r.text}[/bold]")
+                    console.print(RichText(r.text, style="bold"))
                     numbered(c.label for c in r.choices)
                 elif isinstance(r, Refer):
-                    console.print(f"[bold]{r.text}[/bold]")
+                    console.print(RichText(r.text, style="bold"))
                     for v in r.contacts:
                         ct = v.contact
-                        lines = [f"☎ [bold]{p.number}[/bold]" + (f"  {pick(p.label, loc)}" if p.label else "")
-                                 for p in ct.phones]
-                        lines += [f"🔗 {url}" for url in dict.fromkeys(ch.url for ch in ct.channels)]
-                        lines.append(pick(ct.hours_text, loc))
                         color = "green" if v.status.is_available else "yellow"
-                        lines.append(f"[{color}]{status_line(v, loc)}[/{color}]")
-                        console.print(Panel("\n".join(lines), title=pick(ct.name, loc), title_align="left",
-                                            subtitle=pick(ct.org, loc), subtitle_align="right",
+                        body = RichText()
+                        for p in ct.phones:
+                            body.append("☎ ").append(p.number, style="bold")
+                            body.append((f"  {pick(p.label, loc)}" if p.label else "") + "\n")
+                        for url in dict.fromkeys(ch.url for ch in ct.channels):
+                            body.append(f"🔗 {url}\n")
+                        body.append(pick(ct.hours_text, loc) + "\n")
+                        body.append(status_line(v, loc), style=color)
+                        console.print(Panel(body, title=RichText(pick(ct.name, loc)), title_align="left",
+                                            subtitle=RichText(pick(ct.org, loc)), subtitle_align="right",
                                             border_style=color))
                     if r.steps:
-                        console.print("[bold]" + ("次にできること" if loc == "ja" else "What you can do next") + "[/bold]")
+                        console.print(RichText("次にできること" if loc == "ja" else "What you can do next",
+                                               style="bold"))
                         numbered(r.steps, style="bold")
                 else:
-                    console.print(r.text)
+                    console.print(RichText(r.text))
             console.print()
 
         show(self.start())

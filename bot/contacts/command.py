@@ -23,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot import timeutil
 from bot.contacts.directory import Directory, DirectoryError
 from bot.contacts.hours import JST
 from bot.contacts.model import Contact, Topic
@@ -52,11 +53,7 @@ def parse_at(value: str | None) -> dt.datetime:
     """
     if value is None:
         return dt.datetime.now(JST)
-    try:
-        t = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError(f"not an ISO time: {value!r}; write e.g. 2026-12-01T10:00+09:00") from None
-    return t.replace(tzinfo=JST) if t.tzinfo is None else t.astimezone(JST)
+    return timeutil.parse_at(value).astimezone(JST)
 
 
 def _iso(t: dt.datetime | None) -> str | None:

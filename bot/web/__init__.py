@@ -39,7 +39,7 @@ import logging
 import re
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -63,7 +63,7 @@ STATIC = Path(__file__).with_name("static")
 """The page: index.html, app.js, style.css (no build step, nothing from a CDN)."""
 
 PLATFORM = "web"
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 
@@ -124,6 +124,11 @@ class FlowSource:
             return None
         except ValueError as exc:  # e.g. SOUDAN_DEFAULT_FLOW names a flow that is gone
             self.errors = [LoadError(str(self.settings.flows_dir), 0, str(exc))]
+            return None
+        except Exception as exc:  # never let an edit on disk break the page: report it instead
+            log.exception("simulator: reloading the flows failed")
+            self.errors = [LoadError(str(self.settings.flows_dir), 0,
+                                     f"the files could not be loaded ({type(exc).__name__}); run `soudan validate`")]
             return None
         self.errors = []
         self.warnings = warnings
@@ -300,9 +305,9 @@ class Simulator:
         conv = self.conversations()
         engine = conv.engine
         token = req.session_token or secrets.token_urlsafe(18)
-        if not TOKEN.match(token):
+        if not TOKEN.fullmatch(token):
             raise BadRequest("session_token must be 16–64 characters of A–Z, a–z, 0–9, '-' or '_'")
-        if req.flow is not None and req.flow not in engine.flows:
+        if req.input.type == "start" and req.flow is not None and req.flow not in engine.flows:
             raise BadRequest(f"unknown flow {req.flow!r}; the flows are {sorted(engine.flows)}", 404)
         try:
             now = parse_at(req.at) if req.at else self.clock()
@@ -420,8 +425,8 @@ async def _outline(request: web.Request) -> web.Response:
 async def _chat(request: web.Request) -> web.Response:
     try:
         body = await request.json()
-    except ValueError:
-        return _error("the body must be JSON (Content-Type: application/json)", 400)
+    except (ValueError, RecursionError):
+        return _error("the body must be JSON (Content-Type: application/json), nested at most a few levels", 400)
     try:
         req = ChatRequest.model_validate(body)
     except ValidationError as exc:
@@ -436,6 +441,22 @@ async def _chat(request: web.Request) -> web.Response:
         return _error(exc.message, exc.status)
 
 
+@web.middleware
+async def _api_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every answer under ``/api/`` is JSON, errors included (404, 405, 413, 500)."""
+    if not request.path.startswith("/api/"):
+        return cast(web.StreamResponse, await handler(request))
+    try:
+        return cast(web.StreamResponse, await handler(request))
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _error(exc.reason if exc.status != 413 else "the body is too large (1 MiB at most)", exc.status)
+    except Exception:
+        log.exception("simulator API failed")
+        return _error("internal error; the server log has the details", 500)
+
+
 def setup(app: web.Application) -> None:
     """Add the simulator page and its API to ``app`` (called by :func:`bot.app.create_app`).
 
@@ -444,6 +465,7 @@ def setup(app: web.Application) -> None:
             (the app's engine is served and the errors are shown on the page).
     """
     app[SIMULATOR_KEY] = Simulator(app)
+    app.middlewares.append(_api_errors)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC, append_version=False)
     app.router.add_get("/api/flows", _flows)

@@ -1,0 +1,57 @@
+"""Faults a bad-input session found: tracebacks and wrong answers for odd values, fixed by kind.
+
+- Times out of range (years 1, 9999) crashed the engine (OverflowError) in the CLI and gave a
+  500 from the simulator API: every `--at`/`at` now takes years 2000–2100 only; `--at ""` is an
+  error, not "now".
+- The simulator API's faults are pinned in tests/web/test_api_bad_input.py.
+- `SOUDAN_DEFAULT_FLOW` naming no flow, a port in use, a port out of range, and `| head` gave
+  tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+SOUDAN = [sys.executable, "-m", "bot"]
+
+
+def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*SOUDAN, *args], input=stdin, capture_output=True, text=True, encoding="utf-8",
+                          timeout=60, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59", "0001-01-01T00:00+09:00", ""])
+def test_cli_times_out_of_range_are_refused(at: str) -> None:
+    for cmd in (["chat", "--at", at], ["contacts", "--at", at]):
+        p = run(*cmd)
+        assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+        assert "out of range" in p.stderr or "empty" in p.stderr
+
+
+def test_unknown_default_flow_is_a_message_not_a_traceback() -> None:
+    for cmd in (["chat"], ["test"]):
+        p = run(*cmd, env={"SOUDAN_DEFAULT_FLOW": "nosuch"})
+        assert p.returncode in (1, 2) and "Traceback" not in p.stderr + p.stdout
+        assert "default flow 'nosuch'" in p.stderr + p.stdout
+
+
+def test_a_closed_pipe_ends_quietly() -> None:
+    p = subprocess.run(f"{sys.executable} -m bot test | head -1", shell=True, capture_output=True, text=True,
+                       timeout=60)
+    assert "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
+
+
+def test_port_problems_are_messages() -> None:
+    p = run("serve", "--port", "99999")
+    assert p.returncode == 2 and "out of range" in p.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        p = run("serve", "--port", str(port))
+    assert p.returncode == 2 and "cannot listen" in p.stderr and "Traceback" not in p.stderr
