@@ -88,7 +88,7 @@ def test_no_match(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, at="tomorrow")
-    assert code == 2 and "not an ISO time" in err and "2026-12-01T10:00+09:00" in err
+    assert code == 2 and "not an ISO time" in err and "2026-12-31T22:00+09:00" in err
     code, _, err = run(capsys, topic="XYZ")
     assert code == 2 and "NCII" in err
 
