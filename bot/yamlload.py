@@ -245,7 +245,10 @@ def iter_pydantic_errors(exc: Any, located: Located, prefix: tuple[str | int, ..
         msg = err["msg"]
         kind = err["type"]
         field_name = ".".join(str(x) for x in loc) or "(top level)"
-        if kind == "extra_forbidden":
+        if err.get("input", ...) is None and kind != "missing":
+            msg = (f"{field_name}: the value is empty; write it (in YAML `#` starts a comment, so quote "
+                   "values that begin with #, e.g. \"#9110\")")
+        elif kind == "extra_forbidden":
             msg = f"unknown key {field_name!r}; check the spelling (see `soudan schema`)"
         elif kind == "missing":
             msg = f"missing required key {field_name!r}"

@@ -67,6 +67,8 @@ class StatusKind(StrEnum):
 
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_WEB_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?$")
+_MAILTO = re.compile(r"^mailto:[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
 
 class _Strict(BaseModel):
@@ -138,8 +140,8 @@ class Channel(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not v.startswith(("https://", "http://", "mailto:")):
-            raise ValueError(f"url must start with https://, http:// or mailto:, got {v!r}")
+        if not (_WEB_URL.match(v) or _MAILTO.match(v)):
+            raise ValueError(f"url must be a web address (https://host/…) or mailto:name@host, got {v!r}")
         return v
 
 
@@ -152,7 +154,7 @@ class Eligibility(_Strict):
         text: the operator's own wording.
     """
 
-    max_age: int | None = None
+    max_age: int | None = Field(None, ge=0, le=120)
     regions: list[str] | None = None
     text: Text | None = None
 
@@ -192,7 +194,7 @@ class Contact(_Strict):
     hours_text: Text
     cost: Literal["free", "charged", "navi-dial", "mixed", "unknown"]
     cost_text: Text | None = None
-    topics: list[Topic]
+    topics: list[Topic] = Field(min_length=1)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     languages: list[str] = Field(default_factory=lambda: ["ja"])
     role: Text | None = None
@@ -218,9 +220,16 @@ class Contact(_Strict):
     @field_validator("source")
     @classmethod
     def _source(cls, v: str) -> str:
-        if not v.startswith(("https://", "http://")):
-            raise ValueError(f"source must be the URL of the page checked, got {v!r}")
+        if not _WEB_URL.match(v):
+            raise ValueError(f"source must be the URL of the page checked (https://host/…), got {v!r}")
         return v
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Contact:
+        if not self.phones and not self.channels:
+            raise ValueError("the entry has neither `phones` nor `channels`: a user could not contact it; "
+                             "add the number or the web page from the source")
+        return self
 
     @field_validator("verified")
     @classmethod

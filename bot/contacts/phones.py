@@ -71,6 +71,9 @@ def validate_number(number: str) -> str:
         parsed = phonenumbers.parse(number, "JP")
     except phonenumbers.NumberParseException as exc:
         raise ValueError(f"phone number {number!r} cannot be read: {exc}") from None
+    if parsed.country_code != 81:
+        raise ValueError(f"{number!r} is not a Japanese number; the directory lists windows in Japan "
+                         "(write the number as dialled in Japan, e.g. 03-…)")
     if not phonenumbers.is_valid_number(parsed):
         raise ValueError(f"{number!r} is not a valid Japanese phone number (phonenumbers, region JP); "
                          "check the digits against the source page")
