@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.engine.flow import FlowError
 from bot.settings import Settings
+from bot.toolkit import lint
 
 __all__ = ["DEV_SECRET", "EXAMPLE_SECRET", "MIN_PUBLIC_SECRET", "check_settings", "main"]
 
@@ -80,6 +81,16 @@ def main(args: argparse.Namespace | Any) -> int:
         return 2
     try:
         app = create_app(settings)
+        # beyond broken files (refused by create_app), `soudan validate`'s safety rule stops a
+        # production server too: a result with no window a person can reach at some hour. Other
+        # lint findings (a missing English text, long labels…) are printed as warnings.
+        findings = lint.lint(settings.flow_paths(), settings.directory_paths())
+        unsafe = [f for f in findings if f.severity == "error" and lint.NO_OPEN_WINDOW in f.message]
+        for f in findings:
+            if f not in unsafe:
+                print(f"{f.path}:{f.line}: warning: {f.message}", file=sys.stderr)
+        if unsafe:
+            raise FlowError(unsafe)
     except FlowError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)

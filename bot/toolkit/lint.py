@@ -71,6 +71,10 @@ SAMPLE_STEP = dt.timedelta(minutes=30)
 SAMPLE_DAYS = 8
 
 
+
+NO_OPEN_WINDOW = "none of its windows"
+"""Words of the ``no-open-window`` error (``soudan serve`` refuses to start on it)."""
+
 def utf16_len(text: str) -> int:
     """Length of ``text`` in UTF-16 code units (an emoji outside the BMP counts 2)."""
     return len(text.encode("utf-16-le")) // 2
@@ -160,7 +164,7 @@ def _windows(lf: LoadedFlow, avail: _Availability, err: Callable[..., None]) -> 
             continue
         gaps = avail.gaps([*st.refer.contacts, *f.fallback])
         if gaps:
-            err(f"result {sid!r}: none of its windows (nor the flow's `fallback`) is open or 24 hours during "
+            err(f"result {sid!r}: {NO_OPEN_WINDOW} (nor the flow's `fallback`) is open or 24 hours during "
                 f"{_ranges(gaps)}; add a 24-hour line "
                 "(hours: \"24/7\") to its `contacts` or to the flow's `fallback` list",
                 "states", sid, "refer", "contacts")

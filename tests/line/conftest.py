@@ -6,19 +6,17 @@ Everything runs the real line-bot-sdk over real HTTP on loopback: the app's SDK 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
 from fake_api import FakeLineApi
-from linekit import WEEKDAY_10, body_of, make_engine, settings_for, sign
+from linekit import WEEKDAY_10, Post, body_of, make_engine, settings_for, sign
 
 from bot.app import create_app
 from bot.engine.core import Engine
 from bot.store import SessionStore, open_store
-
-Post = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,9 @@ from bot.engine.core import Engine
 from bot.loading import load_all
 from bot.service import JST
 from bot.settings import Settings
+
+Post = Callable[..., Awaitable[Any]]
+"""``await post(*events, raw=…, signature=…, headers=…)`` → the webhook's response (a fixture)."""
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"

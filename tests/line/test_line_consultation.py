@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import ACCESS_TOKEN, USER, WEEKDAY_10, follow_event, postback_event, quick_reply_data, text_event
+from linekit import (
+    ACCESS_TOKEN,
+    USER,
+    WEEKDAY_10,
+    Post,
+    follow_event,
+    postback_event,
+    quick_reply_data,
+    text_event,
+)
 
 from bot.adapters.line import _status_line
 from bot.engine.core import Engine

@@ -8,9 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import USER, follow_event, quick_reply_data, text_event
+from linekit import USER, Post, follow_event, quick_reply_data, text_event
 
 from bot.engine.core import Engine
 from bot.loading import load_engine

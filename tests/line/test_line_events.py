@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from conftest import Post
 from fake_api import FakeLineApi
 from linekit import (
     ALL_EVENTS,
     SOUDAN_SECRET,
     USER,
     WEEKDAY_10,
+    Post,
     body_of,
     follow_event,
     postback_event,

@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import USER, WEEKDAY_10, body_of, follow_event, settings_for, sign, text_event
+from linekit import USER, WEEKDAY_10, Post, body_of, follow_event, settings_for, sign, text_event
 
 from bot.app import create_app
 from bot.engine.core import Engine

@@ -6,7 +6,7 @@ The helpers are those of the LINE tests (``tests/line/fake_api.py``, ``tests/lin
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,10 @@ if str(LINE_TESTS) not in sys.path:
     sys.path.insert(0, str(LINE_TESTS))
 
 from fake_api import FakeLineApi  # noqa: E402
-from linekit import WEEKDAY_10, body_of, make_engine, settings_for, sign  # noqa: E402
+from linekit import WEEKDAY_10, Post, body_of, make_engine, settings_for, sign  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.store import SessionStore, open_store  # noqa: E402
-
-Post = Callable[..., Awaitable[Any]]
 
 
 @pytest.fixture

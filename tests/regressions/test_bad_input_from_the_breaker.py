@@ -55,3 +55,16 @@ def test_port_problems_are_messages() -> None:
         port = s.getsockname()[1]
         p = run("serve", "--port", str(port))
     assert p.returncode == 2 and "cannot listen" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_serve_refuses_a_result_no_one_can_reach_and_warns_about_the_rest(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
+
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("fallback: [night_line]\n", "")
+          .replace('ask: {ja: あなたは？, en: "Who are you?"}', "ask: あなたは？"))
+    write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    p = run("serve", "--port", "1", env={"SOUDAN_FLOWS_DIR": str(tmp_path / "flows"),
+                                         "SOUDAN_DIRECTORY_DIR": str(tmp_path / "directory")})
+    assert p.returncode == 2
+    assert f"{tmp_path}/flows/tiny.yaml:10: warning:" in p.stderr and "no English translation" in p.stderr
+    assert "result 'result-pupil': none of its windows" in p.stderr

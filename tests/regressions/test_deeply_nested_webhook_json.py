@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import sign
+from linekit import Post, sign
 
 from bot.store import SessionStore
 

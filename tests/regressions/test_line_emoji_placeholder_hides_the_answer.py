@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import SOUDAN_SECRET, USER, follow_event, text_event
+from linekit import SOUDAN_SECRET, USER, Post, follow_event, text_event
 
 from bot.adapters.line import strip_emojis
 from bot.store import SessionStore

@@ -8,9 +8,8 @@ wrong, or missing — the answer is 400 and nothing is processed.
 from __future__ import annotations
 
 import pytest
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import body_of, follow_event, sign, text_event
+from linekit import Post, body_of, follow_event, sign, text_event
 
 from bot.store import SessionStore
 

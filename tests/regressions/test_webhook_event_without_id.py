@@ -10,9 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Post
 from fake_api import FakeLineApi
-from linekit import body_of, follow_event, postback_event, text_event
+from linekit import Post, body_of, follow_event, postback_event, text_event
 
 from bot.store import SessionStore
 
