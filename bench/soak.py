@@ -387,7 +387,9 @@ class Report:
         if rss:
             out.append(f"server RSS: first {rss[0] / 1024:.1f} MiB, warm (10 %) {self.rss_warm_kib / 1024:.1f} MiB, "
                        f"last {rss[-1] / 1024:.1f} MiB, max {max(rss) / 1024:.1f} MiB "
-                       f"({len(rss)} samples; last − warm = {(rss[-1] - self.rss_warm_kib) / 1024:+.1f} MiB)")
+                       f"({len(rss)} samples; last − warm = {(rss[-1] - self.rss_warm_kib) / 1024:+.1f} MiB); "
+                       "through the run: " + " → ".join(f"{rss[min(len(rss) - 1, len(rss) * q // 4)] / 1024:.1f}"
+                                                        for q in range(5)) + " MiB")
         out.extend(f"MISMATCH {m}" for m in self.mismatches[:10])
         out.extend(f"ANSWERED TWICE {t}" for t in self.answered_twice[:10])
         out.extend(f"NEVER ANSWERED {t}" for t in self.never_answered[:10])
