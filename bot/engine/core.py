@@ -185,7 +185,9 @@ class Engine:
                     return self._command(session, inp.name, now, pre, False)
                 return self._finish(session, [*pre, *self._enter(session, session.state, now)], now)
         fresh = session is None
-        s = session.model_copy(deep=True) if session is not None else self.new_session(now)
+        # slots and history are the only mutable parts; history entries are never changed in place
+        s = (session.model_copy(update={"slots": dict(session.slots), "history": list(session.history)})
+             if session is not None else self.new_session(now))
 
         if isinstance(inp, Text):
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])

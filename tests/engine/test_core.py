@@ -340,3 +340,12 @@ def test_an_answer_matching_two_choices_asks_which(tiny_paths) -> None:  # type:
     # the longer keyword wins when one choice matches more
     out = engine.step(s, Text("高校生で連絡がしつこい"), WEEKDAY_10)
     assert out.session is not None and out.session.slots == {"who": "pupil"}
+
+
+def test_step_never_changes_the_session_it_was_given(tiny_engine: Engine) -> None:
+    s = tiny_engine.step(start(tiny_engine), Text("学生"), WEEKDAY_10).session
+    assert s is not None
+    before = s.model_dump()
+    for inp in (Text("1"), Text("戻る"), Text("最初から"), Text("English"), Pick("yes", "what", s.conversation_id)):
+        tiny_engine.step(s, inp, WEEKDAY_10)
+        assert s.model_dump() == before, inp
