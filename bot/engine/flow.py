@@ -17,7 +17,7 @@ from bot.i18n import LOCALES, Text
 from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
 
 __all__ = ["Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "ReferSpec", "State",
-           "load_flow", "load_flows"]
+           "load_flow", "load_flows", "reachable"]
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -234,6 +234,26 @@ class FlowError(Exception):
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
+def reachable(flow: Flow, start: str) -> set[str]:
+    """Every state that can be reached from ``start`` (included) through choices and ``next``.
+
+    Raises:
+        KeyError: if a target is not a state of ``flow`` (flows that loaded have none).
+    """
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        sid = todo.pop()
+        if sid in seen:
+            continue
+        seen.add(sid)
+        st = flow.states[sid]
+        todo.extend(t for ch in st.choices or [] for t in ch.targets())
+        if st.next:
+            todo.append(st.next)
+    return seen
+
+
 def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[LoadError]:
     f, path = lf.flow, lf.path
     errs: list[LoadError] = []
@@ -300,19 +320,7 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
                     err(f"crisis contact {cid!r} is not in the directory", "crisis", "contacts", k)
     if errs:
         return errs
-    # reachability
-    seen: set[str] = set()
-    todo = [f.start]
-    while todo:
-        s = todo.pop()
-        if s in seen:
-            continue
-        seen.add(s)
-        st = f.states[s]
-        for ch in st.choices or []:
-            todo.extend(ch.targets())
-        if st.next:
-            todo.append(st.next)
+    seen = reachable(f, f.start)
     for sid in f.states:
         if sid not in seen:
             err(f"state {sid!r} cannot be reached from {f.start!r}; link to it or remove it", "states", sid)

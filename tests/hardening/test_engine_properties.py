@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.engine.core import Engine
+from bot.engine.flow import reachable
 from bot.engine.types import (
     Ask,
     Command,
@@ -92,16 +93,7 @@ def test_any_input_sequence_is_answered_and_keeps_a_valid_state(seq: list[Input]
 
 
 def _reachable(e: Engine, fid: str) -> set[str]:
-    f = e.flows[fid]
-    seen, todo = set(), [f.start]
-    while todo:
-        s = todo.pop()
-        if s in seen:
-            continue
-        seen.add(s)
-        stt = f.states[s]
-        todo += [t for c in stt.choices or [] for t in c.targets()] + ([stt.next] if stt.next else [])
-    return seen
+    return reachable(e.flows[fid], e.flows[fid].start)
 
 
 def test_every_result_offers_a_window_reachable_now_at_any_hour() -> None:
@@ -139,16 +131,7 @@ def test_from_every_reachable_state_a_result_stays_reachable() -> None:
     e = engine()
     for fid, f in e.flows.items():
         for sid in _reachable(e, fid):
-            seen, todo, found = set(), [sid], False
-            while todo and not found:
-                cur = todo.pop()
-                if cur in seen:
-                    continue
-                seen.add(cur)
-                stt = f.states[cur]
-                found = stt.kind == "refer"
-                todo += [t for c in stt.choices or [] for t in c.targets()] + ([stt.next] if stt.next else [])
-            assert found, (fid, sid)
+            assert any(f.states[t].kind == "refer" for t in reachable(f, sid)), (fid, sid)
 
 
 # ------------------------------------------------------------------ added by the hardening work
