@@ -161,52 +161,43 @@ class Engine:
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(ZoneInfo('Asia/Tokyo')))")
-        pre: list[Reply] = []
         if isinstance(inp, Start):
             s = self.new_session(now, inp.flow_id if inp.flow_id in self.flows else None, inp.locale, session)
             return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
 
-        if session is not None:
-            problem = self._check(session, now)
-            if problem:
-                pre.append(Say(msg(problem, session.locale)))
-                session = self.new_session(now, session.flow_id if session.flow_id in self.flows else None,
-                                           None, session)
-                # An answer to a question of the old conversation means nothing now; only the
-                # crisis check and global commands still apply.
-                if isinstance(inp, Text):
-                    norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-                    if self._is_crisis(session, norm):
-                        return self._finish(session, [*pre, *self._crisis_reply(session, now, True)], now)
-                    cmd = COMMAND_WORDS.get(norm) if len(norm) <= 30 else None
-                    if cmd is not None and cmd not in (CommandName.RESTART, CommandName.BACK, CommandName.HELP):
-                        return self._command(session, cmd, now, pre, False)
-                elif isinstance(inp, Command) and inp.name in (CommandName.STOP, CommandName.FORGET):
-                    return self._command(session, inp.name, now, pre, False)
-                return self._finish(session, [*pre, *self._enter(session, session.state, now)], now)
-        fresh = session is None
-        # slots and history are the only mutable parts; history entries are never changed in place
-        s = (session.model_copy(update={"slots": dict(session.slots), "history": list(session.history)})
-             if session is not None else self.new_session(now))
+        # A conversation starts afresh for a new user, or when the stored one expired or belongs
+        # to another version of the flow (then an answer to its old question means nothing: only
+        # the crisis check and global commands apply, and a note replaces the welcome).
+        problem = self._check(session, now) if session is not None else None
+        fresh = session is None or problem is not None
+        pre: list[Reply] = [Say(msg(problem, session.locale))] if session is not None and problem else []
+        if fresh:
+            s = self.new_session(now, session.flow_id if session and session.flow_id in self.flows else None,
+                                 None, session)
+        else:
+            assert session is not None
+            # slots and history are the only mutable parts; history entries are never changed in place
+            s = session.model_copy(update={"slots": dict(session.slots), "history": list(session.history)})
+        greeting = pre or [Say(msg("welcome", s.locale))]
 
         if isinstance(inp, Text):
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-            if self._is_crisis(s, norm) and not (not fresh and self._is_exact_label(s, norm)):
+            if self._is_crisis(s, norm) and (fresh or not self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh)], now)
             cmd = COMMAND_WORDS.get(norm) if len(norm) <= 30 else None
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
             if fresh:
-                return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
+                return self._finish(s, [*greeting, *self._enter(s, s.state, now)], now)
             return self._answer_text(s, inp.text, norm, now, pre)
 
         if fresh:
             if isinstance(inp, Command):
                 return self._command(s, inp.name, now, pre, fresh)
-            return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
+            return self._finish(s, [*greeting, *self._enter(s, s.state, now)], now)
 
         if isinstance(inp, Command):
-            return self._command(s, inp.name, now, pre, fresh)
+            return self._command(s, inp.name, now, pre, False)
         if isinstance(inp, Pick):
             return self._pick(s, inp, now, pre)
         if isinstance(inp, Unsupported):

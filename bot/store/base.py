@@ -227,14 +227,13 @@ class SessionStore(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections. The store may not be used afterwards."""
 
+    @abc.abstractmethod
     async def count(self) -> int:
         """Number of stored, unexpired sessions (for metrics and tests)."""
-        raise NotImplementedError
 
-    async def keys(self) -> AsyncIterator[str]:  # pragma: no cover - optional
-        """Iterate over stored, unexpired user keys (tests, admin)."""
-        raise NotImplementedError
-        yield ""
+    @abc.abstractmethod
+    def keys(self) -> AsyncIterator[str]:
+        """Iterate over stored, unexpired user keys (tests, admin; Redis scans every key)."""
 
     @staticmethod
     def _check_ttl(ttl: float) -> None:

@@ -82,6 +82,12 @@ class SlowStore(SessionStore):
     def lock(self, key: str, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         return self.inner.lock(key, timeout) if self.locking else self._no_lock()
 
+    async def count(self) -> int:
+        return await self.inner.count()
+
+    def keys(self) -> AsyncIterator[str]:
+        return self.inner.keys()
+
     @asynccontextmanager
     async def _no_lock(self) -> AsyncIterator[None]:
         yield

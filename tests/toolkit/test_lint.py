@@ -13,7 +13,7 @@ from bot.settings import Settings
 from bot.toolkit import lint as lint_mod
 from bot.toolkit.lint import discord_custom_id, line_postback_data, lint, sample_times, utf16_len
 from bot.yamlload import LoadError
-from tests.conftest import write
+from tests.conftest import TINY_DIRECTORY, write
 
 TODAY = dt.date(2026, 12, 1)  # a Tuesday
 
@@ -38,38 +38,7 @@ def only(problems: list[LoadError], word: str) -> list[LoadError]:
 
 # Own copies of the tiny files (tests/conftest.py), fully translated and with two windows per
 # result, so that each test breaks exactly one rule.
-TRANSLATED_DIRECTORY = """\
-- id: day_line
-  name: {ja: 平日の相談窓口, en: Weekday line}
-  org: {ja: テスト機関, en: Test agency}
-  phones: [{number: "0570-003-110"}]
-  hours: "Mo-Fr 09:00-17:00; PH off"
-  hours_text: {ja: 平日 9:00〜17:00, en: Weekdays 9:00-17:00}
-  cost: navi-dial
-  topics: [DEF]
-  source: https://example.org/day
-  verified: "2026-11-30"
-- id: night_line
-  name: {ja: 24時間の窓口, en: 24-hour line}
-  org: {ja: テスト機関, en: Test agency}
-  phones: [{number: "0120-279-338"}]
-  hours: "24/7"
-  hours_text: {ja: 24時間, en: 24 hours}
-  cost: free
-  topics: [DIS]
-  source: https://example.org/night
-  verified: "2026-11-30"
-- id: police_110
-  name: {ja: 警察 110番, en: Police 110}
-  org: {ja: 警察, en: Police}
-  phones: [{number: "110"}]
-  hours: "24/7"
-  hours_text: {ja: 24時間, en: 24 hours}
-  cost: free
-  topics: [EMG]
-  source: https://example.org/110
-  verified: "2026-11-30"
-"""
+TRANSLATED_DIRECTORY = TINY_DIRECTORY  # every text in both languages
 
 TWO_CONTACTS_FLOW = """\
 id: tiny
@@ -294,7 +263,7 @@ def test_missing_english_in_a_flow_is_an_error_at_the_text(tmp_path: Path) -> No
 
 def test_missing_english_in_the_directory_is_an_error_at_the_key(tmp_path: Path) -> None:
     directory = (TRANSLATED_DIRECTORY.replace("name: {ja: 警察 110番, en: Police 110}", "name: 警察 110番")
-                 .replace("hours_text: {ja: 平日 9:00〜17:00, en: Weekdays 9:00-17:00}", "hours_text: {ja: 平日}"))
+                 .replace('hours_text: {ja: 平日 9:00〜17:00, en: "Weekdays 9:00-17:00"}', "hours_text: {ja: 平日}"))
     problems = only(run_lint(tmp_path, TWO_CONTACTS_FLOW, directory), "no English translation")
     assert [(p.line, p.severity) for p in problems] == [
         (line_of(directory, "hours_text: {ja: 平日}"), "error"),
