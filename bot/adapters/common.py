@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.contacts.model import StatusKind
+from bot.contacts.render import format_status
 from bot.engine.types import Ask, ContactView, End, Refer, Reply, Say
 from bot.i18n import pick
 from bot.timeutil import JST
@@ -19,27 +19,9 @@ def iso(t: dt.datetime | None) -> str | None:
 
 
 def status_line(view: ContactView, locale: str) -> str:
-    """A short human status such as 「受付中（17:15まで）」 or "Closed now (opens Tue 08:30)"."""
-    st = view.status
-    if st.kind is StatusKind.ALWAYS:
-        return "24時間受付" if locale == "ja" else "Open 24 hours"
-    if st.kind is StatusKind.UNKNOWN:
-        return "受付時間は公式サイトで確認してください" if locale == "ja" else "Check the hours on the official site"
-    if st.kind is StatusKind.OPEN:
-        until = st.open_until.astimezone(JST) if st.open_until else None
-        if until is None:
-            return "いま受付中" if locale == "ja" else "Open now"
-        next_day = view.at is not None and until.date() != view.at.astimezone(JST).date()
-        if locale == "ja":
-            return f"いま受付中（{'翌' if next_day else ''}{until:%H:%M}まで）"
-        return f"Open now (until {until:%H:%M}{' tomorrow' if next_day else ''})"
-    if st.next_open is not None:
-        n = st.next_open.astimezone(JST)
-        if locale == "ja":
-            wd = "月火水木金土日"[n.weekday()]
-            return f"いまは受付時間外（次は {n.month}/{n.day}({wd}) {n:%H:%M}から）"
-        return f"Closed now (opens {n:%a} {n.month}/{n.day} {n:%H:%M})"
-    return "いまは受付時間外" if locale == "ja" else "Closed now"
+    """The open-now line of a window card, e.g. 「受付中（17:15まで）」 or "Closed (opens 12/7 8:30)":
+    :func:`bot.contacts.render.format_status` at the instant the status was computed."""
+    return format_status(view.status, locale, view.at)
 
 
 def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:

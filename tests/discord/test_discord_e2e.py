@@ -100,7 +100,7 @@ async def test_whole_consultation_via_buttons_in_a_guild_is_ephemeral(simcord_en
     assert card.title == "Weekday line"
     fields = {f.name: f.value for f in card.fields}
     assert fields["Phone"].startswith("**0570-003-110**")
-    assert fields["Now"] == "Open now (until 17:00)"
+    assert fields["Now"] == "Open (until 17:00)"
     assert fields["Hours"] == "Weekdays 9:00-17:00"
     assert msgs3[-1].content == "Is there anything else I can do?"
     assert labels(msgs3[-1]) == ["Go back", "Start again", "End"]
@@ -261,8 +261,8 @@ async def test_contacts_lookup_is_ephemeral_with_status(simcord_env: simcord.Env
     assert "平日の相談窓口" in titles and "24時間の窓口" in titles
     statuses = {e.title: {f.name: f.value for f in e.fields}["いまの状況"]
                 for m in msgs for e in m.embeds if not e.title.endswith("（続き）")}
-    assert statuses["24時間の窓口"] == "24時間受付"
-    assert statuses["平日の相談窓口"] == "いま受付中（17:00まで）"
+    assert statuses["24時間の窓口"] == "24時間"
+    assert statuses["平日の相談窓口"] == "受付中（17:00まで）"
     assert "DMで送る / Send me this list by DM" in labels(msgs[-1])
 
 

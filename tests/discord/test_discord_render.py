@@ -193,7 +193,7 @@ def test_contact_card_fields(conversations: Conversations) -> None:
     assert e["url"] == "https://example.org/web"
     fields = {f["name"]: f["value"] for f in e["fields"]}
     assert fields["Phone"] == "**03-5467-2455** (Tokyo)"
-    assert fields["Now"] == "Open now (until 17:00)"
+    assert fields["Now"] == "Open (until 17:00)"
     assert fields["Hours"] == "平日 9:00〜17:00"
     assert "mailto:help@example.org" in fields["Other ways to reach them"]
     assert [(link.label, link.url) for link in links] == [("Web form", "https://example.org/form")]

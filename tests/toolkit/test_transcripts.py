@@ -27,7 +27,7 @@ turns:
     expect:
       state: result-pupil
       contacts: [day_line]
-      contains: [証拠を保存, いま受付中]
+      contains: [証拠を保存, 受付中]
 """
 
 
@@ -71,7 +71,7 @@ def test_missing_contacts_fail_with_what_was_offered(tmp_path: Path, tiny_engine
 
 
 def test_missing_text_fails(tmp_path: Path, tiny_engine: Engine) -> None:
-    text = PUPIL.replace("contains: [証拠を保存, いま受付中]", "contains: 警察に行きましょう")  # one string is fine
+    text = PUPIL.replace("contains: [証拠を保存, 受付中]", "contains: 警察に行きましょう")  # one string is fine
     code, out = report(tmp_path, tiny_engine, ("t.yaml", text))
     assert code == 1
     assert "turn 2 (say \"悪口\"): expected text containing '警察に行きましょう', saw it nowhere in the replies" in out
@@ -79,7 +79,7 @@ def test_missing_text_fails(tmp_path: Path, tiny_engine: Engine) -> None:
 
 def test_the_frozen_time_decides_the_status_and_the_fallback(tmp_path: Path, tiny_engine: Engine) -> None:
     text = (PUPIL.replace(WEEKDAY, SUNDAY).replace("contacts: [day_line]", "contacts: [day_line, night_line]")
-            .replace("いま受付中", "受付時間外"))
+            .replace("受付中", "受付時間外"))
     code, out = report(tmp_path, tiny_engine, ("sunday.yaml", text))
     assert code == 0, out
 

@@ -78,7 +78,7 @@ async def test_a_consultation_to_a_result(client: Client) -> None:
     refer = third["replies"][1]
     [card] = refer["contacts"]
     assert card["id"] == "day_line" and card["status"] == "open"
-    assert card["status_text"] == "いま受付中（17:00まで）"
+    assert card["status_text"] == "受付中（17:00まで）"
     assert card["tel"] == ["tel:0570003110"] and card["manual_dial"] == [False]
     assert refer["steps"] == ["証拠を保存しましょう。"]
 
