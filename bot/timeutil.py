@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-__all__ = ["JST", "now_jst", "parse_at"]
+__all__ = ["JST", "iso", "now_jst", "parse_at"]
 
 JST = ZoneInfo("Asia/Tokyo")
 """Japan Standard Time (UTC+09:00, no daylight saving)."""
@@ -36,3 +36,8 @@ def parse_at(value: str) -> dt.datetime:
     if t.year not in YEARS:
         raise ValueError(f"year {t.year} is out of range; use a year from {YEARS[0]} to {YEARS[-1]}")
     return t.replace(tzinfo=JST) if t.tzinfo is None else t
+
+
+def iso(t: dt.datetime | None) -> str | None:
+    """ISO 8601 in Japan time with its offset (``2026-12-01T17:15:00+09:00``), or None."""
+    return None if t is None else t.astimezone(JST).isoformat()

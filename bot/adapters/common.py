@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from bot.contacts.render import format_status
 from bot.engine.types import Ask, ContactView, End, Refer, Reply, Say
 from bot.i18n import pick
-from bot.timeutil import JST
+from bot.timeutil import iso
 
-__all__ = ["contact_to_dict", "iso", "reply_to_dict", "status_line"]
-
-
-def iso(t: dt.datetime | None) -> str | None:
-    """ISO 8601 with offset (Asia/Tokyo, ``+09:00``) or None."""
-    return None if t is None else t.astimezone(JST).isoformat()
+__all__ = ["contact_to_dict", "reply_to_dict", "status_line"]
 
 
 def status_line(view: ContactView, locale: str) -> str:

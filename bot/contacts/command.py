@@ -56,10 +56,6 @@ def parse_at(value: str | None) -> dt.datetime:
     return timeutil.parse_at(value).astimezone(JST)
 
 
-def _iso(t: dt.datetime | None) -> str | None:
-    return None if t is None else t.astimezone(JST).isoformat()
-
-
 def contact_json(contact: Contact, status: Status, locale: str = "ja") -> dict[str, Any]:
     """The JSON object of one contact for ``--json`` (texts in ``locale``, times ISO +09:00)."""
     return {
@@ -68,8 +64,8 @@ def contact_json(contact: Contact, status: Status, locale: str = "ja") -> dict[s
         "phones": [p.number for p in contact.phones],
         "status": status.kind.value,
         "status_text": format_status(status, locale),
-        "open_until": _iso(status.open_until),
-        "next_open": _iso(status.next_open),
+        "open_until": timeutil.iso(status.open_until),
+        "next_open": timeutil.iso(status.next_open),
         "hours_text": pick(contact.hours_text, locale),
         "topics": [t.value for t in contact.topics],
         "source": contact.source,

@@ -44,7 +44,7 @@ from typing import Any, Literal, cast
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.adapters.common import iso, reply_to_dict
+from bot.adapters.common import reply_to_dict
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.engine.core import Engine
 from bot.engine.flow import FlowError, LoadedFlow
@@ -52,7 +52,7 @@ from bot.engine.types import Command, CommandName, Input, Pick, Reply, Session, 
 from bot.i18n import pick
 from bot.service import Conversations
 from bot.settings import Settings
-from bot.timeutil import JST, parse_at
+from bot.timeutil import JST, iso, parse_at
 from bot.yamlload import LoadError
 
 __all__ = ["SIMULATOR_KEY", "ChatRequest", "FlowSource", "Simulator", "conversation_path", "setup"]
