@@ -236,6 +236,12 @@ class FakeChat:
         return [v.contact.id for r in self.replies if isinstance(r, Refer) for v in r.contacts]
 
     @property
+    def urgencies(self) -> list[str]:
+        """The urgency of each referral in the last replies (``immediate``/``high``/``normal``),
+        in order; a referral of a flow that declares none counts as ``""``."""
+        return [r.urgency or "" for r in self.replies if isinstance(r, Refer)]
+
+    @property
     def statuses(self) -> dict[str, str]:
         """Window id → status (``open``/``closed``/``24h``/``unknown``) in the last replies."""
         return {v.contact.id: v.status.kind.value for r in self.replies if isinstance(r, Refer) for v in r.contacts}

@@ -38,13 +38,15 @@ def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
 
 
 def reply_to_dict(reply: Reply, locale: str) -> dict[str, Any]:
-    """The JSON form of a reply (DESIGN.md §6): ``type``, ``text``, ``choices``, ``contacts``, ``steps``."""
+    """The JSON form of a reply (DESIGN.md §6): ``type``, ``text``, ``choices``, ``contacts``, ``steps``;
+    a referral also has ``urgency`` (``immediate``/``high``/``normal``, or null when undeclared)."""
     if isinstance(reply, Ask):
         return {"type": "ask", "text": reply.text, "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
                 "contacts": [], "steps": [], "state_id": reply.state_id, "conversation_id": reply.conversation_id}
     if isinstance(reply, Refer):
         return {"type": "refer", "text": reply.text, "choices": [],
-                "contacts": [contact_to_dict(v, locale) for v in reply.contacts], "steps": list(reply.steps)}
+                "contacts": [contact_to_dict(v, locale) for v in reply.contacts], "steps": list(reply.steps),
+                "urgency": reply.urgency}
     if isinstance(reply, Say):
         return {"type": "say", "text": reply.text, "choices": [], "contacts": [], "steps": []}
     if isinstance(reply, End):

@@ -262,7 +262,7 @@ class Engine:
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
             steps = ()
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
-        out: list[Reply] = [Refer(text, views, steps)]
+        out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
         if fresh:
             out.extend(self._enter(s, s.state, now))
         else:
@@ -429,9 +429,9 @@ class Engine:
             choices = tuple(ChoiceView(c.id, pick(c.label, loc)) for c in st.choices)
             return [Ask(pick(st.ask, loc), choices, s.state, s.conversation_id)]
         assert st.refer is not None
-        return [*self._refer(s, st.refer, now), self._result_ask(s)]
+        return [*self._refer(s, st.refer, now, st.urgency), self._result_ask(s)]
 
-    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime) -> list[Reply]:
+    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime, urgency: str | None = None) -> list[Reply]:
         """The result: a :class:`Refer` (available windows first), plus a note when a 24-hour
         line had to be added because none of the result's windows can be reached now."""
         loc = s.locale
@@ -447,7 +447,8 @@ class Engine:
             ordered = sorted([*ordered, extra[0]], key=lambda cs: not cs[1].is_available)
             note = [Say(msg("fallback_note", loc, name=pick(extra[0][0].name, loc)))]
         views = tuple(ContactView(c, st, now) for c, st in ordered)
-        return [Refer(pick(spec.text, loc), views, tuple(pick(t, loc) for t in spec.steps)), *note]
+        return [Refer(pick(spec.text, loc), views, tuple(pick(t, loc) for t in spec.steps), urgency=urgency,
+                      state_id=s.state), *note]
 
     @staticmethod
     def _for_locale(ordered: list[tuple[Contact, Status]], loc: str) -> list[tuple[Contact, Status]]:

@@ -10,14 +10,29 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.i18n import LOCALES, Text
 from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
 
-__all__ = ["Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "ReferSpec", "State",
-           "load_flow", "load_flows", "reachable"]
+__all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "ReferSpec", "State",
+           "Urgency", "load_flow", "load_flows", "reachable"]
+
+Urgency = Literal["immediate", "high", "normal"]
+"""How soon a person routed to a result should reach someone (DESIGN.md §11, PLAN contract 4):
+
+- ``immediate``: life or safety at stake now (110/119, suicidal thoughts, sexual assault within
+  72 hours — the safety triage of ``shared/domain/routing.md`` §1). The crisis reply is always
+  ``immediate``.
+- ``high``: harm that grows by the hour (threats, stalking, intimate images posted or threatened,
+  account takeover): act today.
+- ``normal``: everything else (defamation, harassment, advice, someone to listen to).
+"""
+
+URGENCIES: tuple[Urgency, ...] = ("immediate", "high", "normal")
+"""Every urgency, most urgent first."""
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -110,8 +125,13 @@ class ReferSpec(_Strict):
 
 
 class State(_Strict):
-    """A state: exactly one of ``ask`` (with ``choices``), ``say`` (with ``next``) or ``refer``."""
+    """A state: exactly one of ``ask`` (with ``choices``), ``say`` (with ``next``) or ``refer``.
 
+    A ``refer`` state also declares its ``urgency`` (:data:`Urgency`; ``soudan validate``
+    requires it — it is optional in the model only so that small test flows stay short).
+    """
+
+    urgency: Urgency | None = None
     ask: Text | None = None
     choices: list[Choice] | None = None
     save_as: str | None = None
@@ -139,6 +159,8 @@ class State(_Strict):
             raise ValueError("a `say` state needs `next` (the state to go to)")
         if self.say is None and self.next is not None:
             raise ValueError("`next` belongs to a `say` state")
+        if self.urgency is not None and self.refer is None:
+            raise ValueError("`urgency` belongs to a `refer` state (a result)")
         return self
 
     @property

@@ -146,11 +146,16 @@ class Refer:
         text: the lead text.
         contacts: windows, available ones (open or 24 h) first.
         steps: concrete next steps, in order.
+        urgency: ``"immediate"``, ``"high"`` or ``"normal"`` (see :data:`bot.engine.flow.Urgency`);
+            ``"immediate"`` for the crisis reply; None when the flow does not declare one.
+        state_id: the result state shown, or None for the crisis reply.
     """
 
     text: str
     contacts: tuple[ContactView, ...]
     steps: tuple[str, ...] = ()
+    urgency: str | None = None
+    state_id: str | None = None
 
 
 @dataclass(frozen=True)

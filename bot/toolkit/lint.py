@@ -28,6 +28,9 @@ Rules (each message names ``file:line`` and the fix):
     ``hours_text``.
 ``refer-size`` (warning)
     A result names fewer than 2 or more than 4 contacts (DESIGN.md: 2–4 windows per result).
+``urgency`` (error)
+    A result (``refer`` state) declares no ``urgency`` (``immediate``, ``high`` or ``normal``):
+    the hand-off summary and the counts by urgency need it.
 """
 
 from __future__ import annotations
@@ -222,6 +225,13 @@ def _refer_size(lf: LoadedFlow, warn: Callable[..., None]) -> None:
                  "keep the best fitting ones", "states", sid, "refer", "contacts")
 
 
+def _urgency(lf: LoadedFlow, err: Callable[..., None]) -> None:
+    for sid, st in lf.flow.states.items():
+        if st.refer is not None and st.urgency is None:
+            err(f"result {sid!r} declares no urgency; add `urgency: immediate` (life or safety at stake now), "
+                "`urgency: high` (act today) or `urgency: normal` beside `refer:`", "states", sid)
+
+
 def _flow_texts(f: Flow) -> Iterable[tuple[dict[str, str], tuple[str | int, ...], str]]:
     """Every user-facing text of a flow: ``(text, location, what)``."""
     yield f.title, ("title",), "the flow title"
@@ -273,6 +283,7 @@ def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetim
     _limits(lf, warn)
     _refer_size(lf, warn)
     _translations(lf, err)
+    _urgency(lf, err)
     return out
 
 

@@ -43,7 +43,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.engine.core import Engine
-from bot.engine.flow import FlowError
+from bot.engine.flow import FlowError, Urgency
 from bot.engine.types import Ask, Refer, Reply
 from bot.testing import FakeChat
 from bot.timeutil import parse_at
@@ -77,11 +77,14 @@ class Expect(_Strict):
         contacts: contact ids that must be among the windows offered (others may be offered too).
         contains: texts that must appear in the replies (messages, button labels, next steps,
             window names and their open/closed lines).
+        urgency: the urgency of the referral shown in this turn (``immediate``, ``high`` or
+            ``normal``; the crisis reply is ``immediate``).
     """
 
     state: str | None = None
     contacts: list[str] | None = None
     contains: StrList | None = None
+    urgency: Urgency | None = None
 
 
 class Turn(_Strict):
@@ -285,6 +288,10 @@ def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
         if missing:
             result.difference = diff("contacts", f"{ex.contacts} (missing {missing})",
                                      f"{offered}" if offered else "no windows offered")
+            break
+        if ex.urgency is not None and ex.urgency not in chat.urgencies:
+            result.difference = diff("urgency", repr(ex.urgency),
+                                     ", ".join(u or "none declared" for u in chat.urgencies) or "no referral")
             break
         text = chat.text
         absent = [s for s in ex.contains or [] if s not in text]
