@@ -75,13 +75,11 @@ states:
     say: {ja: 学生向けの窓口です。, en: Lines for students.}
     next: result-pupil
   result-pupil:
-    urgency: normal
     refer:
       text: {ja: 学生の相談先です。, en: Where students can call.}
       contacts: [day_line]
       steps: [{ja: 証拠を保存しましょう。, en: Save evidence.}]
   result-adult:
-    urgency: normal
     refer:
       text: {ja: 相談先です。, en: Where to call.}
       contacts: [day_line, night_line]

@@ -13,13 +13,15 @@ import pytest
 
 from bot import validate
 from bot.engine.flow import URGENCIES, load_flow
-from bot.engine.types import Pick, Refer, Start, Text
+from bot.engine.types import Refer
 from bot.settings import ROOT, Settings
 from bot.testing import FakeChat
 from bot.toolkit.lint import lint
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
 
 SHIPPED = ROOT / "flows" / "net-harm.yaml"
+URGENT_FLOW = TINY_FLOW.replace("  result-pupil:\n", "  result-pupil:\n    urgency: high\n").replace(
+    "  result-adult:\n", "  result-adult:\n    urgency: normal\n")
 
 
 def _shipped_chat() -> FakeChat:
@@ -51,19 +53,25 @@ def test_the_emergency_result_and_the_crisis_reply_are_immediate() -> None:
     assert "110" in refs[0].text
 
 
-def test_a_refer_reply_names_its_state_and_urgency(tiny_engine) -> None:  # type: ignore[no-untyped-def]
-    out = tiny_engine.step(None, Start(), WEEKDAY_10)
-    s = out.session
-    out = tiny_engine.step(s, Text("おとな"), WEEKDAY_10)
-    out = tiny_engine.step(out.session, Pick("other", "what", out.session.conversation_id), WEEKDAY_10)
-    refs = [r for r in out.replies if isinstance(r, Refer)]
-    assert refs[0].state_id == "result-adult"
-    assert refs[0].urgency == "normal"
+def test_a_refer_reply_names_its_state_and_urgency(tmp_path: Path) -> None:
+    f = write(tmp_path, "flows/t.yaml", URGENT_FLOW)
+    d = write(tmp_path, "directory/d.yaml", TINY_DIRECTORY)
+    chat = FakeChat.from_files([f], [d], at=WEEKDAY_10)
+    chat.start()
+    chat.say("おとな")
+    chat.pick("other")
+    refs = [r for r in chat.replies if isinstance(r, Refer)]
+    assert (refs[0].state_id, refs[0].urgency) == ("result-adult", "normal")
+    chat.say("最初から")
+    chat.say("学生")
+    chat.pick("yes")
+    refs = [r for r in chat.replies if isinstance(r, Refer)]
+    assert (refs[0].state_id, refs[0].urgency) == ("result-pupil", "high")
 
 
 def test_a_result_without_urgency_fails_validate_at_its_line(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    flow = TINY_FLOW.replace("  result-adult:\n    urgency: normal\n", "  result-adult:\n")
+    flow = URGENT_FLOW.replace("  result-adult:\n    urgency: normal\n", "  result-adult:\n")
     f = write(tmp_path, "flows/t.yaml", flow)
     d = write(tmp_path, "directory/d.yaml", TINY_DIRECTORY)
     problems = [p for p in lint([f], [d]) if "urgency" in p.message]
@@ -81,7 +89,7 @@ def test_a_result_without_urgency_fails_validate_at_its_line(tmp_path: Path,
 ])
 def test_a_wrong_urgency_is_a_load_error_at_its_line(tmp_path: Path, snippet: str, message: str) -> None:
     state = snippet.split("\n")[0]
-    flow = TINY_FLOW.replace("  result-adult:\n    urgency: normal\n", "  result-adult:\n").replace(
+    flow = URGENT_FLOW.replace("  result-adult:\n    urgency: normal\n", "  result-adult:\n").replace(
         state + "\n", snippet, 1)
     f = write(tmp_path, "flows/t.yaml", flow)
     write(tmp_path, "directory/d.yaml", TINY_DIRECTORY)
