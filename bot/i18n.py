@@ -17,8 +17,15 @@ LOCALES: tuple[str, ...] = ("ja", "en")
 DEFAULT_LOCALE = "ja"
 
 
+def _blank(k: str) -> ValueError:
+    return ValueError(f"the {k!r} text is empty or blank; write the text (LINE refuses an empty message), "
+                      "or leave the key out — note that an unquoted # starts a YAML comment")
+
+
 def _to_map(value: Any) -> dict[str, str]:
     if isinstance(value, str):
+        if not value.strip():
+            raise _blank(DEFAULT_LOCALE)
         return {DEFAULT_LOCALE: value}
     if isinstance(value, dict):
         out: dict[str, str] = {}
@@ -27,6 +34,8 @@ def _to_map(value: Any) -> dict[str, str]:
                 raise ValueError(f"unknown locale {k!r}; use one of {', '.join(LOCALES)}")
             if not isinstance(v, str):
                 raise ValueError(f"text for locale {k!r} must be a string, not {type(v).__name__} {v!r}; quote it")
+            if not v.strip():
+                raise _blank(k)
             out[k] = v
         if DEFAULT_LOCALE not in out:
             raise ValueError(f"the {DEFAULT_LOCALE!r} text is required")

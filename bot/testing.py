@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from bot.adapters.common import status_line
+from bot.contacts.render import card_details
 from bot.engine.core import Engine
 from bot.engine.flow import Choice, Flow
 from bot.engine.types import (
@@ -90,7 +91,8 @@ def resolve_goto(choice: Choice, slots: Mapping[str, str]) -> str:
 
 def reply_texts(replies: Sequence[Reply], locale: str) -> list[str]:
     """Every piece of text the user sees in ``replies``: messages, button labels, next steps,
-    window names and their open/closed status lines."""
+    window names, their open/closed status lines and card details (who may use a window, its
+    role, cost, mail address and caveats — :func:`bot.contacts.render.card_details`)."""
     out: list[str] = []
     for r in replies:
         out.append(r.text)
@@ -100,6 +102,7 @@ def reply_texts(replies: Sequence[Reply], locale: str) -> list[str]:
             for v in r.contacts:
                 out.append(v.contact.name.get(locale) or v.contact.name["ja"])
                 out.append(status_line(v, locale))
+                out.extend(card_details(v.contact, locale))
             out.extend(r.steps)
     return out
 

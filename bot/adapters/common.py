@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.contacts.render import format_status
+from bot.contacts.render import card_details, card_status, shown_status
 from bot.engine.types import Ask, ContactView, End, Refer, Reply, Say
 from bot.i18n import pick
 from bot.timeutil import iso
@@ -13,9 +13,10 @@ __all__ = ["contact_to_dict", "reply_to_dict", "status_line"]
 
 
 def status_line(view: ContactView, locale: str) -> str:
-    """The open-now line of a window card, e.g. 「受付中（17:15まで）」 or "Closed (opens 12/7 8:30)":
-    :func:`bot.contacts.render.format_status` at the instant the status was computed."""
-    return format_status(view.status, locale, view.at)
+    """The open-now line of a window card, e.g. 「受付中（17:15まで）」 or "Closed (opens 12/7 8:30)",
+    per channel where channels have their own hours: :func:`bot.contacts.render.card_status` at
+    the instant the status was computed for (carried by the status itself)."""
+    return card_status(view.contact, view.status, locale)
 
 
 def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
@@ -28,6 +29,8 @@ def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
         "phones": [p.number for p in c.phones],
         "status": view.status.kind.value,
         "status_text": status_line(view, locale),
+        "status_shown": shown_status(c, view.status, locale),
+        "details": card_details(c, locale),
         "open_until": iso(view.status.open_until),
         "next_open": iso(view.status.next_open),
         "hours_text": pick(c.hours_text, locale),

@@ -92,7 +92,7 @@ from linebot.v3.webhooks import (
 from bot.adapters import Metrics
 from bot.contacts.model import Contact
 from bot.contacts.phones import needs_manual_dial, tel_uri
-from bot.contacts.render import format_status
+from bot.contacts.render import card_details, shown_status
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -450,9 +450,10 @@ def _quick_reply(ask: Ask, locale: str) -> tuple[str, Msg | None]:
     return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_hint', locale)}", {"items": items}
 
 
-def _status_line(view: ContactView, locale: str, now: dt.datetime | None = None) -> str:
-    """The open-now line of a card (:func:`bot.contacts.render.format_status`)."""
-    return format_status(view.status, locale, now)
+def _status_line(view: ContactView, locale: str, now: dt.datetime | None = None) -> str | None:
+    """The open-now line of a card (:func:`bot.contacts.render.shown_status`, per channel), or
+    None when the card's hours already say it."""
+    return shown_status(view.contact, view.status, locale)
 
 
 def _phone_text(contact: Contact, locale: str) -> list[str]:
@@ -477,6 +478,11 @@ def _text(text: str, **style: Any) -> Msg:
     return {"type": "text", "text": text, **style}
 
 
+def _texts(*items: tuple[str | None, dict[str, Any]]) -> list[Msg]:
+    """Flex text components for the non-blank strings only: LINE answers 400 to an empty ``text``."""
+    return [_text(t, **style) for t, style in items if t is not None and t.strip()]
+
+
 def _button(label: str, uri: str, style: str) -> Msg:
     return {"type": "button", "style": style, "height": "sm", "action": {"type": "uri", "label": label, "uri": uri}}
 
@@ -486,18 +492,21 @@ def _bubble(view: ContactView, locale: str, now: dt.datetime | None = None) -> M
     c = view.contact
     st = view.status
     color = {"open": "#1B7F3B", "24h": "#1B7F3B", "closed": "#B00020"}.get(str(st.kind), "#555555")
-    body: list[Msg] = [
-        _text(pick(c.name, locale), size="md", weight="bold", wrap=True),
-        _text(pick(c.org, locale), size="xs", color="#888888", wrap=True),
-        _text(_status_line(view, locale, now), size="sm", color=color, weight="bold", wrap=True),
-        _text(pick(c.hours_text, locale), size="xs", color="#555555", wrap=True),
-    ]
+    body: list[Msg] = _texts(
+        (pick(c.name, locale), {"size": "md", "weight": "bold", "wrap": True}),
+        (pick(c.org, locale), {"size": "xs", "color": "#888888", "wrap": True}),
+        (_status_line(view, locale, now), {"size": "sm", "color": color, "weight": "bold", "wrap": True}),
+        (pick(c.hours_text, locale), {"size": "xs", "color": "#555555", "wrap": True}),
+    )
     phones = _phone_text(c, locale)
     if phones:
         body.append({"type": "separator", "margin": "md"})
-        body.extend(_text(line, size="sm", wrap=True, margin="sm") for line in phones)
+        body.extend(_texts(*((line, {"size": "sm", "wrap": True, "margin": "sm"}) for line in phones)))
     if any(needs_manual_dial(p.number) for p in c.phones):
         body.append(_text(_w("manual", locale), size="xxs", color="#888888", wrap=True))
+    # who may use it, the cost, mail addresses as text (LINE cannot open mailto:) and caveats
+    body.extend(_texts(*((line, {"size": "xxs", "color": "#555555", "wrap": True})
+                         for line in card_details(c, locale))))
     buttons: list[Msg] = []
     for i, p in enumerate(c.phones[:MAX_PHONE_BUTTONS]):
         label = f"{_w('call', locale)} {p.number}"

@@ -13,7 +13,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import IO
 
-from bot.adapters.common import reply_to_dict, status_line
+from bot.adapters.common import reply_to_dict
+from bot.contacts.render import card_details, shown_status
 from bot.engine.core import Engine
 from bot.engine.types import Ask, End, Refer, Reply, Say, Session, Start, Text
 from bot.i18n import pick
@@ -37,9 +38,13 @@ def render_plain(replies: Iterable[Reply], locale: str) -> str:
                 for p in c.phones:
                     label = f" {pick(p.label, locale)}" if p.label else ""
                     out.append(f"    ☎ {p.number}{label}")
-                out.extend(f"    🔗 {url}" for url in dict.fromkeys(ch.url for ch in c.channels))
+                out.extend(f"    🔗 {url}" for url in dict.fromkeys(ch.url for ch in c.channels)
+                           if not url.startswith("mailto:"))
                 out.append(f"    {pick(c.hours_text, locale)}")
-                out.append(f"    → {status_line(v, locale)}")
+                shown = shown_status(c, v.status, locale)
+                if shown:
+                    out.append(f"    → {shown}")
+                out.extend(f"    {line}" for line in card_details(c, locale))
             if r.steps:
                 out.append("次にできること:" if locale == "ja" else "What you can do next:")
                 out.extend(f"  {i}. {s}" for i, s in enumerate(r.steps, 1))
@@ -144,9 +149,14 @@ class TerminalChat:
                             body.append("☎ ").append(p.number, style="bold")
                             body.append((f"  {pick(p.label, loc)}" if p.label else "") + "\n")
                         for url in dict.fromkeys(ch.url for ch in ct.channels):
-                            body.append(f"🔗 {url}\n")
-                        body.append(pick(ct.hours_text, loc) + "\n")
-                        body.append(status_line(v, loc), style=color)
+                            if not url.startswith("mailto:"):
+                                body.append(f"🔗 {url}\n")
+                        body.append(pick(ct.hours_text, loc))
+                        shown = shown_status(ct, v.status, loc)
+                        if shown:
+                            body.append("\n" + shown, style=color)
+                        for line in card_details(ct, loc):
+                            body.append("\n" + line, style="dim")
                         console.print(Panel(body, title=RichText(pick(ct.name, loc)), title_align="left",
                                             subtitle=RichText(pick(ct.org, loc)), subtitle_align="right",
                                             border_style=color))

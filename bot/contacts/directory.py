@@ -19,15 +19,26 @@ from pydantic import ValidationError
 
 import bot
 from bot.contacts.hours import JST, Hours
-from bot.contacts.model import TOPIC_WORDS, Contact, StatusKind, Topic
+from bot.contacts.model import TOPIC_WORDS, Contact, StatusKind, Topic, source_period_end
 from bot.contacts.phones import digits
 from bot.contacts.status import Status
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
 
-__all__ = ["STALE_AFTER", "Directory", "DirectoryError"]
+__all__ = ["OLD_SOURCE_YEARS", "STALE_AFTER", "Directory", "DirectoryError", "rank", "serves"]
 
 STALE_AFTER = dt.timedelta(days=365)
 """A ``verified`` date older than this (relative to ``today``) gives a warning."""
+
+OLD_SOURCE_YEARS = 3
+"""A ``source_date`` (the date the source page itself shows) more than this many calendar years
+before today gives a warning."""
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
 
 
 class DirectoryError(Exception):
@@ -51,6 +62,25 @@ def _norm(text: str) -> str:
 
 
 _PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
+
+
+def serves(regions: Iterable[str], region: str | None) -> bool:
+    """Whether a window listing ``regions`` serves a person in ``region`` (PLAN.md contract 1).
+
+    ``JP-10`` serves ``JP-10`` and every city code in it (``JP-10/shibukawa``); a city code
+    serves only that city. ``other``, ``skip`` and None are served by no regional window.
+    """
+    if not region or not region.startswith("JP-"):
+        return False
+    return any(region == r or region.startswith(r + "/") for r in regions)
+
+
+def rank(status: Status) -> int:
+    """Sort key of a window's status: 0 surely reachable now (open, 24 h), 1 unknown (may be
+    open), 2 closed."""
+    if status.is_available:
+        return 0
+    return 1 if status.kind is StatusKind.UNKNOWN else 2
 
 
 class Directory:
@@ -146,6 +176,13 @@ class Directory:
                     warnings.append(LoadError(
                         located.path, located.line_of((i, "verified")),
                         f"{contact.id}: verified date {contact.verified} is after {today.isoformat()}",
+                        severity="warning"))
+                source_end = source_period_end(contact.source_date) if contact.source_date else None
+                if source_end is not None and source_end < _years_before(today, OLD_SOURCE_YEARS):
+                    warnings.append(LoadError(
+                        located.path, located.line_of((i, "source_date")),
+                        f"{contact.id}: its source page dates from {contact.source_date}, more than three years "
+                        f"before {today.isoformat()}; find a newer official page and cite it",
                         severity="warning"))
         if not contacts and not errors:
             errors.append(LoadError(", ".join(str(p) for p in paths) or "directory", 0,
@@ -257,15 +294,49 @@ class Directory:
         return all(word in hay for word in q.split())
 
     def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
-        """The contacts ``ids`` with their status, available ones (open or 24 h) first.
+        """The contacts ``ids`` with their status: surely reachable now (open or 24 h) first,
+        then those whose hours are unknown at ``now`` (they may be open), then closed ones.
 
-        The given order is kept within the available and the unavailable group (a stable sort).
+        The given order is kept within each group (a stable sort), so a window that is surely
+        open is never listed after a closed one.
 
         Raises:
             KeyError: for an unknown id. ValueError: for a naive ``now``.
         """
         pairs = [(self.get(i), self.status(i, now)) for i in ids]
-        return sorted(pairs, key=lambda p: not p[1].is_available)
+        return sorted(pairs, key=lambda p: rank(p[1]))
+
+    def local(self, region: str | None, topics: Iterable[Topic | str], *,
+              also: Iterable[Topic | str] = (), adult: bool = False) -> list[Contact]:
+        """Local windows for a region code (PLAN.md contract 1), in directory order.
+
+        Args:
+            region: the ``region`` slot: ``JP-13``, ``JP-10/shibukawa``; ``other``/``skip``/None
+                give no local windows.
+            topics: situation codes matched against an entry's main (first) topic.
+            also: situation codes matched against any of an entry's topics.
+            adult: the person concerned is 18 or over: windows with a ``max_age`` under 18
+                (youth help desks) are left out.
+
+        Returns:
+            Entries whose ``eligibility.regions`` serve ``region``: a prefecture code serves every
+            city in it (``JP-10`` serves ``JP-10/shibukawa``); a city code serves only that city.
+            Entries matched by their main topic come first, then directory order; a city's own
+            window comes before its prefecture's.
+        """
+        wanted = {Topic(t.upper()) if isinstance(t, str) else t for t in topics}
+        extra = {Topic(t.upper()) if isinstance(t, str) else t for t in also}
+        out = []
+        for c in self._contacts.values():
+            if not c.eligibility.regions or not serves(c.eligibility.regions, region):
+                continue
+            if c.topics[0] not in wanted and not extra.intersection(c.topics):
+                continue
+            if adult and c.eligibility.max_age is not None and c.eligibility.max_age < 18:
+                continue
+            out.append(c)
+        city_first = {c.id: not any("/" in r for r in c.eligibility.regions or ()) for c in out}
+        return sorted(out, key=lambda c: (c.topics[0] not in wanted, city_first[c.id]))
 
     def fallback(self, now: dt.datetime, topics: Iterable[Topic | str] | None = None) -> Contact:
         """A 24-hour line a person can reach now by phone or chat, for when nothing else is open.

@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -57,10 +58,15 @@ from bot.contacts.holidays import HOLIDAY_YEARS, holidays_in_year
 from bot.contacts.model import StatusKind
 from bot.contacts.status import Status
 
-__all__ = ["JST", "LOOKAHEAD", "Hours", "to_jst_naive"]
+__all__ = ["JST", "LOOKAHEAD", "VARIES", "Hours", "to_jst_naive"]
 
 JST = ZoneInfo("Asia/Tokyo")
 """Japan Standard Time (UTC+09:00, no daylight saving)."""
+
+VARIES = "varies"
+"""The comment of an ``unknown`` rule whose hours vary by region or centre, e.g.
+``Mo-Fr 17:00-24:00 unknown "varies"`` (#9110 out of office hours: some prefectures answer,
+others through duty staff or a recording). The status is then worded 「地域により異なる」."""
 
 LOOKAHEAD = dt.timedelta(days=14)
 """How far ahead :meth:`Hours.status` looks for the next opening or closing."""
@@ -265,6 +271,10 @@ class Hours:
         Raises:
             ValueError: when ``now`` is naive.
         """
+        st = self._status(now)
+        return replace(st, at=now)
+
+    def _status(self, now: dt.datetime) -> Status:
         local = to_jst_naive(now)
         if self._full is None:
             return Status(StatusKind.UNKNOWN)
@@ -280,7 +290,9 @@ class Hours:
             end = self._first(local, horizon, lambda s: s is not StatusKind.OPEN)
             return Status(StatusKind.OPEN, open_until=_aware(end) if end else None)
         if state is StatusKind.UNKNOWN:
-            return Status(StatusKind.UNKNOWN)
+            # an `unknown` rule commented "varies": known elsewhere in the week, varies by region now
+            assert self._full is not None
+            return Status(StatusKind.UNKNOWN, varies=self._full.state(local)[1] == VARIES)
         nxt = self._first(local, horizon, lambda s: s is not StatusKind.CLOSED)
         if nxt is not None and self._state(nxt) is not StatusKind.OPEN:
             nxt = None  # the next period is of unknown state: do not promise an opening time

@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from bot.i18n import Text
 
-__all__ = ["TOPIC_WORDS", "Channel", "Contact", "Eligibility", "Phone", "StatusKind", "Topic"]
+__all__ = ["TOPIC_WORDS", "Channel", "Contact", "Eligibility", "Phone", "StatusKind", "Topic", "source_period_end"]
 
 
 class Topic(StrEnum):
@@ -69,6 +69,21 @@ class StatusKind(StrEnum):
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _WEB_URL = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?::\d+)?(?:[/?#]\S*)?$")
 _MAILTO = re.compile(r"^mailto:[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+
+
+def source_period_end(value: str) -> dt.date | None:
+    """The last day a ``source_date`` can mean: ``2020`` → 2020-12-31, ``2018-07`` → 2018-07-31,
+    ``2013-08-08`` → itself; None when it is none of those forms."""
+    try:
+        if re.fullmatch(r"\d{4}", value):
+            return dt.date(int(value), 12, 31)
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            y, m = int(value[:4]), int(value[5:])
+            first_next = dt.date(y + (m == 12), m % 12 + 1, 1)
+            return first_next - dt.timedelta(days=1)
+        return dt.date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+    except ValueError:
+        return None
 
 
 class _Strict(BaseModel):
@@ -129,13 +144,25 @@ class Channel(_Strict):
         kind: ``web`` (information page), ``form`` (web form), ``line``, ``chat``, ``mail``.
         url: an ``https://`` or ``http://`` URL, or a ``mailto:`` address.
         label: short description shown to the user.
+        hours: when this channel accepts messages (OpenStreetMap ``opening_hours``, Asia/Tokyo),
+            when it differs from the window's phone hours — e.g. Gunma's form and mail are
+            ``24/7`` while the phone is weekdays 9–12/13–16. None: not stated separately.
         hours_text: when answers come, in the operator's own words.
     """
 
     kind: Literal["web", "form", "line", "chat", "mail"]
     url: str
     label: Text | None = None
+    hours: str | None = None
     hours_text: Text | None = None
+
+    @field_validator("hours")
+    @classmethod
+    def _hours(cls, v: str | None) -> str | None:
+        from bot.contacts.hours import Hours
+
+        Hours.parse(v)
+        return v
 
     @field_validator("url")
     @classmethod
@@ -182,7 +209,10 @@ class Contact(_Strict):
         caveats: things to tell the user (e.g. 0570 numbers are charged).
         role: what the window does (and does not do).
         source: URL of the page the data was checked against.
-        verified: ISO date the data was last verified (YYYY-MM-DD).
+        verified: ISO date the data was last verified (YYYY-MM-DD): when someone read the page.
+        source_date: the date the source page itself shows (updated / published) — ``YYYY-MM-DD``,
+            or ``YYYY-MM`` / ``YYYY`` when the page gives no more —, when it is known; ``soudan validate`` warns when it is more than three years before today, since
+            a page that old may no longer be true even if it was read recently.
     """
 
     id: str
@@ -201,6 +231,7 @@ class Contact(_Strict):
     caveats: list[Text] = Field(default_factory=list)
     source: str
     verified: str
+    source_date: str | None = None
 
     @field_validator("id")
     @classmethod
@@ -238,6 +269,14 @@ class Contact(_Strict):
             dt.date.fromisoformat(v)
         except ValueError:
             raise ValueError(f"verified must be a date YYYY-MM-DD in quotes, got {v!r}") from None
+        return v
+
+    @field_validator("source_date")
+    @classmethod
+    def _source_date(cls, v: str | None) -> str | None:
+        if v is not None and source_period_end(v) is None:
+            raise ValueError(f"source_date must be the date the page shows, YYYY-MM-DD, YYYY-MM or YYYY in "
+                             f"quotes, got {v!r}")
         return v
 
     @property

@@ -19,11 +19,21 @@ class Status:
         open_until: when an ``open`` window closes (aware datetime, Asia/Tokyo), else None.
         next_open: when a ``closed`` window next opens (aware datetime, Asia/Tokyo), or None
             when it does not open again within the look-ahead (about 14 days) or is unknown.
+        at: the instant the status was computed for (aware), or None. Renderers word a closing
+            time on a later day with its date (``12/11 8:00まで``) relative to this instant, so
+            every platform says the same thing by construction.
+        varies: True for ``unknown`` when the hours at that instant vary by region or centre
+            while other parts of the week are known (e.g. #9110: weekdays 9:00–17:00 everywhere,
+            other hours differ by prefecture), so the wording says 「地域により異なる」 instead
+            of "hours not verified". Set from rules commented ``"varies"`` (see
+            :data:`bot.contacts.hours.VARIES`).
     """
 
     kind: StatusKind
     open_until: dt.datetime | None = None
     next_open: dt.datetime | None = None
+    at: dt.datetime | None = None
+    varies: bool = False
 
     @property
     def is_available(self) -> bool:

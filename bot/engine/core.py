@@ -11,8 +11,8 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
 
-from bot.contacts.directory import Directory
-from bot.contacts.model import Contact
+from bot.contacts.directory import Directory, rank
+from bot.contacts.model import Contact, StatusKind
 from bot.contacts.status import Status
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
@@ -50,6 +50,14 @@ CRISIS_SCAN_CHARS = 20_000
 """Only the first this-many characters of a message are scanned for crisis words."""
 
 _CMD_PREFIX = ":"
+
+
+def _age(slots: Mapping[str, str]) -> int:
+    """The ``age`` slot as whole years (0 when absent or not a number)."""
+    try:
+        return int(slots.get("age", "0"))
+    except ValueError:
+        return 0
 
 def _substring_ok(keyword: str) -> bool:
     """Whether a keyword may match inside a longer answer: 3 or more characters, or 2 with a
@@ -396,7 +404,7 @@ class Engine:
         st = self._flow(s).states[s.state]
         s.history.append(HistoryEntry(state=s.state, choice=ch.id, slots=dict(s.slots)))
         if st.save_as:
-            s.slots[st.save_as] = ch.id
+            s.slots[st.save_as] = ch.slot_value
         target = ch.target(s.slots)
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
 
@@ -432,20 +440,36 @@ class Engine:
         return [*self._refer(s, st.refer, now, st.urgency), self._result_ask(s)]
 
     def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime, urgency: str | None = None) -> list[Reply]:
-        """The result: a :class:`Refer` (available windows first), plus a note when a 24-hour
-        line had to be added because none of the result's windows can be reached now."""
+        """The result: a :class:`Refer`, plus a note when a 24-hour line had to be added because
+        none of the result's windows can be reached now.
+
+        Windows: the result's ``contacts`` and, with ``local``, the directory's windows for the
+        ``region`` slot (first, at most ``local.max``); ordered surely reachable now → hours
+        unknown now → closed (:func:`bot.contacts.directory.rank`), except that the result's
+        ``lead`` windows come first unless they are closed.
+        """
         loc = s.locale
-        ordered = self._for_locale(self.directory.order(spec.contacts, now), loc)
+        ids = list(spec.contacts)
+        if spec.local is not None:
+            adult = s.slots.get("who") == "adult" or _age(s.slots) >= 18
+            local = [c.id for c in self.directory.local(s.slots.get("region"), spec.local.topics,
+                                                        also=spec.local.also, adult=adult)]
+            ids = [*[c for c in local if c not in ids][:spec.local.max], *ids]
+        ordered = self._for_locale(self.directory.order(ids, now), loc)
         note: list[Reply] = []
         if not any(st.is_available and c.reachable_live for c, st in ordered):
             f = self._flow(s)
             extra = [(c, st) for c, st in self.directory.order(f.fallback, now)
-                     if st.is_available and c.reachable_live and c.id not in spec.contacts]
+                     if st.is_available and c.reachable_live and c.id not in ids]
             if not extra:
                 c = self.directory.fallback(now)
                 extra = [(c, self.directory.status(c, now))]
-            ordered = sorted([*ordered, extra[0]], key=lambda cs: not cs[1].is_available)
+            ordered = sorted([*ordered, extra[0]], key=lambda cs: rank(cs[1]))
             note = [Say(msg("fallback_note", loc, name=pick(extra[0][0].name, loc)))]
+        if spec.lead:
+            by_id = {c.id: (c, st) for c, st in ordered}
+            lead = [by_id[i] for i in spec.lead if i in by_id and by_id[i][1].kind is not StatusKind.CLOSED]
+            ordered = [*lead, *(cs for cs in ordered if cs not in lead)]
         views = tuple(ContactView(c, st, now) for c, st in ordered)
         return [Refer(pick(spec.text, loc), views, tuple(pick(t, loc) for t in spec.steps), urgency=urgency,
                       state_id=s.state), *note]

@@ -14,10 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from bot.contacts.model import Topic
 from bot.i18n import LOCALES, Text
 from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
 
-__all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "ReferSpec", "State",
+__all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
            "Urgency", "load_flow", "load_flows", "reachable"]
 
 Urgency = Literal["immediate", "high", "normal"]
@@ -68,6 +69,9 @@ class Choice(_Strict):
             normalisation: NFKC, kana folding, no spaces or punctuation).
         ages: ``[youngest, oldest]`` (years, inclusive): an answer such as 「15歳」 or "I'm 15"
             selects this choice.
+        value: what ``save_as`` stores in the slot instead of the id, e.g. a region code
+            (``JP-13``, ``JP-10/shibukawa``; PLAN.md contract 2) — ids cannot hold upper case
+            or ``/``. None: the id is stored.
         goto: a state id, or a list of :class:`Branch`.
     """
 
@@ -75,7 +79,13 @@ class Choice(_Strict):
     label: Text
     keywords: list[str] = Field(default_factory=list)
     ages: tuple[int, int] | None = None
+    value: str | None = None
     goto: str | list[Branch]
+
+    @property
+    def slot_value(self) -> str:
+        """What ``save_as`` stores for this choice: :attr:`value`, else the id."""
+        return self.value if self.value is not None else self.id
 
     @field_validator("id")
     @classmethod
@@ -116,12 +126,46 @@ class Choice(_Strict):
         return [self.goto] if isinstance(self.goto, str) else [b.to for b in self.goto]
 
 
+class LocalSpec(_Strict):
+    """Local windows a result adds from the directory (regions as data).
+
+    Attributes:
+        topics: situation codes; a directory entry is added when its main (first) topic is listed
+            here and its ``eligibility.regions`` matches the ``region`` slot (a prefecture code
+            serves every city in it, a city code only that city — PLAN.md contract 1). Adding a
+            prefecture's window is then one directory entry and no flow change.
+        also: situation codes matched against *any* of an entry's topics (e.g. ``[DIS]``: the
+            Gunma window, whose main topic is defamation, also listens to people in distress).
+        max: at most this many local windows are added (default 3).
+    """
+
+    topics: list[Topic] = Field(default_factory=list)
+    also: list[Topic] = Field(default_factory=list)
+    max: int = Field(3, ge=1, le=6)
+
+    @model_validator(mode="after")
+    def _some(self) -> LocalSpec:
+        if not self.topics and not self.also:
+            raise ValueError("local needs `topics` (main topics) or `also` (any topic), e.g. {topics: [DEF]}")
+        return self
+
+
 class ReferSpec(_Strict):
-    """A result: lead text, contact ids (2–4 recommended) and next steps."""
+    """A result: lead text, contact ids (2–4 recommended) and next steps.
+
+    Attributes:
+        text, contacts, steps: the lead text, directory ids and next steps.
+        local: local windows to add by the ``region`` slot (:class:`LocalSpec`), or None.
+        lead: the windows the text is about (e.g. the one-stop centres: Tokyo's NaNa, then the
+            national #8891), in order: those offered and not closed at that time are listed
+            first. Directory ids (a local window may be one).
+    """
 
     text: Text
     contacts: list[str] = Field(min_length=1)
     steps: list[Text] = Field(default_factory=list)
+    local: LocalSpec | None = None
+    lead: list[str] = Field(default_factory=list)
 
 
 class State(_Strict):
@@ -320,7 +364,7 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
                             err(f"condition on slot {slot!r}, but no state has `save_as: {slot}`",
                                 "states", sid, "choices", i, "goto", j, "when")
                             continue
-                        allowed = {c.id for s in setters for c in (s.choices or [])}
+                        allowed = {v for s in setters for c in (s.choices or []) for v in (c.id, c.slot_value)}
                         for v in [val] if isinstance(val, str) else val:
                             if v not in allowed:
                                 err(f"slot {slot!r} is never {v!r}; it takes one of {sorted(allowed)}",
@@ -332,6 +376,10 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
                 if cid not in known:
                     err(f"contact {cid!r} is not in the directory (directory/*.yaml); check the id",
                         "states", sid, "refer", "contacts", k)
+            for k, cid in enumerate(st.refer.lead):
+                if cid not in known:
+                    err(f"lead contact {cid!r} is not in the directory (directory/*.yaml); check the id",
+                        "states", sid, "refer", "lead", k)
     if known is not None:
         for k, cid in enumerate(f.fallback):
             if cid not in known:

@@ -79,12 +79,18 @@ class Expect(_Strict):
             window names and their open/closed lines).
         urgency: the urgency of the referral shown in this turn (``immediate``, ``high`` or
             ``normal``; the crisis reply is ``immediate``).
+        first: the contact id of the first window offered (the order people see).
+        not_contacts: contact ids that must not be offered.
+        not_contains: texts that must not appear in the replies.
     """
 
     state: str | None = None
     contacts: list[str] | None = None
     contains: StrList | None = None
     urgency: Urgency | None = None
+    first: str | None = None
+    not_contacts: list[str] | None = None
+    not_contains: StrList | None = None
 
 
 class Turn(_Strict):
@@ -188,10 +194,14 @@ def load_transcript(path: str | Path, engine: Engine | None = None) -> tuple[Loa
                 continue
             if ex.state is not None and ex.state not in flow.states:
                 err(f"turn {i + 1}: {ex.state!r} is not a state of flow {t.flow!r}", "turns", i, "expect", "state")
-            for k, cid in enumerate(ex.contacts or []):
-                if cid not in engine.directory:
-                    err(f"turn {i + 1}: contact {cid!r} is not in the directory (directory/*.yaml)",
-                        "turns", i, "expect", "contacts", k)
+            for key in ("contacts", "not_contacts"):
+                for k, cid in enumerate(getattr(ex, key) or []):
+                    if cid not in engine.directory:
+                        err(f"turn {i + 1}: contact {cid!r} is not in the directory (directory/*.yaml)",
+                            "turns", i, "expect", key, k)
+            if ex.first is not None and ex.first not in engine.directory:
+                err(f"turn {i + 1}: contact {ex.first!r} is not in the directory (directory/*.yaml)",
+                    "turns", i, "expect", "first")
     return (None, errors) if errors else (lt, [])
 
 
@@ -289,6 +299,13 @@ def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
             result.difference = diff("contacts", f"{ex.contacts} (missing {missing})",
                                      f"{offered}" if offered else "no windows offered")
             break
+        unwanted = [c for c in ex.not_contacts or [] if c in offered]
+        if unwanted:
+            result.difference = diff("contacts without", f"{unwanted}", f"{offered}")
+            break
+        if ex.first is not None and (not offered or offered[0] != ex.first):
+            result.difference = diff("first window", repr(ex.first), f"{offered}" if offered else "no windows offered")
+            break
         if ex.urgency is not None and ex.urgency not in chat.urgencies:
             result.difference = diff("urgency", repr(ex.urgency),
                                      ", ".join(u or "none declared" for u in chat.urgencies) or "no referral")
@@ -297,6 +314,10 @@ def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
         absent = [s for s in ex.contains or [] if s not in text]
         if absent:
             result.difference = diff("text containing", repr(absent[0]), "it nowhere in the replies")
+            break
+        present = [s for s in ex.not_contains or [] if s in text]
+        if present:
+            result.difference = diff("text without", repr(present[0]), "it in the replies")
             break
     result.states = set(chat.visited_states)
     result.choices = set(chat.visited_choices)

@@ -108,21 +108,23 @@ SITUATIONS: list[Situation] = [
             "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
             "houterasu_support": Win(("0570-078374", "03-6745-5600"), "open",
                                      open_until="2026-12-01T21:00:00+09:00"),
-            "police_9110": Win(("#9110",), "unknown"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("ストーカー規制法", "言い返さない"),
     ),
     Situation(
         "DOX-delete-shibukawa", WEEKDAY,
         ("4", "2", "住所を晒された", "渋川市", "消したい"),
-        ("who", "what", "region", "goal", "delete_shibukawa"),
+        ("who", "what", "region", "goal", "delete_dox"),
         {
             "shibukawa_window": Win(("0279-25-8526",), "open", open_until="2026-12-01T17:15:00+09:00"),
             "gunma_net_window": Win(("027-212-0091",), "open", open_until="2026-12-01T12:00:00+09:00"),
             "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
             "sia_hibou_hotline": Win((), "24h"),
+            "ihaho": Win((), "unknown"),
         },
-        ("県が代わりに削除することはできません",),
+        ("身の安全",),
     ),
     Situation(
         "THR-kill-threat", WEEKDAY,
@@ -131,19 +133,22 @@ SITUATIONS: list[Situation] = [
         {
             "police_110": Win(("110",), "24h"),
             "police_cyber_online": Win((), "24h"),
-            "police_9110": Win(("#9110",), "unknown"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("110番", "被害届", "オンライン受付では被害届は出せません"),
     ),
     Situation(
         "STK-ex-partner-tokyo", WEEKDAY,
         ("4", "2", "ストーカー", "東京", "元彼"),
-        ("who", "what", "region", "stk_who", "stk_ex_tokyo"),
+        ("who", "what", "region", "stk_who", "stk_ex"),
         {
             "dv_plus": Win(("0120-279-889",), "24h"),
+            "dv_navi_8008": Win(("#8008",), "unknown"),
             "tokyo_womens_plaza": Win(("03-5467-2455",), "open", open_until="2026-12-01T21:00:00+09:00"),
+            "tokyo_womens_plaza_men": Win(("03-3400-5313",), "unknown"),
+            "tokyo_women_center": Win(("03-5261-3110", "042-522-4232", "03-5261-3911"), "unknown"),
             "houterasu_victim": Win(("0570-079714",), "open", open_until="2026-12-01T21:00:00+09:00"),
-            "police_9110": Win(("#9110",), "unknown"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("警告", "禁止命令", "消さずに"),
     ),
@@ -155,14 +160,14 @@ SITUATIONS: list[Situation] = [
             "safeline": Win((), "24h"),
             "police_8103": Win(("#8103",), "24h"),
             "moj_women_hotline": Win(("0570-070-810",), "open", open_until="2026-12-01T17:15:00+09:00"),
-            "houterasu_victim": Win(("0570-079714",), "open", open_until="2026-12-01T21:00:00+09:00"),
+            "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
         },
         ("本人か", "友だちの代わりの通報はできません", "すべて消えるとは限りません"),
     ),
     Situation(
         "BUL-pupil-gunma", WEEKDAY,
         ("4", "中学生", "クラスでいじめ", "群馬"),
-        ("who", "what", "region", "youth_net_gunma"),
+        ("who", "what", "region", "youth_net"),
         {
             "mext_24h_sos": Win(("0120-0-78310",), "24h"),
             "gunma_net_window": Win(("027-212-0091",), "open", open_until="2026-12-01T12:00:00+09:00"),
@@ -177,9 +182,8 @@ SITUATIONS: list[Situation] = [
         ("who", "what", "ato_kind", "ato"),
         {
             "police_cyber_online": Win((), "24h"),
-            "police_9110": Win(("#9110",), "unknown"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
             "ipa_anshin": Win((), "unknown"),
-            "yorisoi": Win(YORISOI, "24h"),  # #9110's hours vary by prefecture: a sure line is added
         },
         ("パスワード", "2段階認証"),
     ),
@@ -201,7 +205,7 @@ SITUATIONS: list[Situation] = [
         ("emergency",),
         {
             "police_110": Win(("110",), "24h"),
-            "police_9110": Win(("#9110",), "unknown"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("いますぐ110番", "消さないでください"),
     ),
@@ -231,9 +235,10 @@ SITUATIONS: list[Situation] = [
     Situation(
         "triage-sexual-assault-tokyo", WEEKDAY,
         ("3", "東京"),
-        ("sv_region", "sv_tokyo"),
+        ("sv_region", "sv"),
         {
             "tokyo_nana": Win(("03-5607-0799", "#8891"), "24h"),
+            "onestop_8891": Win(("#8891", "0120-8891-77"), "unknown"),
             "police_8103": Win(("#8103",), "24h"),
             "police_110": Win(("110",), "24h"),
         },
@@ -244,9 +249,10 @@ SITUATIONS: list[Situation] = [
         ("4", "2", "1", "もう死にたい"),
         ("who", "what", "region", "region"),
         {
+            "yorisoi": Win(YORISOI, "24h"),
+            "anata_no_ibasho": Win((), "24h"),
             "police_110": Win(("110",), "24h"),
             "fire_ambulance_119": Win(("119",), "24h"),
-            "yorisoi": Win(YORISOI, "24h"),
             "mext_24h_sos": Win(("0120-0-78310",), "24h"),
         },
         ("110番", "119番"),
@@ -270,8 +276,8 @@ SITUATIONS: list[Situation] = [
         {
             "police_110": Win(("110",), "24h"),
             "moj_women_hotline": Win(("0570-070-810",), "open", open_until="2026-12-01T17:15:00+09:00"),
-            "houterasu_victim": Win(("0570-079714",), "open", open_until="2026-12-01T21:00:00+09:00"),
-            "police_9110": Win(("#9110",), "unknown"),
+            "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
+            "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("Stalker Regulation Act", "call 110"),
         lang="en",
@@ -415,7 +421,8 @@ def test_every_result_offers_a_window_reachable_now(engine: Engine, flow: Flow, 
         assert refer.steps, f"{s.state}: no next steps"
         spec = flow.states[s.state].refer
         assert spec is not None
-        assert len(refer.contacts) <= len(spec.contacts) + 1  # at most one fallback line is added
+        local = spec.local.max if spec.local is not None else 0
+        assert len(refer.contacts) <= len(spec.contacts) + local + 1  # local windows, one fallback line
     results = {sid for sid, st in flow.states.items() if st.kind == "refer"}
     assert reached == results, f"results no path reaches: {sorted(results - reached)}"
 

@@ -164,7 +164,10 @@ def test_a_consultation_in_the_browser(server: Server, browser: Any, sim_root: P
     wait_for(d, "the closed status", lambda d: "受付時間外" in card_status(d, "day_line")[0])
     status, cls = card_status(d, "day_line")
     assert "s-closed" in cls and "次は 12/7 9:00〜" in status
-    assert card_status(d, "night_line")[0] == "24時間"
+    # its hours already say 24時間: the card does not repeat it as a status (issue #12)
+    assert card_status(d, "night_line")[0] == ""
+    night = css(d, '.card[data-contact="night_line"]')[-1].text
+    assert night.splitlines().count("24時間") == 1  # the hours line, once (the name says 24時間 too)
     assert any("時刻を 2026-12-06 22:00" in e.text for e in css(d, ".system"))
     d.save_screenshot(str(ARTIFACTS / "simulator.png"))
 

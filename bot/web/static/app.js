@@ -194,8 +194,9 @@
     d.dataset.contact = c.id;
     d.appendChild(el("h3", null, c.name));
     d.appendChild(el("div", "org", c.org));
-    d.appendChild(el("div", `status s-${c.status}`, c.status_text));
+    if (c.status_shown) d.appendChild(el("div", `status s-${c.status}`, c.status_shown));
     d.appendChild(el("div", "hours", c.hours_text));
+    for (const line of c.details || []) d.appendChild(el("div", "details", line));
     c.phones.forEach((p, i) => {
       const a = el("a", c.manual_dial[i] ? "call manual" : "call", `☎ ${p} に電話 / Call`);
       a.href = c.tel[i];
