@@ -1,8 +1,12 @@
-"""The glue every adapter shares: lock the user, drop redeliveries, load, step, save.
+"""The glue every adapter shares: one exactly-once step per platform event.
 
 Adapters translate platform events to :data:`~bot.engine.types.Input` and call
-:meth:`Conversations.handle`; they render the replies it returns. Nothing here logs message
-text or raw user ids.
+:meth:`Conversations.handle`. The event id, the new session and — when the adapter passes a
+``render`` function — what to send (the outbox) are committed together by
+:meth:`bot.store.SessionStore.step`; the adapter sends the outbox and confirms it with
+:meth:`Conversations.sent`. A redelivered event whose outbox was never confirmed comes back with
+that outbox to send again; one that was sent comes back empty. Nothing here logs message text or
+raw user ids.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.engine.core import Engine
-from bot.engine.types import Input, Reply, Session
-from bot.store.base import SessionStore, user_key
+from bot.engine.types import Input, Outcome, Reply, Session
+from bot.store.base import SEND_LEASE, Change, SessionStore, user_key
 from bot.timeutil import JST
 
-__all__ = ["JST", "Conversations", "Handled"]
+__all__ = ["JST", "Conversations", "Handled", "Render"]
+
+Render = Callable[[list[Reply], Session | None], bytes]
+"""Turns a step's replies (and the new session, for its locale) into the platform's bytes to send:
+pure, no I/O; stored as the outbox until confirmed sent (bot text only, never the person's)."""
 
 log = logging.getLogger("soudan.service")
 
@@ -31,16 +39,22 @@ class Handled:
     """What :meth:`Conversations.handle` did.
 
     Attributes:
-        replies: what to send (empty for a duplicate event).
+        replies: the step's replies (empty for a duplicate event).
         session: the session after the step (None when deleted).
-        duplicate: True when the event id had been processed before (nothing was done).
+        duplicate: True when the event id had been processed before (no new transition).
         seconds: time spent in the engine step (seconds, for metrics).
+        outbox: the rendered bytes to send now (from ``render``): this step's, or — for a
+            duplicate whose reply was never confirmed sent — the stored ones; None when there is
+            nothing to send. Call :meth:`Conversations.sent` once the platform accepted them.
+        resend: True when ``outbox`` is a stored one sent again for a redelivery.
     """
 
     replies: list[Reply]
     session: Session | None
     duplicate: bool = False
     seconds: float = 0.0
+    outbox: bytes | None = None
+    resend: bool = False
 
 
 class Conversations:
@@ -51,23 +65,31 @@ class Conversations:
         store: where sessions live.
         secret: key of the HMAC that turns platform user ids into store keys.
         clock: returns the current aware time (injected; defaults to now in Asia/Tokyo).
+        send_lease: seconds a step's committer has to send its outbox before a redelivery of the
+            event sends it instead (see :data:`bot.store.base.SEND_LEASE`).
+
+    Raises:
+        ValueError: if ``secret`` is empty or ``send_lease`` not positive.
     """
 
     def __init__(self, engine: Engine, store: SessionStore, secret: str,
-                 clock: Callable[[], dt.datetime] | None = None) -> None:
+                 clock: Callable[[], dt.datetime] | None = None, *, send_lease: float = SEND_LEASE) -> None:
         if not secret:
             raise ValueError("secret must not be empty (set SOUDAN_SECRET)")
+        if not send_lease > 0:
+            raise ValueError("send_lease must be a positive number of seconds")
         self.engine = engine
         self.store = store
         self.secret = secret
         self.clock = clock or (lambda: dt.datetime.now(JST))
+        self.send_lease = send_lease
 
     def key(self, platform: str, raw_user_id: str) -> str:
         """The store key of a platform user (keyed hash)."""
         return user_key(platform, raw_user_id, self.secret)
 
     async def handle(self, platform: str, raw_user_id: str, inp: Input, *, event_id: str | None = None,
-                     now: dt.datetime | None = None) -> Handled:
+                     now: dt.datetime | None = None, render: Render | None = None) -> Handled:
         """Handle one input of one user, exactly once per ``event_id``, one at a time per user.
 
         Args:
@@ -76,29 +98,63 @@ class Conversations:
             inp: the input.
             event_id: the platform's event id for idempotency (namespaced by platform), or None.
             now: the instant (defaults to the injected clock).
+            render: when given, the replies are rendered inside the step and the bytes committed
+                with it as the outbox (see :class:`Handled`); needs ``event_id``.
 
         Raises:
-            bot.store.StoreError: when the store is unreachable or the user's lock times out.
+            bot.store.StoreError: when the store fails; nothing was committed then, or — if the
+                failure came after the commit — the redelivery finds the outbox to send.
         """
         key = self.key(platform, raw_user_id)
-        async with self.store.lock(key):
-            if event_id is not None and not await self.store.mark_event(f"{platform}:{event_id}", EVENT_ID_TTL):
-                log.info("duplicate event ignored", extra={"platform": platform})
-                return Handled([], None, duplicate=True)
-            session = await self.store.get(key)
-            t0 = time.perf_counter()
-            out = self.engine.step(session, inp, now or self.clock())
-            took = time.perf_counter() - t0
-            if out.forget:
-                await self.store.forget(key)
-            elif out.session is None:
-                await self.store.delete(key)
-            else:
-                await self.store.save(key, out.session, self.engine.idle_timeout.total_seconds())
-            return Handled(out.replies, out.session, seconds=took)
+        at = now or self.clock()
+        last: list[Outcome] = []
+        took = [0.0]
 
-    async def forget(self, platform: str, raw_user_id: str) -> None:
-        """Delete everything stored about a user (e.g. LINE unfollow)."""
+        def step(session: Session | None) -> Change:
+            t0 = time.perf_counter()
+            out = self.engine.step(session, inp, at)
+            took[0] = time.perf_counter() - t0
+            last[:] = [out]
+            box = render(out.replies, out.session) if render is not None and event_id is not None else None
+            return Change(out.session, forget=out.forget, outbox=box)
+
+        r = await self.store.step(key, None if event_id is None else f"{platform}:{event_id}", step,
+                                  ttl=self.engine.idle_timeout.total_seconds(), lease=self.send_lease)
+        if r.duplicate:
+            log.info("duplicate event%s", " (its reply is sent again)" if r.outbox else " ignored",
+                     extra={"platform": platform})
+            return Handled([], None, duplicate=True, outbox=r.outbox, resend=r.resend)
+        out = last[0]
+        return Handled(out.replies, out.session, seconds=took[0], outbox=r.outbox)
+
+    async def sent(self, platform: str, event_id: str) -> None:
+        """Confirm that the outbox of an event was accepted by the platform.
+
+        Raises:
+            bot.store.StoreError: when the store fails (a redelivery would then send it again).
+        """
+        await self.store.sent(f"{platform}:{event_id}")
+
+    async def unsent(self, platform: str, event_id: str) -> None:
+        """Say that the outbox of an event could not be delivered now: a redelivery of the event
+        sends it at once (instead of after the send lease).
+
+        Raises:
+            bot.store.StoreError: when the store fails (the lease then runs out by itself).
+        """
+        await self.store.release(f"{platform}:{event_id}")
+
+    async def forget(self, platform: str, raw_user_id: str, *, event_id: str | None = None) -> bool:
+        """Delete everything stored about a user (e.g. LINE unfollow), exactly once per ``event_id``.
+
+        Returns:
+            False when ``event_id`` had been processed before (nothing was done).
+
+        Raises:
+            bot.store.StoreError: when the store fails (nothing was committed).
+        """
         key = self.key(platform, raw_user_id)
-        async with self.store.lock(key):
-            await self.store.forget(key)
+        r = await self.store.step(key, None if event_id is None else f"{platform}:{event_id}",
+                                  lambda _s: Change(None, forget=True), ttl=self.engine.idle_timeout.total_seconds(),
+                                  lease=self.send_lease)
+        return not r.duplicate

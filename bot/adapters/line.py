@@ -21,6 +21,17 @@ Request handling (``POST /line/webhook``):
    LINE's redelivery (if enabled) can try again; events already handled are then skipped as
    duplicates by their ``webhookEventId``.
 
+Exactly once: a message event's replies are rendered inside the store's step and committed with
+the event id and the new session as the event's *outbox* (:meth:`bot.service.Conversations.handle`
+with ``render``); the outbox is sent, then confirmed (:meth:`~bot.service.Conversations.sent`). A
+redelivery of an event whose outbox was not confirmed (the process died, the send failed
+transiently) sends it again: the reply token first — a refusal within
+:data:`REPLY_TOKEN_USED_WITHIN` seconds of the first send means the first send got through —,
+then pushes, each with an ``X-Line-Retry-Key`` fixed by the outbox, so LINE drops a push it had
+already accepted (409). A redelivery of an event that was sent changes nothing and sends nothing.
+When the replies could not be delivered for a transient reason the webhook answers 500 (LINE
+redelivers); a permanent refusal (4xx on push) is counted as undelivered and not retried.
+
 Rendering and sending: :func:`render` turns the neutral replies into the Messaging API's message
 JSON within LINE's limits (≤5 messages per call, quick replies ≤13 with labels ≤20 UTF-16 units or a
 numbered list, Flex carousels of contact cards with ``tel:`` buttons and an open-now line, texts
@@ -48,12 +59,14 @@ of the user (:meth:`bot.service.Conversations.key`) at most.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
 import os
 import re
 import ssl
+import time
 import traceback
 import unicodedata
 import uuid
@@ -103,6 +116,7 @@ from bot.engine.types import (
     Refer,
     Reply,
     Say,
+    Session,
     Start,
     Text,
     Unsupported,
@@ -174,6 +188,12 @@ INVITE_TTL = 24 * 3600.0
 
 EVENT_ID_TTL = 7 * 24 * 3600.0
 """Seconds a processed webhook event id is remembered (unfollow and group events)."""
+
+REPLY_TOKEN_USED_WITHIN = 30.0
+"""Seconds after a first send during which a resend whose reply is refused (400) counts the reply as
+made by that first send (a reply token is single-use, and lives at least about this long): the
+first attempt died after LINE had accepted it. Later, a refused token is taken as expired and the
+messages are pushed."""
 
 _UNSUPPORTED = {
     StickerMessageContent: "sticker", ImageMessageContent: "image", VideoMessageContent: "video",
@@ -711,6 +731,9 @@ def _job(event: Any, index: int, raw: Any = None) -> _Job:
 
 # ------------------------------------------------------------------ the adapter
 
+class Undelivered(Exception):
+    """An event's replies were committed but could not be delivered now (network, 5xx)."""
+
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy", "netrc")
 
 
@@ -905,6 +928,9 @@ class LineAdapter:
                     ok = False
                     self._event(j.kind, "error")
                     log.error("store failed on a LINE %s event: %s", j.kind, exc)
+                except Undelivered:
+                    ok = False
+                    self._event(j.kind, "undelivered")
                 except Exception as exc:  # never crash the webhook; never log the message (it may hold text)
                     self._event(j.kind, "error")
                     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
@@ -925,11 +951,10 @@ class LineAdapter:
                 await self._deliver(j.reply_token, None, [group_invite()], None)
             return
         assert j.user_id is not None
-        if j.action == "forget":
-            if j.event_id is not None and not await conv.store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_ID_TTL):
+        if j.action == "forget":  # the event id and the deletion are committed together
+            if not await conv.forget(PLATFORM, j.user_id, event_id=j.event_id):
                 self._event(j.kind, "duplicate")
                 return
-            await conv.forget(PLATFORM, j.user_id)
             self._event(j.kind, "forgotten")
             log.info("LINE unfollow: forgot %s", conv.key(PLATFORM, j.user_id))
             return
@@ -938,39 +963,89 @@ class LineAdapter:
         if isinstance(inp, Start) and inp.locale is None:
             inp = Start(inp.flow_id, await self._profile_locale(j.user_id))
         now = conv.clock()
-        handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now)
-        if handled.duplicate:
+
+        def outbox(replies: list[Reply], session: Session | None) -> bytes:
+            box = {"b": render(replies, session.locale if session is not None else "ja", now),
+                   "k": uuid.uuid4().hex, "t": time.time()}
+            return json.dumps(box, ensure_ascii=False, separators=(",", ":")).encode()
+
+        handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now,
+                                    render=outbox if j.event_id is not None else None)
+        if handled.duplicate and handled.outbox is None:
             self._event(j.kind, "duplicate")
             return
-        self._step.observe(handled.seconds)
-        self._event(j.kind, "handled")
-        locale = handled.session.locale if handled.session is not None else "ja"
-        batches = render(handled.replies, locale, now)
-        if batches:
-            await self._deliver(j.reply_token, j.user_id, batches, lambda: conv.key(PLATFORM, j.user_id or ""))
+        if handled.duplicate:
+            self._event(j.kind, "resent")
+        else:
+            self._step.observe(handled.seconds)
+            self._event(j.kind, "handled")
+        key = lambda: conv.key(PLATFORM, j.user_id or "")  # noqa: E731 - computed only when logged
+        if handled.outbox is None:  # no event id: nothing to confirm
+            locale = handled.session.locale if handled.session is not None else "ja"
+            batches = render(handled.replies, locale, now)
+            if batches:
+                await self._deliver(j.reply_token, j.user_id, batches, key)
+            return
+        box = json.loads(handled.outbox)
+        result = "sent"
+        if box["b"]:
+            result = await self._deliver(j.reply_token, j.user_id, box["b"], key, retry_base=box["k"],
+                                         resend=handled.resend, age=time.time() - float(box["t"]))
+        assert j.event_id is not None
+        if result == "retry":
+            with contextlib.suppress(StoreError):  # else the lease runs out by itself
+                await conv.unsent(PLATFORM, j.event_id)
+            raise Undelivered("the replies could not be delivered now; LINE may redeliver the event")
+        try:
+            await conv.sent(PLATFORM, j.event_id)
+        except StoreError as exc:  # delivered; a redelivery would find the reply token used
+            log.warning("LINE: the reply was sent but could not be confirmed in the store: %s",
+                        type(exc.__cause__ or exc).__name__)
 
     # -------------------------------------------------------------- sending
 
     async def _deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Msg]],
-                       key: Callable[[], str] | None) -> None:
+                       key: Callable[[], str] | None, *, retry_base: str | None = None, resend: bool = False,
+                       age: float = 0.0) -> Literal["sent", "gave-up", "retry"]:
         """Reply with the first batch; push the rest, or everything when the reply failed.
 
-        ``key`` gives the hashed user key for logs (computed only when something is logged).
+        Args:
+            reply_token: the event's reply token, if any.
+            user_id: the raw LINE user id for pushes (None for a group).
+            batches: message batches (≤5 messages each), in order.
+            key: gives the hashed user key for logs (computed only when something is logged).
+            retry_base: 32 hex digits fixed by the outbox: the push of batch ``i`` carries the
+                ``X-Line-Retry-Key`` derived from it and ``i`` (a resend reuses them); None: random.
+            resend: True when these batches were committed earlier and may have been sent in part.
+            age: seconds since the batches were first committed.
+
+        Returns:
+            ``"sent"`` (LINE accepted everything), ``"gave-up"`` (refused for good, or nothing to
+            send with: counted as undelivered) or ``"retry"`` (a transient failure: worth a
+            redelivery).
         """
-        sent = await self._reply(reply_token, batches[0]) if reply_token else False
-        rest = list(batches[1:] if sent else batches)
+        start = 0
+        if reply_token:
+            status = await self._reply(reply_token, batches[0])
+            if status == 200 or (resend and status == 400 and age < REPLY_TOKEN_USED_WITHIN):
+                start = 1  # 400 on a resend: the first attempt used the token before it died
+        rest = list(batches[start:])
         if not rest:
-            return
+            return "sent"
         if not (self.push_fallback and user_id):
             self.metrics.undelivered.labels(PLATFORM).inc()
             log.warning("LINE: %d message batch(es) for %s not delivered (push fallback %s)", len(rest),
                         key() if key else "a group", "enabled but no user id" if self.push_fallback else "disabled")
-            return
-        for batch in rest:
-            if not await self._push(user_id, batch):
+            return "gave-up"
+        base = uuid.UUID(retry_base) if retry_base else uuid.uuid4()
+        for i, batch in enumerate(rest, start):
+            result = await self._push(user_id, batch, str(uuid.uuid5(base, str(i))))
+            if result != "sent":
                 self.metrics.undelivered.labels(PLATFORM).inc()
-                log.warning("LINE: push to %s failed; messages not delivered", key() if key else "?")
-                return
+                log.warning("LINE: push to %s failed; messages not delivered%s", key() if key else "?",
+                            " (will be sent again on a redelivery)" if result == "retry" else "")
+                return result
+        return "sent"
 
     def _api_error(self, operation: str, exc: BaseException) -> None:
         status = str(exc.status) if isinstance(exc, ApiException) and exc.status else "network"
@@ -1022,37 +1097,49 @@ class LineAdapter:
             return None
         return "ja" if language.lower().startswith("ja") else "en"
 
-    async def _reply(self, token: str, messages: list[Msg]) -> bool:
+    async def _reply(self, token: str, messages: list[Msg]) -> int:
+        """Reply; returns 200, the API's error status, or 0 when the API could not be reached."""
         try:
             await self._post(REPLY_PATH, {"replyToken": token, "messages": messages, "notificationDisabled": False})
-        except (ApiException, aiohttp.ClientError, TimeoutError) as exc:
+        except ApiException as exc:
             self._api_error("reply", exc)
-            return False
+            return int(exc.status or 0)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self._api_error("reply", exc)
+            return 0
         self._sent("reply", len(messages))
-        return True
+        return 200
 
-    async def _push(self, user_id: str, messages: list[Msg]) -> bool:
-        """Push with a retry key; one retry (same key) on a network error or 5xx; 409 = already sent."""
-        retry_key = str(uuid.uuid4())
+    async def _push(self, user_id: str, messages: list[Msg],
+                    retry_key: str | None = None) -> Literal["sent", "gave-up", "retry"]:
+        """Push with a retry key; one retry (same key) on a network error or 5xx; 409 = already sent.
+
+        Returns:
+            ``"sent"``, ``"gave-up"`` (a 4xx: LINE refuses it for good) or ``"retry"`` (network
+            or 5xx twice).
+        """
+        retry_key = retry_key or str(uuid.uuid4())
         body = {"to": user_id, "messages": messages, "notificationDisabled": False}
         for attempt in range(2):
             try:
                 await self._post(PUSH_PATH, body, {"X-Line-Retry-Key": retry_key})
             except ApiException as exc:
                 if exc.status == 409:  # accepted before under this retry key
-                    return True
+                    return "sent"
                 self._api_error("push", exc)
-                if not (exc.status and exc.status >= 500) or attempt:
-                    return False
+                if not (exc.status and exc.status >= 500):
+                    return "gave-up"
+                if attempt:
+                    return "retry"
             except (aiohttp.ClientError, TimeoutError) as exc:
                 self._api_error("push", exc)
                 if attempt:
-                    return False
+                    return "retry"
             else:
                 self._sent("push", len(messages))
-                return True
+                return "sent"
             await asyncio.sleep(0.5)
-        return False  # pragma: no cover
+        return "retry"  # pragma: no cover
 
 
 def setup(app: web.Application, *, conversations: Conversations, metrics: Metrics, channel_secret: str,

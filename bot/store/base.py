@@ -1,9 +1,15 @@
 """The ``SessionStore`` contract shared by every backend (memory, SQLite, Redis).
 
 Stored per user (keyed by :func:`user_key`, a keyed hash — never a raw platform id): one
-:class:`~bot.engine.types.Session` serialised with :meth:`Session.to_json` (ids, slots,
+:class:`~bot.engine.types.Session` in the compact form of :mod:`bot.store.codec` (ids, slots,
 timestamps; no free text). Stored globally: processed platform event ids (for idempotency),
-each with a TTL. Nothing else is stored.
+each with a TTL, and with it — until the platform accepted it — the *outbox* of that event: what
+the bot must send (rendered bot text, never the person's text). Nothing else is stored.
+
+The heart of the contract is :meth:`SessionStore.step`: the event id, the session change and the
+outbox are committed together or not at all, so a crash or a store failure at any point leaves
+either nothing (the redelivery is handled afresh) or everything (the redelivery sends the outbox
+again if it was not confirmed sent, else nothing).
 """
 
 from __future__ import annotations
@@ -13,21 +19,91 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import ValidationError
-
 from bot.engine.types import Session
+from bot.store.codec import decode_session
 
-__all__ = ["KeyedLocks", "SessionStore", "StoreError", "decode_session", "redact_url", "user_key"]
+__all__ = ["EVENT_TTL", "SEND_LEASE", "Busy", "Change", "KeyedLocks", "SessionStore", "StepResult", "StoreError",
+           "StoreUnavailable", "decode_session", "redact_url", "user_key"]
 
 log = logging.getLogger("soudan.store")
 
 
 class StoreError(Exception):
     """The store could not be reached, returned something unusable, or a lock timed out."""
+
+
+class StoreUnavailable(StoreError):
+    """The store itself does not answer (connection refused, reset, timed out): an outage.
+
+    Other :class:`StoreError` s are about this one request (a user's lock or the connection pool
+    was busy for too long) and say nothing about the store's health.
+    """
+
+
+EVENT_TTL = 7 * 24 * 3600.0
+"""Seconds a processed event id (and a pending outbox) is remembered by default."""
+
+SEND_LEASE = 60.0
+"""Seconds the process that committed an event may take to send its outbox before a redelivery
+of that event sends it instead (longer than the slowest send: reply, then push with one retry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a step decided, to be committed with its event id.
+
+    Attributes:
+        session: the session to store, or None to delete the stored one.
+        forget: True to delete everything stored about the user (``forget``, LINE unfollow).
+        outbox: what to send, stored with the event id until :meth:`SessionStore.sent` (bot text
+            rendered for the platform — never the person's own text), or None when nothing needs
+            confirming.
+    """
+
+    session: Session | None
+    forget: bool = False
+    outbox: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """What :meth:`SessionStore.step` did.
+
+    Attributes:
+        change: the committed change (``fn`` ran), or None for an event seen before.
+        outbox: what the caller must send now: the committed change's outbox, or — for an event
+            seen before whose outbox was never confirmed sent (the process died, the send or the
+            confirmation failed) — that stored outbox again; None when nothing is to be sent.
+        resend: True when ``outbox`` is a stored one being sent again.
+    """
+
+    change: Change | None
+    outbox: bytes | None = None
+    resend: bool = False
+
+    @property
+    def duplicate(self) -> bool:
+        """True when the event had been processed before (no new transition)."""
+        return self.change is None
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    """A backend's answer "not now": retry at ``until`` (seconds since the epoch, real clock)."""
+
+    until: float
+    why: str
+
+
+StepFn = Callable[[Session | None], Change]
+"""A pure, synchronous step: the stored session (or None) → the change to commit. It may be
+called more than once (optimistic backends retry it on a conflict) and must not do I/O."""
 
 
 def user_key(platform: str, raw_user_id: str, secret: str | bytes) -> str:
@@ -65,26 +141,6 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return urlunsplit((parts.scheme, f"{user}:***@{host}{port}", parts.path, "", ""))
-
-
-def decode_session(data: str | bytes, backend: str) -> Session | None:
-    """Parse a stored record; a record that cannot be parsed (older schema, corruption) gives None.
-
-    The warning names the backend only — never the key or the content.
-
-    Args:
-        data: what :meth:`Session.to_json` produced (possibly by an older version).
-        backend: ``"memory"``, ``"sqlite"`` or ``"redis"`` (for the log line).
-
-    Returns:
-        The session, or None when the record is unreadable (the user then starts again).
-    """
-    try:
-        return Session.from_json(data)
-    except (ValidationError, ValueError, UnicodeDecodeError):
-        log.warning("unreadable session record ignored (older schema or damaged); the user starts again",
-                    extra={"backend": backend})
-        return None
 
 
 class KeyedLocks:
@@ -144,6 +200,90 @@ class SessionStore(abc.ABC):
     backend: str = "abstract"
     """Short backend name for logs and metrics (``memory``, ``sqlite``, ``redis``)."""
 
+    # ---------------------------------------------------------------- the step
+
+    async def step(self, key: str, event_id: str | None, fn: StepFn, *, ttl: float,
+                   event_ttl: float = EVENT_TTL, lease: float = SEND_LEASE, timeout: float = 10.0) -> StepResult:
+        """Handle one event of one user exactly once: dedupe, load, ``fn``, commit — atomically.
+
+        For a new ``event_id`` (or None: no idempotency), ``fn`` gets the stored session and its
+        :class:`Change` is committed together with the event id and the change's outbox (one
+        SQLite transaction, one Redis script, no await in between for memory). For an event id
+        seen before, nothing changes: if its outbox is still pending and the sender's ``lease``
+        has run out, the outbox is returned to be sent again (and the lease renewed for this
+        caller); while the lease runs, this waits for the sender to confirm; once sent, the
+        result carries no outbox.
+
+        Args:
+            key: the user key (:func:`user_key`).
+            event_id: the platform event id, namespaced (``"line:01H…"``), or None.
+            fn: the pure step (see :data:`StepFn`).
+            ttl: seconds the stored session lives without a new step (> 0).
+            event_ttl: seconds the event id is remembered (> 0).
+            lease: seconds the committer has to send the outbox before a redelivery may resend it.
+            timeout: longest wait, in seconds, for the user's row or lock to be free (waiting on
+                a sender's lease may last until that lease ends).
+
+        Returns:
+            A :class:`StepResult`.
+
+        Raises:
+            ValueError: if a TTL is not positive.
+            StoreError: when the store fails or stays busy; nothing was committed then unless the
+                failure came after the commit (the redelivery then finds the event and its outbox).
+        """
+        self._check_ttl(ttl)
+        self._check_ttl(event_ttl)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        delay = 0.002
+        while True:
+            r = await self._step_once(key, event_id, fn, ttl, event_ttl, lease)
+            if not isinstance(r, Busy):
+                return r
+            if r.until <= time.time() and loop.time() >= deadline:  # a lease being waited on has no deadline
+                raise StoreError(f"{self.backend} store: {r.why} for more than {timeout:g} s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
+                         lease: float) -> StepResult | Busy:
+        """One attempt of :meth:`step`. Backends override it with an atomic version.
+
+        This generic form (for stores built on the primitive methods only) takes the user's lock
+        and runs mark → get → ``fn`` → save; it is not atomic and keeps no outbox (an event seen
+        before is answered with nothing).
+        """
+        async with self.lock(key):
+            if event_id is not None and not await self.mark_event(event_id, event_ttl):
+                return StepResult(None)
+            change = fn(await self.get(key))
+            if change.forget:
+                await self.forget(key)
+            elif change.session is None:
+                await self.delete(key)
+            else:
+                await self.save(key, change.session, ttl)
+            return StepResult(change, change.outbox)
+
+    async def sent(self, event_id: str) -> None:  # noqa: B027 - the generic form keeps no outbox
+        """Confirm that the outbox of ``event_id`` was accepted by the platform (it is deleted;
+        the event id stays until its TTL, and a redelivery then sends nothing).
+
+        Raises:
+            StoreError: when the store cannot be reached (a redelivery then sends it again).
+        """
+
+    async def release(self, event_id: str) -> None:  # noqa: B027 - the generic form keeps no outbox
+        """Give up the send lease of ``event_id`` (its outbox could not be delivered now), so that
+        a redelivery sends it at once instead of waiting for the lease to run out.
+
+        Raises:
+            StoreError: when the store cannot be reached (the lease then runs out by itself).
+        """
+
+    # ---------------------------------------------------------------- primitives
+
     @abc.abstractmethod
     async def get(self, key: str) -> Session | None:
         """The session stored for ``key``.
@@ -161,7 +301,7 @@ class SessionStore(abc.ABC):
 
         Args:
             key: the user key (:func:`user_key`).
-            session: stored as :meth:`Session.to_json` and nothing else.
+            session: stored in the form of :func:`bot.store.codec.encode_session` and nothing else.
             ttl: seconds (> 0).
 
         Raises:

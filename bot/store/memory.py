@@ -11,7 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from bot.engine.types import Session
-from bot.store.base import KeyedLocks, SessionStore, decode_session
+from bot.store.base import Busy, KeyedLocks, SessionStore, StepFn, StepResult
+from bot.store.codec import decode_session, encode_session
 
 __all__ = ["MemoryStore"]
 
@@ -24,8 +25,9 @@ PURGE_EVERY = 1024
 class MemoryStore(SessionStore):
     """Sessions and event ids in dicts; one :class:`asyncio.Lock` per user in use.
 
-    Records are kept as :meth:`Session.to_json` strings, exactly like the other backends, so a
-    caller never shares a live object with the store.
+    Records are kept encoded (:func:`~bot.store.codec.encode_session`), exactly like the other
+    backends, so a caller never shares a live object with the store. :meth:`step` runs without an
+    await between its test and its writes, so it is atomic within the process.
 
     Args:
         clock: returns the current time in seconds since the epoch (injected by tests to make
@@ -36,8 +38,8 @@ class MemoryStore(SessionStore):
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._sessions: dict[str, tuple[str, float]] = {}
-        self._events: dict[str, float] = {}
+        self._sessions: dict[str, tuple[bytes | str, float]] = {}
+        self._events: dict[str, tuple[float, bytes | None, float]] = {}  # id → (expiry, outbox, lease end)
         self._locks = KeyedLocks()
         self._writes = 0
 
@@ -49,7 +51,7 @@ class MemoryStore(SessionStore):
         if self._writes % PURGE_EVERY == 0:
             now = self._clock()
             self._sessions = {k: v for k, v in self._sessions.items() if v[1] > now}
-            self._events = {k: v for k, v in self._events.items() if v > now}
+            self._events = {k: v for k, v in self._events.items() if v[0] > now}
 
     async def get(self, key: str) -> Session | None:
         """See :meth:`SessionStore.get`."""
@@ -64,7 +66,7 @@ class MemoryStore(SessionStore):
     async def save(self, key: str, session: Session, ttl: float) -> None:
         """See :meth:`SessionStore.save`."""
         self._check_ttl(ttl)
-        self._sessions[key] = (session.to_json(), self._clock() + ttl)
+        self._sessions[key] = (encode_session(session), self._clock() + ttl)
         self._wrote()
 
     async def delete(self, key: str) -> None:
@@ -75,12 +77,51 @@ class MemoryStore(SessionStore):
         """See :meth:`SessionStore.mark_event` (atomic: no await between test and set)."""
         self._check_ttl(ttl)
         now = self._clock()
-        exp = self._events.get(event_id)
-        if exp is not None and exp > now:
+        rec = self._events.get(event_id)
+        if rec is not None and rec[0] > now:
             return False
-        self._events[event_id] = now + ttl
+        self._events[event_id] = (now + ttl, None, 0.0)
         self._wrote()
         return True
+
+    async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
+                         lease: float) -> StepResult | Busy:
+        """See :meth:`SessionStore.step`: test, ``fn`` and writes without an await in between."""
+        now = self._clock()
+        if event_id is not None:
+            rec = self._events.get(event_id)
+            if rec is not None and rec[0] > now:
+                exp, outbox, until = rec
+                if outbox is None:
+                    return StepResult(None)
+                t = time.time()
+                if until > t:
+                    return Busy(until, "the reply of this event is being sent by another task")
+                self._events[event_id] = (exp, outbox, t + lease)
+                return StepResult(None, outbox, resend=True)
+        rec_s = self._sessions.get(key)
+        session = decode_session(rec_s[0], self.backend) if rec_s is not None and rec_s[1] > now else None
+        change = fn(session)
+        if change.session is None or change.forget:
+            self._sessions.pop(key, None)
+        else:
+            self._sessions[key] = (encode_session(change.session), now + ttl)
+        if event_id is not None:
+            self._events[event_id] = (now + event_ttl, change.outbox, time.time() + lease)
+        self._wrote()
+        return StepResult(change, change.outbox)
+
+    async def sent(self, event_id: str) -> None:
+        """See :meth:`SessionStore.sent`."""
+        rec = self._events.get(event_id)
+        if rec is not None and rec[1] is not None:
+            self._events[event_id] = (rec[0], None, 0.0)
+
+    async def release(self, event_id: str) -> None:
+        """See :meth:`SessionStore.release`."""
+        rec = self._events.get(event_id)
+        if rec is not None and rec[1] is not None:
+            self._events[event_id] = (rec[0], rec[1], 0.0)
 
     def lock(self, key: str, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         """See :meth:`SessionStore.lock` (this process only; raises ``StoreError`` on timeout)."""

@@ -2,12 +2,26 @@
 
 The only module that imports ``redis``. Keys (``prefix`` defaults to ``soudan:``)::
 
-    soudan:s:<user key>   Session.to_json(), expiring after the session TTL
-    soudan:e:<event id>   "1", SET NX with the event TTL (idempotency)
-    soudan:l:<user key>   a random lock token (redis-py Lock), expiring after the lock timeout
+    soudan:s:<user key>   encode_session() bytes, expiring after the session TTL
+    soudan:e:<event id>   the event record, expiring after the event TTL:
+                          "S" + 29 more bytes (processed, nothing to send), or
+                          "P" + lease end (13 digits, ms since the epoch, server clock)
+                              + the committer's token (16 hex) + the outbox (pending send)
+    soudan:l:<user key>   a random lock token (redis-py Lock) of the primitive API only
 
-Any replica can take any event: the per-user lock serialises one user's events across
-processes, and SET NX makes a redelivered event a no-op everywhere.
+**A step is two round trips, no lock.** :meth:`RedisStore.step` runs one Lua script that checks
+the event record and returns the session (or the pending outbox of a redelivery), then the
+engine step in the process, then one Lua script that commits session, event record and outbox
+together — only if the session is still the one that was read and the event still unseen
+(optimistic concurrency: on a conflict the step is run again on what another replica stored).
+A replica killed at any point leaves no lock behind. A retried commit (the answer was lost on a
+dropped connection) recognises its own token and does not count as a conflict.
+
+The connection pool is a blocking one: when all ``max_connections`` are in use a command waits up
+to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted", not as an
+outage. A command that meets a broken connection (Redis restarted) is retried once on a new one.
+:meth:`RedisStore.ping` uses a connection of its own, so ``/healthz`` reports the server's health
+even while the pool is busy.
 """
 
 from __future__ import annotations
@@ -16,17 +30,33 @@ import asyncio
 import inspect
 import logging
 import re
+import secrets
+import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import LockError, LockNotOwnedError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.engine.types import Session
-from bot.store.base import KeyedLocks, SessionStore, StoreError, decode_session, redact_url
+from bot.store.base import (
+    Busy,
+    KeyedLocks,
+    SessionStore,
+    StepFn,
+    StepResult,
+    StoreError,
+    StoreUnavailable,
+    redact_url,
+)
+from bot.store.codec import decode_session, encode_session
 
-__all__ = ["DEFAULT_PREFIX", "RedisStore"]
+__all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_POOL_TIMEOUT", "DEFAULT_PREFIX", "RedisStore"]
 
 log = logging.getLogger("soudan.store.redis")
 
@@ -36,7 +66,85 @@ DEFAULT_PREFIX = "soudan:"
 LOCK_POLL = 0.01
 """Seconds between two attempts to take a lock held by another process."""
 
+DEFAULT_MAX_CONNECTIONS = 64
+"""Connections in the pool of one process (commands beyond wait for a free one)."""
+
+DEFAULT_POOL_TIMEOUT = 5.0
+"""Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
+
 T = TypeVar("T")
+
+# KEYS: event, session. ARGV: lease (ms), token, has_event ("1"/"0").
+# → {0, session or nil} fresh; {1} seen and sent; {2, lease end} seen, being sent; {3, outbox} resend.
+_BEGIN = """
+if ARGV[3] == '1' then
+  local v = redis.call('GET', KEYS[1])
+  if v then
+    if string.sub(v, 1, 1) ~= 'P' then return {1} end
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    local lease_end = tonumber(string.sub(v, 2, 14))
+    if lease_end > now and string.sub(v, 15, 30) ~= ARGV[2] then return {2, string.sub(v, 2, 14)} end
+    local rest = string.sub(v, 31)
+    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[1])) .. ARGV[2] .. rest, 'KEEPTTL')
+    return {3, rest}
+  end
+end
+local s = redis.call('GET', KEYS[2])
+if s then return {0, s} end
+return {0}
+"""
+
+# KEYS: event, session. ARGV: has_event, expected kind ("n" none / "v" value), expected, new kind
+# ("d" delete / "s" set), new, session ttl (ms), event ttl (ms), outbox kind ("n"/"o"), outbox,
+# lease (ms), token. → 1 committed (or committed before by this token), 0 session changed, 2 event seen.
+_COMMIT = """
+if ARGV[1] == '1' then
+  local v = redis.call('GET', KEYS[1])
+  if v then
+    if string.len(v) >= 30 and string.sub(v, 15, 30) == ARGV[11] then return 1 end
+    return 2
+  end
+end
+local cur = redis.call('GET', KEYS[2])
+if ARGV[2] == 'n' then
+  if cur then return 0 end
+elseif cur ~= ARGV[3] then
+  return 0
+end
+if ARGV[4] == 'd' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6]) end
+if ARGV[1] == '1' then
+  if ARGV[8] == 'o' then
+    local t = redis.call('TIME')
+    local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[10])) .. ARGV[11] .. ARGV[9],
+               'PX', ARGV[7])
+  else
+    redis.call('SET', KEYS[1], 'S0000000000000' .. ARGV[11], 'PX', ARGV[7])
+  end
+end
+return 1
+"""
+
+# KEYS: event. Ends the send lease of a pending outbox (a redelivery may send it at once).
+_RELEASE = """
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, 1) == 'P' then
+  redis.call('SET', KEYS[1], 'P0000000000000' .. string.sub(v, 15), 'KEEPTTL')
+  return 1
+end
+return 0
+"""
+
+# KEYS: event. Clears a pending outbox (keeps the id and its TTL).
+_SENT = """
+local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, 1) == 'P' then
+  redis.call('SET', KEYS[1], 'S' .. string.sub(v, 2, 30), 'KEEPTTL')
+  return 1
+end
+return 0
+"""
 
 
 def _ms(seconds: float) -> int:
@@ -52,21 +160,38 @@ class RedisStore(SessionStore):
         url: ``redis://[:password@]host:port/db`` or ``rediss://…`` (TLS).
         prefix: start of every key (default ``soudan:``); tests use a unique one per test.
         socket_timeout: seconds to wait for a connection or an answer before failing.
+        max_connections: size of the connection pool.
+        pool_timeout: seconds a command waits for a free pooled connection.
 
     Raises:
-        ValueError: if the URL cannot be parsed by redis-py or ``prefix`` is empty.
+        ValueError: if the URL cannot be parsed by redis-py, ``prefix`` is empty or a pool
+            setting is not positive.
     """
 
     backend = "redis"
 
-    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, socket_timeout: float = 5.0) -> None:
+    def __init__(self, url: str, *, prefix: str = DEFAULT_PREFIX, socket_timeout: float = 5.0,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, pool_timeout: float = DEFAULT_POOL_TIMEOUT) -> None:
         if not prefix:
             raise ValueError("prefix must not be empty (it keeps soudan's keys apart from others)")
+        if max_connections < 1 or not pool_timeout > 0:
+            raise ValueError("max_connections and pool_timeout must be positive")
         self.url = url
         self.prefix = prefix
+        self.pool_timeout = pool_timeout
         self._shown = redact_url(url)
-        self._r: aioredis.Redis = aioredis.from_url(url, socket_timeout=socket_timeout,
-                                                    socket_connect_timeout=socket_timeout)
+        opts: dict[str, Any] = {"socket_timeout": socket_timeout, "socket_connect_timeout": socket_timeout,
+                                "retry": Retry(NoBackoff(), 1),
+                                "retry_on_error": [RedisConnectionError, RedisTimeoutError]}
+        pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections,
+                                                        timeout=pool_timeout, **opts)
+        self._r: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        # /healthz: a connection of its own, so a busy pool does not look like an outage
+        self._health: aioredis.Redis = aioredis.from_url(url, max_connections=2, **opts)
+        self._begin = self._r.register_script(_BEGIN)
+        self._commit = self._r.register_script(_COMMIT)
+        self._sent = self._r.register_script(_SENT)
+        self._release = self._r.register_script(_RELEASE)
         self._locks = KeyedLocks()
         self._closed = False
 
@@ -98,21 +223,74 @@ class RedisStore(SessionStore):
             raise StoreError(f"Redis store {self._shown} is closed")
         try:
             return await aw
+        except RedisConnectionError as exc:
+            if isinstance(exc.__cause__, TimeoutError) and "No connection available" in str(exc):
+                raise StoreError(f"Redis store {self._shown}: {what} failed: connection pool exhausted (every "
+                                 f"connection busy for {self.pool_timeout:g} s); raise max_connections in "
+                                 "SOUDAN_STORE (…?max_connections=N) or add replicas") from exc
+            raise self._down(what, exc) from exc
         except (RedisError, OSError) as exc:
-            raise StoreError(f"Redis store {self._shown}: {what} failed: {type(exc).__name__}: {str(exc).rstrip('.')}. "
-                             "Check that redis-server is running and SOUDAN_STORE points at it.") from exc
+            raise self._down(what, exc) from exc
+
+    def _down(self, what: str, exc: BaseException) -> StoreUnavailable:
+        return StoreUnavailable(f"Redis store {self._shown}: {what} failed: {type(exc).__name__}: "
+                                f"{str(exc).rstrip('.')}. Check that redis-server is running and SOUDAN_STORE "
+                                "points at it.")
 
     async def ping(self) -> None:
-        """See :meth:`SessionStore.ping`."""
-        await self._call("ping", self._r.ping())
+        """See :meth:`SessionStore.ping` (on a connection of its own, not the busy pool's)."""
+        if self._closed:
+            raise StoreError(f"Redis store {self._shown} is closed")
+        try:
+            await self._health.ping()
+        except (RedisError, OSError) as exc:
+            raise self._down("ping", exc) from exc
 
     async def close(self) -> None:
         """Close the connection pool. The store may not be used afterwards."""
         self._closed = True
-        try:
-            await self._r.aclose()
-        except (RedisError, OSError) as exc:  # pragma: no cover - closing a broken connection
-            log.debug("closing Redis failed: %s", type(exc).__name__)
+        for client in (self._r, self._health):
+            try:
+                await client.aclose()
+            except (RedisError, OSError) as exc:  # pragma: no cover - closing a broken connection
+                log.debug("closing Redis failed: %s", type(exc).__name__)
+
+    # ------------------------------------------------------------ the step
+
+    async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
+                         lease: float) -> StepResult | Busy:
+        """See :meth:`SessionStore.step`: the begin script, ``fn``, the commit script."""
+        token = secrets.token_hex(8)
+        keys = [self._e(event_id or ""), self._s(key)]
+        has = "1" if event_id is not None else "0"
+        for _ in range(20):  # conflicts: another replica changed the session in between
+            got: Any = await self._call("a step (reading)", self._begin(keys=keys, args=[_ms(lease), token, has]))
+            kind = int(got[0])
+            if kind == 1:
+                return StepResult(None)
+            if kind == 2:
+                return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
+            if kind == 3:
+                return StepResult(None, bytes(got[1]), resend=True)
+            old: bytes | None = got[1] if len(got) > 1 else None
+            change = fn(decode_session(old, self.backend) if old is not None else None)
+            new = None if change.session is None or change.forget else encode_session(change.session)
+            args = [has, "n" if old is None else "v", old or b"", "d" if new is None else "s", new or b"",
+                    _ms(ttl), _ms(event_ttl), "n" if change.outbox is None else "o", change.outbox or b"",
+                    _ms(lease), token]
+            done = int(await self._call("a step (committing)", self._commit(keys=keys, args=args)))
+            if done == 1:
+                return StepResult(change, change.outbox)
+            # 0: the session changed since it was read; 2: another replica took the event → again
+        return Busy(time.time(), "the user's session kept changing under concurrent events")
+
+    async def sent(self, event_id: str) -> None:
+        """See :meth:`SessionStore.sent`."""
+        await self._call("confirming a sent reply", self._sent(keys=[self._e(event_id)]))
+
+    async def release(self, event_id: str) -> None:
+        """See :meth:`SessionStore.release`."""
+        await self._call("releasing a send lease", self._release(keys=[self._e(event_id)]))
 
     # ------------------------------------------------------------ sessions
 
@@ -124,7 +302,7 @@ class RedisStore(SessionStore):
     async def save(self, key: str, session: Session, ttl: float) -> None:
         """See :meth:`SessionStore.save` (``SET key json PX ttl``)."""
         self._check_ttl(ttl)
-        await self._call("saving a session", self._r.set(self._s(key), session.to_json(), px=_ms(ttl)))
+        await self._call("saving a session", self._r.set(self._s(key), encode_session(session), px=_ms(ttl)))
 
     async def delete(self, key: str) -> None:
         """See :meth:`SessionStore.delete`."""
@@ -179,7 +357,8 @@ class RedisStore(SessionStore):
     async def mark_event(self, event_id: str, ttl: float) -> bool:
         """See :meth:`SessionStore.mark_event` (``SET key 1 NX PX ttl``)."""
         self._check_ttl(ttl)
-        done = await self._call("recording an event id", self._r.set(self._e(event_id), b"1", nx=True, px=_ms(ttl)))
+        done = await self._call("recording an event id",
+                                self._r.set(self._e(event_id), b"S" + b"0" * 29, nx=True, px=_ms(ttl)))
         return bool(done)
 
     # ------------------------------------------------------------ locks

@@ -1,81 +1,133 @@
-"""SQLite session store (aiosqlite, WAL): the embedded default for ``soudan serve``.
+"""SQLite session store (the standard library's ``sqlite3``, WAL): the embedded default.
 
-One file (``./var/soudan.db`` by default) holds three tables::
+One file (``./var/soudan.db`` by default) holds three tables (schema 2, ``PRAGMA user_version``)::
 
-    sessions(key TEXT PRIMARY KEY, data TEXT, expires_at REAL)   -- Session.to_json() only
-    events(id TEXT PRIMARY KEY, expires_at REAL)                 -- processed platform event ids
-    locks(key TEXT PRIMARY KEY, owner TEXT, expires_at REAL)     -- per-user locks across processes
+    sessions(key TEXT PRIMARY KEY, data BLOB, expires_at INTEGER) WITHOUT ROWID
+        -- bot.store.codec.encode_session() only; expires_at in ms since the epoch
+    events(id TEXT PRIMARY KEY, expires_at INTEGER, outbox BLOB, lease REAL) WITHOUT ROWID
+        -- processed platform event ids; outbox: what to send until confirmed sent (else NULL);
+        -- lease: until when (s since the epoch) the committing process may send it
+    locks(key TEXT PRIMARY KEY, owner TEXT, expires_at REAL) WITHOUT ROWID
+        -- per-user locks of the primitive API (SessionStore.lock)
 
-Times are seconds since the epoch. Expired rows are ignored on read and purged lazily (at most
-once a minute, on a write); ``secure_delete`` overwrites what is deleted. Several processes may
-share the file: WAL lets readers and one writer work at once, each statement is its own short
-transaction, and the per-user lock is a row in ``locks`` taken with one atomic upsert, so two
-processes never handle one user's events at once.
+**One step is one transaction, run in the event loop.** :meth:`SQLiteStore.step` does
+``BEGIN IMMEDIATE`` → event id check → read → the engine step → write session and event (with its
+outbox) → ``COMMIT`` synchronously, with no await in between: nothing else of this process runs
+meanwhile, and ``BEGIN IMMEDIATE`` (SQLite's single writer lock) excludes other processes, so no
+lock row is needed. Such a transaction takes tens of microseconds in WAL mode with
+``synchronous=NORMAL`` (a commit appends to the WAL without fsync); the work that can take longer
+runs in threads: checkpoints (``wal_autocheckpoint`` is off on the loop's connection, a thread
+checkpoints every :data:`CHECKPOINT_EVERY` commits), purging expired rows (every
+:data:`PURGE_INTERVAL` seconds), counting and listing keys. The loop never waits for another
+process: the connection's busy timeout is 0, and a busy database is retried after an
+``asyncio.sleep`` (up to :data:`BUSY_TIMEOUT` seconds).
+
+Files of schema 1 (the aiosqlite store of before: JSON records) are migrated when opened; their
+JSON records still load. ``secure_delete`` overwrites what is deleted, and ``forget`` resets the WAL
+so no earlier page image of the record stays in ``-wal``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
+from typing import Any, TypeVar
 
 from bot.engine.types import Session
-from bot.store.base import KeyedLocks, SessionStore, StoreError, decode_session
+from bot.store.base import Busy, KeyedLocks, SessionStore, StepFn, StepResult, StoreError
+from bot.store.codec import decode_session, encode_session
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["BUSY_TIMEOUT", "CHECKPOINT_EVERY", "PURGE_INTERVAL", "SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger("soudan.store.sqlite")
 
-# aiosqlite logs every statement with its parameters (user keys, session records) at DEBUG.
-# Keep that out of a DEBUG log of soudan unless someone configures the logger on purpose.
-if logging.getLogger("aiosqlite").level == logging.NOTSET:
-    logging.getLogger("aiosqlite").setLevel(logging.INFO)
+T = TypeVar("T")
 
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` of a store file written by this code."""
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of a store file written by this code (1: JSON records, rowid tables)."""
 
 PURGE_INTERVAL = 60.0
-"""Seconds between sweeps of expired rows (done on a write; reads ignore expired rows anyway)."""
+"""Seconds between sweeps of expired rows (started by a write, run in a thread; reads ignore
+expired rows anyway)."""
 
-BUSY_TIMEOUT_MS = 5000
-"""Milliseconds a statement waits for another process's write to finish before failing."""
+BUSY_TIMEOUT = 5.0
+"""Seconds a write waits for another process's write to finish before failing."""
+
+CHECKPOINT_EVERY = 500
+"""Commits between two WAL checkpoints (run in a thread, never in the event loop)."""
 
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS sessions_expires_at ON sessions (expires_at);
-CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_expires_at ON events (expires_at);
+CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, data BLOB NOT NULL, expires_at INTEGER NOT NULL)
+    WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, expires_at INTEGER NOT NULL, outbox BLOB, lease REAL)
+    WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL)
     WITHOUT ROWID;
 """
 
+_MIGRATE_1 = """
+ALTER TABLE sessions RENAME TO sessions_v1;
+ALTER TABLE events RENAME TO events_v1;
+DROP TABLE IF EXISTS locks;
+""" + _SCHEMA + """
+INSERT INTO sessions (key, data, expires_at) SELECT key, data, CAST(expires_at * 1000 AS INTEGER) FROM sessions_v1;
+INSERT INTO events (id, expires_at) SELECT id, CAST(expires_at * 1000 AS INTEGER) FROM events_v1;
+DROP TABLE sessions_v1;
+DROP TABLE events_v1;
+PRAGMA user_version = 2;
+"""
+
+_SAVE = "INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)"
+_EVENT = "INSERT OR REPLACE INTO events (id, expires_at, outbox, lease) VALUES (?, ?, ?, ?)"
 # A new id, or an id whose previous record has expired, counts as one change; a live one as none.
 _MARK_EVENT = ("INSERT INTO events (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
-               "SET expires_at = excluded.expires_at WHERE events.expires_at <= ?")
+               "SET expires_at = excluded.expires_at, outbox = NULL, lease = NULL WHERE events.expires_at <= ?")
 # Take a free or expired lock in one statement (atomic across processes).
 _TAKE_LOCK = ("INSERT INTO locks (key, owner, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE "
               "SET owner = excluded.owner, expires_at = excluded.expires_at WHERE locks.expires_at <= ?")
 
 
-class SQLiteStore(SessionStore):
-    """Sessions, event ids and per-user locks in one SQLite file.
+def _ms(t: float) -> int:
+    return math.floor(t * 1000)
 
-    The connection is opened on first use (so the store can be built before the event loop
-    runs); the parent folder is created then.
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)  # pragma: no cover - Python < 3.11
+
+
+def _tx(db: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``body`` in one write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``)."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        out = body(db)
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return out
+
+
+class SQLiteStore(SessionStore):
+    """Sessions, event ids with their outboxes, and per-user locks in one SQLite file.
+
+    The file is opened on first use (the parent folder is created then).
 
     Args:
         path: the database file, e.g. ``var/soudan.db`` (relative to the working directory).
         clock: current time in seconds since the epoch, for session and event TTLs (tests inject
-            one so expiry needs no sleeping); defaults to :func:`time.time`. Lock expiry always
-            uses the real clock, because other processes share it.
+            one so expiry needs no sleeping); defaults to :func:`time.time`. Locks and send leases
+            always use the real clock, because other processes share them.
         lock_poll: longest sleep in seconds between two attempts to take a lock held by another
             process (attempts start at 2 ms and double up to this).
 
@@ -92,13 +144,15 @@ class SQLiteStore(SessionStore):
         self.path = Path(path)
         self._clock = clock
         self._lock_poll = lock_poll
-        self._db: aiosqlite.Connection | None = None
-        self._connecting: asyncio.Lock | None = None
+        self._db: sqlite3.Connection | None = None
         self._locks = KeyedLocks()
         self._last_purge = float("-inf")
         self._closed = False
         self._held: set[str] = set()
         self._scrub: set[str] = set()
+        self._commits = 0
+        self._jobs: set[asyncio.Task[Any]] = set()
+        self._checkpointing = False
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -109,82 +163,135 @@ class SQLiteStore(SessionStore):
         return StoreError(f"SQLite store sqlite:///{self.path}: {what} failed: {exc}. "
                           "Check that the folder is writable and the disk not full, or set SOUDAN_STORE.")
 
-    async def _conn(self) -> aiosqlite.Connection:
+    def _connect(self, *, loop: bool) -> sqlite3.Connection:
+        """A connection: the loop's (busy timeout 0, no auto-checkpoint) or a thread's (waits)."""
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=0 if loop else BUSY_TIMEOUT,
+                             check_same_thread=loop)
+        try:
+            db.execute("PRAGMA synchronous = NORMAL")
+            # deleted sessions (forget, expiry) are overwritten on disk, not left in free pages
+            db.execute("PRAGMA secure_delete = ON")
+            if loop:
+                db.execute("PRAGMA wal_autocheckpoint = 0")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _conn(self) -> sqlite3.Connection:
         if self._db is not None:
             return self._db
         if self._closed:
             raise StoreError(f"SQLite store sqlite:///{self.path} is closed")
-        if self._connecting is None:
-            self._connecting = asyncio.Lock()
-        async with self._connecting:
-            if self._db is None:
-                self._db = await self._open()
-        return self._db
-
-    async def _open(self) -> aiosqlite.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise self._fail(f"creating the folder {self.path.parent}", exc) from exc
-        db: aiosqlite.Connection | None = None
+        db: sqlite3.Connection | None = None
         try:
-            db = await aiosqlite.connect(self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-            await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            async with db.execute("PRAGMA journal_mode = WAL") as cur:
-                row = await cur.fetchone()
+            db = self._connect(loop=True)
+            db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")  # only while opening
+            row = db.execute("PRAGMA journal_mode = WAL").fetchone()
             if row is None or str(row[0]).lower() != "wal":
                 log.warning("SQLite did not switch to WAL (journal_mode=%s); concurrency will be lower",
                             row[0] if row else None)
-            await db.execute("PRAGMA synchronous = NORMAL")
-            # deleted sessions (forget, expiry) are overwritten on disk, not left in free pages
-            await db.execute("PRAGMA secure_delete = ON")
-            async with db.execute("PRAGMA user_version") as cur:
-                row = await cur.fetchone()
-            version = int(row[0]) if row else 0
+            version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
                 raise StoreError(f"SQLite store sqlite:///{self.path} was written by a newer soudan "
                                  f"(schema {version} > {SCHEMA_VERSION}); upgrade soudan or use another file")
-            await db.executescript(_SCHEMA)
-            if version < SCHEMA_VERSION:
-                await db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version == 1:
+                db.executescript("BEGIN IMMEDIATE;" + _MIGRATE_1 + "COMMIT;")
+                log.info("SQLite store migrated from schema 1 to 2 (old records still load)")
+            elif version == 0:
+                db.executescript(_SCHEMA)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute("PRAGMA busy_timeout = 0")
         except (sqlite3.Error, OSError) as exc:
             if db is not None:
-                await db.close()
+                db.close()
             raise self._fail("opening the database", exc) from exc
         except BaseException:
             if db is not None:
-                await db.close()
+                db.close()
             raise
         log.debug("SQLite store opened", extra={"path": str(self.path)})
+        self._db = db
         return db
 
-    async def _run(self, what: str, sql: str, params: Iterable[Any] = ()) -> int:
-        """Execute one statement (its own transaction); returns the number of changed rows."""
-        db = await self._conn()
-        try:  # one hop to the connection's thread (no cursor round trips: rowcount is local)
-            cur = await db.execute(sql, tuple(params))
-            return int(cur.rowcount)
-        except sqlite3.Error as exc:
-            raise self._fail(what, exc) from exc
+    async def _do(self, what: str, body: Callable[[sqlite3.Connection], T], *, write: bool = True) -> T:
+        """Run ``body`` on the loop's connection (in a write transaction when ``write``), retrying
+        after a sleep while another process writes."""
+        delay, deadline = 0.001, None
+        while True:
+            db = self._conn()
+            try:
+                out = _tx(db, body) if write else body(db)
+            except sqlite3.Error as exc:
+                if not _is_busy(exc):
+                    raise self._fail(what, exc) from exc
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + BUSY_TIMEOUT
+                elif now >= deadline:
+                    raise StoreError(f"SQLite store sqlite:///{self.path}: {what} failed: the database stayed "
+                                     f"busy (another process writing) for {BUSY_TIMEOUT:g} s") from exc
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 0.02)
+                continue
+            if write:
+                self._wrote()
+            return out
 
-    async def _one(self, what: str, sql: str, params: Iterable[Any] = ()) -> Any:
-        db = await self._conn()
-        try:  # one hop: execute and fetch together
-            rows = list(await db.execute_fetchall(sql, tuple(params)))
-            return rows[0] if rows else None
-        except sqlite3.Error as exc:
-            raise self._fail(what, exc) from exc
-
-    async def _maybe_purge(self) -> None:
+    def _wrote(self) -> None:
+        self._commits += 1
+        if self._commits % CHECKPOINT_EVERY == 0 and not self._checkpointing:
+            self._checkpointing = True
+            self._background(self._checkpoint("PASSIVE"))
         now = self._clock()
-        if now - self._last_purge < PURGE_INTERVAL:
-            return
-        self._last_purge = now
-        await self.purge()
+        if now - self._last_purge >= PURGE_INTERVAL:
+            self._last_purge = now
+            self._background(self.purge())
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._jobs.add(task)
+        task.add_done_callback(self._job_done)
+
+    def _job_done(self, task: asyncio.Task[Any]) -> None:
+        self._jobs.discard(task)
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
+            log.warning("SQLite background job failed: %s", type(exc.__cause__ or exc).__name__)
+
+    async def _thread(self, what: str, body: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``body`` in a worker thread on a connection of its own (slow work: scans, checkpoints)."""
+        if self._closed:
+            raise StoreError(f"SQLite store sqlite:///{self.path} is closed")
+        self._conn()  # the file exists and has the schema
+
+        def job() -> T:
+            db = self._connect(loop=False)
+            try:
+                return body(db)
+            finally:
+                db.close()
+        try:
+            return await asyncio.to_thread(job)
+        except sqlite3.Error as exc:
+            raise self._fail(what, exc) from exc
+
+    async def _checkpoint(self, mode: str) -> bool:
+        """Checkpoint the WAL in a thread; True when it was complete (TRUNCATE: the WAL is empty)."""
+        try:
+            row = await self._thread("a WAL checkpoint", lambda db: db.execute(f"PRAGMA wal_checkpoint({mode})").fetchone())
+        finally:
+            if mode == "PASSIVE":
+                self._checkpointing = False
+        return row is not None and not row[0]
 
     async def purge(self) -> int:
-        """Delete expired sessions, event ids and locks now (and empty the WAL when a session went,
-        so that an expired session is not kept in the ``-wal`` file either).
+        """Delete expired sessions, event ids and locks now (in a thread; the event loop goes on),
+        and empty the WAL when a session went, so an expired session is not kept in ``-wal`` either.
 
         Returns:
             The number of rows deleted.
@@ -192,45 +299,106 @@ class SQLiteStore(SessionStore):
         Raises:
             StoreError: when the database cannot be written.
         """
-        now = self._clock()
-        sessions = await self._run("purge", "DELETE FROM sessions WHERE expires_at <= ?", (now,))
-        n = sessions + await self._run("purge", "DELETE FROM events WHERE expires_at <= ?", (now,))
-        n += await self._run("purge", "DELETE FROM locks WHERE expires_at <= ?", (time.time(),))
+        now_ms, real = _ms(self._clock()), time.time()
+
+        def body(db: sqlite3.Connection) -> tuple[int, int]:
+            # read the expired keys without holding the write lock (a full scan on a big file),
+            # then delete them by key in small transactions
+            gone = [0, 0]
+            for i, (table, col) in enumerate((("sessions", "key"), ("events", "id"))):
+                keys = [r[0] for r in db.execute(f"SELECT {col} FROM {table} WHERE expires_at <= ?", (now_ms,))]
+                for lo in range(0, len(keys), 500):
+                    with db:
+                        db.execute("BEGIN IMMEDIATE")
+                        gone[i] += db.executemany(f"DELETE FROM {table} WHERE {col} = ? AND expires_at <= ?",
+                                                  [(k, now_ms) for k in keys[lo:lo + 500]]).rowcount
+            db.execute("BEGIN IMMEDIATE")
+            gone[1] += db.execute("DELETE FROM locks WHERE expires_at <= ?", (real,)).rowcount
+            db.execute("COMMIT")
+            return gone[0], gone[1]
+        sessions, others = await self._thread("purge", body)
         if sessions:
             await self._truncate_wal()
-        return n
+        return sessions + others
 
     async def ping(self) -> None:
         """See :meth:`SessionStore.ping`."""
-        await self._one("ping", "SELECT 1")
+        await self._do("ping", lambda db: db.execute("SELECT 1").fetchone(), write=False)
 
     async def close(self) -> None:
-        """Close the connection (pending writes are already committed)."""
+        """Finish background jobs and close the connection (every write is already committed)."""
+        if self._jobs:
+            await asyncio.wait(set(self._jobs), timeout=BUSY_TIMEOUT * 2)
         self._closed = True
         db, self._db = self._db, None
         if db is not None:
-            await db.close()
+            db.close()
+
+    # ------------------------------------------------------------ the step
+
+    async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
+                         lease: float) -> StepResult | Busy:
+        """See :meth:`SessionStore.step`: one transaction on the loop's connection, ``fn`` inside it."""
+        now = self._clock()
+        now_ms = _ms(now)
+        forgot: list[bool] = []
+
+        def body(db: sqlite3.Connection) -> StepResult | Busy:
+            if event_id is not None:
+                row = db.execute("SELECT expires_at, outbox, lease FROM events WHERE id = ?", (event_id,)).fetchone()
+                if row is not None and row[0] > now_ms:
+                    if row[1] is None:
+                        return StepResult(None)
+                    t = time.time()
+                    if (row[2] or 0.0) > t:
+                        return Busy(row[2], "the reply of this event is being sent by another task or process")
+                    db.execute("UPDATE events SET lease = ? WHERE id = ?", (t + lease, event_id))
+                    return StepResult(None, bytes(row[1]), resend=True)
+            row = db.execute("SELECT data FROM sessions WHERE key = ? AND expires_at > ?", (key, now_ms)).fetchone()
+            change = fn(decode_session(row[0], self.backend) if row is not None else None)
+            if change.session is None or change.forget:
+                if db.execute("DELETE FROM sessions WHERE key = ?", (key,)).rowcount and change.forget:
+                    forgot.append(True)
+            else:
+                db.execute(_SAVE, (key, encode_session(change.session), _ms(now + ttl)))
+            if event_id is not None:
+                db.execute(_EVENT, (event_id, _ms(now + event_ttl), change.outbox, time.time() + lease))
+            return StepResult(change, change.outbox)
+        out = await self._do("a step (event id, session, outbox)", body)
+        if forgot:
+            await self._truncate_wal()
+        return out
+
+    async def sent(self, event_id: str) -> None:
+        """See :meth:`SessionStore.sent`."""
+        await self._do("confirming a sent reply",
+                       lambda db: db.execute("UPDATE events SET outbox = NULL, lease = NULL WHERE id = ? "
+                                             "AND outbox IS NOT NULL", (event_id,)))
+
+    async def release(self, event_id: str) -> None:
+        """See :meth:`SessionStore.release`."""
+        await self._do("releasing a send lease",
+                       lambda db: db.execute("UPDATE events SET lease = 0 WHERE id = ? AND outbox IS NOT NULL",
+                                             (event_id,)))
 
     # ------------------------------------------------------------ sessions
 
     async def get(self, key: str) -> Session | None:
         """See :meth:`SessionStore.get`."""
-        row = await self._one("reading a session", "SELECT data FROM sessions WHERE key = ? AND expires_at > ?",
-                              (key, self._clock()))
+        row = await self._do("reading a session", lambda db: db.execute(
+            "SELECT data FROM sessions WHERE key = ? AND expires_at > ?", (key, _ms(self._clock()))).fetchone(),
+            write=False)
         return None if row is None else decode_session(row[0], self.backend)
 
     async def save(self, key: str, session: Session, ttl: float) -> None:
         """See :meth:`SessionStore.save`."""
         self._check_ttl(ttl)
-        await self._run("saving a session",
-                        "INSERT INTO sessions (key, data, expires_at) VALUES (?, ?, ?) ON CONFLICT (key) "
-                        "DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at",
-                        (key, session.to_json(), self._clock() + ttl))
-        await self._maybe_purge()
+        data = encode_session(session)
+        await self._do("saving a session", lambda db: db.execute(_SAVE, (key, data, _ms(self._clock() + ttl))))
 
     async def delete(self, key: str) -> None:
         """See :meth:`SessionStore.delete`."""
-        await self._run("deleting a session", "DELETE FROM sessions WHERE key = ?", (key,))
+        await self._do("deleting a session", lambda db: db.execute("DELETE FROM sessions WHERE key = ?", (key,)))
 
     async def forget(self, key: str) -> None:
         """Delete the session of ``key`` and scrub it from the files (``forget``, LINE unfollow).
@@ -248,29 +416,29 @@ class SQLiteStore(SessionStore):
 
     async def _truncate_wal(self) -> None:
         try:
-            row = await self._one("truncating the WAL", "PRAGMA wal_checkpoint(TRUNCATE)")
+            complete = await self._checkpoint("TRUNCATE")
         except StoreError as exc:  # the row is deleted already; the WAL is reset later anyway
             log.warning("the WAL could not be truncated now (%s); deleted rows stay in it until the next "
                         "checkpoint", type(exc.__cause__ or exc).__name__)
             return
-        if row is not None and row[0]:
+        if not complete:
             log.warning("another process is reading the file, so the WAL was not truncated; deleted rows "
                         "stay in it until the next checkpoint")
 
     async def count(self) -> int:
-        """See :meth:`SessionStore.count`."""
-        row = await self._one("counting", "SELECT count(*) FROM sessions WHERE expires_at > ?", (self._clock(),))
+        """See :meth:`SessionStore.count` (a scan, in a thread)."""
+        now_ms = _ms(self._clock())
+        row = await self._thread("counting", lambda db: db.execute(
+            "SELECT count(*) FROM sessions WHERE expires_at > ?", (now_ms,)).fetchone())
         return int(row[0])
 
     async def keys(self) -> AsyncIterator[str]:
-        """See :meth:`SessionStore.keys`."""
-        db = await self._conn()
-        try:
-            async with db.execute("SELECT key FROM sessions WHERE expires_at > ?", (self._clock(),)) as cur:
-                async for row in cur:
-                    yield str(row[0])
-        except sqlite3.Error as exc:
-            raise self._fail("listing keys", exc) from exc
+        """See :meth:`SessionStore.keys` (a scan, in a thread)."""
+        now_ms = _ms(self._clock())
+        rows = await self._thread("listing keys", lambda db: db.execute(
+            "SELECT key FROM sessions WHERE expires_at > ?", (now_ms,)).fetchall())
+        for row in rows:
+            yield str(row[0])
 
     # ------------------------------------------------------------ events
 
@@ -281,16 +449,15 @@ class SQLiteStore(SessionStore):
         record is left alone and changes no row (``rowcount`` 0 → a redelivery).
         """
         self._check_ttl(ttl)
-        now = self._clock()
-        changed = await self._run("recording an event id", _MARK_EVENT, (event_id, now + ttl, now))
-        if changed:
-            await self._maybe_purge()
+        now_ms = _ms(self._clock())
+        changed = await self._do("recording an event id", lambda db: db.execute(
+            _MARK_EVENT, (event_id, _ms(self._clock() + ttl), now_ms)).rowcount)
         return changed == 1
 
     # ------------------------------------------------------------ locks
 
     def lock(self, key: str, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
-        """See :meth:`SessionStore.lock`.
+        """See :meth:`SessionStore.lock` (the primitive API; :meth:`step` needs no lock).
 
         Tasks of this process queue on an :class:`asyncio.Lock`; only the task at the head of the
         queue takes the row in ``locks`` (polling while another process holds it).
@@ -306,7 +473,11 @@ class SQLiteStore(SessionStore):
             delay = 0.002
             while True:
                 now = time.time()
-                if await self._run("taking a lock", _TAKE_LOCK, (key, token, now + timeout, now)) == 1:
+                args = (key, token, now + timeout, now)
+
+                def take(db: sqlite3.Connection, a: tuple[Any, ...] = args) -> int:
+                    return int(db.execute(_TAKE_LOCK, a).rowcount)
+                if await self._do("taking a lock", take) == 1:
                     break
                 left = deadline - loop.time()
                 if left <= 0:
@@ -319,7 +490,8 @@ class SQLiteStore(SessionStore):
                 yield
             finally:
                 self._held.discard(key)
-                await self._run("releasing a lock", "DELETE FROM locks WHERE key = ? AND owner = ?", (key, token))
+                await self._do("releasing a lock", lambda db: db.execute(
+                    "DELETE FROM locks WHERE key = ? AND owner = ?", (key, token)))
                 if key in self._scrub:  # forgotten while locked: the lock row named the key too
                     self._scrub.discard(key)
                     await self._truncate_wal()

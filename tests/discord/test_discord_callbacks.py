@@ -100,13 +100,13 @@ async def test_locale_follows_discord(mock_client: SoudanClient, locale: discord
 async def test_defer_happens_before_the_store_is_touched(conversations: Conversations) -> None:
     order: list[str] = []
     store = conversations.store
-    real_get = store.get
+    real_step = store.step
 
-    async def get(key: str) -> Any:
+    async def step(*args: Any, **kw: Any) -> Any:
         order.append("store")
-        return await real_get(key)
+        return await real_step(*args, **kw)
 
-    store.get = get  # type: ignore[method-assign]
+    store.step = step  # type: ignore[method-assign]
     client = SoudanClient(conversations, sync_commands=False)
     i = make_interaction(client)
     i.response.defer.side_effect = lambda **kw: order.append("defer")
@@ -115,7 +115,7 @@ async def test_defer_happens_before_the_store_is_touched(conversations: Conversa
 
 
 async def test_store_down_still_answers_with_emergency_numbers(conversations: Conversations) -> None:
-    conversations.store.get = AsyncMock(side_effect=StoreError("down"))  # type: ignore[method-assign]
+    conversations.store.step = AsyncMock(side_effect=StoreError("down"))  # type: ignore[method-assign]
     client = SoudanClient(conversations, sync_commands=False)
     i, sent = await start(client)
     i.response.defer.assert_awaited_once()
@@ -344,7 +344,7 @@ async def test_no_text_or_raw_ids_in_logs(conversations: Conversations, caplog: 
     await client.on_message(dm_message("死にたい", author_id=987654321))
     i = make_interaction(client, user_id=123456789)
     await command(client, "soudan-contacts", i, query="ひみつの検索語")
-    conversations.store.get = AsyncMock(side_effect=StoreError("down"))  # type: ignore[method-assign]
+    conversations.store.step = AsyncMock(side_effect=StoreError("down"))  # type: ignore[method-assign]
     await client.on_message(dm_message(secret_text, author_id=987654321))
     logs = caplog.text
     assert "failed in the store/engine: StoreError" in logs  # errors are logged …

@@ -26,6 +26,7 @@ from linekit import WEEKDAY_10, make_engine, settings_for  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
 from bot.engine.types import Session  # noqa: E402
+from bot.store.base import StepResult  # noqa: E402
 from bot.store.memory import MemoryStore  # noqa: E402
 
 __all__ = ["CountingStore", "LogCapture", "WebhookHarness", "format_record"]
@@ -124,6 +125,14 @@ class CountingStore(MemoryStore):
     async def mark_event(self, event_id: str, ttl: float) -> bool:
         self.ops += 1
         return await super().mark_event(event_id, ttl)
+
+    async def step(self, *args: Any, **kw: Any) -> StepResult:
+        self.ops += 1
+        return await super().step(*args, **kw)
+
+    async def sent(self, event_id: str) -> None:
+        self.ops += 1
+        await super().sent(event_id)
 
 
 class WebhookHarness:

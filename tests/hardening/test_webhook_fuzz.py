@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from linekit import ALL_EVENTS, CHANNEL_SECRET, sign
 
 from bot.store import StoreError
+from bot.store.base import StepResult
 
 SAMPLE: dict[str, Any] = json.loads(ALL_EVENTS.read_text(encoding="utf-8"))
 
@@ -361,6 +362,9 @@ class _FailingStore(CountingStore):
 
     async def mark_event(self, event_id: str, ttl: float) -> bool:
         raise StoreError("Redis store redis://:***@10.0.0.1:6379/0: recording an event id failed (test)")
+
+    async def step(self, *args: Any, **kw: Any) -> StepResult:
+        raise StoreError("Redis store redis://:***@10.0.0.1:6379/0: a step (reading) failed (test)")
 
 
 def test_a_failing_store_is_the_only_500_and_logs_no_traceback() -> None:

@@ -295,10 +295,10 @@ async def test_a_store_failure_answers_500_so_line_redelivers(post: Post, fake: 
 
     store = client.app[CONVERSATIONS_KEY].store
 
-    async def down(event_id: str, ttl: float) -> bool:
+    async def down(*args: Any, **kw: Any) -> Any:
         raise StoreError("store unreachable (test)")
 
-    monkeypatch.setattr(store, "mark_event", down)
+    monkeypatch.setattr(store, "step", down)
     ev = follow_event(token="down", eid="01STOREDOWN")
     assert (await post(ev)).status == 500
     monkeypatch.undo()

@@ -64,17 +64,29 @@ async def test_without_push_fallback_a_failed_reply_is_logged_not_pushed(
 
 async def test_api_down_never_crashes_the_webhook(aiohttp_client: Any, engine: Engine, unused_tcp_port: int,
                                                   fake: FakeLineApi) -> None:
-    """The API host refuses connections: the webhook still answers 200 and counts the errors."""
+    """The API host refuses connections: the webhook answers 500 (so that LINE redelivers), counts
+    the errors and stays healthy; the redelivery, once the API is back, sends the greeting once."""
+    store = open_store("memory://")
     settings = settings_for(fake, LINE_API_BASE=f"http://127.0.0.1:{unused_tcp_port}")
-    app = create_app(settings, engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
+    app = create_app(settings, engine=engine, store=store, clock=lambda: WEEKDAY_10)
     c = await aiohttp_client(app)
-    body = body_of(follow_event())
+    ev = follow_event(token="down-token", eid="01APIDOWN")
+    body = body_of(ev)
     resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
-    assert resp.status == 200
+    assert resp.status == 500
     text = await (await c.get("/metrics")).text()
     assert 'soudan_api_errors_total{operation="reply",platform="line",status="network"} 1.0' in text
     assert 'soudan_api_errors_total{operation="push",platform="line",status="network"} 2.0' in text
     assert (await c.get("/healthz")).status == 200
+    await c.close()
+    # the API is back: the redelivery (same event id) gets the greeting that was committed, once
+    app2 = create_app(settings_for(fake), engine=engine, store=store, clock=lambda: WEEKDAY_10)
+    c2 = await aiohttp_client(app2)
+    for _ in range(2):
+        resp = await c2.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
+        assert resp.status == 200
+    assert fake.reply_to("down-token").json["messages"]
+    assert fake.pushes == []
 
 
 async def test_slow_api_answers_within_the_budget_and_finishes_in_background(

@@ -124,7 +124,8 @@ class Backend:
         elif isinstance(st, SQLiteStore):
             await st.ping()
             with sqlite3.connect(st.path) as db:
-                db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", (key, data, self.clock() + ttl))
+                db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
+                           (key, data, int((self.clock() + ttl) * 1000)))
         elif isinstance(st, RedisStore):
             await st._r.set(st._s(key), data, ex=int(ttl))
         else:  # pragma: no cover

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from bot.settings import Settings
 from bot.store import StoreError, open_store
 from bot.store.base import redact_url
+from bot.store.codec import encode_session
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SCHEMA_VERSION, SQLiteStore
@@ -144,9 +146,10 @@ async def test_sqlite_uses_wal_and_the_documented_tables(tmp_path: Path) -> None
     await st.close()
     with sqlite3.connect(tmp_path / "x.db") as db:
         cols = {t: [r[1] for r in db.execute(f"PRAGMA table_info({t})")] for t in ("sessions", "events", "locks")}
-        assert cols == {"sessions": ["key", "data", "expires_at"], "events": ["id", "expires_at"],
+        assert cols == {"sessions": ["key", "data", "expires_at"], "events": ["id", "expires_at", "outbox", "lease"],
                         "locks": ["key", "owner", "expires_at"]}
-        assert db.execute("SELECT data FROM sessions").fetchone()[0] == session().to_json()
+        assert db.execute("SELECT data FROM sessions").fetchone()[0] == encode_session(session())
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert db.execute("SELECT count(*) FROM locks").fetchone()[0] == 0  # released
 
 
@@ -179,7 +182,7 @@ async def test_redis_key_names_and_ttls(redis_url: str) -> None:
         await st.mark_event("line:e", 200)
         assert 99_000 <= await st._r.pttl("soudan-test-keys:s:line:a") <= 100_000
         assert 199_000 <= await st._r.pttl("soudan-test-keys:e:line:e") <= 200_000
-        assert await st._r.get("soudan-test-keys:s:line:a") == session().to_json().encode()
+        assert await st._r.get("soudan-test-keys:s:line:a") == encode_session(session())
         async with st.lock("line:a", timeout=5):
             assert 0 < await st._r.pttl("soudan-test-keys:l:line:a") <= 5000
         assert await st._r.exists("soudan-test-keys:l:line:a") == 0
@@ -220,3 +223,25 @@ async def test_sqlite_forget_leaves_no_trace_of_the_record_in_the_file(tmp_path:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = path.read_bytes() + (path.with_name("x.db-wal").read_bytes() if path.with_name("x.db-wal").exists() else b"")
     assert marker.encode() not in data
+
+
+async def test_a_schema_1_file_is_migrated_and_its_records_still_load(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the layout and JSON records of the aiosqlite store of before
+        db.executescript("""
+            CREATE TABLE sessions (key TEXT PRIMARY KEY, data TEXT NOT NULL, expires_at REAL NOT NULL);
+            CREATE INDEX sessions_expires_at ON sessions (expires_at);
+            CREATE TABLE events (id TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID;
+            CREATE TABLE locks (key TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL) WITHOUT ROWID;
+            PRAGMA user_version = 1;""")
+        future = time.time() + 3600
+        db.execute("INSERT INTO sessions VALUES (?, ?, ?)", ("line:a", session("what").to_json(), future))
+        db.execute("INSERT INTO events VALUES (?, ?)", ("line:old-event", future))
+    st = SQLiteStore(path)
+    got = await st.get("line:a")
+    assert got is not None and got.state == "what"
+    assert await st.mark_event("line:old-event", 60) is False  # the processed ids are kept
+    await st.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+

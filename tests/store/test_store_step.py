@@ -1,0 +1,123 @@
+"""``SessionStore.step`` — the exactly-once step — on every backend (memory, SQLite file, real
+Redis): the event id, the session and the outbox are committed together; a redelivery sends a
+pending outbox again (after the sender's lease), a sent one never.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import pytest
+
+from bot.engine.types import HistoryEntry, Session
+from bot.store.base import Change, SessionStore, StepResult
+from tests.store.test_store_contract import session
+
+if TYPE_CHECKING:
+    from tests.store.conftest import Backend
+
+
+def advance(state: str, box: bytes | None = b"reply") -> tuple[list[Session | None], object]:
+    seen: list[Session | None] = []
+
+    def fn(s: Session | None) -> Change:
+        seen.append(s)
+        return Change(session(state, history=[*(s.history if s else []), HistoryEntry(state=state, choice="c")]),
+                      outbox=box)
+    return seen, fn
+
+
+async def step(store: SessionStore, eid: str | None, state: str, box: bytes | None = b"reply",
+               lease: float = 30.0) -> StepResult:
+    _, fn = advance(state, box)
+    return await store.step("line:a", eid, fn, ttl=60, lease=lease)  # type: ignore[arg-type]
+
+
+async def test_a_step_commits_session_event_and_outbox_together(store: SessionStore) -> None:
+    r = await step(store, "line:e1", "what", b"box-1")
+    assert not r.duplicate and r.outbox == b"box-1" and not r.resend
+    got = await store.get("line:a")
+    assert got is not None and got.state == "what"
+    await store.sent("line:e1")
+    again = await step(store, "line:e1", "other")
+    assert again.duplicate and again.outbox is None  # sent: nothing changes, nothing to send
+    got = await store.get("line:a")
+    assert got is not None and got.state == "what" and len(got.history) == 1
+
+
+async def test_an_unconfirmed_outbox_is_given_again_after_the_lease(store: SessionStore) -> None:
+    await step(store, "line:e1", "what", b"box-1", lease=0.2)
+    r = await step(store, "line:e1", "other", lease=5)  # waits for the first sender's lease
+    assert r.duplicate and r.resend and r.outbox == b"box-1"
+    got = await store.get("line:a")
+    assert got is not None and got.state == "what"  # no second transition
+
+
+async def test_while_the_lease_runs_a_redelivery_waits_for_the_confirmation(store: SessionStore) -> None:
+    await step(store, "line:e1", "what", b"box-1", lease=30)
+    waiting = asyncio.ensure_future(step(store, "line:e1", "other"))
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    await store.sent("line:e1")
+    r = await asyncio.wait_for(waiting, 5)
+    assert r.duplicate and r.outbox is None
+
+
+async def test_a_released_lease_lets_the_redelivery_send_at_once(store: SessionStore) -> None:
+    await step(store, "line:e1", "what", b"box-1", lease=30)
+    await store.release("line:e1")
+    r = await asyncio.wait_for(step(store, "line:e1", "other"), 2)
+    assert r.resend and r.outbox == b"box-1"
+
+
+async def test_of_two_concurrent_redeliveries_one_resends(store: SessionStore) -> None:
+    await step(store, "line:e1", "what", b"box-1", lease=30)
+    await store.release("line:e1")
+    a, b = asyncio.ensure_future(step(store, "line:e1", "x")), asyncio.ensure_future(step(store, "line:e1", "y"))
+    done, _ = await asyncio.wait({a, b}, timeout=1, return_when=asyncio.FIRST_COMPLETED)
+    first = done.pop().result()
+    assert first.resend and first.outbox == b"box-1"
+    await store.sent("line:e1")
+    results = await asyncio.wait_for(asyncio.gather(a, b), 5)
+    assert sorted(r.outbox is None for r in results) == [False, True]
+
+
+async def test_a_step_without_outbox_is_done_at_once(store: SessionStore) -> None:
+    await step(store, "line:e1", "what", None)
+    r = await asyncio.wait_for(step(store, "line:e1", "other"), 2)
+    assert r.duplicate and r.outbox is None
+
+
+async def test_a_failing_step_function_commits_nothing(store: SessionStore) -> None:
+    def boom(_s: Session | None) -> Change:
+        raise RuntimeError("engine bug")
+    with pytest.raises(RuntimeError):
+        await store.step("line:a", "line:e1", boom, ttl=60)
+    assert await store.get("line:a") is None
+    r = await step(store, "line:e1", "what")
+    assert not r.duplicate  # the event was not marked
+
+
+async def test_forget_and_its_event_id_are_committed_together(store: SessionStore) -> None:
+    await step(store, "line:e1", "what", None)
+    r = await store.step("line:a", "line:unfollow", lambda _s: Change(None, forget=True), ttl=60)
+    assert not r.duplicate
+    assert await store.get("line:a") is None and await store.count() == 0
+    r = await store.step("line:a", "line:unfollow", lambda _s: Change(None, forget=True), ttl=60)
+    assert r.duplicate
+
+
+async def test_concurrent_events_of_one_user_each_see_the_previous_step(store: SessionStore) -> None:
+    results = await asyncio.gather(*(step(store, f"line:e{i}", f"s{i}", None) for i in range(8)))
+    assert all(not r.duplicate for r in results)
+    got = await store.get("line:a")
+    assert got is not None and len(got.history) == 8  # no lost update
+
+
+async def test_a_record_of_the_json_format_still_loads(backend: Backend) -> None:
+    store = backend.open()
+    await backend.put_raw(store, "line:a", session("what", slots={"who": "pupil"}).to_json())
+    seen, fn = advance("region")
+    await store.step("line:a", "line:e1", fn, ttl=60)  # type: ignore[arg-type]
+    assert seen[0] is not None and seen[0].state == "what" and seen[0].slots == {"who": "pupil"}
