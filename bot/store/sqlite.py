@@ -153,6 +153,7 @@ class SQLiteStore(SessionStore):
         self._commits = 0
         self._jobs: set[asyncio.Task[Any]] = set()
         self._checkpointing = False
+        self._purging: asyncio.Lock | None = None
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -316,9 +317,12 @@ class SQLiteStore(SessionStore):
             gone[1] += db.execute("DELETE FROM locks WHERE expires_at <= ?", (real,)).rowcount
             db.execute("COMMIT")
             return gone[0], gone[1]
-        sessions, others = await self._thread("purge", body)
-        if sessions:
-            await self._truncate_wal()
+        if self._purging is None:
+            self._purging = asyncio.Lock()
+        async with self._purging:  # one sweep at a time (a background one may be running)
+            sessions, others = await self._thread("purge", body)
+            if sessions:
+                await self._truncate_wal()
         return sessions + others
 
     async def ping(self) -> None:

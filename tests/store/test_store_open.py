@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 import subprocess
-import time
 import sys
+import time
 from pathlib import Path
 
 import pytest
