@@ -59,8 +59,8 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 from discord import app_commands
 
-from bot.adapters.common import status_line
 from bot.contacts.model import Contact, StatusKind
+from bot.contacts.render import shown_status
 from bot.contacts.status import Status
 from bot.engine.types import (
     Ask,
@@ -524,7 +524,9 @@ def contact_card(view: ContactView, locale: str) -> tuple[list[dict[str, Any]], 
         phone_lines.append(f"**{p.number}**" + (f"（{' / '.join(extra)}）" if locale == "ja" and extra
                                                  else f" ({'; '.join(extra)})" if extra else ""))
     fields += _field_chunks(t("phone", locale), "\n".join(phone_lines), locale)
-    fields += _field_chunks(t("now", locale), status_line(view, locale), locale)
+    now_line = shown_status(c, st, locale)  # None when the hours already say 24時間 (no status twice)
+    if now_line:
+        fields += _field_chunks(t("now", locale), now_line, locale)
     fields += _field_chunks(t("hours", locale), pick(c.hours_text, locale), locale)
     other = []
     for ch in c.channels:

@@ -127,7 +127,7 @@ from bot.store.base import KeyedLocks, StoreError
 
 __all__ = [
     "MAX_BODY", "MAX_MESSAGES", "MAX_TEXT", "PLATFORM", "RESPONSE_BUDGET", "LineAdapter",
-    "parse_postback", "postback_data", "render", "setup", "split_text", "strip_emojis", "utf16_len",
+    "parse_postback", "plain_version", "postback_data", "render", "setup", "split_text", "strip_emojis", "utf16_len",
 ]
 
 log = logging.getLogger("soudan.line")
@@ -636,6 +636,49 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
     return [messages[i:i + MAX_MESSAGES] for i in range(0, len(messages), MAX_MESSAGES)]
 
 
+def _flex_lines(node: Any) -> list[str]:
+    """The texts of a Flex container in reading order, and each URI button as 「label: uri」."""
+    if isinstance(node, list):
+        return [t for v in node for t in _flex_lines(v)]
+    if not isinstance(node, dict):
+        return []
+    if node.get("type") == "text":
+        text = node.get("text")
+        return [text] if isinstance(text, str) and text.strip() else []
+    if node.get("type") == "button":
+        action = node.get("action") or {}
+        uri = action.get("uri", "")
+        return [f"{action.get('label', '')}: {uri}"] if uri.startswith(("https://", "http://")) else []
+    if node.get("type") == "carousel":
+        return [line for bubble in node.get("contents", []) for line in [*_flex_lines(bubble), ""]]
+    return [t for key in ("header", "hero", "body", "footer", "contents") if key in node
+            for t in _flex_lines(node[key])]
+
+
+def plain_version(messages: Sequence[Msg]) -> list[Msg]:
+    """A plain-text version of a reply, for when LINE refuses the rich one (HTTP 400).
+
+    Flex cards become their texts (names, status, hours, numbers, who may use them) and their web
+    links; quick-reply buttons become a numbered list (the engine understands the numbers); blank
+    texts are dropped. At most :data:`MAX_MESSAGES` text messages, each within LINE's limit.
+    """
+    texts: list[str] = []
+    for m in messages:
+        if m.get("type") == "flex":
+            body = "\n".join(_flex_lines(m.get("contents"))).strip()
+        else:
+            body = str(m.get("text") or "").strip()
+        items = (m.get("quickReply") or {}).get("items") or []
+        labels = [str((i.get("action") or {}).get("label", "")) for i in items]
+        if labels and not body.endswith(labels[-1]):
+            body = (body + "\n\n" + "\n".join(f"{n}. {lab}" for n, lab in enumerate(labels, 1))).strip()
+        if body:
+            texts.extend(split_text(body))
+    if len(texts) > MAX_MESSAGES:
+        texts = [*texts[:MAX_MESSAGES - 1], _clip("\n\n".join(texts[MAX_MESSAGES - 1:]), MAX_TEXT)]
+    return [{"type": "text", "text": t} for t in texts] or [{"type": "text", "text": "…"}]
+
+
 def group_invite(locale: str = "ja") -> list[Msg]:
     """The one short message sent to a group or room: talk to the account 1:1 instead."""
     return [{"type": "text", "text": _w("group", locale)}]
@@ -1103,7 +1146,20 @@ class LineAdapter:
             await self._post(REPLY_PATH, {"replyToken": token, "messages": messages, "notificationDisabled": False})
         except ApiException as exc:
             self._api_error("reply", exc)
-            return int(exc.status or 0)
+            if exc.status != 400 or "reply token" in str(exc.body or ""):
+                return int(exc.status or 0)
+            # LINE refused the message itself (a 400 leaves the reply token unused): send the same
+            # reply as plain text rather than nothing (issue #12)
+            messages = plain_version(messages)
+            try:
+                await self._post(REPLY_PATH, {"replyToken": token, "messages": messages,
+                                              "notificationDisabled": False})
+            except ApiException as exc2:
+                self._api_error("reply", exc2)
+                return int(exc2.status or 0)
+            except (aiohttp.ClientError, TimeoutError) as exc2:
+                self._api_error("reply", exc2)
+                return 0
         except (aiohttp.ClientError, TimeoutError) as exc:
             self._api_error("reply", exc)
             return 0

@@ -161,3 +161,12 @@ def test_local_windows_follow_the_region_code(directory: Directory) -> None:
     assert ids(directory.local("JP-13", ["BUL"], adult=True)) == []
     assert directory.local("other", ["DEF"]) == directory.local("skip", ["DEF"]) == directory.local(None, ["DEF"]) == []
     assert directory.local("JP-27", ["DEF"]) == []
+
+
+def test_every_renderer_dates_a_next_day_closing_time_without_being_told_the_instant(directory: Directory) -> None:
+    from bot.adapters.common import status_line
+
+    st = directory.status("inochi_no_denwa", at("2026-12-10 08:30"))
+    view = ContactView(directory.get("inochi_no_denwa"), st)  # as Discord's /soudan-contacts builds it
+    assert status_line(view, "ja") == "受付中（12/11 8:00まで）"
+    assert status_line(view, "en") == "Open (until 12/11 8:00)"

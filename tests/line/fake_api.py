@@ -106,6 +106,8 @@ class FakeLineApi:
         calls: every call received, in order.
         invalid_tokens: reply tokens answered with 400 "Invalid reply token".
         push_failures: statuses to answer the next pushes with (consumed in order).
+        refuse_flex: answer 400 to a reply that contains a Flex message (as LINE does for a
+            message it cannot accept), to test the plain-text fallback.
         delay: seconds to wait before answering (to test slow APIs).
         record: False to keep no calls (benchmark).
         validate: check every body as LINE would (off for the benchmark).
@@ -120,6 +122,7 @@ class FakeLineApi:
     calls: list[Call] = field(default_factory=list)
     invalid_tokens: set[str] = field(default_factory=set)
     push_failures: list[int] = field(default_factory=list)
+    refuse_flex: bool = False
     delay: float = 0.0
     languages: dict[str, str] = field(default_factory=dict)
     profiles: list[str] = field(default_factory=list)
@@ -189,6 +192,8 @@ class FakeLineApi:
             return web.json_response({"message": "Authentication failed"}, status=401)
         if body.get("replyToken") in self.invalid_tokens:
             return web.json_response({"message": "Invalid reply token"}, status=400)
+        if self.refuse_flex and any(m.get("type") == "flex" for m in body.get("messages") or []):
+            return web.json_response({"message": "The request body has 1 error(s)"}, status=400)
         return self._sent(body)
 
     async def _profile(self, request: web.Request) -> web.Response:
