@@ -27,7 +27,7 @@ from bot import timeutil
 from bot.contacts.directory import Directory, DirectoryError
 from bot.contacts.hours import JST
 from bot.contacts.model import Contact, Topic
-from bot.contacts.render import format_status
+from bot.contacts.render import card_status
 from bot.contacts.status import Status
 from bot.i18n import pick
 
@@ -63,7 +63,7 @@ def contact_json(contact: Contact, status: Status, locale: str = "ja") -> dict[s
         "name": pick(contact.name, locale),
         "phones": [p.number for p in contact.phones],
         "status": status.kind.value,
-        "status_text": format_status(status, locale),
+        "status_text": card_status(contact, status, locale),
         "open_until": timeutil.iso(status.open_until),
         "next_open": timeutil.iso(status.next_open),
         "hours_text": pick(contact.hours_text, locale),
@@ -92,7 +92,7 @@ def _table(rows: list[tuple[Contact, Status]], now: dt.datetime) -> Table:
     table.add_column("状況", no_wrap=True)
     for contact, status in rows:
         table.add_row(Text(pick(contact.name, "ja")), _reach(contact), Text(pick(contact.hours_text, "ja")),
-                      Text(format_status(status, "ja", now)))
+                      Text(card_status(contact, status, "ja")))
     return table
 
 

@@ -76,7 +76,8 @@ def test_table_for_people(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_table_shows_web_address_when_there_is_no_phone(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "safeline", as_json=False)
-    assert "https://www.safe-line.jp/" in out and "24時間" in out
+    # a form accepted at any time is not badged like a 24-hour phone line (issue #12)
+    assert "https://www.safe-line.jp/" in out and "フォームはいつでも送れます" in out
 
 
 def test_no_match(capsys: pytest.CaptureFixture[str]) -> None:
