@@ -23,6 +23,8 @@ when the app starts, stop it when it stops — the Discord client belongs there)
   raw_user_id, inp, event_id=..., now=...)``, ``.forget``, ``.store``); usable once the app has
   started (the store connects lazily);
 - ``app[METRICS_KEY]`` — :class:`~bot.adapters.Metrics` (label ``platform`` with your name);
+- ``app[DESK_KEY]`` — the hand-off :class:`~bot.handoff.desk.Desk` (register a sink to offer your
+  platform's team; call ``dispatch`` after each handled step);
 - ``app[CLOCK_KEY]`` — the clock to pass as ``now`` (tests inject a frozen one).
 
 A listed plugin module that does not exist yet is skipped with a warning, so the app runs while
@@ -32,6 +34,7 @@ other adapters are being written.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import importlib
 import importlib.util
@@ -44,13 +47,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot.adapters import Metrics
 from bot.engine.core import Engine
+from bot.handoff.desk import Desk
+from bot.metrics import ConsultationMetrics, sweep_dropoffs
 from bot.service import JST, Conversations
 from bot.settings import Settings
 from bot.store import SessionStore, StoreError, open_store
 
 __all__ = [
-    "CLOCK_KEY", "CONVERSATIONS_KEY", "ENGINE_KEY", "LINE_KEY", "METRICS_KEY", "PLUGINS", "SETTINGS_KEY",
-    "STORE_KEY", "Plugin", "create_app", "metrics_enabled", "simulator_enabled",
+    "CLOCK_KEY", "CONSULTATIONS_KEY", "CONVERSATIONS_KEY", "DESK_KEY", "ENGINE_KEY", "LINE_KEY", "METRICS_KEY", "PLUGINS",
+    "SETTINGS_KEY", "STORE_KEY", "SWEEP_INTERVAL", "Plugin", "create_app", "metrics_enabled", "simulator_enabled",
+    "sweep_once",
 ]
 
 log = logging.getLogger("soudan.app")
@@ -61,6 +67,9 @@ MAX_REQUEST_BODY = 1024 * 1024
 HEALTH_TIMEOUT = 2.0
 """Seconds ``/healthz`` waits for the store."""
 
+SWEEP_INTERVAL = 60.0
+"""Seconds between two runs of the app's periodic sweep (drop-off counts, hand-off time-outs)."""
+
 Clock = Callable[[], dt.datetime]
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
@@ -68,6 +77,10 @@ ENGINE_KEY = web.AppKey("engine", Engine)
 STORE_KEY = web.AppKey("store", SessionStore)
 CONVERSATIONS_KEY = web.AppKey("conversations", Conversations)
 METRICS_KEY = web.AppKey("metrics", Metrics)
+CONSULTATIONS_KEY = web.AppKey("consultations", ConsultationMetrics)
+"""The consultation counters (:class:`bot.metrics.ConsultationMetrics`), in the same registry."""
+DESK_KEY = web.AppKey("handoff_desk", Desk)
+"""The hand-off desk (:class:`bot.handoff.desk.Desk`): adapters that reach a team register a sink."""
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
 LINE_KEY: web.AppKey[object] = web.AppKey("line")
 """The :class:`bot.adapters.line.LineAdapter`, present only when LINE credentials are set."""
@@ -102,6 +115,8 @@ PLUGINS: list[Plugin] = [
     Plugin("bot.adapters.discord", lambda s: s.discord_token is not None and bool(s.discord_token.get_secret_value()),
            "Discord client"),
     Plugin("bot.web", simulator_enabled, "browser simulator"),
+    Plugin("bot.adapters.chatwoot", lambda s: bool(s.chatwoot_url and s.chatwoot_bot_token and s.chatwoot_webhook_secret),
+           "Chatwoot agent bot"),
 ]
 """Optional parts set up by :func:`create_app`, in order (see the module docstring)."""
 
@@ -127,6 +142,37 @@ async def _healthz(request: web.Request) -> web.Response:
 async def _metrics(request: web.Request) -> web.Response:
     data = generate_latest(request.app[METRICS_KEY].registry)
     return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+async def sweep_once(app: web.Application) -> None:
+    """One run of the periodic sweep: hand-offs nobody picked up in time are timed out
+    (:meth:`bot.handoff.desk.Desk.sweep`), drop-offs are counted (:func:`bot.metrics.sweep_dropoffs`).
+
+    A store failure is logged and retried at the next run.
+    """
+    try:
+        now = app[CLOCK_KEY]()
+        await app[DESK_KEY].sweep(now)
+        await sweep_dropoffs(app[STORE_KEY], app[CONSULTATIONS_KEY], now)
+    except StoreError as exc:
+        log.warning("sweep: store failed: %s", exc)
+    except Exception as exc:  # the sweep must keep running; never log session contents
+        log.error("sweep failed: %s", type(exc).__name__)
+
+
+async def _sweep_ctx(app: web.Application) -> AsyncIterator[None]:
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL)
+            await sweep_once(app)
+
+    task = asyncio.ensure_future(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, store: SessionStore | None = None,
@@ -155,14 +201,18 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
     owned = store is None
     the_store = store if store is not None else open_store(settings.store)
     now = clock or (lambda: dt.datetime.now(JST))
-    conversations = Conversations(engine, the_store, settings.secret.get_secret_value(), clock=now)
     metrics = Metrics()
+    counts = ConsultationMetrics(metrics.registry)
+    conversations = Conversations(engine, the_store, settings.secret.get_secret_value(), clock=now,
+                                  observer=counts.observe)
 
     app[SETTINGS_KEY] = settings
     app[ENGINE_KEY] = engine
     app[STORE_KEY] = the_store
     app[CONVERSATIONS_KEY] = conversations
     app[METRICS_KEY] = metrics
+    app[CONSULTATIONS_KEY] = counts
+    app[DESK_KEY] = Desk(conversations, engine.handoffs.teams, counts)
     app[CLOCK_KEY] = now
 
     async def store_ctx(_app: web.Application) -> AsyncIterator[None]:
@@ -177,6 +227,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
                 await the_store.close()
 
     app.cleanup_ctx.append(store_ctx)
+    app.cleanup_ctx.append(_sweep_ctx)
     app.router.add_get("/healthz", _healthz)
     if metrics_enabled(settings):
         app.router.add_get("/metrics", _metrics)

@@ -37,8 +37,10 @@ def load_engine(settings: Settings) -> Engine:
     """The engine for ``settings`` (flows and directory from their folders).
 
     Raises:
-        FlowError: when a flow or directory file is broken; the process must not start.
+        FlowError: when a flow, directory or teams file is broken; the process must not start.
     """
+    from bot.handoff.team import load_teams
+
     directory, flows, _ = load_all(settings.flow_paths(), settings.directory_paths())
     return Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=settings.default_flow,
-                  idle_timeout=settings.session_ttl)
+                  idle_timeout=settings.session_ttl, teams=load_teams(settings.teams_file))

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.engine.core import Engine
-from bot.engine.types import Input, Outcome, Reply, Session
+from bot.engine.types import HandoffEvent, Input, Outcome, Reply, Session
 from bot.store.base import SEND_LEASE, Change, SessionStore, user_key
 from bot.timeutil import JST
 
@@ -47,6 +47,8 @@ class Handled:
             duplicate whose reply was never confirmed sent — the stored ones; None when there is
             nothing to send. Call :meth:`Conversations.sent` once the platform accepted them.
         resend: True when ``outbox`` is a stored one sent again for a redelivery.
+        handoffs: hand-off events of the step, for the team (:class:`~bot.engine.types.HandoffEvent`).
+        key: the user's store key (hashed id).
     """
 
     replies: list[Reply]
@@ -55,6 +57,8 @@ class Handled:
     seconds: float = 0.0
     outbox: bytes | None = None
     resend: bool = False
+    handoffs: tuple[HandoffEvent, ...] = ()
+    key: str = ""
 
 
 class Conversations:
@@ -67,13 +71,20 @@ class Conversations:
         clock: returns the current aware time (injected; defaults to now in Asia/Tokyo).
         send_lease: seconds a step's committer has to send its outbox before a redelivery of the
             event sends it instead (see :data:`bot.store.base.SEND_LEASE`).
+        observer: called after every committed step with ``(platform, session_before, input,
+            outcome, now)`` — the app's counters (:meth:`bot.metrics.ConsultationMetrics.observe`);
+            an exception in it is logged (its type only) and never fails the step.
+
+    Attributes:
+        teams: platform → team id offered there by default (hand-offs; set by the app's desk).
 
     Raises:
         ValueError: if ``secret`` is empty or ``send_lease`` not positive.
     """
 
     def __init__(self, engine: Engine, store: SessionStore, secret: str,
-                 clock: Callable[[], dt.datetime] | None = None, *, send_lease: float = SEND_LEASE) -> None:
+                 clock: Callable[[], dt.datetime] | None = None, *, send_lease: float = SEND_LEASE,
+                 observer: Callable[[str, Session | None, Input, Outcome, dt.datetime], None] | None = None) -> None:
         if not secret:
             raise ValueError("secret must not be empty (set SOUDAN_SECRET)")
         if not send_lease > 0:
@@ -83,13 +94,16 @@ class Conversations:
         self.secret = secret
         self.clock = clock or (lambda: dt.datetime.now(JST))
         self.send_lease = send_lease
+        self.observer = observer
+        self.teams: dict[str, str] = {}
 
     def key(self, platform: str, raw_user_id: str) -> str:
         """The store key of a platform user (keyed hash)."""
         return user_key(platform, raw_user_id, self.secret)
 
     async def handle(self, platform: str, raw_user_id: str, inp: Input, *, event_id: str | None = None,
-                     now: dt.datetime | None = None, render: Render | None = None) -> Handled:
+                     now: dt.datetime | None = None, render: Render | None = None,
+                     team: str | None = None) -> Handled:
         """Handle one input of one user, exactly once per ``event_id``, one at a time per user.
 
         Args:
@@ -100,19 +114,31 @@ class Conversations:
             now: the instant (defaults to the injected clock).
             render: when given, the replies are rendered inside the step and the bytes committed
                 with it as the outbox (see :class:`Handled`); needs ``event_id``.
+            team: the team this platform offers (hand-off); defaults to :attr:`teams` ``[platform]``;
+                ``""`` offers none.
 
         Raises:
             bot.store.StoreError: when the store fails; nothing was committed then, or — if the
                 failure came after the commit — the redelivery finds the outbox to send.
         """
-        key = self.key(platform, raw_user_id)
+        return await self.handle_key(platform, self.key(platform, raw_user_id), inp, event_id=event_id, now=now,
+                                     render=render, team=team)
+
+    async def handle_key(self, platform: str, key: str, inp: Input, *, event_id: str | None = None,
+                         now: dt.datetime | None = None, render: Render | None = None,
+                         team: str | None = None) -> Handled:
+        """:meth:`handle` for a user known only by their store key (the periodic sweep)."""
         at = now or self.clock()
+        team_id = team if team is not None else self.teams.get(platform)
+        before: list[Session | None] = [None]
         last: list[Outcome] = []
         took = [0.0]
 
         def step(session: Session | None) -> Change:
             t0 = time.perf_counter()
-            out = self.engine.step(session, inp, at)
+            before[0] = session
+            # without a team, the plain three-argument call (anything standing in for the engine works)
+            out = self.engine.step(session, inp, at, team=team_id) if team_id else self.engine.step(session, inp, at)
             took[0] = time.perf_counter() - t0
             last[:] = [out]
             box = render(out.replies, out.session) if render is not None and event_id is not None else None
@@ -125,7 +151,12 @@ class Conversations:
                      extra={"platform": platform})
             return Handled([], None, duplicate=True, outbox=r.outbox, resend=r.resend)
         out = last[0]
-        return Handled(out.replies, out.session, seconds=took[0], outbox=r.outbox)
+        if self.observer is not None:
+            try:
+                self.observer(platform, before[0], inp, out, at)
+            except Exception as exc:  # counting must never cost a person their reply
+                log.error("metrics observer failed: %s", type(exc).__name__)
+        return Handled(out.replies, out.session, seconds=took[0], outbox=r.outbox, handoffs=out.handoffs, key=key)
 
     async def sent(self, platform: str, event_id: str) -> None:
         """Confirm that the outbox of an event was accepted by the platform.

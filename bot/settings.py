@@ -34,6 +34,13 @@ class Settings(BaseSettings):
         discord_token: Discord bot token; Discord runs when set.
         simulator: serve the browser simulator at ``/`` (default on for a loopback bind).
         metrics: serve ``/metrics`` (default on for a loopback bind).
+        teams_file: the teams people can be handed over to (``deploy/teams.example.yaml``); none
+            when unset: no result offers a hand-off.
+        chatwoot_url, chatwoot_bot_token, chatwoot_webhook_secret, chatwoot_account_id,
+            chatwoot_inbox_id, chatwoot_bot_id: the Chatwoot Agent Bot (:mod:`bot.adapters.chatwoot`);
+            it runs when the URL, token and secret are set.
+        discord_guilds_file: where ``/soudan-moderators`` stores each server's moderators' channel
+            and role (JSON).
     """
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
@@ -55,6 +62,14 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
     simulator: bool | None = Field(None, alias="SOUDAN_SIMULATOR")
     metrics: bool | None = Field(None, alias="SOUDAN_METRICS")
+    teams_file: Path | None = Field(None, alias="SOUDAN_TEAMS_FILE")
+    chatwoot_url: str | None = Field(None, alias="CHATWOOT_URL")
+    chatwoot_bot_token: SecretStr | None = Field(None, alias="CHATWOOT_BOT_TOKEN")
+    chatwoot_webhook_secret: SecretStr | None = Field(None, alias="CHATWOOT_WEBHOOK_SECRET")
+    chatwoot_account_id: int | None = Field(None, alias="CHATWOOT_ACCOUNT_ID")
+    chatwoot_inbox_id: int | None = Field(None, alias="CHATWOOT_INBOX_ID")
+    chatwoot_bot_id: int | None = Field(None, alias="CHATWOOT_BOT_ID")
+    discord_guilds_file: Path = Field(Path("var/discord-guilds.json"), alias="SOUDAN_DISCORD_GUILDS_FILE")
 
     @property
     def loopback(self) -> bool:

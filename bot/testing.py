@@ -37,6 +37,7 @@ from bot.engine.types import (
     Command,
     CommandName,
     End,
+    HandoffEvent,
     Input,
     Pick,
     Refer,
@@ -116,6 +117,7 @@ class FakeChat:
         at: the frozen time, an aware datetime or an ISO string (``2026-12-01T10:00+09:00``; a
             string without offset is JST). Change it with :attr:`at` between turns.
         locale: ``"ja"`` or ``"en"`` (default: the flow's).
+        team: the team the platform offers (hand-off, :mod:`bot.engine.handoff`), or None.
 
     Attributes:
         replies: the replies to the last input.
@@ -123,15 +125,18 @@ class FakeChat:
         session: the engine session (None before :meth:`start` or after 「終了」).
         visited_states: states the conversation has been in (``say`` states passed through included).
         visited_choices: ``(state, choice)`` pairs that were chosen (by button or by typed text).
+        handoffs: every hand-off event so far (:class:`~bot.engine.types.HandoffEvent`).
     """
 
     def __init__(self, engine: Engine, *, flow: str | None = None, at: dt.datetime | str | None = None,
-                 locale: str | None = None) -> None:
+                 locale: str | None = None, team: str | None = None) -> None:
         if flow is not None and flow not in engine.flows:
             raise ValueError(f"unknown flow {flow!r}; the engine has {sorted(engine.flows)}")
         self.engine = engine
         self.flow = flow
         self.locale = locale
+        self.team = team
+        self.handoffs: list[HandoffEvent] = []
         self.at = self._time(at) if at is not None else dt.datetime.now(dt.UTC)
         self.session: Session | None = None
         self.replies: list[Reply] = []
@@ -157,7 +162,8 @@ class FakeChat:
     def send(self, inp: Input) -> list[Reply]:
         """Send any input; returns (and keeps in :attr:`replies`) the bot's replies."""
         before = self.session
-        out = self.engine.step(before, inp, self.at)
+        out = self.engine.step(before, inp, self.at, team=self.team)
+        self.handoffs.extend(out.handoffs)
         after = out.session
         if after is not None:
             f = self.engine.flows[after.flow_id]

@@ -29,6 +29,8 @@ What a member can do
   now, and a "DMで送る / Send me this list by DM" button; when the member's DMs are closed
   (:class:`discord.Forbidden`, code 50007) the list is given again ephemerally with a note.
 - ``/soudan-forget`` — deletes everything stored about the member (the engine's ``forget``).
+- ``/soudan-moderators channel role`` (default permission: Manage Server) — where hand-off cards go
+  and who may take them (see the "moderators" section at the end of this module).
 
 Every interaction is acknowledged at once with ``defer`` (before the store is touched); every
 later message is a followup that keeps the ephemeral flag, so Discord never shows "This
@@ -77,6 +79,8 @@ from bot.engine.types import (
     Text,
     Unsupported,
 )
+from bot.handoff.desk import Desk
+from bot.handoff.guilds import GuildModerators, GuildStore
 from bot.i18n import pick
 from bot.service import Conversations
 
@@ -777,12 +781,16 @@ class SoudanClient(discord.Client):
 
     Attributes:
         tree: the :class:`discord.app_commands.CommandTree` with ``/soudan``, ``/soudan-panel``,
-            ``/soudan-contacts`` and ``/soudan-forget``.
+            ``/soudan-contacts``, ``/soudan-forget`` and ``/soudan-moderators``.
+        desk: the app's hand-off desk (moderators); None: no hand-off on Discord.
+        guilds: per-server moderator settings (:class:`bot.handoff.guilds.GuildStore`), kept as
+            ``moderator_guilds``.
     """
 
     def __init__(self, conversations: Conversations, *, clock: Callable[[], dt.datetime] | None = None,
                  metrics: Metrics | None = None, sync_commands: bool = True,
-                 intents: discord.Intents | None = None) -> None:
+                 intents: discord.Intents | None = None, desk: Desk | None = None,
+                 guilds: GuildStore | None = None) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warnings
         super().__init__(intents=intents or default_intents(), allowed_mentions=discord.AllowedMentions.none())
         self.conversations = conversations
@@ -794,10 +802,15 @@ class SoudanClient(discord.Client):
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
         for cmd in _commands():
             self.tree.add_command(cmd)
+        self.desk = desk
+        self.moderator_guilds = guilds if guilds is not None else GuildStore(None)
+        self._requests: dict[str, list[float]] = {}
+        if desk is not None:
+            desk.register(PLATFORM, ModeratorSink(self), offer_by_default=False)
 
     async def setup_hook(self) -> None:
         """Register the dynamic items (buttons survive restarts) and sync the slash commands."""
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, TakeButton)
         if self.sync_commands:
             await self.tree.sync()
 
@@ -840,7 +853,7 @@ class SoudanClient(discord.Client):
         return n
 
     async def _converse(self, send: Send, raw_user_id: str, inp: Input, *, event_id: str, kind: str,
-                        locale: str, method: str) -> int:
+                        locale: str, method: str, guild: int | None = None) -> int:
         """Run one input through the shared conversations and send what comes back.
 
         Errors (store down, a bug, a failed send) are logged without content — exception type and
@@ -851,8 +864,14 @@ class SoudanClient(discord.Client):
             The number of messages sent (0 for a duplicate event).
         """
         try:
+            team = self._team(guild)
+            if isinstance(inp, Pick) and inp.choice_id == ":handoff-yes" and team and self._rate_limited(
+                    raw_user_id, guild):
+                return await self._deliver(send, [Outgoing(content=m("rate", locale, n=HANDOFF_RATE[0]))], method)
             handled = await self.conversations.handle(PLATFORM, raw_user_id, inp, event_id=event_id,
-                                                      now=self.clock())
+                                                      now=self.clock(), team=team or "")
+            if self.desk is not None and handled.handoffs:
+                await self.desk.dispatch(PLATFORM, handled, raw_user_id, {"guild": str(guild or "")})
             messages = render(handled.replies, handled.session.locale if handled.session is not None else locale)
         except Exception as exc:  # exception messages may quote input: log the type and place only
             log.error("discord %s failed in the store/engine: %s at %s", kind, type(exc).__name__, _where(exc))
@@ -878,7 +897,7 @@ class SoudanClient(discord.Client):
             await interaction.response.defer(ephemeral=eph, thinking=True)
         sent = await self._converse(self._followup(interaction, eph), str(interaction.user.id), inp,
                                     event_id=str(interaction.id), kind=kind, locale=locale_of(interaction),
-                                    method="followup")
+                                    method="followup", guild=interaction.guild_id)
         if sent == 0:  # never leave "thinking…" behind
             with contextlib.suppress(discord.HTTPException):
                 await interaction.delete_original_response()
@@ -1000,6 +1019,77 @@ class SoudanClient(discord.Client):
         self._count("contacts.dm", "handled")
         await interaction.followup.send(t("dm_sent", loc), ephemeral=True)
 
+    # -------------------------------------------------------------- moderators (hand-off)
+
+    def _team(self, guild: int | None) -> str | None:
+        """The moderators' team, offered only in a server that set its moderators up."""
+        if self.desk is None or self.moderator_guilds.get(guild) is None:
+            return None
+        return self.desk.team_for(PLATFORM)
+
+    def _rate_limited(self, raw_user_id: str, guild: int | None) -> bool:
+        """Record one hand-off request; True when the member already made :data:`HANDOFF_RATE` ones."""
+        n, window = HANDOFF_RATE
+        key = f"{guild}:{self.conversations.key(PLATFORM, raw_user_id)}"
+        now = self.clock().timestamp()
+        recent = [t for t in self._requests.get(key, []) if now - t < window]
+        if len(recent) >= n:
+            self._requests[key] = recent
+            return True
+        self._requests[key] = [*recent, now]
+        return False
+
+    async def cmd_moderators(self, interaction: discord.Interaction[Any], channel: discord.TextChannel,
+                             role: discord.Role) -> None:
+        """``/soudan-moderators``: store the server's private moderators' channel and role.
+
+        Refused (ephemerally, with the fix) when no moderator team is configured, when the channel is
+        visible to @everyone or to anyone without the role's permissions, or when the bot cannot post there.
+        """
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        loc = locale_of(interaction)
+        guild = interaction.guild
+        names = {"channel": channel.mention, "role": role.mention}
+        if self.desk is None or self.desk.team_for(PLATFORM) is None or guild is None:
+            await interaction.followup.send(m("no_team", loc), ephemeral=True)
+            return
+        if channel.permissions_for(guild.default_role).view_channel or not channel.permissions_for(role).view_channel:
+            self._count("command.moderators", "not_private")
+            await interaction.followup.send(m("not_private", loc, **names), ephemeral=True)
+            return
+        me = guild.me
+        perms = channel.permissions_for(me) if me is not None else None
+        if perms is None or not (perms.view_channel and perms.send_messages and perms.embed_links):
+            await interaction.followup.send(m("no_send", loc, **names), ephemeral=True)
+            return
+        self.moderator_guilds.set(GuildModerators(guild.id, channel.id, role.id))
+        self._count("command.moderators", "handled")
+        await interaction.followup.send(m("set", loc, **names), ephemeral=True)
+
+    async def on_take(self, interaction: discord.Interaction[Any], conversation_id: str) -> None:
+        """「対応します」: only the role; records who took it, tells the member by DM and the moderator
+        (ephemerally) whom to DM and how."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        loc = locale_of(interaction)
+        cfg = self.moderator_guilds.get(interaction.guild_id)
+        member = interaction.user
+        if cfg is None or not isinstance(member, discord.Member) or all(r.id != cfg.role for r in member.roles):
+            self._count("take", "not_role")
+            await interaction.followup.send(m("not_role", loc), ephemeral=True)
+            return
+        key = self.desk.key_of_conversation(conversation_id) if self.desk is not None else None
+        rec = self.desk.record_of(key) if self.desk is not None and key is not None else None
+        if self.desk is None or key is None or rec is None or rec.deadline is None:
+            self._count("take", "gone")
+            await interaction.followup.send(m("gone", loc), ephemeral=True)
+            return
+        rec.context["taken_by"] = str(member.id)
+        if not await self.desk.taken(key, self.clock()):
+            await interaction.followup.send(m("gone", loc), ephemeral=True)
+            return
+        self._count("take", "handled")
+        await interaction.followup.send(m("took", loc, member=f"<@{rec.address}>"), ephemeral=True)
+
     async def on_message(self, message: discord.Message) -> None:
         """A DM to the bot: free text (or an unreadable attachment) continues the consultation.
 
@@ -1061,7 +1151,17 @@ def _commands() -> list[app_commands.Command[Any, Any, Any]]:
     async def forget(interaction: discord.Interaction[Any]) -> None:
         await _client_of(interaction).cmd_forget(interaction)
 
-    return [soudan, panel, contacts, forget]
+    @app_commands.command(name="soudan-moderators",
+                          description="相談の引き継ぎ先（非公開チャンネルとロール）を設定 / Set the moderators' channel and role")
+    @app_commands.describe(channel="モデレーターだけが見られるチャンネル / a channel only moderators can see",
+                           role="対応するモデレーターのロール / the moderators' role")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    async def moderators(interaction: discord.Interaction[Any], channel: discord.TextChannel,
+                         role: discord.Role) -> None:
+        await _client_of(interaction).cmd_moderators(interaction, channel, role)
+
+    return [soudan, panel, contacts, forget, moderators]
 
 
 # ------------------------------------------------------------------ running inside soudan serve
@@ -1139,7 +1239,7 @@ def setup(app: web.Application) -> None:
     Raises:
         ValueError: when ``DISCORD_TOKEN`` is not set.
     """
-    from bot.app import CLOCK_KEY, CONVERSATIONS_KEY, METRICS_KEY, SETTINGS_KEY
+    from bot.app import CLOCK_KEY, CONVERSATIONS_KEY, DESK_KEY, METRICS_KEY, SETTINGS_KEY
 
     settings = app[SETTINGS_KEY]
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
@@ -1151,7 +1251,8 @@ def setup(app: web.Application) -> None:
         dlog.setLevel(logging.INFO)
 
     async def discord_ctx(app: web.Application) -> AsyncIterator[None]:
-        client = SoudanClient(app[CONVERSATIONS_KEY], clock=app[CLOCK_KEY], metrics=app[METRICS_KEY])
+        client = SoudanClient(app[CONVERSATIONS_KEY], clock=app[CLOCK_KEY], metrics=app[METRICS_KEY],
+                              desk=app[DESK_KEY], guilds=GuildStore(settings.discord_guilds_file))
         task = await start_client(client, token)
         log.info("Discord client starting")
         try:
@@ -1160,3 +1261,154 @@ def setup(app: web.Application) -> None:
             await stop_client(client, task)
 
     app.cleanup_ctx.append(discord_ctx)
+
+
+# ------------------------------------------------------------------ moderators (hand-off, issue #14)
+#
+# A server admin runs `/soudan-moderators channel role`: hand-off cards then go to that private
+# channel, and only members with that role may take them. A member who consents (the engine's
+# second tap, bot/engine/handoff.py) gets an anonymous card posted there — harm category, urgency,
+# windows already shown, time; no name, no text. 「対応します」 records who took it, tells the
+# member by DM that a moderator will DM them, and tells the moderator (privately) whom to DM and
+# how: no public call-outs, signpost first (Samaritans / NSPA guidance for online communities).
+
+TAKE_TEMPLATE = r"soudan:take:(?P<conv>[a-z0-9]+)"
+"""``custom_id`` of the 「対応します」 button of a hand-off card (the engine's conversation id)."""
+
+HANDOFF_RATE = (2, 3600.0)
+"""At most this many hand-off requests per member per this many seconds (per server)."""
+
+_MOD = {
+    "ja": {
+        "card_title": "モデレーターへの相談の依頼",
+        "card_text": "メンバーが、同意のうえでモデレーターとの連絡を希望しています。名前と書いた文章は含まれていません。"
+                     "「対応します」を押した人にだけ、DMする相手が表示されます。",
+        "category": "被害の種類", "urgency": "緊急度", "windows": "案内済みの窓口", "time": "時刻", "state": "状態",
+        "waiting": "対応する人を待っています", "taken": "対応: {who}", "withdrawn": "本人が取り消しました",
+        "timed_out": "時間内に対応がなく、本人に24時間の窓口を案内しました", "released": "終了しました",
+        "take": "対応します",
+        "took": "{member} さんにDMで連絡してください。\n・公開のチャンネルで呼びかけたり、話題にしたりしないでください。\n"
+                "・まず、案内済みの窓口（カードにあります）を伝えてください。命や安全にかかわるときは110番・119番を。\n"
+                "・自分ひとりで抱え込まず、ほかのモデレーターにも相談してください。",
+        "not_role": "このボタンは、このサーバーのモデレーターのロールを持つ人だけが使えます。",
+        "gone": "この依頼は、すでに対応中か、取り消されたか、時間切れになっています。",
+        "rate": "モデレーターへの連絡は、1時間に{n}回までです。少し時間をおいてください。"
+                "急ぐときは、上の窓口（24時間のものもあります）に連絡してください。",
+        "set": "相談の引き継ぎカードを {channel} に送り、{role} のロールを持つ人だけが対応できるようにしました。",
+        "not_private": "{channel} は {role} 以外の人にも見えます。@everyone の「チャンネルを見る」を外し、"
+                       "{role} にだけ許可してから、もう一度実行してください。",
+        "no_send": "{channel} にメッセージを送れません。ボットに「チャンネルを見る」「メッセージを送信」「埋め込みリンク」を許可してください。",
+        "no_team": "このボットには、モデレーターのチーム（SOUDAN_TEAMS_FILE の discord）が設定されていません。",
+    },
+    "en": {
+        "card_title": "A member asks for a moderator",
+        "card_text": "A member consented to be contacted by a moderator. No name and nothing they wrote is included. "
+                     "Only whoever presses \"I'll take it\" is shown whom to DM.",
+        "category": "Harm", "urgency": "Urgency", "windows": "Windows already shown", "time": "Time",
+        "state": "Status", "waiting": "Waiting for a moderator", "taken": "Taken by {who}",
+        "withdrawn": "Withdrawn by the member", "timed_out": "Nobody took it in time; the member was given the 24-hour lines",
+        "released": "Closed", "take": "対応します / I'll take it",
+        "took": "Please DM {member}.\n- Never call them out or discuss it in a public channel.\n"
+                "- Signpost first: share the windows on the card; for danger to life call 110/119.\n"
+                "- Do not carry it alone: talk to another moderator.",
+        "not_role": "Only members with this server's moderator role can use this button.",
+        "gone": "This request was already taken, withdrawn, or timed out.",
+        "rate": "You can ask for a moderator {n} times an hour. Please wait a little; for urgent help use the "
+                "windows above (some are open 24 hours).",
+        "set": "Hand-off cards now go to {channel}; only members with {role} can take them.",
+        "not_private": "{channel} is visible to people without {role}. Remove View Channel from @everyone, allow it "
+                       "for {role} only, then run this again.",
+        "no_send": "I cannot post in {channel}. Give the bot View Channel, Send Messages and Embed Links there.",
+        "no_team": "No moderator team is configured for this bot (a discord team in SOUDAN_TEAMS_FILE).",
+    },
+}
+
+
+def m(key: str, locale: str, **kw: Any) -> str:
+    """A moderator-feature message in ``locale`` (``ja``/``en``)."""
+    text = _MOD.get(locale, _MOD["ja"]).get(key) or _MOD["ja"][key]
+    return text.format(**kw) if kw else text
+
+
+_URGENCY_COLOUR = {"immediate": 0xB00020, "high": 0xE07000, "normal": 0x2E8B57}
+
+
+def handoff_card(summary: Any, state: str, locale: str = "ja") -> dict[str, Any]:
+    """The embed (Discord JSON) of a hand-off card: harm category, urgency, windows, time, status.
+
+    Args:
+        summary: the :class:`~bot.engine.types.HandoffSummary` (ids and labels only).
+        state: the status line (waiting / taken by … / withdrawn / timed out).
+    """
+    what = next((a.label for a in summary.answers if a.state == "what"), None) or \
+        (summary.answers[-1].label if summary.answers else summary.result)
+    windows = "\n".join(f"・{n}" for _, n in summary.windows) or "-"
+    return {
+        "title": m("card_title", locale), "description": m("card_text", locale),
+        "color": _URGENCY_COLOUR.get(summary.urgency or "", 0x555555),
+        "fields": [
+            {"name": m("category", locale), "value": cut(what, 1024), "inline": True},
+            {"name": m("urgency", locale), "value": summary.urgency or "-", "inline": True},
+            {"name": m("time", locale), "value": f"{summary.requested_at:%Y-%m-%d %H:%M} JST", "inline": True},
+            {"name": m("windows", locale), "value": cut(windows, 1024), "inline": False},
+            {"name": m("state", locale), "value": cut(state, 1024), "inline": False},
+        ],
+    }
+
+
+class TakeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TAKE_TEMPLATE):
+    """「対応します」 on a hand-off card in the moderators' channel."""
+
+    def __init__(self, conversation_id: str, *, disabled: bool = False) -> None:
+        super().__init__(discord.ui.Button(label=m("take", "en"), custom_id=f"soudan:take:{conversation_id}",
+                                           style=discord.ButtonStyle.primary, disabled=disabled))
+        self.conversation_id = conversation_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any],
+                             match: re.Match[str], /) -> Self:
+        return cls(match["conv"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        await _client_of(interaction).on_take(interaction, self.conversation_id)
+
+
+class ModeratorSink:
+    """Delivers hand-off events to a server's moderators' channel and tells the member by DM
+    (:class:`bot.handoff.desk.Sink`)."""
+
+    def __init__(self, client: SoudanClient) -> None:
+        self.client = client
+
+    async def to_team(self, event: Any, record: Any) -> None:
+        """Post the card (``requested``) or update it (taken / withdrawn / timed out / released)."""
+        client = self.client
+        cfg = client.moderator_guilds.get(int(record.context.get("guild", "0") or 0))
+        if cfg is None:
+            return
+        channel = client.get_channel(cfg.channel) or await client.fetch_channel(cfg.channel)
+        if not isinstance(channel, discord.abc.Messageable):
+            return
+        if event.kind == "requested":
+            view = discord.ui.View(timeout=None)
+            view.add_item(TakeButton(record.conversation_id))
+            msg = await channel.send(content=f"<@&{cfg.role}>",
+                                     embed=discord.Embed.from_dict(handoff_card(event.summary, m("waiting", "ja"))),
+                                     view=view, allowed_mentions=discord.AllowedMentions(roles=True, users=False))
+            record.context["message"] = str(msg.id)
+            return
+        mid = record.context.get("message")
+        summary = record.summary
+        if not mid or summary is None:
+            return
+        who = record.context.get("taken_by")
+        state = m("taken", "ja", who=f"<@{who}>") if event.kind == "taken" and who else m(event.kind, "ja")
+        msg = await channel.fetch_message(int(mid))
+        view = discord.ui.View(timeout=None)
+        view.add_item(TakeButton(record.conversation_id, disabled=True))
+        await msg.edit(embed=discord.Embed.from_dict(handoff_card(summary, state)), view=view)
+
+    async def to_person(self, record: Any, replies: Sequence[Reply], locale: str) -> None:
+        """DM the member (the time-out's 24-hour lines; "a moderator will DM you")."""
+        user = self.client.get_user(int(record.address)) or await self.client.fetch_user(int(record.address))
+        await self.client._deliver(user.send, render(replies, locale), "dm")

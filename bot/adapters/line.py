@@ -703,11 +703,32 @@ class _Job:
     inp: Input | None = None
 
 
+EVENT_TYPES = frozenset({
+    "message", "unsend", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft", "postback",
+    "videoPlayComplete", "beacon", "accountLink", "things", "module", "activated", "deactivated",
+    "botSuspended", "botResumed", "membership", "pnpDeliveryCompletion",
+})
+"""Webhook event types of the Messaging API reference; any other type is counted as ``other``."""
+
+MESSAGE_TYPES = frozenset({"text", "image", "video", "audio", "file", "location", "sticker"})
+"""Message types of the Messaging API reference; any other is counted as ``message.other``."""
+
+
+def event_kind(etype: object, mtype: object = None) -> str:
+    """The ``type`` label of ``soudan_events_total`` for a LINE event: ``follow``,
+    ``message.text``… A type outside :data:`EVENT_TYPES` / :data:`MESSAGE_TYPES` (a new one, or
+    anything a signed body may carry) becomes ``other`` / ``message.other``, so a label value is
+    always one of a known set."""
+    if etype == "message":
+        return f"message.{mtype if mtype in MESSAGE_TYPES else 'other'}"
+    return etype if isinstance(etype, str) and etype in EVENT_TYPES else "other"
+
+
 def _kind(event: Any) -> str:
-    etype = str(getattr(event, "type", None) or "unknown")
+    etype = str(getattr(getattr(event, "type", None), "value", getattr(event, "type", None)))
     if isinstance(event, MessageEvent):
-        return f"message.{getattr(event.message, 'type', 'unknown')}"
-    return etype
+        return event_kind("message", str(getattr(event.message, "type", "")))
+    return event_kind(etype)
 
 
 def _unknown_message(raw: Any, index: int) -> _Job | None:
@@ -720,7 +741,7 @@ def _unknown_message(raw: Any, index: int) -> _Job | None:
     eid, token, ts = raw.get("webhookEventId"), raw.get("replyToken"), raw.get("timestamp")
     if not (isinstance(uid, str) and uid and isinstance(eid, str) and eid):
         return None
-    return _Job(f"message.{mtype if isinstance(mtype, str) and mtype.isascii() and len(mtype) <= 20 else 'unknown'}",
+    return _Job(event_kind("message", mtype),
                 "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
                 reply_token=token if isinstance(token, str) else None, user_id=uid, inp=Unsupported("unknown"))
 

@@ -10,11 +10,13 @@ import base64
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact, StatusKind
 from bot.contacts.status import Status
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
+from bot.engine.handoff import Handoffs
 from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
 from bot.engine.text import normalize, number_form, parse_age, parse_number
 from bot.engine.types import (
@@ -37,6 +39,9 @@ from bot.engine.types import (
     Unsupported,
 )
 from bot.i18n import LOCALES, pick
+
+if TYPE_CHECKING:
+    from bot.handoff.team import Team
 
 __all__ = ["DEFAULT_IDLE_TIMEOUT", "Engine"]
 
@@ -89,6 +94,8 @@ class Engine:
         default_flow: the flow a conversation starts with when none is named; defaults to the
             first flow (sorted by id).
         idle_timeout: seconds of inactivity after which a session expires.
+        teams: team id → :class:`bot.handoff.team.Team`, the people results with ``handoff: true``
+            can offer (see :mod:`bot.engine.handoff`); none by default.
 
     Raises:
         ValueError: if there are no flows, the default flow is unknown, or a flow names a
@@ -96,7 +103,7 @@ class Engine:
     """
 
     def __init__(self, flows: Mapping[str, Flow], directory: Directory, *, default_flow: str | None = None,
-                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, teams: Mapping[str, Team] | None = None) -> None:
         if not flows:
             raise ValueError("no flows: give at least one flow (flows/*.yaml)")
         self.flows = dict(flows)
@@ -114,6 +121,7 @@ class Engine:
                 raise ValueError(f"flow {f.id!r} names contacts missing from the directory: {sorted(set(missing))}")
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
         self._matchers = {fid: self._build_matchers(f) for fid, f in self.flows.items()}
+        self.handoffs = Handoffs(self, teams or {})
 
     # ------------------------------------------------------------ set-up helpers
 
@@ -152,23 +160,30 @@ class Engine:
         return Session(flow_id=fid, flow_version=f.version, conversation_id=cid, state=f.start,
                        locale=loc or "ja", started_at=now, updated_at=now, expires_at=now + self.idle_timeout)
 
-    def step(self, session: Session | None, inp: Input, now: dt.datetime) -> Outcome:
+    def step(self, session: Session | None, inp: Input, now: dt.datetime, *, team: str | None = None) -> Outcome:
         """Advance one conversation by one input.
 
         Args:
             session: the stored session, or None for a user the bot does not know.
             inp: the user's input.
             now: the current instant (timezone-aware; the engine never reads a clock).
+            team: the team this platform offers the person (a key of ``teams``), or None: a
+                result with ``handoff: true`` then offers it while the team is open.
 
         Returns:
-            :class:`Outcome` with the session to store (None: delete it), the replies (never
-            empty) and whether all the user's data must be forgotten.
+            :class:`Outcome` with the session to store (None: delete it), the replies (empty
+            only for a :class:`~bot.engine.types.HandoffSignal` that changes nothing), whether
+            all the user's data must be forgotten, and the hand-off events to deliver.
 
         Raises:
             ValueError: if ``now`` is naive.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (e.g. datetime.now(ZoneInfo('Asia/Tokyo')))")
+        return self.handoffs.step(session, inp, now, team, self._step)
+
+    def _step(self, session: Session | None, inp: Input, now: dt.datetime) -> Outcome:
+        """:meth:`step` without hand-offs."""
         if isinstance(inp, Start):
             s = self.new_session(now, inp.flow_id if inp.flow_id in self.flows else None, inp.locale, session)
             return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)

@@ -172,10 +172,13 @@ class State(_Strict):
     """A state: exactly one of ``ask`` (with ``choices``), ``say`` (with ``next``) or ``refer``.
 
     A ``refer`` state also declares its ``urgency`` (:data:`Urgency`; ``soudan validate``
-    requires it — it is optional in the model only so that small test flows stay short).
+    requires it — it is optional in the model only so that small test flows stay short), and
+    may say ``handoff: true``: the result then offers the platform's team of people while it is
+    open (see :mod:`bot.engine.handoff`).
     """
 
     urgency: Urgency | None = None
+    handoff: bool = False
     ask: Text | None = None
     choices: list[Choice] | None = None
     save_as: str | None = None
@@ -205,6 +208,8 @@ class State(_Strict):
             raise ValueError("`next` belongs to a `say` state")
         if self.urgency is not None and self.refer is None:
             raise ValueError("`urgency` belongs to a `refer` state (a result)")
+        if self.handoff and self.refer is None:
+            raise ValueError("`handoff` belongs to a `refer` state (a result)")
         return self
 
     @property

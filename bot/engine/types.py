@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,8 +17,9 @@ from bot.contacts.model import Contact
 from bot.contacts.status import Status
 
 __all__ = [
-    "Ask", "ChoiceView", "Command", "CommandName", "ContactView", "End", "HistoryEntry", "Input",
-    "Outcome", "Pick", "Refer", "Reply", "Say", "Session", "Start", "Text", "Unsupported",
+    "Ask", "ChoiceView", "Command", "CommandName", "ContactView", "End", "HandoffAnswer", "HandoffEvent",
+    "HandoffSignal", "HandoffState", "HandoffSummary", "HistoryEntry", "Input", "Outcome", "Pick", "Refer",
+    "Reply", "Say", "Session", "Start", "Text", "Unsupported",
 ]
 
 
@@ -85,7 +86,21 @@ class Unsupported:
     kind: str
 
 
-Input = Start | Text | Pick | Command | Unsupported
+@dataclass(frozen=True)
+class HandoffSignal:
+    """Something the service learnt about this person's hand-off (never typed by the person).
+
+    Attributes:
+        kind: ``check`` — the periodic sweep asks whether the pick-up time ran out (the engine
+            answers with nothing when it did not); ``taken`` — a counsellor or moderator picked it
+            up; ``released`` — the people handed the conversation back to the bot (Chatwoot
+            resolved).
+    """
+
+    kind: Literal["check", "taken", "released"]
+
+
+Input = Start | Text | Pick | Command | Unsupported | HandoffSignal
 
 
 # ---------------------------------------------------------------- replies
@@ -170,6 +185,27 @@ Reply = Say | Ask | Refer | End
 
 # ---------------------------------------------------------------- session
 
+class HandoffState(BaseModel):
+    """A hand-off of this conversation to a team (DESIGN.md §11), as stored in the session.
+
+    Attributes:
+        team: the team id (``SOUDAN_TEAMS_FILE``).
+        status: ``consent`` (the person was asked what may be shared), ``waiting`` (shared,
+            nobody picked it up yet) or ``taken`` (someone did).
+        result: the result state it was offered at.
+        requested_at: when the person consented (aware), or None before.
+        deadline: when ``waiting`` turns into "nobody could answer" (aware), or None.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: str
+    status: Literal["consent", "waiting", "taken"]
+    result: str
+    requested_at: dt.datetime | None = None
+    deadline: dt.datetime | None = None
+
+
 class HistoryEntry(BaseModel):
     """One answered question, for ``back``: the state, the choice picked, slots before it."""
 
@@ -195,6 +231,8 @@ class Session(BaseModel):
         locale: ``"ja"`` or ``"en"``.
         started_at, updated_at, expires_at: aware datetimes; ``expires_at`` is absolute.
         finished: True once a result was shown.
+        team: the team the platform offers this conversation (set by the service each step), or None.
+        handoff: the hand-off in progress, or None.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -210,6 +248,8 @@ class Session(BaseModel):
     updated_at: dt.datetime
     expires_at: dt.datetime
     finished: bool = False
+    team: str | None = None
+    handoff: HandoffState | None = None
 
     def to_json(self) -> str:
         """Serialise for a store (compact JSON)."""
@@ -221,6 +261,71 @@ class Session(BaseModel):
         return cls.model_validate_json(data)
 
 
+@dataclass(frozen=True)
+class HandoffAnswer:
+    """One answered question in a hand-off summary: ids and the labels the person saw."""
+
+    state: str
+    question: str
+    choice: str
+    label: str
+
+
+@dataclass(frozen=True)
+class HandoffSummary:
+    """What a team is told at a hand-off — only the screening, never anything the person typed.
+
+    Attributes:
+        flow_id, flow_title: the flow.
+        result: the result state id; urgency: its urgency (``immediate``/``high``/``normal``).
+        answers: the questions answered, in order, with the labels of the choices picked.
+        slots: slot name → value (choice ids, region codes).
+        windows: ``(contact id, name)`` of the windows already shown to the person.
+        requested_at: when the person consented (aware, JST).
+        locale: the person's language (``ja``/``en``).
+    """
+
+    flow_id: str
+    flow_title: str
+    result: str
+    urgency: str | None
+    answers: tuple[HandoffAnswer, ...]
+    slots: tuple[tuple[str, str], ...]
+    windows: tuple[tuple[str, str], ...]
+    requested_at: dt.datetime
+    locale: str
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form (ISO time with +09:00)."""
+        return {
+            "flow": self.flow_id, "flow_title": self.flow_title, "result": self.result, "urgency": self.urgency,
+            "answers": [{"state": a.state, "question": a.question, "choice": a.choice, "label": a.label}
+                        for a in self.answers],
+            "slots": dict(self.slots), "windows": [{"id": i, "name": n} for i, n in self.windows],
+            "requested_at": self.requested_at.isoformat(), "locale": self.locale,
+        }
+
+
+@dataclass(frozen=True)
+class HandoffEvent:
+    """A hand-off event for the service to deliver to the team (never shown to the person).
+
+    Attributes:
+        kind: ``offered`` (the button was shown), ``requested`` (the person consented: post the
+            summary), ``withdrawn`` (the person cancelled, stopped, restarted or deleted their
+            data: take the card down), ``timed_out`` (nobody picked it up in time), ``taken``,
+            ``released``.
+        team: the team id.
+        conversation_id: the conversation it belongs to.
+        summary: for ``requested``: what may be shared; else None.
+    """
+
+    kind: Literal["offered", "requested", "withdrawn", "timed_out", "taken", "released"]
+    team: str
+    conversation_id: str
+    summary: HandoffSummary | None = None
+
+
 class Outcome(NamedTuple):
     """Result of :meth:`bot.engine.core.Engine.step`.
 
@@ -229,10 +334,12 @@ class Outcome(NamedTuple):
         replies: what to send, in order (never empty).
         forget: True when the user asked to delete all their data (the adapter must call
             ``SessionStore.forget``).
+        handoffs: hand-off events for the team (:class:`HandoffEvent`), in order.
     """
 
     session: Session | None
     replies: list[Reply]
     forget: bool = False
+    handoffs: tuple[HandoffEvent, ...] = ()
 
 

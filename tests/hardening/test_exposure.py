@@ -196,8 +196,13 @@ def test_the_compose_deployment_publishes_only_the_webhook_and_healthz() -> None
 
     root = Path(__file__).resolve().parents[2]
     compose = yaml.safe_load((root / "docker-compose.yml").read_text(encoding="utf-8"))
-    published = {name for name, svc in compose["services"].items() if svc.get("ports")}
+    published = {name for name, svc in compose["services"].items()
+                 if any(not str(p).startswith("127.0.0.1:") for p in svc.get("ports", []))}
     assert published == {"nginx"}
+    # the dashboard (Grafana) is on the host's loopback only, never on other machines' reach
+    loopback = {name for name, svc in compose["services"].items()
+                if svc.get("ports") and name != "nginx"}
+    assert loopback <= {"grafana"}
     conf = (root / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     locations = re.findall(r"location\s+(=\s*)?(\S+)\s*\{(.*?)\}", conf, re.S)
     passed = {path for _, path, body in locations if "proxy_pass" in body}

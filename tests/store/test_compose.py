@@ -97,6 +97,10 @@ def test_the_image_runs_soudan_serve_by_default() -> None:
     assert (ROOT / ".dockerignore").read_text().count(".env") >= 1, "never bake .env into the image"
 
 
+MONITORING = {"prometheus": "/-/healthy", "grafana": "/api/health"}
+"""The monitoring services (docs/operations.md) and their own health endpoints."""
+
+
 def test_health_checks_hit_healthz(compose: dict[str, Any]) -> None:
     for name, svc in compose["services"].items():
         test = svc.get("healthcheck", {}).get("test")
@@ -104,6 +108,8 @@ def test_health_checks_hit_healthz(compose: dict[str, Any]) -> None:
         joined = " ".join(test) if isinstance(test, list) else str(test)
         if name == "redis":
             assert "ping" in joined
+        elif name in MONITORING:
+            assert MONITORING[name] in joined, name
         else:
             assert "/healthz" in joined, name
     nginx_deps = compose["services"]["nginx"].get("depends_on", {})

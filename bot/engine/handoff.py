@@ -1,0 +1,418 @@
+"""The hand-off step of the engine (DESIGN.md §11): a result offers a person to talk to people.
+
+Pure like the rest of the engine: :class:`Handoffs` wraps :meth:`bot.engine.core.Engine.step`
+and decides, from the session, the input, ``now`` and the team the service names, what the
+person sees and which :class:`~bot.engine.types.HandoffEvent` the service must deliver.
+
+The path a person takes, on a result whose state says ``handoff: true``:
+
+1. While the team is open (its ``hours``), the result's "anything else?" question gets one more
+   choice: 「相談員と話す」 (counsellors) or 「モデレーターに知らせる」 (moderators). While it is
+   closed, the person is told when it opens; the windows of the result are there as always.
+2. Pressing it asks for consent and lists exactly what will be shared: the questions and the
+   answers picked, the urgency, the windows already shown, the time — never anything typed.
+3. 「伝えてつなぐ」 shares it (event ``requested``, with the :class:`HandoffSummary`); the
+   person can withdraw at any time with 「やっぱりやめる」 (typed or pressed): event
+   ``withdrawn``. Restarting, stopping or deleting one's data (データ削除) withdraws too.
+4. When nobody picks it up within the team's ``pickup_timeout`` (the service feeds
+   ``HandoffSignal("check")`` from its sweep, or the person's next message arrives after the
+   deadline), the person is told so and given the 24-hour lines: event ``timed_out``.
+5. ``HandoffSignal("taken")`` (a moderator pressed 「対応します」, a counsellor answered) tells
+   the person someone will contact them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Literal
+
+from bot.engine.text import normalize
+from bot.engine.types import (
+    Ask,
+    ChoiceView,
+    HandoffAnswer,
+    HandoffEvent,
+    HandoffSignal,
+    HandoffState,
+    HandoffSummary,
+    Input,
+    Outcome,
+    Pick,
+    Refer,
+    Reply,
+    Say,
+    Session,
+    Start,
+    Text,
+)
+from bot.i18n import pick
+from bot.timeutil import JST
+
+if TYPE_CHECKING:
+    from bot.engine.core import Engine
+    from bot.handoff.team import Team
+
+__all__ = ["CANCEL", "CONSENT_NO", "CONSENT_YES", "HANDOFF_MESSAGES", "OFFER", "WITHDRAW_WORDS", "Handoffs"]
+
+OFFER, CONSENT_YES, CONSENT_NO, CANCEL = ":handoff", ":handoff-yes", ":handoff-no", ":handoff-cancel"
+"""Choice ids of the hand-off buttons (the ``:`` marks them as the engine's own, like ``:back``)."""
+
+_IDS = (OFFER, CONSENT_YES, CONSENT_NO, CANCEL)
+
+WITHDRAW_WORDS = frozenset(normalize(w) for w in (
+    "やっぱりやめる", "やっぱりやめます", "やっぱりいい", "やっぱりいいです", "引き継ぎをやめる", "取り消し", "取り消す",
+    "キャンセル", "cancel", "cancelthehandoff", "nevermind", "やっぱやめる"))
+"""Typed words that withdraw a hand-off in progress (matched after normalisation)."""
+
+_YES = frozenset(normalize(w) for w in ("はい", "伝えてつなぐ", "伝えて", "つないで", "お願いします", "yes", "ok", "okay",
+                                        "shareandconnect"))
+_NO = frozenset(normalize(w) for w in ("いいえ", "やめておく", "やめとく", "いらない", "no", "notnow"))
+
+HANDOFF_MESSAGES: dict[str, dict[str, str]] = {
+    "ja": {
+        "offer_counsellor": "相談員と話す",
+        "offer_moderator": "モデレーターに知らせる",
+        "yes": "伝えてつなぐ",
+        "no": "やめておく",
+        "cancel": "やっぱりやめる",
+        "closed": "{team}は{hours}に対応しています（次は{next}から）。いまは上の窓口をご利用ください。",
+        "consent": "{team}に、次のことだけを伝えます。あなたが書いた文章は伝えません。\n{summary}\n"
+                   "伝えてよければ「伝えてつなぐ」を押してください。",
+        "requested": "{team}に伝えました。{minutes}分以内に対応できる人がいないときは、ここでお知らせします。"
+                     "取り消すときは「やっぱりやめる」と送ってください。",
+        "requested_moderator": "{team}に伝えました。モデレーターからDMで連絡があります。"
+                               "{minutes}分以内に対応できる人がいないときは、ここでお知らせします。"
+                               "取り消すときは「やっぱりやめる」と送ってください。",
+        "declined": "わかりました。引き継ぎはしません。",
+        "withdrawn": "引き継ぎを取り消しました。{team}には取り消したことだけが伝わります。",
+        "withdrawn_by_end": "{team}への引き継ぎも取り消しました。",
+        "timed_out": "ごめんなさい。{team}は、いま対応できる人がいませんでした。24時間つながる窓口はこちらです。",
+        "timed_out_text": "24時間つながる窓口です。",
+        "taken": "{team}の人が対応します。このまま少しお待ちください。",
+        "taken_moderator": "{team}の人が対応します。DMで連絡がありますので、少しお待ちください。",
+        "released": "{team}との会話が終わりました。ほかにできることはありますか？",
+        "pending": "{team}に伝えてあります。対応できる人を待っています。",
+        "line_urgency": "緊急度",
+        "line_result": "結果",
+        "line_answers": "選んだ答え",
+        "line_windows": "案内した窓口",
+        "line_time": "時刻",
+    },
+    "en": {
+        "offer_counsellor": "Talk to a counsellor",
+        "offer_moderator": "Tell a moderator",
+        "yes": "Share and connect",
+        "no": "Not now",
+        "cancel": "Cancel the hand-off",
+        "closed": "{team} are there {hours} (next from {next}). For now, please use the windows above.",
+        "consent": "I will tell {team} only this. Nothing you wrote is shared.\n{summary}\n"
+                   "If that is all right, press \"Share and connect\".",
+        "requested": "{team} have been told. If nobody can take it within {minutes} minutes, I will tell you here. "
+                     "To cancel, send \"cancel\".",
+        "requested_moderator": "{team} have been told. A moderator will send you a DM. If nobody can take it "
+                               "within {minutes} minutes, I will tell you here. To cancel, send \"cancel\".",
+        "declined": "All right. Nothing is shared.",
+        "withdrawn": "The hand-off is cancelled. {team} are told only that it was cancelled.",
+        "withdrawn_by_end": "The hand-off to {team} is cancelled too.",
+        "timed_out": "Sorry: nobody of {team} could take it right now. These lines are open 24 hours.",
+        "timed_out_text": "Lines open 24 hours.",
+        "taken": "Someone of {team} is taking it. Please wait a moment here.",
+        "taken_moderator": "Someone of {team} is taking it and will send you a DM. Please wait a moment.",
+        "released": "The conversation with {team} has ended. Is there anything else I can do?",
+        "pending": "{team} have been told; waiting for someone to take it.",
+        "line_urgency": "Urgency",
+        "line_result": "Result",
+        "line_answers": "Answers picked",
+        "line_windows": "Windows shown",
+        "line_time": "Time",
+    },
+}
+
+URGENCY_WORDS = {"ja": {"immediate": "いますぐ（immediate）", "high": "高い（high）", "normal": "通常（normal）"},
+                 "en": {"immediate": "immediate", "high": "high", "normal": "normal"}}
+
+
+def _m(key: str, loc: str, **kw: object) -> str:
+    text = HANDOFF_MESSAGES.get(loc, HANDOFF_MESSAGES["ja"])[key]
+    return text.format(**kw) if kw else text
+
+
+def summary_lines(summary: HandoffSummary, locale: str) -> list[str]:
+    """The summary as short lines (the consent question, a Discord card, a Chatwoot note)."""
+    loc = locale if locale in HANDOFF_MESSAGES else "ja"
+    sep = "：" if loc == "ja" else ": "
+    out = [f"{_m('line_urgency', loc)}{sep}{URGENCY_WORDS[loc].get(summary.urgency or '', summary.urgency or '-')}",
+           f"{_m('line_result', loc)}{sep}{summary.result}"]
+    if summary.answers:
+        out.append(f"{_m('line_answers', loc)}{sep}" + ("、" if loc == "ja" else "; ").join(
+            a.label for a in summary.answers))
+    if summary.windows:
+        out.append(f"{_m('line_windows', loc)}{sep}" + ("、" if loc == "ja" else ", ").join(n for _, n in summary.windows))
+    out.append(f"{_m('line_time', loc)}{sep}{summary.requested_at.astimezone(JST):%Y-%m-%d %H:%M}")
+    return out
+
+
+def _fmt_next(t: dt.datetime | None, loc: str) -> str:
+    if t is None:
+        return "未定" if loc == "ja" else "not known"
+    t = t.astimezone(JST)
+    return f"{t.month}/{t.day} {t:%H:%M}"
+
+
+class Handoffs:
+    """The hand-off part of one engine.
+
+    Args:
+        engine: the engine (for flows, the directory and its result composition).
+        teams: team id → :class:`bot.handoff.team.Team` (empty: no hand-off anywhere).
+    """
+
+    def __init__(self, engine: Engine, teams: Mapping[str, Team]) -> None:
+        self.engine = engine
+        self.teams = dict(teams)
+
+    # ------------------------------------------------------------ the wrapper
+
+    def step(self, session: Session | None, inp: Input, now: dt.datetime, team: str | None,
+             core: Callable[[Session | None, Input, dt.datetime], Outcome]) -> Outcome:
+        """Run one step with hand-offs around ``core`` (the engine's own step)."""
+        tm = self.teams.get(team) if team else None
+        before = session.handoff if session is not None else None
+        live = session is not None and self.engine._check(session, now) is None
+        if session is not None and live and tm is not None and session.team != tm.id:
+            session = session.model_copy(update={"team": tm.id})
+        if isinstance(inp, HandoffSignal):
+            if session is None or not live:
+                return Outcome(session, [])
+            return self._signal(session, inp, now)
+        pre: list[Reply] = []
+        events: list[HandoffEvent] = []
+        if session is not None and live and session.handoff is not None:
+            due = self._timeout(session, now)
+            if due is not None:
+                session, pre, events = due[0], due[1], list(due[2])
+            out = self._own(session, inp, now)
+            if out is not None:
+                return Outcome(out.session, [*pre, *out.replies], out.forget, (*events, *out.handoffs))
+        elif session is not None and live and tm is not None and session.finished:
+            out = self._own(session, inp, now)
+            if out is not None:
+                return out
+        out = core(session, inp, now)
+        s = out.session
+        replies = [*pre, *out.replies]
+        # a hand-off in progress ends with the conversation (stop, forget, restart, expiry)
+        prev = session.handoff if session is not None else before
+        if prev is not None and prev.status != "consent" and (
+                s is None or session is None or s.conversation_id != session.conversation_id):
+            events.append(HandoffEvent("withdrawn", prev.team, session.conversation_id if session else ""))
+            replies.insert(0, Say(_m("withdrawn_by_end", s.locale if s else "ja", team=self._name(prev.team, s))))
+        if s is not None:
+            if s.conversation_id != (session.conversation_id if session else None) or isinstance(inp, Start):
+                s.handoff = None
+            s.team = tm.id if tm else None
+            replies, offered = self._decorate(s, replies, now)
+            if offered:
+                events.append(HandoffEvent("offered", offered, s.conversation_id))
+        return Outcome(s, replies, out.forget, (*events, *out.handoffs))
+
+    # ------------------------------------------------------------ what is offered
+
+    def _offerable(self, s: Session) -> Team | None:
+        if s.team is None or s.team not in self.teams:
+            return None
+        st = self.engine.flows[s.flow_id].states.get(s.state)
+        if st is None or st.refer is None or not st.handoff:
+            return None
+        return self.teams[s.team]
+
+    def _decorate(self, s: Session, replies: list[Reply], now: dt.datetime) -> tuple[list[Reply], str | None]:
+        """Add the hand-off choice (or the closed note, or the cancel choice) to the result's
+        "anything else?" question. Returns the replies and the team offered on entering a result."""
+        team = self._offerable(s)
+        if team is None:
+            return replies, None
+        entered = any(isinstance(r, Refer) and r.state_id == s.state for r in replies)
+        out: list[Reply] = []
+        offered: str | None = None
+        loc = s.locale
+        for r in replies:
+            if isinstance(r, Ask) and r.state_id == s.state and r.choices and r.choices[0].id == ":back":
+                h = s.handoff
+                if h is not None and h.status in ("waiting", "taken"):
+                    out.append(r.__class__(r.text, (*r.choices, ChoiceView(CANCEL, _m("cancel", loc))), r.state_id,
+                                           r.conversation_id, r.allow_free_text))
+                    continue
+                if h is not None and h.status == "consent":
+                    out.append(r)
+                    continue
+                status = team.status(now)
+                if status.is_available:
+                    label = _m("offer_counsellor" if team.kind == "counsellor" else "offer_moderator", loc)
+                    out.append(r.__class__(r.text, (*r.choices, ChoiceView(OFFER, label)), r.state_id,
+                                           r.conversation_id, r.allow_free_text))
+                    if entered:
+                        offered = team.id
+                    continue
+                if entered:
+                    out.append(Say(_m("closed", loc, team=pick(team.name, loc), hours=pick(team.hours_text, loc),
+                                      next=_fmt_next(status.next_open, loc))))
+            out.append(r)
+        return out, offered
+
+    # ------------------------------------------------------------ the person's own hand-off inputs
+
+    def _own(self, s: Session, inp: Input, now: dt.datetime) -> Outcome | None:
+        """Handle a hand-off button, typed consent or a withdrawal; None for anything else."""
+        h = s.handoff
+        action: str | None = None
+        if isinstance(inp, Pick) and inp.choice_id in _IDS:
+            if inp.conversation_id != s.conversation_id or inp.state_id != s.state:
+                return None
+            action = inp.choice_id
+        elif isinstance(inp, Text):
+            norm = normalize(inp.text[:200])
+            if h is not None and norm in WITHDRAW_WORDS:
+                action = CANCEL
+            elif h is not None and h.status == "consent" and norm in _YES | {normalize(_m("yes", s.locale))}:
+                action = CONSENT_YES
+            elif h is not None and h.status == "consent" and norm in _NO | {normalize(_m("no", s.locale))}:
+                action = CONSENT_NO
+            elif h is None and self._offerable(s) is not None:
+                labels = {normalize(_m(k, loc)) for k in ("offer_counsellor", "offer_moderator") for loc in ("ja", "en")}
+                n_core = len(self.engine._result_choices(s.locale))
+                if norm in labels or norm == str(n_core + 1):
+                    action = OFFER
+        if action is None:
+            return None
+        s = s.model_copy(update={"slots": dict(s.slots), "history": list(s.history)})
+        loc = s.locale
+        if action == OFFER:
+            team = self._offerable(s)
+            if team is None or h is not None or not team.is_open(now):
+                return None
+            s.handoff = HandoffState(team=team.id, status="consent", result=s.state)
+            summary = self.summary(s, now)
+            ask = Ask(_m("consent", loc, team=pick(team.name, loc), summary="\n".join(
+                f"・{line}" for line in summary_lines(summary, loc))),
+                (ChoiceView(CONSENT_YES, _m("yes", loc)), ChoiceView(CONSENT_NO, _m("no", loc))), s.state,
+                s.conversation_id)
+            return self._finish(s, [ask], now)
+        if h is None:
+            return None
+        name = self._name(h.team, s)
+        if action == CONSENT_NO:
+            if h.status != "consent":
+                return None
+            s.handoff = None
+            return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s)], now, decorate=True)
+        if action == CONSENT_YES:
+            if h.status != "consent":
+                return None
+            team = self.teams.get(h.team)
+            if team is None or not team.is_open(now):
+                s.handoff = None
+                return self._finish(s, [self.engine._result_ask(s)], now, decorate=True)
+            s.handoff = HandoffState(team=h.team, status="waiting", result=h.result, requested_at=now,
+                                     deadline=now + dt.timedelta(seconds=team.pickup_timeout))
+            summary = self.summary(s, now)
+            key = "requested_moderator" if team.kind == "moderator" else "requested"
+            say = Say(_m(key, loc, team=name, minutes=max(1, round(team.pickup_timeout / 60))))
+            out = self._finish(s, [say, self.engine._result_ask(s)], now, decorate=True)
+            return out._replace(handoffs=(HandoffEvent("requested", h.team, s.conversation_id, summary),))
+        # CANCEL
+        s.handoff = None
+        out = self._finish(s, [Say(_m("withdrawn", loc, team=name)), self.engine._result_ask(s)], now, decorate=True)
+        if h.status == "consent":
+            return out
+        return out._replace(handoffs=(HandoffEvent("withdrawn", h.team, s.conversation_id),))
+
+    # ------------------------------------------------------------ signals from the service
+
+    def _signal(self, s: Session, sig: HandoffSignal, now: dt.datetime) -> Outcome:
+        h = s.handoff
+        if sig.kind == "check":
+            due = self._timeout(s, now)
+            if due is None:
+                return Outcome(s, [])
+            ns, replies, events = due
+            ns.updated_at = now
+            return Outcome(ns, [*replies, self.engine._result_ask(ns)], False, events)
+        if h is None:
+            return Outcome(s, [])
+        s = s.model_copy()
+        name = self._name(h.team, s)
+        team = self.teams.get(h.team)
+        if sig.kind == "taken":
+            if h.status != "waiting":
+                return Outcome(s, [])
+            s.handoff = h.model_copy(update={"status": "taken", "deadline": None})
+            key = "taken_moderator" if team is not None and team.kind == "moderator" else "taken"
+            return Outcome(s, [Say(_m(key, s.locale, team=name))], False,
+                           (HandoffEvent("taken", h.team, s.conversation_id),))
+        s.handoff = None  # released
+        return Outcome(s, [Say(_m("released", s.locale, team=name)), self.engine._result_ask(s)], False,
+                       (HandoffEvent("released", h.team, s.conversation_id),))
+
+    def _timeout(self, s: Session, now: dt.datetime) -> tuple[Session, list[Reply], tuple[HandoffEvent, ...]] | None:
+        """When a ``waiting`` hand-off's deadline passed: the session without it, the replies
+        (the apology and the 24-hour lines) and the ``timed_out`` event; else None."""
+        h = s.handoff
+        if h is None or h.status != "waiting" or h.deadline is None or now < h.deadline:
+            return None
+        s = s.model_copy(update={"handoff": None})
+        loc = s.locale
+        f = self.engine.flows[s.flow_id]
+        d = self.engine.directory
+        lines = [(c, st) for c, st in d.order(f.fallback, now) if st.is_available and c.reachable_live]
+        if not lines:
+            c = d.fallback(now)
+            lines = [(c, d.status(c, now))]
+        from bot.engine.types import ContactView
+
+        urgency = f.states[h.result].urgency if h.result in f.states else None
+        refer = Refer(_m("timed_out_text", loc), tuple(ContactView(c, st, now) for c, st in lines), (),
+                      urgency=urgency, state_id=":handoff-timeout")
+        return s, [Say(_m("timed_out", loc, team=self._name(h.team, s))), refer], \
+            (HandoffEvent("timed_out", h.team, s.conversation_id),)
+
+    # ------------------------------------------------------------ helpers
+
+    def _finish(self, s: Session, replies: list[Reply], now: dt.datetime, decorate: bool = False) -> Outcome:
+        if decorate:
+            replies, _ = self._decorate(s, replies, now)
+        s.updated_at = now
+        s.expires_at = now + self.engine.idle_timeout
+        return Outcome(s, replies)
+
+    def _name(self, team_id: str, s: Session | None) -> str:
+        t = self.teams.get(team_id)
+        return pick(t.name, s.locale if s else "ja") if t else team_id
+
+    def summary(self, s: Session, now: dt.datetime, locale: str = "ja") -> HandoffSummary:
+        """What the team is told: the answers (labels in ``locale``, the team's language), slot
+        values, the result, its urgency and the windows shown — built from ids in the session,
+        so nothing typed can be in it."""
+        f = self.engine.flows[s.flow_id]
+        answers: list[HandoffAnswer] = []
+        for e in s.history:
+            st = f.states.get(e.state)
+            ch = next((c for c in (st.choices or []) if c.id == e.choice), None) if st else None
+            if st is None or ch is None or st.ask is None:
+                continue
+            answers.append(HandoffAnswer(e.state, pick(st.ask, locale), ch.id, pick(ch.label, locale)))
+        h = s.handoff
+        result = h.result if h else s.state
+        st = f.states[result]
+        windows: Sequence[tuple[str, str]] = ()
+        if st.refer is not None:
+            shown = [r for r in self.engine._refer(s.model_copy(update={"state": result}), st.refer, now, st.urgency)
+                     if isinstance(r, Refer)]
+            windows = tuple((v.contact.id, pick(v.contact.name, locale)) for r in shown for v in r.contacts)
+        return HandoffSummary(f.id, pick(f.title, locale), result, st.urgency, tuple(answers),
+                              tuple(sorted(s.slots.items())), tuple(windows),
+                              (h.requested_at if h and h.requested_at else now).astimezone(JST), s.locale)
+
+
+Kind = Literal["offered", "requested", "withdrawn", "timed_out", "taken", "released"]

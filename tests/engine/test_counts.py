@@ -1,0 +1,76 @@
+"""The consultation counters (bot/metrics.py) fed by the service and by the app's sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from bot.app import CONSULTATIONS_KEY, CONVERSATIONS_KEY, METRICS_KEY, create_app, sweep_once
+from bot.engine.core import Engine
+from bot.engine.types import Pick, Start
+from bot.metrics import ConsultationMetrics, region_label
+from bot.service import Conversations
+from bot.settings import Settings
+from bot.store.memory import MemoryStore
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
+
+
+def sample(reg: CollectorRegistry, name: str, **labels: str) -> float:
+    return reg.get_sample_value(name, labels) or 0.0
+
+
+@pytest.mark.parametrize("slot, label", [
+    ("JP-13", "JP-13"), ("JP-47", "JP-47"), ("JP-10/shibukawa", "JP-10/shibukawa"), ("tokyo", "JP-13"),
+    ("shibukawa", "JP-10/shibukawa"), ("skip", "skip"), ("other", "other"), (None, "unknown"),
+    ("JP-48", "other"), ("JP-13/nowhere-typed", "other"), ("東京", "other"), ("jp-13", "other"),
+])
+def test_the_region_label_is_a_known_code_or_a_fixed_word(slot: str | None, label: str) -> None:
+    assert region_label(slot) == label
+
+
+async def test_a_conversation_that_expires_before_a_result_is_one_drop_off_at_its_state(
+        tmp_path: Any, aiohttp_client: Any) -> None:
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW)
+    write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 20, SOUDAN_STORE="memory://",
+                        SOUDAN_FLOWS_DIR=str(tmp_path / "flows"), SOUDAN_DIRECTORY_DIR=str(tmp_path / "directory"),
+                        SOUDAN_SESSION_TTL=3600)
+    clock = {"now": WEEKDAY_10}
+    store = MemoryStore()
+    app = create_app(settings, store=store, clock=lambda: clock["now"])
+    await aiohttp_client(app)
+    conv = app[CONVERSATIONS_KEY]
+    a = await conv.handle("line", "U-a", Start())          # stays at `who`: will drop off
+    b = await conv.handle("line", "U-b", Start())
+    assert a.session is not None and b.session is not None
+    clock["now"] = WEEKDAY_10 + dt.timedelta(minutes=30)
+    b = await conv.handle("line", "U-b", Pick("adult", "who", b.session.conversation_id))
+    assert b.session is not None and b.session.state == "what"
+    reg = app[METRICS_KEY].registry
+    assert app[CONSULTATIONS_KEY] is not None
+    await sweep_once(app)
+    assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="who") == 0   # an hour to go
+    clock["now"] = WEEKDAY_10 + dt.timedelta(minutes=55)
+    await sweep_once(app)
+    await sweep_once(app)                                   # twice: counted once
+    assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="who") == 1
+    assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="what") == 0  # touched later, not due
+
+
+async def test_a_failing_counter_never_costs_the_reply(tiny_engine: Engine) -> None:
+    def broken(*_a: Any) -> None:
+        raise RuntimeError("boom")
+
+    conv = Conversations(tiny_engine, MemoryStore(), "secret", observer=broken)
+    h = await conv.handle("web", "u", Start(), now=WEEKDAY_10)
+    assert h.replies and h.session is not None
+
+
+async def test_handoff_events_are_a_fixed_set() -> None:
+    m = ConsultationMetrics(CollectorRegistry())
+    m.handoff("moderators", "offered")
+    with pytest.raises(ValueError, match="unknown hand-off event"):
+        m.handoff("moderators", "whatever the person typed")
