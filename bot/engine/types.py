@@ -252,8 +252,9 @@ class Session(BaseModel):
     handoff: HandoffState | None = None
 
     def to_json(self) -> str:
-        """Serialise for a store (compact JSON)."""
-        return self.model_dump_json()
+        """Serialise for a store (compact JSON; ``team``/``handoff`` only when set)."""
+        unset = {k for k in ("team", "handoff") if getattr(self, k) is None}
+        return self.model_dump_json(exclude=unset) if unset else self.model_dump_json()
 
     @classmethod
     def from_json(cls, data: str | bytes) -> Session:

@@ -11,7 +11,10 @@ library) array::
 - ``history`` is a list of ``[state, choice]`` or ``[state, choice, delta]`` where ``delta`` is how
   that entry's ``slots`` differ from the previous entry's (the first from ``{}``): the slots that
   were added or changed, and removed ones mapped to ``None``;
-- ``slots`` (the current ones) are likewise a delta from the last history entry's slots.
+- ``slots`` (the current ones) are likewise a delta from the last history entry's slots;
+- a 13th element is present only when the session has a hand-off team or a hand-off in progress
+  (:mod:`bot.engine.handoff`): ``[team, handoff]`` with ``handoff`` None or
+  ``[team, status, result, requested_at, deadline]`` (times as above, or None).
 
 Nothing is derived on load that was not stored: the encoding is lossless (a test round-trips
 every field). Records written before (``Session.to_json``, a JSON object) still load.
@@ -26,7 +29,7 @@ from typing import Any, TypeVar
 import msgpack
 from pydantic import ValidationError
 
-from bot.engine.types import HistoryEntry, Session
+from bot.engine.types import HandoffState, HistoryEntry, Session
 from bot.timeutil import JST
 
 __all__ = ["FORMAT", "decode_session", "encode_session"]
@@ -116,19 +119,40 @@ def encode_session(s: Session) -> bytes:
         d = _delta(prev, h.slots)
         history.append([h.state, h.choice, d] if d else [h.state, h.choice])
         prev = h.slots
-    data: bytes = msgpack.packb([FORMAT, s.flow_id, s.flow_version, s.conversation_id, s.state, s.locale, s.finished,
-                          _time(s.started_at), _time(s.updated_at), _time(s.expires_at), history,
-                          _delta(prev, s.slots)], use_bin_type=True)
+    row: list[Any] = [FORMAT, s.flow_id, s.flow_version, s.conversation_id, s.state, s.locale, s.finished,
+                      _time(s.started_at), _time(s.updated_at), _time(s.expires_at), history, _delta(prev, s.slots)]
+    if s.team is not None or s.handoff is not None:
+        ho = s.handoff
+        row.append([s.team, None if ho is None else [
+            ho.team, ho.status, ho.result, None if ho.requested_at is None else _time(ho.requested_at),
+            None if ho.deadline is None else _time(ho.deadline)]])
+    data: bytes = msgpack.packb(row, use_bin_type=True)
     return data
+
+
+def _handoff_fields(ext: Any) -> tuple[str | None, HandoffState | None]:
+    """The 13th element: ``(team, handoff)``."""
+    if not isinstance(ext, list) or len(ext) != 2:
+        raise ValueError("the stored hand-off element is malformed")
+    team = None if ext[0] is None else _str(ext[0])
+    h = ext[1]
+    if h is None:
+        return team, None
+    if not isinstance(h, list) or len(h) != 5:
+        raise ValueError("a stored hand-off is malformed")
+    return team, HandoffState(team=_str(h[0]), status=_str(h[1]), result=_str(h[2]),
+                              requested_at=None if h[3] is None else _untime(h[3]),
+                              deadline=None if h[4] is None else _untime(h[4]))
 
 
 def _decode(data: bytes) -> Session:
     if data[:1] == b"{":  # format 1: Session.to_json() of earlier releases
         return Session.from_json(data)
     v = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    if not isinstance(v, list) or len(v) != 12 or v[0] != FORMAT:
+    if not isinstance(v, list) or len(v) not in (12, 13) or v[0] != FORMAT:
         raise ValueError("not a stored session of format 2")
-    _, flow_id, flow_version, cid, state, locale, finished, started, updated, expires, hist, slots = v
+    _, flow_id, flow_version, cid, state, locale, finished, started, updated, expires, hist, slots = v[:12]
+    team, handoff = _handoff_fields(v[12]) if len(v) == 13 else (None, None)
     if not isinstance(hist, list):
         raise ValueError("stored history is not a list")
     entries = []
@@ -147,7 +171,7 @@ def _decode(data: bytes) -> Session:
         "flow_id": _str(flow_id), "flow_version": _str(flow_version), "conversation_id": _str(cid),
         "state": _str(state), "slots": _apply(prev, slots), "history": entries, "locale": _str(locale),
         "started_at": _untime(started), "updated_at": _untime(updated), "expires_at": _untime(expires),
-        "finished": finished})
+        "finished": finished, "team": team, "handoff": handoff})
 
 
 def decode_session(data: str | bytes, backend: str) -> Session | None:
