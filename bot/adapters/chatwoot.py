@@ -56,7 +56,19 @@ from aiohttp import web
 from bot.adapters.common import status_line
 from bot.engine.handoff import WITHDRAW_WORDS, summary_lines
 from bot.engine.text import normalize
-from bot.engine.types import Ask, End, HandoffEvent, Input, Pick, Refer, Reply, Say, Text, Unsupported
+from bot.engine.types import (
+    Ask,
+    End,
+    HandoffEvent,
+    HandoffSignal,
+    Input,
+    Pick,
+    Refer,
+    Reply,
+    Say,
+    Text,
+    Unsupported,
+)
 from bot.handoff.desk import Desk, Record
 from bot.i18n import pick
 from bot.service import Conversations
@@ -290,10 +302,12 @@ class ChatwootAdapter:
         address = f"{self.config.account_id}:{conv_id}"
         key = self.conversations.key(PLATFORM, address)
         status = conv.get("status")
-        rec = self.desk.record_of(key)
+        stored = await self.conversations.store.get(key)  # the hand-off state is in the shared store
+        h = stored.handoff if stored is not None else None
+        waiting = h is not None and h.status == "waiting"
         if event == "conversation_resolved":
-            if rec is not None:
-                await self.desk.released(key)
+            if h is not None and h.status != "consent":
+                await self._signal(key, address, conv_id, "released")
             self._count(kind, "handled")
             return
         if event not in ("message_created", "message_updated"):
@@ -306,9 +320,8 @@ class ChatwootAdapter:
         picked = event == "message_updated" and own and self._input(body, event) is not None
         if mtype not in ("incoming", 0) and not picked:
             # an agent's public reply takes a waiting hand-off; the bot's own messages are ignored
-            if not own and sender.get("type") == "user" and rec is not None and rec.deadline is not None \
-                    and not body.get("private"):
-                await self.desk.taken(key)
+            if not own and sender.get("type") == "user" and waiting and not body.get("private"):
+                await self._signal(key, address, conv_id, "taken")
             self._count(kind, "ignored")
             return
         mid = body.get("id")
@@ -319,7 +332,7 @@ class ChatwootAdapter:
         if inp is None:
             self._count(kind, "ignored")
             return
-        withdrawal = rec is not None and rec.deadline is not None and isinstance(inp, Text) \
+        withdrawal = waiting and isinstance(inp, Text) \
             and normalize(inp.text[:200]) in WITHDRAW_WORDS
         if status != BOT_STATUS and not withdrawal:
             # people have the conversation: silent, except a withdrawal of a hand-off not yet taken
@@ -340,6 +353,16 @@ class ChatwootAdapter:
         locale = handled.session.locale if handled.session is not None else "ja"
         await self.send(conv_id, handled.replies, locale)
         await self.desk.dispatch(PLATFORM, handled, address)
+
+    async def _signal(self, key: str, address: str, conv_id: int, kind: str) -> None:
+        """Feed ``HandoffSignal(kind)`` through the shared store (any replica may get the webhook)."""
+        handled = await self.conversations.handle_key(PLATFORM, key, HandoffSignal(kind))  # type: ignore[arg-type]
+        if handled.handoffs:
+            await self.send(conv_id, handled.replies, handled.session.locale if handled.session else "ja")
+            rec = self.desk.record_of(key)
+            if rec is not None and kind == "taken":
+                rec.deadline = None
+            await self.desk.dispatch(PLATFORM, handled, address)
 
     @staticmethod
     def _input(body: dict[str, Any], event: str) -> Input | None:

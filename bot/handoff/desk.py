@@ -208,6 +208,8 @@ class Desk:
                 await self._tell(rec, handled)
             elif handled.session is None or handled.session.handoff is None:
                 self.records.pop(rec.key, None)  # ended meanwhile (another replica, data deleted)
+            elif handled.session.handoff.status == "taken":
+                rec.deadline = None  # taken through another replica
             await self.dispatch(rec.platform, handled, rec.address)
         return n
 

@@ -156,3 +156,32 @@ async def test_bad_and_unauthenticated_webhooks_are_refused_and_nothing_is_proce
     assert fake.calls == []
     metrics = await (await client.get("/metrics")).text()
     assert TYPED not in metrics and SECRET not in metrics
+
+
+async def test_two_replicas_share_the_handoff_through_the_store(aiohttp_client: Any, fake: FakeChatwoot,
+                                                                 clock: Clock) -> None:
+    """The hand-off is requested on one replica, the counsellor's reply reaches the other: taken, and
+    the first replica's sweep never times it out."""
+    from chatwoot_fake import INBOX, TOKEN
+
+    from bot.app import create_app, sweep_once
+    from bot.settings import ROOT, Settings
+    from bot.store.memory import MemoryStore
+
+    store = MemoryStore()
+    settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 24, SOUDAN_STORE="memory://", SOUDAN_SIMULATOR=False,
+                        SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"), CHATWOOT_URL=fake.url,
+                        CHATWOOT_BOT_TOKEN=TOKEN, CHATWOOT_WEBHOOK_SECRET=SECRET, CHATWOOT_ACCOUNT_ID=ACCOUNT,
+                        CHATWOOT_INBOX_ID=INBOX, CHATWOOT_BOT_ID=BOT)
+    a = await aiohttp_client(create_app(settings, store=store, clock=clock))
+    b = await aiohttp_client(create_app(settings, store=store, clock=clock))
+    conv = 106
+    await screen_to_result(a, fake, conv)
+    await press(a, fake, conv, ":handoff")
+    await press(a, fake, conv, ":handoff-yes")
+    assert await hook(b, agent_reply(conv, "相談員です。")) == 200
+    assert "相談員の人が対応します" in fake.public(conv)[-1]["content"]
+    clock.now += dt.timedelta(minutes=30)
+    await sweep_once(a.app)
+    assert not any("いま対応できる人がいませんでした" in m["content"] for m in fake.public(conv))
+    assert fake.status[conv] == "open"

@@ -206,6 +206,6 @@ def test_the_compose_deployment_publishes_only_the_webhook_and_healthz() -> None
     conf = (root / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     locations = re.findall(r"location\s+(=\s*)?(\S+)\s*\{(.*?)\}", conf, re.S)
     passed = {path for _, path, body in locations if "proxy_pass" in body}
-    assert passed == {"/line/webhook", "/healthz"}
+    assert passed == {"/line/webhook", "/healthz", "/chatwoot/webhook/"}
     catch_all = [body for exact, path, body in locations if path == "/" and not exact]
     assert catch_all and "return 404" in catch_all[0]

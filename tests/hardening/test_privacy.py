@@ -332,3 +332,81 @@ async def test_discord_conversations(simcord_env: simcord.Env, backend: Backend)
         assert result.ephemeral
         await _assert_forgotten(backend, keys, convs)
         await _assert_clean(logs, backend, needles)
+
+
+# ------------------------------------------------------------------ Chatwoot and the hand-off (issue #14)
+
+async def test_chatwoot_conversation_and_handoff(aiohttp_client: Any, aiohttp_server: Any, backend: Backend) -> None:
+    """Typed text in a Chatwoot conversation, then a consented hand-off and its time-out: nothing typed
+    reaches a log, a stored byte, a metric, a call to Chatwoot (messages, the private note) or the
+    hand-off summary; データ削除 removes the session and the hand-off."""
+    import datetime as dt
+    import json
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chatwoot"))
+    from chatwoot_fake import ACCOUNT, BOT, INBOX, TOKEN, FakeChatwoot, incoming, submitted
+
+    from bot.app import DESK_KEY, sweep_once
+    from bot.settings import ROOT, Settings
+    from bot.timeutil import JST
+
+    fake = FakeChatwoot()
+    api = await aiohttp_server(fake.app(), access_log=None)
+    fake.url = str(api.make_url("")).rstrip("/")
+    secret = "privacy-chatwoot-webhook-secret-77"
+    clock = {"now": dt.datetime(2026, 12, 1, 18, 0, tzinfo=JST)}
+    with LogCapture() as logs:
+        settings = Settings(_env_file=None, SOUDAN_SECRET=SOUDAN_SECRET, SOUDAN_STORE="memory://",
+                            SOUDAN_SIMULATOR=False, SOUDAN_METRICS=True, SOUDAN_LOG_LEVEL="DEBUG",
+                            SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"), CHATWOOT_URL=fake.url,
+                            CHATWOOT_BOT_TOKEN=TOKEN, CHATWOOT_WEBHOOK_SECRET=secret, CHATWOOT_ACCOUNT_ID=ACCOUNT,
+                            CHATWOOT_INBOX_ID=INBOX, CHATWOOT_BOT_ID=BOT)
+        # the webhook URL carries the secret: no access log, as `soudan serve` runs it (and nginx: access_log off)
+        import inspect
+
+        from bot import serve
+        assert "access_log=None" in inspect.getsource(serve.main)
+        assert "access_log off;" in (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+        server = await aiohttp_server(create_app(settings, store=backend.store, clock=lambda: clock["now"]),
+                                      access_log=None)
+        client = await aiohttp_client(server)
+        conv = 900
+
+        async def hook(body: dict[str, Any]) -> None:
+            resp = await client.post(f"/chatwoot/webhook/{secret}", data=json.dumps(body, ensure_ascii=False).encode())
+            assert resp.status == 200, await resp.text()
+
+        async def press(choice: str) -> None:
+            items = [m for m in fake.public(conv) if m["content_type"] == "input_select"][-1]["content_attributes"]
+            item = next(i for i in items["items"] if i["value"].split("|")[0] == choice)
+            await hook(submitted(conv, item["value"], item["title"]))
+
+        texts = [typed("C1", "こんにちは、山田花子です"), typed("C2", "中学生です 090-1234-5678"),
+                 typed("C3", "hanako@example.jp に連絡して")]
+        for t in texts:
+            await hook(incoming(conv, t))
+        for choice in ["none", "pupil", "def", "other", ":handoff", ":handoff-yes"]:
+            await press(choice)
+        await hook(incoming(conv, typed("C4", "相談員さんへ、住所は東京都"), status="open"))   # people have it: silent
+        record = client.app[DESK_KEY].record_of(user_key("chatwoot", f"{ACCOUNT}:{conv}", SOUDAN_SECRET))
+        assert record is not None and record.summary is not None
+        summary = json.dumps(record.summary.to_dict(), ensure_ascii=False)
+        clock["now"] += dt.timedelta(minutes=11)
+        await sweep_once(client.app)
+        metrics = await (await client.get("/metrics")).text()
+
+        all_texts = [*texts, typed("C4", "相談員さんへ、住所は東京都")]
+        needles = markers(all_texts) + SECRETS + [secret]
+        assert fake.notes(conv), "no hand-off note was posted"
+        assert not found(json.dumps([c.json for c in fake.calls], ensure_ascii=False), needles)
+        assert not found(summary, needles)
+        assert not found(metrics, needles)
+        await _assert_clean(logs, backend, needles)
+
+        key = user_key("chatwoot", f"{ACCOUNT}:{conv}", SOUDAN_SECRET)
+        cid = await _conversation_id(backend.store, key)
+        await hook(incoming(conv, "データ削除"))
+        await _assert_forgotten(backend, [key], [cid])
+        assert client.app[DESK_KEY].record_of(key) is None
+        await _assert_clean(logs, backend, needles)
