@@ -28,6 +28,9 @@ Rules (each message names ``file:line`` and the fix):
     ``hours_text``.
 ``refer-size`` (warning)
     A result names fewer than 2 or more than 4 contacts (DESIGN.md: 2–4 windows per result).
+``local-windows`` (warning)
+    A result's ``local:`` topics match no regional entry of the directory in any region, so it can
+    never add a local window (a typo in a code, or the entry's main topic differs).
 ``urgency`` (error)
     A result (``refer`` state) declares no ``urgency`` (``immediate``, ``high`` or ``normal``):
     the hand-off summary and the counts by urgency need it.
@@ -225,6 +228,19 @@ def _refer_size(lf: LoadedFlow, warn: Callable[..., None]) -> None:
                  "keep the best fitting ones", "states", sid, "refer", "contacts")
 
 
+def _local(lf: LoadedFlow, directory: Directory, warn: Callable[..., None]) -> None:
+    regions = sorted({r for c in directory for r in c.eligibility.regions or ()})
+    for sid, st in lf.flow.states.items():
+        spec = st.refer.local if st.refer is not None else None
+        if spec is None:
+            continue
+        if not any(directory.local(r, spec.topics, also=spec.also) for r in regions):
+            codes = " ".join(t.value for t in [*spec.topics, *spec.also])
+            warn(f"result {sid!r} asks for local windows ({codes}) but no regional directory entry has those "
+                 "topics (main topic for `topics`, any topic for `also`); check the codes or add the entries",
+                 "states", sid, "refer", "local")
+
+
 def _urgency(lf: LoadedFlow, err: Callable[..., None]) -> None:
     for sid, st in lf.flow.states.items():
         if st.refer is not None and st.urgency is None:
@@ -282,6 +298,7 @@ def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetim
     _windows(lf, avail, err)
     _limits(lf, warn)
     _refer_size(lf, warn)
+    _local(lf, directory, warn)
     _translations(lf, err)
     _urgency(lf, err)
     return out

@@ -316,3 +316,31 @@ def test_validate_prints_lint_problems_in_github_format(tmp_path: Path, monkeypa
     assert code == 1
     assert f"::error file={f},line={line}::result 'result-pupil': none of its windows" in out
     assert f"::warning file={f},line={line}::result 'result-pupil' names 1 window" in out
+
+
+# ------------------------------------------------------------------ local-windows (issue #12)
+
+LOCAL_ENTRY = """\
+- id: local_line
+  name: {ja: 県の窓口, en: Prefecture window}
+  org: {ja: テスト県, en: Test prefecture}
+  phones: ["027-212-0091"]
+  hours: "24/7"
+  hours_text: {ja: 24時間, en: 24 hours}
+  cost: charged
+  topics: [DEF, DIS]
+  eligibility: {regions: [JP-10]}
+  source: https://example.org/local
+  verified: "2026-11-30"
+"""
+
+
+@pytest.mark.parametrize(("local", "warned"), [
+    ("{topics: [DEF]}", False), ("{also: [DIS]}", False), ("{topics: [DIS]}", True), ("{topics: [NCII]}", True)])
+def test_local_topics_that_match_no_regional_entry_warn(tmp_path: Path, local: str, warned: bool) -> None:
+    flow = TWO_CONTACTS_FLOW.replace("      contacts: [day_line, night_line]\n",
+                                     f"      contacts: [day_line, night_line]\n      local: {local}\n")
+    problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY + LOCAL_ENTRY), "asks for local windows")
+    assert bool(problems) is warned
+    if warned:
+        assert problems[0].severity == "warning" and problems[0].line == line_of(flow, "local:")
