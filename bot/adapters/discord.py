@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 from discord import app_commands
 
+from bot.contacts.directory import rank
 from bot.contacts.model import Contact, StatusKind
 from bot.contacts.render import shown_status
 from bot.contacts.status import Status
@@ -961,7 +962,7 @@ class SoudanClient(discord.Client):
         directory = self.conversations.engine.directory
         q = (query or "").strip()[:MAX_QUERY] or None
         found = directory.search(q, open_now=open_now, now=now)
-        found.sort(key=lambda p: not p[1].is_available)
+        found.sort(key=lambda p: rank(p[1]))  # open/24 h, then unknown, then closed (issue #12)
         shown_q = discord.utils.escape_markdown(discord.utils.escape_mentions(q or ""))
         if found:
             k = sum(st.is_available for _, st in found)
