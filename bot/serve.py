@@ -9,18 +9,24 @@ characters.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
+import signal
 import sys
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
 
 from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.engine.flow import FlowError
 from bot.settings import Settings
 from bot.toolkit import lint
 
-__all__ = ["DEV_SECRET", "EXAMPLE_SECRET", "MIN_PUBLIC_SECRET", "check_settings", "main"]
+__all__ = ["DEV_SECRET", "EXAMPLE_SECRET", "HEADER_TIMEOUT", "KEEPALIVE_TIMEOUT", "MIN_PUBLIC_SECRET",
+           "SHUTDOWN_TIMEOUT", "HttpRunner", "check_settings", "main", "serve"]
+
+log = logging.getLogger("soudan.serve")
 
 DEV_SECRET = "dev-only-not-secret"
 """The development default of ``SOUDAN_SECRET`` (see :class:`~bot.settings.Settings`)."""
@@ -30,6 +36,120 @@ EXAMPLE_SECRET = "change-me-to-a-long-random-value"
 
 MIN_PUBLIC_SECRET = 16
 """Fewest characters of ``SOUDAN_SECRET`` accepted on a public bind."""
+
+
+# ------------------------------------------------------------------ HTTP server settings
+
+HEADER_TIMEOUT = 10.0
+"""Seconds a client has to send a request line and its headers, from its first byte (or from the
+connection) — slowloris connections are closed after this, not after the keep-alive."""
+
+KEEPALIVE_TIMEOUT = 75.0
+"""Seconds an idle keep-alive connection stays open (aiohttp's default; above most load balancers' 60)."""
+
+SHUTDOWN_TIMEOUT = 10.0
+"""Seconds requests in flight get to finish when the server stops."""
+
+
+class _HeaderTimeoutHandler(RequestHandler):
+    """aiohttp's request handler with a deadline for each request's line and headers.
+
+    The timer starts when the connection opens, and again when the first bytes of a further
+    request arrive on an idle keep-alive connection; it stops when the headers are complete.
+    Body bytes of a request being handled never start it.
+    """
+
+    __slots__ = ("_header_timeout", "_header_timer")
+
+    def __init__(self, manager: web.Server, *, header_timeout: float, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._header_timeout = header_timeout
+        self._header_timer: asyncio.TimerHandle | None = None
+
+    def _arm(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self._loop.call_later(self._header_timeout, self._expired)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _expired(self) -> None:
+        self._header_timer = None
+        if self.transport is not None:
+            log.info("closed a connection that sent no complete request headers within %g s", self._header_timeout)
+            self.force_close()
+            self.transport.close()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._arm()
+
+    def data_received(self, data: bytes) -> None:
+        before = self._request_count
+        idle = self._waiter is not None and not self._messages  # waiting for the next request
+        super().data_received(data)
+        if self._request_count > before:
+            self._disarm()
+        elif idle:
+            self._arm()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+
+class HttpRunner(web.AppRunner):
+    """An :class:`aiohttp.web.AppRunner` whose connections have a request-header deadline.
+
+    Args:
+        app: the application.
+        header_timeout: seconds for a request line and headers (see :data:`HEADER_TIMEOUT`).
+        **kwargs: as for ``AppRunner`` (``keepalive_timeout``, ``access_log``, ``shutdown_timeout``…).
+
+    Raises:
+        ValueError: if ``header_timeout`` is not positive.
+    """
+
+    def __init__(self, app: web.Application, *, header_timeout: float = HEADER_TIMEOUT, **kwargs: Any) -> None:
+        if not header_timeout > 0:
+            raise ValueError("header_timeout must be a positive number of seconds")
+        super().__init__(app, **kwargs)
+        self.header_timeout = header_timeout
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()  # built by the app, with its handler arguments
+        server.__class__ = _HeaderTimeoutServer  # same object, only the protocol factory differs
+        server.header_timeout = self.header_timeout  # type: ignore[attr-defined]
+        return server
+
+
+class _HeaderTimeoutServer(web.Server):
+    header_timeout: float = HEADER_TIMEOUT
+
+    def __call__(self) -> RequestHandler:
+        return _HeaderTimeoutHandler(self, loop=self._loop, header_timeout=self.header_timeout, **self._kwargs)
+
+
+async def serve(app: web.Application, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT) -> None:
+    """Serve ``app`` on ``host:port`` until SIGINT or SIGTERM, then stop gracefully.
+
+    Raises:
+        OSError: when the address cannot be bound (port in use, not this machine's address).
+    """
+    runner = HttpRunner(app, header_timeout=header_timeout, keepalive_timeout=KEEPALIVE_TIMEOUT,
+                        access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
 
 
 def check_settings(settings: Settings) -> list[str]:
@@ -106,8 +226,7 @@ def main(args: argparse.Namespace | Any) -> int:
           f"{'on' if metrics_enabled(settings) else 'off'}  simulator: {'on' if simulator_enabled(settings) else 'off'}",
           file=sys.stderr, flush=True)
     try:
-        web.run_app(app, host=settings.host, port=settings.port, access_log=None, print=None,
-                    shutdown_timeout=10.0)
+        asyncio.run(serve(app, settings.host, settings.port))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         print(f"soudan serve: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; "
               "choose another --port or stop the program using it", file=sys.stderr)

@@ -117,6 +117,9 @@ class FakeLineApi:
         languages: user id → profile ``language``; other users get 404 (as for a user who
             has not added the bot as a friend).
         count: calls received (also when not recording).
+        strict: behave like LINE about repeats: a reply token is accepted once (then 400 "Invalid
+            reply token"), a push whose ``X-Line-Retry-Key`` was accepted before gets 409.
+        accepted: the reply and push calls answered 2xx (what reached the person), in order.
     """
 
     calls: list[Call] = field(default_factory=list)
@@ -131,7 +134,10 @@ class FakeLineApi:
     invalid: list[str] = field(default_factory=list)
     url: str = ""
     count: int = 0
+    strict: bool = False
+    accepted: list[Call] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _used: set[str] = field(default_factory=set)
 
     def app(self) -> web.Application:
         """The aiohttp application of the fake."""
@@ -190,10 +196,13 @@ class FakeLineApi:
         body = await self._record(request)
         if not request.headers.get("Authorization", "").startswith("Bearer "):
             return web.json_response({"message": "Authentication failed"}, status=401)
-        if body.get("replyToken") in self.invalid_tokens:
+        token = body.get("replyToken")
+        if token in self.invalid_tokens or (self.strict and token in self._used):
             return web.json_response({"message": "Invalid reply token"}, status=400)
         if self.refuse_flex and any(m.get("type") == "flex" for m in body.get("messages") or []):
             return web.json_response({"message": "The request body has 1 error(s)"}, status=400)
+        self._used.add(token)
+        self.accepted.append(Call(request.path, dict(request.headers), body))
         return self._sent(body)
 
     async def _profile(self, request: web.Request) -> web.Response:
@@ -209,6 +218,11 @@ class FakeLineApi:
         if self.push_failures:
             status = self.push_failures.pop(0)
             return web.json_response({"message": f"failure {status}"}, status=status)
+        key = "retry:" + (request.headers.get("X-Line-Retry-Key") or str(next(self._ids)))
+        if self.strict and key in self._used:
+            return web.json_response({"message": "The retry key is already accepted"}, status=409)
+        self._used.add(key)
+        self.accepted.append(Call(request.path, dict(request.headers), body))
         return self._sent(body)
 
 

@@ -1,0 +1,87 @@
+"""Regression: a client trickling its request headers (slowloris) held a connection for ~78 s — the
+75 s keep-alive — because aiohttp has no request-header deadline. ``soudan serve`` now runs an
+:class:`bot.serve.HttpRunner` whose connections must deliver a request line and headers within
+``HEADER_TIMEOUT`` (10 s, well below the keep-alive); idle keep-alive connections and slow handlers
+are not affected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+from bot.serve import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, HttpRunner
+
+TIMEOUT = 0.3
+
+
+@pytest.fixture
+async def port() -> AsyncIterator[int]:
+    async def ok(request: web.Request) -> web.Response:
+        await request.read()
+        await asyncio.sleep(float(request.query.get("sleep", "0")))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_route("*", "/", ok)
+    runner = HttpRunner(app, header_timeout=TIMEOUT, keepalive_timeout=KEEPALIVE_TIMEOUT)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield runner.addresses[0][1]
+    await runner.cleanup()
+
+
+async def closed(reader: asyncio.StreamReader, within: float) -> bool:
+    """True when the server closes the connection within ``within`` seconds."""
+    try:
+        async with asyncio.timeout(within):
+            while await reader.read(1024):
+                pass
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_the_deadline_is_well_below_the_keepalive() -> None:
+    assert HEADER_TIMEOUT <= KEEPALIVE_TIMEOUT / 5
+
+
+async def test_trickled_headers_are_cut_off_at_the_deadline(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\n")
+    for _ in range(3):
+        await asyncio.sleep(TIMEOUT / 3)
+        writer.write(b"X-a: b\r\n")  # never the blank line that ends the headers
+    assert await closed(reader, within=5)
+    writer.close()
+
+
+async def test_a_silent_connection_is_cut_off_at_the_deadline(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await closed(reader, within=5)
+    writer.close()
+
+
+async def request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str = "/",
+                  body: bytes = b"") -> bytes:
+    writer.write(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    return head + await reader.readexactly(length)
+
+
+async def test_idle_keepalive_slow_handlers_and_slow_bodies_are_not_cut(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert (await request(reader, writer)).endswith(b"ok")
+    await asyncio.sleep(TIMEOUT * 2)  # idle between requests: the keep-alive's business
+    assert (await request(reader, writer, f"/?sleep={TIMEOUT * 2}")).endswith(b"ok")  # a slow handler
+    writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nab")  # headers done, body slow
+    await asyncio.sleep(TIMEOUT * 2)
+    writer.write(b"cd")
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    writer.close()
