@@ -1,6 +1,7 @@
 """Soak run: a bounded load of signed LINE events against a real ``soudan serve``, then proof.
 
-``.venv/bin/python -m bench.soak [--events 20000] [--users 2000] [--store sqlite|redis] [--rate 150]``
+``.venv/bin/python -m bench.soak [--events 20000] [--users 2000] [--store sqlite|redis] [--rate 150]
+[--kills N]``
 
 On loopback only:
 
@@ -16,7 +17,12 @@ On loopback only:
    timestamps give the order). Mixed in: **concurrent duplicates** (the same body sent twice at
    once) and **redeliveries** (an earlier event sent again, ``isRedelivery: true``, concurrently
    with the person's next one). ``--rate`` paces the events per second (0: as fast as it goes);
-4. the server's resident memory (``VmRSS``) is sampled all along.
+4. the server's resident memory (``VmRSS``) is sampled all along;
+5. with ``--kills N``, the server is killed with SIGKILL N times at random moments of the load and
+   restarted on the same store; whatever got no 200 (or no answer) is redelivered until it gets a
+   200, each person's later events waiting for it, as LINE does; after the load every event is
+   delivered once more. The fake API then behaves like LINE about repeats: a reply token is
+   accepted once (a second reply gets 400), a push retry key once (409).
 
 Then, after a clean stop of the server, it checks and prints:
 
@@ -24,8 +30,9 @@ Then, after a clean stop of the server, it checks and prints:
   engine (``Engine.step`` with the same inputs; compared on flow, version, state, slots, history,
   locale and finished — the conversation id and timestamps derive from the clock), and people
   whose last event was 「終了」, 「データ削除」 or an unfollow have nothing stored;
-- no event was processed twice: every reply token got exactly one reply call at the fake API,
-  and the server's own counters (``/metrics``) saw exactly the duplicates that were sent;
+- no event was processed twice: every reply token was accepted exactly once at the fake API and
+  nothing was pushed, and (without kills) the server's own counters (``/metrics``) saw exactly the
+  duplicates that were sent;
 - memory: RSS before the load, after 10 % of it (warm), at the end, and the maximum.
 
 Exit status 1 when a session differs, an event was answered twice or never, or a request failed.
@@ -238,19 +245,29 @@ def serve_fake(port: int) -> None:  # pragma: no cover - runs in a subprocess
     """Counting fake Messaging API on 127.0.0.1:``port`` (``GET /_stats`` returns the counts)."""
     from aiohttp import web
 
-    replies: collections.Counter[str] = collections.Counter()
-    pushes: collections.Counter[str] = collections.Counter()
-    stats = {"profiles": 0, "messages": 0}
+    replies: collections.Counter[str] = collections.Counter()  # accepted, per reply token
+    pushes: collections.Counter[str] = collections.Counter()  # accepted, per user
+    retry_keys: set[str] = set()
+    stats = {"profiles": 0, "messages": 0, "refused_replies": 0, "repeated_pushes": 0}
     sent = json.dumps({"sentMessages": [{"id": "1", "quoteToken": "q"}]})
 
-    async def reply(request: web.Request) -> web.Response:
+    async def reply(request: web.Request) -> web.Response:  # like LINE: a reply token works once
         body = await request.json()
-        replies[body.get("replyToken", "")] += 1
+        token = body.get("replyToken", "")
+        if replies[token]:
+            stats["refused_replies"] += 1
+            return web.json_response({"message": "Invalid reply token"}, status=400)
+        replies[token] += 1
         stats["messages"] += len(body.get("messages") or [])
         return web.Response(text=sent, content_type="application/json")
 
-    async def push(request: web.Request) -> web.Response:
+    async def push(request: web.Request) -> web.Response:  # like LINE: a retry key is accepted once
         body = await request.json()
+        key = request.headers.get("X-Line-Retry-Key") or uuid.uuid4().hex
+        if key in retry_keys:
+            stats["repeated_pushes"] += 1
+            return web.json_response({"message": "The retry key is already accepted"}, status=409)
+        retry_keys.add(key)
         pushes[body.get("to", "")] += 1
         stats["messages"] += len(body.get("messages") or [])
         return web.Response(text=sent, content_type="application/json")
@@ -353,11 +370,17 @@ class Report:
     rss_kib: list[tuple[float, int]] = field(default_factory=list)
     rss_warm_kib: int = 0
     server_errors: list[str] = field(default_factory=list)
+    kills: int = 0
+    final_statuses: collections.Counter[int] = field(default_factory=collections.Counter)
+    refused_replies: int = 0
 
     @property
     def ok(self) -> bool:
-        return not (self.mismatches or self.answered_twice or self.never_answered or self.unexpected_tokens
-                    or set(self.statuses) - {200} or self.stored_sessions != self.expected_sessions
+        common = (self.mismatches or self.answered_twice or self.never_answered or self.unexpected_tokens
+                  or self.pushes or self.stored_sessions != self.expected_sessions)
+        if self.kills:  # statuses and counters of killed processes are lost; the last round must be clean
+            return not (common or set(self.final_statuses) - {200})
+        return not (common or set(self.statuses) - {200}
                     or self.metrics.get("duplicate", -1) != self.duplicates_sent
                     or self.metrics.get("handled", 0) + self.metrics.get("forgotten", 0) != self.events)
 
@@ -379,7 +402,8 @@ class Report:
             f"final states by replay: {', '.join(f'{k} {n}' for k, n in self.states.most_common(6))}",
             f"replies: {self.tokens - len(self.never_answered)} of {self.tokens} reply tokens answered; "
             f"{len(self.answered_twice)} answered twice, {len(self.never_answered)} never, "
-            f"{len(self.unexpected_tokens)} unknown; {self.pushes} pushes; {self.profiles} profile look-ups",
+            f"{len(self.unexpected_tokens)} unknown; {self.pushes} pushes; {self.profiles} profile look-ups; "
+            f"{self.refused_replies} replies refused (token used: resends after a kill)",
             f"server counters: handled {self.metrics.get('handled', 0):.0f}, forgotten "
             f"{self.metrics.get('forgotten', 0):.0f}, duplicate {self.metrics.get('duplicate', 0):.0f} "
             f"(sent {self.duplicates_sent}), error {self.metrics.get('error', 0):.0f}",
@@ -390,6 +414,9 @@ class Report:
                        f"({len(rss)} samples; last − warm = {(rss[-1] - self.rss_warm_kib) / 1024:+.1f} MiB); "
                        "through the run: " + " → ".join(f"{rss[min(len(rss) - 1, len(rss) * q // 4)] / 1024:.1f}"
                                                         for q in range(5)) + " MiB")
+        if self.kills:
+            out.append(f"kills: {self.kills} SIGKILLs of the server mid-load, each followed by a restart; "
+                       f"last round (every event redelivered): {dict(sorted(self.final_statuses.items()))}")
         out.extend(f"MISMATCH {m}" for m in self.mismatches[:10])
         out.extend(f"ANSWERED TWICE {t}" for t in self.answered_twice[:10])
         out.extend(f"NEVER ANSWERED {t}" for t in self.never_answered[:10])
@@ -417,7 +444,7 @@ def _metrics(text: str) -> dict[str, float]:
 
 async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", rate: float = 150.0,
               concurrency: int = 32, seed: int = 7, dup_rate: float = 0.04, redelivery_rate: float = 0.05,
-              redis_url: str = REDIS_URL, quiet: bool = False) -> Report:
+              redis_url: str = REDIS_URL, quiet: bool = False, kills: int = 0, lease: float = 1.0) -> Report:
     """One soak run; see the module docstring. Returns the :class:`Report` (``.ok``)."""
     import aiohttp
 
@@ -446,18 +473,39 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
     env.update(PYTHONPATH=str(ROOT), SOUDAN_SECRET=SOUDAN_SECRET, SOUDAN_STORE=url, SOUDAN_SIMULATOR="false",
                SOUDAN_METRICS="true", SOUDAN_LOG_LEVEL="WARNING", SOUDAN_FLOWS_DIR=str(ROOT / "flows"),
                SOUDAN_DIRECTORY_DIR=str(ROOT / "directory"), LINE_CHANNEL_SECRET=CHANNEL_SECRET,
-               LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN, LINE_API_BASE=f"http://127.0.0.1:{api_port}")
+               LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN, LINE_API_BASE=f"http://127.0.0.1:{api_port}",
+               SOUDAN_SEND_LEASE=str(lease))
     with _fake_api(api_port) as fake:
         await _wait_http(f"http://127.0.0.1:{api_port}/_stats", fake)
         errlog = (tmp / "serve.log").open("wb")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
-            cwd=tmp, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=errlog)
+
+        async def start() -> asyncio.subprocess.Process:
+            p = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
+                cwd=tmp, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=errlog)
+            await _wait_http(f"{base}/healthz", p)
+            return p
+
+        proc = await start()
         try:
-            await _wait_http(f"{base}/healthz", proc)
             say(f"soak: {store} ({url.split('?')[0]}), server pid {proc.pid}, {users} people, {events} events, "
-                f"rate {rate or 'unpaced'} events/s")
-            await _load(people, base, report, rng, rate, concurrency, dup_rate, redelivery_rate, proc.pid, say)
+                f"rate {rate or 'unpaced'} events/s" + (f", {kills} kills" if kills else ""))
+            if kills:
+                load = asyncio.ensure_future(_load(people, base, report, rng, rate, concurrency, dup_rate,
+                                                   redelivery_rate, proc.pid, say, persist=True))
+                when = random.Random(seed + 2)  # the load's own random choices stay those of the seed
+                for _ in range(kills):
+                    await asyncio.wait({load}, timeout=when.uniform(0.1, 0.4))
+                    if load.done():
+                        break
+                    proc.kill()  # SIGKILL: no cleanup, no drain, whatever was in flight is cut
+                    await proc.wait()
+                    report.kills += 1
+                    proc = await start()
+                await load
+                await _redeliver_all(people, base, report)
+            else:
+                await _load(people, base, report, rng, rate, concurrency, dup_rate, redelivery_rate, proc.pid, say)
             async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as r:
                 report.metrics = _metrics(await r.text())
         finally:
@@ -477,6 +525,7 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
     # ---- proof
     replies: dict[str, int] = stats["replies"]
     report.pushes = sum(stats["pushes"].values())
+    report.refused_replies = stats["refused_replies"]
     report.profiles = stats["profiles"]
     tokens = {ev.token for p in people for ev in p.events if ev.token}
     report.tokens = len(tokens)
@@ -507,7 +556,9 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
 
 async def _load(people: list[Person], base: str, report: Report, rng: random.Random, rate: float,
                 concurrency: int, dup_rate: float, redelivery_rate: float, pid: int,
-                say: Callable[..., None]) -> None:
+                say: Callable[..., None], persist: bool = False) -> None:
+    """The load (see the module doc). ``persist``: redeliver a body until it gets a 200, as LINE
+    does, before the person's next events (the server may be down or killed meanwhile)."""
     import aiohttp
 
     url = f"{base}/line/webhook"
@@ -529,10 +580,13 @@ async def _load(people: list[Person], base: str, report: Report, rng: random.Ran
 
     async def post(http: aiohttp.ClientSession, body: bytes) -> None:
         t = time.perf_counter()
-        async with http.post(url, data=body, headers={"X-Line-Signature": _sign(body),
-                                                       "Content-Type": "application/json"}) as r:
-            await r.read()
-            report.statuses[r.status] += 1
+        if persist:
+            await _deliver(http, url, body, report.statuses)
+        else:
+            async with http.post(url, data=body, headers={"X-Line-Signature": _sign(body),
+                                                           "Content-Type": "application/json"}) as r:
+                await r.read()
+                report.statuses[r.status] += 1
         report.requests += 1
         report.latencies_ms.append((time.perf_counter() - t) * 1000)
 
@@ -590,6 +644,47 @@ async def _load(people: list[Person], base: str, report: Report, rng: random.Ran
             f"median {statistics.median(report.latencies_ms):.1f} ms")
 
 
+async def _deliver(http: Any, url: str, body: bytes, statuses: collections.Counter[int]) -> None:
+    """POST until a 200, as LINE's redelivery does (0 counts a request that got no answer)."""
+    import aiohttp
+
+    redelivery = body
+    for attempt in range(600):
+        try:
+            async with http.post(url, data=redelivery, headers={"X-Line-Signature": _sign(redelivery),
+                                                                 "Content-Type": "application/json"}) as r:
+                await r.read()
+                statuses[r.status] += 1
+                if r.status == 200:
+                    return
+        except (aiohttp.ClientError, OSError):
+            statuses[0] += 1
+        if attempt == 0:  # what LINE sends again is marked as a redelivery
+            doc = json.loads(body)
+            for ev in doc["events"]:
+                ev["deliveryContext"] = {"isRedelivery": True}
+            redelivery = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+        await asyncio.sleep(0.1)
+    raise RuntimeError("an event got no 200 within a minute of redeliveries")
+
+
+async def _redeliver_all(people: list[Person], base: str, report: Report) -> None:
+    """Every event of every person once more, in each person's order, people concurrently."""
+    import aiohttp
+
+    url = f"{base}/line/webhook"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as http:
+        async def person(p: Person) -> None:
+            for ev in p.events:
+                await _deliver(http, url, _body([ev.json(redelivery=True)]), report.final_statuses)
+        sem = asyncio.Semaphore(64)
+
+        async def bounded(p: Person) -> None:
+            async with sem:
+                await person(p)
+        await asyncio.gather(*(bounded(p) for p in people))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -600,6 +695,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--concurrency", type=int, default=32, help="people talking at once (default 32)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--redis-url", default=REDIS_URL, help=f"for --store redis (default {REDIS_URL})")
+    ap.add_argument("--kills", type=int, default=0, help="SIGKILL and restart the server this often mid-load")
+    ap.add_argument("--lease", type=float, default=1.0, help="SOUDAN_SEND_LEASE of the server (default 1 s)")
     ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv)
     if ns.serve_fake:
@@ -608,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
     if ns.users < 1 or ns.events < ns.users:
         ap.error("--events must be at least --users (each person sends one event at least)")
     report = asyncio.run(run(ns.events, ns.users, ns.store, ns.rate, ns.concurrency, ns.seed,
-                             redis_url=ns.redis_url))
+                             redis_url=ns.redis_url, kills=ns.kills, lease=ns.lease))
     return 0 if report.ok else 1
 
 

@@ -204,7 +204,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
     metrics = Metrics()
     counts = ConsultationMetrics(metrics.registry)
     conversations = Conversations(engine, the_store, settings.secret.get_secret_value(), clock=now,
-                                  observer=counts.observe)
+                                  observer=counts.observe, send_lease=settings.send_lease)
 
     app[SETTINGS_KEY] = settings
     app[ENGINE_KEY] = engine

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
             used by ``soudan chat`` only — ``soudan serve`` on a public bind refuses the default.
         store: ``memory://``, ``sqlite:///var/soudan.db`` (default) or ``redis://host:6379/0``.
         session_ttl: seconds a session lives without activity (also its store TTL).
+        send_lease: seconds a process that committed an event's replies has to send them before a
+            redelivery of the event sends them instead (``SOUDAN_SEND_LEASE``, default 60).
         flows_dir, directory_dir: where the YAML lives.
         default_flow: flow id to start with.
         host, port: where ``soudan serve`` listens (127.0.0.1:8080 by default).
@@ -49,6 +51,7 @@ class Settings(BaseSettings):
     secret: SecretStr = Field(SecretStr("dev-only-not-secret"), alias="SOUDAN_SECRET")
     store: str = Field("sqlite:///var/soudan.db", alias="SOUDAN_STORE")
     session_ttl: float = Field(24 * 3600.0, alias="SOUDAN_SESSION_TTL", gt=0)
+    send_lease: float = Field(60.0, alias="SOUDAN_SEND_LEASE", gt=0)
     flows_dir: Path = Field(ROOT / "flows", alias="SOUDAN_FLOWS_DIR")
     directory_dir: Path = Field(ROOT / "directory", alias="SOUDAN_DIRECTORY_DIR")
     default_flow: str | None = Field(None, alias="SOUDAN_DEFAULT_FLOW")
