@@ -1,9 +1,11 @@
 """Session-store benchmark: the cost of a conversation step through ``Conversations.handle``.
 
 For each store (memory, SQLite, Redis) it runs whole consultations (start → answers → result),
-each step through :meth:`bot.service.Conversations.handle` — per-user lock, event-id check,
-load, engine step, save — and prints the median µs per step, with its ratio to a baseline
-measured in the same run: the engine step alone, the same inputs, no store.
+each step through :meth:`bot.service.Conversations.handle` — one exactly-once
+:meth:`~bot.store.SessionStore.step`: event-id check, load, engine step, save of session and event
+id together — and prints the median µs per step, with its ratio to a baseline measured in the same
+run: the engine step alone, the same inputs, no store; and the ratios SQLite/memory and
+Redis/memory (targets: ≤ 2 and ≤ 3).
 
 Then, for SQLite and Redis, the same measure with 1 000 and 100 000 other sessions stored
 (``--sizes`` adds 1 000 000: a few more minutes), and the bytes one stored session takes.
@@ -35,6 +37,7 @@ from bot.service import Conversations
 from bot.settings import Settings
 from bot.store import StoreError
 from bot.store.base import SessionStore
+from bot.store.codec import encode_session
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore
@@ -93,7 +96,8 @@ def bench_baseline(engine: Engine, inputs: Sequence[Input], conversations: int) 
 
 async def bench_store(engine: Engine, store: SessionStore, inputs: Sequence[Input], conversations: int,
                       tag: str) -> Figure:
-    """µs of one ``Conversations.handle`` call (lock, event id, get, step, save), new users each time."""
+    """µs of one ``Conversations.handle`` call (event id, load, step, save — one ``SessionStore.step``),
+    new users each time."""
     conv = Conversations(engine, store, SECRET, clock=lambda: NOW)
     medians = []
     for r in range(ROUNDS):
@@ -108,19 +112,19 @@ async def bench_store(engine: Engine, store: SessionStore, inputs: Sequence[Inpu
     return Figure(medians)
 
 
-def sample_record(engine: Engine, inputs: Sequence[Input]) -> str:
-    """The JSON of a session halfway through a consultation (what the store holds)."""
+def sample_session(engine: Engine, inputs: Sequence[Input]) -> Session:
+    """A session halfway through a consultation."""
     s: Session | None = None
     for inp in inputs[: max(2, len(inputs) - 1)]:
         s = engine.step(s, inp, NOW).session
     assert s is not None
-    return s.to_json()
+    return s
 
 
 # ---------------------------------------------------------------- filling stores
 
-def fill_sqlite(path: Path, start: int, stop: int, record: str) -> None:
-    exp = time.time() + TTL
+def fill_sqlite(path: Path, start: int, stop: int, record: bytes) -> None:
+    exp = int((time.time() + TTL) * 1000)
     with sqlite3.connect(path) as db:
         db.executemany("INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)",
                        ((f"line:{i:032x}", record, exp) for i in range(start, stop)))
@@ -135,7 +139,7 @@ def sqlite_bytes(path: Path) -> int:
     return int((pages - free) * size)
 
 
-async def fill_redis(store: RedisStore, start: int, stop: int, record: str) -> None:
+async def fill_redis(store: RedisStore, start: int, stop: int, record: bytes) -> None:
     ms = int(TTL * 1000)
     for lo in range(start, stop, 2000):
         pipe = store._r.pipeline(transaction=False)
@@ -155,24 +159,30 @@ async def redis_bytes_per_key(store: RedisStore, n: int) -> float:
 async def run(sizes: Sequence[int], conversations: int) -> None:
     engine = load_engine(Settings(_env_file=None))
     inputs = consultation(engine)
-    record = sample_record(engine, inputs)
+    sample = sample_session(engine, inputs)
+    record = encode_session(sample)
     steps = conversations * len(inputs)
     print(f"consultation: {len(inputs)} steps (Start + {len(inputs) - 1} typed answers); "
           f"{conversations} consultations = {steps} steps per round, {ROUNDS} rounds; "
           "figure = lowest round median, ratio to the baseline")
-    print(f"stored record: {len(record.encode())} bytes of JSON (Session.to_json, mid-consultation)")
+    print(f"stored record: {len(record)} bytes (compact MessagePack, bot.store.codec; mid-consultation) — "
+          f"{len(sample.to_json().encode())} bytes as the JSON of Session.to_json")
     base = bench_baseline(engine, inputs, conversations)
     print(f"{'baseline: engine.step alone, no store':50s} {base.show()}")
 
     mem = MemoryStore()
-    print(f"{'Conversations.handle + memory':50s} {(await bench_store(engine, mem, inputs, conversations, 'm')).show(base)}")
+    m = await bench_store(engine, mem, inputs, conversations, "m")
+    print(f"{'Conversations.handle + memory':50s} {m.show(base)}")
+
+    def vs(f: Figure) -> str:
+        return f"  = {f.best / m.best:4.2f}x memory"
 
     with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
         path = Path(tmp) / "bench.db"
         sq = SQLiteStore(path)
         await sq.ping()
         print(f"{'Conversations.handle + SQLite (empty file)':50s} "
-              f"{(await bench_store(engine, sq, inputs, conversations, 's0')).show(base)}")
+              f"{(f := await bench_store(engine, sq, inputs, conversations, 's0')).show(base)}{vs(f)}")
         filled = 0
         for n in sizes:
             before = sqlite_bytes(path)
@@ -180,7 +190,7 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
             per = (sqlite_bytes(path) - before) / (n - filled)  # sessions only (table + indexes)
             filled = n
             us = await bench_store(engine, sq, inputs, conversations, f"s{n}")
-            print(f"{f'Conversations.handle + SQLite, {n:,} sessions':50s} {us.show(base)}  "
+            print(f"{f'Conversations.handle + SQLite, {n:,} sessions':50s} {us.show(base)}{vs(us)}  "
                   f"file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session")
         await sq.close()
 
@@ -192,14 +202,14 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
         return
     try:
         print(f"{'Conversations.handle + Redis (empty)':50s} "
-              f"{(await bench_store(engine, rd, inputs, conversations, 'r0')).show(base)}")
+              f"{(f := await bench_store(engine, rd, inputs, conversations, 'r0')).show(base)}{vs(f)}")
         filled = 0
         for n in sizes:
             await fill_redis(rd, filled, n, record)
             filled = n
             us = await bench_store(engine, rd, inputs, conversations, f"r{n}")
             per_key = await redis_bytes_per_key(rd, n)
-            print(f"{f'Conversations.handle + Redis, {n:,} sessions':50s} {us.show(base)}  "
+            print(f"{f'Conversations.handle + Redis, {n:,} sessions':50s} {us.show(base)}{vs(us)}  "
                   f"MEMORY USAGE {per_key:6.0f} B/session")
     finally:
         await rd.clear()
