@@ -132,14 +132,17 @@ class _HeaderTimeoutServer(web.Server):
         return _HeaderTimeoutHandler(self, loop=self._loop, header_timeout=self.header_timeout, **self._kwargs)
 
 
-async def serve(app: web.Application, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT) -> None:
+async def serve(app: web.Application, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT,
+                access_log: logging.Logger | None = None) -> None:
     """Serve ``app`` on ``host:port`` until SIGINT or SIGTERM, then stop gracefully.
+
+    ``access_log`` is None (no access log: it would carry client addresses and paths) unless given.
 
     Raises:
         OSError: when the address cannot be bound (port in use, not this machine's address).
     """
     runner = HttpRunner(app, header_timeout=header_timeout, keepalive_timeout=KEEPALIVE_TIMEOUT,
-                        access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+                        access_log=access_log, shutdown_timeout=SHUTDOWN_TIMEOUT)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
@@ -226,7 +229,7 @@ def main(args: argparse.Namespace | Any) -> int:
           f"{'on' if metrics_enabled(settings) else 'off'}  simulator: {'on' if simulator_enabled(settings) else 'off'}",
           file=sys.stderr, flush=True)
     try:
-        asyncio.run(serve(app, settings.host, settings.port))
+        asyncio.run(serve(app, settings.host, settings.port, access_log=None))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         print(f"soudan serve: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; "
               "choose another --port or stop the program using it", file=sys.stderr)

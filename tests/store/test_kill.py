@@ -18,7 +18,7 @@ async def test_killed_at_random_points_the_server_loses_and_doubles_nothing(
         store: str, request: pytest.FixtureRequest) -> None:
     if store == "redis":
         request.getfixturevalue("redis_url")  # skips (or fails in CI) without a server
-    report = await soak.run(events=200, users=20, store=store, rate=300, concurrency=10, seed=5,
+    report = await soak.run(events=120, users=12, store=store, rate=240, concurrency=8, seed=5,
                             dup_rate=0.08, redelivery_rate=0.08, quiet=True, kills=1, lease=0.3)
     print("\n".join(report.lines()))
     assert report.kills >= 1
