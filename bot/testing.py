@@ -170,13 +170,16 @@ class FakeChat:
             new_conv = before is None or before.conversation_id != after.conversation_id
             if new_conv:
                 self.visited_states.update(say_chain(f, f.start))
-            elif before is not None and len(after.history) == len(before.history) + 1:
-                h = after.history[-1]
-                self.visited_choices.add((h.state, h.choice))
-                st = f.states.get(h.state)
-                ch = next((c for c in (st.choices or []) if c.id == h.choice), None) if st else None
-                if ch is not None:
-                    self.visited_states.update(say_chain(f, resolve_goto(ch, after.slots)))
+            elif before is not None and len(after.history) > len(before.history):
+                # one answer, or several when questions answered earlier were confirmed on the way
+                new = after.history[len(before.history):]
+                for k, h in enumerate(new):
+                    self.visited_choices.add((h.state, h.choice))
+                    st = f.states.get(h.state)
+                    ch = next((c for c in (st.choices or []) if c.id == h.choice), None) if st else None
+                    slots = new[k + 1].slots if k + 1 < len(new) else after.slots
+                    if ch is not None:
+                        self.visited_states.update(say_chain(f, resolve_goto(ch, slots)))
             self.visited_states.add(after.state)
         self.session = after
         self.replies = list(out.replies)

@@ -17,8 +17,8 @@ from bot.contacts.model import Contact, StatusKind
 from bot.contacts.status import Status
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.handoff import Handoffs
-from bot.engine.messages import COMMAND_WORDS, DEFAULT_CRISIS_KEYWORDS, msg
-from bot.engine.text import normalize, number_form, parse_age, parse_number
+from bot.engine.messages import command_for, msg
+from bot.engine.text import normalize, number_form, parse_number
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -39,6 +39,8 @@ from bot.engine.types import (
     Unsupported,
 )
 from bot.i18n import LOCALES, pick
+from bot.nlu.analysis import Analysis, analyse
+from bot.nlu.understand import Reading, Understanding
 
 if TYPE_CHECKING:
     from bot.handoff.team import Team
@@ -48,13 +50,14 @@ __all__ = ["DEFAULT_IDLE_TIMEOUT", "Engine"]
 DEFAULT_IDLE_TIMEOUT = 24 * 3600.0
 """Seconds of inactivity after which a session expires and the next message restarts politely."""
 
-MAX_ANSWER_CHARS = 300
-"""Typed answers longer than this (in characters) are not matched against choices."""
+MAX_ANSWER_CHARS = 1000
+"""Typed answers longer than this (in normalised characters) are not matched against choices."""
 
 CRISIS_SCAN_CHARS = 20_000
 """Only the first this-many characters of a message are scanned for crisis words."""
 
 _CMD_PREFIX = ":"
+_CONTINUE = ":continue"
 
 
 def _age(slots: Mapping[str, str]) -> int:
@@ -64,25 +67,6 @@ def _age(slots: Mapping[str, str]) -> int:
     except ValueError:
         return 0
 
-def _substring_ok(keyword: str) -> bool:
-    """Whether a keyword may match inside a longer answer: 3 or more characters, or 2 with a
-    kanji (「悪口」, 「渋川」). Shorter kana or Latin keywords (「なし」, "dm") match only a whole
-    answer: inside longer ones they misfire (「かなしい」 contains 「なし」)."""
-    return len(keyword) >= 3 or (len(keyword) == 2 and any("\u4e00" <= ch <= "\u9fff" for ch in keyword))
-
-_NEGATIONS = ("じゃない", "じゃなく", "ではない", "ではなく", "でない", "じゃね", "くない", "ません")
-
-
-def _affirmed(keyword: str, norm: str) -> bool:
-    """True when ``keyword`` occurs in ``norm`` not directly followed by a negation
-    (「大丈夫じゃない」 does not affirm 「大丈夫」)."""
-    start = norm.find(keyword)
-    while start != -1:
-        rest = norm[start + len(keyword):]
-        if not rest.startswith(_NEGATIONS):
-            return True
-        start = norm.find(keyword, start + 1)
-    return False
 
 
 class Engine:
@@ -117,31 +101,32 @@ class Engine:
         for f in self.flows.values():
             missing = [c for st in f.states.values() if st.refer for c in st.refer.contacts if c not in directory]
             missing += [c for c in f.fallback if c not in directory]
+            missing += [c for c in (f.crisis.contacts if f.crisis else []) if c not in directory]
             if missing:
                 raise ValueError(f"flow {f.id!r} names contacts missing from the directory: {sorted(set(missing))}")
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
-        self._matchers = {fid: self._build_matchers(f) for fid, f in self.flows.items()}
+        self._nlu: dict[str, Understanding] = {}
         self.handoffs = Handoffs(self, teams or {})
 
     # ------------------------------------------------------------ set-up helpers
 
-    def _crisis_for(self, f: Flow) -> tuple[tuple[str, ...], Crisis | None]:
-        crisis = f.crisis or self.flows[self.default_flow].crisis
-        # A flow adds words; it can never remove the built-in ones.
-        words = [*DEFAULT_CRISIS_KEYWORDS, *(crisis.keywords if crisis else [])]
-        return tuple(sorted({normalize(w) for w in words if len(normalize(w)) >= 2})), crisis
+    def _crisis_for(self, f: Flow) -> Crisis | None:
+        return f.crisis or self.flows[self.default_flow].crisis
 
-    @staticmethod
-    def _build_matchers(f: Flow) -> dict[str, list[tuple[Choice, set[str], set[str]]]]:
-        out: dict[str, list[tuple[Choice, set[str], set[str]]]] = {}
-        for sid, st in f.states.items():
-            rows = []
-            for ch in st.choices or []:
-                exact = {normalize(ch.id)} | {normalize(v) for v in ch.label.values()}
-                kws = {normalize(k) for k in ch.keywords} - {""}
-                rows.append((ch, exact | kws, kws))
-            out[sid] = rows
-        return out
+    def understanding(self, flow_id: str) -> Understanding:
+        """The compiled language understanding of a flow (built on first use: the analyser's
+        dictionary loads lazily, so ``soudan chat`` starts fast).
+
+        Raises:
+            KeyError: if ``flow_id`` is not a loaded flow.
+        """
+        u = self._nlu.get(flow_id)
+        if u is None:
+            f = self.flows[flow_id]
+            crisis = self._crisis[flow_id]
+            extra = crisis.keywords if crisis is not None and crisis is not f.crisis else ()
+            u = self._nlu[flow_id] = Understanding.for_flow(f, extra)
+        return u
 
     # ------------------------------------------------------------ public API
 
@@ -199,20 +184,27 @@ class Engine:
                                  None, session)
         else:
             assert session is not None
-            # slots and history are the only mutable parts; history entries are never changed in place
-            s = session.model_copy(update={"slots": dict(session.slots), "history": list(session.history)})
+            # slots, prefill and history are the only mutable parts; history entries are never changed in place
+            s = session.model_copy(update={"slots": dict(session.slots), "history": list(session.history),
+                                           "prefill": dict(session.prefill), "clarify": []})
         greeting = pre or [Say(msg("welcome", s.locale))]
 
         if isinstance(inp, Text):
+            # one analysis of the message; crisis words, commands, answers and slots all read it
+            u = self.understanding(s.flow_id)
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-            if self._is_crisis(s, norm) and (fresh or not self._is_exact_label(s, norm)):
-                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh)], now)
-            cmd = COMMAND_WORDS.get(norm) if len(norm) <= 30 else None
+            a = analyse(inp.text)
+            kind = u.crisis(a, norm)
+            if kind is not None and (fresh or not self._is_exact_label(s, norm)):
+                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind)], now)
+            cmd = command_for(inp.text)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
             if fresh:
+                if len(norm) <= MAX_ANSWER_CHARS:
+                    self._keep(s, u.extract(a))
                 return self._finish(s, [*greeting, *self._enter(s, s.state, now)], now)
-            return self._answer_text(s, inp.text, norm, now, pre)
+            return self._answer_text(s, inp.text, a, norm, session.clarify if session else [], now, pre)
 
         if fresh:
             if isinstance(inp, Command):
@@ -261,18 +253,14 @@ class Engine:
         s.expires_at = now + self.idle_timeout
         return Outcome(s, replies)
 
-    def _is_crisis(self, s: Session, norm: str) -> bool:
-        words, _ = self._crisis[s.flow_id]
-        return any(w in norm for w in words)
-
     def _is_exact_label(self, s: Session, norm: str) -> bool:
         """True when ``norm`` is exactly a choice label of the current state (the flow handles it)."""
         st = self._flow(s).states.get(s.state)
         choices = (st.choices or []) if st is not None else []
         return any(norm == normalize(v) for ch in choices for v in ch.label.values())
 
-    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool) -> list[Reply]:
-        _, crisis = self._crisis[s.flow_id]
+    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str) -> list[Reply]:
+        crisis = self._crisis[s.flow_id]
         loc = s.locale
         if crisis is not None:
             text = pick(crisis.text, loc)
@@ -286,7 +274,15 @@ class Engine:
             steps = ()
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
         out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
-        if fresh:
+        st = self._flow(s).states[s.state]
+        on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
+        if on is not None:
+            # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
+            s.history.append(HistoryEntry(state=s.state, choice=on.id, slots=dict(s.slots)))
+            if st.save_as:
+                s.slots[st.save_as] = on.slot_value
+            out.extend(self._enter(s, on.target(s.slots), now))
+        elif fresh:
             out.extend(self._enter(s, s.state, now))
         else:
             out.append(Say(msg("crisis_continue", loc)))
@@ -332,6 +328,10 @@ class Engine:
         return None
 
     def _pick(self, s: Session, p: Pick, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        if p.choice_id == _CONTINUE:
+            if p.conversation_id == s.conversation_id and p.state_id == s.state and self._next_of(s) is not None:
+                return self._continue(s, now, pre)
+            return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
         if p.choice_id.startswith(_CMD_PREFIX):
             try:
                 cmd = CommandName(p.choice_id[1:])
@@ -353,7 +353,8 @@ class Engine:
             return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
         return self._apply(s, ch, now, pre)
 
-    def _answer_text(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply]) -> Outcome:
+    def _answer_text(self, s: Session, raw: str, a: Analysis, norm: str, clarify: list[str], now: dt.datetime,
+                     pre: list[Reply]) -> Outcome:
         loc = s.locale
         st = self._flow(s).states[s.state]
         if not raw.strip():
@@ -361,51 +362,78 @@ class Engine:
         if len(norm) > MAX_ANSWER_CHARS:
             return self._finish(s, [*pre, Say(msg("too_long", loc)), *self._reask(s, now)], now)
         if st.kind == "refer":
-            views = self._result_choices(loc)
+            views = self._result_choices(s)
             hit = self._match_views(views, norm)
+            if hit is not None and hit.id == _CONTINUE:
+                return self._continue(s, now, pre)
             if hit is not None:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
             return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
-        rows = self._matchers[s.flow_id][s.state]
+        u = self.understanding(s.flow_id)
+        choices = st.choices or []
+        # everything the message says counts: answers to later questions are kept for them
+        answered = {s.state, *(h.state for h in s.history)}
+        kept = self._keep(s, u.extract(a, answered))
         n = parse_number(number_form(raw))
         if n is not None:
-            if 1 <= n <= len(rows):
-                return self._apply(s, rows[n - 1][0], now, pre)
-            return self._finish(s, [*pre, Say(msg("no_number", loc, n=n, max=len(rows))), *self._reask(s, now)], now)
-        exact, candidates = self._match(rows, norm)
-        if exact is not None:
-            return self._apply(s, exact, now, pre)
-        if len(candidates) == 1:
-            note = Say(msg("understood", loc, label=pick(candidates[0].label, loc)))
-            return self._apply(s, candidates[0], now, [*pre, note])
-        if candidates:
-            options = ("、" if loc == "ja" else ", ").join(
-                (f"「{pick(c.label, loc)}」" if loc == "ja" else f'"{pick(c.label, loc)}"') for c in candidates)
-            return self._finish(s, [*pre, Say(msg("ambiguous", loc, options=options)), *self._reask(s, now)], now)
+            offered = [c for cid in clarify for c in choices if c.id == cid] or choices
+            if 1 <= n <= len(offered):
+                return self._apply(s, offered[n - 1], now, pre)
+            if not clarify and any(c.ages for c in choices) and 0 < n <= 120:
+                r = u.read(s.state, a, age=n)  # 「19です」 at an age question is an age, not choice 19
+                if r.choice is not None:
+                    return self._understood(s, r, now, pre)
+            return self._finish(s, [*pre, Say(msg("no_number", loc, n=n, max=len(offered))),
+                                    *self._ask_again(s, st, offered if clarify else None)], now)
+        r = u.read(s.state, a)
+        if r.choice is not None:
+            return self._understood(s, r, now, pre)
+        if r.candidates:
+            s.clarify = [c.id for c in r.candidates]
+            sep = "、" if loc == "ja" else ", "
+            options = sep.join((f"{i}.「{pick(c.label, loc)}」" if loc == "ja" else f'{i}. "{pick(c.label, loc)}"')
+                               for i, c in enumerate(r.candidates, 1))
+            return self._finish(s, [*pre, Say(msg("ambiguous", loc, options=options)),
+                                    *self._ask_again(s, st, list(r.candidates))], now)
+        if kept:
+            return self._finish(s, [*pre, Say(msg("kept", loc, label="、".join(kept) if loc == "ja" else ", ".join(kept))),
+                                    *self._reask(s, now)], now)
         return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
 
-    @staticmethod
-    def _match(rows: Sequence[tuple[Choice, set[str], set[str]]], norm: str) -> tuple[Choice | None, list[Choice]]:
-        """``(exact, candidates)``: an exact label/id/keyword match, else the best keyword,
-        age or prefix matches (one = understood, several = ask which)."""
-        if not norm:
-            return None, []
-        exact = [ch for ch, words, _ in rows if norm in words]
-        if len(exact) == 1:
-            return exact[0], []
-        age = parse_age(norm)
-        if age is not None:
-            by_age = [ch for ch, _, _ in rows if ch.ages is not None and ch.ages[0] <= age <= ch.ages[1]]
-            if by_age:
-                return None, by_age
-        scores = {ch.id: sum(len(k) for k in kws if _substring_ok(k) and _affirmed(k, norm))
-                  for ch, _, kws in rows}
-        best = max(scores.values(), default=0)
-        if best:
-            return None, [ch for ch, _, _ in rows if scores[ch.id] == best]
-        if len(norm) >= 2:
-            return None, [ch for ch, words, _ in rows if any(w.startswith(norm) for w in words)]
-        return None, []
+    def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        assert r.choice is not None
+        extra = {"age": str(r.age)} if r.age is not None else None  # a stated age, for 18-year-old pupils
+        if r.exact:
+            return self._apply(s, r.choice, now, pre, r.value, extra)
+        label = pick(r.label, s.locale) if r.label else pick(r.choice.label, s.locale)
+        return self._apply(s, r.choice, now, [*pre, Say(msg("understood", s.locale, label=label))], r.value, extra)
+
+    def _keep(self, s: Session, found: Mapping[str, tuple[str, str]]) -> list[str]:
+        """Store answers to later questions (never over a slot already answered); returns what
+        to repeat back for each new one."""
+        labels: list[str] = []
+        f = self._flow(s)
+        for slot, (value, sid) in found.items():
+            if slot in s.slots or s.prefill.get(slot) == value:
+                continue
+            s.prefill[slot] = value
+            labels.append(self._value_label(s, f.states[sid], value))
+        return labels
+
+    def _value_label(self, s: Session, st: State, value: str) -> str:
+        name = self.understanding(s.flow_id).place_name(value, s.locale) if value.startswith("JP-") else None
+        if name:
+            return name
+        ch = next((c for c in st.choices or [] if c.slot_value == value or c.id == value), None)
+        return pick(ch.label, s.locale) if ch else value
+
+    def _ask_again(self, s: Session, st: State, offered: Sequence[Choice] | None) -> list[Reply]:
+        """The question again; with ``offered``, only those choices (numbered from 1)."""
+        if offered is None or st.ask is None:
+            return self._show(s, st, None)
+        views = tuple(ChoiceView(c.id, pick(c.label, s.locale)) for c in offered)
+        s.clarify = [c.id for c in offered]
+        return [Ask(pick(st.ask, s.locale), views, s.state, s.conversation_id)]
 
     @staticmethod
     def _match_views(views: Sequence[ChoiceView], norm: str) -> ChoiceView | None:
@@ -415,11 +443,26 @@ class Engine:
         hits = [v for v in views if normalize(v.label).startswith(norm) and norm]
         return hits[0] if len(hits) == 1 else None
 
-    def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply]) -> Outcome:
+    def _next_of(self, s: Session) -> str | None:
+        st = self._flow(s).states.get(s.state)
+        return st.next if st is not None and st.kind == "refer" else None
+
+    def _continue(self, s: Session, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        """From a result with ``next`` (e.g. the emergency result) on to that question."""
+        target = self._next_of(s)
+        assert target is not None
+        s.history.append(HistoryEntry(state=s.state, choice=_CONTINUE, slots=dict(s.slots)))
+        return self._finish(s, [*pre, *self._enter(s, target, now)], now)
+
+    def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply], value: str | None = None,
+               extra: Mapping[str, str] | None = None) -> Outcome:
         st = self._flow(s).states[s.state]
         s.history.append(HistoryEntry(state=s.state, choice=ch.id, slots=dict(s.slots)))
+        if extra:
+            s.slots.update(extra)
         if st.save_as:
-            s.slots[st.save_as] = ch.slot_value
+            s.slots[st.save_as] = value or ch.slot_value
+            s.prefill.pop(st.save_as, None)
         target = ch.target(s.slots)
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
 
@@ -427,17 +470,41 @@ class Engine:
         f = self._flow(s)
         out: list[Reply] = []
         sid = state_id
-        for _ in range(len(f.states) + 1):
+        for _ in range(2 * len(f.states) + 1):
             st = f.states[sid]
             if st.kind == "say":
                 assert st.say is not None and st.next is not None
                 out.append(Say(pick(st.say, s.locale)))
                 sid = st.next
                 continue
+            known = s.prefill.pop(st.save_as, None) if st.skip_if_known and st.save_as else None
+            ch = self._known_choice(st, known) if known is not None else None
+            if ch is not None and known is not None and st.save_as is not None:
+                # answered in an earlier message: confirm it instead of asking again
+                s.history.append(HistoryEntry(state=sid, choice=ch.id, slots=dict(s.slots)))
+                s.slots[st.save_as] = known
+                out.append(Say(msg("understood", s.locale, label=self._value_label(s, st, known))))
+                sid = ch.target(s.slots)
+                continue
             break
         s.state = sid
         s.finished = f.states[sid].kind == "refer"
         return out + self._show(s, f.states[sid], now)
+
+    @staticmethod
+    def _known_choice(st: State, value: str) -> Choice | None:
+        choices = st.choices or []
+        for c in choices:
+            if c.id == value or c.slot_value == value:
+                return c
+        if value.startswith("JP-"):
+            pref = value.split("/")[0]
+            for want in (value, pref):
+                for c in choices:
+                    if want in c.regions or c.value == want:
+                        return c
+            return next((c for c in choices if "*" in c.regions), None)
+        return None
 
     def _reask(self, s: Session, now: dt.datetime) -> list[Reply]:
         st = self._flow(s).states[s.state]
@@ -445,13 +512,13 @@ class Engine:
             return [self._result_ask(s)]
         return self._show(s, st, now)
 
-    def _show(self, s: Session, st: State, now: dt.datetime) -> list[Reply]:
+    def _show(self, s: Session, st: State, now: dt.datetime | None) -> list[Reply]:
         loc = s.locale
         if st.kind == "ask":
             assert st.ask is not None and st.choices is not None
             choices = tuple(ChoiceView(c.id, pick(c.label, loc)) for c in st.choices)
             return [Ask(pick(st.ask, loc), choices, s.state, s.conversation_id)]
-        assert st.refer is not None
+        assert st.refer is not None and now is not None
         return [*self._refer(s, st.refer, now, st.urgency), self._result_ask(s)]
 
     def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime, urgency: str | None = None) -> list[Reply]:
@@ -497,10 +564,14 @@ class Engine:
             return [(c, st) for c, st in ordered if not c.languages or "ja" in c.languages]
         return sorted(ordered, key=lambda cs: loc not in cs[0].languages)
 
-    @staticmethod
-    def _result_choices(loc: str) -> tuple[ChoiceView, ...]:
-        return (ChoiceView(":back", msg("choice_back", loc)), ChoiceView(":restart", msg("choice_restart", loc)),
+    def _result_choices(self, s: Session) -> tuple[ChoiceView, ...]:
+        """The buttons under a result: 「相談を続ける」 first when the result has ``next``."""
+        loc = s.locale
+        base = (ChoiceView(":back", msg("choice_back", loc)), ChoiceView(":restart", msg("choice_restart", loc)),
                 ChoiceView(":stop", msg("choice_stop", loc)))
+        if self._next_of(s) is not None:
+            return (ChoiceView(_CONTINUE, msg("choice_continue", loc)), *base)
+        return base
 
     def _result_ask(self, s: Session) -> Ask:
-        return Ask(msg("result_next", s.locale), self._result_choices(s.locale), s.state, s.conversation_id)
+        return Ask(msg("result_next", s.locale), self._result_choices(s), s.state, s.conversation_id)

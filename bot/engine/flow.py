@@ -59,6 +59,17 @@ class Branch(_Strict):
     to: str
 
 
+def slot_matches(value: str | None, wanted: str | list[str]) -> bool:
+    """Whether a slot value satisfies a ``when`` condition: equal to the value (or one of a list);
+    a city region code also satisfies its prefecture (``JP-10/shibukawa`` matches ``JP-10``)."""
+    if value is None:
+        return False
+    for w in [wanted] if isinstance(wanted, str) else wanted:
+        if value == w or (w.startswith("JP-") and value.startswith(w + "/")):
+            return True
+    return False
+
+
 class Choice(_Strict):
     """A choice of an ``ask`` state.
 
@@ -67,25 +78,42 @@ class Choice(_Strict):
         label: the button text.
         keywords: words that select this choice when typed (any language; matched after
             normalisation: NFKC, kana folding, no spaces or punctuation).
-        ages: ``[youngest, oldest]`` (years, inclusive): an answer such as 「15歳」 or "I'm 15"
-            selects this choice.
+        examples: whole answers as people type them (「クラスのLINEで悪口を書かれてる」): the matcher's
+            data. ``soudan validate`` checks that each one is read as this choice.
+        ages: ``[youngest, oldest]`` (years, inclusive): an answer such as 「15歳」, 「中2」 or
+            "I'm 15" selects this choice.
+        means_no: the "none of these" choice: ordinary ways of saying no (「ないっす」「違います」
+            「いまは平気」) and answers that deny the other choices (「危ない目にはあってません」) pick it.
+        on_crisis: ``self`` (suicide, self-harm) or ``danger`` (threatened now): after the crisis
+            reply to such a message at this question, the conversation goes on with this choice
+            instead of asking the question again.
+        regions: region codes this choice stands for (``JP-13``, ``JP-10/shibukawa``; ``"*"`` for
+            any other place): a place typed at this question picks the choice, and the question's
+            slot stores the region code (PLAN.md contract 2).
         value: what ``save_as`` stores in the slot instead of the id, e.g. a region code
             (``JP-13``, ``JP-10/shibukawa``; PLAN.md contract 2) — ids cannot hold upper case
-            or ``/``. None: the id is stored.
+            or ``/``. None: the id is stored (or the first of ``regions``).
         goto: a state id, or a list of :class:`Branch`.
     """
 
     id: str
     label: Text
     keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
     ages: tuple[int, int] | None = None
     value: str | None = None
+    means_no: bool = False
+    on_crisis: Literal["self", "danger"] | None = None
+    regions: list[str] = Field(default_factory=list)
     goto: str | list[Branch]
 
     @property
     def slot_value(self) -> str:
-        """What ``save_as`` stores for this choice: :attr:`value`, else the id."""
-        return self.value if self.value is not None else self.id
+        """What ``save_as`` stores when this choice is picked by button or number: :attr:`value`,
+        else its first region code (``"*"`` aside), else its id."""
+        if self.value is not None:
+            return self.value
+        return next((r for r in self.regions if r != "*"), self.id)
 
     @field_validator("id")
     @classmethod
@@ -117,7 +145,7 @@ class Choice(_Strict):
         if isinstance(self.goto, str):
             return self.goto
         for br in self.goto:
-            if br.when is None or all(slots.get(k) in ([v] if isinstance(v, str) else v) for k, v in br.when.items()):
+            if br.when is None or all(slot_matches(slots.get(k), v) for k, v in br.when.items()):
                 return br.to
         return self.goto[-1].to
 
@@ -171,6 +199,13 @@ class ReferSpec(_Strict):
 class State(_Strict):
     """A state: exactly one of ``ask`` (with ``choices``), ``say`` (with ``next``) or ``refer``.
 
+    Attributes:
+        skip_if_known: (``ask`` with ``save_as``) when an earlier message already said the answer
+            (「高2です。クラスのLINEで悪口を…」 answers who and what), the question is not asked:
+            the answer is confirmed (「〜として進めます。違うときは「戻る」」) and the conversation goes on.
+        next: for ``say``, the state to go to; for ``refer``, the question a person can continue
+            with after this result (「相談を続ける」), e.g. after the emergency result.
+
     A ``refer`` state also declares its ``urgency`` (:data:`Urgency`; ``soudan validate``
     requires it — it is optional in the model only so that small test flows stay short), and
     may say ``handoff: true``: the result then offers the platform's team of people while it is
@@ -182,6 +217,7 @@ class State(_Strict):
     ask: Text | None = None
     choices: list[Choice] | None = None
     save_as: str | None = None
+    skip_if_known: bool = False
     say: Text | None = None
     next: str | None = None
     refer: ReferSpec | None = None
@@ -200,12 +236,21 @@ class State(_Strict):
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"duplicate choice id(s) {sorted(dup)}")
-        elif self.choices is not None or self.save_as is not None:
-            raise ValueError("`choices` and `save_as` belong to an `ask` state")
+            if self.skip_if_known and self.save_as is None:
+                raise ValueError("`skip_if_known` needs `save_as` (the slot whose known value skips the question)")
+            no = [c.id for c in self.choices if c.means_no]
+            if len(no) > 1:
+                raise ValueError(f"only one choice may have `means_no: true` (found {no})")
+            for kind in ("self", "danger"):
+                on = [c.id for c in self.choices if c.on_crisis == kind]
+                if len(on) > 1:
+                    raise ValueError(f"only one choice may have `on_crisis: {kind}` (found {on})")
+        elif self.choices is not None or self.save_as is not None or self.skip_if_known:
+            raise ValueError("`choices`, `save_as` and `skip_if_known` belong to an `ask` state")
         if self.say is not None and self.next is None:
             raise ValueError("a `say` state needs `next` (the state to go to)")
-        if self.say is None and self.next is not None:
-            raise ValueError("`next` belongs to a `say` state")
+        if self.ask is not None and self.next is not None:
+            raise ValueError("`next` belongs to a `say` state (or a `refer` state a person can continue from)")
         if self.urgency is not None and self.refer is None:
             raise ValueError("`urgency` belongs to a `refer` state (a result)")
         if self.handoff and self.refer is None:
@@ -354,6 +399,15 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
             err(f"slot name {st.save_as!r} must use lower-case letters, digits, '_' or '-'",
                 "states", sid, "save_as")
         for i, ch in enumerate(st.choices or []):
+            if ch.regions:
+                from bot.nlu.regions import region_codes
+
+                codes = region_codes()
+                for k, code in enumerate(ch.regions):
+                    if code != "*" and code not in codes:
+                        err(f"region {code!r} is not a code of bot/nlu/regions.yaml; use JP-01 … JP-47 "
+                            "or a city code such as JP-10/shibukawa, or \"*\" for any other place",
+                            "states", sid, "choices", i, "regions", k)
             if isinstance(ch.goto, str):
                 if ch.goto not in f.states:
                     err(f"choice {ch.id!r} goes to {ch.goto!r}, which is not a state of this flow",
@@ -369,7 +423,12 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
                             err(f"condition on slot {slot!r}, but no state has `save_as: {slot}`",
                                 "states", sid, "choices", i, "goto", j, "when")
                             continue
-                        allowed = {v for s in setters for c in (s.choices or []) for v in (c.id, c.slot_value)}
+                        allowed = {c.id for s in setters for c in (s.choices or [])}
+                        allowed |= {c.slot_value for s in setters for c in (s.choices or [])}
+                        if any(c.regions or (c.value or "").startswith("JP-") for s in setters for c in (s.choices or [])):
+                            from bot.nlu.regions import region_codes
+
+                            allowed |= region_codes()
                         for v in [val] if isinstance(val, str) else val:
                             if v not in allowed:
                                 err(f"slot {slot!r} is never {v!r}; it takes one of {sorted(allowed)}",
@@ -395,6 +454,7 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
                     err(f"crisis contact {cid!r} is not in the directory", "crisis", "contacts", k)
     if errs:
         return errs
+    errs.extend(_check_examples(lf))
     seen = reachable(f, f.start)
     for sid in f.states:
         if sid not in seen:
@@ -429,6 +489,26 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
             if sid in seen and sid not in can:
                 err(f"from state {sid!r} no result (`refer`) can be reached: the user would be stuck",
                     "states", sid)
+    return errs
+
+
+def _check_examples(lf: LoadedFlow) -> list[LoadError]:
+    """Every ``examples:`` utterance must be read as its own choice by the matcher (DESIGN.md §9):
+    an example the matcher sends to another choice (or to none, or to the crisis reply, or to a
+    command) is an error at its line."""
+    from bot.nlu.understand import Understanding  # local: the analyser loads only when needed
+
+    f, errs = lf.flow, []
+    if not any(ch.examples for st in f.states.values() for ch in st.choices or []):
+        return []
+    u = Understanding.for_flow(f)
+    for sid, st in f.states.items():
+        for i, ch in enumerate(st.choices or []):
+            for k, ex in enumerate(ch.examples):
+                problem = u.check_example(sid, ch.id, ex)
+                if problem:
+                    errs.append(LoadError(lf.path, lf.line("states", sid, "choices", i, "examples", k),
+                                          f"example {ex!r} of choice {ch.id!r}: {problem}"))
     return errs
 
 

@@ -281,7 +281,7 @@ class Handoffs:
                 action = CONSENT_NO
             elif h is None and self._offerable(s) is not None:
                 labels = {normalize(_m(k, loc)) for k in ("offer_counsellor", "offer_moderator") for loc in ("ja", "en")}
-                n_core = len(self.engine._result_choices(s.locale))
+                n_core = len(self.engine._result_choices(s))
                 if norm in labels or norm == str(n_core + 1):
                     action = OFFER
         if action is None:

@@ -5,9 +5,11 @@ Global command words are listed here too: they are matched after :func:`bot.engi
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot.engine.types import CommandName
 
-__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "MESSAGES", "msg"]
+__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "MESSAGES", "command_for", "command_key", "msg"]
 
 MESSAGES: dict[str, dict[str, str]] = {
     "ja": {
@@ -16,6 +18,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_match": "すみません、答えがわかりませんでした。下の選択肢から選ぶか、番号で答えてください。",
         "understood": "「{label}」として進めます。違っていたら「戻る」と送ってください。",
         "ambiguous": "{options}のどれに近いですか？番号か、下の選択肢で答えてください。",
+        "kept": "「{label}」は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
+        "choice_continue": "相談を続ける",
         "no_number": "{n}番の選択肢はありません。1〜{max}の番号で答えてください。",
         "empty": "メッセージが空でした。下の選択肢から選ぶか、番号で答えてください。",
         "too_long": "詳しく書いてくださってありがとうございます。ここでは内容は保存しません。"
@@ -51,6 +55,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_match": "Sorry, I did not understand. Please pick one of the choices below, or answer with its number.",
         "understood": "I took that as \"{label}\". If that is wrong, send \"back\".",
         "ambiguous": "Which is closest: {options}? Please answer with a number or pick a choice below.",
+        "kept": "I noted \"{label}\" for a later question. For this one, please pick a choice below or answer with its number.",
+        "choice_continue": "Continue the consultation",
         "no_number": "There is no choice {n}. Please answer with a number from 1 to {max}.",
         "empty": "The message was empty. Please pick one of the choices below, or answer with its number.",
         "too_long": "Thank you for writing this. Nothing you write is stored here. "
@@ -88,19 +94,63 @@ def msg(key: str, locale: str, **kw: object) -> str:
     return text.format(**kw) if kw else text
 
 
-# Normalised forms (see bot.engine.text.normalize): no spaces, hiragana, lower case.
+# The words as people type them. They are looked up through command_for(), which normalises
+# both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
 COMMAND_WORDS: dict[str, CommandName] = {
     **dict.fromkeys(["最初から", "さいしょから", "はじめから", "初めから", "始めから", "restart", "reset",
-                     "startover", "start", "/start", "もう一度", "もういちど"], CommandName.RESTART),
-    **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る"], CommandName.BACK),
-    **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "/help"], CommandName.HELP),
+                     "startover", "start", "/start", "/restart", "もう一度", "もういちど", "リセット"], CommandName.RESTART),
+    **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る", "/back"], CommandName.BACK),
+    **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "？", "/help", "ヘルプ"], CommandName.HELP),
     **dict.fromkeys(["終了", "しゅうりょう", "おわり", "終わり", "やめる", "stop", "end", "quit", "exit",
-                     "/stop"], CommandName.STOP),
+                     "/stop", "/end"], CommandName.STOP),
     **dict.fromkeys(["でーた削除", "データ削除", "でーたさくじょ", "記録を消して", "forget", "deletemydata",
-                     "/forget"], CommandName.FORGET),
+                     "delete my data", "/forget", "/delete", "データを削除", "データを消して"], CommandName.FORGET),
     **dict.fromkeys(["english", "英語", "えいご"], CommandName.LANG_EN),
     **dict.fromkeys(["日本語", "にほんご", "japanese"], CommandName.LANG_JA),
 }
+
+
+
+def command_key(text: str) -> str:
+    """The form command words are compared in: NFKC, lower case, katakana folded to hiragana,
+    spaces and invisible characters removed, trailing 「。」「！」 dropped — but ``/`` and ``?``
+    kept, so that 「?」, 「？」 and ``/start`` can match."""
+    t = unicodedata.normalize("NFKC", text).lower()
+    out = []
+    for ch in t:
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn"):
+            continue
+        o = ord(ch)
+        out.append(chr(o - 0x60) if 0x30A1 <= o <= 0x30F6 else ch)
+    return "".join(out).rstrip("。.!！、,")
+
+
+def _tables() -> tuple[dict[str, CommandName], dict[str, CommandName]]:
+    from bot.engine.text import normalize
+
+    keyed = {command_key(w): c for w, c in COMMAND_WORDS.items()}
+    # "/start" style words only as typed: without the slash "delete" or "start" may be an answer
+    normed = {normalize(w): c for w, c in COMMAND_WORDS.items() if normalize(w) and not w.startswith(("/", "?", "？"))}
+    return keyed, normed
+
+
+_BY_KEY, _BY_NORM = _tables()
+
+
+def command_for(text: str) -> CommandName | None:
+    """The global command a whole message is (「戻る」, "/start", 「？」, 「データ削除。」), else None.
+
+    Messages longer than 30 characters are never commands."""
+    if len(text) > 60:
+        return None
+    key = command_key(text)
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    from bot.engine.text import normalize
+
+    norm = normalize(text)
+    return _BY_NORM.get(norm) if norm and len(norm) <= 30 else None
+
 
 # Used when a flow defines no `crisis` section. Matched as substrings of normalised text.
 DEFAULT_CRISIS_KEYWORDS: tuple[str, ...] = (

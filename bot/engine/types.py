@@ -229,6 +229,10 @@ class Session(BaseModel):
         slots: answers saved with ``save_as`` (slot name → choice id).
         history: answered questions, most recent last (for ``back``).
         locale: ``"ja"`` or ``"en"``.
+        prefill: answers to later questions (``skip_if_known``) already given in earlier
+            messages: slot name → choice id or region code (never typed text).
+        clarify: the choice ids offered by the last "which is closest?" question, in the order
+            shown (a number answers among them); empty otherwise.
         started_at, updated_at, expires_at: aware datetimes; ``expires_at`` is absolute.
         finished: True once a result was shown.
         team: the team the platform offers this conversation (set by the service each step), or None.
@@ -244,6 +248,8 @@ class Session(BaseModel):
     slots: dict[str, str] = Field(default_factory=dict)
     history: list[HistoryEntry] = Field(default_factory=list)
     locale: str = "ja"
+    prefill: dict[str, str] = Field(default_factory=dict)
+    clarify: list[str] = Field(default_factory=list)
     started_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime

@@ -34,8 +34,9 @@ def answer(text: str) -> tuple[str, list[object]]:
 @pytest.mark.parametrize("text", ["生きていたくない", "もう生きられない", "生きる意味がない", "消えてしまいたい", "首吊り",
                                   "ＯＤした", "I wanna die", "I want to end it all", "shinitai"])
 def test_crisis_words_at_the_first_question(text: str) -> None:
+    # the crisis reply, then on to the self-harm question instead of asking the first one again (#11)
     state, replies = answer(text)
-    assert state == "safety" and isinstance(replies[0], Refer)
+    assert state == "selfharm" and isinstance(replies[0], Refer)
     assert "police_110" in [v.contact.id for v in replies[0].contacts]
 
 

@@ -74,8 +74,9 @@ async def test_a_consultation_to_a_result(client: Client) -> None:
     assert third["state"] == "result-pupil"
     assert third["path"] == ["who", "what", "intro", "result-pupil"]  # the `say` state passed through too
     types = [r["type"] for r in third["replies"]]
-    assert types == ["say", "refer", "ask"]
-    refer = third["replies"][1]
+    assert types == ["say", "say", "refer", "ask"]  # 「悪口」として進めます… then the `say` state
+    assert third["replies"][0]["text"].startswith("「はい、悪口を書かれた」として進めます")
+    refer = third["replies"][2]
     [card] = refer["contacts"]
     assert card["id"] == "day_line" and card["status"] == "open"
     assert card["status_text"] == "受付中（17:00まで）"

@@ -1,0 +1,189 @@
+"""One analysis of a typed message: tokens with normalised forms, lemmas and readings, and clauses
+with their polarity (DESIGN.md §9).
+
+SudachiPy with ``sudachidict_small`` (split mode C) segments the text; the dictionary is loaded once,
+lazily, on the first analysis (about 0.1 s). Everything here is pure and deterministic: the same
+text always gives the same :class:`Analysis`, and nothing is stored or logged.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from bot.engine.text import normalize
+
+__all__ = ["MAX_ANALYSED_CHARS", "Analysis", "Token", "analyse", "clean", "fold_kana", "tokenizer"]
+
+MAX_ANALYSED_CHARS = 2000
+"""Only the first this-many characters of a message are segmented (longer text is cut, never rejected)."""
+
+_CLAUSE_PARTICLES = frozenset({"けれど", "けど", "けども", "けれども", "が", "ので", "のに", "から", "し", "ながら"})
+"""Conjunctive particles (接続助詞) that end a clause: 「怖くないけど、家に来ると言われた」 has two clauses."""
+
+_NEG_LEMMAS = frozenset({"無い", "ない", "ず", "ぬ", "へん", "ひん", "ねえ", "ねー"})
+_NEG_POS = frozenset({"助動詞", "形容詞"})
+
+_lock = threading.Lock()
+_tokenizer: Any = None
+
+
+def tokenizer() -> Any:
+    """The shared SudachiPy tokenizer (split mode C, ``sudachidict_small``), created on first use.
+
+    Raises:
+        ImportError: if SudachiPy or its dictionary is not installed.
+    """
+    global _tokenizer
+    if _tokenizer is None:
+        with _lock:
+            if _tokenizer is None:
+                from sudachipy import Dictionary, SplitMode
+
+                _tokenizer = Dictionary(dict="small").tokenizer(mode=SplitMode.C)
+    return _tokenizer
+
+
+def fold_kana(text: str) -> str:
+    """Katakana → hiragana (other characters unchanged)."""
+    return "".join(chr(ord(c) - 0x60) if 0x30A1 <= ord(c) <= 0x30F6 else c for c in text)
+
+
+def clean(text: str) -> str:
+    """``text`` prepared for segmentation: NFKC, lower case, control and format characters
+    (zero-width spaces, joiners, variation selectors) removed, line breaks turned into 「。」,
+    cut to :data:`MAX_ANALYSED_CHARS`."""
+    out = []
+    for ch in unicodedata.normalize("NFKC", text[: MAX_ANALYSED_CHARS * 2]).lower():
+        if ch in "\n\r\u2028\u2029":
+            out.append("。")
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Mn"):
+            continue
+        out.append(ch)
+    return "".join(out)[:MAX_ANALYSED_CHARS]
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a message.
+
+    Attributes:
+        surface: the word as typed, normalised like :func:`bot.engine.text.normalize` (may be
+            empty for punctuation, symbols and emoji).
+        norm: Sudachi's normalised form, folded the same way (わるくち → 悪口, 中２ → 中二).
+        lemma: the dictionary form (叩かれてる → 叩く), folded.
+        reading: the reading in hiragana.
+        pos: the part of speech (first two levels, e.g. ``("名詞", "普通名詞")``).
+        start, end: character offsets of ``surface`` in :attr:`Analysis.text`.
+        clause: the index of the clause the word belongs to.
+        negation: True for a negation morpheme (ない・ぬ・ず・ません's ん・じゃない's ない・へん).
+    """
+
+    surface: str
+    norm: str
+    lemma: str
+    reading: str
+    pos: tuple[str, str]
+    start: int
+    end: int
+    clause: int
+    negation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """The analysis of one message.
+
+    Attributes:
+        text: the whole message normalised (:func:`bot.engine.text.normalize` of the analysed part):
+            no spaces or punctuation, katakana folded to hiragana, NFKC, lower case.
+        tokens: the words, in order (punctuation dropped).
+        reading: the readings of all tokens joined (hiragana), and ``reading_starts`` the offset
+            of each token's reading in it.
+        cleaned: the cleaned text with spaces and punctuation kept (for English word boundaries).
+    """
+
+    text: str
+    tokens: tuple[Token, ...]
+    reading: str
+    reading_starts: tuple[int, ...]
+    cleaned: str
+
+    def negated_after(self, index: int, end_char: int) -> bool:
+        """Whether the words after character ``end_char`` in the clause of token ``index`` negate
+        it (an odd number of negations: 「危険じゃないわけではない」 is not negated)."""
+        if not self.tokens:
+            return False
+        clause = self.tokens[index].clause
+        n = 0
+        for tok in self.tokens[index:]:
+            if tok.clause != clause:
+                break
+            if tok.start >= end_char and tok.negation:
+                n += 1
+        return n % 2 == 1
+
+    def token_at(self, char: int) -> int:
+        """The index of the token that contains character offset ``char`` of :attr:`text`."""
+        for i, tok in enumerate(self.tokens):
+            if tok.start <= char < tok.end:
+                return i
+        return max(len(self.tokens) - 1, 0)
+
+    @property
+    def has_negation(self) -> bool:
+        """Whether any word of the message is a negation."""
+        return any(t.negation for t in self.tokens)
+
+
+def _pos_negation(norm: str, lemma: str, pos: tuple[str, str], surface: str) -> bool:
+    if pos[0] not in _NEG_POS:
+        return False
+    if pos[0] == "形容詞" and pos[1] == "一般" and norm != "無い":
+        return False
+    return norm in _NEG_LEMMAS or lemma in _NEG_LEMMAS or surface in ("へん", "ひん")
+
+
+def analyse(text: str) -> Analysis:
+    """Analyse ``text`` (any length, any characters; never raises on odd input).
+
+    Returns:
+        The :class:`Analysis`; empty (no tokens, empty ``text``) for empty, emoji-only or
+        punctuation-only messages.
+    """
+    cleaned = clean(text)
+    tokens: list[Token] = []
+    pos_char = 0
+    clause = 0
+    reading_parts: list[str] = []
+    starts: list[int] = []
+    rpos = 0
+    if cleaned.strip():
+        for m in tokenizer().tokenize(cleaned):
+            surf = normalize(m.surface())
+            p = m.part_of_speech()
+            pos = (p[0], p[1])
+            if not surf:
+                if pos[0] in ("補助記号", "空白") and tokens and tokens[-1].clause == clause:
+                    clause += 1
+                continue
+            norm = normalize(m.normalized_form()) or surf
+            lemma = normalize(m.dictionary_form()) or surf
+            reading = fold_kana(m.reading_form()) if m.reading_form() else surf
+            if not reading or not all("\u3041" <= c <= "\u309f" or c == "ー" for c in reading):
+                reading = surf
+            tok = Token(surf, norm, lemma, reading, pos, pos_char, pos_char + len(surf), clause,
+                        _pos_negation(norm, lemma, pos, surf))
+            tokens.append(tok)
+            starts.append(rpos)
+            reading_parts.append(reading)
+            rpos += len(reading)
+            pos_char += len(surf)
+            if pos == ("助詞", "接続助詞") and lemma in _CLAUSE_PARTICLES:
+                clause += 1
+    return Analysis("".join(t.surface for t in tokens), tuple(tokens), "".join(reading_parts), tuple(starts),
+                    cleaned)

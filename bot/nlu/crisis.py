@@ -1,0 +1,122 @@
+"""Crisis detection: words of suicide, self-harm and immediate danger, in the spellings people use.
+
+Runs on every message before anything else (DESIGN.md §3, §9). Built-in patterns cover variant
+spellings of 死 in 〜にたい (タヒ・氏・市・4, full/half-width, spaced, zero-width — the spacing and
+width are folded by :func:`bot.engine.text.normalize` first), passive ideation
+(生きててもしょうがない, 朝が来なければいいのに…) and English slang (kms, unalive…). A short list of
+idioms (自殺点, 死ぬほど…) is masked first so that it never hijacks the question. A flow may add
+words (:attr:`bot.engine.flow.Crisis.keywords`); nobody can remove the built-in ones.
+
+The asymmetry is deliberate: a missed crisis costs most, a gentle crisis reply to an odd sentence
+costs least, so a negation (「死にたいわけじゃない」) does not switch the reply off.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from bot.engine.text import normalize
+
+__all__ = ["BUILTIN_DANGER", "BUILTIN_SELF", "IDIOMS", "CrisisDetector", "CrisisKind"]
+
+CrisisKind = Literal["self", "danger", "word"]
+"""``self``: suicide or self-harm; ``danger``: someone threatens the person now; ``word``: a word
+the flow added (kind unknown)."""
+
+_SHI = r"(?:死|し|氏|市|4|４|たひ|shi)"
+# Patterns over the normalised text (NFKC, lower case, katakana → hiragana, no spaces/punctuation).
+BUILTIN_SELF: tuple[str, ...] = (
+    _SHI + r"に(?:たい|たく|てえ|てぇ|てー|とうなる)",
+    r"(?:死|たひ)のう", r"(?:死|し|たひ)んで(?:しまい|しまおう|しもうた)", r"(?:死|し|たひ)んじゃい(?:たい|そう)",
+    r"(?:死|し|たひ|4)んだ(?:方|ほう)が(?:まし|いい|楽|らく)", r"死ぬしか(?:ない|ねえ)", r"死ぬ(?:つもり|気で|き)",
+    r"死に場所", r"殺して(?:ほしい|くれ|ください)", r"自分を殺し",
+    r"(?:消|き)え(?:たい|てしまいたい|ちゃいたい|てなくなりたい|てしまおう)", r"いなくな(?:りたい|ってしまいたい|っちゃいたい)",
+    r"この世から(?:消|き|いなく)", r"自殺", r"じさつ", r"自死", r"自傷", r"じしょう(?:行為|こうい)", r"りすか", r"りすとかっと",
+    r"(?:手首|腕|うで)を?(?:切|き)(?:った|りたい|ってしまう)",
+    r"首を?(?:吊|つ)(?:る|り|ろう|った)", r"首吊", r"くびつり", r"飛び降り", r"とびおり", r"(?:電車|線路)に?飛び込",
+    r"od(?:した|しそう|したい|しちゃ|する|中)", r"おーばーどーず", r"過量服薬", r"薬を(?:大量|たくさん|全部|ぜんぶ)",
+    r"生き(?:てて|ていて|てても|ていても|てる)も?(?:しょうがない|仕方(?:が)?ない|しかたない|意味(?:が)?ない|いみ(?:が)?ない|むだ|無駄|つらい|辛い)",
+    r"生きる(?:意味|理由|価値|気力)(?:が|も|は)?(?:ない|無い|わからない|分からない|見つからない)",
+    r"生きるの(?:が|に|も|は)?(?:疲れ|つかれ|つらい|辛い|しんどい|いや|嫌|むり|無理|やめ)",
+    r"(?:疲れ|つかれ)た?(?:もう)?生きるの", r"生き(?:て|てい)?(?:たく|いたく)ない", r"いきて(?:い)?たくない", r"いきたくない",
+    r"生きて(?:い)?(?:け|られ)ない", r"生きられない", r"いきていけない", r"いきられない",
+    r"(?:朝|あさ)が(?:来|こ)なければ", r"(?:朝|あさ)が(?:来|こ)なきゃ", r"(?:朝|あさ)が(?:来|こ)ないで(?:ほしい)",
+    r"(?:目|め)が?(?:覚|さ)めなければ", r"(?:目|め)が?(?:覚|さ)めな(?:きゃ|いで|ければ|いまま)", r"目覚めなければ",
+    r"(?:ぜんぶ|全部|人生|すべて|全て|何もかも|なにもかも)を?(?:おわら|終わら)せたい", r"(?:おわり|終わり)にしたい",
+    r"(?:人生|じんせい)(?:を)?(?:やめ|辞め|終わりに)たい", r"(?:楽|らく)になりたい",
+    r"(?:生|う)まれて(?:こ|来)なければ", r"(?:生|う)まれて(?:こ|来)なきゃ",
+    r"shinitai", r"kietai",
+)
+BUILTIN_DANGER: tuple[str, ...] = (
+    r"殺される", r"ころされる", r"殺すと(?:言|い)われ", r"殺すって(?:言|い)われ", r"殺しに(?:来|く)る",
+    r"(?:今|いま)から(?:家に|うちに)?(?:来|く)る", r"(?:今|いま)から(?:行|い)く(?:って|と)", r"家の前に(?:いる|来て|きて)",
+    r"(?:今|いま)すぐ(?:助|たす)けて", r"外で待ち伏せ",
+)
+# English over the cleaned text with spaces kept (lower case).
+_EN_SELF = (
+    r"\bkms\b", r"\bunalive", r"\bsewer ?slide", r"\bsuicid", r"\bself[- ]?harm", r"\bkill(?:ing)? my ?self",
+    r"\bend(?:ing)? my life", r"\bend it all\b", r"\bhurt(?:ing)? my ?self", r"\bcut(?:ting)? my ?self",
+    r"\boverdos", r"\b(?:want|wanna|going|gonna|wish i could|i'?d like) (?:to )?(?:die|disappear|not exist|vanish)\b",
+    r"\bno (?:reason|point) (?:to|in) (?:live|living|go on|going on)\b", r"\bnot worth living\b",
+    r"\bbetter off dead\b", r"\bdon'?t want to (?:live|be alive|be here|wake up)\b",
+    r"\bdo not want to (?:live|be alive|be here|wake up)\b", r"\bwish i (?:was|were) dead\b",
+    r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
+)
+_EN_DANGER = (
+    r"\b(?:gonna|going to|will|wants? to|threatened to) kill me\b", r"\boutside my (?:house|door|home|window)\b",
+    r"\bhelp me now\b",
+)
+IDIOMS: tuple[str, ...] = (
+    "自殺点", "自殺行為", "じさつてん", "死ぬほど", "しぬほど", "たひる", "たひった", "死ぬかと思った", "死にかけた",
+)
+"""Idioms masked before the patterns run: they never trigger the crisis reply on their own."""
+
+
+def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+class CrisisDetector:
+    """Decide whether a message needs the crisis reply.
+
+    Args:
+        extra_words: words a flow adds (matched as substrings of the normalised text; each must be
+            2 or more characters once normalised — shorter ones are ignored).
+
+    The built-in patterns always apply.
+    """
+
+    _self = _compile(BUILTIN_SELF)
+    _danger = _compile(BUILTIN_DANGER)
+    _en_self = _compile(_EN_SELF)
+    _en_danger = _compile(_EN_DANGER)
+    _idioms = _compile(re.escape(normalize(i)) for i in IDIOMS)
+
+    def __init__(self, extra_words: Iterable[str] = ()) -> None:
+        words = {normalize(w) for w in extra_words}
+        self.words: tuple[str, ...] = tuple(sorted(w for w in words if len(w) >= 2))
+
+    def detect(self, norm: str, cleaned: str = "") -> CrisisKind | None:
+        """The kind of crisis in a message, or None.
+
+        Args:
+            norm: the message after :func:`bot.engine.text.normalize`.
+            cleaned: the message lower-cased with spaces kept (for English word boundaries);
+                empty to skip the English patterns' word boundaries (``norm`` is used).
+        """
+        masked = self._idioms.sub("\u3000", norm)
+        if self._self.search(masked):
+            return "self"
+        if self._danger.search(masked):
+            return "danger"
+        en = cleaned or norm
+        en = en.replace("’", "'")
+        if self._en_self.search(en):
+            return "self"
+        if self._en_danger.search(en):
+            return "danger"
+        if any(w in masked for w in self.words):
+            return "word"
+        return None

@@ -1,0 +1,295 @@
+"""Choice matching on the analysis: every cue of a message counts, negated clauses do not affirm.
+
+A question's choices are compiled once into cues (labels, ids, ``keywords``, ``examples``). For a
+message the matcher finds every keyword hit — on the words' normalised forms and lemmas, on the
+normalised text, and on the reading for kana-only text — keeps the longest hits where they
+overlap (「コラ画像」 beats 「画像」), drops hits inside a negated clause (「危ない目にはあってません」),
+and sums the rest per choice. Examples are whole utterances: the nearest example (shared content
+words) adds to its choice. A "none of these" choice (``means_no``) also takes ordinary ways of
+saying no and the negated cues of the other choices.
+
+Pure and deterministic: the same analysis always gives the same :class:`Decision`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.engine.text import normalize
+from bot.nlu.analysis import Analysis, Token, analyse
+
+__all__ = ["NO_WORDS", "ChoiceCues", "Decision", "Hit", "Matcher"]
+
+NO_WORDS: tuple[str, ...] = (
+    "ない", "無い", "ないです", "ありません", "ございません", "ないっす", "ないよ", "ないで", "ないな", "ないです",
+    "いいえ", "いや", "いえ", "違う", "違います", "ちがう", "ちゃう", "ちゃいます", "大丈夫", "だいじょぶ", "平気",
+    "問題ない", "なし", "無し", "特にない", "べつに", "別に", "特に", "なんもない", "何もない", "なにもない",
+    "当てはまらない", "あてはまらない", "どれでもない", "どれも違う", "該当しない", "該当なし", "ありまへん",
+    "no", "nope", "nah", "none", "nothing", "notreally", "fine", "imfine", "imok", "imsafe", "allgood", "noneofthese",
+)
+"""Ordinary ways of saying no: cues of every ``means_no`` choice, below a real keyword's weight."""
+
+_BARE_NEGATIONS = frozenset({"ない", "無い", "ないです", "ないっす", "ないよ", "ないで", "ないな", "ありません"})
+_NO_WEIGHT = 0.75
+_NEG_HIT_WEIGHT = 1.0
+_EXAMPLE_WEIGHT = 1.5
+_EXAMPLE_MIN_SIM = 0.5
+_MARGIN = 0.5
+_CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "感動詞", "代名詞", "接頭辞"})
+_STOP = frozenset({"する", "居る", "いる", "有る", "ある", "成る", "なる", "こと", "事", "もの", "物", "よう", "様",
+                   "ちょっと", "今", "いま", "とても", "すごい", "なんか", "何か", "私", "わたし", "僕", "ぼく", "俺",
+                   "おれ", "自分", "うち", "ほんと", "本当", "れる", "られる", "せる",
+                   "i", "im", "me", "my", "a", "an", "the", "is", "am", "are", "was", "to", "it", "its", "of", "in",
+                   "on", "and", "or", "m", "s", "t", "do", "be", "been", "that", "this", "just", "so", "very", "at"})
+
+
+def _has_kanji(s: str) -> bool:
+    return any("\u4e00" <= c <= "\u9fff" or c == "々" for c in s)
+
+
+@dataclass(frozen=True)
+class ChoiceCues:
+    """What a choice is recognised by (built from a flow's choice).
+
+    Attributes:
+        id: the choice id.
+        exact: labels (every locale) and the id: a whole answer equal to one of them is exact.
+        keywords: words that mean this choice wherever they appear in a message.
+        examples: whole utterances, as people write them.
+        means_no: the "none of these" choice of its question.
+    """
+
+    id: str
+    exact: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    means_no: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Cue:
+    choice: int
+    text: str
+    seq: tuple[str, ...]
+    reading: str
+    weight: float
+    kanji: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One keyword found in a message: choice index, character span in ``Analysis.text``,
+    weight, and whether its clause negates it."""
+
+    choice: int
+    start: int
+    end: int
+    weight: float
+    negated: bool
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the matcher read.
+
+    Attributes:
+        choice: the index of the choice understood, or None.
+        exact: True when the answer was exactly a label or id (no "I took that as…" echo needed).
+        candidates: indices of the close choices when the reading is ambiguous (best first).
+        scores: the score of every choice (for ``soudan nlu`` and tests).
+    """
+
+    choice: int | None
+    exact: bool = False
+    candidates: tuple[int, ...] = ()
+    scores: tuple[float, ...] = field(default_factory=tuple)
+
+
+def _attached(toks: Sequence[Token], i: int) -> bool:
+    """Whether the negation at token ``i`` negates the word before it (「大丈夫じゃない」, 「危なくない」,
+    「危険ではない」) rather than standing alone (「ない」, 「特にない」, 「何もない」, 「べつにない」)."""
+    if i == 0 or toks[i - 1].clause != toks[i].clause:
+        return False
+    prev = toks[i - 1]
+    if prev.pos[0] in ("動詞", "形容詞", "形状詞") or (prev.pos[0] == "助動詞" and prev.surface != "に"):
+        return True
+    if prev.surface in ("は", "も") and i >= 2 and toks[i - 2].clause == prev.clause:
+        pp = toks[i - 2]
+        return pp.pos[0] == "助動詞" or pp.pos[0] in ("動詞", "形容詞")
+    return False
+
+
+def _token_key_match(tok: Token, key: str) -> bool:
+    return key in (tok.norm, tok.lemma, tok.surface)
+
+
+def _content(a: Analysis) -> frozenset[str]:
+    """The content words of a message, a word in a negated clause marked ``¬`` (「大丈夫じゃない」 →
+    {¬大丈夫}, which shares nothing with 「大丈夫っす」)."""
+    keys = set()
+    for i, t in enumerate(a.tokens):
+        if t.pos[0] in _CONTENT_POS and t.norm not in _STOP and not t.negation and not t.surface.isdigit():
+            keys.add(("¬" + t.norm) if a.negated_after(i, t.end) else t.norm)
+    return frozenset(keys)
+
+
+class Matcher:
+    """The compiled matcher of one question.
+
+    Args:
+        choices: the choices, in the question's order.
+    """
+
+    def __init__(self, choices: Sequence[ChoiceCues]) -> None:
+        self.choices = tuple(choices)
+        self._exact: dict[str, int] = {}
+        for i, ch in enumerate(self.choices):
+            for e in ch.exact:
+                self._exact.setdefault(normalize(e), i)
+        cues: list[_Cue] = []
+        seen: set[tuple[int, str]] = set()
+        for i, ch in enumerate(self.choices):
+            words = [(k, 1.0) for k in ch.keywords]
+            if ch.means_no:
+                words += [(k, _NO_WEIGHT) for k in NO_WORDS]
+            for word, weight in words:
+                text = normalize(word)
+                if not text or (i, text) in seen:
+                    continue
+                seen.add((i, text))
+                a = analyse(word)
+                seq = tuple(t.norm for t in a.tokens)
+                cues.append(_Cue(i, text, seq, a.reading, weight, _has_kanji(text)))
+        self._cues = tuple(cues)
+        self._by_first: dict[str, list[_Cue]] = {}
+        for c in self._cues:
+            if c.seq:
+                self._by_first.setdefault(c.seq[0], []).append(c)
+        self._examples: list[tuple[int, frozenset[str], str]] = []
+        for i, ch in enumerate(self.choices):
+            for ex in ch.examples:
+                a = analyse(ex)
+                self._examples.append((i, _content(a), a.text))
+        self._example_text: dict[str, int] = {}
+        for i, _, text in self._examples:
+            self._example_text.setdefault(text, i)
+
+    # ------------------------------------------------------------ hits
+
+    def hits(self, a: Analysis) -> list[Hit]:
+        """Every keyword hit in ``a``, overlapping ones resolved (longest first, then heavier)."""
+        raw: dict[tuple[int, int, int], tuple[float, int]] = {}  # (choice, start, end) -> (weight, token)
+        toks = a.tokens
+        for i, tok in enumerate(toks):
+            cands: list[_Cue] = []
+            for key in {tok.norm, tok.lemma, tok.surface}:
+                cands.extend(self._by_first.get(key, ()))
+            for c in cands:
+                n = len(c.seq)
+                if i + n > len(toks):
+                    continue
+                if all(_token_key_match(toks[i + j], c.seq[j]) for j in range(1, n)):
+                    # the span ends at the last token; a lemma match of a conjugated word keeps its whole token
+                    span = (c.choice, tok.start, toks[i + n - 1].end)
+                    raw[span] = max(raw.get(span, (0.0, i)), (c.weight, i))
+        text = a.text
+        starts = {t.start for t in toks}
+        ends = {t.end for t in toks}
+        for c in self._cues:
+            if len(c.text) < 2 and not c.kanji:
+                continue
+            pos = text.find(c.text)
+            while pos != -1:
+                if (c.kanji and len(c.text) >= 2) or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
+                    span = (c.choice, pos, pos + len(c.text))
+                    raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
+                pos = text.find(c.text, pos + 1)
+            if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
+                rpos = a.reading.find(c.reading)
+                while rpos != -1:
+                    if rpos in a.reading_starts:
+                        ti = a.reading_starts.index(rpos)
+                        rend = rpos + len(c.reading)
+                        tj = ti
+                        while tj + 1 < len(toks) and a.reading_starts[tj + 1] < rend:
+                            tj += 1
+                        span = (c.choice, toks[ti].start, toks[tj].end)
+                        raw[span] = max(raw.get(span, (0.0, ti)), (c.weight, ti))
+                    rpos = a.reading.find(c.reading, rpos + 1)
+        ordered = sorted(raw.items(), key=lambda kv: (-(kv[0][2] - kv[0][1]), -kv[1][0], kv[0][1], kv[0][0]))
+        taken: list[tuple[int, int]] = []
+        out: list[Hit] = []
+        for (choice, start, end), (weight, ti) in ordered:
+            if any(start < e and s < end and (s, e) != (start, end) for s, e in taken):
+                continue
+            if text[start:end] in _BARE_NEGATIONS and _attached(toks, a.token_at(start)):
+                continue
+            taken.append((start, end))
+            out.append(Hit(choice, start, end, weight, a.negated_after(ti, end)))
+        out.sort(key=lambda h: (h.start, h.choice))
+        return out
+
+    # ------------------------------------------------------------ scoring
+
+    def scores(self, a: Analysis, *, strict: bool = False) -> list[float]:
+        """The score of every choice for ``a``.
+
+        Args:
+            strict: keywords only (no examples, no "no" words, no negated cues): for reading a
+                question's answer out of a message written for another question.
+        """
+        sc = [0.0] * len(self.choices)
+        no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
+        for h in self.hits(a):
+            if strict and h.weight < 1.0:
+                continue
+            if not h.negated:
+                sc[h.choice] += h.weight
+            elif not strict and no_idx and not self.choices[h.choice].means_no:
+                for i in no_idx:
+                    sc[i] += _NEG_HIT_WEIGHT
+        if not strict and self._examples:
+            mine = _content(a)
+            best: dict[int, float] = {}
+            if mine:
+                for i, feats, _ in self._examples:
+                    if not feats:
+                        continue
+                    sim = 2 * len(mine & feats) / (len(mine) + len(feats))
+                    if sim >= _EXAMPLE_MIN_SIM and sim > best.get(i, 0.0):
+                        best[i] = sim
+            ex = self._example_text.get(a.text)
+            if ex is not None:
+                best[ex] = max(best.get(ex, 0.0), 1.0)
+            for i, sim in best.items():
+                sc[i] += _EXAMPLE_WEIGHT * sim
+        return sc
+
+    def decide(self, a: Analysis, *, strict: bool = False) -> Decision:
+        """Read ``a`` as an answer to this question (see :meth:`scores`).
+
+        Returns:
+            A :class:`Decision`: an exact label/id match, else the best-scoring choice when no
+            other is within the margin, else the close candidates (an ambiguity to ask about).
+        """
+        if not a.text:
+            return Decision(None)
+        ex = self._exact.get(a.text)
+        if ex is not None:
+            return Decision(ex, exact=True)
+        sc = self.scores(a, strict=strict)
+        best = max(sc, default=0.0)
+        if best <= 0:
+            if not strict and len(a.text) >= 2:
+                prefix = [i for e, i in self._exact.items() if e.startswith(a.text)]
+                if len(set(prefix)) == 1:
+                    return Decision(prefix[0], scores=tuple(sc))
+            return Decision(None, scores=tuple(sc))
+        margin = 1.0 if strict else _MARGIN
+        close = sorted((i for i, v in enumerate(sc) if v > 0 and best - v < margin), key=lambda i: (-sc[i], i))
+        if len(close) == 1:
+            return Decision(close[0], scores=tuple(sc))
+        if strict:
+            return Decision(None, scores=tuple(sc))
+        return Decision(None, candidates=tuple(close[:3]), scores=tuple(sc))

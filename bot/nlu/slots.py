@@ -1,0 +1,107 @@
+"""Ages and school years in what people type (rules the analyser alone gets wrong).
+
+Sudachi misreads kana-only school years (ちゅう2 → つう/2, しょうがく６ねん → しょう/が/九/6/ねん), so
+school years and ages are read with explicit patterns over the normalised text (NFKC digits,
+katakana folded to hiragana, no spaces): 小1〜小6・中1〜中3・高1〜高3 in every usual spelling
+(小学5年生, ちゅうがく1ねん, しょう5, 中１, 高２😭), ages (15歳, 25歳の女です, 高3、17歳, 18になった,
+I'm 35, 35 years old), decades (60代 → 60). A stated age wins over a school year: 「高校生だけど
+18になった」 is 18 — an adult for the law — whatever the school.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.nlu.analysis import Analysis, fold_kana
+
+__all__ = ["AgeInfo", "find_age", "grade_age"]
+
+_SPACE = re.compile(r"\s+")
+_KANJI_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6}
+_D = r"([1-6一二三四五六])"
+_GRADE = re.compile(
+    r"(?:(?<![\u4e00-\u9fff])(?:(小学校?|小学生|小)|(中学校?|中学生|中)|(高校|高等学校|高))"
+    r"|(?<![ぁ-ん])(?:(しょうがっこう|しょうがく|しょう)|(ちゅうがっこう|ちゅうがく|ちゅう)|(こうこう|こう)))"
+    + _D + r"(?:年生?|ねんせい|ねん)?"
+)
+_AGE_JA = re.compile(r"(?<!\d)(\d{1,3})(?:歳|さい|才|sai)")
+_AGE_BECAME = re.compile(r"(?<!\d)(\d{1,3})(?:歳|さい|才)?に(?:なった|なりました|なる|なります)")
+_DECADE = re.compile(r"(?<!\d)([1-9])0(?:代|だい)")
+_KANJI_AGE = re.compile(r"(十[一二三四五六七八九]?|[二三四五六七八九]十[一二三四五六七八九]?)(?:歳|さい|才)")
+_AGE_EN = re.compile(r"(?:\bi'?m|\bi am|\bage[d]?|\bmy age is)\s*(\d{1,3})\b(?!\s*(?:yen|times|minutes|hours|days|%))"
+                     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/o|yo)\b")
+
+
+@dataclass(frozen=True)
+class AgeInfo:
+    """An age or school year read from a message.
+
+    Attributes:
+        age: whole years when the person states an age or a decade (``60代`` → 60), else None.
+        grade: ``elem-1`` … ``elem-6``, ``middle-1`` … ``middle-3``, ``high-1`` … ``high-3``, or None.
+    """
+
+    age: int | None
+    grade: str | None
+
+    @property
+    def years(self) -> int | None:
+        """The age in years to route by: the stated age, else the youngest usual age of the
+        school year (小1 → 6, 中1 → 12, 高1 → 15)."""
+        return self.age if self.age is not None else grade_age(self.grade) if self.grade else None
+
+
+def grade_age(grade: str) -> int:
+    """The youngest usual age of a school year (``middle-2`` → 13).
+
+    Raises:
+        ValueError: for a malformed grade.
+    """
+    school, _, n = grade.partition("-")
+    base = {"elem": 5, "middle": 11, "high": 14}[school]
+    return base + int(n)
+
+
+def _kanji_number(s: str) -> int:
+    d = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+    if s.startswith("十"):
+        return 10 + d.get(s[1:], 0)
+    tens, _, ones = s.partition("十")
+    return d[tens] * 10 + d.get(ones, 0)
+
+
+def find_age(a: Analysis) -> AgeInfo | None:
+    """The age and/or school year stated in ``a``, or None when there is neither."""
+    text = fold_kana(_SPACE.sub("", a.cleaned))
+    grade = None
+    g = _GRADE.search(text)
+    if g:
+        n = g.group(7)
+        num = _KANJI_DIGITS.get(n) or int(n)
+        school = "elem" if g.group(1) or g.group(4) else "middle" if g.group(2) or g.group(5) else "high"
+        if num <= (6 if school == "elem" else 3):
+            grade = f"{school}-{num}"
+    age = None
+    for rx in (_AGE_BECAME, _AGE_JA):
+        m = rx.search(text)
+        if m:
+            age = int(m.group(1))
+            break
+    if age is None:
+        m = _KANJI_AGE.search(text)
+        if m:
+            age = _kanji_number(m.group(1))
+    if age is None:
+        m = _AGE_EN.search(a.cleaned.replace("’", "'"))
+        if m:
+            age = int(m.group(1) or m.group(2))
+    if age is None:
+        m = _DECADE.search(text)
+        if m:
+            age = int(m.group(1)) * 10
+    if age is not None and not 0 < age <= 120:
+        age = None
+    if age is None and grade is None:
+        return None
+    return AgeInfo(age, grade)

@@ -1,0 +1,185 @@
+"""The understanding of one flow: what a typed message means at each of its questions.
+
+Built once per flow by the engine (:class:`bot.engine.core.Engine`) from the flow's choices
+(labels, ``keywords``, ``examples``, ``ages``, ``means_no``, ``regions``) and crisis words; then
+for every message: :func:`bot.nlu.analysis.analyse` once, and :meth:`Understanding.read` /
+:meth:`Understanding.extract` / :meth:`Understanding.crisis` on that one analysis.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from bot.engine.flow import Choice, Flow, State
+from bot.engine.messages import DEFAULT_CRISIS_KEYWORDS, command_for
+from bot.nlu.analysis import Analysis, analyse
+from bot.nlu.crisis import CrisisDetector, CrisisKind
+from bot.nlu.matcher import ChoiceCues, Matcher
+from bot.nlu.regions import find_region, region_name
+from bot.nlu.slots import find_age
+
+__all__ = ["Reading", "Understanding"]
+
+_CACHE: dict[int, tuple[Flow, tuple[str, ...], Understanding]] = {}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a message answers to one question.
+
+    Attributes:
+        choice: the choice understood, or None.
+        value: the slot value it gives (the region code for a place, else the choice's
+            :attr:`~bot.engine.flow.Choice.slot_value`); None without a choice.
+        exact: the message was exactly a label or id (no confirmation needed).
+        candidates: close choices when the message is ambiguous (best first), else empty.
+        label: what to repeat back (「〜として進めます」): the place's name or None for the choice label.
+        age: the age in years when the person stated one (not a school year), for the ``age`` slot.
+    """
+
+    choice: Choice | None
+    value: str | None = None
+    exact: bool = False
+    candidates: tuple[Choice, ...] = ()
+    label: dict[str, str] | None = None
+    age: int | None = None
+
+
+def _cues(ch: Choice) -> ChoiceCues:
+    return ChoiceCues(ch.id, (ch.id, *ch.label.values()), tuple(ch.keywords), tuple(ch.examples), ch.means_no)
+
+
+class Understanding:
+    """The compiled understanding of ``flow``.
+
+    Args:
+        flow: a validated flow.
+        crisis_words: extra crisis words (the flow's own ``crisis.keywords`` are always added,
+            and so are the built-in ones).
+    """
+
+    def __init__(self, flow: Flow, crisis_words: Iterable[str] = ()) -> None:
+        self.flow = flow
+        words = [*DEFAULT_CRISIS_KEYWORDS, *(flow.crisis.keywords if flow.crisis else []), *crisis_words]
+        self.detector = CrisisDetector(words)
+        self.matchers: dict[str, Matcher] = {
+            sid: Matcher([_cues(ch) for ch in st.choices or []]) for sid, st in flow.states.items() if st.choices
+        }
+        self.skippable = [(sid, st) for sid, st in flow.states.items() if st.skip_if_known and st.save_as]
+
+    @classmethod
+    def for_flow(cls, flow: Flow, crisis_words: Iterable[str] = ()) -> Understanding:
+        """The understanding of ``flow``, shared with the loader's example check when it already
+        compiled this very flow object (so a flow is compiled once per process)."""
+        words = tuple(crisis_words)
+        hit = _CACHE.get(id(flow))
+        if hit is not None and hit[0] is flow and hit[1] == words:
+            return hit[2]
+        u = cls(flow, words)
+        if len(_CACHE) >= 16:
+            _CACHE.clear()
+        _CACHE[id(flow)] = (flow, words, u)
+        return u
+
+    # ------------------------------------------------------------ crisis
+
+    def crisis(self, a: Analysis, norm: str) -> CrisisKind | None:
+        """The crisis in a message (``norm``: the whole message normalised, up to the scan limit)."""
+        return self.detector.detect(norm, a.cleaned)
+
+    # ------------------------------------------------------------ one question
+
+    def read(self, state_id: str, a: Analysis, *, age: int | None = None, strict: bool = False) -> Reading:
+        """Read ``a`` as the answer to the question ``state_id``.
+
+        Args:
+            age: an age given as a bare number at an age question (「19です」), if any.
+            strict: only clear cues (keywords, places, ages) — for a message written for another
+                question (slot extraction); examples, "no" words and fuzzy matches are not used.
+        """
+        st = self.flow.states[state_id]
+        choices = st.choices or []
+        m = self.matchers.get(state_id)
+        if m is None or not a.text:
+            return Reading(None)
+        d = m.decide(a, strict=strict)
+        if d.exact and d.choice is not None:
+            ch = choices[d.choice]
+            return Reading(ch, ch.slot_value, exact=True)
+        if any(c.regions or (c.value or "").startswith("JP-") for c in choices):
+            region = find_region(a)
+            if region is not None:
+                rc = self._region_choice(choices, region.code, region.prefecture)
+                if rc is not None:
+                    return Reading(rc, region.code, label=dict(region.name))
+        with_ages = [c for c in choices if c.ages is not None]
+        if with_ages:
+            years = stated = age
+            if years is None:
+                info = find_age(a)
+                years = info.years if info else None
+                stated = info.age if info else None
+            strict_scores = m.scores(a, strict=True)
+            # a relation named in the message (「娘が中2で…」) means the age is someone else's
+            others = any(strict_scores[i] >= 1.0 for i, c in enumerate(choices) if c.ages is None)
+            if years is not None and not others:
+                hit = [c for c in with_ages if c.ages and c.ages[0] <= years <= c.ages[1]]
+                if len(hit) == 1:
+                    return Reading(hit[0], hit[0].slot_value, age=stated)
+        if d.choice is not None:
+            ch = choices[d.choice]
+            return Reading(ch, ch.slot_value)
+        return Reading(None, candidates=tuple(choices[i] for i in d.candidates))
+
+    @staticmethod
+    def _region_choice(choices: list[Choice], code: str, prefecture: str) -> Choice | None:
+        for want in (code, prefecture):
+            for c in choices:
+                if want in c.regions or c.value == want:
+                    return c
+        return next((c for c in choices if "*" in c.regions), None)
+
+    # ------------------------------------------------------------ every question
+
+    def extract(self, a: Analysis, skip: Iterable[str] = ()) -> dict[str, tuple[str, str]]:
+        """The answers ``a`` gives to the flow's skippable questions (``skip_if_known``), other
+        than the states in ``skip``: slot name → (value, state id)."""
+        out: dict[str, tuple[str, str]] = {}
+        excluded = set(skip)
+        for sid, st in self.skippable:
+            if sid in excluded or st.save_as is None or st.save_as in out:
+                continue
+            r = self.read(sid, a, strict=True)
+            if r.choice is not None and not r.choice.means_no:
+                out[st.save_as] = (r.value or r.choice.id, sid)
+        return out
+
+    # ------------------------------------------------------------ authors' checks
+
+    def check_example(self, state_id: str, choice_id: str, text: str) -> str | None:
+        """Why the example ``text`` of ``choice_id`` would not pick that choice at ``state_id``
+        (None when it does)."""
+        st: State = self.flow.states[state_id]
+        if command_for(text) is not None:
+            return "it is a global command word, so it never reaches the question"
+        a = analyse(text)
+        kind = self.crisis(a, a.text)
+        if kind is not None:
+            on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
+            if on is not None and on.id == choice_id:
+                return None
+            return "it triggers the crisis reply instead of answering the question"
+        r = self.read(state_id, a)
+        if r.choice is not None and r.choice.id == choice_id:
+            return None
+        if r.choice is not None:
+            return f"the matcher reads it as {r.choice.id!r}; add keywords to {choice_id!r} or reword it"
+        if r.candidates:
+            return (f"the matcher cannot decide between {[c.id for c in r.candidates]}; "
+                    "add keywords or reword it")
+        return "the matcher does not understand it; add keywords to the choice"
+
+    def place_name(self, code: str, locale: str) -> str | None:
+        """The display name of a region code (for confirmations)."""
+        return region_name(code, locale)

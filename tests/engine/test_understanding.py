@@ -1,0 +1,292 @@
+"""Typed answers as people write them, through the engine and the shipped flow: negation, ways of
+saying no, ages, places, slots kept from earlier messages, clarifications, crisis replies that move
+on, and the result that lets a person continue. Plus the tests a mutation run found missing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bot.engine.core import Engine
+from bot.engine.messages import COMMAND_WORDS, command_for
+from bot.engine.types import Ask, CommandName, End, Outcome, Pick, Refer, Say, Session, Start, Text
+from bot.loading import load_all, load_engine
+from bot.settings import Settings
+from bot.timeutil import JST
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
+
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
+
+
+@cache
+def engine() -> Engine:
+    return load_engine(Settings(_env_file=None))
+
+
+def begin() -> Session:
+    s = engine().step(None, Start(), NOW).session
+    assert s is not None
+    return s
+
+
+def say(s: Session | None, text: str) -> Outcome:
+    return engine().step(s, Text(text), NOW)
+
+
+def texts(out: Outcome) -> str:
+    return "\n".join(r.text for r in out.replies)
+
+
+def at(state: str, *answers: str) -> Session:
+    """A session at ``state`` of net-harm reached by pressing buttons."""
+    path = {"who": ["none"], "what": ["none", "adult"], "region": ["none", "adult", "def"],
+            "goal": ["none", "adult", "def", "other"]}[state]
+    s = begin()
+    for cid in path:
+        s = engine().step(s, Pick(cid, s.state, s.conversation_id), NOW).session  # type: ignore[assignment]
+    assert s.state == state
+    return s
+
+
+# ---------------------------------------------------------------- the safety question
+
+@pytest.mark.parametrize("text", ["危ない目にはあってません", "身の危険までは感じてないです", "いますぐどうこうって感じではない",
+                                  "危険っていうほどじゃないけど…", "こわいことは特にないで", "ないっす", "いや、ない", "べつにないです",
+                                  "違います", "大丈夫っす", "どれも当てはまらないです", "いまは平気", "なんもない", "危なないで"])
+def test_every_ordinary_no_at_the_safety_question_is_none(text: str) -> None:
+    out = say(begin(), text)
+    assert out.session is not None and out.session.state == "who", texts(out)
+    assert out.session.history[-1].choice == "none"
+
+
+@pytest.mark.parametrize("text", ["危ない目にはあってません", "怖くはないです", "危険はありません", "身の危険はないです"])
+def test_a_negated_danger_is_never_danger(text: str) -> None:
+    out = say(begin(), text)
+    assert out.session is not None and out.session.state != "emergency"
+
+
+def test_a_bare_no_is_confirmed() -> None:
+    out = say(begin(), "ない")
+    assert out.replies[0] == Say("「どれもあてはまらない」として進めます。違っていたら「戻る」と送ってください。")
+
+
+@pytest.mark.parametrize("text", ["大丈夫じゃない", "平気じゃないけど"])
+def test_not_okay_is_not_none(text: str) -> None:
+    out = say(begin(), text)
+    assert out.session is not None and out.session.state == "safety"
+
+
+def test_danger_typed_goes_to_the_emergency_result_and_the_person_can_continue() -> None:
+    out = say(begin(), "家に来るって言われて怖い")
+    assert out.session is not None and out.session.state == "emergency"
+    ask = [r for r in out.replies if isinstance(r, Ask)][-1]
+    assert ask.choices[0].label == "相談を続ける"
+    cont = engine().step(out.session, Pick(":continue", "emergency", out.session.conversation_id), NOW)
+    assert cont.session is not None and cont.session.state == "who"
+    typed = say(out.session, "相談を続ける")
+    assert typed.session is not None and typed.session.state == "who"
+
+
+# ---------------------------------------------------------------- crisis
+
+def test_a_crisis_word_at_the_first_question_moves_on_instead_of_asking_again() -> None:
+    out = say(begin(), "もう生きててもしょうがない")
+    assert isinstance(out.replies[0], Refer)
+    assert out.session is not None and out.session.state == "selfharm"
+    # and as the very first message of a new user
+    out = say(None, "死にたい")
+    assert isinstance(out.replies[0], Refer) and out.session is not None and out.session.state == "selfharm"
+
+
+def test_danger_words_at_the_first_question_go_on_to_the_emergency_result() -> None:
+    out = say(begin(), "元彼が今から家に来る")
+    assert isinstance(out.replies[0], Refer)
+    assert out.session is not None and out.session.state == "emergency"
+
+
+@pytest.mark.parametrize("text", ["死ぬほどおもしろかった", "レポートでタヒる", "自殺点を決めてしまった"])
+def test_idioms_do_not_replace_the_question(text: str) -> None:
+    out = say(at("what"), text)
+    assert not any(isinstance(r, Refer) for r in out.replies)
+
+
+def test_crisis_words_deep_in_the_flow_keep_the_question() -> None:
+    s = at("goal")
+    out = say(s, "ﾀﾋにたい")
+    assert isinstance(out.replies[0], Refer) and out.session is not None and out.session.state == "goal"
+    assert "続き" in texts(out)
+
+
+# ---------------------------------------------------------------- ages and school years
+
+@pytest.mark.parametrize("text,who", [("中１です", "pupil"), ("高２😭", "pupil"), ("ちゅうがく1ねん", "pupil"), ("しょう5", "pupil"),
+                                      ("小学5年生", "pupil"), ("高3、17歳", "pupil"), ("高校生だけど18になった", "adult"),
+                                      ("60代", "adult"), ("50代です", "adult"), ("25歳の女です", "adult"), ("19です", "adult"),
+                                      ("I'm 35", "adult"), ("16", "pupil"), ("2", "adult")])
+def test_ages_at_the_who_question(text: str, who: str) -> None:
+    out = say(at("who"), text)
+    assert out.session is not None and out.session.slots.get("who") == who, texts(out)
+
+
+def test_a_grade_of_someone_else_does_not_make_the_parent_a_pupil() -> None:
+    out = say(at("who"), "中2の娘のことです")
+    assert out.session is not None and out.session.slots.get("who") == "parent"
+
+
+# ---------------------------------------------------------------- places: the region slot holds a code
+
+@pytest.mark.parametrize("text,code", [("ちば", "JP-12"), ("Nagoya", "JP-23"), ("大阪市内", "JP-27"), ("埼玉の川口", "JP-11"),
+                                       ("東京です", "JP-13"), ("渋川市", "JP-10/shibukawa"), ("群馬の高崎", "JP-10")])
+def test_a_place_typed_at_the_region_question_stores_its_code_and_is_confirmed(text: str, code: str) -> None:
+    out = say(at("region"), text)
+    assert out.session is not None and out.session.slots["region"] == code
+    assert "として進めます" in out.replies[0].text
+
+
+def test_region_buttons_store_codes_and_branches_still_work() -> None:
+    s = at("region")
+    out = engine().step(s, Pick("shibukawa", "region", s.conversation_id), NOW)
+    assert out.session is not None and out.session.slots["region"] == "JP-10/shibukawa"
+    out = engine().step(out.session, Pick("delete", "goal", out.session.conversation_id), NOW)
+    assert out.session is not None and out.session.state == "delete"
+    refer = next(r for r in out.replies if isinstance(r, Refer))
+    assert "shibukawa_window" in [v.contact.id for v in refer.contacts]  # routing adds the local window
+    s = at("region")
+    out = engine().step(s, Pick("other", "region", s.conversation_id), NOW)
+    assert out.session is not None and out.session.slots["region"] == "other"
+
+
+# ---------------------------------------------------------------- what was already said
+
+def test_a_whole_story_is_not_asked_again() -> None:
+    out = say(None, "大阪に住んでる高２です。クラスのLINEで悪口を書かれてる。消してほしい")
+    s = out.session
+    assert s is not None and s.state == "safety"
+    assert s.prefill == {"who": "pupil", "what": "def", "region": "JP-27", "goal": "delete"}
+    out = say(s, "大丈夫です")
+    t = texts(out)
+    assert "「18歳未満（小・中・高校生）」として進めます" in t and "「悪口・うそを書かれた」として進めます" in t
+    assert "「大阪府」として進めます" in t
+    assert out.session is not None and out.session.slots == {"who": "pupil", "what": "def", "region": "JP-27"}
+    assert out.session.state == "youth_net"
+    # 「戻る」 goes back to the last confirmed question, which is then asked
+    back = say(out.session, "戻る")
+    assert back.session is not None and back.session.state == "region"
+    assert isinstance(back.replies[-1], Ask) and "住んでいるところ" in back.replies[-1].text
+
+
+def test_an_answer_typed_at_the_wrong_question_is_kept_for_its_question() -> None:
+    s = at("who")
+    out = say(s, "住所をさらされた")
+    assert out.session is not None and out.session.state == "who" and out.session.prefill == {"what": "dox"}
+    assert "あとの質問の答えとして受け取りました" in texts(out)
+    out = say(out.session, "自分です")
+    assert out.session is not None and out.session.slots == {"who": "adult", "what": "dox"}
+    assert out.session.state == "region"
+
+
+def test_nothing_typed_is_stored() -> None:
+    secret = "山田太郎に大阪で悪口を書かれてる"
+    out = say(at("who"), secret)
+    assert out.session is not None
+    dump = out.session.to_json()
+    assert "山田" not in dump and "悪口" not in dump and "大阪" not in dump
+
+
+# ---------------------------------------------------------------- clarification
+
+def test_a_number_after_a_clarification_refers_to_the_options_it_named() -> None:
+    s = at("what")
+    out = say(s, "ストーカーと乗っ取り")  # a stalking word and an account-takeover word, one each
+    assert out.session is not None and out.session.clarify, texts(out)
+    offered = out.session.clarify
+    ask = out.replies[-1]
+    assert isinstance(ask, Ask) and [c.id for c in ask.choices] == offered
+    assert out.replies[0].text.startswith("1.「")
+    out2 = say(out.session, "2")
+    assert out2.session is not None and out2.session.slots["what"] == offered[1]
+    assert say(out.session, "9").session.state == "what"  # type: ignore[union-attr]
+
+
+# ---------------------------------------------------------------- commands
+
+@pytest.mark.parametrize("word", sorted(COMMAND_WORDS))
+def test_every_command_word_matches_as_typed_and_in_full_width(word: str) -> None:
+    import unicodedata
+
+    assert command_for(word) is COMMAND_WORDS[word]
+    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in word)
+    assert command_for(wide) is COMMAND_WORDS[word]
+    assert command_for(f" {word}。") is COMMAND_WORDS[word]
+    assert command_for(unicodedata.normalize("NFKC", word).upper()) is COMMAND_WORDS[word]
+
+
+@pytest.mark.parametrize("text,cmd", [("?", CommandName.HELP), ("？", CommandName.HELP), ("/start", CommandName.RESTART),
+                                      ("/help", CommandName.HELP), ("/stop", CommandName.STOP), ("/forget", CommandName.FORGET),
+                                      ("データ削除", CommandName.FORGET), ("ﾃﾞｰﾀ削除", CommandName.FORGET)])
+def test_the_commands_that_could_never_match(text: str, cmd: CommandName) -> None:
+    assert command_for(text) is cmd
+    out = say(at("who"), text)
+    if cmd is CommandName.FORGET:
+        assert out.forget and isinstance(out.replies[0], End)
+    elif cmd is CommandName.HELP:
+        assert "この相談では" in texts(out)
+
+
+def test_delete_is_an_answer_not_a_command() -> None:
+    assert command_for("delete") is None and command_for("/delete") is CommandName.FORGET
+
+
+# ---------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("text", ["", " ", "😭😭😭", "あ" * 5000, "\x00\x07\x1b[31m", "ａｂｃ漢字😀かな", "\u200b"])
+def test_odd_messages_get_a_helpful_reply(text: str) -> None:
+    out = say(at("what"), text)
+    assert out.session is not None and out.session.state == "what"
+    assert isinstance(out.replies[-1], Ask)
+
+
+# ---------------------------------------------------------------- found missing by a mutation run
+
+def test_a_crisis_contact_missing_from_the_directory_is_refused_at_construction(tmp_path: Path) -> None:
+    d = write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    f = write(tmp_path, "flows/tiny.yaml", TINY_FLOW)
+    directory, flows, _ = load_all([f], [d])
+    flow = flows["tiny"].flow
+    assert flow.crisis is not None
+    broken = flow.model_copy(update={"crisis": flow.crisis.model_copy(update={"contacts": ["police_110", "no_such_line"]})})
+    with pytest.raises(ValueError, match="no_such_line"):
+        Engine({"tiny": broken}, directory)
+
+
+def test_validate_names_a_crisis_contact_missing_from_the_directory(tmp_path: Path) -> None:
+    from bot.engine.flow import load_flow
+
+    f = write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("contacts: [police_110, night_line]",
+                                                              "contacts: [police_110, nigth_line]"))
+    lf, errs = load_flow(f, ["day_line", "night_line", "police_110"])
+    assert lf is None and any("crisis contact 'nigth_line'" in e.message for e in errs)
+
+
+def test_the_crisis_check_runs_on_the_result_screen(tiny_engine: Engine) -> None:
+    s = tiny_engine.step(None, Start(), WEEKDAY_10).session
+    s = tiny_engine.step(s, Text("2"), WEEKDAY_10).session
+    s = tiny_engine.step(s, Text("2"), WEEKDAY_10).session
+    assert s is not None and s.state == "result-adult" and s.finished
+    out = tiny_engine.step(s, Text("死にたい"), WEEKDAY_10)
+    assert isinstance(out.replies[0], Refer) and out.replies[0].text == "あなたの安全が大切です。"
+    assert out.session is not None and out.session.state == "result-adult"
+
+
+def test_the_expiry_boundary(tiny_engine: Engine) -> None:
+    s = tiny_engine.step(None, Start(), WEEKDAY_10).session
+    assert s is not None
+    # one second before the idle timeout (1 hour): the answer is taken
+    out = tiny_engine.step(s, Text("1"), WEEKDAY_10 + dt.timedelta(seconds=3599))
+    assert out.session is not None and out.session.state == "what"
+    # exactly at the idle timeout: the session has expired
+    out = tiny_engine.step(s, Text("1"), WEEKDAY_10 + dt.timedelta(seconds=3600))
+    assert out.session is not None and out.session.state == "who" and "時間がたったので" in texts(out)

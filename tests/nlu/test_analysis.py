@@ -1,0 +1,54 @@
+"""The analysis: normalised forms, lemmas, readings, clause polarity, and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu.analysis import MAX_ANALYSED_CHARS, analyse
+
+
+def test_normalised_forms_lemmas_and_readings() -> None:
+    a = analyse("わるくち叩かれてる")
+    assert [t.norm for t in a.tokens][:1] == ["悪口"]
+    assert "叩く" in [t.lemma for t in a.tokens]
+    assert a.reading.startswith("わるくち")
+
+
+@pytest.mark.parametrize("text,word,negated", [
+    ("危ない目にはあってません", "危ない", True),
+    ("身の危険までは感じてないです", "危険", True),
+    ("危険っていうほどじゃないけど…", "危険", True),
+    ("こわいことは特にないで", "こわい", True),
+    ("危なないで", "危な", True),
+    ("怖いです", "怖い", False),
+    ("危険じゃないわけではない", "危険", False),  # two negations
+    ("怖くないけど、家に来るって言われた", "来る", False),  # the negation stays in its clause
+])
+def test_clause_polarity(text: str, word: str, negated: bool) -> None:
+    a = analyse(text)
+    i = next(i for i, t in enumerate(a.tokens) if word in (t.surface, t.norm, t.lemma))
+    assert a.negated_after(i, a.tokens[i].end) is negated
+
+
+def test_a_negation_in_another_clause_does_not_count() -> None:
+    a = analyse("怖くないけど、家に来るって言われた")
+    clauses = {t.clause for t in a.tokens}
+    assert len(clauses) >= 2
+
+
+@pytest.mark.parametrize("text", ["", "   ", "😭😭😭", "🙏", "\x00\x01\x07", "\u200b\u200d\ufeff", "ａｂｃ１２３漢字かなカナ😀",
+                                  "あ" * 5000, "危険" * 2500, "a\u0301\u0302" * 100, "\ud800".encode("utf-8", "surrogatepass")
+                                  .decode("utf-8", "replace"), "\n\n\r\t"])
+def test_bad_input_never_crashes(text: str) -> None:
+    a = analyse(text)
+    assert len(a.text) <= MAX_ANALYSED_CHARS
+    assert all(t.surface for t in a.tokens)
+
+
+def test_emoji_and_controls_leave_nothing_to_match() -> None:
+    assert analyse("😭😭").text == ""
+    assert analyse("\u200bし\u200bに\u200bた\u200bい").text == "しにたい"
+
+
+def test_same_text_same_analysis() -> None:
+    assert analyse("高２です。クラスのLINEで悪口") == analyse("高２です。クラスのLINEで悪口")
