@@ -1,4 +1,4 @@
-"""The ``soudan`` command (DESIGN.md §6): chat, serve, validate, test, graph, contacts, schema."""
+"""The ``soudan`` command (DESIGN.md §6): chat, serve, validate, test, nlu, graph, contacts, schema."""
 
 from __future__ import annotations
 
@@ -90,6 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("test", help="run transcripts (flows/tests/*.yaml) with coverage")
     t.add_argument("paths", nargs="*", help="transcript files or folders (default: flows/tests/)")
     t.set_defaults(func=_lazy("bot.toolkit.transcripts"))
+
+    n = sub.add_parser("nlu", help="run the labelled corpus (flows/tests/nlu/*.yaml): accuracy per question, "
+                       "confusions, crisis recall, idiom false alarms; exit 1 below the floors")
+    n.add_argument("paths", nargs="*", help="corpus files or folders (default: flows/tests/nlu/)")
+    n.add_argument("--question", metavar="ID", default=None, help="only this ask state's corpus")
+    n.add_argument("--json", action="store_true", help="JSON output")
+    n.set_defaults(func=_lazy("bot.nlu.corpus"))
 
     g = sub.add_parser("graph", help="draw a flow as Mermaid or Graphviz dot")
     g.add_argument("flow", help="flow id")

@@ -25,6 +25,8 @@ _CLAUSE_PARTICLES = frozenset({"けれど", "けど", "けども", "けれども
 
 _NEG_LEMMAS = frozenset({"無い", "ない", "ず", "ぬ", "へん", "ひん", "ねえ", "ねー"})
 _NEG_POS = frozenset({"助動詞", "形容詞"})
+_EN_NEGATORS = frozenset({"not", "no", "never", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent",
+                          "havent", "hasnt", "nt", "cannot", "cant", "wont", "nothing", "nobody"})
 
 _lock = threading.Lock()
 _tokenizer: Any = None
@@ -81,6 +83,7 @@ class Token:
         start, end: character offsets of ``surface`` in :attr:`Analysis.text`.
         clause: the index of the clause the word belongs to.
         negation: True for a negation morpheme (ない・ぬ・ず・ません's ん・じゃない's ない・へん).
+        negated_before: an English negator (not, no, never, don't…) comes shortly before it.
     """
 
     surface: str
@@ -92,6 +95,7 @@ class Token:
     end: int
     clause: int
     negation: bool
+    negated_before: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +123,34 @@ class Analysis:
         if not self.tokens:
             return False
         clause = self.tokens[index].clause
+        if self.tokens[index].negated_before:
+            return True
         n = 0
+        seen = said = False
         for tok in self.tokens[index:]:
             if tok.clause != clause:
                 break
-            if tok.start >= end_char and tok.negation:
+            if tok.start < end_char:
+                continue
+            if tok.negation:
                 n += 1
+                seen = True
+            elif seen and (tok.pos[0] in ("動詞", "形容詞") or (tok.pos[1] == "格助詞" and tok.surface in ("と", "って"))):
+                if tok.surface in ("と", "って") and self._says_not(tok):
+                    said = True  # 「危なくないとは言えない」: a double negation
+                    continue
+                if said and tok.lemma in ("言える", "いえる", "言う", "限る"):
+                    continue
+                break  # the negation belonged to an earlier predicate: 「知らないと思う」「来ないって言ってた」
         return n % 2 == 1
+
+    def _says_not(self, quote: Token) -> bool:
+        """Whether the quotation particle ``quote`` is followed by 言える/言う/限る and a negation."""
+        i = self.tokens.index(quote) + 1
+        while i < len(self.tokens) and self.tokens[i].surface in ("は", "も"):
+            i += 1
+        return (i + 1 < len(self.tokens) and self.tokens[i].lemma in ("言える", "いえる", "言う", "限る")
+                and any(t.negation for t in self.tokens[i + 1:i + 4]))
 
     def token_at(self, char: int) -> int:
         """The index of the token that contains character offset ``char`` of :attr:`text`."""
@@ -162,13 +187,14 @@ def analyse(text: str) -> Analysis:
     reading_parts: list[str] = []
     starts: list[int] = []
     rpos = 0
+    recent_en: list[tuple[int, int]] = []  # (clause, index after) of English negators
     if cleaned.strip():
         for m in tokenizer().tokenize(cleaned):
             surf = normalize(m.surface())
             p = m.part_of_speech()
             pos = (p[0], p[1])
             if not surf:
-                if pos[0] in ("補助記号", "空白") and tokens and tokens[-1].clause == clause:
+                if pos[0] == "補助記号" and tokens and tokens[-1].clause == clause and m.surface() not in "'’":
                     clause += 1
                 continue
             norm = normalize(m.normalized_form()) or surf
@@ -176,8 +202,17 @@ def analyse(text: str) -> Analysis:
             reading = fold_kana(m.reading_form()) if m.reading_form() else surf
             if not reading or not all("\u3041" <= c <= "\u309f" or c == "ー" for c in reading):
                 reading = surf
-            tok = Token(surf, norm, lemma, reading, pos, pos_char, pos_char + len(surf), clause,
-                        _pos_negation(norm, lemma, pos, surf))
+            neg = _pos_negation(norm, lemma, pos, surf) or (
+                surf in ("なか", "ねえ", "ねぇ", "ねー") and bool(tokens) and tokens[-1].surface in ("は", "も", "が"))
+            if neg and tokens and tokens[-1].surface in ("しれ", "知れ"):
+                neg = False  # 「来るかもしれない」 is a maybe, not a no
+            if recent_en and recent_en[-1][0] == clause and len(tokens) - recent_en[-1][1] <= 3:
+                tok_neg_before = True
+            else:
+                tok_neg_before = False
+            if surf in _EN_NEGATORS:
+                recent_en.append((clause, len(tokens) + 1))
+            tok = Token(surf, norm, lemma, reading, pos, pos_char, pos_char + len(surf), clause, neg, tok_neg_before)
             tokens.append(tok)
             starts.append(rpos)
             reading_parts.append(reading)

@@ -25,39 +25,50 @@ CrisisKind = Literal["self", "danger", "word"]
 """``self``: suicide or self-harm; ``danger``: someone threatens the person now; ``word``: a word
 the flow added (kind unknown)."""
 
-_SHI = r"(?:死|し|氏|市|4|４|たひ|shi)"
-# Patterns over the normalised text (NFKC, lower case, katakana → hiragana, no spaces/punctuation).
+_SHI = r"(?:死|し|たひ|shi)"
+_SHI_AMBIGUOUS = r"(?:氏|市|4|４)"   # also 「市に対して」「田中氏にたいして」: not before して/する
+_ENDINGS = r"に(?:たい|たく|たか|てえ|てぇ|てー|とうなる|たみ|たすぎ)"
+# Patterns over the normalised text (NFKC, lower case, katakana → hiragana, no spaces/punctuation,
+# small vowels made full-size and long-vowel marks dropped: しにたーい, 死にたぃ → しにたい).
 BUILTIN_SELF: tuple[str, ...] = (
-    _SHI + r"に(?:たい|たく|てえ|てぇ|てー|とうなる)",
+    _SHI + _ENDINGS, _SHI_AMBIGUOUS + r"に(?:たい(?!して|する|しま|し)|たく|たか|てえ)", r"たひりたい",
     r"(?:死|たひ)のう", r"(?:死|し|たひ)んで(?:しまい|しまおう|しもうた)", r"(?:死|し|たひ)んじゃい(?:たい|そう)",
-    r"(?:死|し|たひ|4)んだ(?:方|ほう)が(?:まし|いい|楽|らく)", r"死ぬしか(?:ない|ねえ)", r"死ぬ(?:つもり|気で|き)",
-    r"死に場所", r"殺して(?:ほしい|くれ|ください)", r"自分を殺し",
-    r"(?:消|き)え(?:たい|てしまいたい|ちゃいたい|てなくなりたい|てしまおう)", r"いなくな(?:りたい|ってしまいたい|っちゃいたい)",
+    r"(?:死|し|たひ|4)んだ(?:方|ほう)が(?:まし|いい|楽|らく)", r"(?:死|し)んだら(?:楽|らく)", r"死ぬしか(?:ない|ねえ)",
+    r"死ぬ(?:つもり|しかない)", r"死に場所", r"殺して(?:ほしい|くれ|ください)", r"自分を殺し", r"遺書",
+    r"(?:消|き)え(?:たい|たすぎ|てしまいたい|ちゃいたい|てなくなりたい|てしまおう|てしまえたら|られたら)",
+    r"いなくな(?:りたい|ってしまいたい|っちゃいたい)", r"いなくなっても(?:誰|だれ)も(?:困|こま)らない",
+    r"(?:私|わたし|僕|ぼく|俺|おれ|自分|うち)(?:なんか|なんて)いない(?:ほう|方)が",
     r"この世から(?:消|き|いなく)", r"自殺", r"じさつ", r"自死", r"自傷", r"じしょう(?:行為|こうい)", r"りすか", r"りすとかっと",
-    r"(?:手首|腕|うで)を?(?:切|き)(?:った|りたい|ってしまう)",
-    r"首を?(?:吊|つ)(?:る|り|ろう|った)", r"首吊", r"くびつり", r"飛び降り", r"とびおり", r"(?:電車|線路)に?飛び込",
-    r"od(?:した|しそう|したい|しちゃ|する|中)", r"おーばーどーず", r"過量服薬", r"薬を(?:大量|たくさん|全部|ぜんぶ)",
-    r"生き(?:てて|ていて|てても|ていても|てる)も?(?:しょうがない|仕方(?:が)?ない|しかたない|意味(?:が)?ない|いみ(?:が)?ない|むだ|無駄|つらい|辛い)",
+    r"(?:手首|腕|うで)を?(?:切|き)(?:った|って|りたい|ろう|る)", r"切りたい衝動", r"切りたくな",
+    r"自分(?:を|の体を|のからだを)(?:傷|きず)つけ", r"首を?(?:吊|つ)(?:る|り|ろう|った)", r"首吊", r"くびつり",
+    r"飛び降り", r"とびおり", r"(?:電車|線路)に?飛び込",
+    r"od(?:した|しそう|したい|しちゃ|する|中)", r"おーばーどーず", r"おばどず", r"過量服薬",
+    r"(?:薬|くすり)を?(?:大量|たくさん|全部|ぜんぶ|まとめて|一気|いっき)", r"\d+錠(?:も)?(?:飲|の)",
+    r"生き(?:てて|ていて|てても|ていても|てる|てた)(?:って|も)?(?:しょうがない|しゃあない|しゃーない|仕方(?:が)?ない|しかたない|意味(?:が)?ない|いみ(?:が)?ない|むだ|無駄)",
     r"生きる(?:意味|理由|価値|気力)(?:が|も|は)?(?:ない|無い|わからない|分からない|見つからない)",
-    r"生きるの(?:が|に|も|は)?(?:疲れ|つかれ|つらい|辛い|しんどい|いや|嫌|むり|無理|やめ)",
+    r"生き(?:る|てる|ている|てく|ていく)(?:の|こと)(?:が|に|も|は)?(?:疲れ|つかれ|つらい|辛い|しんどい|いや|嫌|むり|無理|やめ|苦し)",
     r"(?:疲れ|つかれ)た?(?:もう)?生きるの", r"生き(?:て|てい)?(?:たく|いたく)ない", r"いきて(?:い)?たくない", r"いきたくない",
+    r"生きとうない", r"いきとうない", r"生きたない",
     r"生きて(?:い)?(?:け|られ)ない", r"生きられない", r"いきていけない", r"いきられない",
-    r"(?:朝|あさ)が(?:来|こ)なければ", r"(?:朝|あさ)が(?:来|こ)なきゃ", r"(?:朝|あさ)が(?:来|こ)ないで(?:ほしい)",
-    r"(?:目|め)が?(?:覚|さ)めなければ", r"(?:目|め)が?(?:覚|さ)めな(?:きゃ|いで|ければ|いまま)", r"目覚めなければ",
+    r"(?:朝|あさ|明日|あした|あす)が(?:来|こ)な(?:ければ|きゃ|いで(?:ほしい)?)",
+    r"(?:目|め)が?(?:覚|さ)めな(?:きゃ|いで|ければ|いまま)", r"目覚めなければ", r"(?:眠|ねむ)った?ままで?いたい", r"永遠に(?:眠|ねむ)",
     r"(?:ぜんぶ|全部|人生|すべて|全て|何もかも|なにもかも)を?(?:おわら|終わら)せたい", r"(?:おわり|終わり)にしたい",
     r"(?:人生|じんせい)(?:を)?(?:やめ|辞め|終わりに)たい", r"(?:楽|らく)になりたい",
     r"(?:生|う)まれて(?:こ|来)なければ", r"(?:生|う)まれて(?:こ|来)なきゃ",
     r"shinitai", r"kietai",
 )
 BUILTIN_DANGER: tuple[str, ...] = (
-    r"殺される", r"ころされる", r"殺すと(?:言|い)われ", r"殺すって(?:言|い)われ", r"殺しに(?:来|く)る",
-    r"(?:今|いま)から(?:家に|うちに)?(?:来|く)る", r"(?:今|いま)から(?:行|い)く(?:って|と)", r"家の前に(?:いる|来て|きて)",
+    r"殺される", r"ころされる", r"殺すと(?:言|い)われ", r"殺すって(?:言|い)われ", r"殺しに(?:来|く|行|い)",
+    r"(?:今|いま)から(?:家に|うちに)?(?:来|く)る", r"(?:今|いま)から(?:行|い)く(?:って|と)",
+    r"(?:家|うち|どあ|玄関|部屋)の(?:前|外|まえ|そと)(?:に|で)(?:いる|来て|きて|待)",
+    r"(?:どあ|玄関|窓|まど)を?(?:どんどん|がんがん)?(?:叩|たた)かれ", r"待ち伏せされ(?:てる|ている)",
     r"(?:今|いま)すぐ(?:助|たす)けて", r"外で待ち伏せ",
 )
 # English over the cleaned text with spaces kept (lower case).
 _EN_SELF = (
     r"\bkms\b", r"\bunalive", r"\bsewer ?slide", r"\bsuicid", r"\bself[- ]?harm", r"\bkill(?:ing)? my ?self",
-    r"\bend(?:ing)? my life", r"\bend it all\b", r"\bhurt(?:ing)? my ?self", r"\bcut(?:ting)? my ?self",
+    r"\bend(?:ing)? my life", r"\bend(?:ing)? it all\b", r"\b(?:going to|gonna|will) end it\b",
+    r"\bend(?:ing)? it (?:tonight|today|now)\b", r"\bhurt(?:ing)? my ?self", r"\bcut(?:ting)? my ?self",
     r"\boverdos", r"\b(?:want|wanna|going|gonna|wish i could|i'?d like) (?:to )?(?:die|disappear|not exist|vanish)\b",
     r"\bno (?:reason|point) (?:to|in) (?:live|living|go on|going on)\b", r"\bnot worth living\b",
     r"\bbetter off dead\b", r"\bdon'?t want to (?:live|be alive|be here|wake up)\b",
@@ -70,8 +81,24 @@ _EN_DANGER = (
 )
 IDIOMS: tuple[str, ...] = (
     "自殺点", "自殺行為", "じさつてん", "死ぬほど", "しぬほど", "たひる", "たひった", "死ぬかと思った", "死にかけた",
+    "死ぬ気で",
 )
 """Idioms masked before the patterns run: they never trigger the crisis reply on their own."""
+
+
+_FOLD = str.maketrans({"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お"})
+_LONG = str.maketrans({"ー": None, "〜": None, "~": None})
+
+
+_DENIED = re.compile(r"(?:とか|なんて|なんか|って|とは|わけ|訳|たり|りは)(?:は|も|じゃ|では)?"
+                     r"(?:考えて|思って|して|思わ|考え)?(?:い)?(?:ない|ません|なか|ねえ)")
+
+
+def _affirmed(rx: re.Pattern[str], text: str) -> bool:
+    """Whether a match of ``rx`` in ``text`` is not explicitly denied right after it
+    (「死にたいとかはないです」「自分を傷つけたりはしてないです」 are answers, not a crisis). A bare
+    negation (「死にたくない」) is not a denial: a missed crisis costs most."""
+    return any(not _DENIED.match(text, m.end()) for m in rx.finditer(text))
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -106,10 +133,11 @@ class CrisisDetector:
             cleaned: the message lower-cased with spaces kept (for English word boundaries);
                 empty to skip the English patterns' word boundaries (``norm`` is used).
         """
-        masked = self._idioms.sub("\u3000", norm)
-        if self._self.search(masked):
+        masked = self._idioms.sub("\u3000", norm.translate(_FOLD))
+        short = masked.translate(_LONG)  # しにたーい → しにたい
+        if _affirmed(self._self, masked) or _affirmed(self._self, short):
             return "self"
-        if self._danger.search(masked):
+        if _affirmed(self._danger, masked) or _affirmed(self._danger, short):
             return "danger"
         en = cleaned or norm
         en = en.replace("’", "'")
@@ -117,6 +145,10 @@ class CrisisDetector:
             return "self"
         if self._en_danger.search(en):
             return "danger"
-        if any(w in masked for w in self.words):
-            return "word"
+        for w in self.words:
+            pos = masked.find(w)
+            while pos != -1:
+                if not _DENIED.match(masked, pos + len(w)):
+                    return "word"
+                pos = masked.find(w, pos + 1)
         return None

@@ -26,6 +26,7 @@ NO_WORDS: tuple[str, ...] = (
     "いいえ", "いや", "いえ", "違う", "違います", "ちがう", "ちゃう", "ちゃいます", "大丈夫", "だいじょぶ", "平気",
     "問題ない", "なし", "無し", "特にない", "べつに", "別に", "特に", "なんもない", "何もない", "なにもない",
     "当てはまらない", "あてはまらない", "どれでもない", "どれも違う", "該当しない", "該当なし", "ありまへん",
+    "ねえです", "ねーです", "ねぇです", "ないない", "なかです", "なかよ", "ないわ", "ないね", "ないかな", "nai",
     "no", "nope", "nah", "none", "nothing", "notreally", "fine", "imfine", "imok", "imsafe", "allgood", "noneofthese",
 )
 """Ordinary ways of saying no: cues of every ``means_no`` choice, below a real keyword's weight."""
@@ -201,7 +202,7 @@ class Matcher:
                 continue
             pos = text.find(c.text)
             while pos != -1:
-                if (c.kanji and len(c.text) >= 2) or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
+                if (c.kanji and len(c.text) >= 2 and _has_kanji(c.text[0])) or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
                     span = (c.choice, pos, pos + len(c.text))
                     raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
                 pos = text.find(c.text, pos + 1)
@@ -226,7 +227,8 @@ class Matcher:
             if text[start:end] in _BARE_NEGATIONS and _attached(toks, a.token_at(start)):
                 continue
             taken.append((start, end))
-            out.append(Hit(choice, start, end, weight, a.negated_after(ti, end)))
+            bare = text[start:end] in _BARE_NEGATIONS  # 「ないない」 is no twice, not a double negation
+            out.append(Hit(choice, start, end, weight, False if bare else a.negated_after(ti, end)))
         out.sort(key=lambda h: (h.start, h.choice))
         return out
 
@@ -241,9 +243,14 @@ class Matcher:
         """
         sc = [0.0] * len(self.choices)
         no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
+        counted: set[tuple[int, str]] = set()
         for h in self.hits(a):
             if strict and h.weight < 1.0:
                 continue
+            key = (h.choice, a.text[h.start:h.end])
+            if key in counted:  # 「こわいっちゃこわい」: one cue, said twice
+                continue
+            counted.add(key)
             if not h.negated:
                 sc[h.choice] += h.weight
             elif not strict and no_idx and not self.choices[h.choice].means_no:
