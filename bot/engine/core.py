@@ -196,7 +196,7 @@ class Engine:
             a = analyse(inp.text)
             kind = u.crisis(a, norm)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
-                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind)], now)
+                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a)], now)
             cmd = command_for(inp.text)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
@@ -259,7 +259,11 @@ class Engine:
         choices = (st.choices or []) if st is not None else []
         return any(norm == normalize(v) for ch in choices for v in ch.label.values())
 
-    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str) -> list[Reply]:
+    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
+                      a: Analysis | None = None) -> list[Reply]:
+        """The crisis reply, then: the question's ``on_crisis`` choice, else the question's answer
+        when the same message gives one (「さっき手首切った」 at the self-harm question is 「けが」),
+        else the question again."""
         crisis = self._crisis[s.flow_id]
         loc = s.locale
         if crisis is not None:
@@ -276,11 +280,18 @@ class Engine:
         out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
         st = self._flow(s).states[s.state]
         on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
+        value: str | None = None
+        if on is None and a is not None and st.kind == "ask":
+            r = self.understanding(s.flow_id).read(s.state, a)
+            if r.choice is not None and not r.choice.means_no:
+                on, value = r.choice, r.value
+                out.append(Say(msg("understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
         if on is not None:
             # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
             s.history.append(HistoryEntry(state=s.state, choice=on.id, slots=dict(s.slots)))
             if st.save_as:
-                s.slots[st.save_as] = on.slot_value
+                s.slots[st.save_as] = value or on.slot_value
+                s.prefill.pop(st.save_as, None)
             out.extend(self._enter(s, on.target(s.slots), now))
         elif fresh:
             out.extend(self._enter(s, s.state, now))

@@ -258,8 +258,9 @@ class Session(BaseModel):
     handoff: HandoffState | None = None
 
     def to_json(self) -> str:
-        """Serialise for a store (compact JSON; ``team``/``handoff`` only when set)."""
+        """Serialise for a store (compact JSON; ``team``/``handoff``/``prefill``/``clarify`` only when set)."""
         unset = {k for k in ("team", "handoff") if getattr(self, k) is None}
+        unset |= {k for k in ("prefill", "clarify") if not getattr(self, k)}
         return self.model_dump_json(exclude=unset) if unset else self.model_dump_json()
 
     @classmethod

@@ -206,6 +206,10 @@ def analyse(text: str) -> Analysis:
                 surf in ("なか", "ねえ", "ねぇ", "ねー") and bool(tokens) and tokens[-1].surface in ("は", "も", "が"))
             if neg and tokens and tokens[-1].surface in ("しれ", "知れ"):
                 neg = False  # 「来るかもしれない」 is a maybe, not a no
+            if surf in ("以外", "いがい") or (surf in ("いい", "良い", "よく", "よくて") and "".join(
+                    t.surface for t in tokens[-3:]).endswith(("どうでも", "どうだって"))) or (
+                    surf == "より" and tokens and tokens[-1].surface in ("か", "とか")):
+                neg = True  # 「東京以外」, 「犯人とかはどうでもいい」 deny what comes before
             if recent_en and recent_en[-1][0] == clause and len(tokens) - recent_en[-1][1] <= 3:
                 tok_neg_before = True
             else:

@@ -35,14 +35,17 @@ _BARE_NEGATIONS = frozenset({"ない", "無い", "ないです", "ないっす",
 _NO_WEIGHT = 0.75
 _NEG_HIT_WEIGHT = 1.0
 _EXAMPLE_WEIGHT = 1.5
-_EXAMPLE_MIN_SIM = 0.5
+_EXAMPLE_MIN_SIM = 0.6
 _MARGIN = 0.5
 _CONTENT_POS = frozenset({"名詞", "動詞", "形容詞", "形状詞", "副詞", "感動詞", "代名詞", "接頭辞"})
 _STOP = frozenset({"する", "居る", "いる", "有る", "ある", "成る", "なる", "こと", "事", "もの", "物", "よう", "様",
                    "ちょっと", "今", "いま", "とても", "すごい", "なんか", "何か", "私", "わたし", "僕", "ぼく", "俺",
                    "おれ", "自分", "うち", "ほんと", "本当", "れる", "られる", "せる",
                    "i", "im", "me", "my", "a", "an", "the", "is", "am", "are", "was", "to", "it", "its", "of", "in",
-                   "on", "and", "or", "m", "s", "t", "do", "be", "been", "that", "this", "just", "so", "very", "at"})
+                   "on", "and", "or", "m", "s", "t", "do", "be", "been", "that", "this", "just", "so", "very", "at",
+                   # verbs every story has: shared alone they say nothing about the choice
+                   "言う", "書く", "思う", "来る", "てる", "もらう", "くれる", "しまう", "いう", "もう", "また",
+                   "為る", "される", "欲しい", "ほしい", "たい", "できる", "出来る"})
 
 
 def _has_kanji(s: str) -> bool:
@@ -119,6 +122,11 @@ def _attached(toks: Sequence[Token], i: int) -> bool:
         pp = toks[i - 2]
         return pp.pos[0] == "助動詞" or pp.pos[0] in ("動詞", "形容詞")
     return False
+
+
+def _followed_by_agent(a: Analysis, end: int) -> bool:
+    nxt = next((t for t in a.tokens if t.start >= end), None)
+    return nxt is not None and nxt.pos == ("助詞", "格助詞") and nxt.surface in ("に", "から", "と", "より", "にも", "とか")
 
 
 def _token_key_match(tok: Token, key: str) -> bool:
@@ -202,7 +210,9 @@ class Matcher:
                 continue
             pos = text.find(c.text)
             while pos != -1:
-                if (c.kanji and len(c.text) >= 2 and _has_kanji(c.text[0])) or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
+                inside = c.kanji and len(c.text) >= 2 and _has_kanji(c.text[0]) and (
+                    pos in starts or not _has_kanji(text[pos - 1]))  # 「祖母です」 does not contain 「母です」
+                if inside or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
                     span = (c.choice, pos, pos + len(c.text))
                     raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
                 pos = text.find(c.text, pos + 1)
@@ -234,18 +244,22 @@ class Matcher:
 
     # ------------------------------------------------------------ scoring
 
-    def scores(self, a: Analysis, *, strict: bool = False) -> list[float]:
+    def scores(self, a: Analysis, *, strict: bool = False, agents: frozenset[int] = frozenset()) -> list[float]:
         """The score of every choice for ``a``.
 
         Args:
-            strict: keywords only (no examples, no "no" words, no negated cues): for reading a
+            strict: keywords and examples only (no "no" words, no negated cues): for reading a
                 question's answer out of a message written for another question.
+            agents: choices whose keyword does not count when a particle of agent or company
+                follows it (「友達に悪口を書かれた」 is not about a friend asking).
         """
         sc = [0.0] * len(self.choices)
         no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
         counted: set[tuple[int, str]] = set()
         for h in self.hits(a):
             if strict and h.weight < 1.0:
+                continue
+            if h.choice in agents and _followed_by_agent(a, h.end):
                 continue
             key = (h.choice, a.text[h.start:h.end])
             if key in counted:  # 「こわいっちゃこわい」: one cue, said twice
@@ -256,7 +270,7 @@ class Matcher:
             elif not strict and no_idx and not self.choices[h.choice].means_no:
                 for i in no_idx:
                     sc[i] += _NEG_HIT_WEIGHT
-        if not strict and self._examples:
+        if self._examples:
             mine = _content(a)
             best: dict[int, float] = {}
             if mine:
@@ -273,7 +287,8 @@ class Matcher:
                 sc[i] += _EXAMPLE_WEIGHT * sim
         return sc
 
-    def decide(self, a: Analysis, *, strict: bool = False) -> Decision:
+    def decide(self, a: Analysis, *, strict: bool = False, drop: frozenset[int] = frozenset(),
+               agents: frozenset[int] = frozenset()) -> Decision:
         """Read ``a`` as an answer to this question (see :meth:`scores`).
 
         Returns:
@@ -285,7 +300,9 @@ class Matcher:
         ex = self._exact.get(a.text)
         if ex is not None:
             return Decision(ex, exact=True)
-        sc = self.scores(a, strict=strict)
+        sc = self.scores(a, strict=strict, agents=agents)
+        for i in drop:
+            sc[i] = 0.0
         best = max(sc, default=0.0)
         if best <= 0:
             if not strict and len(a.text) >= 2:
@@ -293,7 +310,7 @@ class Matcher:
                 if len(set(prefix)) == 1:
                     return Decision(prefix[0], scores=tuple(sc))
             return Decision(None, scores=tuple(sc))
-        margin = 1.0 if strict else _MARGIN
+        margin = 0.75 if strict else _MARGIN
         close = sorted((i for i, v in enumerate(sc) if v > 0 and best - v < margin), key=lambda i: (-sc[i], i))
         if len(close) == 1:
             return Decision(close[0], scores=tuple(sc))

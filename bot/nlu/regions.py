@@ -27,6 +27,12 @@ _CODE = re.compile(r"^JP-(0[1-9]|[1-3]\d|4[0-7])(/[a-z][a-z0-9-]*)?$")
 _KANA_TAIL = re.compile(r"^(?:県|けん|府|ふ|都|と|市|し|区|く|ちょう|町|村)?"
                         r"(?:です|だよ|だ|在住(?:です)?|に(?:住|す)んで(?:る|ます|います)|から|の(?:ほう|方)|あたり|辺り)?$")
 _KANA_SUFFIX = ("県", "けん", "府", "都", "市", "し", "区", "く")
+_BESIDE = ("の隣", "のとなり", "の横", "の向こう")
+_NEAR = ("の近く", "の近所", "周辺", "の辺り", "のあたり", "の方", "のほう")
+_NOW = ("今は", "いまは", "今", "いま", "現在")
+_LIVE = ("住んで", "すんで", "在住", "暮らし", "にいます", "にいる", "住み")
+_FORMER = ("実家", "出身", "元々", "もともと", "前は", "昔は", "以前")
+_DENIAL = ("ううん", "いや", "違", "ちが", "ちゃう", "じゃなく", "ではなく", "ならよかった", "じゃない")
 _NOT_HERE = ("以外", "いがい", "じゃない", "じゃなく", "ではない", "ではなく", "外", "ではありません", "じゃありません")
 
 
@@ -61,6 +67,7 @@ class _Table:
     romaji: re.Pattern[str]
     romaji_of: dict[str, Place]
     by_first: dict[str, list[str]]
+    short: dict[str, Place]       # short readings, only as the whole answer
 
 
 @cache
@@ -76,6 +83,7 @@ def load_regions(path: Path = REGIONS_FILE) -> _Table:
     kanji: dict[str, Place] = {}
     kana: dict[str, Place] = {}
     romaji: dict[str, Place] = {}
+    short: dict[str, Place] = {}
 
     def add(place: Place, entry: dict[str, Any]) -> None:
         for n in entry.get("names") or []:
@@ -107,14 +115,21 @@ def load_regions(path: Path = REGIONS_FILE) -> _Table:
             kanji[normalize(n)] = Place(region, False)
         for k in pref.get("kana") or []:
             kana[normalize(k)] = Place(region, False)
+            base = normalize(k).removesuffix("けん")
+            if base != normalize(k):
+                short[base] = Place(region, False)  # 「みえ」「なら」 as the whole answer
         for r in pref.get("romaji") or []:
             romaji[str(r).lower()] = Place(region, False)
+    for k, place in list(kana.items()):  # 「とーきょー」 for とうきょう
+        long = re.sub("(?<=[おこそとのほもよろごぞどぼぽょ])う", "ー", k)
+        if long != k:
+            kana.setdefault(long, place)
     words = sorted(romaji, key=len, reverse=True)
     pattern = re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?:-?(?:ken|fu|to|shi|city|prefecture))?(?![a-z])")
     by_first: dict[str, list[str]] = {}
     for n in sorted({*kanji, *kana}, key=len, reverse=True):
         by_first.setdefault(n[0], []).append(n)
-    return _Table(regions, kanji, kana, pattern, romaji, by_first)
+    return _Table(regions, kanji, kana, pattern, romaji, by_first, short)
 
 
 def region_codes() -> frozenset[str]:
@@ -147,9 +162,12 @@ def find_region(a: Analysis) -> Region | None:
     """
     t = load_regions()
     text = a.text
-    found: list[Place] = []
+    found: list[tuple[int, Place, int]] = []   # (position, place, score)
     i = 0
     starts = {tok.start for tok in a.tokens}
+    for base, place in t.short.items():
+        if text.startswith(base) and _KANA_TAIL.match(text[len(base):]):
+            return place.region
     while i < len(text):
         hit = None
         for name in t.by_first.get(text[i], ()):
@@ -170,17 +188,39 @@ def find_region(a: Analysis) -> Region | None:
             continue
         name, place = hit
         end = i + len(name)
-        if not _negated(text, end, a):
-            found.append(place)
+        after = text[end:end + 12]
+        before = text[max(0, i - 6):i]
+        if _negated(text, end, a) or after.startswith(_BESIDE):
+            i = end
+            continue
+        if after.startswith(_NEAR) and "/" in place.region.code:
+            place = Place(t.regions[place.region.prefecture], False)  # 「渋川の近くの町」: the prefecture
+        score = 0
+        if any(w in before for w in _NOW):
+            score += 2
+        if any(w in after for w in _LIVE):
+            score += 1
+        if any(w in before for w in _FORMER):
+            score -= 1
+        found.append((i, place, score))
         i = end
     for m in t.romaji.finditer(a.cleaned):
         place = t.romaji_of[m.group(1)]
-        if not a.cleaned.startswith((" not", "以外", " is not"), m.end()):
-            found.append(place)
+        if not a.cleaned.startswith((" not", "以外", " is not"), m.end()) and \
+                not re.search(r"\bnot (?:in |from |at )?$", a.cleaned[:m.start()]):
+            found.append((len(text) + m.start(), place, 0))
     if not found:
         return None
-    first = found[0].region
-    for p in found[1:]:
+    found.sort(key=lambda f: f[0])
+    # 「東京？ううん、千葉」「群馬ならよかったんですけど、埼玉です」: a denial between two places keeps the later one
+    for k in range(len(found) - 1, 0, -1):
+        between = text[found[k - 1][0]:found[k][0]]
+        if any(w in between for w in _DENIAL):
+            found = found[k:]
+            break
+    best = max(found, key=lambda f: (f[2], -f[0]))
+    first = best[1].region
+    for _, p, _ in found:
         if p.region.prefecture == first.prefecture and p.region.code != first.code and "/" in p.region.code:
             return p.region
     return first

@@ -71,8 +71,38 @@ def _kanji_number(s: str) -> int:
     return d[tens] * 10 + d.get(ones, 0)
 
 
-def find_age(a: Analysis) -> AgeInfo | None:
-    """The age and/or school year stated in ``a``, or None when there is neither."""
+_UNDER = re.compile(r"(?<!\d)(\d{1,3})(?:歳|さい|才)?未満")
+_AROUND = {"あらさー": 30, "あらふぉー": 40, "あらふぃふ": 50, "あらかん": 60, "はたち": 20, "二十歳": 20, "成人": 20,
+           "還暦": 60, "定年": 60}
+_PAST = re.compile(r"(?<!\d)([1-9]\d)(?:過ぎ|すぎ|超え|こえ|ちょい|代)")
+_ASKED = re.compile(r"(?<![\d.])(\d{1,3})(?:です|っす|だよ|だ|やけん|やで|ばい|になる|になります|才|歳)?(?=$|[、。,.!！?？）)]|で|やけど|だけど)")
+_PAREN = re.compile(r"[（(](\d{1,3})[)）]")
+_SOON = re.compile(r"(?:もうすぐ|もう少しで|来年)(\d{1,3})")
+
+
+def find_age(a: Analysis, *, asked: bool = False) -> AgeInfo | None:
+    """The age and/or school year stated in ``a``, or None when there is neither.
+
+    Args:
+        asked: the message answers an age question, so a bare number (「まだ17」, 「16です」,
+            「専門学生です（20）」) is an age too.
+    """
+    info = _find_age(a)
+    if info is not None or not asked:
+        return info
+    text = fold_kana(_SPACE.sub("", a.cleaned))
+    age = None
+    for rx in (_PAREN, _SOON, _ASKED):
+        m = rx.search(text)
+        if m:
+            age = int(m.group(1))
+            break
+    if age is None or not 0 < age <= 120:
+        return info
+    return AgeInfo(age, None)
+
+
+def _find_age(a: Analysis) -> AgeInfo | None:
     text = fold_kana(_SPACE.sub("", a.cleaned))
     grade = None
     g = _GRADE.search(text)
@@ -83,7 +113,10 @@ def find_age(a: Analysis) -> AgeInfo | None:
         if num <= (6 if school == "elem" else 3):
             grade = f"{school}-{num}"
     age = None
-    for rx in (_AGE_BECAME, _AGE_JA):
+    m = _UNDER.search(text)
+    if m:
+        age = int(m.group(1)) - 1  # 「18歳未満」: under 18
+    for rx in () if age is not None else (_AGE_BECAME, _AGE_JA):
         m = rx.search(text)
         if m:
             age = int(m.group(1))
@@ -97,9 +130,11 @@ def find_age(a: Analysis) -> AgeInfo | None:
         if m:
             age = int(m.group(1) or m.group(2))
     if age is None:
-        m = _DECADE.search(text)
+        m = _DECADE.search(text) or _PAST.search(text)
         if m:
-            age = int(m.group(1)) * 10
+            age = int(m.group(1)) * (10 if len(m.group(1)) == 1 else 1)
+    if age is None:
+        age = next((v for k, v in _AROUND.items() if k in text), None)
     if age is not None and not 0 < age <= 120:
         age = None
     if age is None and grade is None:

@@ -16,6 +16,7 @@ from bot.engine.messages import DEFAULT_CRISIS_KEYWORDS, command_for
 from bot.nlu.analysis import Analysis, analyse
 from bot.nlu.crisis import CrisisDetector, CrisisKind
 from bot.nlu.matcher import ChoiceCues, Matcher
+from bot.nlu.matcher import _followed_by_agent as _agent_after
 from bot.nlu.regions import find_region, region_name
 from bot.nlu.slots import find_age
 
@@ -103,7 +104,10 @@ class Understanding:
         m = self.matchers.get(state_id)
         if m is None or not a.text:
             return Reading(None)
-        d = m.decide(a, strict=strict)
+        with_ages = [c for c in choices if c.ages is not None]
+        aged = frozenset(i for i, c in enumerate(choices) if c.ages is not None)
+        agents = frozenset(i for i, c in enumerate(choices) if c.ages is None) if strict and aged else frozenset()
+        d = m.decide(a, strict=strict, agents=agents)
         if d.exact and d.choice is not None:
             ch = choices[d.choice]
             return Reading(ch, ch.slot_value, exact=True)
@@ -113,20 +117,31 @@ class Understanding:
                 rc = self._region_choice(choices, region.code, region.prefecture)
                 if rc is not None:
                     return Reading(rc, region.code, label=dict(region.name))
-        with_ages = [c for c in choices if c.ages is not None]
         if with_ages:
             years = stated = age
             if years is None:
-                info = find_age(a)
+                info = find_age(a, asked=not strict)
                 years = info.years if info else None
                 stated = info.age if info else None
-            strict_scores = m.scores(a, strict=True)
-            # a relation named in the message (「娘が中2で…」) means the age is someone else's
-            others = any(strict_scores[i] >= 1.0 for i, c in enumerate(choices) if c.ages is None)
-            if years is not None and not others:
+            hits = [h for h in m.hits(a) if h.weight >= 1.0]
+            # a relation named in the message (「娘が中2で…」「高校で教えてます」) means the age or the
+            # school is someone else's: the relation decides
+            others = any(not h.negated and h.choice not in aged and not (agents and h.choice in agents and
+                         _agent_after(a, h.end)) for h in hits)
+            if others:
+                d2 = m.decide(a, strict=strict, drop=aged, agents=agents)
+                if d2.choice is not None:
+                    ch = choices[d2.choice]
+                    return Reading(ch, ch.slot_value)
+            elif years is not None:
                 hit = [c for c in with_ages if c.ages and c.ages[0] <= years <= c.ages[1]]
                 if len(hit) == 1:
                     return Reading(hit[0], hit[0].slot_value, age=stated)
+            elif hits and all(h.negated for h in hits) and len({h.choice for h in hits}) == 1 \
+                    and len(with_ages) == 2 and hits[0].choice in aged:
+                # 「未成年じゃないです」: not the one, so the other
+                ch = next(c for i, c in enumerate(choices) if i in aged and i != hits[0].choice)
+                return Reading(ch, ch.slot_value)
         if d.choice is not None:
             ch = choices[d.choice]
             return Reading(ch, ch.slot_value)
@@ -151,7 +166,7 @@ class Understanding:
             if sid in excluded or st.save_as is None or st.save_as in out:
                 continue
             r = self.read(sid, a, strict=True)
-            if r.choice is not None and not r.choice.means_no:
+            if r.choice is not None and (not r.choice.means_no or r.label is not None):  # a place is no "no"
                 out[st.save_as] = (r.value or r.choice.id, sid)
         return out
 

@@ -121,11 +121,17 @@ def encode_session(s: Session) -> bytes:
         prev = h.slots
     row: list[Any] = [FORMAT, s.flow_id, s.flow_version, s.conversation_id, s.state, s.locale, s.finished,
                       _time(s.started_at), _time(s.updated_at), _time(s.expires_at), history, _delta(prev, s.slots)]
+    ho_field: Any = None
     if s.team is not None or s.handoff is not None:
         ho = s.handoff
-        row.append([s.team, None if ho is None else [
+        ho_field = [s.team, None if ho is None else [
             ho.team, ho.status, ho.result, None if ho.requested_at is None else _time(ho.requested_at),
-            None if ho.deadline is None else _time(ho.deadline)]])
+            None if ho.deadline is None else _time(ho.deadline)]]
+        row.append(ho_field)
+    if s.prefill or s.clarify:  # answers kept for later questions, a pending clarification (ids only)
+        if ho_field is None:
+            row.append(None)
+        row.append([s.prefill, s.clarify])
     data: bytes = msgpack.packb(row, use_bin_type=True)
     return data
 
@@ -149,10 +155,19 @@ def _decode(data: bytes) -> Session:
     if data[:1] == b"{":  # format 1: Session.to_json() of earlier releases
         return Session.from_json(data)
     v = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    if not isinstance(v, list) or len(v) not in (12, 13) or v[0] != FORMAT:
+    if not isinstance(v, list) or len(v) not in (12, 13, 14) or v[0] != FORMAT:
         raise ValueError("not a stored session of format 2")
     _, flow_id, flow_version, cid, state, locale, finished, started, updated, expires, hist, slots = v[:12]
-    team, handoff = _handoff_fields(v[12]) if len(v) == 13 else (None, None)
+    team, handoff = _handoff_fields(v[12]) if len(v) >= 13 and v[12] is not None else (None, None)
+    prefill: dict[str, str] = {}
+    clarify: list[str] = []
+    if len(v) == 14:
+        if not isinstance(v[13], list) or len(v[13]) != 2:
+            raise ValueError("stored kept answers are malformed")
+        prefill = _apply({}, v[13][0])
+        clarify = v[13][1]
+        if not isinstance(clarify, list) or not all(isinstance(c, str) for c in clarify):
+            raise ValueError("a stored clarification is not a list of ids")
     if not isinstance(hist, list):
         raise ValueError("stored history is not a list")
     entries = []
@@ -170,6 +185,7 @@ def _decode(data: bytes) -> Session:
     return _build(Session, {
         "flow_id": _str(flow_id), "flow_version": _str(flow_version), "conversation_id": _str(cid),
         "state": _str(state), "slots": _apply(prev, slots), "history": entries, "locale": _str(locale),
+        "prefill": prefill, "clarify": clarify,
         "started_at": _untime(started), "updated_at": _untime(updated), "expires_at": _untime(expires),
         "finished": finished, "team": team, "handoff": handoff})
 

@@ -162,7 +162,7 @@ def test_region_buttons_store_codes_and_branches_still_work() -> None:
 # ---------------------------------------------------------------- what was already said
 
 def test_a_whole_story_is_not_asked_again() -> None:
-    out = say(None, "大阪に住んでる高２です。クラスのLINEで悪口を書かれてる。消してほしい")
+    out = say(None, "大阪に住んでる高２です。ネットで悪口を書かれてる。消してほしい")
     s = out.session
     assert s is not None and s.state == "safety"
     assert s.prefill == {"who": "pupil", "what": "def", "region": "JP-27", "goal": "delete"}
@@ -183,8 +183,8 @@ def test_an_answer_typed_at_the_wrong_question_is_kept_for_its_question() -> Non
     out = say(s, "住所をさらされた")
     assert out.session is not None and out.session.state == "who" and out.session.prefill == {"what": "dox"}
     assert "あとの質問の答えとして受け取りました" in texts(out)
-    out = say(out.session, "自分です")
-    assert out.session is not None and out.session.slots == {"who": "adult", "what": "dox"}
+    out = say(out.session, "自分のことです、30歳です")
+    assert out.session is not None and out.session.slots == {"who": "adult", "age": "30", "what": "dox"}
     assert out.session.state == "region"
 
 
@@ -200,7 +200,7 @@ def test_nothing_typed_is_stored() -> None:
 
 def test_a_number_after_a_clarification_refers_to_the_options_it_named() -> None:
     s = at("what")
-    out = say(s, "ストーカーと乗っ取り")  # a stalking word and an account-takeover word, one each
+    out = say(s, "いじめと乗っ取り")  # a bullying word and an account-takeover word, one each
     assert out.session is not None and out.session.clarify, texts(out)
     offered = out.session.clarify
     ask = out.replies[-1]
@@ -290,3 +290,29 @@ def test_the_expiry_boundary(tiny_engine: Engine) -> None:
     # exactly at the idle timeout: the session has expired
     out = tiny_engine.step(s, Text("1"), WEEKDAY_10 + dt.timedelta(seconds=3600))
     assert out.session is not None and out.session.state == "who" and "時間がたったので" in texts(out)
+
+
+def test_kept_answers_and_a_clarification_survive_the_store() -> None:
+    from bot.store.codec import decode_session, encode_session
+
+    out = say(at("who"), "住所をさらされた")
+    assert out.session is not None and out.session.prefill == {"what": "dox"}
+    back = decode_session(encode_session(out.session), "test")
+    assert back is not None and back.prefill == {"what": "dox"} and back == out.session
+    out = say(at("what"), "いじめと乗っ取り")
+    assert out.session is not None and out.session.clarify
+    back = decode_session(encode_session(out.session), "test")
+    assert back is not None and back.clarify == out.session.clarify
+    plain = begin()
+    assert decode_session(encode_session(plain), "test") == plain
+
+
+def test_kept_answers_and_a_hand_off_share_the_record() -> None:
+    from bot.engine.handoff import HandoffState
+    from bot.store.codec import decode_session, encode_session
+
+    s = say(at("who"), "住所をさらされた").session
+    assert s is not None
+    both = s.model_copy(update={"team": "t1", "handoff": HandoffState(team="t1", status="consent", result="delete")})
+    back = decode_session(encode_session(both), "test")
+    assert back is not None and back.prefill == {"what": "dox"} and back.handoff == both.handoff and back.team == "t1"

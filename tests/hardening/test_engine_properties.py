@@ -123,9 +123,10 @@ def test_crisis_words_interrupt_every_state_and_the_user_can_continue() -> None:
                 ids = [v.contact.id for v in out.replies[0].contacts]
                 assert "police_110" in ids and "fire_ambulance_119" in ids
                 assert out.session is not None
-                if any(c.on_crisis for c in f.states[sid].choices or []):
-                    # a question with a choice for it (the safety question) goes on with that choice
-                    assert out.session.history[-1].state == sid and out.session.state != sid, (sid, word)
+                if out.session.state != sid:
+                    # the crisis reply, then the question's answer when the message also gives one
+                    # (the safety question's on_crisis choice, 「殺される」 read as a threat at `what`)
+                    assert out.session.history[-1].state == sid and f.states[sid].kind == "ask", (sid, word)
                     continue
                 assert out.session.state == sid
                 last = out.replies[-1]
