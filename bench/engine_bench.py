@@ -4,7 +4,8 @@ Baseline, measured in the same run: a minimal hand-written finite-state bot of t
 developer writes first (a dict of state → {answer: next state}, a string compare per turn, no
 normalisation, no safety check, no opening hours). The ratio says what the engine's extra work
 (NFKC + kana folding, crisis scan, commands, slots, history, the opening-hours status of every
-window on a result) costs per turn.
+window on a result) costs per turn. The typed-answer lines go through the analyser (SudachiPy)
+and the matcher of bot/nlu and are compared with the numbered answer of the same run.
 
 Run: ``.venv/bin/python -m bench.engine_bench`` (or ``make bench``).
 """
@@ -77,6 +78,26 @@ def main() -> None:
     print(f"engine.step, whole consultation ({len(script)} turns, incl. result with opening hours): "
           f"{conv:8.2f} µs/step   ratio {conv / base:7.1f}x")
     print(f"Session.to_json:                       {json_us:8.2f} µs")
+
+    # typed answers through the language-understanding layer (bot/nlu, issue #11; target ≤ 100 µs)
+    from bot.nlu.analysis import analyse
+
+    typed = {
+        "a typed word (「ないっす」)": "ないっす",
+        "a negated sentence (「危ない目にはあってません」)": "危ない目にはあってません",
+        "a story (62 characters)": "大阪に住んでる高２です。クラスのLINEで悪口を書かれてる。消してほしいけど、どうしたらいいかわからない",
+    }
+    for label, text in typed.items():
+        us = _median_us(lambda text=text: engine.step(session, Text(text), NOW), number=500)
+        print(f"engine.step, {label}: {us:8.2f} µs/step   ratio {us / one:5.1f}x the numbered answer")
+    what = engine.step(engine.step(session, Text("4"), NOW).session, Text("2"), NOW).session
+    us = _median_us(lambda: engine.step(what, Text("住所をさらされた"), NOW), number=500)
+    print(f"engine.step, 「住所をさらされた」 at the what question: {us:8.2f} µs/step")
+    us = _median_us(lambda: analyse("危ない目にはあってません"), number=2000)
+    print(f"analyse() alone (SudachiPy + clauses): {us:8.2f} µs")
+    worst = "あ" * 5000
+    us = _median_us(lambda: engine.step(session, Text(worst), NOW), rounds=5, number=20)
+    print(f"engine.step, 5,000 characters:         {us:8.2f} µs/step")
 
 
 if __name__ == "__main__":

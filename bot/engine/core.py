@@ -193,7 +193,7 @@ class Engine:
             # one analysis of the message; crisis words, commands, answers and slots all read it
             u = self.understanding(s.flow_id)
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-            a = analyse(inp.text)
+            a = analyse(inp.text, words=len(norm) <= MAX_ANSWER_CHARS)  # a 5,000-character text: crisis check only
             kind = u.crisis(a, norm)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a)], now)

@@ -8,6 +8,7 @@ text always gives the same :class:`Analysis`, and nothing is stored or logged.
 
 from __future__ import annotations
 
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -48,9 +49,29 @@ def tokenizer() -> Any:
     return _tokenizer
 
 
+_KATA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+_HIRAGANA = re.compile("[\u3041-\u309fー]+")
+
+
 def fold_kana(text: str) -> str:
     """Katakana → hiragana (other characters unchanged)."""
-    return "".join(chr(ord(c) - 0x60) if 0x30A1 <= ord(c) <= 0x30F6 else c for c in text)
+    return text.translate(_KATA)
+
+
+_NORM_CACHE: dict[str, str] = {}
+
+
+def _norm(word: str) -> str:
+    """:func:`bot.engine.text.normalize` of one word, fast for the usual case (letters only) and
+    memoised (a bounded cache of words, never of messages)."""
+    got = _NORM_CACHE.get(word)
+    if got is None:
+        t = word.translate(_KATA).lower()
+        got = t if t.isalnum() and unicodedata.is_normalized("NFKC", t) else normalize(word)
+        if len(_NORM_CACHE) > 50_000:
+            _NORM_CACHE.clear()
+        _NORM_CACHE[word] = got
+    return got
 
 
 def clean(text: str) -> str:
@@ -173,8 +194,12 @@ def _pos_negation(norm: str, lemma: str, pos: tuple[str, str], surface: str) -> 
     return norm in _NEG_LEMMAS or lemma in _NEG_LEMMAS or surface in ("へん", "ひん")
 
 
-def analyse(text: str) -> Analysis:
+def analyse(text: str, *, words: bool = True) -> Analysis:
     """Analyse ``text`` (any length, any characters; never raises on odd input).
+
+    Args:
+        words: False to skip segmentation (only :attr:`Analysis.cleaned` is filled): for a
+            message too long to be an answer, where only the crisis check runs.
 
     Returns:
         The :class:`Analysis`; empty (no tokens, empty ``text``) for empty, emoji-only or
@@ -188,19 +213,20 @@ def analyse(text: str) -> Analysis:
     starts: list[int] = []
     rpos = 0
     recent_en: list[tuple[int, int]] = []  # (clause, index after) of English negators
-    if cleaned.strip():
+    if words and cleaned.strip():
         for m in tokenizer().tokenize(cleaned):
-            surf = normalize(m.surface())
+            surf = _norm(m.surface())
             p = m.part_of_speech()
             pos = (p[0], p[1])
             if not surf:
                 if pos[0] == "補助記号" and tokens and tokens[-1].clause == clause and m.surface() not in "'’":
                     clause += 1
                 continue
-            norm = normalize(m.normalized_form()) or surf
-            lemma = normalize(m.dictionary_form()) or surf
-            reading = fold_kana(m.reading_form()) if m.reading_form() else surf
-            if not reading or not all("\u3041" <= c <= "\u309f" or c == "ー" for c in reading):
+            norm = _norm(m.normalized_form()) or surf
+            lemma = _norm(m.dictionary_form()) or surf
+            rf = m.reading_form()
+            reading = rf.translate(_KATA) if rf else surf
+            if not _HIRAGANA.fullmatch(reading):
                 reading = surf
             neg = _pos_negation(norm, lemma, pos, surf) or (
                 surf in ("なか", "ねえ", "ねぇ", "ねー") and bool(tokens) and tokens[-1].surface in ("は", "も", "が"))
@@ -210,6 +236,8 @@ def analyse(text: str) -> Analysis:
                     t.surface for t in tokens[-3:]).endswith(("どうでも", "どうだって"))) or (
                     surf == "より" and tokens and tokens[-1].surface in ("か", "とか")):
                 neg = True  # 「東京以外」, 「犯人とかはどうでもいい」 deny what comes before
+            if surf in ("無理", "むり") and tokens and tokens[-1].surface in ("は", "が"):
+                neg = True  # 「消すのは無理でも」
             if recent_en and recent_en[-1][0] == clause and len(tokens) - recent_en[-1][1] <= 3:
                 tok_neg_before = True
             else:

@@ -172,9 +172,16 @@ class Matcher:
                 cues.append(_Cue(i, text, seq, a.reading, weight, _has_kanji(text)))
         self._cues = tuple(cues)
         self._by_first: dict[str, list[_Cue]] = {}
+        self._by_char: dict[str, list[_Cue]] = {}      # first character of the normalised text
+        self._by_reading: dict[str, list[_Cue]] = {}   # first character of the reading
         for c in self._cues:
             if c.seq:
                 self._by_first.setdefault(c.seq[0], []).append(c)
+            if len(c.text) >= 2 or c.kanji:
+                self._by_char.setdefault(c.text[0], []).append(c)
+            if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
+                self._by_reading.setdefault(c.reading[0], []).append(c)
+        self._last: tuple[Analysis, list[Hit]] | None = None
         self._examples: list[tuple[int, frozenset[str], str]] = []
         for i, ch in enumerate(self.choices):
             for ex in ch.examples:
@@ -188,6 +195,13 @@ class Matcher:
 
     def hits(self, a: Analysis) -> list[Hit]:
         """Every keyword hit in ``a``, overlapping ones resolved (longest first, then heavier)."""
+        if self._last is not None and self._last[0] is a:
+            return self._last[1]
+        out = self._hits(a)
+        self._last = (a, out)
+        return out
+
+    def _hits(self, a: Analysis) -> list[Hit]:
         raw: dict[tuple[int, int, int], tuple[float, int]] = {}  # (choice, start, end) -> (weight, token)
         toks = a.tokens
         for i, tok in enumerate(toks):
@@ -205,29 +219,27 @@ class Matcher:
         text = a.text
         starts = {t.start for t in toks}
         ends = {t.end for t in toks}
-        for c in self._cues:
-            if len(c.text) < 2 and not c.kanji:
-                continue
-            pos = text.find(c.text)
-            while pos != -1:
+        for pos, ch in enumerate(text):
+            for c in self._by_char.get(ch, ()):
+                if not text.startswith(c.text, pos):
+                    continue
                 inside = c.kanji and len(c.text) >= 2 and _has_kanji(c.text[0]) and (
                     pos in starts or not _has_kanji(text[pos - 1]))  # 「祖母です」 does not contain 「母です」
                 if inside or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
                     span = (c.choice, pos, pos + len(c.text))
                     raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
-                pos = text.find(c.text, pos + 1)
-            if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
-                rpos = a.reading.find(c.reading)
-                while rpos != -1:
-                    if rpos in a.reading_starts:
-                        ti = a.reading_starts.index(rpos)
-                        rend = rpos + len(c.reading)
-                        tj = ti
-                        while tj + 1 < len(toks) and a.reading_starts[tj + 1] < rend:
-                            tj += 1
-                        span = (c.choice, toks[ti].start, toks[tj].end)
-                        raw[span] = max(raw.get(span, (0.0, ti)), (c.weight, ti))
-                    rpos = a.reading.find(c.reading, rpos + 1)
+        reading = a.reading
+        if self._by_reading:
+            for ti, rpos in enumerate(a.reading_starts):
+                for c in self._by_reading.get(reading[rpos:rpos + 1], ()):
+                    if not reading.startswith(c.reading, rpos):
+                        continue
+                    rend = rpos + len(c.reading)
+                    tj = ti
+                    while tj + 1 < len(toks) and a.reading_starts[tj + 1] < rend:
+                        tj += 1
+                    span = (c.choice, toks[ti].start, toks[tj].end)
+                    raw[span] = max(raw.get(span, (0.0, ti)), (c.weight, ti))
         ordered = sorted(raw.items(), key=lambda kv: (-(kv[0][2] - kv[0][1]), -kv[1][0], kv[0][1], kv[0][0]))
         taken: list[tuple[int, int]] = []
         out: list[Hit] = []

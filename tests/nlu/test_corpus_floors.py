@@ -1,0 +1,64 @@
+"""The labelled corpus (flows/tests/nlu/*.yaml) read by the shipped engine must hold issue #11's
+floors: ≥ 97 % per question, every crisis utterance caught in every state, no idiom replacing the
+question, no negated sentence read as danger. `soudan nlu` prints the details."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from bot.engine.core import Engine
+from bot.loading import load_engine
+from bot.nlu.corpus import FLOORS, Report, evaluate, load_corpus, main
+from bot.settings import Settings
+
+CORPUS = Path(__file__).resolve().parents[2] / "flows" / "tests" / "nlu"
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="no corpus shipped")
+
+
+@cache
+def engine() -> Engine:
+    return load_engine(Settings(_env_file=None))
+
+
+@cache
+def report() -> Report:
+    return evaluate(engine(), load_corpus([CORPUS]))
+
+
+def test_every_question_is_understood_at_the_floor() -> None:
+    low = {f"{q.question}": f"{q.accuracy:.1%}" for q in report().questions if q.accuracy < FLOORS["question_accuracy"]}
+    assert not low, f"below 97 %: {low} — run `soudan nlu` for the confusions"
+    assert len(report().questions) >= 10
+
+
+def test_every_crisis_utterance_is_caught_in_every_state() -> None:
+    r = report()
+    assert r.crisis_total >= 100 and r.crisis_states >= 10
+    assert r.crisis_missed == [], r.crisis_missed[:5]
+
+
+def test_no_idiom_replaces_the_question() -> None:
+    r = report()
+    assert r.idiom_total >= 50
+    assert r.idiom_alarms == [], r.idiom_alarms[:5]
+
+
+def test_no_negated_sentence_is_read_as_danger() -> None:
+    assert report().negated_danger == []
+
+
+def test_the_command_prints_the_figures_and_fails_below_a_floor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    assert main(argparse.Namespace(paths=[str(CORPUS / "safety.yaml")], question="safety", json=False)) == 0
+    out = capsys.readouterr().out
+    assert "net-harm/safety" in out and "every floor holds" in out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text('flow: net-harm\nquestion: safety\nexamples:\n  - {text: "危ない目にはあってません", expect: danger}\n',
+                   encoding="utf-8")
+    assert main(argparse.Namespace(paths=[str(bad)], question=None, json=False)) == 1
+    out = capsys.readouterr().out
+    assert "danger → none" in out and "below the floors" in out
