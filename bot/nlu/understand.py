@@ -166,6 +166,9 @@ class Understanding:
             if sid in excluded or st.save_as is None or st.save_as in out:
                 continue
             r = self.read(sid, a, strict=True)
+            places = any(c.regions or (c.value or "").startswith("JP-") for c in st.choices or [])
+            if places and r.label is None:
+                continue  # a place question is answered by a place, not by 「秘密の話」 in a story
             if r.choice is not None and (not r.choice.means_no or r.label is not None):  # a place is no "no"
                 out[st.save_as] = (r.value or r.choice.id, sid)
         return out

@@ -316,3 +316,8 @@ def test_kept_answers_and_a_hand_off_share_the_record() -> None:
     both = s.model_copy(update={"team": "t1", "handoff": HandoffState(team="t1", status="consent", result="delete")})
     back = decode_session(encode_session(both), "test")
     assert back is not None and back.prefill == {"what": "dox"} and back.handoff == both.handoff and back.team == "t1"
+
+
+def test_a_story_answers_the_place_question_only_with_a_place() -> None:
+    out = say(None, "先生には言えない秘密の話です")
+    assert out.session is not None and "region" not in out.session.prefill
