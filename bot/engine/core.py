@@ -193,7 +193,9 @@ class Engine:
             # one analysis of the message; crisis words, commands, answers and slots all read it
             u = self.understanding(s.flow_id)
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-            a = analyse(inp.text, words=len(norm) <= MAX_ANSWER_CHARS)  # a 5,000-character text: crisis check only
+            # a 5,000-character text or a bare number needs no segmentation: the crisis check only
+            words = len(norm) <= MAX_ANSWER_CHARS and parse_number(number_form(inp.text)) is None
+            a = analyse(inp.text, words=words)
             kind = u.crisis(a, norm)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a)], now)

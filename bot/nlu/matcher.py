@@ -177,11 +177,15 @@ class Matcher:
         for c in self._cues:
             if c.seq:
                 self._by_first.setdefault(c.seq[0], []).append(c)
-            if len(c.text) >= 2 or c.kanji:
-                self._by_char.setdefault(c.text[0], []).append(c)
+            if len(c.text) >= 2:
+                self._by_char.setdefault(c.text[:2], []).append(c)
+            elif c.kanji:
+                self._by_char.setdefault(c.text, []).append(c)
             if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
                 self._by_reading.setdefault(c.reading[0], []).append(c)
         self._last: tuple[Analysis, list[Hit]] | None = None
+        self._memo_for: Analysis | None = None
+        self._memo: dict[tuple[bool, frozenset[int]], tuple[float, ...]] = {}
         self._examples: list[tuple[int, frozenset[str], str]] = []
         for i, ch in enumerate(self.choices):
             for ex in ch.examples:
@@ -219,8 +223,9 @@ class Matcher:
         text = a.text
         starts = {t.start for t in toks}
         ends = {t.end for t in toks}
-        for pos, ch in enumerate(text):
-            for c in self._by_char.get(ch, ()):
+        by_char = self._by_char
+        for pos in range(len(text)):
+            for c in (*by_char.get(text[pos:pos + 2], ()), *by_char.get(text[pos], ())):
                 if not text.startswith(c.text, pos):
                     continue
                 inside = c.kanji and len(c.text) >= 2 and _has_kanji(c.text[0]) and (
@@ -265,6 +270,16 @@ class Matcher:
             agents: choices whose keyword does not count when a particle of agent or company
                 follows it (「友達に悪口を書かれた」 is not about a friend asking).
         """
+        key = (strict, agents)
+        if self._memo_for is a and key in self._memo:
+            return list(self._memo[key])
+        if self._memo_for is not a:
+            self._memo_for, self._memo = a, {}
+        sc = self._scores(a, strict, agents)
+        self._memo[key] = tuple(sc)
+        return sc
+
+    def _scores(self, a: Analysis, strict: bool, agents: frozenset[int]) -> list[float]:
         sc = [0.0] * len(self.choices)
         no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
         counted: set[tuple[int, str]] = set()

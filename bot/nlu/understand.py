@@ -102,7 +102,7 @@ class Understanding:
         st = self.flow.states[state_id]
         choices = st.choices or []
         m = self.matchers.get(state_id)
-        if m is None or not a.text:
+        if m is None or (not a.text and age is None):
             return Reading(None)
         with_ages = [c for c in choices if c.ages is not None]
         aged = frozenset(i for i, c in enumerate(choices) if c.ages is not None)
