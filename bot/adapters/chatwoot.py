@@ -24,7 +24,8 @@ What soudan does
   (answers, urgency, windows shown, time — never typed text) and the conversation is set ``open``
   for the counsellors. While a human has the conversation (status ``open``/``resolved``…), soudan
   is silent in it — except that a hand-off nobody has taken yet can still be withdrawn
-  (「やっぱりやめる」) and times out with the 24-hour lines. An agent's reply (or the conversation
+  (「やっぱりやめる」) and times out with the 24-hour lines, and 「データ削除」 always deletes the
+  person's data (the hand-off ends; the counsellors get a note). An agent's reply (or the conversation
   marks the hand-off taken; resolving the conversation hands it back to the bot.
 
 Authentication
@@ -55,9 +56,11 @@ from aiohttp import web
 
 from bot.adapters.common import status_line
 from bot.engine.handoff import WITHDRAW_WORDS, summary_lines
+from bot.engine.messages import COMMAND_WORDS
 from bot.engine.text import normalize
 from bot.engine.types import (
     Ask,
+    CommandName,
     End,
     HandoffEvent,
     HandoffSignal,
@@ -332,10 +335,13 @@ class ChatwootAdapter:
         if inp is None:
             self._count(kind, "ignored")
             return
-        withdrawal = waiting and isinstance(inp, Text) \
-            and normalize(inp.text[:200]) in WITHDRAW_WORDS
-        if status != BOT_STATUS and not withdrawal:
+        norm = normalize(inp.text[:200]) if isinstance(inp, Text) else ""
+        withdrawal = waiting and norm in WITHDRAW_WORDS
+        # データ削除 is the person's right whoever has the conversation: it must not be swallowed
+        forget = stored is not None and COMMAND_WORDS.get(norm) is CommandName.FORGET
+        if status != BOT_STATUS and not withdrawal and not forget:
             # people have the conversation: silent, except a withdrawal of a hand-off not yet taken
+            # and a deletion of the person's data
             self._count(kind, "human")
             return
         if event == "message_created":

@@ -1,0 +1,62 @@
+"""データ削除 typed in a Chatwoot conversation that counsellors hold (hand-off waiting or taken) was
+swallowed: soudan stays silent while people have the conversation, so the answers, the slots and the
+hand-off stayed in the store although the help text promises 「データ削除」 deletes every record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from chatwoot_kit import Clock, FakeChatwoot, hook, make_client, make_fake, press, selects
+
+from bot.app import CONVERSATIONS_KEY
+
+
+@pytest.fixture
+async def cw(aiohttp_server: Any, aiohttp_client: Any) -> tuple[Any, FakeChatwoot]:
+    fake = await make_fake(aiohttp_server)
+    return await make_client(aiohttp_client, fake, Clock()), fake
+
+
+async def handed_off(client: Any, fake: FakeChatwoot, conv: int) -> None:
+    from chatwoot_fake import incoming
+
+    assert await hook(client, incoming(conv, "こんにちは")) == 200
+    for choice in ["none", "pupil", "def"]:
+        await press(client, fake, conv, choice)
+    await press(client, fake, conv, "skip" if "skip" in selects(fake, conv) else "other")
+    await press(client, fake, conv, ":handoff")
+    await press(client, fake, conv, ":handoff-yes")
+    assert fake.status[conv] == "open"
+
+
+@pytest.mark.parametrize("taken", [False, True], ids=["waiting", "taken"])
+async def test_forget_deletes_the_session_while_counsellors_hold_the_conversation(
+        cw: tuple[Any, FakeChatwoot], taken: bool) -> None:
+    from chatwoot_fake import ACCOUNT, agent_reply, incoming
+
+    client, fake = cw
+    conv = 901 if taken else 902
+    await handed_off(client, fake, conv)
+    if taken:
+        assert await hook(client, agent_reply(conv, "相談員です")) == 200
+    conversations = client.server.app[CONVERSATIONS_KEY]
+    key = conversations.key("chatwoot", f"{ACCOUNT}:{conv}")
+    assert (await conversations.store.get(key)).handoff is not None
+
+    assert await hook(client, incoming(conv, "データ削除", status="open")) == 200
+
+    assert await conversations.store.get(key) is None
+    assert "記録をすべて削除しました" in fake.public(conv)[-1]["content"]
+    assert "取り消しました" in fake.notes(conv)[-1]       # the counsellors are told the hand-off ended
+
+
+async def test_other_messages_stay_silent_while_people_hold_the_conversation(cw: tuple[Any, FakeChatwoot]) -> None:
+    from chatwoot_fake import incoming
+
+    client, fake = cw
+    conv = 903
+    await handed_off(client, fake, conv)
+    n = len(fake.calls)
+    assert await hook(client, incoming(conv, "まだですか", status="open")) == 200
+    assert len(fake.calls) == n
