@@ -280,15 +280,16 @@ class ChatwootAdapter:
             return self._answer(400, "not a Chatwoot event")
         conv = body.get("conversation") if "conversation" in body else body
         conv = conv if isinstance(conv, dict) else {}
-        account = (body.get("account") or {}).get("id") if isinstance(body.get("account"), dict) else \
-            conv.get("account_id")
-        inbox = (body.get("inbox") or {}).get("id") if isinstance(body.get("inbox"), dict) else conv.get("inbox_id")
+        account = _id((body.get("account") or {}).get("id")) if isinstance(body.get("account"), dict) else \
+            _id(conv.get("account_id"))
+        inbox = _id((body.get("inbox") or {}).get("id")) if isinstance(body.get("inbox"), dict) else \
+            _id(conv.get("inbox_id"))
         if account != self.config.account_id or inbox != self.config.inbox_id:
             return self._answer(403, "wrong account or inbox")
-        conv_id = conv.get("id")
-        if isinstance(body.get("conversation"), dict) and conv.get("inbox_id", inbox) != inbox:
+        conv_id = _id(conv.get("id"))
+        if isinstance(body.get("conversation"), dict) and _id(conv.get("inbox_id", inbox)) != inbox:
             return self._answer(403, "wrong account or inbox")
-        if not isinstance(conv_id, int):
+        if conv_id is None:
             return self._answer(400, "no conversation id")
         try:
             await self._event(body, conv, conv_id)
@@ -327,8 +328,8 @@ class ChatwootAdapter:
                 await self._signal(key, address, conv_id, "taken")
             self._count(kind, "ignored")
             return
-        mid = body.get("id")
-        if not isinstance(mid, int):
+        mid = _id(body.get("id"))
+        if mid is None:
             self._count(kind, "ignored")
             return
         inp = self._input(body, event)
@@ -387,6 +388,11 @@ class ChatwootAdapter:
         if body.get("attachments"):
             return Unsupported("file")
         return None
+
+
+def _id(value: object) -> int | None:
+    """A Chatwoot id (a positive JSON integer), else None — ``true`` is not 1, ``"7"`` and ``7.0`` are not ids."""
+    return value if type(value) is int and value > 0 else None
 
 
 _EVENTS = frozenset({"message_created", "message_updated", "conversation_opened", "conversation_resolved",
