@@ -9,13 +9,14 @@ The only module that imports ``redis``. Keys (``prefix`` defaults to ``soudan:``
                               + the committer's token (16 hex) + the outbox (pending send)
     soudan:l:<user key>   a random lock token (redis-py Lock) of the primitive API only
 
-**A step is two round trips, no lock.** :meth:`RedisStore.step` runs one Lua script that checks
-the event record and returns the session (or the pending outbox of a redelivery), then the
-engine step in the process, then one Lua script that commits session, event record and outbox
-together — only if the session is still the one that was read and the event still unseen
-(optimistic concurrency: on a conflict the step is run again on what another replica stored).
-A replica killed at any point leaves no lock behind. A retried commit (the answer was lost on a
-dropped connection) recognises its own token and does not count as a conflict.
+**A step is one round trip, no lock.** The replica remembers the last session it stored for each
+recent user; :meth:`RedisStore.step` runs the engine on that guess and one Lua script checks the
+event record (a redelivery gets its pending outbox, or nothing), checks that the stored session is
+byte for byte the guess, and commits session, event record and outbox together. When the guess
+was wrong (another replica moved the conversation on, or this one never saw the user) the script
+returns the stored session instead, and the step runs again on it: a second trip (optimistic
+concurrency). A replica killed at any point leaves no lock behind. A retried commit (the answer
+lost on a dropped connection) recognises its own token and does not count as a conflict.
 
 The connection pool is a blocking one: when all ``max_connections`` are in use a command waits up
 to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted", not as an
@@ -27,6 +28,7 @@ even while the pool is busy.
 from __future__ import annotations
 
 import asyncio
+import collections
 import inspect
 import logging
 import re
@@ -72,45 +74,38 @@ DEFAULT_MAX_CONNECTIONS = 64
 DEFAULT_POOL_TIMEOUT = 5.0
 """Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
 
+SEEN = 10_000
+"""Users whose last stored session a replica remembers (a guess that saves a round trip; ~1.5 MB)."""
+
 T = TypeVar("T")
 
-# KEYS: event, session. ARGV: lease (ms), token, has_event ("1"/"0").
-# → {0, session or nil} fresh; {1} seen and sent; {2, lease end} seen, being sent; {3, outbox} resend.
-_BEGIN = """
-if ARGV[3] == '1' then
+# One trip when the replica's guess of the stored session is right. KEYS: event, session. ARGV:
+# has_event ("1"/"0"), expected kind ("n" none / "v" value), expected, new kind ("d" delete / "s"
+# set), new, session ttl (ms), event ttl (ms), outbox kind ("n"/"o"), outbox, lease (ms), token. → {1} event seen and sent; {2, lease end} being sent; {3, outbox} resend (lease taken);
+# {0, current or nil} the session is not the expected one (nothing written); {4} committed.
+_STEP = """
+if ARGV[1] == '1' then
   local v = redis.call('GET', KEYS[1])
   if v then
+    if string.len(v) >= 30 and string.sub(v, 15, 30) == ARGV[11] then return {4} end
     if string.sub(v, 1, 1) ~= 'P' then return {1} end
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     local lease_end = tonumber(string.sub(v, 2, 14))
-    if lease_end > now and string.sub(v, 15, 30) ~= ARGV[2] then return {2, string.sub(v, 2, 14)} end
+    if lease_end > now then return {2, string.sub(v, 2, 14)} end
     local rest = string.sub(v, 31)
-    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[1])) .. ARGV[2] .. rest, 'KEEPTTL')
+    -- a claim carries the token reversed: a retried claim is not taken for a retried commit
+    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[10])) .. string.reverse(ARGV[11])
+               .. rest, 'KEEPTTL')
     return {3, rest}
-  end
-end
-local s = redis.call('GET', KEYS[2])
-if s then return {0, s} end
-return {0}
-"""
-
-# KEYS: event, session. ARGV: has_event, expected kind ("n" none / "v" value), expected, new kind
-# ("d" delete / "s" set), new, session ttl (ms), event ttl (ms), outbox kind ("n"/"o"), outbox,
-# lease (ms), token. → 1 committed (or committed before by this token), 0 session changed, 2 event seen.
-_COMMIT = """
-if ARGV[1] == '1' then
-  local v = redis.call('GET', KEYS[1])
-  if v then
-    if string.len(v) >= 30 and string.sub(v, 15, 30) == ARGV[11] then return 1 end
-    return 2
   end
 end
 local cur = redis.call('GET', KEYS[2])
 if ARGV[2] == 'n' then
-  if cur then return 0 end
+  if cur then return {0, cur} end
 elseif cur ~= ARGV[3] then
-  return 0
+  if cur then return {0, cur} end
+  return {0}
 end
 if ARGV[4] == 'd' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6]) end
 if ARGV[1] == '1' then
@@ -123,7 +118,7 @@ if ARGV[1] == '1' then
     redis.call('SET', KEYS[1], 'S0000000000000' .. ARGV[11], 'PX', ARGV[7])
   end
 end
-return 1
+return {4}
 """
 
 # KEYS: event. Ends the send lease of a pending outbox (a redelivery may send it at once).
@@ -188,8 +183,8 @@ class RedisStore(SessionStore):
         self._r: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         # /healthz: a connection of its own, so a busy pool does not look like an outage
         self._health: aioredis.Redis = aioredis.from_url(url, max_connections=2, **opts)
-        self._begin = self._r.register_script(_BEGIN)
-        self._commit = self._r.register_script(_COMMIT)
+        self._one = self._r.register_script(_STEP)
+        self._seen: collections.OrderedDict[str, bytes | None] = collections.OrderedDict()
         self._sent = self._r.register_script(_SENT)
         self._release = self._r.register_script(_RELEASE)
         self._locks = KeyedLocks()
@@ -259,30 +254,46 @@ class RedisStore(SessionStore):
 
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:
-        """See :meth:`SessionStore.step`: the begin script, ``fn``, the commit script."""
+        """See :meth:`SessionStore.step`: usually one round trip.
+
+        The replica remembers the last session it stored or read for a user (:data:`SEEN`
+        of them); the engine steps on that guess (or on "nothing stored" for a user it has not
+        seen), and one Lua script checks the event id, checks that the stored session is still
+        the guess and commits — or, when the guess was wrong, returns the stored session to step
+        on again (a second trip). Comparing the whole record makes a stale guess harmless: a step
+        is committed only on exactly the bytes it was computed from.
+        """
         token = secrets.token_hex(8)
         keys = [self._e(event_id or ""), self._s(key)]
         has = "1" if event_id is not None else "0"
-        for _ in range(20):  # conflicts: another replica changed the session in between
-            got: Any = await self._call("a step (reading)", self._begin(keys=keys, args=[_ms(lease), token, has]))
+        guess = self._seen.get(key)
+        for _ in range(20):  # a wrong guess, or another replica changing the session in between
+            change = fn(decode_session(guess, self.backend) if guess is not None else None)
+            new = None if change.session is None or change.forget else encode_session(change.session)
+            args = [has, "n" if guess is None else "v", guess or b"", "d" if new is None else "s", new or b"",
+                    _ms(ttl), _ms(event_ttl), "n" if change.outbox is None else "o", change.outbox or b"",
+                    _ms(lease), token]
+            got: Any = await self._call("a step", self._one(keys=keys, args=args))
             kind = int(got[0])
+            if kind == 4:
+                self._remember(key, new)
+                return StepResult(change, change.outbox)
             if kind == 1:
                 return StepResult(None)
             if kind == 2:
                 return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
             if kind == 3:
                 return StepResult(None, bytes(got[1]), resend=True)
-            old: bytes | None = got[1] if len(got) > 1 else None
-            change = fn(decode_session(old, self.backend) if old is not None else None)
-            new = None if change.session is None or change.forget else encode_session(change.session)
-            args = [has, "n" if old is None else "v", old or b"", "d" if new is None else "s", new or b"",
-                    _ms(ttl), _ms(event_ttl), "n" if change.outbox is None else "o", change.outbox or b"",
-                    _ms(lease), token]
-            done = int(await self._call("a step (committing)", self._commit(keys=keys, args=args)))
-            if done == 1:
-                return StepResult(change, change.outbox)
-            # 0: the session changed since it was read; 2: another replica took the event → again
+            guess = bytes(got[1]) if len(got) > 1 else None  # 0: step again on what is stored
+            self._remember(key, guess)
         return Busy(time.time(), "the user's session kept changing under concurrent events")
+
+    def _remember(self, key: str, data: bytes | None) -> None:
+        seen = self._seen
+        seen[key] = data
+        seen.move_to_end(key)
+        if len(seen) > SEEN:
+            seen.popitem(last=False)
 
     async def sent(self, event_id: str) -> None:
         """See :meth:`SessionStore.sent`."""

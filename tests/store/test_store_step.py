@@ -120,4 +120,5 @@ async def test_a_record_of_the_json_format_still_loads(backend: Backend) -> None
     await backend.put_raw(store, "line:a", session("what", slots={"who": "pupil"}).to_json())
     seen, fn = advance("region")
     await store.step("line:a", "line:e1", fn, ttl=60)  # type: ignore[arg-type]
-    assert seen[0] is not None and seen[0].state == "what" and seen[0].slots == {"who": "pupil"}
+    last = seen[-1]  # (an optimistic backend may have stepped on a guess first)
+    assert last is not None and last.state == "what" and last.slots == {"who": "pupil"}
