@@ -115,14 +115,22 @@ def command_key(text: str) -> str:
     """The form command words are compared in: NFKC, lower case, katakana folded to hiragana,
     spaces and invisible characters removed, trailing 「。」「！」 dropped — but ``/`` and ``?``
     kept, so that 「?」, 「？」 and ``/start`` can match."""
-    t = unicodedata.normalize("NFKC", text).lower()
-    out = []
-    for ch in t:
-        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn"):
-            continue
-        o = ord(ch)
-        out.append(chr(o - 0x60) if 0x30A1 <= o <= 0x30F6 else ch)
-    return "".join(out).rstrip("。.!！、,")
+    return unicodedata.normalize("NFKC", text).lower().translate(_KEY).rstrip("。.!！、,")
+
+
+class _Key(dict[int, "int | None"]):
+    """``str.translate`` table for :func:`command_key`, filled on first sight of a character."""
+
+    def __missing__(self, o: int) -> int | None:
+        ch = chr(o)
+        out = None if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Mn") else (
+            o - 0x60 if 0x30A1 <= o <= 0x30F6 else o)
+        if len(self) < 50_000:
+            self[o] = out
+        return out
+
+
+_KEY = _Key()
 
 
 def _tables() -> tuple[dict[str, CommandName], dict[str, CommandName]]:

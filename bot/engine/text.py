@@ -31,6 +31,25 @@ def _fold_kana(ch: str) -> str:
     return ch
 
 
+class _Fold(dict[int, "int | None"]):
+    """``str.translate`` table, filled on first sight of each character: katakana → hiragana,
+    spaces, punctuation, symbols, emoji, control and combining marks → removed."""
+
+    def __missing__(self, o: int) -> int | None:
+        ch = chr(o)
+        cat = unicodedata.category(ch)
+        if cat[0] in ("P", "S", "Z", "C") or ch.isspace() or cat == "Mn":
+            out: int | None = None
+        else:
+            out = ord(_fold_kana(ch))
+        if len(self) < 50_000:  # bounded: odd code points are folded again rather than kept
+            self[o] = out
+        return out
+
+
+_FOLD = _Fold()
+
+
 def normalize(text: str) -> str:
     """Return the comparable form of ``text`` (see the module docstring).
 
@@ -40,16 +59,7 @@ def normalize(text: str) -> str:
     Returns:
         The folded text; empty when the text had only spaces, punctuation or emoji.
     """
-    t = unicodedata.normalize("NFKC", text).lower()
-    out = []
-    for ch in t:
-        cat = unicodedata.category(ch)
-        if cat[0] in ("P", "S", "Z", "C") or ch.isspace():
-            continue
-        if cat == "Mn":  # combining marks left over (e.g. variation selectors)
-            continue
-        out.append(_fold_kana(ch))
-    return "".join(out)
+    return unicodedata.normalize("NFKC", text).lower().translate(_FOLD)
 
 
 _TRAILING = "。．.、,!！?？ 　"

@@ -194,6 +194,10 @@ class Matcher:
         self._example_text: dict[str, int] = {}
         for i, _, text in self._examples:
             self._example_text.setdefault(text, i)
+        self._by_feature: dict[str, list[int]] = {}   # feature → indices into _examples
+        for k, (_, feats, _) in enumerate(self._examples):
+            for f in feats:
+                self._by_feature.setdefault(f, []).append(k)
 
     # ------------------------------------------------------------ hits
 
@@ -224,15 +228,20 @@ class Matcher:
         starts = {t.start for t in toks}
         ends = {t.end for t in toks}
         by_char = self._by_char
+        found: list[tuple[_Cue, int]] = []
         for pos in range(len(text)):
-            for c in (*by_char.get(text[pos:pos + 2], ()), *by_char.get(text[pos], ())):
-                if not text.startswith(c.text, pos):
-                    continue
-                inside = c.kanji and len(c.text) >= 2 and _has_kanji(c.text[0]) and (
-                    pos in starts or not _has_kanji(text[pos - 1]))  # 「祖母です」 does not contain 「母です」
-                if inside or (pos in starts and (len(c.text) >= 4 or pos + len(c.text) in ends)):
-                    span = (c.choice, pos, pos + len(c.text))
-                    raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
+            for c in by_char.get(text[pos:pos + 2], ()):
+                if text.startswith(c.text, pos):
+                    found.append((c, pos))
+            for c in by_char.get(text[pos], ()):
+                found.append((c, pos))
+        for c, pos in found:
+            n = len(c.text)
+            inside = c.kanji and n >= 2 and _has_kanji(c.text[0]) and (
+                pos in starts or not _has_kanji(text[pos - 1]))  # 「祖母です」 does not contain 「母です」
+            if inside or (pos in starts and (n >= 4 or pos + n in ends)):
+                span = (c.choice, pos, pos + n)
+                raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
         reading = a.reading
         if self._by_reading:
             for ti, rpos in enumerate(a.reading_starts):
@@ -301,10 +310,13 @@ class Matcher:
             mine = _content(a)
             best: dict[int, float] = {}
             if mine:
-                for i, feats, _ in self._examples:
-                    if not feats:
-                        continue
-                    sim = 2 * len(mine & feats) / (len(mine) + len(feats))
+                shared: dict[int, int] = {}
+                for f in mine:
+                    for k in self._by_feature.get(f, ()):
+                        shared[k] = shared.get(k, 0) + 1
+                for k, n in shared.items():
+                    i, feats, _ = self._examples[k]
+                    sim = 2 * n / (len(mine) + len(feats))
                     if sim >= _EXAMPLE_MIN_SIM and sim > best.get(i, 0.0):
                         best[i] = sim
             ex = self._example_text.get(a.text)

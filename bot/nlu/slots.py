@@ -30,7 +30,8 @@ _AGE_BECAME = re.compile(r"(?<!\d)(\d{1,3})(?:歳|さい|才)?に(?:なった|�
 _DECADE = re.compile(r"(?<!\d)([1-9])0(?:代|だい)")
 _KANJI_AGE = re.compile(r"(十[一二三四五六七八九]?|[二三四五六七八九]十[一二三四五六七八九]?)(?:歳|さい|才)")
 _AGE_EN = re.compile(r"(?:\bi'?m|\bi am|\bage[d]?|\bmy age is)\s*(\d{1,3})\b(?!\s*(?:yen|times|minutes|hours|days|%))"
-                     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/o|yo)\b")
+                     r"|\b(\d{1,3})\s*(?:years? old|yrs? old|y/o|yo)\b"
+                     r"|\b(?:is|turned|just turned) (\d{1,2})\b(?!\s*(?:yen|times|minutes|hours|days|people|%))")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def _find_age(a: Analysis) -> AgeInfo | None:
     if age is None:
         m = _AGE_EN.search(a.cleaned.replace("’", "'"))
         if m:
-            age = int(m.group(1) or m.group(2))
+            age = int(m.group(1) or m.group(2) or m.group(3))
     if age is None:
         m = _DECADE.search(text) or _PAST.search(text)
         if m:

@@ -167,8 +167,8 @@ class Understanding:
                 continue
             r = self.read(sid, a, strict=True)
             places = any(c.regions or (c.value or "").startswith("JP-") for c in st.choices or [])
-            if places and r.label is None:
-                continue  # a place question is answered by a place, not by 「秘密の話」 in a story
+            if places and r.label is None and (r.choice is None or r.choice.regions or r.choice.means_no):
+                continue  # a place question is answered by a place (or 「住所は言いたくない」), not by 「秘密の話」
             if r.choice is not None and (not r.choice.means_no or r.label is not None):  # a place is no "no"
                 out[st.save_as] = (r.value or r.choice.id, sid)
         return out

@@ -14,7 +14,8 @@ from bot.nlu.slots import find_age, grade_age
     ("しょう5", None, "elem-5"), ("小学5年生", None, "elem-5"), ("ちゅう2", None, "middle-2"), ("中学２年生です", None, "middle-2"),
     ("こうこう3ねん", None, "high-3"), ("高3、17歳", 17, "high-3"), ("高校生だけど18になった", 18, None),
     ("60代", 60, None), ("50代です", 50, None), ("25歳の女です", 25, None), ("I'm 35", 35, None),
-    ("I am 40 years old", 40, None), ("十七歳です", 17, None),
+    ("I am 40 years old", 40, None), ("十七歳です", 17, None), ("My daughter is 14", 14, None),
+    ("18歳未満です", 17, None), ("アラサーです", 30, None), ("40過ぎのおっさんです", 40, None),
 ])
 def test_ages_and_school_years(text: str, age: int | None, grade: str | None) -> None:
     info = find_age(analyse(text))
