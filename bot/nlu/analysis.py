@@ -61,16 +61,18 @@ def fold_kana(text: str) -> str:
 _NORM_CACHE: dict[str, str] = {}
 
 
-def _norm(word: str) -> str:
+def _norm(word: str, keep: bool = True) -> str:
     """:func:`bot.engine.text.normalize` of one word, fast for the usual case (letters only) and
-    memoised (a bounded cache of words, never of messages)."""
+    memoised for dictionary words only (``keep``): words the dictionary does not know — names,
+    numbers, addresses a person typed — are never kept in memory."""
     got = _NORM_CACHE.get(word)
     if got is None:
         t = word.translate(_KATA).lower()
         got = t if t.isalnum() and unicodedata.is_normalized("NFKC", t) else normalize(word)
-        if len(_NORM_CACHE) > 50_000:
-            _NORM_CACHE.clear()
-        _NORM_CACHE[word] = got
+        if keep and not any(c.isdigit() for c in word):
+            if len(_NORM_CACHE) > 50_000:
+                _NORM_CACHE.clear()
+            _NORM_CACHE[word] = got
     return got
 
 
@@ -215,15 +217,16 @@ def analyse(text: str, *, words: bool = True) -> Analysis:
     recent_en: list[tuple[int, int]] = []  # (clause, index after) of English negators
     if words and cleaned.strip():
         for m in tokenizer().tokenize(cleaned):
-            surf = _norm(m.surface())
+            known = not m.is_oov()
+            surf = _norm(m.surface(), known)
             p = m.part_of_speech()
             pos = (p[0], p[1])
             if not surf:
                 if pos[0] == "補助記号" and tokens and tokens[-1].clause == clause and m.surface() not in "'’":
                     clause += 1
                 continue
-            norm = _norm(m.normalized_form()) or surf
-            lemma = _norm(m.dictionary_form()) or surf
+            norm = _norm(m.normalized_form(), known) or surf
+            lemma = _norm(m.dictionary_form(), known) or surf
             rf = m.reading_form()
             reading = rf.translate(_KATA) if rf else surf
             if not _HIRAGANA.fullmatch(reading):

@@ -52,3 +52,12 @@ def test_emoji_and_controls_leave_nothing_to_match() -> None:
 
 def test_same_text_same_analysis() -> None:
     assert analyse("高２です。クラスのLINEで悪口") == analyse("高２です。クラスのLINEで悪口")
+
+
+def test_words_the_dictionary_does_not_know_are_not_kept_in_memory() -> None:
+    from bot.nlu import analysis
+
+    analyse("ヤマダハナコぴよぴよ丸に090-1234-5678で悪口を書かれた")
+    kept = " ".join(analysis._NORM_CACHE)
+    assert "090" not in kept and "1234" not in kept and "ぴよぴよ丸" not in kept
+    assert "悪口" in analysis._NORM_CACHE  # a dictionary word may be
