@@ -217,7 +217,7 @@ def main(args: argparse.Namespace | Any) -> int:
     except FlowError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
-        print(f"soudan serve: {len(exc.errors)} problem(s) in flows/directory; fix them (see `soudan validate`)",
+        print(f"soudan serve: {len(exc.errors)} problem(s) in flows/directory/teams; fix them (see `soudan validate`)",
               file=sys.stderr)
         return 2
     except ValueError as exc:

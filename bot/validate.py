@@ -64,10 +64,20 @@ def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the check; exit 1 when there is any error (warnings alone give 0)."""
+    """Run the check (and the teams file ``SOUDAN_TEAMS_FILE`` when set); exit 1 when there is any
+    error (warnings alone give 0)."""
     settings = Settings()
     flows, dirs = split_paths(list(args.paths), settings)
     problems = collect(flows, dirs)
+    teams = ""
+    if settings.teams_file:  # `soudan serve` refuses a broken teams file too, and points here
+        from bot.handoff.team import TeamError, load_teams
+
+        teams = ", 1 teams file"
+        try:
+            load_teams(settings.teams_file)
+        except TeamError as exc:
+            problems = [*problems, *exc.errors]
     fmt = getattr(args, "format", "text")
     for e in problems:
         if fmt == "github":
@@ -77,5 +87,5 @@ def main(args: argparse.Namespace) -> int:
             print(e)
     errors = sum(1 for e in problems if e.severity == "error")
     warns = len(problems) - errors
-    print(f"{len(flows)} flow file(s), {len(dirs)} directory file(s): {errors} error(s), {warns} warning(s)")
+    print(f"{len(flows)} flow file(s), {len(dirs)} directory file(s){teams}: {errors} error(s), {warns} warning(s)")
     return 1 if errors else 0
