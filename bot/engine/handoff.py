@@ -323,9 +323,9 @@ class Handoffs:
             return out._replace(handoffs=(HandoffEvent("requested", h.team, s.conversation_id, summary),))
         # CANCEL
         s.handoff = None
+        if h.status == "consent":  # nothing was shared yet: the team is told nothing, so do not say it is
+            return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s)], now, decorate=True)
         out = self._finish(s, [Say(_m("withdrawn", loc, team=name)), self.engine._result_ask(s)], now, decorate=True)
-        if h.status == "consent":
-            return out
         return out._replace(handoffs=(HandoffEvent("withdrawn", h.team, s.conversation_id),))
 
     # ------------------------------------------------------------ signals from the service
