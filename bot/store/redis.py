@@ -317,10 +317,13 @@ class RedisStore(SessionStore):
 
     async def delete(self, key: str) -> None:
         """See :meth:`SessionStore.delete`."""
+        self._seen.pop(key, None)
         await self._call("deleting a session", self._r.delete(self._s(key)))
 
     async def forget(self, key: str) -> None:
-        """Delete every key of the user (see :meth:`user_keys`) in one ``DEL``."""
+        """Delete every key of the user (see :meth:`user_keys`) in one ``DEL``, and this replica's
+        remembered copy of their session."""
+        self._seen.pop(key, None)
         await self._call("forgetting a user", self._r.delete(*self.user_keys(key)))
 
     async def _scan(self, start: str) -> AsyncIterator[str]:
