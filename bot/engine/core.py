@@ -102,6 +102,8 @@ class Engine:
             missing = [c for st in f.states.values() if st.refer for c in st.refer.contacts if c not in directory]
             missing += [c for c in f.fallback if c not in directory]
             missing += [c for c in (f.crisis.contacts if f.crisis else []) if c not in directory]
+            missing += [c for c in (f.crisis.danger.contacts if f.crisis and f.crisis.danger else [])
+                        if c not in directory]
             if missing:
                 raise ValueError(f"flow {f.id!r} names contacts missing from the directory: {sorted(set(missing))}")
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
@@ -269,9 +271,11 @@ class Engine:
         crisis = self._crisis[s.flow_id]
         loc = s.locale
         if crisis is not None:
-            text = pick(crisis.text, loc)
-            ids = crisis.contacts
-            steps = tuple(pick(t, loc) for t in crisis.steps)
+            # danger from someone else gets the 110 reply, not the words for suicidal feelings
+            spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
+            text = pick(spec.text, loc)
+            ids = spec.contacts
+            steps = tuple(pick(t, loc) for t in spec.steps)
         else:
             text = ("いまのあなたの安全がいちばん大切です。危険が迫っているときは110番、けがや体調が心配なときは119番へ。"
                     if loc == "ja" else
@@ -282,6 +286,8 @@ class Engine:
         out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
         st = self._flow(s).states[s.state]
         on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
+        if on is not None and kind == "danger":
+            out = []  # the question's own danger choice leads to the emergency result: one 110 reply
         value: str | None = None
         if on is None and a is not None and st.kind == "ask":
             r = self.understanding(s.flow_id).read(s.state, a)

@@ -18,7 +18,7 @@ from bot.contacts.model import Topic
 from bot.i18n import LOCALES, Text
 from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
 
-__all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
+__all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "DangerReply", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
            "Urgency", "load_flow", "load_flows", "reachable"]
 
 Urgency = Literal["immediate", "high", "normal"]
@@ -263,6 +263,14 @@ class State(_Strict):
         return "ask" if self.ask is not None else "say" if self.say is not None else "refer"
 
 
+class DangerReply(_Strict):
+    """The crisis reply for immediate danger from someone else (see :class:`Crisis`)."""
+
+    text: Text
+    contacts: list[str] = Field(min_length=1)
+    steps: list[Text] = Field(default_factory=list)
+
+
 class Crisis(_Strict):
     """The crisis interception: words that interrupt any state, and the reply.
 
@@ -272,12 +280,17 @@ class Crisis(_Strict):
         text: the lead of the crisis reply.
         contacts: 110/119 and 24-hour lines.
         steps: what to do now.
+        danger: the reply when the words are of danger from someone else (「殺すって言われた」,
+            「今から家に来る」) rather than of suicide or self-harm: 110 first. Optional; without it
+            the one reply above answers both.
     """
 
     keywords: list[str] = Field(min_length=1)
     text: Text
     contacts: list[str] = Field(min_length=1)
     steps: list[Text] = Field(default_factory=list)
+    danger: DangerReply | None = None
+
 
 
 class Flow(_Strict):
@@ -452,6 +465,9 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
             for k, cid in enumerate(f.crisis.contacts):
                 if cid not in known:
                     err(f"crisis contact {cid!r} is not in the directory", "crisis", "contacts", k)
+            for k, cid in enumerate(f.crisis.danger.contacts if f.crisis.danger else []):
+                if cid not in known:
+                    err(f"crisis contact {cid!r} is not in the directory", "crisis", "danger", "contacts", k)
     if errs:
         return errs
     errs.extend(_check_examples(lf))

@@ -138,11 +138,16 @@ def load_corpus(paths: Iterable[str | Path]) -> list[_File]:
 
 
 def _is_crisis(engine: Engine, flow_id: str, replies: Sequence[object]) -> bool:
-    """Whether the first reply is the crisis reply (the flow's, or the default flow's, crisis text)."""
+    """Whether the first reply is the crisis reply (the flow's, or the default flow's, crisis text,
+    or its danger text) or, for danger typed at a question with a danger choice, the ``immediate``
+    result that choice leads to (the emergency result: 110 first)."""
     if not replies or not isinstance(replies[0], Refer):
         return False
     crisis = engine.flows[flow_id].crisis or engine.flows[engine.default_flow].crisis
-    return crisis is None or replies[0].text in crisis.text.values()
+    if crisis is None or replies[0].urgency == "immediate":
+        return True
+    texts = [*crisis.text.values(), *(crisis.danger.text.values() if crisis.danger else ())]
+    return replies[0].text in texts
 
 
 def _at(engine: Engine, flow_id: str, state: str) -> Session:
