@@ -286,8 +286,6 @@ class Engine:
         out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
         st = self._flow(s).states[s.state]
         on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
-        if on is not None and kind == "danger":
-            out = []  # the question's own danger choice leads to the emergency result: one 110 reply
         value: str | None = None
         if on is None and a is not None and st.kind == "ask":
             r = self.understanding(s.flow_id).read(s.state, a)

@@ -139,8 +139,7 @@ def load_corpus(paths: Iterable[str | Path]) -> list[_File]:
 
 def _is_crisis(engine: Engine, flow_id: str, replies: Sequence[object]) -> bool:
     """Whether the first reply is the crisis reply (the flow's, or the default flow's, crisis text,
-    or its danger text) or, for danger typed at a question with a danger choice, the ``immediate``
-    result that choice leads to (the emergency result: 110 first)."""
+    or its danger text; an ``immediate`` result counts too)."""
     if not replies or not isinstance(replies[0], Refer):
         return False
     crisis = engine.flows[flow_id].crisis or engine.flows[engine.default_flow].crisis
