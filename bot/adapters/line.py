@@ -962,7 +962,7 @@ class LineAdapter:
         task.add_done_callback(self._tasks.discard)
         done, _ = await asyncio.wait({task}, timeout=self.budget)
         if task in done and not task.cancelled() and task.exception() is None and not task.result():
-            return self._answer(500, "store unavailable; please redeliver")
+            return self._answer(500, "not every event was answered (store or LINE API unavailable); please redeliver")
         return self._answer(200, "OK")
 
     # -------------------------------------------------------------- processing

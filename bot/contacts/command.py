@@ -128,8 +128,9 @@ def main(args: argparse.Namespace) -> int:
         for err in exc.errors:
             print(f"  {err}", file=sys.stderr)
         return 1
-    for warning in directory.warnings:
-        print(f"soudan contacts: {warning}", file=sys.stderr)
+    if directory.warnings:  # for the directory's maintainers: one line, not a page before the answer
+        print(f"soudan contacts: the directory has {len(directory.warnings)} warning(s) (old sources); "
+              "`soudan validate` lists them", file=sys.stderr)
     rows = directory.search(args.query, topic, bool(args.open_now), now)
     if args.json:
         print(json.dumps([contact_json(c, st) for c, st in rows], ensure_ascii=False, indent=2))

@@ -129,3 +129,11 @@ def test_soudan_contacts_subprocess() -> None:
     assert items["moj_minna_110"]["open_until"] == "2026-12-01T17:15:00+09:00"
     assert items["safeline"]["status"] == "24h"
     assert all("NCII" in i["topics"] for i in items.values())
+
+
+def test_directory_warnings_are_one_line_pointing_to_validate(capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression (new-user trial): six old-source warnings were printed before every answer."""
+    code, out, err = run(capsys, "警察", as_json=False)
+    assert code == 0 and "110" in out
+    assert len([ln for ln in err.splitlines() if ln.strip()]) <= 1
+    assert not err or "soudan validate" in err
