@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.contacts.holidays import HOLIDAY_YEARS, holiday_name, holidays_between, holidays_in_year, is_holiday
+from bot.contacts.holidays import (
+    HOLIDAY_YEARS,
+    computed_holidays,
+    holiday_name,
+    holidays_between,
+    holidays_in_year,
+    is_holiday,
+)
 
 FIXTURE = Path(__file__).parent / "fixtures" / "holiday_jp-holidays.yml"
 _LINE = re.compile(r"^(\d{4})-(\d{2})-(\d{2}):\s*(.+?)\s*$")
@@ -74,3 +81,10 @@ def test_a_datetime_is_refused() -> None:
 def test_holidays_between_is_inclusive() -> None:
     assert holidays_between(dt.date(2026, 9, 21), dt.date(2026, 9, 23)) == [
         dt.date(2026, 9, 21), dt.date(2026, 9, 22), dt.date(2026, 9, 23)]
+
+
+def test_the_shipped_table_equals_jpholiday_for_every_year() -> None:
+    """The table (bot/contacts/holidays_jp.json) is what jpholiday computes; when this fails after a
+    jpholiday upgrade, regenerate it: python -m bot.contacts.holidays --write."""
+    for year in HOLIDAY_YEARS:
+        assert holidays_in_year(year) == computed_holidays(year), year
