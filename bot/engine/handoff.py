@@ -179,7 +179,10 @@ class Handoffs:
         """Run one step with hand-offs around ``core`` (the engine's own step)."""
         tm = self.teams.get(team) if team else None
         before = session.handoff if session is not None else None
-        live = session is not None and self.engine._check(session, now) is None
+        # the engine's own validity check (a few µs): only when a hand-off path can apply
+        needed = session is not None and (before is not None or isinstance(inp, HandoffSignal)
+                                          or (tm is not None and session.finished))
+        live = needed and session is not None and self.engine._check(session, now) is None
         if session is not None and live and tm is not None and session.team != tm.id:
             session = session.model_copy(update={"team": tm.id})
         if isinstance(inp, HandoffSignal):
@@ -201,7 +204,7 @@ class Handoffs:
                 return out
         out = core(session, inp, now)
         s = out.session
-        replies = [*pre, *out.replies]
+        replies = [*pre, *out.replies] if pre else out.replies
         # a hand-off in progress ends with the conversation (stop, forget, restart, expiry)
         prev = session.handoff if session is not None else before
         if prev is not None and prev.status != "consent" and (
@@ -209,12 +212,18 @@ class Handoffs:
             events.append(HandoffEvent("withdrawn", prev.team, session.conversation_id if session else ""))
             replies.insert(0, Say(_m("withdrawn_by_end", s.locale if s else "ja", team=self._name(prev.team, s))))
         if s is not None:
-            if s.conversation_id != (session.conversation_id if session else None) or isinstance(inp, Start):
+            if s.handoff is not None and (
+                    s.conversation_id != (session.conversation_id if session else None) or isinstance(inp, Start)):
                 s.handoff = None
-            s.team = tm.id if tm else None
-            replies, offered = self._decorate(s, replies, now)
-            if offered:
-                events.append(HandoffEvent("offered", offered, s.conversation_id))
+            team_id = tm.id if tm else None
+            if s.team != team_id:  # (pydantic attribute writes cost a microsecond: only when it changes)
+                s.team = team_id
+            if team_id is not None:
+                replies, offered = self._decorate(s, replies, now)
+                if offered:
+                    events.append(HandoffEvent("offered", offered, s.conversation_id))
+        if not events and not pre and s is out.session and replies == out.replies:
+            return out
         return Outcome(s, replies, out.forget, (*events, *out.handoffs))
 
     # ------------------------------------------------------------ what is offered
