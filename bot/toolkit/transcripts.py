@@ -44,7 +44,8 @@ from pydantic_core import PydanticCustomError
 
 from bot.engine.core import Engine
 from bot.engine.flow import FlowError, Urgency
-from bot.engine.types import Ask, Refer, Reply
+from bot.engine.types import Ask, HandoffSignal, Refer, Reply
+from bot.handoff.team import Team
 from bot.testing import FakeChat
 from bot.timeutil import parse_at
 from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
@@ -54,8 +55,9 @@ __all__ = [
     "Turn", "collect_paths", "coverage", "load_transcript", "main", "run", "run_transcript",
 ]
 
-COMMAND_CHOICES = (":back", ":restart", ":stop")
-"""The buttons shown under a result (``pick: ":restart"`` presses 「最初から相談する」)."""
+COMMAND_CHOICES = (":back", ":restart", ":stop", ":handoff", ":handoff-yes", ":handoff-no", ":handoff-cancel")
+"""The buttons shown under a result (``pick: ":restart"`` presses 「最初から相談する」; the hand-off ones
+appear with a transcript ``team``: offer, consent yes/no, cancel)."""
 
 
 def _one_or_many(value: Any) -> Any:
@@ -88,6 +90,7 @@ class Expect(_Strict):
     contacts: list[str] | None = None
     contains: StrList | None = None
     urgency: Urgency | None = None
+    handoff: Literal["offered", "requested", "withdrawn", "timed_out", "taken", "released"] | None = None
     first: str | None = None
     not_contacts: list[str] | None = None
     not_contains: StrList | None = None
@@ -98,16 +101,19 @@ class Turn(_Strict):
 
     say: str | None = None
     pick: str | None = None
+    wait: float | None = Field(None, ge=0, le=7 * 24 * 3600)
     expect: Expect | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Turn:
-        if (self.say is None) == (self.pick is None):
-            raise ValueError("a turn needs exactly one of `say: \"text\"` or `pick: choice_id`")
+        if sum(x is not None for x in (self.say, self.pick, self.wait)) != 1:
+            raise ValueError("a turn needs exactly one of `say: \"text\"`, `pick: choice_id` or `wait: seconds`")
         return self
 
     def describe(self) -> str:
-        """``say "2"`` or ``pick pupil``."""
+        """``say "2"``, ``pick pupil`` or ``wait 600 s``."""
+        if self.wait is not None:
+            return f"wait {self.wait:g} s"
         return f'say "{self.say}"' if self.say is not None else f"pick {self.pick}"
 
 
@@ -131,12 +137,16 @@ class Transcript(_Strict):
         flow: the flow id.
         at: the frozen time, with its offset (``+09:00``).
         locale: ``ja`` or ``en`` (default: the flow's).
-        turns: the user turns, in order.
+        team: a team of people the results with ``handoff: true`` offer (the keys of a teams
+            file entry, :class:`bot.handoff.team.Team`), to test hand-offs; none by default.
+        turns: the user turns, in order; ``wait: seconds`` lets time pass (the server's periodic
+            check then runs: a hand-off nobody took may time out).
     """
 
     flow: str
     at: Annotated[AwareDatetime, BeforeValidator(_check_at)]
     locale: Literal["ja", "en"] | None = None
+    team: Team | None = None
     turns: list[Turn] = Field(min_length=1)
 
 
@@ -265,9 +275,13 @@ def _summary(replies: Sequence[Reply], locale: str, limit: int = 240) -> str:
 def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
     """Run one transcript through ``engine`` at its frozen time; stop at the first difference."""
     t = lt.transcript
-    chat = FakeChat(engine, flow=t.flow, at=t.at, locale=t.locale)
+    if t.team is not None:
+        engine = Engine(engine.flows, engine.directory, default_flow=engine.default_flow,
+                        idle_timeout=engine.idle_timeout.total_seconds(), teams={t.team.id: t.team})
+    chat = FakeChat(engine, flow=t.flow, at=t.at, locale=t.locale, team=t.team.id if t.team else None)
     result = TranscriptResult(lt.path, t.flow, len(t.turns))
     chat.start()
+    seen_events = len(chat.handoffs)
     for i, turn in enumerate(t.turns):
         n, line = i + 1, lt.line("turns", i)
 
@@ -283,9 +297,14 @@ def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
                                          f"state {chat.state!r} with buttons {ids}")
                 break
             chat.pick(turn.pick)
+        elif turn.wait is not None:
+            chat.at = chat.at + dt.timedelta(seconds=turn.wait)
+            chat.send(HandoffSignal("check"))
         else:
             assert turn.say is not None
             chat.say(turn.say)
+        events = [e.kind for e in chat.handoffs[seen_events:]]
+        seen_events = len(chat.handoffs)
         ex = turn.expect
         if ex is None:
             continue
@@ -309,6 +328,9 @@ def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
         if ex.urgency is not None and ex.urgency not in chat.urgencies:
             result.difference = diff("urgency", repr(ex.urgency),
                                      ", ".join(u or "none declared" for u in chat.urgencies) or "no referral")
+            break
+        if ex.handoff is not None and ex.handoff not in events:
+            result.difference = diff("hand-off event", repr(ex.handoff), ", ".join(events) or "none")
             break
         text = chat.text
         absent = [s for s in ex.contains or [] if s not in text]
