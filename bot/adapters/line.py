@@ -720,7 +720,7 @@ def event_kind(etype: object, mtype: object = None) -> str:
     anything a signed body may carry) becomes ``other`` / ``message.other``, so a label value is
     always one of a known set."""
     if etype == "message":
-        return f"message.{mtype if mtype in MESSAGE_TYPES else 'other'}"
+        return f"message.{mtype if isinstance(mtype, str) and mtype in MESSAGE_TYPES else 'other'}"
     return etype if isinstance(etype, str) and etype in EVENT_TYPES else "other"
 
 

@@ -110,10 +110,12 @@ async def test_an_unknown_line_event_type_is_counted_as_other(app_client: Any, f
            "deliveryContext": {"isRedelivery": False}}
     odd_msg = {**odd, "type": "message", "webhookEventId": "01ODDEVENT0000000000000002", "replyToken": "r-odd",
                "message": {"type": "hologram-" + "z" * 30, "id": "1"}}
-    for ev in (odd, odd_msg):
+    odd_list = {**odd_msg, "webhookEventId": "01ODDEVENT0000000000000003", "replyToken": "r-list",
+                "message": {"type": ["text"], "id": "2"}}
+    for ev, status in ((odd, 200), (odd_msg, 200), (odd_list, 400)):   # a list as type: refused, never a 500
         body = json.dumps({"destination": "Ubot", "events": [ev]}).encode()
         resp = await app_client.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
-        assert resp.status == 200
+        assert resp.status == status
     m = await scrape(app_client)
     kinds = {dict(labels).get("type") for (name, labels) in m if name == "soudan_events_total"}
     assert "other" in kinds and "message.other" in kinds
