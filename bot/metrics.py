@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from importlib import resources
 
 from prometheus_client import CollectorRegistry, Counter
 
@@ -44,24 +42,16 @@ _EVENT_LABEL = {"offered": "offered", "requested": "accepted", "taken": "taken",
                 "withdrawn": "withdrawn", "released": "closed"}
 """Engine hand-off event kinds → ``event`` label values."""
 
-_PREF = re.compile(r"^JP-(0[1-9]|[1-3][0-9]|4[0-7])$")
 _LEGACY_REGIONS = {"tokyo": "JP-13", "gunma": "JP-10", "shibukawa": "JP-10/shibukawa"}
 """Region slot values of flows written before region codes (PLAN contract 2)."""
 
 
 @lru_cache(maxsize=1)
-def _city_codes() -> frozenset[str]:
-    """City codes of ``bot/nlu/regions.yaml`` (``JP-10/shibukawa``…); empty when it is absent."""
-    try:
-        from bot.yamlload import load_text
+def _region_codes() -> frozenset[str]:
+    """Every code of the region table (:func:`bot.nlu.regions.region_codes`), read once."""
+    from bot.nlu.regions import region_codes
 
-        text = resources.files("bot").joinpath("nlu/regions.yaml").read_text(encoding="utf-8")
-        data = load_text(text, "bot/nlu/regions.yaml").data
-    except Exception:  # the table is optional for counting: prefecture codes still work
-        return frozenset()
-    codes = {c.get("code") for p in data if isinstance(p, dict) for c in p.get("cities") or []
-             if isinstance(c, dict)}
-    return frozenset(c for c in codes if isinstance(c, str))
+    return region_codes()
 
 
 def region_label(value: str | None) -> str:
@@ -75,7 +65,7 @@ def region_label(value: str | None) -> str:
     if value is None or value == "":
         return "unknown"
     v = _LEGACY_REGIONS.get(value, value)
-    if _PREF.match(v) or v in _city_codes():
+    if v in _region_codes():
         return v
     return "skip" if v == "skip" else "other"
 

@@ -30,9 +30,6 @@ pure, no I/O; stored as the outbox until confirmed sent (bot text only, never th
 
 log = logging.getLogger("soudan.service")
 
-EVENT_ID_TTL = 7 * 24 * 3600.0
-"""Seconds a processed event id is remembered (LINE redelivers for a shorter time)."""
-
 
 @dataclass(frozen=True)
 class Handled:

@@ -123,7 +123,7 @@ from bot.engine.types import (
 )
 from bot.i18n import pick
 from bot.service import Conversations
-from bot.store.base import KeyedLocks, StoreError
+from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
 
 __all__ = [
     "MAX_BODY", "MAX_MESSAGES", "MAX_TEXT", "PLATFORM", "RESPONSE_BUDGET", "LineAdapter",
@@ -185,9 +185,6 @@ DRAIN_TIMEOUT = 15.0
 
 INVITE_TTL = 24 * 3600.0
 """Seconds during which a group or room gets the 1:1 invitation at most once."""
-
-EVENT_ID_TTL = 7 * 24 * 3600.0
-"""Seconds a processed webhook event id is remembered (unfollow and group events)."""
 
 REPLY_TOKEN_USED_WITHIN = 30.0
 """Seconds after a first send during which a resend whose reply is refused (400) counts the reply as
@@ -1006,7 +1003,7 @@ class LineAdapter:
         conv = self.conversations
         if j.action == "invite":
             store = conv.store
-            if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_ID_TTL):
+            if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
                 self._event(j.kind, "duplicate")
                 return
             first = await store.mark_event(f"{PLATFORM}:invite:{conv.key('line-chat', j.chat)}", INVITE_TTL)

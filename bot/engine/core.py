@@ -390,8 +390,8 @@ class Engine:
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them
         answered = {s.state, *(h.state for h in s.history)}
-        kept = self._keep(s, u.extract(a, answered))
         n = parse_number(number_form(raw))
+        kept = self._keep(s, u.extract(a, answered)) if n is None else []
         if n is not None:
             offered = [c for cid in clarify for c in choices if c.id == cid] or choices
             if 1 <= n <= len(offered):
@@ -515,12 +515,7 @@ class Engine:
             if c.id == value or c.slot_value == value:
                 return c
         if value.startswith("JP-"):
-            pref = value.split("/")[0]
-            for want in (value, pref):
-                for c in choices:
-                    if want in c.regions or c.value == want:
-                        return c
-            return next((c for c in choices if "*" in c.regions), None)
+            return Understanding.region_choice(choices, value, value.split("/")[0])
         return None
 
     def _reask(self, s: Session, now: dt.datetime) -> list[Reply]:

@@ -148,7 +148,7 @@ _BY_KEY, _BY_NORM = _tables()
 def command_for(text: str) -> CommandName | None:
     """The global command a whole message is (「戻る」, "/start", 「？」, 「データ削除。」), else None.
 
-    Messages longer than 30 characters are never commands."""
+    Messages longer than 60 characters are never commands."""
     if len(text) > 60:
         return None
     key = command_key(text)

@@ -114,7 +114,7 @@ class Understanding:
         if any(c.regions or (c.value or "").startswith("JP-") for c in choices):
             region = find_region(a)
             if region is not None:
-                rc = self._region_choice(choices, region.code, region.prefecture)
+                rc = self.region_choice(choices, region.code, region.prefecture)
                 if rc is not None:
                     return Reading(rc, region.code, label=dict(region.name))
         if with_ages:
@@ -148,7 +148,9 @@ class Understanding:
         return Reading(None, candidates=tuple(choices[i] for i in d.candidates))
 
     @staticmethod
-    def _region_choice(choices: list[Choice], code: str, prefecture: str) -> Choice | None:
+    def region_choice(choices: list[Choice], code: str, prefecture: str) -> Choice | None:
+        """The choice for a region code: the one naming the code, else its prefecture, else the
+        ``"*"`` (anywhere else) choice; None when the question has none of them."""
         for want in (code, prefecture):
             for c in choices:
                 if want in c.regions or c.value == want:

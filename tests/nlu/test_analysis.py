@@ -50,10 +50,6 @@ def test_emoji_and_controls_leave_nothing_to_match() -> None:
     assert analyse("\u200bし\u200bに\u200bた\u200bい").text == "しにたい"
 
 
-def test_same_text_same_analysis() -> None:
-    assert analyse("高２です。クラスのLINEで悪口") == analyse("高２です。クラスのLINEで悪口")
-
-
 def test_words_the_dictionary_does_not_know_are_not_kept_in_memory() -> None:
     from bot.nlu import analysis
 
