@@ -2,7 +2,7 @@
 
 Hypothesis runs many examples inside one test function, so the app cannot come from
 function-scoped pytest fixtures. :class:`WebhookHarness` owns its own event loop, serves the
-fake Messaging API (``tests/line/fake_api.py``) and the real app (``bot.app.create_app`` with the
+fake Messaging API (``bot/devtools/line_fake.py``) and the real app (``bot.app.create_app`` with the
 real line-bot-sdk parser) on loopback, and exposes a synchronous :meth:`WebhookHarness.post`.
 """
 
@@ -18,13 +18,13 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 
 LINE_TESTS = Path(__file__).resolve().parents[1] / "line"
-if str(LINE_TESTS) not in sys.path:  # fake_api / linekit live beside the LINE tests
+if str(LINE_TESTS) not in sys.path:  # linekit lives beside the LINE tests
     sys.path.insert(0, str(LINE_TESTS))
 
-from fake_api import FakeLineApi  # noqa: E402
 from linekit import WEEKDAY_10, make_engine, settings_for  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
+from bot.devtools.line_fake import FakeLineApi  # noqa: E402
 from bot.engine.types import Session  # noqa: E402
 from bot.store.base import StepResult  # noqa: E402
 from bot.store.memory import MemoryStore  # noqa: E402

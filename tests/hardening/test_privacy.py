@@ -171,7 +171,7 @@ def test_terminal_chat_logs_nothing_the_person_typed() -> None:
 # ------------------------------------------------------------------ LINE
 
 async def test_line_conversations(aiohttp_client: Any, aiohttp_server: Any, backend: Backend) -> None:
-    from fake_api import FakeLineApi
+    from bot.devtools.line_fake import FakeLineApi
 
     fake = FakeLineApi()
     api = await aiohttp_server(fake.app(), access_log=None)  # LINE's side: not our log

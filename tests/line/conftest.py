@@ -1,7 +1,7 @@
 """Fixtures for the LINE adapter: the fake Messaging API, an app wired to it, signed webhooks.
 
 Everything runs the real line-bot-sdk over real HTTP on loopback: the app's SDK client talks to
-:class:`fake_api.FakeLineApi` served by ``aiohttp_server``. Helpers live in ``linekit.py``.
+:class:`bot.devtools.line_fake.FakeLineApi` served by ``aiohttp_server``. Helpers live in ``linekit.py``.
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from fake_api import FakeLineApi
 from linekit import WEEKDAY_10, Post, body_of, make_engine, settings_for, sign
 
 from bot.app import create_app
+from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore, open_store
 

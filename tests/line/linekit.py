@@ -12,8 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from fake_api import FakeLineApi
-
+from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.loading import load_all
 from bot.service import JST

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_api import FakeLineApi
 from linekit import (
     ACCESS_TOKEN,
     USER,
@@ -18,6 +17,7 @@ from linekit import (
 )
 
 from bot.adapters.line import _status_line
+from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore
 from bot.store.base import user_key

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from fake_api import FakeLineApi
 from linekit import (
     ALL_EVENTS,
     SOUDAN_SECRET,
@@ -27,6 +26,7 @@ from linekit import (
 )
 
 from bot.app import CONVERSATIONS_KEY, create_app
+from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore, open_store
 from bot.store.base import user_key

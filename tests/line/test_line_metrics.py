@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 import pytest
-from fake_api import FakeLineApi
 from linekit import (
     WEEKDAY_10,
     body_of,
@@ -24,6 +23,7 @@ from linekit import (
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import create_app
+from bot.devtools.line_fake import FakeLineApi
 from bot.loading import load_engine
 from bot.settings import ROOT, Settings
 from bot.store import open_store

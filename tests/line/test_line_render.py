@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_api import problems
 from linekit import WEEKDAY_10
 
 from bot.adapters.line import (
@@ -17,6 +16,7 @@ from bot.adapters.line import (
     split_text,
     utf16_len,
 )
+from bot.devtools.line_fake import problems
 from bot.engine.core import Engine
 from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Say
 

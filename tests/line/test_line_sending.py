@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from fake_api import FakeLineApi
 from linekit import USER, WEEKDAY_10, Post, body_of, follow_event, settings_for, sign, text_event
 
 from bot.app import create_app
+from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import open_store
 

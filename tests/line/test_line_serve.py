@@ -12,10 +12,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from fake_api import FakeLineApi
 from linekit import ACCESS_TOKEN, CHANNEL_SECRET, DIRECTORY, FLOW, body_of, follow_event, postback_event, sign
 
 from bot import serve
+from bot.devtools.line_fake import FakeLineApi
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,10 +12,10 @@ from collections import deque
 from typing import Any
 
 import pytest
-from fake_api import FakeLineApi
 from linekit import body_of, follow_event, postback_event, settings_for, sign
 
 from bot.app import create_app
+from bot.devtools.line_fake import FakeLineApi
 from bot.loading import load_engine
 from bot.service import JST
 from bot.settings import ROOT, Settings

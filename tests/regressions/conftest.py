@@ -1,6 +1,6 @@
 """Fixtures of the regression tests: the app with LINE on, the fake Messaging API, signed posts.
 
-The helpers are those of the LINE tests (``tests/line/fake_api.py``, ``tests/line/linekit.py``).
+The helpers are those of the LINE tests (``bot/devtools/line_fake.py``, ``tests/line/linekit.py``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ LINE_TESTS = Path(__file__).resolve().parents[1] / "line"
 if str(LINE_TESTS) not in sys.path:
     sys.path.insert(0, str(LINE_TESTS))
 
-from fake_api import FakeLineApi  # noqa: E402
 from linekit import WEEKDAY_10, Post, body_of, make_engine, settings_for, sign  # noqa: E402
 
 from bot.app import create_app  # noqa: E402
+from bot.devtools.line_fake import FakeLineApi  # noqa: E402
 from bot.store import SessionStore, open_store  # noqa: E402
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from fake_api import FakeLineApi
 from linekit import Post, sign
 
+from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 
-from fake_api import FakeLineApi
 from linekit import SOUDAN_SECRET, USER, Post, follow_event, postback_event, quick_reply_data
 
+from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 from bot.store.base import user_key
 

@@ -15,9 +15,9 @@ import zlib
 from typing import Any
 
 import pytest
-from fake_api import FakeLineApi
 from linekit import body_of, follow_event, sign
 
+from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 
 CASES = {

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_api import FakeLineApi
 from linekit import SOUDAN_SECRET, USER, Post, follow_event, text_event
 
 from bot.adapters.line import strip_emojis
+from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 from bot.store.base import user_key
 

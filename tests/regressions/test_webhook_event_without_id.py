@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_api import FakeLineApi
 from linekit import Post, body_of, follow_event, postback_event, text_event
 
+from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 
 

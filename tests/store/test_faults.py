@@ -21,10 +21,9 @@ from bot.engine.types import Input, Session, Start, Text
 from bot.store.base import SessionStore, StepResult, StoreUnavailable
 
 LINE_TESTS = Path(__file__).resolve().parents[1] / "line"
-if str(LINE_TESTS) not in sys.path:  # fake_api / linekit live beside the LINE tests
+if str(LINE_TESTS) not in sys.path:  # linekit lives beside the LINE tests
     sys.path.insert(0, str(LINE_TESTS))
 
-from fake_api import FakeLineApi  # noqa: E402
 from linekit import (  # noqa: E402
     USER,
     WEEKDAY_10,
@@ -35,6 +34,8 @@ from linekit import (  # noqa: E402
     sign,
     text_event,
 )
+
+from bot.devtools.line_fake import FakeLineApi  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.store.conftest import Backend

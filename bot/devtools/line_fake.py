@@ -12,7 +12,7 @@ not enforce: text ≤5,000 UTF-16 units, action labels ≤20, ``displayText`` �
 
 Also runnable on its own for the benchmark and manual tests::
 
-    python -m tests.line.fake_api --port 8099
+    python -m bot.devtools.line_fake --port 8099
 """
 
 from __future__ import annotations
