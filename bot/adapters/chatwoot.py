@@ -55,8 +55,8 @@ import aiohttp
 from aiohttp import web
 
 from bot.adapters.common import status_line
+from bot.engine.commands import COMMAND_WORDS
 from bot.engine.handoff import WITHDRAW_WORDS, summary_lines
-from bot.engine.messages import COMMAND_WORDS
 from bot.engine.text import normalize
 from bot.engine.types import (
     Ask,

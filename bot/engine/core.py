@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact, StatusKind
 from bot.contacts.status import Status
+from bot.engine.commands import command_for
 from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.handoff import Handoffs
-from bot.engine.messages import command_for, msg
 from bot.engine.text import normalize, number_form, parse_number
 from bot.engine.types import (
     Ask,
@@ -38,7 +38,7 @@ from bot.engine.types import (
     Text,
     Unsupported,
 )
-from bot.i18n import LOCALES, pick
+from bot.i18n import LOCALES, pick, t
 from bot.nlu.analysis import Analysis, analyse
 from bot.nlu.understand import Reading, Understanding
 
@@ -173,14 +173,14 @@ class Engine:
         """:meth:`step` without hand-offs."""
         if isinstance(inp, Start):
             s = self.new_session(now, inp.flow_id if inp.flow_id in self.flows else None, inp.locale, session)
-            return self._finish(s, [Say(msg("welcome", s.locale)), *self._enter(s, s.state, now)], now)
+            return self._finish(s, [Say(t("engine.welcome", s.locale)), *self._enter(s, s.state, now)], now)
 
         # A conversation starts afresh for a new user, or when the stored one expired or belongs
         # to another version of the flow (then an answer to its old question means nothing: only
         # the crisis check and global commands apply, and a note replaces the welcome).
         problem = self._check(session, now) if session is not None else None
         fresh = session is None or problem is not None
-        pre: list[Reply] = [Say(msg(problem, session.locale))] if session is not None and problem else []
+        pre: list[Reply] = [Say(t(f"engine.{problem}", session.locale))] if session is not None and problem else []
         if fresh:
             s = self.new_session(now, session.flow_id if session and session.flow_id in self.flows else None,
                                  None, session)
@@ -189,7 +189,7 @@ class Engine:
             # slots, prefill and history are the only mutable parts; history entries are never changed in place
             s = session.model_copy(update={"slots": dict(session.slots), "history": list(session.history),
                                            "prefill": dict(session.prefill), "clarify": []})
-        greeting = pre or [Say(msg("welcome", s.locale))]
+        greeting = pre or [Say(t("engine.welcome", s.locale))]
 
         if isinstance(inp, Text):
             # one analysis of the message; crisis words, commands, answers and slots all read it
@@ -201,7 +201,7 @@ class Engine:
             kind = u.crisis(a, norm)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a)], now)
-            cmd = command_for(inp.text)
+            cmd = command_for(inp.text, norm)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
             if fresh:
@@ -220,7 +220,7 @@ class Engine:
         if isinstance(inp, Pick):
             return self._pick(s, inp, now, pre)
         if isinstance(inp, Unsupported):
-            return self._finish(s, [*pre, Say(msg("unsupported", s.locale)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.unsupported", s.locale)), *self._reask(s, now)], now)
         raise TypeError(f"unknown input {inp!r}")  # pragma: no cover - exhaustive
 
     def preview(self, flow_id: str, state_id: str, now: dt.datetime, locale: str = "ja") -> list[Reply]:
@@ -277,9 +277,7 @@ class Engine:
             ids = spec.contacts
             steps = tuple(pick(t, loc) for t in spec.steps)
         else:
-            text = ("いまのあなたの安全がいちばん大切です。危険が迫っているときは110番、けがや体調が心配なときは119番へ。"
-                    if loc == "ja" else
-                    "Your safety comes first. If you are in danger call 110; for injury or a medical emergency call 119.")
+            text = t("engine.crisis_default", loc)
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
             steps = ()
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
@@ -291,7 +289,7 @@ class Engine:
             r = self.understanding(s.flow_id).read(s.state, a)
             if r.choice is not None and not r.choice.means_no:
                 on, value = r.choice, r.value
-                out.append(Say(msg("understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
+                out.append(Say(t("engine.understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
         if on is not None:
             # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
             s.history.append(HistoryEntry(state=s.state, choice=on.id, slots=dict(s.slots)))
@@ -302,38 +300,37 @@ class Engine:
         elif fresh:
             out.extend(self._enter(s, s.state, now))
         else:
-            out.append(Say(msg("crisis_continue", loc)))
+            out.append(Say(t("engine.crisis_continue", loc)))
             out.extend(self._reask(s, now))
         return out
 
     def _command(self, s: Session, cmd: CommandName, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
         loc = s.locale
         if cmd is CommandName.FORGET:
-            return Outcome(None, [End(msg("forget", loc))], forget=True)
+            return Outcome(None, [End(t("engine.forget", loc))], forget=True)
         if cmd is CommandName.STOP:
-            return Outcome(None, [End(msg("stop", loc))])
+            return Outcome(None, [End(t("engine.stop", loc))])
         if cmd in (CommandName.LANG_EN, CommandName.LANG_JA):
             s.locale = "en" if cmd is CommandName.LANG_EN else "ja"
-            lead = Say(msg("welcome" if fresh else "lang_switched", s.locale))
+            lead = Say(t("engine.welcome" if fresh else "engine.lang_switched", s.locale))
             return self._finish(s, [*pre, lead, *self._reask(s, now)], now)
         if cmd is CommandName.RESTART or fresh:
             ns = self.new_session(now, s.flow_id, s.locale, s)
-            replies: list[Reply] = [*pre, Say(msg("welcome" if fresh else "restart", loc))]
+            replies: list[Reply] = [*pre, Say(t("engine.welcome" if fresh else "engine.restart", loc))]
             if cmd is CommandName.HELP:
-                replies.append(Say(msg("help", loc)))
+                replies.append(Say(t("engine.help", loc)))
             return self._finish(ns, [*replies, *self._enter(ns, ns.state, now)], now)
         if cmd is CommandName.HELP:
-            return self._finish(s, [*pre, Say(msg("help", loc)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.help", loc)), *self._reask(s, now)], now)
         if cmd is CommandName.BACK:
             if not s.history:
-                return self._finish(s, [*pre, Say(msg("back_none", loc)), *self._reask(s, now)], now)
+                return self._finish(s, [*pre, Say(t("engine.back_none", loc)), *self._reask(s, now)], now)
             entry = s.history.pop()
             s.state, s.slots, s.finished = entry.state, dict(entry.slots), False
             prev = self._choice(s, entry.state, entry.choice)
-            note = msg("back", loc)
+            note = t("engine.back", loc)
             if prev is not None:
-                note += ("（前回の答え: " if loc == "ja" else " (your previous answer: ") + pick(prev.label, loc) + \
-                    ("）" if loc == "ja" else ")")
+                note += t("engine.previous_answer", loc, label=pick(prev.label, loc))
             return self._finish(s, [*pre, Say(note), *self._reask(s, now)], now)
         raise AssertionError(cmd)  # pragma: no cover
 
@@ -348,7 +345,7 @@ class Engine:
         if p.choice_id == _CONTINUE:
             if p.conversation_id == s.conversation_id and p.state_id == s.state and self._next_of(s) is not None:
                 return self._continue(s, now, pre)
-            return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         if p.choice_id.startswith(_CMD_PREFIX):
             try:
                 cmd = CommandName(p.choice_id[1:])
@@ -364,10 +361,10 @@ class Engine:
             # the same button pressed twice (double tap, redelivery): nothing changes
             return self._finish(s, [*pre, *self._reask(s, now)], now)
         if p.conversation_id != s.conversation_id or p.state_id != s.state:
-            return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         ch = self._choice(s, s.state, p.choice_id)
         if ch is None:
-            return self._finish(s, [*pre, Say(msg("stale", s.locale)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         return self._apply(s, ch, now, pre)
 
     def _answer_text(self, s: Session, raw: str, a: Analysis, norm: str, clarify: list[str], now: dt.datetime,
@@ -375,9 +372,9 @@ class Engine:
         loc = s.locale
         st = self._flow(s).states[s.state]
         if not raw.strip():
-            return self._finish(s, [*pre, Say(msg("empty", loc)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.empty", loc)), *self._reask(s, now)], now)
         if len(norm) > MAX_ANSWER_CHARS:
-            return self._finish(s, [*pre, Say(msg("too_long", loc)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.too_long", loc)), *self._reask(s, now)], now)
         if st.kind == "refer":
             views = self._result_choices(s)
             hit = self._match_views(views, norm)
@@ -385,7 +382,7 @@ class Engine:
                 return self._continue(s, now, pre)
             if hit is not None:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
-            return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.no_match", loc)), *self._reask(s, now)], now)
         u = self.understanding(s.flow_id)
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them
@@ -400,22 +397,21 @@ class Engine:
                 r = u.read(s.state, a, age=n)  # 「19です」 at an age question is an age, not choice 19
                 if r.choice is not None:
                     return self._understood(s, r, now, pre)
-            return self._finish(s, [*pre, Say(msg("no_number", loc, n=n, max=len(offered))),
+            return self._finish(s, [*pre, Say(t("engine.no_number", loc, n=n, max=len(offered))),
                                     *self._ask_again(s, st, offered if clarify else None)], now)
         r = u.read(s.state, a)
         if r.choice is not None:
             return self._understood(s, r, now, pre)
         if r.candidates:
             s.clarify = [c.id for c in r.candidates]
-            sep = "、" if loc == "ja" else ", "
-            options = sep.join((f"{i}.「{pick(c.label, loc)}」" if loc == "ja" else f'{i}. "{pick(c.label, loc)}"')
-                               for i, c in enumerate(r.candidates, 1))
-            return self._finish(s, [*pre, Say(msg("ambiguous", loc, options=options)),
+            options = t("engine.list_sep", loc).join(t("engine.option", loc, n=i, label=pick(c.label, loc))
+                                                     for i, c in enumerate(r.candidates, 1))
+            return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
                                     *self._ask_again(s, st, list(r.candidates))], now)
         if kept:
-            return self._finish(s, [*pre, Say(msg("kept", loc, label="、".join(kept) if loc == "ja" else ", ".join(kept))),
+            return self._finish(s, [*pre, Say(t("engine.kept", loc, label=t("engine.list_sep", loc).join(kept))),
                                     *self._reask(s, now)], now)
-        return self._finish(s, [*pre, Say(msg("no_match", loc)), *self._reask(s, now)], now)
+        return self._finish(s, [*pre, Say(t("engine.no_match", loc)), *self._reask(s, now)], now)
 
     def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply]) -> Outcome:
         assert r.choice is not None
@@ -423,7 +419,7 @@ class Engine:
         if r.exact:
             return self._apply(s, r.choice, now, pre, r.value, extra)
         label = pick(r.label, s.locale) if r.label else pick(r.choice.label, s.locale)
-        return self._apply(s, r.choice, now, [*pre, Say(msg("understood", s.locale, label=label))], r.value, extra)
+        return self._apply(s, r.choice, now, [*pre, Say(t("engine.understood", s.locale, label=label))], r.value, extra)
 
     def _keep(self, s: Session, found: Mapping[str, tuple[str, str]]) -> list[str]:
         """Store answers to later questions (never over a slot already answered); returns what
@@ -500,7 +496,7 @@ class Engine:
                 # answered in an earlier message: confirm it instead of asking again
                 s.history.append(HistoryEntry(state=sid, choice=ch.id, slots=dict(s.slots)))
                 s.slots[st.save_as] = known
-                out.append(Say(msg("understood", s.locale, label=self._value_label(s, st, known))))
+                out.append(Say(t("engine.understood", s.locale, label=self._value_label(s, st, known))))
                 sid = ch.target(s.slots)
                 continue
             break
@@ -559,7 +555,7 @@ class Engine:
                 c = self.directory.fallback(now)
                 extra = [(c, self.directory.status(c, now))]
             ordered = sorted([*ordered, extra[0]], key=lambda cs: rank(cs[1]))
-            note = [Say(msg("fallback_note", loc, name=pick(extra[0][0].name, loc)))]
+            note = [Say(t("engine.fallback_note", loc, name=pick(extra[0][0].name, loc)))]
         if spec.lead:
             by_id = {c.id: (c, st) for c, st in ordered}
             lead = [by_id[i] for i in spec.lead if i in by_id and by_id[i][1].kind is not StatusKind.CLOSED]
@@ -579,11 +575,11 @@ class Engine:
     def _result_choices(self, s: Session) -> tuple[ChoiceView, ...]:
         """The buttons under a result: 「相談を続ける」 first when the result has ``next``."""
         loc = s.locale
-        base = (ChoiceView(":back", msg("choice_back", loc)), ChoiceView(":restart", msg("choice_restart", loc)),
-                ChoiceView(":stop", msg("choice_stop", loc)))
+        base = (ChoiceView(":back", t("engine.choice_back", loc)), ChoiceView(":restart", t("engine.choice_restart", loc)),
+                ChoiceView(":stop", t("engine.choice_stop", loc)))
         if self._next_of(s) is not None:
-            return (ChoiceView(_CONTINUE, msg("choice_continue", loc)), *base)
+            return (ChoiceView(_CONTINUE, t("engine.choice_continue", loc)), *base)
         return base
 
     def _result_ask(self, s: Session) -> Ask:
-        return Ask(msg("result_next", s.locale), self._result_choices(s), s.state, s.conversation_id)
+        return Ask(t("engine.result_next", s.locale), self._result_choices(s), s.state, s.conversation_id)

@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
+from bot.engine.flow import Urgency
 from bot.engine.text import normalize
 from bot.engine.types import (
     Ask,
@@ -46,14 +47,14 @@ from bot.engine.types import (
     Start,
     Text,
 )
-from bot.i18n import pick
+from bot.i18n import DEFAULT_LOCALE, LOCALES, pick, t
 from bot.timeutil import JST
 
 if TYPE_CHECKING:
     from bot.engine.core import Engine
     from bot.handoff.team import Team
 
-__all__ = ["CANCEL", "CONSENT_NO", "CONSENT_YES", "HANDOFF_MESSAGES", "OFFER", "WITHDRAW_WORDS", "Handoffs"]
+__all__ = ["CANCEL", "CONSENT_NO", "CONSENT_YES", "OFFER", "WITHDRAW_WORDS", "Handoffs"]
 
 OFFER, CONSENT_YES, CONSENT_NO, CANCEL = ":handoff", ":handoff-yes", ":handoff-no", ":handoff-cancel"
 """Choice ids of the hand-off buttons (the ``:`` marks them as the engine's own, like ``:back``)."""
@@ -69,93 +70,31 @@ _YES = frozenset(normalize(w) for w in ("はい", "伝えてつなぐ", "伝え�
                                         "shareandconnect"))
 _NO = frozenset(normalize(w) for w in ("いいえ", "やめておく", "やめとく", "いらない", "no", "notnow"))
 
-HANDOFF_MESSAGES: dict[str, dict[str, str]] = {
-    "ja": {
-        "offer_counsellor": "相談員と話す",
-        "offer_moderator": "モデレーターに知らせる",
-        "yes": "伝えてつなぐ",
-        "no": "やめておく",
-        "cancel": "やっぱりやめる",
-        "closed": "{team}は{hours}に対応しています（次は{next}から）。いまは上の窓口をご利用ください。",
-        "consent": "{team}に、次のことだけを伝えます。あなたが書いた文章は伝えません。\n{summary}\n"
-                   "伝えてよければ「伝えてつなぐ」を押してください。",
-        "requested": "{team}に伝えました。{minutes}分以内に対応できる人がいないときは、ここでお知らせします。"
-                     "取り消すときは「やっぱりやめる」と送ってください。",
-        "requested_moderator": "{team}に伝えました。モデレーターからDMで連絡があります。"
-                               "{minutes}分以内に対応できる人がいないときは、ここでお知らせします。"
-                               "取り消すときは「やっぱりやめる」と送ってください。",
-        "declined": "わかりました。引き継ぎはしません。",
-        "withdrawn": "引き継ぎを取り消しました。{team}には取り消したことだけが伝わります。",
-        "withdrawn_by_end": "{team}への引き継ぎも取り消しました。",
-        "timed_out": "ごめんなさい。{team}は、いま対応できる人がいませんでした。24時間つながる窓口はこちらです。",
-        "timed_out_text": "24時間つながる窓口です。",
-        "taken": "{team}の人が対応します。このまま少しお待ちください。",
-        "taken_moderator": "{team}の人が対応します。DMで連絡がありますので、少しお待ちください。",
-        "released": "{team}との会話が終わりました。ほかにできることはありますか？",
-        "pending": "{team}に伝えてあります。対応できる人を待っています。",
-        "line_urgency": "緊急度",
-        "line_result": "結果",
-        "line_answers": "選んだ答え",
-        "line_windows": "案内した窓口",
-        "line_time": "時刻",
-    },
-    "en": {
-        "offer_counsellor": "Talk to a counsellor",
-        "offer_moderator": "Tell a moderator",
-        "yes": "Share and connect",
-        "no": "Not now",
-        "cancel": "Cancel the hand-off",
-        "closed": "{team} are there {hours} (next from {next}). For now, please use the windows above.",
-        "consent": "I will tell {team} only this. Nothing you wrote is shared.\n{summary}\n"
-                   "If that is all right, press \"Share and connect\".",
-        "requested": "{team} have been told. If nobody can take it within {minutes} minutes, I will tell you here. "
-                     "To cancel, send \"cancel\".",
-        "requested_moderator": "{team} have been told. A moderator will send you a DM. If nobody can take it "
-                               "within {minutes} minutes, I will tell you here. To cancel, send \"cancel\".",
-        "declined": "All right. Nothing is shared.",
-        "withdrawn": "The hand-off is cancelled. {team} are told only that it was cancelled.",
-        "withdrawn_by_end": "The hand-off to {team} is cancelled too.",
-        "timed_out": "Sorry: nobody of {team} could take it right now. These lines are open 24 hours.",
-        "timed_out_text": "Lines open 24 hours.",
-        "taken": "Someone of {team} is taking it. Please wait a moment here.",
-        "taken_moderator": "Someone of {team} is taking it and will send you a DM. Please wait a moment.",
-        "released": "The conversation with {team} has ended. Is there anything else I can do?",
-        "pending": "{team} have been told; waiting for someone to take it.",
-        "line_urgency": "Urgency",
-        "line_result": "Result",
-        "line_answers": "Answers picked",
-        "line_windows": "Windows shown",
-        "line_time": "Time",
-    },
-}
-
-URGENCY_WORDS = {"ja": {"immediate": "いますぐ（immediate）", "high": "高い（high）", "normal": "通常（normal）"},
-                 "en": {"immediate": "immediate", "high": "high", "normal": "normal"}}
+URGENCIES = frozenset(get_args(Urgency))
 
 
 def _m(key: str, loc: str, **kw: object) -> str:
-    text = HANDOFF_MESSAGES.get(loc, HANDOFF_MESSAGES["ja"])[key]
-    return text.format(**kw) if kw else text
+    return t(f"engine.handoff.{key}", loc, **kw)
 
 
 def summary_lines(summary: HandoffSummary, locale: str) -> list[str]:
     """The summary as short lines (the consent question, a Discord card, a Chatwoot note)."""
-    loc = locale if locale in HANDOFF_MESSAGES else "ja"
-    sep = "：" if loc == "ja" else ": "
-    out = [f"{_m('line_urgency', loc)}{sep}{URGENCY_WORDS[loc].get(summary.urgency or '', summary.urgency or '-')}",
+    loc = locale if locale in LOCALES else DEFAULT_LOCALE
+    sep = _m("field_sep", loc)
+    urgency = _m(f"urgency_{summary.urgency}", loc) if summary.urgency in URGENCIES else summary.urgency or "-"
+    out = [f"{_m('line_urgency', loc)}{sep}{urgency}",
            f"{_m('line_result', loc)}{sep}{summary.result}"]
     if summary.answers:
-        out.append(f"{_m('line_answers', loc)}{sep}" + ("、" if loc == "ja" else "; ").join(
-            a.label for a in summary.answers))
+        out.append(f"{_m('line_answers', loc)}{sep}" + _m("answers_sep", loc).join(a.label for a in summary.answers))
     if summary.windows:
-        out.append(f"{_m('line_windows', loc)}{sep}" + ("、" if loc == "ja" else ", ").join(n for _, n in summary.windows))
+        out.append(f"{_m('line_windows', loc)}{sep}" + _m("windows_sep", loc).join(n for _, n in summary.windows))
     out.append(f"{_m('line_time', loc)}{sep}{summary.requested_at.astimezone(JST):%Y-%m-%d %H:%M}")
     return out
 
 
 def _fmt_next(t: dt.datetime | None, loc: str) -> str:
     if t is None:
-        return "未定" if loc == "ja" else "not known"
+        return _m("next_unknown", loc)
     t = t.astimezone(JST)
     return f"{t.month}/{t.day} {t:%H:%M}"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["normalize", "number_form", "parse_age", "parse_number"]
+__all__ = ["FoldTable", "normalize", "number_form", "parse_age", "parse_number"]
 
 _NUMBER = re.compile(r"^(?:no|#)?(\d+)(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
 _WORD_NUMBER = re.compile(r"^(.+?)(?:ばん|番|です|で)?$")
@@ -31,23 +31,27 @@ def _fold_kana(ch: str) -> str:
     return ch
 
 
-class _Fold(dict[int, "int | None"]):
-    """``str.translate`` table, filled on first sight of each character: katakana → hiragana,
-    spaces, punctuation, symbols, emoji, control and combining marks → removed."""
+class FoldTable(dict[int, "int | None"]):
+    """A ``str.translate`` table, filled on first sight of each character: katakana → hiragana,
+    spaces and characters of the Unicode categories ``drop`` (e.g. ``{"Cc", "Mn"}``) → removed.
+
+    Bounded: beyond 50,000 entries odd code points are folded again rather than kept."""
+
+    def __init__(self, drop: frozenset[str]) -> None:
+        super().__init__()
+        self._drop = drop
 
     def __missing__(self, o: int) -> int | None:
         ch = chr(o)
-        cat = unicodedata.category(ch)
-        if cat[0] in ("P", "S", "Z", "C") or ch.isspace() or cat == "Mn":
-            out: int | None = None
-        else:
-            out = ord(_fold_kana(ch))
-        if len(self) < 50_000:  # bounded: odd code points are folded again rather than kept
+        out = None if unicodedata.category(ch) in self._drop or ch.isspace() else ord(_fold_kana(ch))
+        if len(self) < 50_000:
             self[o] = out
         return out
 
 
-_FOLD = _Fold()
+# punctuation, symbols, separators, control/format/unassigned characters and combining marks go
+_FOLD = FoldTable(frozenset({"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp",
+                             "Cc", "Cf", "Cs", "Co", "Cn", "Mn"}))
 
 
 def normalize(text: str) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.engine.commands import DEFAULT_CRISIS_KEYWORDS, command_for
 from bot.engine.flow import Choice, Flow, State
-from bot.engine.messages import DEFAULT_CRISIS_KEYWORDS, command_for
 from bot.nlu.analysis import Analysis, analyse
 from bot.nlu.crisis import CrisisDetector, CrisisKind
 from bot.nlu.matcher import ChoiceCues, Matcher

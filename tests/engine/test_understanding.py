@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.commands import COMMAND_WORDS, command_for
 from bot.engine.core import Engine
-from bot.engine.messages import COMMAND_WORDS, command_for
 from bot.engine.types import Ask, CommandName, End, Outcome, Pick, Refer, Say, Session, Start, Text
 from bot.loading import load_all, load_engine
 from bot.settings import Settings

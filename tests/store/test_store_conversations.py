@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from bot.engine.core import Engine
-from bot.engine.messages import msg
 from bot.engine.types import Ask, End, Refer, Reply, Session, Start, Text
+from bot.i18n import t
 from bot.service import Conversations, Handled
 from bot.store.base import SessionStore
 from tests.store.flowkit import PATH_1_1_1, QUESTIONS, build_engine, write_files
@@ -281,7 +281,7 @@ async def test_a_session_of_an_older_flow_release_restarts_politely(
                  else write_files(tmp_path / "release-2", with_when=False))
     new = conv(build_engine(*new_files), persistent.open(), persistent)
     h = await new.handle("line", "U1", Text("2"))
-    assert msg("version", "ja") in texts(h.replies)
+    assert t("engine.version", "ja") in texts(h.replies)
     assert h.session is not None
     # a fresh conversation from the start (the engine may or may not apply the answer to it)
     assert [e.state for e in h.session.history] in ([], ["who"])
@@ -293,7 +293,7 @@ async def test_an_unreadable_record_starts_the_user_again(backend: Backend, engi
     c = conv(engine, store, backend)
     await backend.put_raw(store, c.key("line", "U1"), '{"schema": 0, "step": "who"}')
     h = await c.handle("line", "U1", Text("1"))
-    assert msg("welcome", "ja") in texts(h.replies)
+    assert t("engine.welcome", "ja") in texts(h.replies)
     assert (await store.get(c.key("line", "U1"))) is not None
 
 
@@ -305,7 +305,7 @@ async def test_an_idle_session_expires_and_the_next_message_starts_again(
     await backend.advance(1.2)
     assert await c.store.get(c.key("line", "U1")) is None
     h = await c.handle("line", "U1", Text("1"))
-    assert msg("welcome", "ja") in texts(h.replies)
+    assert t("engine.welcome", "ja") in texts(h.replies)
 
 
 # ---------------------------------------------------------------- forget / unfollow
@@ -315,7 +315,7 @@ async def test_the_forget_command_deletes_everything_of_that_user(backend: Backe
     await c.handle("line", "U1", Start())
     await c.handle("line", "U2", Start())
     h = await c.handle("line", "U1", Text("データ削除"))
-    assert isinstance(h.replies[-1], End) and h.replies[-1].text == msg("forget", "ja")
+    assert isinstance(h.replies[-1], End) and h.replies[-1].text == t("engine.forget", "ja")
     assert await c.store.get(c.key("line", "U1")) is None
     assert await c.store.get(c.key("line", "U2")) is not None
     assert await c.store.count() == 1

@@ -1,0 +1,78 @@
+"""Global command words (「戻る」, "/start", 「データ削除」…) and the default crisis keywords.
+
+The engine's own messages are in the catalogue, :func:`bot.i18n.t` (``engine.*``).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from bot.engine.text import FoldTable, normalize
+from bot.engine.types import CommandName
+
+__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "command_for", "command_key"]
+
+# The words as people type them. They are looked up through command_for(), which normalises
+# both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
+COMMAND_WORDS: dict[str, CommandName] = {
+    **dict.fromkeys(["最初から", "さいしょから", "はじめから", "初めから", "始めから", "restart", "reset",
+                     "startover", "start", "/start", "/restart", "もう一度", "もういちど", "リセット"], CommandName.RESTART),
+    **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る", "/back"], CommandName.BACK),
+    **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "？", "/help", "ヘルプ"], CommandName.HELP),
+    **dict.fromkeys(["終了", "しゅうりょう", "おわり", "終わり", "やめる", "stop", "end", "quit", "exit",
+                     "/stop", "/end"], CommandName.STOP),
+    **dict.fromkeys(["でーた削除", "データ削除", "でーたさくじょ", "記録を消して", "forget", "deletemydata",
+                     "delete my data", "/forget", "/delete", "データを削除", "データを消して"], CommandName.FORGET),
+    **dict.fromkeys(["english", "英語", "えいご"], CommandName.LANG_EN),
+    **dict.fromkeys(["日本語", "にほんご", "japanese"], CommandName.LANG_JA),
+}
+
+
+def command_key(text: str) -> str:
+    """The form command words are compared in: NFKC, lower case, katakana folded to hiragana,
+    spaces and invisible characters removed, trailing 「。」「！」 dropped — but ``/`` and ``?``
+    kept, so that 「?」, 「？」 and ``/start`` can match."""
+    return unicodedata.normalize("NFKC", text).lower().translate(_KEY).rstrip("。.!！、,")
+
+
+# spaces, control/format characters and combining marks go; punctuation and symbols stay
+_KEY = FoldTable(frozenset({"Cc", "Cf", "Mn"}))
+
+
+def _tables() -> tuple[dict[str, CommandName], dict[str, CommandName]]:
+    keyed = {command_key(w): c for w, c in COMMAND_WORDS.items()}
+    # "/start" style words only as typed: without the slash "delete" or "start" may be an answer
+    normed = {normalize(w): c for w, c in COMMAND_WORDS.items() if normalize(w) and not w.startswith(("/", "?", "？"))}
+    return keyed, normed
+
+
+_BY_KEY, _BY_NORM = _tables()
+
+
+def command_for(text: str, norm: str | None = None) -> CommandName | None:
+    """The global command a whole message is (「戻る」, "/start", 「？」, 「データ削除。」), else None.
+
+    Args:
+        text: the message as typed.
+        norm: ``normalize(text)`` when the caller has it already (it is not computed again).
+
+    Messages longer than 60 characters are never commands."""
+    if len(text) > 60:
+        return None
+    key = command_key(text)
+    if key in _BY_KEY:
+        return _BY_KEY[key]
+    if norm is None:
+        norm = normalize(text)
+    return _BY_NORM.get(norm) if norm and len(norm) <= 30 else None
+
+
+# Used when a flow defines no `crisis` section. Matched as substrings of normalised text.
+DEFAULT_CRISIS_KEYWORDS: tuple[str, ...] = (
+    "死にたい", "しにたい", "死のう", "消えたい", "きえたい", "自殺", "じさつ", "自傷", "りすか",
+    "リスカ", "首を吊", "飛び降り", "とびおり", "殺される", "ころされる", "殺すと言われ", "今すぐ助けて",
+    "生きていたくない", "いきていたくない", "生きられない", "生きる意味がない", "生きていけない", "消えてしまいたい",
+    "首吊り", "首つり", "くびつり", "odした", "odしそう", "odしたい", "オーバードーズ", "過量服薬", "薬を大量",
+    "suicide", "killmyself", "wanttodie", "wannadie", "selfharm", "hurtmyself", "endmylife", "enditall",
+    "dontwanttolive", "overdose", "shinitai", "kietai",
+)
