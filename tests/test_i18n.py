@@ -24,7 +24,7 @@ def test_unknown_locale_falls_back_to_japanese() -> None:
 
 
 def test_unknown_key_raises_key_error_naming_it() -> None:
-    with pytest.raises(KeyError, match="engine.no_such_message"):
+    with pytest.raises(KeyError, match=r"engine\.no_such_message"):
         t("engine.no_such_message", "ja")
 
 
