@@ -12,15 +12,15 @@ from bot.adapters.discord import (
     LinkSpec,
     Outgoing,
     SelectSpec,
-    _Unhash,
     choice_custom_id,
     contact_card,
     dm_list_custom_id,
     parse_choice_custom_id,
     render,
     split_text,
-    ulen,
 )
+from bot.adapters.discord.ids import Unhash
+from bot.adapters.discord.render import ulen
 from bot.engine.types import Ask, ChoiceView, Pick, Refer, Start
 from bot.service import Conversations
 from tests.conftest import WEEKDAY_10
@@ -92,7 +92,7 @@ def test_choice_custom_id_hashes_long_ids_and_maps_them_back(conversations: Conv
     assert len(cid) <= MAX_CUSTOM_ID
     assert re.fullmatch(CHOICE_TEMPLATE, cid)
     assert LONG_STATE not in cid
-    assert parse_choice_custom_id(cid, _Unhash(conversations)) == Pick(":back", LONG_STATE, "abcd2345")
+    assert parse_choice_custom_id(cid, Unhash(conversations)) == Pick(":back", LONG_STATE, "abcd2345")
     # both ids too long: the choice is hashed too, and still maps back
     long_choice = "c" * 80
     cid2 = choice_custom_id(long_choice, LONG_STATE, "abcd2345")
@@ -102,7 +102,7 @@ def test_choice_custom_id_hashes_long_ids_and_maps_them_back(conversations: Conv
 
 
 def test_unknown_hash_stays_unknown(conversations: Conversations) -> None:
-    p = parse_choice_custom_id("soudan:c:pupil:~aaaaaaaaaa:abcd2345", _Unhash(conversations))
+    p = parse_choice_custom_id("soudan:c:pupil:~aaaaaaaaaa:abcd2345", Unhash(conversations))
     assert p == Pick("pupil", "~aaaaaaaaaa", "abcd2345")  # the engine answers "stale"
 
 

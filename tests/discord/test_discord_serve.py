@@ -15,7 +15,7 @@ import discord
 import pytest
 
 from bot.adapters import discord as dadapter
-from bot.adapters.discord import SoudanClient
+from bot.adapters.discord import SoudanClient, runner
 from bot.app import CONVERSATIONS_KEY, create_app
 from bot.engine.core import Engine
 from bot.service import Conversations
@@ -128,7 +128,7 @@ async def test_unreachable_discord_at_start_up_is_retried(tiny_engine: Engine, m
             await asyncio.sleep(0.01)
 
     monkeypatch.setattr(SoudanClient, "start", flaky_start)
-    monkeypatch.setattr(dadapter, "RETRY_FIRST", 0.01)
+    monkeypatch.setattr(runner, "RETRY_FIRST", 0.01)
     bot = SoudanClient(Conversations(tiny_engine, MemoryStore(), "s"), sync_commands=False)
     task = await dadapter.start_client(bot, "t")
     await asyncio.sleep(0.2)

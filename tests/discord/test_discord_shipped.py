@@ -8,7 +8,8 @@ from collections import deque
 
 import pytest
 
-from bot.adapters.discord import ButtonSpec, SelectSpec, _Unhash, parse_choice_custom_id, render
+from bot.adapters.discord import ButtonSpec, SelectSpec, parse_choice_custom_id, render
+from bot.adapters.discord.ids import Unhash
 from bot.engine.core import Engine
 from bot.engine.types import Ask, Pick, Refer, Reply, Session, Start
 from bot.loading import load_engine
@@ -59,7 +60,7 @@ def walk(engine: Engine, now: dt.datetime, locale: str) -> list[list[Reply]]:
 @pytest.mark.parametrize("locale", ["ja", "en"])
 @pytest.mark.parametrize("now", [WEEKDAY_10, NIGHT], ids=["weekday", "night"])
 def test_every_step_of_the_shipped_flows_fits_discord(shipped: Engine, locale: str, now: dt.datetime) -> None:
-    unhash = _Unhash(Conversations(shipped, MemoryStore(), "s"))
+    unhash = Unhash(Conversations(shipped, MemoryStore(), "s"))
     steps = walk(shipped, now, locale)
     assert any(isinstance(r, Refer) for replies in steps for r in replies)
     for replies in steps:
