@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-LINE_TESTS = Path(__file__).resolve().parents[1] / "line"
+LINE_TESTS = Path(__file__).resolve().parents[1] / "adapters" / "line"
 if str(LINE_TESTS) not in sys.path:  # linekit lives beside the LINE tests
     sys.path.insert(0, str(LINE_TESTS))
 

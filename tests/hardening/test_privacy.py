@@ -344,7 +344,7 @@ async def test_chatwoot_conversation_and_handoff(aiohttp_client: Any, aiohttp_se
     import json
     import sys
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "chatwoot"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "chatwoot"))
     from chatwoot_fake import ACCOUNT, BOT, INBOX, TOKEN, FakeChatwoot, incoming, submitted
 
     from bot.app import DESK_KEY, sweep_once

@@ -1,6 +1,6 @@
 """Fuzzing ``POST /line/webhook`` with hypothesis, through aiohttp and the real LINE parser.
 
-Bodies are random bytes, or LINE's own 28-event sample (``tests/line/fixtures``) mutated: keys
+Bodies are random bytes, or LINE's own 28-event sample (``tests/adapters/line/fixtures``) mutated: keys
 dropped, values replaced by other JSON (wrong types, nested garbage, deep nesting, huge strings),
 keys added (emoji arrays with any indexes, mentions, ids), invalid UTF-8 spliced into the bytes.
 Headers and signatures are random too. Whatever arrives:

@@ -20,7 +20,7 @@ from bot.app import CONVERSATIONS_KEY, create_app
 from bot.engine.types import Input, Session, Start, Text
 from bot.store.base import SessionStore, StepResult, StoreUnavailable
 
-LINE_TESTS = Path(__file__).resolve().parents[1] / "line"
+LINE_TESTS = Path(__file__).resolve().parents[1] / "adapters" / "line"
 if str(LINE_TESTS) not in sys.path:  # linekit lives beside the LINE tests
     sys.path.insert(0, str(LINE_TESTS))
 

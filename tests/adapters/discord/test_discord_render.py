@@ -23,8 +23,8 @@ from bot.adapters.discord.ids import Unhash
 from bot.adapters.discord.render import ulen
 from bot.engine.types import Ask, ChoiceView, Pick, Refer, Start
 from bot.service import Conversations
+from tests.adapters.discord.conftest import LONG_LEAD, LONG_STATE
 from tests.conftest import WEEKDAY_10
-from tests.discord.conftest import LONG_LEAD, LONG_STATE
 
 
 def check_limits(messages: list[Outgoing]) -> None:

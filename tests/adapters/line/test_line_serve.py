@@ -17,7 +17,7 @@ from linekit import ACCESS_TOKEN, CHANNEL_SECRET, DIRECTORY, FLOW, body_of, foll
 from bot import serve
 from bot.devtools.line_fake import FakeLineApi
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:

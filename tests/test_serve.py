@@ -1,19 +1,33 @@
-"""Regression: a client trickling its request headers (slowloris) held a connection for ~78 s — the
+"""Tests of ``bot.serve``: the HTTP runner and the settings check of ``soudan serve``.
+
+Regressions pinned here:
+
+- A client trickling its request headers (slowloris) held a connection for ~78 s — the
 75 s keep-alive — because aiohttp has no request-header deadline. ``soudan serve`` now runs an
 :class:`bot.serve.HttpRunner` whose connections must deliver a request line and headers within
 ``HEADER_TIMEOUT`` (10 s, well below the keep-alive); idle keep-alive connections and slow handlers
 are not affected.
+
+- ``soudan serve`` accepted the ``.env.example`` placeholder secret on a public bind.
+
+Only the development default (and an empty value) was refused, so ``cp .env.example .env`` and
+``--host 0.0.0.0`` served with ``SOUDAN_SECRET=change-me-to-a-long-random-value`` — a value anyone
+can read in the repository, which keys the hash of every user id. Fixed in the kind: on a public
+bind, every published placeholder and any secret shorter than 16 characters is refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
 
+from bot import serve
 from bot.serve import HEADER_TIMEOUT, KEEPALIVE_TIMEOUT, HttpRunner
+from bot.settings import Settings
 
 TIMEOUT = 0.3
 
@@ -85,3 +99,26 @@ async def test_idle_keepalive_slow_handlers_and_slow_bodies_are_not_cut(port: in
     head = await reader.readuntil(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     writer.close()
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _example_secret() -> str:
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.startswith("SOUDAN_SECRET="):
+            return line.split("=", 1)[1]
+    raise AssertionError(".env.example sets no SOUDAN_SECRET")
+
+
+def test_the_placeholder_of_env_example_is_refused() -> None:
+    secret = _example_secret()
+    assert secret == serve.EXAMPLE_SECRET  # kept in step with .env.example
+    problems = serve.check_settings(Settings(_env_file=None, SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET=secret))
+    assert problems and "placeholder from .env.example" in problems[0]
+
+
+@pytest.mark.parametrize("secret", ["x", "s3cret", "fifteen-chars!!"])
+def test_short_secrets_are_refused_on_a_public_bind(secret: str) -> None:
+    assert len(secret) < serve.MIN_PUBLIC_SECRET
+    problems = serve.check_settings(Settings(_env_file=None, SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET=secret))
+    assert problems and "at least 16" in problems[0]

@@ -18,7 +18,7 @@ import simcord.interactions
 from bot.adapters.discord import SoudanClient
 from bot.service import Conversations
 from bot.store.memory import MemoryStore
-from tests.discord.conftest import LONG_LEAD
+from tests.adapters.discord.conftest import LONG_LEAD
 
 
 def shown(result: simcord.InteractionResult) -> list[simcord.ResponseMessage]:

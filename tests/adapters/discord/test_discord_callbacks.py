@@ -28,7 +28,7 @@ from bot.adapters.discord import (
 from bot.service import Conversations
 from bot.store import StoreError
 from bot.store.memory import MemoryStore
-from tests.discord.conftest import Sent, make_interaction
+from tests.adapters.discord.conftest import Sent, make_interaction
 
 
 def forbidden(code: int = 50007) -> discord.Forbidden:

@@ -16,8 +16,8 @@ from bot.loading import load_engine
 from bot.service import Conversations
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
+from tests.adapters.discord.test_discord_render import check_limits
 from tests.conftest import WEEKDAY_10
-from tests.discord.test_discord_render import check_limits
 
 NIGHT = dt.datetime(2026, 12, 5, 23, 30, tzinfo=WEEKDAY_10.tzinfo)  # Saturday night: most lines closed
 MAX_SESSIONS = 5000

@@ -7,7 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from chatwoot_kit import Clock, FakeChatwoot, hook, make_client, make_fake, press, selects
+
+from tests.adapters.chatwoot.chatwoot_kit import (
+    Clock,
+    FakeChatwoot,
+    hook,
+    make_client,
+    make_fake,
+    press,
+    selects,
+)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ async def fake(aiohttp_server: Any) -> AsyncIterator[FakeLineApi]:
     LINE's limits).
     """
     api = FakeLineApi()
-    server = await aiohttp_server(api.app())
+    server = await aiohttp_server(api.app(), access_log=None)  # its access log stands for LINE's side
     api.url = str(server.make_url("")).rstrip("/")
     yield api
     assert api.invalid == [], api.invalid
@@ -54,12 +54,16 @@ async def client(aiohttp_client: Any, fake: FakeLineApi, engine: Engine, store: 
 
 @pytest.fixture
 def post(client: TestClient[Any, Any]) -> Post:
-    """``await post(*events)`` → the response of a correctly signed webhook with these events."""
+    """``await post(*events)`` → the response of a correctly signed webhook with these events.
+
+    ``raw`` replaces the body; ``signature`` replaces the ``X-Line-Signature`` header (``""`` sends an
+    empty one); ``None`` (the default) signs the body with the channel secret.
+    """
 
     async def _post(*events: dict[str, Any], raw: bytes | None = None, signature: str | None = None,
                     headers: dict[str, str] | None = None) -> Any:
         body = raw if raw is not None else body_of(*events)
-        h = {"Content-Type": "application/json", "X-Line-Signature": signature or sign(body)}
+        h = {"Content-Type": "application/json", "X-Line-Signature": signature if signature is not None else sign(body)}
         h.update(headers or {})
         resp = await client.post("/line/webhook", data=body, headers=h)
         await resp.read()

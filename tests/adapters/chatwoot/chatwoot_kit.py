@@ -1,4 +1,4 @@
-"""Chatwoot helpers of the regression tests: the fake Chatwoot API (tests/chatwoot) and an app wired to it.
+"""Chatwoot helpers: the fake Chatwoot API (chatwoot_fake.py beside this file) and an app wired to it.
 
 Fixture names carry ``cw_`` so they do not shadow the LINE ``fake``/``client`` of conftest.py.
 """
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-CHATWOOT_TESTS = Path(__file__).resolve().parents[1] / "chatwoot"
+CHATWOOT_TESTS = Path(__file__).resolve().parent
 if str(CHATWOOT_TESTS) not in sys.path:
     sys.path.insert(0, str(CHATWOOT_TESTS))
 
