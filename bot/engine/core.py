@@ -196,8 +196,10 @@ class Engine:
             u = self.understanding(s.flow_id)
             norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
             # a 5,000-character text or a bare number needs no segmentation: the crisis check only
-            words = len(norm) <= MAX_ANSWER_CHARS and parse_number(number_form(inp.text)) is None
-            a = analyse(inp.text, words=words)
+            number = parse_number(number_form(inp.text))
+            words = len(norm) <= MAX_ANSWER_CHARS and number is None
+            # an answer typed exactly like a choice (its label or id) was analysed with the flow
+            a = (u.known(inp.text) if words else None) or analyse(inp.text, words=words)
             kind = u.crisis(a, norm)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a)], now)
@@ -208,7 +210,7 @@ class Engine:
                 if len(norm) <= MAX_ANSWER_CHARS:
                     self._keep(s, u.extract(a))
                 return self._finish(s, [*greeting, *self._enter(s, s.state, now)], now)
-            return self._answer_text(s, inp.text, a, norm, session.clarify if session else [], now, pre)
+            return self._answer_text(s, inp.text, a, norm, number, session.clarify if session else [], now, pre)
 
         if fresh:
             if isinstance(inp, Command):
@@ -367,8 +369,8 @@ class Engine:
             return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         return self._apply(s, ch, now, pre)
 
-    def _answer_text(self, s: Session, raw: str, a: Analysis, norm: str, clarify: list[str], now: dt.datetime,
-                     pre: list[Reply]) -> Outcome:
+    def _answer_text(self, s: Session, raw: str, a: Analysis, norm: str, n: int | None, clarify: list[str],
+                     now: dt.datetime, pre: list[Reply]) -> Outcome:
         loc = s.locale
         st = self._flow(s).states[s.state]
         if not raw.strip():
@@ -387,7 +389,6 @@ class Engine:
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them
         answered = {s.state, *(h.state for h in s.history)}
-        n = parse_number(number_form(raw))
         kept = self._keep(s, u.extract(a, answered)) if n is None else []
         if n is not None:
             offered = [c for cid in clarify for c in choices if c.id == cid] or choices

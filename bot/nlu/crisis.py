@@ -124,6 +124,9 @@ class CrisisDetector:
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         words = {normalize(w) for w in extra_words}
         self.words: tuple[str, ...] = tuple(sorted(w for w in words if len(w) >= 2))
+        # one search tells whether any word occurs at all (the usual answer: no); only then is
+        # each occurrence checked for a denial after it
+        self._any_word = _compile(re.escape(w) for w in self.words) if self.words else None
 
     def detect(self, norm: str, cleaned: str = "") -> CrisisKind | None:
         """The kind of crisis in a message, or None.
@@ -135,9 +138,9 @@ class CrisisDetector:
         """
         masked = self._idioms.sub("\u3000", norm.translate(_FOLD))
         short = masked.translate(_LONG)  # しにたーい → しにたい
-        if _affirmed(self._self, masked) or _affirmed(self._self, short):
+        if _affirmed(self._self, masked) or (short != masked and _affirmed(self._self, short)):
             return "self"
-        if _affirmed(self._danger, masked) or _affirmed(self._danger, short):
+        if _affirmed(self._danger, masked) or (short != masked and _affirmed(self._danger, short)):
             return "danger"
         en = cleaned or norm
         en = en.replace("’", "'")
@@ -145,6 +148,8 @@ class CrisisDetector:
             return "self"
         if self._en_danger.search(en):
             return "danger"
+        if self._any_word is None or self._any_word.search(masked) is None:
+            return None
         for w in self.words:
             pos = masked.find(w)
             while pos != -1:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bot.engine.commands import DEFAULT_CRISIS_KEYWORDS, command_for
 from bot.engine.flow import Choice, Flow, State
-from bot.nlu.analysis import Analysis, analyse
+from bot.nlu.analysis import Analysis, analyse, clean
 from bot.nlu.crisis import CrisisDetector, CrisisKind
 from bot.nlu.matcher import ChoiceCues, Matcher
 from bot.nlu.matcher import _followed_by_agent as _agent_after
@@ -68,6 +68,16 @@ class Understanding:
             sid: Matcher([_cues(ch) for ch in st.choices or []]) for sid, st in flow.states.items() if st.choices
         }
         self.skippable = [(sid, st) for sid, st in flow.states.items() if st.skip_if_known and st.save_as]
+        # the flow's own answers (every choice's id and labels), analysed once: a message typed
+        # exactly like one of them gets this very analysis without a segmentation
+        self._known: dict[str, Analysis] = {}
+        for st in flow.states.values():
+            for ch in st.choices or []:
+                for text in (ch.id, *ch.label.values()):
+                    key = clean(text)
+                    if key.strip() and key not in self._known:
+                        self._known[key] = analyse(text)
+        self._known_chars = 2 * max((len(k) for k in self._known), default=0) + 8
 
     @classmethod
     def for_flow(cls, flow: Flow, crisis_words: Iterable[str] = ()) -> Understanding:
@@ -82,6 +92,19 @@ class Understanding:
             _CACHE.clear()
         _CACHE[id(flow)] = (flow, words, u)
         return u
+
+    def known(self, text: str) -> Analysis | None:
+        """The analysis of ``text`` when it is exactly one of the flow's choice ids or labels
+        once cleaned (:func:`bot.nlu.analysis.clean`: NFKC, lower case, control characters
+        removed), else None (then call :func:`~bot.nlu.analysis.analyse`).
+
+        The same object :func:`~bot.nlu.analysis.analyse` would build (an analysis depends only on
+        the cleaned text), made when the flow was compiled: a typed label or button id costs a
+        dictionary look-up instead of a segmentation. Only the flow's own strings are kept.
+        """
+        if len(text) > self._known_chars:
+            return None
+        return self._known.get(clean(text))
 
     # ------------------------------------------------------------ crisis
 
