@@ -1,4 +1,4 @@
-"""The simulator's JSON API (bot/web/__init__.py, docs/web-api.md) through aiohttp's test client."""
+"""The simulator's JSON API (bot/web/, docs/web-api.md) through aiohttp's test client."""
 
 from __future__ import annotations
 
