@@ -1,18 +1,28 @@
-"""Build the engine from the YAML on disk, refusing to start on any error."""
+"""Build the engine from the YAML on disk, refusing to start on any error.
+
+:func:`build_engine` is the one way to make an :class:`~bot.engine.core.Engine` from files (the
+server, the simulator, ``soudan chat``/``test``, :mod:`bot.testing`, tests and benchmarks);
+:func:`load` gives the same engine with the loaded flows' sources and the directory's warnings.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.contacts.directory import Directory, DirectoryError
 from bot.engine.core import Engine
 from bot.engine.flow import FlowError, LoadedFlow, load_flows
-from bot.settings import Settings
+from bot.settings import SESSION_TTL, Settings
 from bot.yamlload import LoadError
 
-__all__ = ["load_all", "load_engine"]
+if TYPE_CHECKING:
+    from bot.handoff.team import Team
+
+__all__ = ["Loaded", "build_engine", "load", "load_all", "load_engine"]
 
 
 def load_all(flow_paths: Sequence[Path], directory_paths: Sequence[Path],
@@ -33,14 +43,70 @@ def load_all(flow_paths: Sequence[Path], directory_paths: Sequence[Path],
     return directory, flows, list(directory.warnings)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What :func:`load` gives.
+
+    Attributes:
+        engine: the engine over the flows and the directory.
+        flows: flow id → the loaded flow with its file and lines (:class:`LoadedFlow`).
+        warnings: the directory's warnings (``file:line`` each); none of them stops a start.
+    """
+
+    engine: Engine
+    flows: dict[str, LoadedFlow]
+    warnings: list[LoadError]
+
+
+def _expand(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out.extend(sorted(q for q in p.glob("*.yaml") if q.is_file()) if p.is_dir() else [p])
+    return out
+
+
+def load(flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path], *,
+         default_flow: str | None = None, idle_timeout: float = SESSION_TTL,
+         teams: Mapping[str, Team] | None = None, today: dt.date | None = None) -> Loaded:
+    """Load flow and directory files and build the engine over them.
+
+    Args:
+        flow_paths: ``flows/*.yaml`` files; a folder stands for its ``*.yaml`` (sorted; the
+            transcripts in ``flows/tests/`` are not read).
+        directory_paths: ``directory/*.yaml`` files or folders, likewise.
+        default_flow: the flow a conversation starts in (default: the first id in sorted order).
+        idle_timeout: seconds a session lives without activity (default 24 hours).
+        teams: team id → team a result can hand over to (none: no hand-off).
+        today: the day the directory's freshness warnings are computed for (default: today, JST).
+
+    Raises:
+        FlowError: listing every problem of the files (``file:line: message``).
+        ValueError: when ``default_flow`` is not one of the flows.
+    """
+    directory, flows, warnings = load_all(_expand(flow_paths), _expand(directory_paths), today=today)
+    engine = Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=default_flow,
+                    idle_timeout=idle_timeout, teams=teams)
+    return Loaded(engine, flows, warnings)
+
+
+def build_engine(flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path], *,
+                 default_flow: str | None = None, idle_timeout: float = SESSION_TTL,
+                 teams: Mapping[str, Team] | None = None, today: dt.date | None = None) -> Engine:
+    """The engine over these flow and directory files (arguments and errors as for :func:`load`)."""
+    return load(flow_paths, directory_paths, default_flow=default_flow, idle_timeout=idle_timeout,
+                teams=teams, today=today).engine
+
+
 def load_engine(settings: Settings) -> Engine:
-    """The engine for ``settings`` (flows and directory from their folders).
+    """The engine for ``settings`` (flows and directory from their folders, teams from its file).
 
     Raises:
         FlowError: when a flow, directory or teams file is broken; the process must not start.
+        ValueError: when ``SOUDAN_DEFAULT_FLOW`` names no flow.
     """
     from bot.handoff.team import load_teams
 
-    directory, flows, _ = load_all(settings.flow_paths(), settings.directory_paths())
-    return Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=settings.default_flow,
-                  idle_timeout=settings.session_ttl, teams=load_teams(settings.teams_file))
+    engine = build_engine(settings.flow_paths(), settings.directory_paths(), default_flow=settings.default_flow,
+                          idle_timeout=settings.session_ttl)
+    teams = load_teams(settings.teams_file)  # after the flows: their errors are reported first
+    return engine.with_teams(teams) if teams else engine

@@ -11,10 +11,17 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ROOT", "Settings"]
+__all__ = ["DEV_SECRET", "ROOT", "SESSION_TTL", "Settings"]
 
 ROOT = Path(__file__).resolve().parents[1]
 """The project folder (holds flows/ and directory/ in a source checkout)."""
+
+SESSION_TTL = 24 * 3600.0
+"""Seconds a session lives without activity (``SOUDAN_SESSION_TTL``'s default; the engine's and the
+stores' default too): after it the next message starts again politely."""
+
+DEV_SECRET = "dev-only-not-secret"
+"""The development default of ``SOUDAN_SECRET``; ``soudan serve`` refuses it on a public bind."""
 
 
 class Settings(BaseSettings):
@@ -48,9 +55,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
                                       populate_by_name=True)
 
-    secret: SecretStr = Field(SecretStr("dev-only-not-secret"), alias="SOUDAN_SECRET")
+    secret: SecretStr = Field(SecretStr(DEV_SECRET), alias="SOUDAN_SECRET")
     store: str = Field("sqlite:///var/soudan.db", alias="SOUDAN_STORE")
-    session_ttl: float = Field(24 * 3600.0, alias="SOUDAN_SESSION_TTL", gt=0)
+    session_ttl: float = Field(SESSION_TTL, alias="SOUDAN_SESSION_TTL", gt=0)
     send_lease: float = Field(60.0, alias="SOUDAN_SEND_LEASE", gt=0)
     flows_dir: Path = Field(ROOT / "flows", alias="SOUDAN_FLOWS_DIR")
     directory_dir: Path = Field(ROOT / "directory", alias="SOUDAN_DIRECTORY_DIR")

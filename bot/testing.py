@@ -24,13 +24,12 @@ Transcripts (``flows/tests/*.yaml``, ``soudan test``) run on the same class; see
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from bot.adapters.common import status_line
 from bot.contacts.render import card_details
 from bot.engine.core import Engine
-from bot.engine.flow import Choice, Flow
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -49,45 +48,7 @@ from bot.engine.types import (
 )
 from bot.timeutil import parse_at
 
-__all__ = ["FakeChat", "engine_from_files", "reply_texts", "resolve_goto", "say_chain"]
-
-
-def engine_from_files(flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path], *,
-                      default_flow: str | None = None, idle_timeout: float = 24 * 3600.0) -> Engine:
-    """An engine over these flow and directory files (folders are expanded to their ``*.yaml``).
-
-    Raises:
-        bot.engine.flow.FlowError: when a file has an error (``file:line`` messages).
-    """
-    from bot.loading import load_all
-
-    def expand(paths: Iterable[str | Path]) -> list[Path]:
-        out: list[Path] = []
-        for p in map(Path, paths):
-            out.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
-        return out
-
-    directory, flows, _ = load_all(expand(flow_paths), expand(directory_paths))
-    return Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=default_flow,
-                  idle_timeout=idle_timeout)
-
-
-def say_chain(flow: Flow, state_id: str) -> list[str]:
-    """``state_id`` and the ``say`` states it passes through, up to the ``ask``/``refer`` it stops at."""
-    out = [state_id]
-    sid = state_id
-    for _ in range(len(flow.states)):
-        st = flow.states[sid]
-        if st.kind != "say" or st.next is None:
-            break
-        sid = st.next
-        out.append(sid)
-    return out
-
-
-def resolve_goto(choice: Choice, slots: Mapping[str, str]) -> str:
-    """The state a choice leads to with these slot values (see :meth:`Choice.target`)."""
-    return choice.target(slots)
+__all__ = ["FakeChat", "reply_texts"]
 
 
 def reply_texts(replies: Sequence[Reply], locale: str) -> list[str]:
@@ -112,7 +73,7 @@ class FakeChat:
     """One conversation with the engine, driven like a platform would, for tests.
 
     Args:
-        engine: the engine (see :func:`engine_from_files`).
+        engine: the engine (see :func:`bot.loading.build_engine`).
         flow: the flow to start (default: the engine's default flow).
         at: the frozen time, an aware datetime or an ISO string (``2026-12-01T10:00+09:00``; a
             string without offset is JST). Change it with :attr:`at` between turns.
@@ -148,7 +109,9 @@ class FakeChat:
     def from_files(cls, flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path],
                    **kwargs: object) -> FakeChat:
         """A chat over flow and directory files; ``kwargs`` as for the constructor."""
-        return cls(engine_from_files(flow_paths, directory_paths), **kwargs)  # type: ignore[arg-type]
+        from bot.loading import build_engine
+
+        return cls(build_engine(flow_paths, directory_paths), **kwargs)  # type: ignore[arg-type]
 
     @staticmethod
     def _time(at: dt.datetime | str) -> dt.datetime:
@@ -169,17 +132,12 @@ class FakeChat:
             f = self.engine.flows[after.flow_id]
             new_conv = before is None or before.conversation_id != after.conversation_id
             if new_conv:
-                self.visited_states.update(say_chain(f, f.start))
+                self.visited_states.update(f.say_chain(f.start))
             elif before is not None and len(after.history) > len(before.history):
                 # one answer, or several when questions answered earlier were confirmed on the way
                 new = after.history[len(before.history):]
-                for k, h in enumerate(new):
-                    self.visited_choices.add((h.state, h.choice))
-                    st = f.states.get(h.state)
-                    ch = next((c for c in (st.choices or []) if c.id == h.choice), None) if st else None
-                    slots = new[k + 1].slots if k + 1 < len(new) else after.slots
-                    if ch is not None:
-                        self.visited_states.update(say_chain(f, resolve_goto(ch, slots)))
+                self.visited_choices.update((h.state, h.choice) for h in new)
+                self.visited_states.update(f.replay(new, after.slots))
             self.visited_states.add(after.state)
         self.session = after
         self.replies = list(out.replies)

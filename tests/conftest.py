@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine.core import Engine
-from bot.loading import load_all
+from bot.loading import build_engine
 from bot.timeutil import JST
 
 TINY_DIRECTORY = """\
@@ -105,8 +105,7 @@ def tiny_paths(tmp_path: Path) -> tuple[list[Path], list[Path]]:
 @pytest.fixture
 def tiny_engine(tiny_paths: tuple[list[Path], list[Path]]) -> Engine:
     """An engine over the tiny flow and directory (idle timeout 1 hour)."""
-    directory, flows, _ = load_all(*tiny_paths)
-    return Engine({k: v.flow for k, v in flows.items()}, directory, idle_timeout=3600)
+    return build_engine(*tiny_paths, idle_timeout=3600)
 
 
 WEEKDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)  # Tuesday

@@ -16,7 +16,7 @@ from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact, StatusKind
 from bot.contacts.status import Status
 from bot.engine.commands import command_for
-from bot.engine.flow import Choice, Crisis, Flow, ReferSpec, State
+from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.handoff import Handoffs
 from bot.engine.text import normalize, number_form, parse_number
 from bot.engine.types import (
@@ -41,15 +41,12 @@ from bot.engine.types import (
 from bot.i18n import LOCALES, pick, t
 from bot.nlu.analysis import Analysis, analyse
 from bot.nlu.understand import Reading, Understanding
+from bot.settings import SESSION_TTL
 
 if TYPE_CHECKING:
     from bot.handoff.team import Team
 
-__all__ = ["DEFAULT_IDLE_TIMEOUT", "Engine"]
-
-DEFAULT_IDLE_TIMEOUT = 24 * 3600.0
-"""Seconds of inactivity after which a session expires and the next message restarts politely."""
-
+__all__ = ["Engine"]
 MAX_ANSWER_CHARS = 1000
 """Typed answers longer than this (in normalised characters) are not matched against choices."""
 
@@ -57,7 +54,6 @@ CRISIS_SCAN_CHARS = 20_000
 """Only the first this-many characters of a message are scanned for crisis words."""
 
 _CMD_PREFIX = ":"
-_CONTINUE = ":continue"
 
 
 def _age(slots: Mapping[str, str]) -> int:
@@ -77,7 +73,7 @@ class Engine:
         directory: the contact directory (for referrals and opening-hours status).
         default_flow: the flow a conversation starts with when none is named; defaults to the
             first flow (sorted by id).
-        idle_timeout: seconds of inactivity after which a session expires.
+        idle_timeout: seconds of inactivity after which a session expires (default 24 hours).
         teams: team id → :class:`bot.handoff.team.Team`, the people results with ``handoff: true``
             can offer (see :mod:`bot.engine.handoff`); none by default.
 
@@ -87,7 +83,7 @@ class Engine:
     """
 
     def __init__(self, flows: Mapping[str, Flow], directory: Directory, *, default_flow: str | None = None,
-                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT, teams: Mapping[str, Team] | None = None) -> None:
+                 idle_timeout: float = SESSION_TTL, teams: Mapping[str, Team] | None = None) -> None:
         if not flows:
             raise ValueError("no flows: give at least one flow (flows/*.yaml)")
         self.flows = dict(flows)
@@ -109,6 +105,14 @@ class Engine:
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
         self._nlu: dict[str, Understanding] = {}
         self.handoffs = Handoffs(self, teams or {})
+
+    def with_teams(self, teams: Mapping[str, Team]) -> Engine:
+        """This engine handing over to ``teams`` instead (flows, directory, settings and the
+        compiled understanding shared)."""
+        engine = Engine(self.flows, self.directory, default_flow=self.default_flow,
+                        idle_timeout=self.idle_timeout.total_seconds(), teams=teams)
+        engine._nlu = self._nlu
+        return engine
 
     # ------------------------------------------------------------ set-up helpers
 
@@ -344,7 +348,7 @@ class Engine:
         return None
 
     def _pick(self, s: Session, p: Pick, now: dt.datetime, pre: list[Reply]) -> Outcome:
-        if p.choice_id == _CONTINUE:
+        if p.choice_id == CONTINUE:
             if p.conversation_id == s.conversation_id and p.state_id == s.state and self._next_of(s) is not None:
                 return self._continue(s, now, pre)
             return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
@@ -380,7 +384,7 @@ class Engine:
         if st.kind == "refer":
             views = self._result_choices(s)
             hit = self._match_views(views, norm)
-            if hit is not None and hit.id == _CONTINUE:
+            if hit is not None and hit.id == CONTINUE:
                 return self._continue(s, now, pre)
             if hit is not None:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
@@ -465,7 +469,7 @@ class Engine:
         """From a result with ``next`` (e.g. the emergency result) on to that question."""
         target = self._next_of(s)
         assert target is not None
-        s.history.append(HistoryEntry(state=s.state, choice=_CONTINUE, slots=dict(s.slots)))
+        s.history.append(HistoryEntry(state=s.state, choice=CONTINUE, slots=dict(s.slots)))
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
 
     def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply], value: str | None = None,
@@ -579,7 +583,7 @@ class Engine:
         base = (ChoiceView(":back", t("engine.choice_back", loc)), ChoiceView(":restart", t("engine.choice_restart", loc)),
                 ChoiceView(":stop", t("engine.choice_stop", loc)))
         if self._next_of(s) is not None:
-            return (ChoiceView(_CONTINUE, t("engine.choice_continue", loc)), *base)
+            return (ChoiceView(CONTINUE, t("engine.choice_continue", loc)), *base)
         return base
 
     def _result_ask(self, s: Session) -> Ask:

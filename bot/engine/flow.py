@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.contacts.model import Topic
 from bot.i18n import LOCALES, Text
 from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
+
+if TYPE_CHECKING:
+    from bot.engine.types import HistoryEntry
 
 __all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "DangerReply", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
            "Urgency", "load_flow", "load_flows", "reachable"]
@@ -36,6 +39,9 @@ URGENCIES: tuple[Urgency, ...] = ("immediate", "high", "normal")
 """Every urgency, most urgent first."""
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+CONTINUE = ":continue"
+"""Choice id of 「相談を続ける」 under a result that has ``next`` (the ``:`` marks the engine's own)."""
 
 
 def _check_id(v: str, what: str) -> str:
@@ -335,6 +341,48 @@ class Flow(_Strict):
             _check_id(k, "state id")
         return v
 
+    def say_chain(self, state_id: str) -> list[str]:
+        """``state_id`` and the ``say`` states it passes through, up to the ``ask``/``refer`` it stops at.
+
+        A chain of ``say`` states that loops (the loader refuses such flows) stops after
+        ``len(states)`` steps: its last state is then a ``say``.
+
+        Raises:
+            KeyError: if a state on the way is not in the flow.
+        """
+        out = [state_id]
+        sid = state_id
+        for _ in range(len(self.states)):
+            st = self.states[sid]
+            if st.kind != "say" or st.next is None:
+                break
+            sid = st.next
+            out.append(sid)
+        return out
+
+    def replay(self, history: Sequence[HistoryEntry], slots: Mapping[str, str]) -> list[str]:
+        """The states entered after each answer of ``history``, in order (``say`` states included).
+
+        Each answer leads to its choice's target with the slots after it (those of the next
+        entry, or ``slots`` for the last one — a typed place stores its region code, not the
+        choice id); 「相談を続ける」 (``:continue``) at a result leads to the result's ``next``.
+        Answers to states or choices the flow does not have (another version) add nothing.
+
+        Args:
+            history: :attr:`bot.engine.types.Session.history` entries, oldest first.
+            slots: the slots after the last entry (the session's).
+        """
+        path: list[str] = []
+        for i, h in enumerate(history):
+            st = self.states.get(h.state)
+            ch = next((c for c in (st.choices or []) if c.id == h.choice), None) if st else None
+            if ch is None or st is None:
+                if st is not None and st.kind == "refer" and st.next and h.choice == CONTINUE:
+                    path += self.say_chain(st.next)
+                continue
+            path += self.say_chain(ch.target(history[i + 1].slots if i + 1 < len(history) else slots))
+        return path
+
 
 class LoadedFlow:
     """A validated flow with the source location of every state and choice (for messages).
@@ -477,12 +525,7 @@ def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Load
             err(f"state {sid!r} cannot be reached from {f.start!r}; link to it or remove it", "states", sid)
     # say-loops (a chain of `say` states that never stops)
     for sid in f.states:
-        cur, hops = sid, 0
-        while f.states[cur].kind == "say" and hops <= len(f.states):
-            nxt = f.states[cur].next
-            assert nxt is not None
-            cur, hops = nxt, hops + 1
-        if hops > len(f.states):
+        if f.states[f.say_chain(sid)[-1]].kind == "say":
             err(f"`say` states starting at {sid!r} loop forever; end the chain in an `ask` or `refer`",
                 "states", sid)
     # every state must be able to reach a result

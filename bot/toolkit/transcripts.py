@@ -276,8 +276,7 @@ def run_transcript(engine: Engine, lt: LoadedTranscript) -> TranscriptResult:
     """Run one transcript through ``engine`` at its frozen time; stop at the first difference."""
     t = lt.transcript
     if t.team is not None:
-        engine = Engine(engine.flows, engine.directory, default_flow=engine.default_flow,
-                        idle_timeout=engine.idle_timeout.total_seconds(), teams={t.team.id: t.team})
+        engine = engine.with_teams({t.team.id: t.team})
     chat = FakeChat(engine, flow=t.flow, at=t.at, locale=t.locale, team=t.team.id if t.team else None)
     result = TranscriptResult(lt.path, t.flow, len(t.turns))
     chat.start()
@@ -474,22 +473,20 @@ def run(paths: Sequence[str | Path], engine: Engine, out: IO[str] | None = None,
 
 def main(args: argparse.Namespace) -> int:
     """``soudan test [PATH…]`` (default ``flows/tests/``): load the flows, run the transcripts."""
-    from bot.loading import load_all
+    from bot.loading import load
     from bot.settings import Settings
 
     settings = Settings()
     paths = list(getattr(args, "paths", None) or []) or [settings.flows_dir / "tests"]
     try:
-        directory, flows, _ = load_all(settings.flow_paths(), settings.directory_paths())
+        loaded = load(settings.flow_paths(), settings.directory_paths(), default_flow=settings.default_flow,
+                      idle_timeout=settings.session_ttl)
     except FlowError as exc:
         for e in exc.errors:
             print(e)
         print("the flows or the directory have errors; fix them first (`soudan validate`)")
         return 1
-    try:
-        engine = Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=settings.default_flow,
-                        idle_timeout=settings.session_ttl)
     except ValueError as exc:  # e.g. SOUDAN_DEFAULT_FLOW names no flow
         print(f"soudan test: {exc}")
         return 1
-    return run(paths, engine, flow_files={k: v.path for k, v in flows.items()})
+    return run(paths, loaded.engine, flow_files={k: v.path for k, v in loaded.flows.items()})

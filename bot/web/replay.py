@@ -24,22 +24,10 @@ def conversation_path(engine: Engine, session: Session) -> list[str]:
 
     Rebuilt from the session's answers (history), so it is exact after ``back`` too.
     """
-    from bot.testing import resolve_goto, say_chain
-
     f = engine.flows.get(session.flow_id)
     if f is None or f.start not in f.states:
         return [session.state]
-    path = say_chain(f, f.start)
-    for i, h in enumerate(session.history):
-        st = f.states.get(h.state)
-        ch = next((c for c in (st.choices or []) if c.id == h.choice), None) if st else None
-        if ch is None or st is None:
-            if st is not None and st.kind == "refer" and st.next and h.choice == ":continue":
-                path += say_chain(f, st.next)
-            continue
-        # the slots after this answer (a typed place stores its region code, not the choice id)
-        slots = dict(session.history[i + 1].slots if i + 1 < len(session.history) else session.slots)
-        path += say_chain(f, resolve_goto(ch, slots))
+    path = f.say_chain(f.start) + f.replay(session.history, session.slots)
     if not path or path[-1] != session.state:
         path.append(session.state)
     return path

@@ -65,12 +65,11 @@ class FlowSource:
         return tuple(out)
 
     def _load(self) -> Engine | None:
-        from bot.loading import load_all
+        from bot.loading import load
 
         try:
-            directory, flows, warnings = load_all(self.settings.flow_paths(), self.settings.directory_paths())
-            engine = Engine({k: v.flow for k, v in flows.items()}, directory,
-                            default_flow=self.settings.default_flow, idle_timeout=self.settings.session_ttl)
+            loaded = load(self.settings.flow_paths(), self.settings.directory_paths(),
+                          default_flow=self.settings.default_flow, idle_timeout=self.settings.session_ttl)
         except FlowError as exc:
             self.errors = exc.errors
             return None
@@ -83,11 +82,11 @@ class FlowSource:
                                      f"the files could not be loaded ({type(exc).__name__}); run `soudan validate`")]
             return None
         self.errors = []
-        self.warnings = warnings
-        self.flows = flows
+        self.warnings = loaded.warnings
+        self.flows = loaded.flows
         self.version += 1
         self.loaded_at = dt.datetime.now(JST)
-        return engine
+        return loaded.engine
 
     def current(self) -> Engine:
         """The engine to use now, after reloading if a file changed since the last check."""

@@ -250,15 +250,13 @@ def test_say_states_are_shown_then_followed(tiny_engine: Engine) -> None:
 
 
 def test_exact_label_with_crisis_words_selects_the_choice(tiny_paths) -> None:  # type: ignore[no-untyped-def]
-    from bot.engine.core import Engine as E
-    from bot.loading import load_all
+    from bot.loading import build_engine
 
     flow_path = tiny_paths[0][0]
     flow_path.write_text(flow_path.read_text(encoding="utf-8").replace(
         "{id: adult, label: {ja: おとな, en: Adult}", "{id: adult, label: {ja: 死にたいおとな, en: Adult}"),
         encoding="utf-8")
-    directory, flows, _ = load_all(*tiny_paths)
-    engine = E({k: v.flow for k, v in flows.items()}, directory)
+    engine = build_engine(*tiny_paths)
     s = engine.step(None, Start(), WEEKDAY_10).session
     out = engine.step(s, Text("死にたいおとな"), WEEKDAY_10)
     assert out.session is not None and out.session.state == "what"
@@ -282,14 +280,13 @@ FOREIGN = """\
 
 
 def test_english_speakers_see_windows_in_their_language_first(tiny_paths) -> None:  # type: ignore[no-untyped-def]
-    from bot.loading import load_all
+    from bot.loading import build_engine
 
     flows, dirs = tiny_paths
     dirs[0].write_text(dirs[0].read_text(encoding="utf-8") + FOREIGN, encoding="utf-8")
     flows[0].write_text(flows[0].read_text(encoding="utf-8").replace(
         "contacts: [day_line, night_line]", "contacts: [day_line, night_line, foreign_line]"), encoding="utf-8")
-    directory, loaded, _ = load_all(flows, dirs)
-    engine = Engine({k: v.flow for k, v in loaded.items()}, directory)
+    engine = build_engine(flows, dirs)
     for locale, expected in [("en", ["foreign_line", "day_line", "night_line"]), ("ja", ["day_line", "night_line"])]:
         s = engine.step(None, Start(locale=locale), WEEKDAY_10).session
         s = engine.step(s, Text("2"), WEEKDAY_10).session
@@ -298,7 +295,7 @@ def test_english_speakers_see_windows_in_their_language_first(tiny_paths) -> Non
 
 
 def _aged_engine(tiny_paths) -> Engine:  # type: ignore[no-untyped-def]
-    from bot.loading import load_all
+    from bot.loading import build_engine
 
     f = tiny_paths[0][0]
     f.write_text(f.read_text(encoding="utf-8")
@@ -306,8 +303,7 @@ def _aged_engine(tiny_paths) -> Engine:  # type: ignore[no-untyped-def]
                  .replace("{id: adult, label: {ja: おとな, en: Adult}, goto: what}",
                           "{id: adult, label: {ja: おとな, en: Adult}, keywords: [しつこい], ages: [18, 120], goto: what}"),
                  encoding="utf-8")
-    directory, flows, _ = load_all(*tiny_paths)
-    return Engine({k: v.flow for k, v in flows.items()}, directory)
+    return build_engine(*tiny_paths)
 
 
 @pytest.mark.parametrize("answer,state,slot", [

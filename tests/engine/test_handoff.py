@@ -13,7 +13,7 @@ import pytest
 from bot.engine.core import Engine
 from bot.engine.types import Ask, HandoffSignal, Refer, Say
 from bot.handoff.team import TeamError, load_teams
-from bot.loading import load_all
+from bot.loading import build_engine
 from bot.settings import ROOT, Settings
 from bot.testing import FakeChat
 from bot.timeutil import JST
@@ -27,8 +27,7 @@ SECRET = "秘密のメモ山田花子090-1234-5678"
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     s = Settings(_env_file=None)
-    directory, flows, _ = load_all(s.flow_paths(), s.directory_paths())
-    return Engine({k: v.flow for k, v in flows.items()}, directory, teams=load_teams(TEAMS))
+    return build_engine(s.flow_paths(), s.directory_paths(), teams=load_teams(TEAMS))
 
 
 def to_result(engine: Engine, at: dt.datetime, team: str | None = "counsellors") -> FakeChat:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from bot.engine.core import Engine
-from bot.loading import load_all
+from bot.loading import build_engine
 from bot.toolkit.transcripts import load_transcript
 from bot.yamlload import load_file
 
@@ -34,8 +34,7 @@ GRADE = re.compile(r"^(elem-[1-6]|middle-[1-3]|high-[1-3])$")
 
 @functools.cache
 def _engine() -> Engine:
-    directory, flows, _ = load_all(sorted((ROOT / "flows").glob("*.yaml")), sorted((ROOT / "directory").glob("*.yaml")))
-    return Engine({k: v.flow for k, v in flows.items()}, directory)
+    return build_engine([ROOT / "flows"], [ROOT / "directory"])
 
 
 def _flows() -> dict[str, Any]:

@@ -14,7 +14,7 @@ from bot.contacts.hours import JST
 from bot.contacts.model import StatusKind
 from bot.engine.core import Engine
 from bot.engine.types import Refer
-from bot.loading import load_all
+from bot.loading import build_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,9 +31,7 @@ def _instants() -> list[dt.datetime]:
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    directory, flows, _ = load_all(sorted((ROOT / "flows").glob("*.yaml")),
-                                   sorted((ROOT / "directory").glob("*.yaml")))
-    return Engine({k: v.flow for k, v in flows.items()}, directory, default_flow="net-harm")
+    return build_engine([ROOT / "flows"], [ROOT / "directory"], default_flow="net-harm")
 
 
 

@@ -30,7 +30,7 @@ import pytest
 from bot.engine.core import Engine
 from bot.engine.flow import Flow
 from bot.engine.types import Pick, Refer, Session, Start, Text
-from bot.loading import load_all
+from bot.loading import build_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_FILE = ROOT / "flows" / "net-harm.yaml"
@@ -380,9 +380,7 @@ def test_english_result_is_in_english(transcripts: dict[str, list[dict[str, Any]
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    directory, flows, _ = load_all(sorted((ROOT / "flows").glob("*.yaml")),
-                                   sorted((ROOT / "directory").glob("*.yaml")))
-    return Engine({k: v.flow for k, v in flows.items()}, directory, default_flow="net-harm")
+    return build_engine([ROOT / "flows"], [ROOT / "directory"], default_flow="net-harm")
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.contacts.directory import Directory
+from bot import loading
 from bot.engine.core import Engine
-from bot.engine.flow import load_flows
 
 DIRECTORY = """\
 - id: night_line
@@ -119,6 +118,4 @@ def write_files(root: Path, *, version: str = "1", with_when: bool = True) -> tu
 
 def build_engine(flows_dir: Path, directory_dir: Path, idle_timeout: float = 3600.0) -> Engine:
     """The engine over the files of :func:`write_files` (strict loading, like ``soudan serve``)."""
-    directory = Directory.load(sorted(directory_dir.glob("*.yaml")))
-    flows = load_flows(sorted(flows_dir.glob("*.yaml")), directory.ids)
-    return Engine({k: v.flow for k, v in flows.items()}, directory, idle_timeout=idle_timeout)
+    return loading.build_engine([flows_dir], [directory_dir], idle_timeout=idle_timeout)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.contacts.model import Contact
+from bot.loading import build_engine
 from bot.settings import ROOT
-from bot.testing import engine_from_files
 from bot.toolkit.transcripts import run
 from bot.yamlload import load_text
 
@@ -29,7 +29,7 @@ def test_the_guide_has_both_languages_and_examples() -> None:
 def test_the_example_transcript_passes(tmp_path: Path, text: str) -> None:
     p = tmp_path / "example.yaml"
     p.write_text(text, encoding="utf-8")
-    engine = engine_from_files([ROOT / "flows"], [ROOT / "directory"])
+    engine = build_engine([ROOT / "flows"], [ROOT / "directory"])
     out = io.StringIO()
     assert run([p], engine, out) == 0, out.getvalue()
 

@@ -20,7 +20,7 @@ import yaml
 
 from bot.adapters.discord import SoudanClient
 from bot.engine.core import Engine
-from bot.loading import load_all
+from bot.loading import build_engine
 from bot.service import Conversations
 from bot.store.memory import MemoryStore
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
@@ -102,8 +102,7 @@ def discord_paths(tmp_path: Path) -> tuple[list[Path], list[Path]]:
 
 
 def _engine(paths: tuple[list[Path], list[Path]], default_flow: str) -> Engine:
-    directory, flows, _ = load_all(*paths)
-    return Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=default_flow, idle_timeout=3600)
+    return build_engine(*paths, default_flow=default_flow, idle_timeout=3600)
 
 
 @pytest.fixture

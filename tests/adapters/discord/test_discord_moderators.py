@@ -15,11 +15,10 @@ import pytest
 import simcord
 
 from bot.adapters.discord import SoudanClient
-from bot.engine.core import Engine
 from bot.handoff.desk import Desk
 from bot.handoff.guilds import GuildStore
 from bot.handoff.team import Team
-from bot.loading import load_all
+from bot.loading import build_engine
 from bot.service import Conversations
 from bot.store.memory import MemoryStore
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
@@ -50,8 +49,7 @@ def clock() -> Clock:
 def desk(tmp_path: Path, clock: Clock) -> Desk:
     d = write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
     f = write(tmp_path, "flows/tiny.yaml", FLOW)
-    directory, flows, _ = load_all([f], [d])
-    engine = Engine({k: v.flow for k, v in flows.items()}, directory, teams={"moderators": TEAM})
+    engine = build_engine([f], [d], teams={"moderators": TEAM})
     return Desk(Conversations(engine, MemoryStore(), "test-secret", clock=clock), engine.handoffs.teams)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
-from bot.loading import load_all
+from bot.loading import build_engine
 from bot.service import JST
 from bot.settings import Settings
 
@@ -120,8 +120,7 @@ def quick_reply_data(call_json: dict[str, Any]) -> list[tuple[str, str]]:
 
 def make_engine() -> Engine:
     """The engine over the test flow and directory."""
-    directory, flows, _ = load_all([FLOW], [DIRECTORY], today=WEEKDAY_10.date())
-    return Engine({k: v.flow for k, v in flows.items()}, directory, idle_timeout=3600)
+    return build_engine([FLOW], [DIRECTORY], idle_timeout=3600, today=WEEKDAY_10.date())
 
 
 def settings_for(fake: FakeLineApi, **extra: Any) -> Settings:
