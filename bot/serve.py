@@ -20,16 +20,13 @@ from aiohttp.web_protocol import RequestHandler
 
 from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.engine.flow import FlowError
-from bot.settings import Settings
+from bot.settings import DEV_SECRET, Settings
 from bot.toolkit import lint
 
-__all__ = ["DEV_SECRET", "EXAMPLE_SECRET", "HEADER_TIMEOUT", "KEEPALIVE_TIMEOUT", "MIN_PUBLIC_SECRET",
+__all__ = ["EXAMPLE_SECRET", "HEADER_TIMEOUT", "KEEPALIVE_TIMEOUT", "MIN_PUBLIC_SECRET",
            "SHUTDOWN_TIMEOUT", "HttpRunner", "check_settings", "main", "serve"]
 
 log = logging.getLogger("soudan.serve")
-
-DEV_SECRET = "dev-only-not-secret"
-"""The development default of ``SOUDAN_SECRET`` (see :class:`~bot.settings.Settings`)."""
 
 EXAMPLE_SECRET = "change-me-to-a-long-random-value"
 """The placeholder of ``SOUDAN_SECRET`` in ``.env.example`` (as public as the development default)."""

@@ -12,12 +12,12 @@ import pytest
 
 from bot import serve
 from bot.app import metrics_enabled, simulator_enabled
-from bot.settings import Settings
+from bot.settings import DEV_SECRET, Settings
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1.nip.io", "127.attacker.example", "127.0.0.1:80", "127.1"])
 def test_a_name_that_looks_like_127_is_public(host: str) -> None:
-    s = Settings(_env_file=None, SOUDAN_HOST=host, SOUDAN_SECRET=serve.DEV_SECRET)
+    s = Settings(_env_file=None, SOUDAN_HOST=host, SOUDAN_SECRET=DEV_SECRET)
     assert not s.loopback
     assert not simulator_enabled(s) and not metrics_enabled(s)
     assert serve.check_settings(s)  # and the development secret is refused

@@ -24,7 +24,7 @@ from bot import serve
 from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.engine.flow import FlowError
 from bot.loading import load_all
-from bot.settings import Settings
+from bot.settings import DEV_SECRET, Settings
 from bot.store import open_store
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
 
@@ -108,7 +108,7 @@ async def test_loopback_can_switch_them_off(aiohttp_client: Any) -> None:
 # ------------------------------------------------------------------ soudan serve refusals
 
 @pytest.mark.parametrize("host", PUBLIC)
-@pytest.mark.parametrize("secret", [serve.DEV_SECRET, serve.EXAMPLE_SECRET, "", "short-secret"])
+@pytest.mark.parametrize("secret", [DEV_SECRET, serve.EXAMPLE_SECRET, "", "short-secret"])
 def test_serve_refuses_a_public_bind_with_a_weak_secret(host: str, secret: str) -> None:
     problems = serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=secret))
     assert problems and any("SOUDAN_SECRET" in p for p in problems)
@@ -117,7 +117,7 @@ def test_serve_refuses_a_public_bind_with_a_weak_secret(host: str, secret: str) 
 
 @pytest.mark.parametrize("host", LOOPBACK)
 def test_loopback_accepts_the_development_secret(host: str) -> None:
-    assert serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=serve.DEV_SECRET)) == []
+    assert serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=DEV_SECRET)) == []
 
 
 def test_public_bind_with_a_real_secret_is_accepted() -> None:

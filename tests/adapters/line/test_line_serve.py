@@ -16,6 +16,7 @@ from linekit import ACCESS_TOKEN, CHANNEL_SECRET, DIRECTORY, FLOW, body_of, foll
 
 from bot import serve
 from bot.devtools.line_fake import FakeLineApi
+from bot.settings import DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -101,7 +102,7 @@ def _main(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, host: str, **env: str
 
 def test_public_bind_with_the_dev_secret_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    assert _main(monkeypatch, tmp_path, "0.0.0.0", SOUDAN_SECRET=serve.DEV_SECRET) == 2
+    assert _main(monkeypatch, tmp_path, "0.0.0.0", SOUDAN_SECRET=DEV_SECRET) == 2
     assert "development SOUDAN_SECRET" in capsys.readouterr().err
 
 
