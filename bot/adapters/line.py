@@ -68,7 +68,6 @@ import re
 import ssl
 import time
 import traceback
-import unicodedata
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +102,7 @@ from linebot.v3.webhooks import (
 )
 
 from bot.adapters import Metrics
+from bot.adapters.text import clip, split_text, utf16_len
 from bot.contacts.model import Contact
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.contacts.render import card_details, shown_status
@@ -127,7 +127,7 @@ from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
 
 __all__ = [
     "MAX_BODY", "MAX_MESSAGES", "MAX_TEXT", "PLATFORM", "RESPONSE_BUDGET", "LineAdapter",
-    "parse_postback", "plain_version", "postback_data", "render", "setup", "split_text", "strip_emojis", "utf16_len",
+    "parse_postback", "plain_version", "postback_data", "render", "setup", "strip_emojis",
 ]
 
 log = logging.getLogger("soudan.line")
@@ -242,103 +242,6 @@ _WORDS: dict[str, dict[str, str]] = {
 
 def _w(key: str, locale: str) -> str:
     return (_WORDS.get(locale) or _WORDS["ja"])[key]
-
-
-# ------------------------------------------------------------------ text limits
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (how LINE counts; a non-BMP emoji is 2)."""
-    return len(text.encode("utf-16-le", "surrogatepass")) // 2
-
-
-def _is_extender(ch: str) -> bool:
-    """True when ``ch`` belongs to the grapheme cluster before it (must not start a chunk)."""
-    o = ord(ch)
-    return (unicodedata.category(ch) in ("Mn", "Me", "Mc")
-            or o == 0x200D                     # zero-width joiner
-            or 0xFE00 <= o <= 0xFE0F           # variation selectors
-            or 0xE0100 <= o <= 0xE01EF         # variation selectors supplement
-            or 0x1F3FB <= o <= 0x1F3FF         # emoji skin-tone modifiers
-            or 0xE0020 <= o <= 0xE007F)        # tag characters (flag subdivisions)
-
-
-def _is_ri(ch: str) -> bool:
-    return 0x1F1E6 <= ord(ch) <= 0x1F1FF  # regional indicators (flags come in pairs)
-
-
-def _boundary(text: str, i: int) -> bool:
-    """True when a cut between ``text[i-1]`` and ``text[i]`` splits no grapheme cluster."""
-    if i <= 0 or i >= len(text):
-        return True
-    a, b = text[i - 1], text[i]
-    if _is_extender(b) or a == "\u200d" or (a == "\r" and b == "\n"):
-        return False
-    if _is_ri(a) and _is_ri(b):
-        run = 0
-        j = i - 1
-        while j >= 0 and _is_ri(text[j]):
-            run += 1
-            j -= 1
-        return run % 2 == 0
-    return True
-
-
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split ``text`` into chunks of at most ``limit`` UTF-16 code units.
-
-    A cut never falls inside a character (Python strings hold code points, so a surrogate pair is
-    never split) nor, as far as a conservative rule can tell, inside a grapheme cluster (combining
-    marks, ZWJ sequences, variation selectors, skin tones, flag pairs, CRLF). A cut prefers the
-    last line break in the second half of the chunk. ``"".join(split_text(t)) == t``.
-
-    Args:
-        text: any string.
-        limit: chunk size in UTF-16 code units (≥ 2).
-
-    Returns:
-        The chunks, at least one (``[""]`` for an empty text).
-
-    Raises:
-        ValueError: if ``limit`` < 2.
-    """
-    if limit < 2:
-        raise ValueError("limit must be at least 2 UTF-16 code units")
-    if utf16_len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    start = 0
-    n = len(text)
-    while start < n:
-        units = 0
-        i = start
-        while i < n:
-            w = 2 if ord(text[i]) > 0xFFFF else 1
-            if units + w > limit:
-                break
-            units += w
-            i += 1
-        if i >= n:
-            chunks.append(text[start:])
-            break
-        cut = i
-        while cut > start + 1 and not _boundary(text, cut):
-            cut -= 1
-        if cut <= start + 1 and not _boundary(text, cut):
-            cut = i  # one cluster longer than the limit: cut it rather than loop forever
-        nl = text.rfind("\n", start, cut)
-        if nl >= 0 and nl + 1 - start >= (cut - start) // 2:
-            cut = nl + 1
-        chunks.append(text[start:cut])
-        start = cut
-    return chunks
-
-
-def _clip(text: str, limit: int) -> str:
-    """``text`` shortened to ``limit`` UTF-16 units with an ellipsis (labels only, never data)."""
-    if utf16_len(text) <= limit:
-        return text
-    head = split_text(text, limit - 1)[0]
-    return head + "…"
 
 
 # ------------------------------------------------------------------ postback data
@@ -528,7 +431,7 @@ def _bubble(view: ContactView, locale: str, now: dt.datetime | None = None) -> M
     for i, p in enumerate(c.phones[:MAX_PHONE_BUTTONS]):
         label = f"{_w('call', locale)} {p.number}"
         if utf16_len(label) > MAX_LABEL:
-            label = _clip(_w("call_short", locale) if utf16_len(p.number) > MAX_LABEL else p.number, MAX_LABEL)
+            label = clip(_w("call_short", locale) if utf16_len(p.number) > MAX_LABEL else p.number, MAX_LABEL)
         buttons.append(_button(label, tel_uri(p.number), "primary" if i == 0 else "secondary"))
     web_ch = _web_channel(c)
     if web_ch is not None:
@@ -559,7 +462,7 @@ def _alt_text(views: Sequence[ContactView], locale: str) -> str:
             break
         out = cand
     if out == head:  # even the first entry is too long
-        return _clip(text, MAX_ALT_TEXT)
+        return clip(text, MAX_ALT_TEXT)
     return out + tail
 
 
@@ -589,7 +492,7 @@ def _parts(replies: Sequence[Reply], locale: str) -> tuple[list[_Part], Msg | No
 
 
 def _count(parts: Sequence[_Part]) -> int:
-    return sum(len(split_text(p.text)) if isinstance(p, _TextPart) else 1 for p in parts)
+    return sum(len(split_text(p.text, MAX_TEXT)) if isinstance(p, _TextPart) else 1 for p in parts)
 
 
 def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None = None) -> list[list[Msg]]:
@@ -598,7 +501,7 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
     Says, Ends and questions become text messages; a referral becomes its lead text, a Flex
     carousel of contact cards (≤12 per carousel) and a text with the next steps. Adjacent texts are
     merged (blank line between) while there are more than 5 messages; texts longer than 5,000
-    UTF-16 units are split (:func:`split_text`). The quick reply of the last question goes on the
+    UTF-16 units are split (:func:`bot.adapters.text.split_text`). The quick reply of the last question goes on the
     last message. Nothing is ever dropped: what does not fit in 5 messages goes into further
     batches (sent by push after the reply).
 
@@ -624,7 +527,7 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
     messages: list[Msg] = []
     for p in parts:
         if isinstance(p, _TextPart):
-            messages.extend({"type": "text", "text": chunk} for chunk in split_text(p.text) if chunk)
+            messages.extend({"type": "text", "text": chunk} for chunk in split_text(p.text, MAX_TEXT) if chunk)
         else:
             messages.append({"type": "flex", "altText": _alt_text(p.views, locale),
                              "contents": {"type": "carousel", "contents": [_bubble(v, locale, now) for v in p.views]}})
@@ -670,9 +573,9 @@ def plain_version(messages: Sequence[Msg]) -> list[Msg]:
         if labels and not body.endswith(labels[-1]):
             body = (body + "\n\n" + "\n".join(f"{n}. {lab}" for n, lab in enumerate(labels, 1))).strip()
         if body:
-            texts.extend(split_text(body))
+            texts.extend(split_text(body, MAX_TEXT))
     if len(texts) > MAX_MESSAGES:
-        texts = [*texts[:MAX_MESSAGES - 1], _clip("\n\n".join(texts[MAX_MESSAGES - 1:]), MAX_TEXT)]
+        texts = [*texts[:MAX_MESSAGES - 1], clip("\n\n".join(texts[MAX_MESSAGES - 1:]), MAX_TEXT)]
     return [{"type": "text", "text": t} for t in texts] or [{"type": "text", "text": "…"}]
 
 

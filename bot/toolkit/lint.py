@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+from bot.adapters.text import utf16_len
 from bot.contacts.directory import Directory, DirectoryError
 from bot.contacts.holidays import holidays_between
 from bot.engine.flow import Flow, FlowError, LoadedFlow, load_flows
@@ -53,7 +54,6 @@ __all__ = [
     "CONVERSATION_ID_LEN", "DISCORD_MAX_BUTTONS", "DISCORD_MAX_CUSTOM_ID", "DISCORD_MAX_LABEL",
     "LINE_MAX_ITEMS", "LINE_MAX_LABEL", "LINE_MAX_POSTBACK", "MAX_CONTACTS", "MIN_CONTACTS",
     "discord_custom_id", "line_postback_data", "lint", "lint_directory", "lint_flow", "sample_times",
-    "utf16_len",
 ]
 
 LINE_MAX_ITEMS = 13
@@ -80,11 +80,6 @@ SAMPLE_DAYS = 8
 
 NO_OPEN_WINDOW = "none of its windows"
 """Words of the ``no-open-window`` error (``soudan serve`` refuses to start on it)."""
-
-def utf16_len(text: str) -> int:
-    """Length of ``text`` in UTF-16 code units (an emoji outside the BMP counts 2)."""
-    return len(text.encode("utf-16-le")) // 2
-
 
 def line_postback_data(choice_id: str, state_id: str, conversation_id: str = "x" * CONVERSATION_ID_LEN) -> str:
     """The LINE postback data of a choice button (same encoding as the LINE adapter)."""

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from bot.adapters.discord._text import cut
+from bot.adapters.text import clip as cut
 from bot.engine.types import CommandName, Pick
 
 if TYPE_CHECKING:

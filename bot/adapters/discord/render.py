@@ -15,14 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.adapters.discord import _text
-from bot.adapters.discord._text import cut, ulen
 from bot.adapters.discord.ids import (
     MAX_OPTION_LABEL,
     choice_custom_id,
     option_value,
     select_custom_id,
 )
+from bot.adapters.text import clip as cut
+from bot.adapters.text import split_lines
+from bot.adapters.text import utf16_len as ulen
 from bot.contacts.model import Contact, StatusKind
 from bot.contacts.render import shown_status
 from bot.contacts.status import Status
@@ -59,12 +60,8 @@ MAX_LABEL = 80
 
 
 def split_text(text: str, limit: int = MAX_CONTENT) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` UTF-16 units, on line boundaries.
-
-    Lines are kept whole when they fit; a single line longer than ``limit`` is cut into pieces.
-    Line breaks at a cut are dropped (each piece is a message of its own). Empty text gives ``[]``.
-    """
-    return _text.split_text(text, limit)
+    """:func:`bot.adapters.text.split_lines` with Discord's message limit as the default."""
+    return split_lines(text, limit)
 
 
 @dataclass(frozen=True)

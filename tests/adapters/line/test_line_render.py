@@ -13,9 +13,8 @@ from bot.adapters.line import (
     parse_postback,
     postback_data,
     render,
-    split_text,
-    utf16_len,
 )
+from bot.adapters.text import utf16_len
 from bot.devtools.line_fake import problems
 from bot.engine.core import Engine
 from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Say
@@ -30,45 +29,6 @@ def _dicts(batches: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
 
 def _views(engine: Engine, *ids: str) -> tuple[ContactView, ...]:
     return tuple(ContactView(c, s) for c, s in engine.directory.order(ids, WEEKDAY_10))
-
-
-# ------------------------------------------------------------------ text splitting
-
-def test_utf16_len_counts_emoji_as_two() -> None:
-    assert utf16_len("あ") == 1
-    assert utf16_len("😢") == 2
-    assert utf16_len("👨‍👩‍👧") == 8
-
-
-@pytest.mark.parametrize("unit", ["😢", "👨‍👩‍👧", "🇯🇵", "が", "か\u3099", "👍🏽", "1️⃣", "e\u0301", "\r\n"])
-def test_split_never_cuts_a_character_or_grapheme(unit: str) -> None:
-    for prefix in range(0, 4):
-        text = "a" * prefix + unit * 3000
-        chunks = split_text(text)
-        assert "".join(chunks) == text
-        for ch in chunks:
-            assert 0 < utf16_len(ch) <= MAX_TEXT
-            assert ch.encode("utf-16-le").decode("utf-16-le") == ch  # no lone surrogate
-            body = ch[prefix:] if ch is chunks[0] else ch
-            assert len(body) % len(unit) == 0 or ch is chunks[0], (unit, len(ch))
-        # every chunk boundary falls between two whole units
-        pos = 0
-        for ch in chunks[:-1]:
-            pos += len(ch)
-            assert (pos - prefix) % len(unit) == 0
-
-
-def test_split_prefers_line_breaks() -> None:
-    line = "あ" * 99 + "\n"
-    chunks = split_text(line * 120)
-    assert all(c.endswith("\n") for c in chunks[:-1])
-    assert all(utf16_len(c) <= MAX_TEXT for c in chunks)
-
-
-def test_short_text_is_one_chunk() -> None:
-    assert split_text("") == [""]
-    assert split_text("x" * MAX_TEXT) == ["x" * MAX_TEXT]
-    assert len(split_text("x" * (MAX_TEXT + 1))) == 2
 
 
 # ------------------------------------------------------------------ postback data
