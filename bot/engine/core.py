@@ -40,6 +40,7 @@ from bot.engine.types import (
 )
 from bot.i18n import LOCALES, pick, t
 from bot.nlu.analysis import Analysis, analyse
+from bot.nlu.feelings import is_feeling
 from bot.nlu.understand import Reading, Understanding
 from bot.settings import SESSION_TTL
 
@@ -416,7 +417,8 @@ class Engine:
         if kept:
             return self._finish(s, [*pre, Say(t("engine.kept", loc, label=t("engine.list_sep", loc).join(kept))),
                                     *self._reask(s, now)], now)
-        return self._finish(s, [*pre, Say(t("engine.no_match", loc)), *self._reask(s, now)], now)
+        key = "engine.no_match_feeling" if is_feeling(raw, norm) else "engine.no_match"
+        return self._finish(s, [*pre, Say(t(key, loc)), *self._reask(s, now)], now)
 
     def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply]) -> Outcome:
         assert r.choice is not None

@@ -68,6 +68,8 @@ def test_halfwidth_and_punctuated_yes_and_keywords(tiny_engine: Engine, answer: 
 
 @pytest.mark.parametrize("answer,expected", [
     ("😀🙏", "答えがわかりませんでした"),
+    ("😭😭", "送ってくれてありがとうございます"),  # a sad emoji is a feeling: warm words, 110 for danger
+    ("…", "答えがわかりませんでした"),
     ("", "メッセージが空でした"),
     ("   ", "メッセージが空でした"),
     ("あ" * 5000, "詳しく書いてくださって"),
