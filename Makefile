@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: chat test serve lint validate bench docs clean install
+.PHONY: chat test serve lint validate bench docs clean install line-dev
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,11 @@ chat: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/soudan serve
+
+# LINE without a LINE account: the fake Messaging API + viewer (http://127.0.0.1:8099/) and
+# soudan serve wired to it; then `.venv/bin/soudan line send "いじめられてる" --user u1`. Ctrl-C stops both.
+line-dev: $(STAMP)
+	$(BIN)/soudan line dev
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

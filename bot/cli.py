@@ -1,4 +1,4 @@
-"""The ``soudan`` command (DESIGN.md §6): chat, serve, validate, test, nlu, graph, contacts, schema."""
+"""The ``soudan`` command (DESIGN.md §6): chat, serve, validate, test, nlu, graph, contacts, schema, line."""
 
 from __future__ import annotations
 
@@ -116,7 +116,35 @@ def build_parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print JSON Schemas of flows, transcripts and the directory")
     sc.add_argument("--write", metavar="DIR", default=None, help="write *.schema.json files into DIR")
     sc.set_defaults(func=_lazy("bot.toolkit.schema"))
+
+    _line_commands(sub.add_parser("line", help="LINE without a LINE account: send signed webhook events, "
+                                  "run the fake Messaging API and its viewer, set up the rich menu"))
     return p
+
+
+_SIGN_BY_HAND = """signing by hand: X-Line-Signature is base64(HMAC-SHA256(channel secret, the exact body bytes)):
+  body='{"destination":"Udev","events":[]}'
+  sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac soudan-dev-channel-secret -binary | base64)
+  curl -i -H 'Content-Type: application/json' -H "X-Line-Signature: $sig" \\
+       --data-binary "$body" http://127.0.0.1:8080/line/webhook"""
+
+
+def _line_commands(ln: argparse.ArgumentParser) -> None:
+    """``soudan line send | fake | dev``."""
+    import bot.devtools as dev
+
+    lsub = ln.add_subparsers(dest="line_command", required=True, metavar="SUBCOMMAND")
+    send = lsub.add_parser("send", help="build a webhook event (text, postback, follow), sign it with the channel "
+                           "secret and post it to the bot; prints the HTTP status",
+                           epilog=_SIGN_BY_HAND, formatter_class=argparse.RawDescriptionHelpFormatter)
+    dev.send_arguments(send)
+    send.set_defaults(func=_lazy("bot.devtools.line_webhook"))
+    fake = lsub.add_parser("fake", help="serve the fake Messaging API with a viewer of every message sent")
+    dev.fake_arguments(fake)
+    fake.set_defaults(func=_lazy("bot.devtools.line_fake"))
+    dv = lsub.add_parser("dev", help="the fake Messaging API + viewer and soudan serve wired to it (make line-dev)")
+    dev.dev_arguments(dv)
+    dv.set_defaults(func=_lazy("bot.devtools.line_dev"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
