@@ -240,7 +240,104 @@ _HANDOFF: dict[str, dict[str, str]] = {
 _LINE: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
 """The LINE adapter's own words (``line.*``)."""
 
-_DISCORD: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
+_PANEL_TEXT = (
+    "ネットの誹謗中傷・嫌がらせ・晒しなどで困っていたら、下のボタンを押してください。"
+    "あなたにだけ見えるメッセージで、相談できる窓口をご案内します（ほかの人には見えません）。\n\n"
+    "If you are being harassed or exposed online, press the button below. Only you will see "
+    "the conversation, and it points you to people who can help."
+)
+"""The moderator panel's text, Japanese then English (the panel is for everyone in the channel)."""
+
+_DISCORD: dict[str, dict[str, str]] = {
+    "ja": {
+        "phone": "電話", "hours": "受付時間", "now": "いまの状況", "other": "ほかの窓口・連絡方法",
+        "who": "対象", "cost": "料金", "note": "ご注意", "verified": "確認日", "cont": "（続き）",
+        "steps": "次にできること", "free": "通話無料", "navi-dial": "ナビダイヤル（通話料有料・かけ放題の対象外）",
+        "charged": "通話料がかかります", "select": "選んでください",
+        "error": "すみません、いま処理できませんでした。少し待ってから、もう一度お試しください。\n"
+                 "危険が迫っているときは110番、急な病気やけがは119番へ。",
+        "panel_title": "相談をはじめる / Get help privately",
+        "panel_text": _PANEL_TEXT,
+        "panel_posted": "パネルをこのチャンネルに置きました。",
+        "panel_forbidden": "このチャンネルにパネルを置けませんでした。ボットに「チャンネルを見る」「メッセージを送信」"
+                           "「埋め込みリンク」の権限を与えてから、もう一度お試しください。",
+        "dm_button": "DMで送る / Send me this list by DM",
+        "dm_sent": "一覧をDMで送りました。",
+        "dm_closed": "DMを送れませんでした（このサーバーのメンバーからのDMが閉じられています）。"
+                     "代わりに、あなたにだけ見える形でもう一度表示します。",
+        "results": "「{q}」の相談窓口: {n}件（いま受付中 {k}件）",
+        "results_all": "相談窓口: {n}件（いま受付中 {k}件）",
+        "results_open": "（いま受付中のみ）",
+        "more": "ほかに{m}件あります。言葉をしぼって検索してください。",
+        "none": "「{q}」に合う窓口は見つかりませんでした。別の言葉で探すか、24時間つながるこちらの窓口へ。",
+        "none_open": "いま受付中の窓口は見つかりませんでした。24時間つながるこちらの窓口へ。",
+        "forgotten": "記録を削除しました。",
+        # the moderators' desk (hand-off cards, /soudan-moderators)
+        "moderators.card_title": "モデレーターへの相談の依頼",
+        "moderators.card_text": "メンバーが、同意のうえでモデレーターとの連絡を希望しています。名前と書いた文章は含まれていません。"
+                     "「対応します」を押した人にだけ、DMする相手が表示されます。",
+        "moderators.category": "被害の種類", "moderators.urgency": "緊急度", "moderators.windows": "案内済みの窓口", "moderators.time": "時刻", "moderators.state": "状態",
+        "moderators.waiting": "対応する人を待っています", "moderators.taken": "対応: {who}", "moderators.withdrawn": "本人が取り消しました",
+        "moderators.timed_out": "時間内に対応がなく、本人に24時間の窓口を案内しました", "moderators.released": "終了しました",
+        "moderators.take": "対応します",
+        "moderators.took": "{member} さんにDMで連絡してください。\n・公開のチャンネルで呼びかけたり、話題にしたりしないでください。\n"
+                "・まず、案内済みの窓口（カードにあります）を伝えてください。命や安全にかかわるときは110番・119番を。\n"
+                "・自分ひとりで抱え込まず、ほかのモデレーターにも相談してください。",
+        "moderators.not_role": "このボタンは、このサーバーのモデレーターのロールを持つ人だけが使えます。",
+        "moderators.gone": "この依頼は、すでに対応中か、取り消されたか、時間切れになっています。",
+        "moderators.rate": "モデレーターへの連絡は、1時間に{n}回までです。少し時間をおいてください。"
+                "急ぐときは、上の窓口（24時間のものもあります）に連絡してください。",
+        "moderators.set": "相談の引き継ぎカードを {channel} に送り、{role} のロールを持つ人だけが対応できるようにしました。",
+        "moderators.not_private": "{channel} は {role} 以外の人にも見えます。@everyone の「チャンネルを見る」を外し、"
+                       "{role} にだけ許可してから、もう一度実行してください。",
+        "moderators.no_send": "{channel} にメッセージを送れません。ボットに「チャンネルを見る」「メッセージを送信」「埋め込みリンク」を許可してください。",
+        "moderators.no_team": "このボットには、モデレーターのチーム（SOUDAN_TEAMS_FILE の discord）が設定されていません。",
+    },
+    "en": {
+        "phone": "Phone", "hours": "Hours", "now": "Now", "other": "Other ways to reach them",
+        "who": "Who can use it", "cost": "Cost", "note": "Please note", "verified": "Verified", "cont": " (cont.)",
+        "steps": "What you can do next", "free": "free call",
+        "navi-dial": "Navi Dial (the caller pays; not covered by flat-rate plans)",
+        "charged": "call charges apply", "select": "Choose one",
+        "error": "Sorry, I could not handle that just now. Please try again in a moment.\n"
+                 "If you are in danger call 110; for a sudden illness or injury call 119.",
+        "panel_title": "相談をはじめる / Get help privately",
+        "panel_text": _PANEL_TEXT,  # bilingual: the same as ja
+        "panel_posted": "The panel is now in this channel.",
+        "panel_forbidden": "I could not post the panel here. Give the bot View Channel, Send Messages and "
+                           "Embed Links in this channel, then try again.",
+        "dm_button": "DMで送る / Send me this list by DM",
+        "dm_sent": "I sent the list to your DMs.",
+        "dm_closed": "I could not DM you (your DMs from this server are closed). Here it is again, "
+                     "visible only to you.",
+        "results": "Windows for \"{q}\": {n} (open now: {k})",
+        "results_all": "Windows: {n} (open now: {k})",
+        "results_open": " (open now only)",
+        "more": "{m} more: narrow your search.",
+        "none": "Nothing matched \"{q}\". Try other words, or call this 24-hour line.",
+        "none_open": "No window is open right now. This 24-hour line is always there.",
+        "forgotten": "Deleted.",
+        "moderators.card_title": "A member asks for a moderator",
+        "moderators.card_text": "A member consented to be contacted by a moderator. No name and nothing they wrote is included. "
+                     "Only whoever presses \"I'll take it\" is shown whom to DM.",
+        "moderators.category": "Harm", "moderators.urgency": "Urgency", "moderators.windows": "Windows already shown", "moderators.time": "Time",
+        "moderators.state": "Status", "moderators.waiting": "Waiting for a moderator", "moderators.taken": "Taken by {who}",
+        "moderators.withdrawn": "Withdrawn by the member", "moderators.timed_out": "Nobody took it in time; the member was given the 24-hour lines",
+        "moderators.released": "Closed", "moderators.take": "対応します / I'll take it",
+        "moderators.took": "Please DM {member}.\n- Never call them out or discuss it in a public channel.\n"
+                "- Signpost first: share the windows on the card; for danger to life call 110/119.\n"
+                "- Do not carry it alone: talk to another moderator.",
+        "moderators.not_role": "Only members with this server's moderator role can use this button.",
+        "moderators.gone": "This request was already taken, withdrawn, or timed out.",
+        "moderators.rate": "You can ask for a moderator {n} times an hour. Please wait a little; for urgent help use the "
+                "windows above (some are open 24 hours).",
+        "moderators.set": "Hand-off cards now go to {channel}; only members with {role} can take them.",
+        "moderators.not_private": "{channel} is visible to people without {role}. Remove View Channel from @everyone, allow it "
+                       "for {role} only, then run this again.",
+        "moderators.no_send": "I cannot post in {channel}. Give the bot View Channel, Send Messages and Embed Links there.",
+        "moderators.no_team": "No moderator team is configured for this bot (a discord team in SOUDAN_TEAMS_FILE).",
+    },
+}
 """The Discord adapter's own words (``discord.*``)."""
 
 _WEB: dict[str, dict[str, str]] = {"ja": {}, "en": {}}

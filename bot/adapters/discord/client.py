@@ -33,9 +33,7 @@ from bot.adapters.discord.render import (
     LinkSpec,
     Outgoing,
     handoff_card,
-    m,
     render,
-    t,
     text_messages,
     ulen,
 )
@@ -54,6 +52,7 @@ from bot.engine.types import (
 )
 from bot.handoff.desk import Desk
 from bot.handoff.guilds import GuildModerators, GuildStore
+from bot.i18n import t
 from bot.service import Conversations
 
 if TYPE_CHECKING:
@@ -223,7 +222,7 @@ class SoudanClient(discord.Client):
             team = self._team(guild)
             if isinstance(inp, Pick) and inp.choice_id == ":handoff-yes" and team and self._rate_limited(
                     raw_user_id, guild):
-                return await self._deliver(send, [Outgoing(content=m("rate", locale, n=HANDOFF_RATE[0]))], method)
+                return await self._deliver(send, [Outgoing(content=t("discord.moderators.rate", locale, n=HANDOFF_RATE[0]))], method)
             handled = await self.conversations.handle(PLATFORM, raw_user_id, inp, event_id=event_id,
                                                       now=self.clock(), team=team or "")
             if self.desk is not None and handled.handoffs:
@@ -233,7 +232,7 @@ class SoudanClient(discord.Client):
             log.error("discord %s failed in the store/engine: %s at %s", kind, type(exc).__name__, where(exc))
             self._count(kind, "error")
             with contextlib.suppress(discord.HTTPException):
-                return await self._deliver(send, [Outgoing(content=t("error", locale))], method)
+                return await self._deliver(send, [Outgoing(content=t("discord.error", locale))], method)
             return 0
         if handled.duplicate:
             self._count(kind, "duplicate")
@@ -273,7 +272,7 @@ class SoudanClient(discord.Client):
         loc = locale_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         channel = interaction.channel
-        embed = discord.Embed(title=t("panel_title", loc), description=t("panel_text", loc), colour=0x2E8B57)
+        embed = discord.Embed(title=t("discord.panel_title", loc), description=t("discord.panel_text", loc), colour=0x2E8B57)
         view = discord.ui.View(timeout=None)
         view.add_item(PanelButton())
         try:
@@ -282,10 +281,10 @@ class SoudanClient(discord.Client):
             await channel.send(embed=embed, view=view)
         except (discord.Forbidden, TypeError):
             self._count("command.panel", "forbidden")
-            await interaction.followup.send(t("panel_forbidden", loc), ephemeral=True)
+            await interaction.followup.send(t("discord.panel_forbidden", loc), ephemeral=True)
             return
         self._count("command.panel", "handled")
-        await interaction.followup.send(t("panel_posted", loc), ephemeral=True)
+        await interaction.followup.send(t("discord.panel_posted", loc), ephemeral=True)
 
     async def on_panel(self, interaction: discord.Interaction[Any]) -> None:
         """The panel button: a private (ephemeral) consultation for whoever pressed it."""
@@ -321,15 +320,15 @@ class SoudanClient(discord.Client):
         shown_q = discord.utils.escape_markdown(discord.utils.escape_mentions(q or ""))
         if found:
             k = sum(st.is_available for _, st in found)
-            head = t("results", locale, q=shown_q, n=len(found), k=k) if q else \
-                t("results_all", locale, n=len(found), k=k)
+            head = t("discord.results", locale, q=shown_q, n=len(found), k=k) if q else \
+                t("discord.results_all", locale, n=len(found), k=k)
             if open_now:
-                head += t("results_open", locale)
+                head += t("discord.results_open", locale)
             if len(found) > MAX_CONTACT_RESULTS:
-                head += "\n" + t("more", locale, m=len(found) - MAX_CONTACT_RESULTS)
+                head += "\n" + t("discord.more", locale, m=len(found) - MAX_CONTACT_RESULTS)
             views = tuple(ContactView(c, st) for c, st in found[:MAX_CONTACT_RESULTS])
         else:
-            head = t("none", locale, q=shown_q) if q else t("none_open", locale)
+            head = t("discord.none", locale, q=shown_q) if q else t("discord.none_open", locale)
             fb = directory.fallback(now)
             views = (ContactView(fb, directory.status(fb, now)),)
         msgs = render([Refer(head, views)], locale)
@@ -338,7 +337,7 @@ class SoudanClient(discord.Client):
             if sum(isinstance(c, LinkSpec) for c in last.components) >= MAX_COMPONENTS:
                 last = Outgoing()
                 msgs.append(last)
-            last.components.append(DMListSpec(t("dm_button", locale), dm_list_custom_id(q, open_now), row=4))
+            last.components.append(DMListSpec(t("discord.dm_button", locale), dm_list_custom_id(q, open_now), row=4))
         return msgs
 
     async def cmd_contacts(self, interaction: discord.Interaction[Any], query: str | None = None,
@@ -351,7 +350,7 @@ class SoudanClient(discord.Client):
         except Exception as exc:
             log.error("discord contacts lookup failed: %s", type(exc).__name__)
             self._count("command.contacts", "error")
-            await interaction.followup.send(t("error", loc), ephemeral=True)
+            await interaction.followup.send(t("discord.error", loc), ephemeral=True)
             return
         self._count("command.contacts", "handled")
         with contextlib.suppress(discord.HTTPException):
@@ -366,14 +365,14 @@ class SoudanClient(discord.Client):
             await self._deliver(interaction.user.send, msgs, "dm")
         except discord.HTTPException as exc:  # Forbidden 50007: DMs closed; anything else: same fallback
             self._count("contacts.dm", "dm_closed" if isinstance(exc, discord.Forbidden) else "error")
-            msgs[0].content = t("dm_closed", loc) + ("\n\n" + msgs[0].content if msgs[0].content else "")
+            msgs[0].content = t("discord.dm_closed", loc) + ("\n\n" + msgs[0].content if msgs[0].content else "")
             if ulen(msgs[0].content) > MAX_CONTENT:  # pragma: no cover - header is short
                 msgs = [*text_messages(msgs[0].content), *msgs[1:]]
             with contextlib.suppress(discord.HTTPException):
                 await self._deliver(self._followup(interaction, True), msgs, "followup")
             return
         self._count("contacts.dm", "handled")
-        await interaction.followup.send(t("dm_sent", loc), ephemeral=True)
+        await interaction.followup.send(t("discord.dm_sent", loc), ephemeral=True)
 
     # -------------------------------------------------------------- moderators (hand-off)
 
@@ -407,20 +406,20 @@ class SoudanClient(discord.Client):
         guild = interaction.guild
         names = {"channel": channel.mention, "role": role.mention}
         if self.desk is None or self.desk.team_for(PLATFORM) is None or guild is None:
-            await interaction.followup.send(m("no_team", loc), ephemeral=True)
+            await interaction.followup.send(t("discord.moderators.no_team", loc), ephemeral=True)
             return
         if channel.permissions_for(guild.default_role).view_channel or not channel.permissions_for(role).view_channel:
             self._count("command.moderators", "not_private")
-            await interaction.followup.send(m("not_private", loc, **names), ephemeral=True)
+            await interaction.followup.send(t("discord.moderators.not_private", loc, **names), ephemeral=True)
             return
         me = guild.me
         perms = channel.permissions_for(me) if me is not None else None
         if perms is None or not (perms.view_channel and perms.send_messages and perms.embed_links):
-            await interaction.followup.send(m("no_send", loc, **names), ephemeral=True)
+            await interaction.followup.send(t("discord.moderators.no_send", loc, **names), ephemeral=True)
             return
         self.moderator_guilds.set(GuildModerators(guild.id, channel.id, role.id))
         self._count("command.moderators", "handled")
-        await interaction.followup.send(m("set", loc, **names), ephemeral=True)
+        await interaction.followup.send(t("discord.moderators.set", loc, **names), ephemeral=True)
 
     async def on_take(self, interaction: discord.Interaction[Any], conversation_id: str) -> None:
         """「対応します」: only the role; records who took it, tells the member by DM and the moderator
@@ -431,20 +430,20 @@ class SoudanClient(discord.Client):
         member = interaction.user
         if cfg is None or not isinstance(member, discord.Member) or all(r.id != cfg.role for r in member.roles):
             self._count("take", "not_role")
-            await interaction.followup.send(m("not_role", loc), ephemeral=True)
+            await interaction.followup.send(t("discord.moderators.not_role", loc), ephemeral=True)
             return
         key = self.desk.key_of_conversation(conversation_id) if self.desk is not None else None
         rec = self.desk.record_of(key) if self.desk is not None and key is not None else None
         if self.desk is None or key is None or rec is None or rec.deadline is None:
             self._count("take", "gone")
-            await interaction.followup.send(m("gone", loc), ephemeral=True)
+            await interaction.followup.send(t("discord.moderators.gone", loc), ephemeral=True)
             return
         rec.context["taken_by"] = str(member.id)
         if not await self.desk.taken(key, self.clock()):
-            await interaction.followup.send(m("gone", loc), ephemeral=True)
+            await interaction.followup.send(t("discord.moderators.gone", loc), ephemeral=True)
             return
         self._count("take", "handled")
-        await interaction.followup.send(m("took", loc, member=f"<@{rec.address}>"), ephemeral=True)
+        await interaction.followup.send(t("discord.moderators.took", loc, member=f"<@{rec.address}>"), ephemeral=True)
 
     async def on_message(self, message: discord.Message) -> None:
         """A DM to the bot: free text (or an unreadable attachment) continues the consultation.
@@ -474,9 +473,9 @@ class SoudanClient(discord.Client):
         loc = locale_of(interaction)
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
-                await interaction.followup.send(t("error", loc), ephemeral=_in_guild(interaction))
+                await interaction.followup.send(t("discord.error", loc), ephemeral=_in_guild(interaction))
             else:
-                await interaction.response.send_message(t("error", loc), ephemeral=True)
+                await interaction.response.send_message(t("discord.error", loc), ephemeral=True)
 
 
 def _commands() -> list[app_commands.Command[Any, Any, Any]]:
@@ -553,7 +552,7 @@ class ModeratorSink:
             view = discord.ui.View(timeout=None)
             view.add_item(TakeButton(record.conversation_id))
             msg = await channel.send(content=f"<@&{cfg.role}>",
-                                     embed=discord.Embed.from_dict(handoff_card(event.summary, m("waiting", "ja"))),
+                                     embed=discord.Embed.from_dict(handoff_card(event.summary, t("discord.moderators.waiting", "ja"))),
                                      view=view, allowed_mentions=discord.AllowedMentions(roles=True, users=False))
             record.context["message"] = str(msg.id)
             return
@@ -562,7 +561,7 @@ class ModeratorSink:
         if not mid or summary is None:
             return
         who = record.context.get("taken_by")
-        state = m("taken", "ja", who=f"<@{who}>") if event.kind == "taken" and who else m(event.kind, "ja")
+        state = t("discord.moderators.taken", "ja", who=f"<@{who}>") if event.kind == "taken" and who else t(f"discord.moderators.{event.kind}", "ja")
         msg = await channel.fetch_message(int(mid))
         view = discord.ui.View(timeout=None)
         view.add_item(TakeButton(record.conversation_id, disabled=True))

@@ -22,7 +22,8 @@ from bot.adapters.discord.ids import (
     SELECT_TEMPLATE,
     TAKE_TEMPLATE,
 )
-from bot.adapters.discord.render import PER_ROW, ButtonSpec, Component, DMListSpec, Outgoing, SelectSpec, m, t
+from bot.adapters.discord.render import PER_ROW, ButtonSpec, Component, DMListSpec, Outgoing, SelectSpec
+from bot.i18n import t
 
 __all__ = [
     "DYNAMIC_ITEMS", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "Handlers", "PanelButton", "TakeButton",
@@ -95,7 +96,7 @@ class PanelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=PANEL
     """The moderator panel's "相談をはじめる / Get help privately" button."""
 
     def __init__(self) -> None:
-        super().__init__(discord.ui.Button(label=t("panel_title", "ja"), custom_id=PANEL_CUSTOM_ID,
+        super().__init__(discord.ui.Button(label=t("discord.panel_title", "ja"), custom_id=PANEL_CUSTOM_ID,
                                            style=discord.ButtonStyle.success))
 
     @classmethod
@@ -112,7 +113,7 @@ class ContactsDMButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     """"DMで送る / Send me this list by DM" under a ``/soudan-contacts`` answer."""
 
     def __init__(self, custom_id: str, *, row: int | None = None) -> None:
-        super().__init__(discord.ui.Button(label=t("dm_button", "ja"), custom_id=custom_id,
+        super().__init__(discord.ui.Button(label=t("discord.dm_button", "ja"), custom_id=custom_id,
                                            style=discord.ButtonStyle.secondary, row=row))
 
     @classmethod
@@ -130,7 +131,7 @@ class TakeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=TAKE_T
     """「対応します」 on a hand-off card in the moderators' channel."""
 
     def __init__(self, conversation_id: str, *, disabled: bool = False) -> None:
-        super().__init__(discord.ui.Button(label=m("take", "en"), custom_id=f"soudan:take:{conversation_id}",
+        super().__init__(discord.ui.Button(label=t("discord.moderators.take", "en"), custom_id=f"soudan:take:{conversation_id}",
                                            style=discord.ButtonStyle.primary, disabled=disabled))
         self.conversation_id = conversation_id
 
