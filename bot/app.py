@@ -49,9 +49,10 @@ from bot.adapters import Metrics
 from bot.engine.core import Engine
 from bot.handoff.desk import Desk
 from bot.metrics import ConsultationMetrics, sweep_dropoffs
-from bot.service import JST, Conversations
-from bot.settings import Settings
+from bot.service import Conversations
+from bot.settings import MAX_BODY, Settings
 from bot.store import SessionStore, StoreError, open_store
+from bot.timeutil import now_jst
 
 __all__ = [
     "CLOCK_KEY", "CONSULTATIONS_KEY", "CONVERSATIONS_KEY", "DESK_KEY", "ENGINE_KEY", "LINE_KEY", "METRICS_KEY", "PLUGINS",
@@ -61,8 +62,8 @@ __all__ = [
 
 log = logging.getLogger("soudan.app")
 
-MAX_REQUEST_BODY = 1024 * 1024
-"""``client_max_size`` of the app, in bytes: larger request bodies get 413."""
+MAX_REQUEST_BODY = MAX_BODY
+"""``client_max_size`` of the app, in bytes (:data:`bot.settings.MAX_BODY`): larger request bodies get 413."""
 
 HEALTH_TIMEOUT = 2.0
 """Seconds ``/healthz`` waits for the store."""
@@ -200,7 +201,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
         engine = load_engine(settings)
     owned = store is None
     the_store = store if store is not None else open_store(settings.store)
-    now = clock or (lambda: dt.datetime.now(JST))
+    now = clock or now_jst
     metrics = Metrics()
     counts = ConsultationMetrics(metrics.registry)
     conversations = Conversations(engine, the_store, settings.secret.get_secret_value(), clock=now,

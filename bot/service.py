@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from bot.engine.core import Engine
 from bot.engine.types import HandoffEvent, Input, Outcome, Reply, Session
 from bot.store.base import SEND_LEASE, Change, SessionStore, user_key
-from bot.timeutil import JST
+from bot.timeutil import now_jst
 
-__all__ = ["JST", "Conversations", "Handled", "Render"]
+__all__ = ["Conversations", "Handled", "Render"]
 
 Render = Callable[[list[Reply], Session | None], bytes]
 """Turns a step's replies (and the new session, for its locale) into the platform's bytes to send:
@@ -89,7 +89,7 @@ class Conversations:
         self.engine = engine
         self.store = store
         self.secret = secret
-        self.clock = clock or (lambda: dt.datetime.now(JST))
+        self.clock = clock or now_jst
         self.send_lease = send_lease
         self.observer = observer
         self.teams: dict[str, str] = {}

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["DEV_SECRET", "ROOT", "SESSION_TTL", "Settings"]
+__all__ = ["DEV_SECRET", "MAX_BODY", "ROOT", "SESSION_TTL", "Settings"]
 
 ROOT = Path(__file__).resolve().parents[1]
 """The project folder (holds flows/ and directory/ in a source checkout)."""
@@ -19,6 +19,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SESSION_TTL = 24 * 3600.0
 """Seconds a session lives without activity (``SOUDAN_SESSION_TTL``'s default; the engine's and the
 stores' default too): after it the next message starts again politely."""
+
+MAX_BODY = 1024 * 1024
+"""Largest request body the server reads, in bytes (1 MiB: the app's ``client_max_size`` and the LINE
+webhook's limit); a larger one gets 413."""
 
 DEV_SECRET = "dev-only-not-secret"
 """The development default of ``SOUDAN_SECRET``; ``soudan serve`` refuses it on a public bind."""

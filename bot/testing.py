@@ -46,7 +46,7 @@ from bot.engine.types import (
     Start,
     Text,
 )
-from bot.timeutil import parse_at
+from bot.timeutil import now_jst, parse_at
 
 __all__ = ["FakeChat", "reply_texts"]
 
@@ -98,7 +98,7 @@ class FakeChat:
         self.locale = locale
         self.team = team
         self.handoffs: list[HandoffEvent] = []
-        self.at = self._time(at) if at is not None else dt.datetime.now(dt.UTC)
+        self.at = self._time(at) if at is not None else now_jst()
         self.session: Session | None = None
         self.replies: list[Reply] = []
         self.transcript: list[tuple[Input, list[Reply]]] = []

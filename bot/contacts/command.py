@@ -25,11 +25,11 @@ from rich.text import Text
 
 from bot import timeutil
 from bot.contacts.directory import Directory, DirectoryError
-from bot.contacts.hours import JST
 from bot.contacts.model import Contact, Topic
 from bot.contacts.render import card_status
 from bot.contacts.status import Status
 from bot.i18n import pick
+from bot.timeutil import JST, now_jst
 
 __all__ = ["add_arguments", "contact_json", "main", "parse_at"]
 
@@ -52,7 +52,7 @@ def parse_at(value: str | None) -> dt.datetime:
         ValueError: when ``value`` is not an ISO 8601 date-time, with an example.
     """
     if value is None:
-        return dt.datetime.now(JST)
+        return now_jst()
     return timeutil.parse_at(value).astimezone(JST)
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 from pydantic import ValidationError
 
 import bot
-from bot.contacts.hours import JST, Hours
+from bot.contacts.hours import Hours
 from bot.contacts.model import TOPIC_WORDS, Contact, StatusKind, Topic, source_period_end
 from bot.contacts.phones import digits
 from bot.contacts.status import Status
+from bot.timeutil import now_jst
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
 
 __all__ = ["OLD_SOURCE_YEARS", "STALE_AFTER", "Directory", "DirectoryError", "rank", "serves"]
@@ -133,7 +134,7 @@ class Directory:
                 opening hours that do not parse, a contact id used twice (naming both places),
                 or an empty directory.
         """
-        today = today or dt.datetime.now(JST).date()
+        today = today or now_jst().date()
         errors: list[LoadError] = []
         warnings: list[LoadError] = []
         contacts: list[Contact] = []

@@ -49,7 +49,6 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import opening_hours
 from opening_hours import OpeningHours, State
@@ -57,11 +56,9 @@ from opening_hours import OpeningHours, State
 from bot.contacts.holidays import HOLIDAY_YEARS, holidays_in_year
 from bot.contacts.model import StatusKind
 from bot.contacts.status import Status
+from bot.timeutil import JST
 
-__all__ = ["JST", "LOOKAHEAD", "VARIES", "Hours", "to_jst_naive"]
-
-JST = ZoneInfo("Asia/Tokyo")
-"""Japan Standard Time (UTC+09:00, no daylight saving)."""
+__all__ = ["LOOKAHEAD", "VARIES", "Hours", "to_jst_naive"]
 
 VARIES = "varies"
 """The comment of an ``unknown`` rule whose hours vary by region or centre, e.g.

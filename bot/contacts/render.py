@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.contacts.hours import JST
 from bot.contacts.model import Contact, StatusKind
 from bot.contacts.status import Status
+from bot.timeutil import JST
 
 __all__ = ["card_details", "card_status", "format_status", "format_time", "shown_status"]
 

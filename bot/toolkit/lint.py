@@ -47,7 +47,7 @@ from bot.adapters.text import utf16_len
 from bot.contacts.directory import Directory, DirectoryError
 from bot.contacts.holidays import holidays_between
 from bot.engine.flow import Flow, FlowError, LoadedFlow, load_flows
-from bot.timeutil import JST
+from bot.timeutil import JST, now_jst
 from bot.yamlload import LoadError, load_file
 
 __all__ = [
@@ -289,7 +289,7 @@ def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetim
         return emit
 
     err, warn = add("error"), add("warning")
-    avail = _avail or _Availability(directory, samples or sample_times(dt.datetime.now(JST).date()))
+    avail = _avail or _Availability(directory, samples or sample_times(now_jst().date()))
     _windows(lf, avail, err)
     _limits(lf, warn)
     _refer_size(lf, warn)
@@ -350,7 +350,7 @@ def lint(flow_paths: Sequence[str | Path], dir_paths: Sequence[str | Path], *,
         flows = load_flows(flow_paths, directory.ids) if flow_paths else {}
     except (DirectoryError, FlowError):
         return out
-    avail = _Availability(directory, sample_times(today or dt.datetime.now(JST).date()))
+    avail = _Availability(directory, sample_times(today or now_jst().date()))
     for lf in flows.values():
         out.extend(lint_flow(lf, directory, _avail=avail))
     return out

@@ -6,7 +6,6 @@ reports the errors (``file:line``) in :meth:`FlowSource.status`.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 from bot.engine.core import Engine
 from bot.engine.flow import FlowError, LoadedFlow
 from bot.settings import Settings
-from bot.timeutil import JST, iso
+from bot.timeutil import iso, now_jst
 from bot.yamlload import LoadError
 
 __all__ = ["FlowSource", "rel"]
@@ -44,7 +43,7 @@ class FlowSource:
         self.errors: list[LoadError] = []
         self.warnings: list[LoadError] = []
         self.version = 0
-        self.loaded_at = dt.datetime.now(JST)
+        self.loaded_at = now_jst()
         self._stamp = self._snapshot()
         loaded = self._load()
         if loaded is None and fallback is None:
@@ -85,7 +84,7 @@ class FlowSource:
         self.warnings = loaded.warnings
         self.flows = loaded.flows
         self.version += 1
-        self.loaded_at = dt.datetime.now(JST)
+        self.loaded_at = now_jst()
         return loaded.engine
 
     def current(self) -> Engine:

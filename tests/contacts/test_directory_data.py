@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.contacts.directory import Directory
-from bot.contacts.hours import JST
 from bot.contacts.model import Contact, StatusKind, Topic
 from bot.contacts.render import format_status
 from bot.contacts.status import Status
+from bot.timeutil import JST
 
 ROOT = Path(__file__).resolve().parents[2]
 # The research notes live beside the repository (../shared/domain/contacts.md); sources checked

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.contacts.hours import JST, Hours
+from bot.contacts.hours import Hours
 from bot.contacts.model import StatusKind
+from bot.timeutil import JST
 
 UTC = dt.UTC
 WEEKDAY = "Mo-Fr 08:30-17:15; PH off; Dec 29-Jan 03 off"

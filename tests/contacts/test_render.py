@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from bot.contacts.hours import JST
 from bot.contacts.model import StatusKind
 from bot.contacts.render import format_status, format_time
 from bot.contacts.status import Status
+from bot.timeutil import JST
 
 UTC = dt.UTC
 

@@ -14,9 +14,9 @@ from bot.adapters.line import render as line_render
 from bot.adapters.terminal import render_plain
 from bot.contacts.command import contact_json
 from bot.contacts.directory import Directory, DirectoryError
-from bot.contacts.hours import JST
 from bot.contacts.render import card_details, card_status, shown_status
 from bot.engine.types import ContactView, Refer
+from bot.timeutil import JST
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.contacts.hours import JST
 from bot.contacts.model import StatusKind
 from bot.engine.core import Engine
 from bot.engine.types import Refer
 from bot.loading import build_engine
+from bot.timeutil import JST
 
 ROOT = Path(__file__).resolve().parents[2]
 

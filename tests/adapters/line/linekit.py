@@ -15,8 +15,8 @@ from typing import Any
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.loading import build_engine
-from bot.service import JST
 from bot.settings import Settings
+from bot.timeutil import JST
 
 Post = Callable[..., Awaitable[Any]]
 """``await post(*events, raw=…, signature=…, headers=…)`` → the webhook's response (a fixture)."""

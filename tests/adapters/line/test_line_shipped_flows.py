@@ -17,8 +17,8 @@ from linekit import body_of, follow_event, postback_event, settings_for, sign
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.loading import load_engine
-from bot.service import JST
 from bot.settings import ROOT, Settings
+from bot.timeutil import JST
 
 pytestmark = pytest.mark.skipif(not any((ROOT / "flows").glob("*.yaml")), reason="no shipped flows")
 
