@@ -9,6 +9,7 @@ The data itself comes from ``shared/domain/contacts.md`` (see each entry's ``sou
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -63,6 +64,23 @@ def _norm(text: str) -> str:
 
 
 _PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
+_KATA_TO_HIRA = {k: k - 0x60 for k in range(0x30A1, 0x30F7)}
+
+
+def fold_kana(text: str) -> str:
+    """Katakana → hiragana (other characters unchanged)."""
+    return text.translate(_KATA_TO_HIRA)
+
+
+_KANA_QUERY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\s]+$")  # hiragana/katakana words only
+
+
+@functools.lru_cache(maxsize=1024)
+def _readings(text: str) -> str:
+    """The hiragana reading of ``text`` (SudachiPy, loaded on first use), per word, space-joined."""
+    from bot.nlu.analysis import analyse
+
+    return " ".join(fold_kana(analyse(part).reading) for part in text.split() if part)
 
 
 def serves(regions: Iterable[str], region: str | None) -> bool:
@@ -256,7 +274,9 @@ class Directory:
             query: words matched after NFKC normalisation, case-insensitively, against the id,
                 name and organisation (all locales) and the topic codes; a query that looks like a
                 phone number (``0570-003-110``, ``#9110``, ``０５７０``) is matched against the
-                digits of the phone numbers. Every whitespace-separated word must match.
+                digits of the phone numbers; a word in kana only (「けいさつ」, 「ケイサツ」) also
+                matches the reading of the Japanese name, organisation and topic words (警察), by
+                SudachiPy. Every whitespace-separated word must match.
             topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
             open_now: keep only contacts open or 24 hours at ``now``.
             now: aware datetime; required.
@@ -292,7 +312,14 @@ class Directory:
         words = [w for t in c.topics for w in TOPIC_WORDS.get(t, ())]
         hay = " ".join([c.id, *c.name.values(), *c.org.values(), *(t.value for t in c.topics), *words, *phones])
         hay = _norm(hay)
-        return all(word in hay for word in q.split())
+        if all(word in hay for word in q.split()):
+            return True
+        if not _KANA_QUERY.match(q):
+            return False
+        # a word typed in kana (「けいさつ」「ケイサツ」) matches the reading of the names (警察)
+        kana = fold_kana(q)
+        readings = _readings(" ".join([c.name.get("ja", ""), c.org.get("ja", ""), *words]))
+        return all(word in readings or word in fold_kana(hay) for word in kana.split())
 
     def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
         """The contacts ``ids`` with their status: surely reachable now (open or 24 h) first,

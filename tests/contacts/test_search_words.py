@@ -23,3 +23,15 @@ def test_contacts_json_has_status_text() -> None:
                         "2026-12-01T10:00+09:00"], capture_output=True, text=True, encoding="utf-8", timeout=60)
     rows = {r["id"]: r for r in json.loads(p.stdout)}
     assert rows["moj_minna_110"]["status_text"] == "受付中（17:15まで）"
+
+
+def test_a_word_typed_in_kana_finds_the_window_written_in_kanji() -> None:
+    # 「けいさつ」 on a phone keyboard before conversion: the names say 警察, 人権, いのちの電話
+    d = Directory.load(Directory.default_paths())
+    now = parse_at("2026-12-01T10:00+09:00")
+    police = {"police_110", "police_9110", "police_8103"}
+    assert police <= {c.id for c, _ in d.search("けいさつ", now=now)}
+    assert police <= {c.id for c, _ in d.search("ケイサツ", now=now)}
+    assert "moj_minna_110" in {c.id for c, _ in d.search("じんけん", now=now)}
+    assert [c.id for c, _ in d.search("いのちのでんわ", now=now)] == ["inochi_no_denwa"]
+    assert d.search("けいさつ ほうむしょう", now=now) == []  # every word must match, as with kanji
