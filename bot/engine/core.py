@@ -105,6 +105,7 @@ class Engine:
                 raise ValueError(f"flow {f.id!r} names contacts missing from the directory: {sorted(set(missing))}")
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
         self._nlu: dict[str, Understanding] = {}
+        self._asks: dict[tuple[int, str], tuple[State, str, tuple[ChoiceView, ...]]] = {}
         self.handoffs = Handoffs(self, teams or {})
 
     def with_teams(self, teams: Mapping[str, Team]) -> Engine:
@@ -194,7 +195,6 @@ class Engine:
             # slots, prefill and history are the only mutable parts; history entries are never changed in place
             s = session.model_copy(update={"slots": dict(session.slots), "history": list(session.history),
                                            "prefill": dict(session.prefill), "clarify": []})
-        greeting = pre or [Say(t("engine.welcome", s.locale))]
 
         if isinstance(inp, Text):
             # one analysis of the message; crisis words, commands, answers and slots all read it
@@ -214,13 +214,13 @@ class Engine:
             if fresh:
                 if len(norm) <= MAX_ANSWER_CHARS:
                     self._keep(s, u.extract(a))
-                return self._finish(s, [*greeting, *self._enter(s, s.state, now)], now)
+                return self._finish(s, [*self._greeting(s, pre), *self._enter(s, s.state, now)], now)
             return self._answer_text(s, inp.text, a, norm, number, session.clarify if session else [], now, pre)
 
         if fresh:
             if isinstance(inp, Command):
                 return self._command(s, inp.name, now, pre, fresh)
-            return self._finish(s, [*greeting, *self._enter(s, s.state, now)], now)
+            return self._finish(s, [*self._greeting(s, pre), *self._enter(s, s.state, now)], now)
 
         if isinstance(inp, Command):
             return self._command(s, inp.name, now, pre, False)
@@ -258,6 +258,11 @@ class Engine:
         if now >= s.expires_at:
             return "expired"
         return None
+
+    @staticmethod
+    def _greeting(s: Session, pre: list[Reply]) -> list[Reply]:
+        """What a conversation that starts afresh opens with: the note on why (``pre``), else the welcome."""
+        return pre or [Say(t("engine.welcome", s.locale))]
 
     def _finish(self, s: Session, replies: list[Reply], now: dt.datetime) -> Outcome:
         s.updated_at = now
@@ -393,8 +398,8 @@ class Engine:
         u = self.understanding(s.flow_id)
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them
-        answered = {s.state, *(h.state for h in s.history)}
-        kept = self._keep(s, u.extract(a, answered)) if n is None else []
+        kept = self._keep(s, u.extract(a, {s.state, *(h.state for h in s.history)})) \
+            if n is None and u.skippable else []
         if n is not None:
             offered = [c for cid in clarify for c in choices if c.id == cid] or choices
             if 1 <= n <= len(offered):
@@ -531,8 +536,11 @@ class Engine:
         loc = s.locale
         if st.kind == "ask":
             assert st.ask is not None and st.choices is not None
-            choices = tuple(ChoiceView(c.id, pick(c.label, loc)) for c in st.choices)
-            return [Ask(pick(st.ask, loc), choices, s.state, s.conversation_id)]
+            shown = self._asks.get((id(st), loc))
+            if shown is None or shown[0] is not st:  # the question's text and buttons, made once per locale
+                shown = self._asks[(id(st), loc)] = (st, pick(st.ask, loc), tuple(
+                    ChoiceView(c.id, pick(c.label, loc)) for c in st.choices))
+            return [Ask(shown[1], shown[2], s.state, s.conversation_id)]
         assert st.refer is not None and now is not None
         return [*self._refer(s, st.refer, now, st.urgency), self._result_ask(s)]
 

@@ -326,6 +326,10 @@ class Matcher:
                 sc[i] += _EXAMPLE_WEIGHT * sim
         return sc
 
+    def exact(self, text: str) -> int | None:
+        """The index of the choice whose label or id is exactly ``text`` (normalised), else None."""
+        return self._exact.get(text) if text else None
+
     def decide(self, a: Analysis, *, strict: bool = False, drop: frozenset[int] = frozenset(),
                agents: frozenset[int] = frozenset()) -> Decision:
         """Read ``a`` as an answer to this question (see :meth:`scores`).
@@ -336,7 +340,7 @@ class Matcher:
         """
         if not a.text:
             return Decision(None)
-        ex = self._exact.get(a.text)
+        ex = self.exact(a.text)
         if ex is not None:
             return Decision(ex, exact=True)
         sc = self.scores(a, strict=strict, agents=agents)

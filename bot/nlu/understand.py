@@ -127,6 +127,10 @@ class Understanding:
         m = self.matchers.get(state_id)
         if m is None or (not a.text and age is None):
             return Reading(None)
+        exact = m.exact(a.text)
+        if exact is not None:  # what Matcher.decide finds first, before any scoring
+            ch = choices[exact]
+            return Reading(ch, ch.slot_value, exact=True)
         with_ages = [c for c in choices if c.ages is not None]
         aged = frozenset(i for i, c in enumerate(choices) if c.ages is not None)
         agents = frozenset(i for i, c in enumerate(choices) if c.ages is None) if strict and aged else frozenset()

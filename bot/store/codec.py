@@ -45,13 +45,15 @@ _SECONDS_BELOW = 10**11
 """Stored times below this are whole seconds; above, microseconds (10**11 s is the year 5138)."""
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def _time(t: dt.datetime) -> int:
     if t.tzinfo is None:
         raise ValueError("session times must be aware datetimes")
-    us = t.microsecond
-    if us == 0:
-        return int(t.timestamp())  # exact for whole seconds
-    return int(t.replace(microsecond=0).timestamp()) * 1_000_000 + us
+    d = t - _EPOCH  # exact integer arithmetic (twice as fast as timestamp() with a ZoneInfo)
+    seconds = d.days * 86_400 + d.seconds
+    return seconds if d.microseconds == 0 else seconds * 1_000_000 + d.microseconds
 
 
 def _untime(v: Any) -> dt.datetime:
@@ -94,11 +96,14 @@ def _build(cls: type[_M], fields: dict[str, Any]) -> _M:
     """A model from fields already checked (what ``model_construct`` does, without its per-field
     default handling: 1 µs instead of 8). Checked against ``model_validate`` at import."""
     m = cls.__new__(cls)
-    object.__setattr__(m, "__dict__", fields)
-    object.__setattr__(m, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(m, "__pydantic_extra__", None)
-    object.__setattr__(m, "__pydantic_private__", None)
+    _set(m, "__dict__", fields)
+    _set(m, "__pydantic_fields_set__", set(fields))
+    _set(m, "__pydantic_extra__", None)
+    _set(m, "__pydantic_private__", None)
     return m
+
+
+_set = object.__setattr__
 
 
 def encode_session(s: Session) -> bytes:
@@ -116,9 +121,10 @@ def encode_session(s: Session) -> bytes:
     history: list[list[Any]] = []
     prev: dict[str, str] = {}
     for h in s.history:
-        d = _delta(prev, h.slots)
+        cur = h.slots
+        d = _delta(prev, cur) if cur != prev else None
         history.append([h.state, h.choice, d] if d else [h.state, h.choice])
-        prev = h.slots
+        prev = cur
     row: list[Any] = [FORMAT, s.flow_id, s.flow_version, s.conversation_id, s.state, s.locale, s.finished,
                       _time(s.started_at), _time(s.updated_at), _time(s.expires_at), history, _delta(prev, s.slots)]
     ho_field: Any = None
@@ -173,12 +179,12 @@ def _decode(data: bytes) -> Session:
     entries = []
     prev: dict[str, str] = {}
     for h in hist:
-        if not isinstance(h, list) or len(h) not in (2, 3):
+        if type(h) is not list or len(h) not in (2, 3) or type(h[0]) is not str or type(h[1]) is not str:
             raise ValueError("a stored history entry is malformed")
         cur = _apply(prev, h[2]) if len(h) == 3 else prev
         # checked here field by field (every field is a str, a bool, a time or a str map), so the
         # models are built without pydantic's validation pass (a third of a step's store cost)
-        entries.append(_build(HistoryEntry, {"state": _str(h[0]), "choice": _str(h[1]), "slots": cur}))
+        entries.append(_build(HistoryEntry, {"state": h[0], "choice": h[1], "slots": cur}))
         prev = cur
     if not isinstance(finished, bool):
         raise ValueError("stored 'finished' is not a boolean")
