@@ -200,7 +200,7 @@ def make_people(events: int, users: int, seed: int) -> list[Person]:
 
 def replay(people: list[Person]) -> dict[str, Any]:
     """Each person's expected session after their events (None: nothing stored)."""
-    from bot.adapters.line import parse_postback
+    from bot.adapters.line.codecs import parse_postback
     from bot.engine.types import Input, Session, Start, Text, Unsupported
     from bot.loading import load_engine
     from bot.settings import Settings

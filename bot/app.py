@@ -5,12 +5,12 @@
 - ``GET /healthz`` — 200 ``{"status": "ok", ...}`` when the store answers, else 503.
 - ``GET /metrics`` — Prometheus text (when ``SOUDAN_METRICS`` is on; default: on for a loopback
   bind only). A registry per app, so tests can build many apps.
-- ``POST /line/webhook`` — when ``LINE_CHANNEL_SECRET`` and ``LINE_CHANNEL_ACCESS_TOKEN`` are both
-  set (:mod:`bot.adapters.line`).
-- Plugins listed in :data:`PLUGINS` — the Discord client (when ``DISCORD_TOKEN`` is set) and the
-  browser simulator (``SOUDAN_SIMULATOR``, default on for a loopback bind).
+- Plugins listed in :data:`PLUGINS` — ``POST /line/webhook`` (when ``LINE_CHANNEL_SECRET`` and
+  ``LINE_CHANNEL_ACCESS_TOKEN`` are both set: :mod:`bot.adapters.line`), the Discord client (when
+  ``DISCORD_TOKEN`` is set), the browser simulator (``SOUDAN_SIMULATOR``, default on for a loopback
+  bind) and the Chatwoot agent bot.
 
-How to plug in (Discord, simulator, anything else)
+How to plug in (LINE, Discord, simulator, anything else)
 --------------------------------------------------
 A plugin is a module with ``setup(app: web.Application) -> None``, named in :data:`PLUGINS` with
 the setting that enables it. ``create_app`` calls ``setup(app)`` after the shared objects are in
@@ -26,9 +26,6 @@ when the app starts, stop it when it stops — the Discord client belongs there)
 - ``app[DESK_KEY]`` — the hand-off :class:`~bot.handoff.desk.Desk` (register a sink to offer your
   platform's team; call ``dispatch`` after each handled step);
 - ``app[CLOCK_KEY]`` — the clock to pass as ``now`` (tests inject a frozen one).
-
-A listed plugin module that does not exist yet is skipped with a warning, so the app runs while
-other adapters are being written.
 """
 
 from __future__ import annotations
@@ -37,7 +34,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import importlib
-import importlib.util
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -112,7 +108,17 @@ class Plugin:
     what: str
 
 
+def line_enabled(settings: Settings) -> bool:
+    """True when both LINE credentials are set (a warning is logged when only one is)."""
+    secret, token = settings.line_channel_secret, settings.line_channel_access_token
+    have = [bool(v and v.get_secret_value()) for v in (secret, token)]
+    if any(have) and not all(have):
+        log.warning("LINE is off: set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+    return all(have)
+
+
 PLUGINS: list[Plugin] = [
+    Plugin("bot.adapters.line", line_enabled, "LINE webhook"),
     Plugin("bot.adapters.discord", lambda s: s.discord_token is not None and bool(s.discord_token.get_secret_value()),
            "Discord client"),
     Plugin("bot.web", simulator_enabled, "browser simulator"),
@@ -233,22 +239,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
     if metrics_enabled(settings):
         app.router.add_get("/metrics", _metrics)
 
-    secret = settings.line_channel_secret.get_secret_value() if settings.line_channel_secret else ""
-    token = settings.line_channel_access_token.get_secret_value() if settings.line_channel_access_token else ""
-    if secret and token:
-        from bot.adapters import line
-
-        app[LINE_KEY] = line.setup(app, conversations=conversations, metrics=metrics, channel_secret=secret,
-                                   access_token=token, api_base=settings.line_api_base,
-                                   push_fallback=settings.line_push_fallback)
-    elif secret or token:
-        log.warning("LINE is off: set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
-
     for plugin in PLUGINS:
-        if not plugin.enabled(settings):
-            continue
-        if importlib.util.find_spec(plugin.module) is None:
-            log.warning("%s enabled but %s is not installed; skipped", plugin.what, plugin.module)
-            continue
-        importlib.import_module(plugin.module).setup(app)
+        if plugin.enabled(settings):
+            importlib.import_module(plugin.module).setup(app)
     return app

@@ -2,9 +2,10 @@
 
 Each adapter turns a platform event into an :data:`~bot.engine.types.Input`, calls
 :meth:`bot.service.Conversations.handle` and renders the neutral replies within the platform's
-limits. Platform SDKs are imported only inside their own module (``line-bot-sdk`` only in
+limits. Platform SDKs are imported only inside their own package (``line-bot-sdk`` only in
 :mod:`bot.adapters.line`, ``discord`` only in :mod:`bot.adapters.discord`), so importing this
-package never pulls them in.
+package never pulls them in. :mod:`bot.adapters.text` holds the text helpers they share (UTF-16
+length, clipping, splitting).
 
 :class:`Metrics` is the one set of Prometheus metrics every adapter of an app reports to; the app
 factory (:func:`bot.app.create_app`) makes one per application and exposes it as

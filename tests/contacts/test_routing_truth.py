@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.line import render as line_render
+from bot.adapters.line.flex import render as line_render
 from bot.adapters.terminal import render_plain
 from bot.contacts.command import contact_json
 from bot.contacts.directory import Directory, DirectoryError

@@ -15,7 +15,7 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.adapters.line import render
+from bot.adapters.line.flex import render
 from bot.app import CONVERSATIONS_KEY, create_app
 from bot.engine.types import Input, Session, Start, Text
 from bot.store.base import SessionStore, StepResult, StoreUnavailable

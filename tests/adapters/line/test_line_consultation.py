@@ -16,7 +16,7 @@ from linekit import (
     text_event,
 )
 
-from bot.adapters.line import _status_line
+from bot.adapters.line.flex import _status_line
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore
@@ -35,7 +35,7 @@ def _status(engine: Engine, contact_id: str) -> str:
     from bot.engine.types import ContactView
 
     c = engine.directory.get(contact_id)
-    return _status_line(ContactView(c, engine.directory.status(c, WEEKDAY_10)), "ja", WEEKDAY_10)
+    return _status_line(ContactView(c, engine.directory.status(c, WEEKDAY_10)), "ja")
 
 
 async def test_follow_to_referral(post: Post, fake: FakeLineApi, engine: Engine, store: SessionStore) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from linekit import SOUDAN_SECRET, USER, Post, follow_event, text_event
 
-from bot.adapters.line import strip_emojis
+from bot.adapters.line.codecs import strip_emojis
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 from bot.store.base import user_key

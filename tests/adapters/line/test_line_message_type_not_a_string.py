@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.adapters.line import event_kind
+from bot.adapters.line.events import event_kind
 
 
 @pytest.mark.parametrize("mtype", [["text"], {"a": 1}, None, 3, "hologram", "x" * 500])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linekit import Post, follow_event, postback_event, quick_reply_data
 
-from bot.adapters.line import MAX_MESSAGES, plain_version, render
+from bot.adapters.line.flex import MAX_MESSAGES, plain_version, render
 from bot.contacts.directory import Directory
 from bot.devtools.line_fake import FakeLineApi, problems
 from bot.engine.types import Ask, ChoiceView, ContactView, Refer

@@ -8,12 +8,8 @@ from typing import Any
 import pytest
 from linekit import WEEKDAY_10
 
-from bot.adapters.line import (
-    MAX_TEXT,
-    parse_postback,
-    postback_data,
-    render,
-)
+from bot.adapters.line.codecs import parse_postback, postback_data
+from bot.adapters.line.flex import MAX_TEXT, render
 from bot.adapters.text import utf16_len
 from bot.devtools.line_fake import problems
 from bot.engine.core import Engine

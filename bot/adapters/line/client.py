@@ -1,0 +1,288 @@
+"""The Messaging API client: reply, push (with retry keys), profile, and the SDK session patch.
+
+Messages are posted through line-bot-sdk's ``AsyncApiClient`` (created in the running loop by
+:meth:`LineApi.open`, closed by :meth:`LineApi.close`). A failed reply (expired token, network)
+falls back to a push with ``X-Line-Retry-Key`` when push fallback is on; a reply LINE refuses for
+its content (400) is sent again as plain text (:func:`~.flex.plain_version`). API errors are
+counted and logged, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import ssl
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+import aiohttp
+from linebot.v3.messaging import AsyncApiClient, Configuration
+from linebot.v3.messaging.exceptions import ApiException
+
+from bot.adapters import Metrics
+from bot.adapters.line.events import PLATFORM
+from bot.adapters.line.flex import Msg, plain_version
+
+__all__ = ["API_TIMEOUT", "PROFILE_TIMEOUT", "REPLY_TOKEN_USED_WITHIN", "Delivery", "LineApi"]
+
+log = logging.getLogger("soudan.line")
+
+REPLY_PATH = "/v2/bot/message/reply"
+PUSH_PATH = "/v2/bot/message/push"
+PROFILE_PATH = "/v2/bot/profile/"
+PROFILE_TIMEOUT = 2.0
+"""Seconds to wait for the profile (language) on a follow event before greeting in Japanese."""
+
+API_TIMEOUT = 10.0
+"""Seconds allowed for one Messaging API call (the SDK's own default is 5 minutes)."""
+
+REPLY_TOKEN_USED_WITHIN = 30.0
+"""Seconds after a first send during which a resend whose reply is refused (400) counts the reply as
+made by that first send (a reply token is single-use, and lives at least about this long): the
+first attempt died after LINE had accepted it. Later, a refused token is taken as expired and the
+messages are pushed."""
+
+Delivery = Literal["sent", "gave-up", "retry"]
+"""Outcome of sending: accepted, refused for good (or nothing to send with), or worth a redelivery."""
+
+_PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy", "netrc")
+
+
+def _env_needed() -> bool:
+    """True when proxy variables or a ``.netrc`` could change how the API is reached."""
+    if any(os.environ.get(v) or os.environ.get(v.upper()) for v in _PROXY_VARS):
+        return True
+    try:
+        return (Path.home() / ".netrc").exists()
+    except (OSError, RuntimeError):  # no home directory
+        return True
+
+
+async def _without_env_lookups(client: AsyncApiClient, cfg: Configuration) -> None:
+    """Give the SDK client an HTTP session without per-request environment lookups.
+
+    The SDK's aiohttp session is made with ``trust_env=True``: every API call then runs two
+    thread-pool jobs (proxy variables and ``~/.netrc``), a large part of a reply's cost under
+    load. When no proxy variable and no ``.netrc`` exist, those lookups can only find nothing, so
+    the session is replaced by an identical one (same connection limit and TLS settings) without
+    them. With a proxy configured the SDK's session is kept as it is. If the SDK's internals
+    change shape, nothing is replaced.
+    """
+    rest = getattr(client, "rest_client", None)
+    old = getattr(rest, "pool_manager", None)
+    if rest is None or not isinstance(old, aiohttp.ClientSession) or _env_needed():
+        return
+    ssl_ctx = ssl.create_default_context(cafile=cfg.ssl_ca_cert)
+    if cfg.cert_file:
+        ssl_ctx.load_cert_chain(cfg.cert_file, keyfile=cfg.key_file)
+    connector = aiohttp.TCPConnector(limit=cfg.connection_pool_maxsize, ssl=ssl_ctx)
+    rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
+    await old.close()
+
+
+
+
+@dataclass
+class LineApi:
+    """The Messaging API calls of one application, with their metrics.
+
+    Args:
+        access_token: the channel access token.
+        metrics: the app's :class:`~bot.adapters.Metrics` (``replies``, ``messages``,
+            ``api_errors``, ``undelivered``).
+        api_base: Messaging API host (``https://api.line.me`` when None); a local fake in tests.
+        push_fallback: push the messages when the reply call fails (e.g. expired reply token).
+
+    Attributes:
+        client: the SDK's ``AsyncApiClient`` while open (None before :meth:`open` and after
+            :meth:`close`).
+    """
+
+    access_token: str
+    metrics: Metrics
+    api_base: str | None = None
+    push_fallback: bool = True
+    client: AsyncApiClient | None = None
+
+    def __post_init__(self) -> None:
+        self._counters: dict[str, Any] = {}
+        self._messages = self.metrics.messages.labels(PLATFORM)
+
+    async def open(self) -> None:
+        """Create the SDK client (in the running event loop) with the session patch applied."""
+        cfg = Configuration(host=self.api_base, access_token=self.access_token) if self.api_base else \
+            Configuration(access_token=self.access_token)
+        client = AsyncApiClient(cfg)
+        await _without_env_lookups(client, cfg)
+        self.client = client
+
+    async def close(self) -> None:
+        """Close the SDK client (its connection pool); calls after this raise ``RuntimeError``."""
+        client, self.client = self.client, None
+        if client is not None:
+            await client.close()
+
+    def _sent(self, method: str, n: int) -> None:
+        c = self._counters.get(method)
+        if c is None:
+            c = self._counters[method] = self.metrics.replies.labels(PLATFORM, method)
+        c.inc()
+        self._messages.inc(n)
+
+    async def deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Msg]],
+                      key: Callable[[], str] | None, *, retry_base: str | None = None, resend: bool = False,
+                      age: float = 0.0) -> Delivery:
+        """Reply with the first batch; push the rest, or everything when the reply failed.
+
+        Args:
+            reply_token: the event's reply token, if any.
+            user_id: the raw LINE user id for pushes (None for a group).
+            batches: message batches (≤5 messages each), in order.
+            key: gives the hashed user key for logs (computed only when something is logged).
+            retry_base: 32 hex digits fixed by the outbox: the push of batch ``i`` carries the
+                ``X-Line-Retry-Key`` derived from it and ``i`` (a resend reuses them); None: random.
+            resend: True when these batches were committed earlier and may have been sent in part.
+            age: seconds since the batches were first committed.
+
+        Returns:
+            ``"sent"`` (LINE accepted everything), ``"gave-up"`` (refused for good, or nothing to
+            send with: counted as undelivered) or ``"retry"`` (a transient failure: worth a
+            redelivery).
+        """
+        start = 0
+        if reply_token:
+            status = await self.reply(reply_token, batches[0])
+            if status == 200 or (resend and status == 400 and age < REPLY_TOKEN_USED_WITHIN):
+                start = 1  # 400 on a resend: the first attempt used the token before it died
+        rest = list(batches[start:])
+        if not rest:
+            return "sent"
+        if not (self.push_fallback and user_id):
+            self.metrics.undelivered.labels(PLATFORM).inc()
+            log.warning("LINE: %d message batch(es) for %s not delivered (push fallback %s)", len(rest),
+                        key() if key else "a group", "enabled but no user id" if self.push_fallback else "disabled")
+            return "gave-up"
+        base = uuid.UUID(retry_base) if retry_base else uuid.uuid4()
+        for i, batch in enumerate(rest, start):
+            result = await self.push(user_id, batch, str(uuid.uuid5(base, str(i))))
+            if result != "sent":
+                self.metrics.undelivered.labels(PLATFORM).inc()
+                log.warning("LINE: push to %s failed; messages not delivered%s", key() if key else "?",
+                            " (will be sent again on a redelivery)" if result == "retry" else "")
+                return result
+        return "sent"
+
+    def api_error(self, operation: str, exc: BaseException) -> None:
+        """Count and log (type and status only) a failed ``operation`` (``reply``, ``push``, ``profile``)."""
+        status = str(exc.status) if isinstance(exc, ApiException) and exc.status else "network"
+        self.metrics.api_errors.labels(PLATFORM, operation, status).inc()
+        log.warning("LINE %s failed: %s %s", operation, type(exc).__name__, status)
+
+    async def post(self, path: str, body: Msg, headers: dict[str, str] | None = None) -> None:
+        """POST ``body`` (the API's JSON) to the Messaging API through the SDK's HTTP client.
+
+        The SDK client supplies the host (``LINE_API_BASE`` or api.line.me), the
+        ``Authorization``/``User-Agent`` headers, the connection pool, and raises its
+        ``ApiException`` for a non-2xx answer. The body is built as JSON by :func:`~.flex.render`: the
+        SDK's pydantic models and its generic ``call_api`` (which walks every value of the body
+        again) would cost more than the rest of the webhook together; the tests check every body
+        against those models and LINE's limits instead.
+
+        Raises:
+            ApiException: for a non-2xx answer (``.status``, ``.body``).
+            aiohttp.ClientError, TimeoutError: when the API cannot be reached in time.
+        """
+        client = self.client
+        if client is None:
+            raise RuntimeError("the LINE API client is not running (app not started)")
+        h = {**client.default_headers, "Accept": "application/json", "Content-Type": "application/json",
+             **(headers or {})}
+        await client.request("POST", client.configuration.host + path, headers=h, body=body,
+                             _request_timeout=API_TIMEOUT)
+
+    async def profile_locale(self, user_id: str) -> str | None:
+        """The conversation locale from the user's LINE profile ``language``, or None.
+
+        ``ja`` → Japanese; any other language → English (the second locale, the better guess for
+        someone whose LINE is not in Japanese). None when the profile cannot be read (the user
+        blocked the bot, an API error, a timeout): the flow's default (Japanese) applies, and
+        「English」 switches at any time.
+        """
+        client = self.client
+        if client is None:
+            return None
+        h = {**client.default_headers, "Accept": "application/json"}
+        try:
+            resp = await client.request("GET", client.configuration.host + PROFILE_PATH + quote(user_id, safe=""),
+                                        headers=h, _request_timeout=PROFILE_TIMEOUT)
+            language = json.loads(resp.data or b"{}").get("language")
+        except (ApiException, aiohttp.ClientError, TimeoutError, ValueError, AttributeError) as exc:
+            self.api_error("profile", exc)
+            return None
+        if not isinstance(language, str) or not language:
+            return None
+        return "ja" if language.lower().startswith("ja") else "en"
+
+    async def reply(self, token: str, messages: list[Msg]) -> int:
+        """Reply; returns 200, the API's error status, or 0 when the API could not be reached."""
+        try:
+            await self.post(REPLY_PATH, {"replyToken": token, "messages": messages, "notificationDisabled": False})
+        except ApiException as exc:
+            self.api_error("reply", exc)
+            if exc.status != 400 or "reply token" in str(exc.body or ""):
+                return int(exc.status or 0)
+            # LINE refused the message itself (a 400 leaves the reply token unused): send the same
+            # reply as plain text rather than nothing (issue #12)
+            messages = plain_version(messages)
+            try:
+                await self.post(REPLY_PATH, {"replyToken": token, "messages": messages,
+                                              "notificationDisabled": False})
+            except ApiException as exc2:
+                self.api_error("reply", exc2)
+                return int(exc2.status or 0)
+            except (aiohttp.ClientError, TimeoutError) as exc2:
+                self.api_error("reply", exc2)
+                return 0
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.api_error("reply", exc)
+            return 0
+        self._sent("reply", len(messages))
+        return 200
+
+    async def push(self, user_id: str, messages: list[Msg],
+                   retry_key: str | None = None) -> Delivery:
+        """Push with a retry key; one retry (same key) on a network error or 5xx; 409 = already sent.
+
+        Returns:
+            ``"sent"``, ``"gave-up"`` (a 4xx: LINE refuses it for good) or ``"retry"`` (network
+            or 5xx twice).
+        """
+        retry_key = retry_key or str(uuid.uuid4())
+        body = {"to": user_id, "messages": messages, "notificationDisabled": False}
+        for attempt in range(2):
+            try:
+                await self.post(PUSH_PATH, body, {"X-Line-Retry-Key": retry_key})
+            except ApiException as exc:
+                if exc.status == 409:  # accepted before under this retry key
+                    return "sent"
+                self.api_error("push", exc)
+                if not (exc.status and exc.status >= 500):
+                    return "gave-up"
+                if attempt:
+                    return "retry"
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.api_error("push", exc)
+                if attempt:
+                    return "retry"
+            else:
+                self._sent("push", len(messages))
+                return "sent"
+            await asyncio.sleep(0.5)
+        return "retry"  # pragma: no cover
+

@@ -1,0 +1,165 @@
+"""Event mapping (pure): parsed webhook events as jobs for the handler.
+
+Text → :class:`~bot.engine.types.Text` (LINE emoji removed: :func:`~.codecs.strip_emojis`; emoji
+alone → unsupported); postback → :class:`~bot.engine.types.Pick` (data from
+:func:`~.codecs.parse_postback`); follow → :class:`~bot.engine.types.Start`; unfollow → forget the
+user; sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported`; messages,
+postbacks and joins in a group or room → the 1:1 invitation; everything else (unknown event types,
+beacons, edits, unsend, standby mode…) is ignored; a message of a type the SDK does not know yet,
+from a user, is answered as unsupported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from linebot.v3.models.events import UnknownEvent
+from linebot.v3.webhooks import (
+    AudioMessageContent,
+    FileMessageContent,
+    FollowEvent,
+    GroupSource,
+    ImageMessageContent,
+    JoinEvent,
+    LocationMessageContent,
+    MessageEvent,
+    PostbackEvent,
+    RoomSource,
+    StickerMessageContent,
+    TextMessageContent,
+    UnfollowEvent,
+    UserSource,
+    VideoMessageContent,
+)
+
+from bot.adapters.line.codecs import parse_postback, strip_emojis
+from bot.engine.types import Input, Start, Text, Unsupported
+
+__all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "to_job"]
+
+PLATFORM = "line"
+"""Platform name used for store keys, event-id namespaces and metrics labels."""
+
+_UNSUPPORTED = {
+    StickerMessageContent: "sticker", ImageMessageContent: "image", VideoMessageContent: "video",
+    AudioMessageContent: "audio", LocationMessageContent: "location", FileMessageContent: "file",
+}
+
+Action = Literal["input", "forget", "invite", "ignore"]
+
+
+@dataclass
+class Job:
+    """One webhook event, reduced to what the adapter needs (raw ids live only in memory).
+
+    Attributes:
+        kind: the ``type`` label of ``soudan_events_total`` (:func:`event_kind`).
+        action: ``input`` (give :attr:`inp` to the engine), ``forget`` (unfollow), ``invite``
+            (a group or room: the 1:1 invitation) or ``ignore``.
+        chat: ``user:<id>``, ``group:<id>`` / ``room:<id>``, or ``x:<index>`` for ignored events;
+            events of one chat are handled in order.
+        timestamp: the event's ``timestamp`` (milliseconds since the epoch; 0 when absent).
+        event_id: ``webhookEventId`` (None when absent).
+        reply_token, user_id: the event's reply token and raw LINE user id, if any.
+        inp: the engine input for ``input``.
+    """
+
+    kind: str
+    action: Action
+    chat: str
+    timestamp: int
+    event_id: str | None
+    reply_token: str | None = None
+    user_id: str | None = None
+    inp: Input | None = None
+
+
+EVENT_TYPES = frozenset({
+    "message", "unsend", "follow", "unfollow", "join", "leave", "memberJoined", "memberLeft", "postback",
+    "videoPlayComplete", "beacon", "accountLink", "things", "module", "activated", "deactivated",
+    "botSuspended", "botResumed", "membership", "pnpDeliveryCompletion",
+})
+"""Webhook event types of the Messaging API reference; any other type is counted as ``other``."""
+
+MESSAGE_TYPES = frozenset({"text", "image", "video", "audio", "file", "location", "sticker"})
+"""Message types of the Messaging API reference; any other is counted as ``message.other``."""
+
+
+def event_kind(etype: object, mtype: object = None) -> str:
+    """The ``type`` label of ``soudan_events_total`` for a LINE event: ``follow``,
+    ``message.text``… A type outside :data:`EVENT_TYPES` / :data:`MESSAGE_TYPES` (a new one, or
+    anything a signed body may carry) becomes ``other`` / ``message.other``, so a label value is
+    always one of a known set."""
+    if etype == "message":
+        return f"message.{mtype if isinstance(mtype, str) and mtype in MESSAGE_TYPES else 'other'}"
+    return etype if isinstance(etype, str) and etype in EVENT_TYPES else "other"
+
+
+def _kind(event: Any) -> str:
+    etype = str(getattr(getattr(event, "type", None), "value", getattr(event, "type", None)))
+    if isinstance(event, MessageEvent):
+        return event_kind("message", str(getattr(event.message, "type", "")))
+    return event_kind(etype)
+
+
+def _unknown_message(raw: Any, index: int) -> Job | None:
+    """A user's message the SDK could not parse (a new message type): answer it as unsupported."""
+    if not isinstance(raw, dict) or raw.get("type") != "message" or raw.get("mode", "active") != "active":
+        return None
+    src, msg = raw.get("source"), raw.get("message")
+    uid = src.get("userId") if isinstance(src, dict) and src.get("type") == "user" else None
+    mtype = msg.get("type") if isinstance(msg, dict) else None
+    eid, token, ts = raw.get("webhookEventId"), raw.get("replyToken"), raw.get("timestamp")
+    if not (isinstance(uid, str) and uid and isinstance(eid, str) and eid):
+        return None
+    return Job(event_kind("message", mtype),
+                "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
+                reply_token=token if isinstance(token, str) else None, user_id=uid, inp=Unsupported("unknown"))
+
+
+def to_job(event: Any, index: int, raw: Any = None) -> Job:
+    """Map one parsed SDK event to a :class:`Job` (pure; never raises for a parsed event).
+
+    Args:
+        event: the SDK event.
+        index: its position in the body (groups ignored events apart).
+        raw: the event's JSON object, given for :class:`UnknownEvent` only.
+    """
+    if isinstance(event, UnknownEvent):
+        return _unknown_message(raw, index) or Job(_kind(event), "ignore", f"x:{index}", 0, None)
+    kind = _kind(event)
+    ts = int(getattr(event, "timestamp", 0) or 0)
+    eid = getattr(event, "webhook_event_id", None)
+    token = getattr(event, "reply_token", None)
+    src = getattr(event, "source", None)
+    mode = getattr(event, "mode", None)
+    if str(getattr(mode, "value", mode)) == "standby":  # another channel is active (module mode)
+        return Job(kind, "ignore", f"x:{index}", ts, eid)
+    if isinstance(src, GroupSource | RoomSource):
+        chat_id = src.group_id if isinstance(src, GroupSource) else src.room_id
+        if chat_id and isinstance(event, MessageEvent | PostbackEvent | JoinEvent):
+            return Job(kind, "invite", f"{src.type}:{chat_id}", ts, eid, reply_token=token)
+        return Job(kind, "ignore", f"x:{index}", ts, eid)
+    uid = src.user_id if isinstance(src, UserSource) else None
+    if not uid:
+        return Job(kind, "ignore", f"x:{index}", ts, eid)
+    chat = f"user:{uid}"
+    inp: Input | None = None
+    if isinstance(event, MessageEvent):
+        msg = event.message
+        if isinstance(msg, TextMessageContent):
+            text = strip_emojis(msg.text or "", msg.emojis)
+            inp = Text(text) if text.strip() or not msg.emojis else Unsupported("emoji")
+        else:
+            kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
+            inp = Unsupported(kind_name) if kind_name else None
+    elif isinstance(event, PostbackEvent):
+        inp = parse_postback(event.postback.data or "")
+    elif isinstance(event, FollowEvent):
+        inp = Start()
+    elif isinstance(event, UnfollowEvent):
+        return Job(kind, "forget", chat, ts, eid, user_id=uid)
+    if inp is None:
+        return Job(kind, "ignore", f"x:{index}", ts, eid)
+    return Job(kind, "input", chat, ts, eid, reply_token=token, user_id=uid, inp=inp)

@@ -1,0 +1,185 @@
+"""Handling webhook events: per-chat order, the outbox (exactly once), invitations and forgetting.
+
+The events of one chat are handled one at a time in timestamp order; different chats are handled
+concurrently (``asyncio.gather``). An in-process keyed lock also serialises one user's events
+across concurrent requests (reply included), and the store's per-user lock does so across
+processes.
+
+Exactly once: a message event's replies are rendered inside the store's step and committed with
+the event id and the new session as the event's *outbox* (:meth:`bot.service.Conversations.handle`
+with ``render``); the outbox is sent, then confirmed (:meth:`~bot.service.Conversations.sent`). A
+redelivery of an event whose outbox was not confirmed (the process died, the send failed
+transiently) sends it again: the reply token first — a refusal within
+:data:`~.client.REPLY_TOKEN_USED_WITHIN` seconds of the first send means the first send got
+through —, then pushes, each with an ``X-Line-Retry-Key`` fixed by the outbox, so LINE drops a
+push it had already accepted (409). A redelivery of an event that was sent changes nothing and
+sends nothing. Redelivered events of other kinds (``webhookEventId`` seen before) change nothing
+either.
+
+Messages, postbacks and joins in a group or room get one short invitation to a 1:1 chat (at most
+once a day per chat; nobody is screened in a group and no session is keyed on a group).
+
+Any exception while handling one event is logged (type and place only) and counted, and the other
+events go on. Privacy: message text, reply tokens and raw LINE ids are never logged; logs carry the
+keyed hash of the user (:meth:`bot.service.Conversations.key`) at most.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import traceback
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.adapters import Metrics
+from bot.adapters.line.client import LineApi
+from bot.adapters.line.events import PLATFORM, Job
+from bot.adapters.line.flex import group_invite, render
+from bot.engine.types import Reply, Session, Start
+from bot.service import Conversations
+from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
+
+__all__ = ["INVITE_TTL", "EventHandler", "Undelivered"]
+
+log = logging.getLogger("soudan.line")
+
+INVITE_TTL = 24 * 3600.0
+"""Seconds during which a group or room gets the 1:1 invitation at most once."""
+
+
+
+class Undelivered(Exception):
+    """An event's replies were committed but could not be delivered now (network, 5xx)."""
+
+
+@dataclass
+class EventHandler:
+    """Handles the jobs of webhook events (:func:`~.events.to_job`) against the engine and the API.
+
+    Args:
+        conversations: the shared :class:`~bot.service.Conversations`.
+        metrics: the app's :class:`~bot.adapters.Metrics` (``events``, ``step_seconds``).
+        api: the :class:`~.client.LineApi` that sends the replies.
+    """
+
+    conversations: Conversations
+    metrics: Metrics
+    api: LineApi
+    _locks: KeyedLocks = field(default_factory=KeyedLocks)
+
+    def __post_init__(self) -> None:
+        self._counters: dict[tuple[str, str], Any] = {}
+        self._step = self.metrics.step_seconds.labels(PLATFORM)
+
+    def count(self, kind: str, outcome: str) -> None:
+        """Count one event in ``soudan_events_total`` (label children cached: ``labels()`` is a
+        locked lookup)."""
+        c = self._counters.get((kind, outcome))
+        if c is None:
+            c = self._counters[(kind, outcome)] = self.metrics.events.labels(PLATFORM, kind, outcome)
+        c.inc()
+
+    async def process(self, jobs: Sequence[Job]) -> bool:
+        """Handle jobs: per chat one at a time in timestamp order, chats concurrently.
+
+        Returns:
+            False when the store failed for some job (the caller may ask for a redelivery).
+        """
+        chats: dict[str, list[Job]] = {}
+        for j in jobs:
+            chats.setdefault(j.chat, []).append(j)
+        groups = [sorted(js, key=lambda j: j.timestamp) for js in chats.values()]
+        if len(groups) == 1:
+            return await self._run_chat(groups[0])
+        results = await asyncio.gather(*(self._run_chat(g) for g in groups))
+        return all(results)
+
+    async def _run_chat(self, jobs: Sequence[Job]) -> bool:
+        ok = True
+        async with self._locks.hold(jobs[0].chat, timeout=60.0):
+            for j in jobs:
+                try:
+                    await self._run(j)
+                except StoreError as exc:
+                    ok = False
+                    self.count(j.kind, "error")
+                    log.error("store failed on a LINE %s event: %s", j.kind, exc)
+                except Undelivered:
+                    ok = False
+                    self.count(j.kind, "undelivered")
+                except Exception as exc:  # never crash the webhook; never log the message (it may hold text)
+                    self.count(j.kind, "error")
+                    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+                    log.error("LINE %s event failed: %s at %s", j.kind, type(exc).__name__,
+                              f"{frame.filename}:{frame.lineno}" if frame else "?")
+        return ok
+
+    async def _run(self, j: Job) -> None:
+        conv = self.conversations
+        if j.action == "invite":
+            store = conv.store
+            if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
+                self.count(j.kind, "duplicate")
+                return
+            first = await store.mark_event(f"{PLATFORM}:invite:{conv.key('line-chat', j.chat)}", INVITE_TTL)
+            self.count(j.kind, "group")
+            if first and j.reply_token:
+                await self.api.deliver(j.reply_token, None, [group_invite()], None)
+            return
+        assert j.user_id is not None
+        if j.action == "forget":  # the event id and the deletion are committed together
+            if not await conv.forget(PLATFORM, j.user_id, event_id=j.event_id):
+                self.count(j.kind, "duplicate")
+                return
+            self.count(j.kind, "forgotten")
+            log.info("LINE unfollow: forgot %s", conv.key(PLATFORM, j.user_id))
+            return
+        assert j.inp is not None
+        inp = j.inp
+        if isinstance(inp, Start) and inp.locale is None:
+            inp = Start(inp.flow_id, await self.api.profile_locale(j.user_id))
+        now = conv.clock()
+
+        def outbox(replies: list[Reply], session: Session | None) -> bytes:
+            box = {"b": render(replies, session.locale if session is not None else "ja", now),
+                   "k": uuid.uuid4().hex, "t": time.time()}
+            return json.dumps(box, ensure_ascii=False, separators=(",", ":")).encode()
+
+        handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now,
+                                    render=outbox if j.event_id is not None else None)
+        if handled.duplicate and handled.outbox is None:
+            self.count(j.kind, "duplicate")
+            return
+        if handled.duplicate:
+            self.count(j.kind, "resent")
+        else:
+            self._step.observe(handled.seconds)
+            self.count(j.kind, "handled")
+        key = lambda: conv.key(PLATFORM, j.user_id or "")  # noqa: E731 - computed only when logged
+        if handled.outbox is None:  # no event id: nothing to confirm
+            locale = handled.session.locale if handled.session is not None else "ja"
+            batches = render(handled.replies, locale, now)
+            if batches:
+                await self.api.deliver(j.reply_token, j.user_id, batches, key)
+            return
+        box = json.loads(handled.outbox)
+        result = "sent"
+        if box["b"]:
+            result = await self.api.deliver(j.reply_token, j.user_id, box["b"], key, retry_base=box["k"],
+                                            resend=handled.resend, age=time.time() - float(box["t"]))
+        assert j.event_id is not None
+        if result == "retry":
+            with contextlib.suppress(StoreError):  # else the lease runs out by itself
+                await conv.unsent(PLATFORM, j.event_id)
+            raise Undelivered("the replies could not be delivered now; LINE may redeliver the event")
+        try:
+            await conv.sent(PLATFORM, j.event_id)
+        except StoreError as exc:  # delivered; a redelivery would find the reply token used
+            log.warning("LINE: the reply was sent but could not be confirmed in the store: %s",
+                        type(exc.__cause__ or exc).__name__)

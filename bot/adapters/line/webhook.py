@@ -1,0 +1,200 @@
+"""The LINE webhook, HTTP only: ``POST /line/webhook`` verifies, parses and answers.
+
+1. No ``X-Line-Signature`` header → 400. A body over 1 MiB → 413 (``Content-Length`` checked
+   before reading; the read itself is capped by the app's ``client_max_size``).
+2. The raw bytes are decoded as UTF-8 (not UTF-8 → 400) and given with the signature to
+   :class:`linebot.v3.webhook.WebhookParser`, which checks the HMAC-SHA256 over exactly those
+   bytes. A wrong signature → 400; malformed JSON or an event the SDK cannot parse (e.g. no
+   ``webhookEventId``) → 400. Nothing is processed for a 400/413.
+3. The events become jobs (:func:`~.events.to_job`) handled by :class:`~.handler.EventHandler`
+   inside the request, and the answer (200) is sent when they are done — or after
+   :data:`RESPONSE_BUDGET` seconds, whichever is first: slower work (a slow store or API) goes on
+   in the background and is drained when the app stops. Reply tokens live about a minute, so this
+   is always in time. When the store fails within the budget, or the replies could not be
+   delivered for a transient reason, the answer is 500 so that LINE's redelivery (if enabled) can
+   try again; events already handled are then skipped as duplicates by their ``webhookEventId``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
+from linebot.v3.exceptions import InvalidSignatureError
+from linebot.v3.messaging import AsyncApiClient
+from linebot.v3.models.events import UnknownEvent
+from linebot.v3.webhook import WebhookParser
+
+from bot.adapters import Metrics
+from bot.adapters.line.client import LineApi
+from bot.adapters.line.events import PLATFORM, Job, to_job
+from bot.adapters.line.handler import EventHandler
+from bot.service import Conversations
+
+__all__ = ["DRAIN_TIMEOUT", "MAX_BODY", "RESPONSE_BUDGET", "LineAdapter", "setup"]
+
+MAX_BODY = 1024 * 1024
+"""Largest webhook body accepted, in bytes (1 MiB); larger → 413."""
+
+RESPONSE_BUDGET = 5.0
+"""Seconds the webhook waits for its events to be handled before answering 200 anyway."""
+
+DRAIN_TIMEOUT = 15.0
+"""Seconds the app waits at shutdown for events still being handled in the background."""
+
+
+
+@dataclass
+class LineAdapter:
+    """The LINE webhook of one application.
+
+    Args:
+        channel_secret: the channel secret (signature key).
+        access_token: the channel access token.
+        conversations: the shared :class:`~bot.service.Conversations`.
+        metrics: the app's :class:`~bot.adapters.Metrics`.
+        api_base: Messaging API host (``https://api.line.me`` when None); a local fake in tests.
+        push_fallback: push the messages when the reply call fails (e.g. expired reply token).
+        budget: seconds to wait for the events before answering 200 (see :data:`RESPONSE_BUDGET`).
+
+    Attributes:
+        api: the :class:`~.client.LineApi` that sends.
+        handler: the :class:`~.handler.EventHandler` that handles the events.
+
+    Raises:
+        ValueError: if the secret or the token is empty.
+    """
+
+    channel_secret: str
+    access_token: str
+    conversations: Conversations
+    metrics: Metrics
+    api_base: str | None = None
+    push_fallback: bool = True
+    budget: float = RESPONSE_BUDGET
+    _tasks: set[asyncio.Task[bool]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if not self.channel_secret or not self.access_token:
+            raise ValueError("LINE needs both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
+        self.parser = WebhookParser(self.channel_secret)
+        self.api = LineApi(self.access_token, self.metrics, api_base=self.api_base,
+                           push_fallback=self.push_fallback)
+        self.handler = EventHandler(self.conversations, self.metrics, self.api)
+        self._counters: dict[str, Any] = {}
+
+    @property
+    def client(self) -> AsyncApiClient | None:
+        """The SDK's ``AsyncApiClient`` while the app runs (None before start and after stop)."""
+        return self.api.client
+
+    async def client_ctx(self, app: web.Application) -> AsyncIterator[None]:
+        """``cleanup_ctx`` hook: create the API client in the running loop; drain and close it at exit."""
+        await self.api.open()
+        try:
+            yield
+        finally:
+            await self.drain()
+            await self.api.close()
+
+    async def drain(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Wait (up to ``timeout`` seconds) for events still being handled in the background."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def process(self, jobs: Sequence[Job]) -> bool:
+        """Handle jobs (:meth:`.handler.EventHandler.process`); False when some must be redelivered."""
+        return await self.handler.process(jobs)
+
+    def _answer(self, status: int, text: str) -> web.Response:
+        c = self._counters.get(str(status))
+        if c is None:
+            c = self._counters[str(status)] = self.metrics.requests.labels(PLATFORM, str(status))
+        c.inc()
+        return web.Response(status=status, text=text)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """``POST /line/webhook``: verify, parse, handle the events, answer (see the module doc)."""
+        signature = request.headers.get("X-Line-Signature")
+        if not signature:
+            return self._answer(400, "missing X-Line-Signature")
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return self._answer(413, "body too large (max 1 MiB)")
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._answer(413, "body too large (max 1 MiB)")
+        except RequestPayloadError:  # e.g. "Content-Encoding: gzip" over bytes that are not gzip
+            request.content.feed_eof()  # aiohttp must not drain the broken body (and log it again) …
+            resp = self._answer(400, "body could not be read (Content-Encoding)")
+            resp.force_close()  # … and the connection, its parser in an unknown state, is not reused
+            return resp
+        if len(raw) > MAX_BODY:
+            return self._answer(413, "body too large (max 1 MiB)")
+        try:
+            body = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._answer(400, "body is not UTF-8")
+        try:
+            events = self.parser.parse(body, signature)
+        except InvalidSignatureError:
+            return self._answer(400, "invalid signature")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+            # malformed JSON (RecursionError: nested too deep to parse) or an event the SDK rejects
+            return self._answer(400, "malformed webhook body")
+        if not isinstance(events, list):  # pragma: no cover - the SDK returns a list
+            return self._answer(400, "malformed webhook body")
+        raw_events: list[Any] = []
+        if any(isinstance(e, UnknownEvent) for e in events):  # the SDK keeps no user id for these
+            raw_events = json.loads(body).get("events") or []
+        jobs = [to_job(e, i, raw_events[i] if i < len(raw_events) else None) for i, e in enumerate(events)]
+        for j in jobs:
+            if j.action == "ignore":
+                self.handler.count(j.kind, "ignored")
+        work = [j for j in jobs if j.action != "ignore"]
+        if not work:
+            return self._answer(200, "OK")
+        task = asyncio.ensure_future(self.handler.process(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        done, _ = await asyncio.wait({task}, timeout=self.budget)
+        if task in done and not task.cancelled() and task.exception() is None and not task.result():
+            return self._answer(500, "not every event was answered (store or LINE API unavailable); please redeliver")
+        return self._answer(200, "OK")
+
+
+def setup(app: web.Application, *, path: str = "/line/webhook", budget: float = RESPONSE_BUDGET) -> LineAdapter:
+    """Plug the LINE webhook into the aiohttp app (see :data:`bot.app.PLUGINS`): the route and the
+    API client's ``cleanup_ctx``.
+
+    Reads ``LINE_CHANNEL_SECRET``, ``LINE_CHANNEL_ACCESS_TOKEN``, ``LINE_API_BASE`` and
+    ``LINE_PUSH_FALLBACK`` from ``app[SETTINGS_KEY]``, shares ``app[CONVERSATIONS_KEY]`` and
+    ``app[METRICS_KEY]``, and stores the adapter as ``app[LINE_KEY]``.
+
+    Args:
+        app: the application (not yet started).
+        path: the webhook path.
+        budget: seconds to wait for the events before answering.
+
+    Returns:
+        The adapter.
+
+    Raises:
+        ValueError: if a credential is empty.
+    """
+    from bot.app import CONVERSATIONS_KEY, LINE_KEY, METRICS_KEY, SETTINGS_KEY
+
+    settings = app[SETTINGS_KEY]
+    secret = settings.line_channel_secret.get_secret_value() if settings.line_channel_secret else ""
+    token = settings.line_channel_access_token.get_secret_value() if settings.line_channel_access_token else ""
+    adapter = LineAdapter(secret, token, app[CONVERSATIONS_KEY], app[METRICS_KEY], api_base=settings.line_api_base,
+                          push_fallback=settings.line_push_fallback, budget=budget)
+    app.router.add_post(path, adapter.webhook)
+    app.cleanup_ctx.append(adapter.client_ctx)
+    app[LINE_KEY] = adapter
+    return adapter
