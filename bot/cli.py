@@ -23,7 +23,7 @@ def _lazy(module: str, func: str = "main") -> Callable[[argparse.Namespace], int
 
 def _chat(args: argparse.Namespace) -> int:
     from bot.adapters import terminal
-    from bot.engine.flow import FlowError
+    from bot.errors import ProblemsError
     from bot.loading import load_engine
     from bot.settings import Settings
     from bot.timeutil import now_jst, parse_at
@@ -31,7 +31,7 @@ def _chat(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
         engine = load_engine(settings)
-    except FlowError as exc:
+    except ProblemsError as exc:
         print("soudan: the flows or the directory have errors; fix them and start again:", file=sys.stderr)
         print(exc, file=sys.stderr)
         return 2

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.contacts.directory import Directory, DirectoryError
+from bot.contacts.directory import Directory
 from bot.engine.core import Engine
-from bot.engine.flow import FlowError, LoadedFlow, load_flows
+from bot.engine.flow import LoadedFlow, load_flows
 from bot.settings import SESSION_TTL, Settings
 from bot.yamlload import LoadError
 
@@ -33,12 +33,10 @@ def load_all(flow_paths: Sequence[Path], directory_paths: Sequence[Path],
         ``(directory, flows, warnings)``.
 
     Raises:
-        FlowError: listing every error of the directory and the flows (``file:line: message``).
+        DirectoryError: listing every error of the directory files (``file:line: message``).
+        FlowError: listing every error of the flow files (checked only once the directory loads).
     """
-    try:
-        directory = Directory.load(directory_paths, today=today)
-    except DirectoryError as exc:
-        raise FlowError(exc.errors) from None
+    directory = Directory.load(directory_paths, today=today)
     flows = load_flows(flow_paths, directory.ids)
     return directory, flows, list(directory.warnings)
 
@@ -80,7 +78,8 @@ def load(flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path]
         today: the day the directory's freshness warnings are computed for (default: today, JST).
 
     Raises:
-        FlowError: listing every problem of the files (``file:line: message``).
+        bot.errors.ProblemsError: a :class:`~bot.errors.DirectoryError` or :class:`FlowError` listing
+            every problem of the files (``file:line: message``).
         ValueError: when ``default_flow`` is not one of the flows.
     """
     directory, flows, warnings = load_all(_expand(flow_paths), _expand(directory_paths), today=today)
@@ -101,7 +100,8 @@ def load_engine(settings: Settings) -> Engine:
     """The engine for ``settings`` (flows and directory from their folders, teams from its file).
 
     Raises:
-        FlowError: when a flow, directory or teams file is broken; the process must not start.
+        bot.errors.ProblemsError: when a flow, directory or teams file is broken (a FlowError,
+            DirectoryError or TeamError); the process must not start.
         ValueError: when ``SOUDAN_DEFAULT_FLOW`` names no flow.
     """
     from bot.handoff.team import load_teams

@@ -19,17 +19,31 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
 from bot.app import create_app, metrics_enabled, simulator_enabled
-from bot.engine.flow import FlowError
+from bot.errors import ProblemsError
 from bot.settings import DEV_SECRET, Settings
 from bot.toolkit import lint
 
-__all__ = ["EXAMPLE_SECRET", "HEADER_TIMEOUT", "KEEPALIVE_TIMEOUT", "MIN_PUBLIC_SECRET",
-           "SHUTDOWN_TIMEOUT", "HttpRunner", "check_settings", "main", "serve"]
+__all__ = [
+    "EXAMPLE_SECRET",
+    "HEADER_TIMEOUT",
+    "KEEPALIVE_TIMEOUT",
+    "MIN_PUBLIC_SECRET",
+    "REFUSE",
+    "SHUTDOWN_TIMEOUT",
+    "HttpRunner",
+    "check_settings",
+    "main",
+    "serve",
+]
 
 log = logging.getLogger("soudan.serve")
 
 EXAMPLE_SECRET = "change-me-to-a-long-random-value"
 """The placeholder of ``SOUDAN_SECRET`` in ``.env.example`` (as public as the development default)."""
+
+REFUSE = frozenset({lint.NO_OPEN_WINDOW})
+"""Codes of ``soudan validate`` findings (:data:`bot.errors.CODES`) that stop ``soudan serve``; other
+findings are printed as warnings. Any error while loading the files stops it too."""
 
 MIN_PUBLIC_SECRET = 16
 """Fewest characters of ``SOUDAN_SECRET`` accepted on a public bind."""
@@ -205,13 +219,13 @@ def main(args: argparse.Namespace | Any) -> int:
         # production server too: a result with no window a person can reach at some hour. Other
         # lint findings (a missing English text, long labels…) are printed as warnings.
         findings = lint.lint(settings.flow_paths(), settings.directory_paths())
-        unsafe = [f for f in findings if f.severity == "error" and lint.NO_OPEN_WINDOW in f.message]
+        unsafe = [f for f in findings if f.severity == "error" and f.code in REFUSE]
         for f in findings:
             if f not in unsafe:
                 print(f"{f.path}:{f.line}: warning: {f.message}", file=sys.stderr)
         if unsafe:
-            raise FlowError(unsafe)
-    except FlowError as exc:
+            raise ProblemsError(unsafe)
+    except ProblemsError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
         print(f"soudan serve: {len(exc.errors)} problem(s) in flows/directory/teams; fix them (see `soudan validate`)",

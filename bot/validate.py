@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bot.contacts.directory import Directory, DirectoryError
-from bot.engine.flow import FlowError
+from bot.errors import ProblemsError
 from bot.loading import load_all
 from bot.settings import Settings
 from bot.toolkit import lint
@@ -58,7 +58,7 @@ def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
         return problems + lint.lint_directory(dir_paths)
     try:
         _, _, warnings = load_all(flow_paths, dir_paths)
-    except FlowError as exc:
+    except ProblemsError as exc:
         return exc.errors
     return list(warnings) + lint.lint(flow_paths, dir_paths)
 

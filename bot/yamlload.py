@@ -20,28 +20,13 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.reader import ReaderError
 
+from bot.errors import Problem
+
 __all__ = ["LoadError", "Located", "StrictLoader", "load_file", "load_text"]
 
 
-@dataclass(frozen=True)
-class LoadError(Exception):
-    """One problem in a data file.
-
-    Attributes:
-        path: the file (as given), or ``"<string>"``.
-        line: 1-based line number, or 0 when the whole file is concerned.
-        message: what is wrong and, where possible, how to fix it.
-        severity: ``"error"`` or ``"warning"``.
-    """
-
-    path: str
-    line: int
-    message: str
-    severity: str = "error"
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.severity}: {self.message}"
+LoadError = Problem
+"""The YAML loader's name for :class:`bot.errors.Problem` (it raises the one problem that stops a file)."""
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -116,34 +101,40 @@ def _construct(node: Node, loader: StrictLoader, path: tuple[str | int, ...],
     line = node.start_mark.line + 1
     if budget.nodes > MAX_NODES:
         raise LoadError(file, line, f"the file expands to more than {MAX_NODES:,} values (aliases `*name` "
-                                    "repeated inside each other?); write the values out or split the file")
+                                    "repeated inside each other?); write the values out or split the file",
+                        code="yaml-too-deep")
     if len(path) > MAX_DEPTH:
         raise LoadError(file, line, f"values nested more than {MAX_DEPTH} levels deep (an alias that "
-                                    "contains itself?); flows and directory entries need only a few levels")
+                                    "contains itself?); flows and directory entries need only a few levels",
+                        code="yaml-too-deep")
     lines.setdefault(path, line)
     if node.tag not in _PLAIN_TAGS:
         if node.tag == "tag:yaml.org,2002:merge":
-            raise LoadError(file, line, "merge keys (`<<:`) are not supported; write the keys out")
-        raise LoadError(file, line, f"YAML tags ({node.tag}) are not allowed; write plain values")
+            raise LoadError(file, line, "merge keys (`<<:`) are not supported; write the keys out",
+                            code="yaml-unsupported")
+        raise LoadError(file, line, f"YAML tags ({node.tag}) are not allowed; write plain values",
+                        code="yaml-unsupported")
     if isinstance(node, MappingNode):
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge" or (
                     isinstance(key_node, ScalarNode) and key_node.value == "<<" and key_node.style is None):
                 raise LoadError(file, key_node.start_mark.line + 1,
-                                "merge keys (`<<:`) are not supported; write the keys out")
+                                "merge keys (`<<:`) are not supported; write the keys out", code="yaml-unsupported")
         out: dict[Any, Any] = {}
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _PLAIN_TAGS:
-                raise LoadError(file, key_line, "a key must be plain text")
+                raise LoadError(file, key_line, "a key must be plain text", code="yaml-unsupported")
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float) or isinstance(key, bool):
-                raise LoadError(file, key_line, f"a key must be plain text, not {key!r}; quote it")
+                raise LoadError(file, key_line, f"a key must be plain text, not {key!r}; quote it",
+                                code="yaml-unsupported")
             if key in seen:
                 raise LoadError(
                     file, key_line,
                     f"duplicate key {key!r} (first written on line {seen[key]}); keep one of them",
+                    code="yaml-duplicate-key",
                 )
             seen[key] = key_line
             child = (*path, key if isinstance(key, str) else str(key))
@@ -186,31 +177,112 @@ def load_text(text: str, path: str = "<string>") -> Located:
         data = _construct(node, loader, (), lines, path)
         return Located(data, lines, path)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        problem = exc.problem or str(exc)
         if "expected a single document" in str(exc):
-            problem = "a file holds one YAML document; remove the second `---`"
+            mark = exc.problem_mark or exc.context_mark
+            raise LoadError(path, mark.line + 1 if mark else 0, "YAML syntax: a file holds one YAML document; "
+                            "remove the second `---`", code="yaml-unsupported") from None
         if "could not determine a constructor" in str(exc):
-            problem = "YAML tags (!!python/…, !something) are not allowed; write plain values"
-        raise LoadError(path, line, f"YAML syntax: {problem}") from None
+            mark = exc.problem_mark or exc.context_mark
+            raise LoadError(path, mark.line + 1 if mark else 0, "YAML syntax: YAML tags (!!python/…, !something) "
+                            "are not allowed; write plain values", code="yaml-unsupported") from None
+        line, problem = _syntax(exc, text)
+        raise LoadError(path, line, f"YAML syntax: {problem}", code="yaml-syntax") from None
     except ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise LoadError(path, line, f"character U+{code:04X} is not allowed in YAML (a control "
-                                    "character); delete it") from None
+                                    "character); delete it", code="yaml-control-character") from None
     except yaml.YAMLError as exc:
-        raise LoadError(path, 0, f"YAML: {exc}") from None
+        raise LoadError(path, 0, f"YAML: {exc}", code="yaml-syntax") from None
     except RecursionError:
-        raise LoadError(path, 0, f"values nested too deeply (more than {MAX_DEPTH} levels)") from None
+        raise LoadError(path, 0, f"values nested too deeply (more than {MAX_DEPTH} levels)",
+                        code="yaml-too-deep") from None
     finally:
         if loader is not None:
             loader.dispose()
 
 
+def _indent(text: str, line: int) -> int:
+    """Spaces before the first character of 1-based ``line`` of ``text``."""
+    lines = text.splitlines()
+    s = lines[line - 1] if 0 < line <= len(lines) else ""
+    return len(s) - len(s.lstrip(" "))
+
+
+def _content(text: str, line: int) -> bool:
+    """True when 1-based ``line`` of ``text`` has content (it is not blank and not a comment)."""
+    lines = text.splitlines()
+    s = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return bool(s) and not s.startswith("#")
+
+
+def _previous(text: str, line: int) -> int:
+    """The 1-based number of the last line before ``line`` with content (0 when none)."""
+    return next((n for n in range(line - 1, 0, -1) if _content(text, n)), 0)
+
+
+def _spaces(n: int) -> str:
+    return "1 space" if n == 1 else f"{n} spaces"
+
+
+def _syntax(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """``(line, message)`` for a YAML syntax error: in plain words, at the line to fix.
+
+    PyYAML reports where it noticed the problem, in parser terms ("expected <block end>, but
+    found '<block mapping start>'"), which for an unclosed bracket or quote is a later line."""
+    problem, context = exc.problem or str(exc), exc.context or ""
+    mark, ctx = exc.problem_mark, exc.context_mark
+    line = mark.line + 1 if mark else (ctx.line + 1 if ctx else 0)
+    if ctx is not None and context.startswith("while scanning a quoted scalar"):
+        q = text[ctx.index] if ctx.index < len(text) else '"'
+        return ctx.line + 1, (f"the quotation mark {q} opened on this line is never closed; "
+                              f"end the text with {q} on the same line")
+    if ctx is not None and context.startswith(("while parsing a flow sequence", "while parsing a flow mapping")):
+        o, c = ("[", "]") if "sequence" in context else ("{", "}")
+        return ctx.line + 1, (f"the {'list' if o == '[' else 'mapping'} opened with {o} on this line is not "
+                              f"closed; end it with {c} on the same line (or quote a text that contains {o})")
+    if "found character '\\t'" in problem:
+        return line, "a tab is used for indenting; YAML indents with spaces only — replace the tab with spaces"
+    m = re.match(r"found character '(.)' that cannot start any token", problem)
+    if m:
+        return line, f"a value cannot begin with {m.group(1)}; put the value in quotes, e.g. \"{m.group(1)}…\""
+    m = re.match(r"found undefined alias '(.*)'", problem)
+    if m:
+        return line, (f"*{m.group(1)} refers to an anchor &{m.group(1)} that is not defined above it; "
+                      "if * is part of the text, put the value in quotes")
+    if problem.startswith("mapping values are not allowed here"):
+        prev = _previous(text, line)
+        squeezed = re.search(r"^\s*(?:- )?[^\s:#'\"]+:[^\s/]", text.splitlines()[prev - 1]) if prev else None
+        if squeezed:
+            return prev, (f"a colon without a space after it ({squeezed.group(0).strip()}…) does not start a key; "
+                          "write a space after the colon")
+        if prev and _indent(text, line) > _indent(text, prev):
+            return line, (f"this line is indented more than line {prev} above it, so it is read as part of "
+                          f"that line's value; indent it by {_spaces(_indent(text, prev))} like the key it "
+                          "belongs with (or, if the text goes on, put the value in quotes)")
+        return line, ("a value contains ': ' (a colon and a space), which starts a new key here; put the "
+                      "value in quotes, e.g. title: \"a: b\"")
+    if problem.startswith("expected <block end>") and ctx is not None and mark is not None:
+        n = _indent(text, line)
+        if mark.line == ctx.line or ("'<scalar>'" in problem and mark.column > n):
+            return line, "text follows a closing quotation mark on this line; put the whole value in quotes"
+        start = ctx.line + 1
+        if n == ctx.column and text.splitlines()[ctx.line].lstrip(" ").startswith("-"):
+            return line, (f"the list above it (from line {start}) goes on with items that begin with '- '; begin "
+                          "this line with '- ' too, or indent it under an item")
+        if n == ctx.column:
+            return line, (f"this line begins with '- ' (a list item) among the keys above it (from line {start}); "
+                          "write the key it belongs to above it and indent the list under that key")
+        used = [str(i) for i in sorted({_indent(text, k) for k in range(start, line) if _content(text, k)} - {n})]
+        some = f"{', '.join(used[:-1])} or {used[-1]}" if len(used) > 1 else "".join(used) or "other"
+        return line, (f"this line is indented by {_spaces(n)}, like none of the lines above it (from line "
+                      f"{start}: {some} spaces); indent it like the key it belongs with")
+    return line, problem
+
+
 def _too_big(path: str, size: int) -> NoReturn:
     raise LoadError(path, 0, f"the file is {size:,} bytes; the limit is {MAX_BYTES:,} (split it into "
-                             "several files)")
+                             "several files)", code="yaml-file")
 
 
 def load_file(path: str | Path) -> Located:
@@ -225,9 +297,10 @@ def load_file(path: str | Path) -> Located:
             _too_big(str(path), p.stat().st_size)
         text = p.read_bytes().decode("utf-8")
     except OSError as exc:
-        raise LoadError(str(path), 0, f"cannot read the file: {exc.strerror}") from None
+        raise LoadError(str(path), 0, f"cannot read the file: {exc.strerror}", code="yaml-file") from None
     except UnicodeDecodeError as exc:
-        raise LoadError(str(path), 0, f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+        raise LoadError(str(path), 0, f"the file is not UTF-8 (byte {exc.start}); save it as UTF-8",
+                        code="yaml-file") from None
     return load_text(text, str(path))
 
 
@@ -245,17 +318,21 @@ def iter_pydantic_errors(exc: Any, located: Located, prefix: tuple[str | int, ..
         msg = err["msg"]
         kind = err["type"]
         field_name = ".".join(str(x) for x in loc) or "(top level)"
+        code = "wrong-type" if kind.endswith("_type") else "invalid-value"
         if err.get("input", ...) is None and kind != "missing":
             msg = (f"{field_name}: the value is empty; write it (in YAML `#` starts a comment, so quote "
                    "values that begin with #, e.g. \"#9110\")")
+            code = "empty-value"
         elif kind == "extra_forbidden":
             msg = f"unknown key {field_name!r}; check the spelling (see `soudan schema`)"
+            code = "unknown-key"
         elif kind == "missing":
             msg = f"missing required key {field_name!r}"
+            code = "missing-key"
         elif kind in {"string_type"}:
             got = err.get("input")
             msg = (f"{field_name}: expected text but got {type(got).__name__} {got!r}; "
                    f"put the value in quotes, e.g. \"{got}\"")
         else:
             msg = f"{field_name}: {msg}"
-        yield LoadError(located.path, located.line_of(full), msg)
+        yield LoadError(located.path, located.line_of(full), msg, code=code)

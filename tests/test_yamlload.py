@@ -44,3 +44,39 @@ def test_a_huge_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
     p.write_bytes(b"# x\n" * (MAX_BYTES // 4 + 1))
     with pytest.raises(LoadError, match="the limit is"):
         load_file(p)
+
+
+# ---------------------------------------------------------------- syntax errors in plain words (#15)
+
+FLOW_HEAD = "id: x\nstates:\n  who:\n    ask: はい\n"
+
+
+@pytest.mark.parametrize("text,line,message", [
+    # a line indented between two levels: the parser says "expected <block end>, but found '<block mapping start>'"
+    (FLOW_HEAD + "   choices: []\n", 5, "this line is indented by 3 spaces, like none of the lines above it "
+     "(from line 3: 2 or 4 spaces); indent it like the key it belongs with"),
+    # a line indented deeper than the key above: "mapping values are not allowed here"
+    (FLOW_HEAD + "      next: b\n", 5, "this line is indented more than line 4 above it, so it is read as part "
+     "of that line's value; indent it by 4 spaces like the key it belongs with (or, if the text goes on, put the "
+     "value in quotes)"),
+    # an unclosed quote: the parser reports the end of the file (line 4)
+    ('id: x\ntitle: "abc\nstart: a\n', 2, 'the quotation mark " opened on this line is never closed; end the text '
+     'with " on the same line'),
+    # an unclosed list: the parser reports the next line
+    ("id: x\nlist: [a, b\nstart: a\n", 2, "the list opened with [ on this line is not closed; end it with ] on the "
+     "same line (or quote a text that contains [)"),
+    ("id: x\n\tstart: a\n", 2, "a tab is used for indenting; YAML indents with spaces only — replace the tab with "
+     "spaces"),
+    ("id: x\ntitle: a: b\n", 2, "a value contains ': ' (a colon and a space), which starts a new key here; put the "
+     "value in quotes, e.g. title: \"a: b\""),
+    ("a:1\nb: 2\n", 1, "a colon without a space after it (a:1…) does not start a key; write a space after the colon"),
+    ("a:\n  - x\n  y: 1\n", 3, "the list above it (from line 2) goes on with items that begin with '- '; begin this "
+     "line with '- ' too, or indent it under an item"),
+    ("a: @x\n", 1, 'a value cannot begin with @; put the value in quotes, e.g. "@…"'),
+    ('a: "x" y\n', 1, "text follows a closing quotation mark on this line; put the whole value in quotes"),
+])
+def test_a_syntax_error_says_what_is_wrong_at_its_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(LoadError) as exc:
+        load_text(text, "f.yaml")
+    assert str(exc.value) == f"f.yaml:{line}: error: YAML syntax: {message}"
+    assert exc.value.code == "yaml-syntax"

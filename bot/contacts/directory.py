@@ -23,6 +23,7 @@ from bot.contacts.hours import Hours
 from bot.contacts.model import TOPIC_WORDS, Contact, StatusKind, Topic, source_period_end
 from bot.contacts.phones import digits
 from bot.contacts.status import Status
+from bot.errors import DirectoryError
 from bot.timeutil import now_jst
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
 
@@ -41,21 +42,6 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-class DirectoryError(Exception):
-    """The directory failed to load.
-
-    Attributes:
-        errors: every problem found (severity ``"error"``), each with ``file:line``.
-    """
-
-    def __init__(self, errors: list[LoadError]) -> None:
-        self.errors = list(errors)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(str(e) for e in self.errors)
 
 
 def _norm(text: str) -> str:
@@ -166,7 +152,8 @@ class Directory:
             data = located.data
             if not isinstance(data, list):
                 errors.append(LoadError(located.path, 1 if data is None else located.line_of(()),
-                                        "a directory file must be a YAML list of contacts ('- id: …')"))
+                                        "a directory file must be a YAML list of contacts ('- id: …')",
+                                        code="not-a-list"))
                 continue
             for i, item in enumerate(data):
                 try:
@@ -180,7 +167,8 @@ class Directory:
                     errors.append(LoadError(
                         located.path, id_line,
                         f"duplicate contact id {contact.id!r}: already defined at {first_path}:{first_line}; "
-                        "ids must be unique across all directory files — rename or remove one"))
+                        "ids must be unique across all directory files — rename or remove one",
+                        code="duplicate-contact-id"))
                     continue
                 where[contact.id] = (located.path, located.line_of((i, "id")))
                 contacts.append(contact)
@@ -190,22 +178,22 @@ class Directory:
                         located.path, located.line_of((i, "verified")),
                         f"{contact.id}: verified {contact.verified}, more than a year before {today.isoformat()}; "
                         "check the numbers and hours on the official page again and update the date",
-                        severity="warning"))
+                        severity="warning", code="stale-verified"))
                 elif verified > today:
                     warnings.append(LoadError(
                         located.path, located.line_of((i, "verified")),
                         f"{contact.id}: verified date {contact.verified} is after {today.isoformat()}",
-                        severity="warning"))
+                        severity="warning", code="future-verified"))
                 source_end = source_period_end(contact.source_date) if contact.source_date else None
                 if source_end is not None and source_end < _years_before(today, OLD_SOURCE_YEARS):
                     warnings.append(LoadError(
                         located.path, located.line_of((i, "source_date")),
                         f"{contact.id}: its source page dates from {contact.source_date}, more than three years "
                         f"before {today.isoformat()}; find a newer official page and cite it",
-                        severity="warning"))
+                        severity="warning", code="old-source"))
         if not contacts and not errors:
             errors.append(LoadError(", ".join(str(p) for p in paths) or "directory", 0,
-                                    "the directory has no contacts"))
+                                    "the directory has no contacts", code="empty-directory"))
         if errors:
             raise DirectoryError(errors)
         return cls(contacts, warnings)

@@ -7,16 +7,18 @@ docs/writing-flows.md.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.contacts.model import Topic
+from bot.errors import FlowError, Problem
 from bot.i18n import LOCALES, Text
-from bot.yamlload import LoadError, Located, iter_pydantic_errors, load_file
+from bot.yamlload import Located, iter_pydantic_errors, load_file
 
 if TYPE_CHECKING:
     from bot.engine.types import HistoryEntry
@@ -403,14 +405,6 @@ class LoadedFlow:
         return self.located.line_of(tuple(loc))
 
 
-class FlowError(Exception):
-    """Flows or the directory failed to load. ``errors`` lists every problem with ``file:line``."""
-
-    def __init__(self, errors: Sequence[LoadError]) -> None:
-        self.errors = list(errors)
-        super().__init__("\n".join(str(e) for e in self.errors))
-
-
 def reachable(flow: Flow, start: str) -> set[str]:
     """Every state that can be reached from ``start`` (included) through choices and ``next``.
 
@@ -431,147 +425,218 @@ def reachable(flow: Flow, start: str) -> set[str]:
     return seen
 
 
-def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[LoadError]:
-    f, path = lf.flow, lf.path
-    errs: list[LoadError] = []
-    known = set(contact_ids) if contact_ids is not None else None
+# ------------------------------------------------------------------ the loader's checks, one per rule
+# Each rule yields the problems of one kind for a flow that validated against the model. The
+# rules before _STRUCTURE_GATE find broken references; the graph rules after it need none.
 
-    def err(msg: str, *loc: str | int, severity: str = "error") -> None:
-        errs.append(LoadError(path, lf.line(*loc), msg, severity))
+Known = frozenset[str] | None
+"""The directory's contact ids, or None when the flow is checked without a directory."""
 
-    if f.crisis is not None:
-        from bot.engine.text import normalize  # local: text has no dependency on flows
 
-        for k, word in enumerate(f.crisis.keywords):
-            if len(normalize(word)) < 2:
-                err(f"crisis keyword {word!r} is too short once spaces and punctuation are removed "
-                    "(it would never match, or match everywhere); use a word of 2 or more letters",
-                    "crisis", "keywords", k)
-    for sid, st in f.states.items():
+def _problem(lf: LoadedFlow, code: str, msg: str, *loc: str | int) -> Problem:
+    return Problem(lf.path, lf.line(*loc), msg, "error", code)
+
+
+def _nearest(name: str, names: Iterable[str]) -> str:
+    """`` (did you mean 'what'?)`` for the closest of ``names`` to a misspelt ``name`` ("" when none is close)."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _short_crisis_keywords(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    from bot.engine.text import normalize  # local: text has no dependency on flows
+
+    for k, word in enumerate(lf.flow.crisis.keywords if lf.flow.crisis else []):
+        if len(normalize(word)) < 2:
+            yield _problem(lf, "short-crisis-keyword",
+                           f"crisis keyword {word!r} is too short once spaces and punctuation are removed "
+                           "(it would never match, or match everywhere); use a word of 2 or more letters",
+                           "crisis", "keywords", k)
+
+
+def _duplicate_contacts(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    for sid, st in lf.flow.states.items():
         if st.refer is not None:
             dup = sorted({c for c in st.refer.contacts if st.refer.contacts.count(c) > 1})
             if dup:
-                err(f"contact(s) {dup} listed twice in this result; list each window once",
-                    "states", sid, "refer", "contacts")
-    if f.start not in f.states:
-        err(f"start state {f.start!r} does not exist; define it under `states`", "start")
-    for sid, st in f.states.items():
-        if st.save_as is not None and not _ID.match(st.save_as):
-            err(f"slot name {st.save_as!r} must use lower-case letters, digits, '_' or '-'",
-                "states", sid, "save_as")
-        for i, ch in enumerate(st.choices or []):
-            if ch.regions:
-                from bot.nlu.regions import region_codes
+                yield _problem(lf, "duplicate-contact", f"contact(s) {dup} listed twice in this result; list "
+                               "each window once", "states", sid, "refer", "contacts")
 
-                codes = region_codes()
-                for k, code in enumerate(ch.regions):
-                    if code != "*" and code not in codes:
-                        err(f"region {code!r} is not a code of bot/nlu/regions.yaml; use JP-01 … JP-47 "
-                            "or a city code such as JP-10/shibukawa, or \"*\" for any other place",
-                            "states", sid, "choices", i, "regions", k)
+
+def _start_state(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    f = lf.flow
+    if f.start not in f.states:
+        yield _problem(lf, "unknown-state", f"start state {f.start!r} does not exist{_nearest(f.start, f.states)}; "
+                       "define it under `states`", "start")
+
+
+def _slot_names(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    for sid, st in lf.flow.states.items():
+        if st.save_as is not None and not _ID.match(st.save_as):
+            yield _problem(lf, "bad-slot-name", f"slot name {st.save_as!r} must use lower-case letters, digits, "
+                           "'_' or '-'", "states", sid, "save_as")
+
+
+def _regions(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    for sid, st in lf.flow.states.items():
+        for i, ch in enumerate(st.choices or []):
+            if not ch.regions:
+                continue
+            from bot.nlu.regions import region_codes
+
+            codes = region_codes()
+            for k, code in enumerate(ch.regions):
+                if code != "*" and code not in codes:
+                    yield _problem(lf, "unknown-region", f"region {code!r} is not a code of bot/nlu/regions.yaml; "
+                                   "use JP-01 … JP-47 or a city code such as JP-10/shibukawa, or \"*\" for any "
+                                   "other place", "states", sid, "choices", i, "regions", k)
+
+
+def _targets(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    """Every ``goto`` (plain or branch) and ``next`` names a state of the flow."""
+    f = lf.flow
+    for sid, st in f.states.items():
+        for i, ch in enumerate(st.choices or []):
             if isinstance(ch.goto, str):
                 if ch.goto not in f.states:
-                    err(f"choice {ch.id!r} goes to {ch.goto!r}, which is not a state of this flow",
-                        "states", sid, "choices", i, "goto")
-            else:
-                for j, br in enumerate(ch.goto):
-                    if br.to not in f.states:
-                        err(f"choice {ch.id!r} branch goes to {br.to!r}, which is not a state of this flow",
-                            "states", sid, "choices", i, "goto", j, "to")
-                    for slot, val in (br.when or {}).items():
-                        setters = [s for s in f.states.values() if s.save_as == slot]
-                        if not setters:
-                            err(f"condition on slot {slot!r}, but no state has `save_as: {slot}`",
-                                "states", sid, "choices", i, "goto", j, "when")
-                            continue
-                        allowed = {c.id for s in setters for c in (s.choices or [])}
-                        allowed |= {c.slot_value for s in setters for c in (s.choices or [])}
-                        if any(c.regions or (c.value or "").startswith("JP-") for s in setters for c in (s.choices or [])):
-                            from bot.nlu.regions import region_codes
-
-                            allowed |= region_codes()
-                        for v in [val] if isinstance(val, str) else val:
-                            if v not in allowed:
-                                err(f"slot {slot!r} is never {v!r}; it takes one of {sorted(allowed)}",
-                                    "states", sid, "choices", i, "goto", j, "when", slot)
+                    yield _problem(lf, "unknown-state", f"choice {ch.id!r} goes to {ch.goto!r}, which is not a state "
+                                   f"of this flow{_nearest(ch.goto, f.states)}", "states", sid, "choices", i, "goto")
+                continue
+            for j, br in enumerate(ch.goto):
+                if br.to not in f.states:
+                    yield _problem(lf, "unknown-state", f"choice {ch.id!r} branch goes to {br.to!r}, which is not a "
+                                   f"state of this flow{_nearest(br.to, f.states)}",
+                                   "states", sid, "choices", i, "goto", j, "to")
         if st.next is not None and st.next not in f.states:
-            err(f"`next` goes to {st.next!r}, which is not a state of this flow", "states", sid, "next")
-        if st.refer is not None and known is not None:
-            for k, cid in enumerate(st.refer.contacts):
-                if cid not in known:
-                    err(f"contact {cid!r} is not in the directory (directory/*.yaml); check the id",
-                        "states", sid, "refer", "contacts", k)
-            for k, cid in enumerate(st.refer.lead):
-                if cid not in known:
-                    err(f"lead contact {cid!r} is not in the directory (directory/*.yaml); check the id",
-                        "states", sid, "refer", "lead", k)
-    if known is not None:
-        for k, cid in enumerate(f.fallback):
+            yield _problem(lf, "unknown-state", f"`next` goes to {st.next!r}, which is not a state of this "
+                           f"flow{_nearest(st.next, f.states)}", "states", sid, "next")
+
+
+def _conditions(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    """A branch's ``when`` names a slot some state saves, and values that slot can take."""
+    f = lf.flow
+    for sid, st in f.states.items():
+        for i, ch in enumerate(st.choices or []):
+            for j, br in enumerate([] if isinstance(ch.goto, str) else ch.goto):
+                for slot, val in (br.when or {}).items():
+                    setters = [s for s in f.states.values() if s.save_as == slot]
+                    if not setters:
+                        yield _problem(lf, "unknown-slot", f"condition on slot {slot!r}, but no state has "
+                                       f"`save_as: {slot}`", "states", sid, "choices", i, "goto", j, "when")
+                        continue
+                    allowed = {c.id for s in setters for c in (s.choices or [])}
+                    allowed |= {c.slot_value for s in setters for c in (s.choices or [])}
+                    if any(c.regions or (c.value or "").startswith("JP-") for s in setters for c in (s.choices or [])):
+                        from bot.nlu.regions import region_codes
+
+                        allowed |= region_codes()
+                    for v in [val] if isinstance(val, str) else val:
+                        if v not in allowed:
+                            yield _problem(lf, "impossible-slot-value", f"slot {slot!r} is never {v!r}; it takes one "
+                                           f"of {sorted(allowed)}", "states", sid, "choices", i, "goto", j, "when", slot)
+
+
+def _contacts(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    """Every contact a result, the fallback or the crisis reply names is in the directory."""
+    if known is None:
+        return
+    f = lf.flow
+
+    def missing(what: str, ids: Sequence[str], fix: str, *loc: str | int) -> Iterator[Problem]:
+        for k, cid in enumerate(ids):
             if cid not in known:
-                err(f"fallback contact {cid!r} is not in the directory", "fallback", k)
-        if f.crisis is not None:
-            for k, cid in enumerate(f.crisis.contacts):
-                if cid not in known:
-                    err(f"crisis contact {cid!r} is not in the directory", "crisis", "contacts", k)
-            for k, cid in enumerate(f.crisis.danger.contacts if f.crisis.danger else []):
-                if cid not in known:
-                    err(f"crisis contact {cid!r} is not in the directory", "crisis", "danger", "contacts", k)
-    if errs:
-        return errs
-    errs.extend(_check_examples(lf))
-    seen = reachable(f, f.start)
-    for sid in f.states:
-        if sid not in seen:
-            err(f"state {sid!r} cannot be reached from {f.start!r}; link to it or remove it", "states", sid)
-    # say-loops (a chain of `say` states that never stops)
-    for sid in f.states:
-        if f.states[f.say_chain(sid)[-1]].kind == "say":
-            err(f"`say` states starting at {sid!r} loop forever; end the chain in an `ask` or `refer`",
-                "states", sid)
-    # every state must be able to reach a result
-    results = {sid for sid, st in f.states.items() if st.kind == "refer"}
-    if not results:
-        err("the flow has no `refer` state: it can never show a consultation window", "states")
-    else:
-        can = set(results)
-        changed = True
-        while changed:
-            changed = False
-            for sid, st in f.states.items():
-                if sid in can:
-                    continue
-                outs = [t for ch in st.choices or [] for t in ch.targets()] + ([st.next] if st.next else [])
-                if any(t in can for t in outs):
-                    can.add(sid)
-                    changed = True
-        for sid in f.states:
-            if sid in seen and sid not in can:
-                err(f"from state {sid!r} no result (`refer`) can be reached: the user would be stuck",
-                    "states", sid)
-    return errs
+                yield _problem(lf, "unknown-contact", f"{what} {cid!r} is not in the directory{fix}"
+                               f"{_nearest(cid, known)}", *loc, k)
+
+    check = " (directory/*.yaml); check the id"
+    for sid, st in f.states.items():
+        if st.refer is not None:
+            yield from missing("contact", st.refer.contacts, check, "states", sid, "refer", "contacts")
+            yield from missing("lead contact", st.refer.lead, check, "states", sid, "refer", "lead")
+    yield from missing("fallback contact", f.fallback, "", "fallback")
+    if f.crisis is not None:
+        yield from missing("crisis contact", f.crisis.contacts, "", "crisis", "contacts")
+        yield from missing("crisis contact", f.crisis.danger.contacts if f.crisis.danger else [], "",
+                           "crisis", "danger", "contacts")
 
 
-def _check_examples(lf: LoadedFlow) -> list[LoadError]:
+def _examples(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
     """Every ``examples:`` utterance must be read as its own choice by the matcher (DESIGN.md §9):
     an example the matcher sends to another choice (or to none, or to the crisis reply, or to a
     command) is an error at its line."""
+    f = lf.flow
+    if not any(ch.examples for st in f.states.values() for ch in st.choices or []):
+        return
     from bot.nlu.understand import Understanding  # local: the analyser loads only when needed
 
-    f, errs = lf.flow, []
-    if not any(ch.examples for st in f.states.values() for ch in st.choices or []):
-        return []
     u = Understanding.for_flow(f)
     for sid, st in f.states.items():
         for i, ch in enumerate(st.choices or []):
             for k, ex in enumerate(ch.examples):
                 problem = u.check_example(sid, ch.id, ex)
                 if problem:
-                    errs.append(LoadError(lf.path, lf.line("states", sid, "choices", i, "examples", k),
-                                          f"example {ex!r} of choice {ch.id!r}: {problem}"))
-    return errs
+                    yield _problem(lf, "example-mismatch", f"example {ex!r} of choice {ch.id!r}: {problem}",
+                                   "states", sid, "choices", i, "examples", k)
 
 
-def load_flow(path: str | Path, contact_ids: Iterable[str] | None = None) -> tuple[LoadedFlow | None, list[LoadError]]:
+def _unreachable(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    f = lf.flow
+    seen = reachable(f, f.start)
+    for sid in f.states:
+        if sid not in seen:
+            yield _problem(lf, "unreachable-state", f"state {sid!r} cannot be reached from {f.start!r}; link to it "
+                           "or remove it", "states", sid)
+
+
+def _say_loops(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    """A chain of ``say`` states must stop at an ``ask`` or a ``refer``."""
+    f = lf.flow
+    for sid in f.states:
+        if f.states[f.say_chain(sid)[-1]].kind == "say":
+            yield _problem(lf, "say-loop", f"`say` states starting at {sid!r} loop forever; end the chain in an "
+                           "`ask` or `refer`", "states", sid)
+
+
+def _dead_ends(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    """Every reachable state can reach a result (``refer``): nobody gets stuck."""
+    f = lf.flow
+    can = {sid for sid, st in f.states.items() if st.kind == "refer"}
+    if not can:
+        yield _problem(lf, "no-result", "the flow has no `refer` state: it can never show a consultation window",
+                       "states")
+        return
+    changed = True
+    while changed:
+        changed = False
+        for sid, st in f.states.items():
+            outs = [t for ch in st.choices or [] for t in ch.targets()] + ([st.next] if st.next else [])
+            if sid not in can and any(t in can for t in outs):
+                can.add(sid)
+                changed = True
+    seen = reachable(f, f.start)
+    for sid in f.states:
+        if sid in seen and sid not in can:
+            yield _problem(lf, "dead-end", f"from state {sid!r} no result (`refer`) can be reached: the user would "
+                           "be stuck", "states", sid)
+
+
+_REFERENCE_RULES = (_short_crisis_keywords, _duplicate_contacts, _start_state, _slot_names, _regions, _targets,
+                    _conditions, _contacts)
+"""Rules that find broken references; the other rules run only when these find nothing."""
+
+_GRAPH_RULES = (_examples, _unreachable, _say_loops, _dead_ends)
+"""Rules over the flow's graph and its understanding (they need every reference to resolve)."""
+
+
+def _cross_check(lf: LoadedFlow, contact_ids: Iterable[str] | None) -> list[Problem]:
+    """Every problem of a flow that validated against the model: the reference rules, then (when
+    they found nothing) the graph rules."""
+    known = frozenset(contact_ids) if contact_ids is not None else None
+    errs = [p for rule in _REFERENCE_RULES for p in rule(lf, known)]
+    return errs or [p for rule in _GRAPH_RULES for p in rule(lf, known)]
+
+
+def load_flow(path: str | Path, contact_ids: Iterable[str] | None = None) -> tuple[LoadedFlow | None, list[Problem]]:
     """Load and check one flow file.
 
     Args:
@@ -584,10 +649,11 @@ def load_flow(path: str | Path, contact_ids: Iterable[str] | None = None) -> tup
     """
     try:
         located = load_file(path)
-    except LoadError as exc:
+    except Problem as exc:
         return None, [exc]
     if not isinstance(located.data, dict):
-        return None, [LoadError(str(path), 1, "a flow file must be a mapping with id, title, start, states")]
+        return None, [Problem(str(path), 1, "a flow file must be a mapping with id, title, start, states",
+                              code="not-a-mapping")]
     try:
         flow = Flow.model_validate(located.data)
     except ValidationError as exc:
@@ -608,7 +674,7 @@ def load_flows(paths: Sequence[str | Path], contact_ids: Iterable[str] | None = 
     """
     ids = list(contact_ids) if contact_ids is not None else None
     out: dict[str, LoadedFlow] = {}
-    errors: list[LoadError] = []
+    errors: list[Problem] = []
     for p in paths:
         lf, errs = load_flow(p, ids)
         errors.extend(e for e in errs if e.severity == "error")
@@ -616,14 +682,16 @@ def load_flows(paths: Sequence[str | Path], contact_ids: Iterable[str] | None = 
             continue
         if lf.flow.id in out:
             other = out[lf.flow.id]
-            errors.append(LoadError(lf.path, lf.line("id"),
-                                    f"flow id {lf.flow.id!r} is also used by {other.path}:{other.line('id')}"))
+            errors.append(Problem(lf.path, lf.line("id"),
+                                  f"flow id {lf.flow.id!r} is also used by {other.path}:{other.line('id')}",
+                                  code="duplicate-flow-id"))
             continue
         out[lf.flow.id] = lf
     if errors:
         raise FlowError(errors)
     if not out:
-        raise FlowError([LoadError(", ".join(str(p) for p in paths) or "flows/", 0, "no flow files found")])
+        raise FlowError([Problem(", ".join(str(p) for p in paths) or "flows/", 0, "no flow files found",
+                                 code="no-flows")])
     return out
 
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from bot.contacts.hours import Hours
 from bot.contacts.status import Status
-from bot.engine.flow import FlowError
+from bot.errors import TeamError
 from bot.i18n import Text
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
 
@@ -75,11 +75,6 @@ class Team(BaseModel):
         return self.status(now).is_available
 
 
-class TeamError(FlowError):
-    """The teams file is broken; ``errors`` lists each problem with ``file:line`` (a
-    :class:`~bot.engine.flow.FlowError`, so ``soudan serve`` refuses to start on it)."""
-
-
 def load_teams(path: str | Path | None) -> dict[str, Team]:
     """Load the teams file (``SOUDAN_TEAMS_FILE``); no file → no teams (no hand-off offered).
 
@@ -99,7 +94,8 @@ def load_teams(path: str | Path | None) -> dict[str, Team]:
         raise TeamError([exc]) from None
     data = located.data
     if not isinstance(data, list):
-        raise TeamError([LoadError(str(path), 1, "a teams file is a list of teams (- id: ..., kind: ..., hours: ...)")])
+        raise TeamError([LoadError(str(path), 1, "a teams file is a list of teams (- id: ..., kind: ..., hours: ...)",
+                                   code="not-a-list")])
     out: dict[str, Team] = {}
     errors: list[LoadError] = []
     for i, item in enumerate(data):
@@ -109,7 +105,8 @@ def load_teams(path: str | Path | None) -> dict[str, Team]:
             errors.extend(iter_pydantic_errors(exc, located, (i,)))
             continue
         if team.id in out:
-            errors.append(LoadError(str(path), located.line_of((i, "id")), f"team id {team.id!r} is used twice"))
+            errors.append(LoadError(str(path), located.line_of((i, "id")), f"team id {team.id!r} is used twice",
+                                    code="duplicate-team-id"))
             continue
         out[team.id] = team
     if errors:

@@ -281,7 +281,7 @@ def main(args: Any) -> int:
     import json
     import sys
 
-    from bot.engine.flow import FlowError
+    from bot.errors import ProblemsError
     from bot.loading import load_engine
     from bot.settings import Settings
 
@@ -290,7 +290,7 @@ def main(args: Any) -> int:
         engine = load_engine(settings)
         files = load_corpus(args.paths or [settings.flows_dir / "tests" / "nlu"])
         rep = evaluate(engine, files, args.question)
-    except (FlowError, CorpusError, ValueError, OSError) as exc:
+    except (ProblemsError, CorpusError, ValueError, OSError) as exc:
         print(f"soudan nlu: {exc}", file=sys.stderr)
         return 2
     if args.json:

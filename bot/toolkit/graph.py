@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.contacts.directory import Directory
-from bot.engine.flow import Flow, FlowError
+from bot.engine.flow import Flow
+from bot.errors import ProblemsError
 from bot.i18n import pick
 
 __all__ = ["Edge", "Graph", "Node", "build", "docs_markdown", "main", "to_dot", "to_mermaid"]
@@ -266,7 +267,7 @@ def shipped_docs() -> str:
     """``docs/flows.md`` for the flows and directory of the settings (``flows/``, ``directory/``).
 
     Raises:
-        FlowError: when the files do not load.
+        bot.errors.ProblemsError: when the files do not load.
     """
     from bot.loading import load_all
     from bot.settings import ROOT, Settings
@@ -297,7 +298,7 @@ def main(args: argparse.Namespace) -> int:
         flow_paths = [target]
     try:
         directory, flows, _ = load_all(flow_paths, s.directory_paths())
-    except FlowError as exc:
+    except ProblemsError as exc:
         for e in exc.errors:
             print(e, file=sys.stderr)
         print("soudan graph: fix the errors first (`soudan validate`)", file=sys.stderr)

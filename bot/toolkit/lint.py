@@ -78,8 +78,8 @@ SAMPLE_DAYS = 8
 
 
 
-NO_OPEN_WINDOW = "none of its windows"
-"""Words of the ``no-open-window`` error (``soudan serve`` refuses to start on it)."""
+NO_OPEN_WINDOW = "no-open-window"
+"""Code of the error for a result no one can reach at some hour (``soudan serve`` refuses to start on it)."""
 
 def line_postback_data(choice_id: str, state_id: str, conversation_id: str = "x" * CONVERSATION_ID_LEN) -> str:
     """The LINE postback data of a choice button (same encoding as the LINE adapter)."""
@@ -165,14 +165,14 @@ def _windows(lf: LoadedFlow, avail: _Availability, err: Callable[..., None]) -> 
             continue
         gaps = avail.gaps([*st.refer.contacts, *f.fallback])
         if gaps:
-            err(f"result {sid!r}: {NO_OPEN_WINDOW} (nor the flow's `fallback`) is open or 24 hours during "
+            err(NO_OPEN_WINDOW, f"result {sid!r}: none of its windows (nor the flow's `fallback`) is open or 24 hours during "
                 f"{_ranges(gaps)}; add a 24-hour line "
                 "(hours: \"24/7\") to its `contacts` or to the flow's `fallback` list",
                 "states", sid, "refer", "contacts")
     if f.crisis is not None:
         gaps = avail.gaps(f.crisis.contacts)
         if gaps:
-            err(f"the crisis reply has no window open during {_ranges(gaps)}; "
+            err("crisis-no-open-window", f"the crisis reply has no window open during {_ranges(gaps)}; "
                 "crisis contacts must include lines open 24 hours (110, 119, a 24-hour phone line)",
                 "crisis", "contacts")
 
@@ -181,30 +181,30 @@ def _limits(lf: LoadedFlow, warn: Callable[..., None]) -> None:
     for sid, st in lf.flow.states.items():
         choices = st.choices or []
         if len(choices) > LINE_MAX_ITEMS:
-            warn(f"state {sid!r} has {len(choices)} choices; LINE shows at most {LINE_MAX_ITEMS} buttons, so "
+            warn("too-many-choices", f"state {sid!r} has {len(choices)} choices; LINE shows at most {LINE_MAX_ITEMS} buttons, so "
                  "LINE users will have to type a number. Split the question in two, or keep it at "
                  f"{LINE_MAX_ITEMS} choices or fewer", "states", sid, "choices")
         if len(choices) > DISCORD_MAX_BUTTONS:
-            warn(f"state {sid!r} has {len(choices)} choices; Discord shows at most {DISCORD_MAX_BUTTONS} "
+            warn("too-many-choices", f"state {sid!r} has {len(choices)} choices; Discord shows at most {DISCORD_MAX_BUTTONS} "
                  "buttons. Split the question in two", "states", sid, "choices")
         for i, ch in enumerate(choices):
             for loc, label in ch.label.items():
                 n = utf16_len(label)
                 if n > LINE_MAX_LABEL:
-                    warn(f"choice {ch.id!r} label ({loc}) is {n} characters; LINE buttons hold "
+                    warn("long-label", f"choice {ch.id!r} label ({loc}) is {n} characters; LINE buttons hold "
                          f"{LINE_MAX_LABEL}, so LINE will show numbered buttons instead of words. Shorten it "
                          f"to {LINE_MAX_LABEL} or fewer: {label!r}", "states", sid, "choices", i, "label")
                 if len(label) > DISCORD_MAX_LABEL:
-                    warn(f"choice {ch.id!r} label ({loc}) is {len(label)} characters; Discord buttons hold "
+                    warn("long-label", f"choice {ch.id!r} label ({loc}) is {len(label)} characters; Discord buttons hold "
                          f"{DISCORD_MAX_LABEL}. Shorten it", "states", sid, "choices", i, "label")
             data = line_postback_data(ch.id, sid)
             if len(data) > LINE_MAX_POSTBACK:
-                warn(f"choice {ch.id!r} of state {sid!r}: its LINE button data would be {len(data)} characters "
+                warn("long-button-data", f"choice {ch.id!r} of state {sid!r}: its LINE button data would be {len(data)} characters "
                      f"(limit {LINE_MAX_POSTBACK}), so LINE buttons will send the choice number instead; "
                      "shorten the state id or the choice id", "states", sid, "choices", i, "id")
             cid = discord_custom_id(ch.id, sid)
             if len(cid) > DISCORD_MAX_CUSTOM_ID:
-                warn(f"choice {ch.id!r} of state {sid!r}: its Discord button id would be {len(cid)} characters "
+                warn("long-button-data", f"choice {ch.id!r} of state {sid!r}: its Discord button id would be {len(cid)} characters "
                      f"(limit {DISCORD_MAX_CUSTOM_ID}), so Discord will carry a hash instead; shorten the state "
                      f"id and the choice id together to {DISCORD_MAX_CUSTOM_ID - len(discord_custom_id('', ''))} "
                      "characters or fewer", "states", sid, "choices", i, "id")
@@ -216,10 +216,10 @@ def _refer_size(lf: LoadedFlow, warn: Callable[..., None]) -> None:
             continue
         n = len(st.refer.contacts)
         if n < MIN_CONTACTS:
-            warn(f"result {sid!r} names {n} window; offer {MIN_CONTACTS} to {MAX_CONTACTS} so the person has "
+            warn("few-windows", f"result {sid!r} names {n} window; offer {MIN_CONTACTS} to {MAX_CONTACTS} so the person has "
                  "a second place to call if the first is busy or closed", "states", sid, "refer", "contacts")
         elif n > MAX_CONTACTS:
-            warn(f"result {sid!r} names {n} windows; {MAX_CONTACTS} at most keeps the choice manageable — "
+            warn("many-windows", f"result {sid!r} names {n} windows; {MAX_CONTACTS} at most keeps the choice manageable — "
                  "keep the best fitting ones", "states", sid, "refer", "contacts")
 
 
@@ -231,7 +231,7 @@ def _local(lf: LoadedFlow, directory: Directory, warn: Callable[..., None]) -> N
             continue
         if not any(directory.local(r, spec.topics, also=spec.also) for r in regions):
             codes = " ".join(t.value for t in [*spec.topics, *spec.also])
-            warn(f"result {sid!r} asks for local windows ({codes}) but no regional directory entry has those "
+            warn("no-local-window", f"result {sid!r} asks for local windows ({codes}) but no regional directory entry has those "
                  "topics (main topic for `topics`, any topic for `also`); check the codes or add the entries",
                  "states", sid, "refer", "local")
 
@@ -239,7 +239,7 @@ def _local(lf: LoadedFlow, directory: Directory, warn: Callable[..., None]) -> N
 def _urgency(lf: LoadedFlow, err: Callable[..., None]) -> None:
     for sid, st in lf.flow.states.items():
         if st.refer is not None and st.urgency is None:
-            err(f"result {sid!r} declares no urgency; add `urgency: immediate` (life or safety at stake now), "
+            err("no-urgency", f"result {sid!r} declares no urgency; add `urgency: immediate` (life or safety at stake now), "
                 "`urgency: high` (act today) or `urgency: normal` beside `refer:`", "states", sid)
 
 
@@ -266,7 +266,7 @@ def _flow_texts(f: Flow) -> Iterable[tuple[dict[str, str], tuple[str | int, ...]
 def _translations(lf: LoadedFlow, warn: Callable[..., None]) -> None:
     for text, loc, what in _flow_texts(lf.flow):
         if not text.get("en"):
-            warn(f"{what} has no English translation; write it as {{ja: ..., en: ...}}", *loc)
+            warn("missing-translation", f"{what} has no English translation; write it as {{ja: ..., en: ...}}", *loc)
 
 
 def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetime] | None = None,
@@ -284,8 +284,8 @@ def lint_flow(lf: LoadedFlow, directory: Directory, samples: Sequence[dt.datetim
     out: list[LoadError] = []
 
     def add(severity: str) -> Callable[..., None]:
-        def emit(message: str, *loc: str | int) -> None:
-            out.append(LoadError(lf.path, lf.line(*loc), message, severity))
+        def emit(code: str, message: str, *loc: str | int) -> None:
+            out.append(LoadError(lf.path, lf.line(*loc), message, severity, code))
         return emit
 
     err, warn = add("error"), add("warning")
@@ -324,7 +324,7 @@ def lint_directory(dir_paths: Sequence[str | Path]) -> list[LoadError]:
                 if isinstance(value, str) or (isinstance(value, dict) and not value.get("en")):
                     out.append(LoadError(located.path, located.line_of((i, key)),
                                          f"{cid}: `{key}` has no English translation; write it as "
-                                         "{ja: ..., en: ...}", "error"))
+                                         "{ja: ..., en: ...}", "error", "missing-translation"))
     return out
 
 

@@ -43,8 +43,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from bot.engine.core import Engine
-from bot.engine.flow import FlowError, Urgency
+from bot.engine.flow import Urgency
 from bot.engine.types import Ask, HandoffSignal, Refer, Reply
+from bot.errors import ProblemsError
 from bot.handoff.team import Team
 from bot.testing import FakeChat
 from bot.timeutil import parse_at
@@ -481,7 +482,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         loaded = load(settings.flow_paths(), settings.directory_paths(), default_flow=settings.default_flow,
                       idle_timeout=settings.session_ttl)
-    except FlowError as exc:
+    except ProblemsError as exc:
         for e in exc.errors:
             print(e)
         print("the flows or the directory have errors; fix them first (`soudan validate`)")

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.core import Engine
-from bot.engine.flow import FlowError, LoadedFlow
+from bot.engine.flow import LoadedFlow
+from bot.errors import ProblemsError
 from bot.settings import Settings
 from bot.timeutil import iso, now_jst
 from bot.yamlload import LoadError
@@ -47,7 +48,7 @@ class FlowSource:
         self._stamp = self._snapshot()
         loaded = self._load()
         if loaded is None and fallback is None:
-            raise FlowError(self.errors)
+            raise ProblemsError(self.errors)
         self.engine: Engine = loaded if loaded is not None else fallback  # type: ignore[assignment]
 
     def _files(self) -> list[Path]:
@@ -69,7 +70,7 @@ class FlowSource:
         try:
             loaded = load(self.settings.flow_paths(), self.settings.directory_paths(),
                           default_flow=self.settings.default_flow, idle_timeout=self.settings.session_ttl)
-        except FlowError as exc:
+        except ProblemsError as exc:
             self.errors = exc.errors
             return None
         except ValueError as exc:  # e.g. SOUDAN_DEFAULT_FLOW names a flow that is gone

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from bot.contacts.directory import Directory, DirectoryError
-from bot.engine.flow import FlowError
 from bot.loading import load_all
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
 
@@ -42,10 +41,10 @@ def test_the_load_error_names_both_files(tmp_path: Path) -> None:
 
 
 def test_serve_and_validate_refuse_it_too(tmp_path: Path) -> None:
-    """``load_all`` (what ``soudan serve``/``validate`` use) raises FlowError with the same message."""
+    """``load_all`` (what ``soudan serve``/``validate`` use) raises DirectoryError with the same message."""
     a = write(tmp_path, "directory/a.yaml", TINY_DIRECTORY)
     b = write(tmp_path, "directory/b.yaml", EXTRA)
     flow = write(tmp_path, "flows/tiny.yaml", TINY_FLOW)
-    with pytest.raises(FlowError) as info:
+    with pytest.raises(DirectoryError) as info:
         load_all([flow], [a, b])
     assert any(str(a) in str(e) and str(b) in str(e) for e in info.value.errors)

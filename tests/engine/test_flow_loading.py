@@ -129,3 +129,35 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     p.write_bytes("id: テスト".encode("shift_jis"))
     lf, errs = load_flow(p, CONTACTS)
     assert lf is None and "not UTF-8" in errs[0].message
+
+
+# ---------------------------------------------------------------- what the flow author sees (#15)
+
+def test_a_misspelt_state_name_suggests_the_nearest(tmp_path: Path) -> None:
+    f = write(tmp_path, "flows/broken.yaml", TINY_FLOW.replace("goto: what}", "goto: whta}", 1))
+    lf, errs = load_flow(f, CONTACTS)
+    assert lf is None and [str(e) for e in errs] == [
+        f"{f}:14: error: choice 'pupil' goes to 'whta', which is not a state of this flow (did you mean 'what'?)"]
+    assert errs[0].code == "unknown-state"
+
+
+def test_a_state_name_like_no_other_gets_no_suggestion(tmp_path: Path) -> None:
+    err = one(errors_for(tmp_path, TINY_FLOW.replace("next: result-pupil", "next: zzz")))
+    assert err.message == "`next` goes to 'zzz', which is not a state of this flow" and err.line == 28
+
+
+def test_a_misspelt_contact_id_suggests_the_nearest(tmp_path: Path) -> None:
+    err = one(errors_for(tmp_path, TINY_FLOW.replace("contacts: [day_line]", "contacts: [day_lime]")))
+    assert err.message == ("contact 'day_lime' is not in the directory (directory/*.yaml); check the id "
+                           "(did you mean 'day_line'?)")
+    assert err.code == "unknown-contact"
+
+
+def test_each_rule_has_its_code(tmp_path: Path) -> None:
+    unreachable = TINY_FLOW + "  lonely:\n    say: ひとり\n    next: result-adult\n"
+    assert [e.code for e in errors_for(tmp_path, unreachable)] == ["unreachable-state"]
+    loop = TINY_FLOW.replace("next: result-pupil", "next: intro")
+    assert "say-loop" in {e.code for e in errors_for(tmp_path, loop)}
+    assert [e.code for e in errors_for(tmp_path, "- a\n")] == ["not-a-mapping"]
+    assert [e.code for e in errors_for(tmp_path, TINY_FLOW.replace("save_as: who", "save_as: Who"))] == [
+        "bad-slot-name", "unknown-slot"]

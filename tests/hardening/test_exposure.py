@@ -22,7 +22,7 @@ from hardkit import LogCapture
 
 from bot import serve
 from bot.app import create_app, metrics_enabled, simulator_enabled
-from bot.engine.flow import FlowError
+from bot.errors import ProblemsError
 from bot.loading import load_all
 from bot.settings import DEV_SECRET, Settings
 from bot.store import open_store
@@ -170,7 +170,7 @@ def test_a_secret_in_yaml_is_refused(tmp_path: Path, where: str) -> None:
         else TINY_DIRECTORY
     f = write(tmp_path, "flows/tiny.yaml", flow)
     d = write(tmp_path, "directory/test.yaml", directory)
-    with pytest.raises(FlowError) as info:
+    with pytest.raises(ProblemsError) as info:
         load_all([f], [d])
     assert any("token" in str(e) for e in info.value.errors)
 
