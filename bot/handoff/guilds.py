@@ -13,6 +13,9 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
 
 __all__ = ["GuildModerators", "GuildStore"]
 
@@ -31,25 +34,80 @@ class GuildModerators:
     role: int
 
 
+class _Row(BaseModel):
+    """One row of the file, as :meth:`GuildStore._write` writes it."""
+
+    guild: int
+    channel: int
+    role: int
+
+
+class _File(BaseModel):
+    """The whole file: ``{"guilds": [row, …]}``."""
+
+    guilds: list[_Row] = []
+
+
+class _NotAnId(ValueError):
+    """A number in the file that no id can be (a fraction, an exponent such as ``1e999``, NaN, Infinity)."""
+
+    def __init__(self, literal: str) -> None:
+        super().__init__(literal)
+        self.literal = literal
+
+
+def _refuse(literal: str) -> Any:
+    raise _NotAnId(literal)
+
+
+def _load(path: Path) -> list[GuildModerators]:
+    """The rows of the guild settings file at ``path``.
+
+    Raises:
+        ValueError: naming the file (and the line where there is one), what is wrong and the fix.
+    """
+    fix = "fix it, or delete it and run /soudan-moderators again in each server"
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not a guild settings file; set SOUDAN_DISCORD_GUILDS_FILE "
+                         "to a file path (e.g. var/discord-guilds.json; /soudan-moderators creates it)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: not UTF-8 text, so not a soudan guild settings file; {fix}") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        data = json.loads(text, parse_float=_refuse, parse_constant=_refuse)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno}); {fix}") from None
+    except _NotAnId as exc:
+        line = text.count("\n", 0, max(text.find(exc.literal), 0)) + 1
+        raise ValueError(f"{path}:{line}: {exc.literal} is not a Discord id (ids are whole numbers, as "
+                         f"/soudan-moderators writes them); {fix}") from None
+    try:
+        rows = _File.model_validate(data).guilds
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".") or "the file"
+        raise ValueError(f"{path}: {where}: {first['msg']} (expected {{\"guilds\": [{{\"guild\": …, "
+                         f"\"channel\": …, \"role\": …}}]}}); {fix}") from None
+    return [GuildModerators(r.guild, r.channel, r.role) for r in rows]
+
+
 class GuildStore:
     """The per-guild moderator settings, kept in memory and in ``path`` (None: memory only).
 
     Raises:
-        ValueError: when the file exists but is not the JSON this class writes (the message names it).
+        ValueError: when ``path`` is a directory, cannot be read, or is not the JSON this class
+            writes (the message names the file, the line where there is one, what is wrong and the fix).
     """
 
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
         self._by_guild: dict[int, GuildModerators] = {}
         if self.path is not None and self.path.exists():
-            try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
-                for row in data.get("guilds", []):
-                    g = GuildModerators(int(row["guild"]), int(row["channel"]), int(row["role"]))
-                    self._by_guild[g.guild] = g
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                raise ValueError(f"{self.path}: not a soudan guild settings file ({type(exc).__name__}); "
-                                 "delete it and run /soudan-moderators again") from None
+            for g in _load(self.path):
+                self._by_guild[g.guild] = g
 
     def get(self, guild: int | None) -> GuildModerators | None:
         """The settings of ``guild``, or None when it has none (or for a DM: None)."""
