@@ -2,7 +2,10 @@
 
 :func:`create_app` builds one :class:`aiohttp.web.Application` from :class:`~bot.settings.Settings`:
 
-- ``GET /healthz`` — 200 ``{"status": "ok", ...}`` when the store answers, else 503.
+- ``GET /healthz`` — 200 ``{"status": "ok", ...}`` when the store answers, else 503; beside the store
+  and the flows it says whether LINE is on (``"line": true``) and where Discord stands
+  (``"discord": "connected" | "starting" | "reconnecting" | "retrying" | "token_rejected" |
+  "stopped" | "not_configured"``) — Discord's state never makes it 503 (LINE keeps serving).
 - ``GET /metrics`` — Prometheus text (when ``SOUDAN_METRICS`` is on; default: on for a loopback
   bind only). A registry per app, so tests can build many apps.
 - Plugins listed in :data:`PLUGINS` — ``POST /line/webhook`` (when ``LINE_CHANNEL_SECRET`` and
@@ -51,7 +54,7 @@ from bot.store import SessionStore, StoreError, open_store
 from bot.timeutil import now_jst
 
 __all__ = [
-    "CLOCK_KEY", "CONSULTATIONS_KEY", "CONVERSATIONS_KEY", "DESK_KEY", "ENGINE_KEY", "LINE_KEY", "METRICS_KEY", "PLUGINS",
+    "CLOCK_KEY", "CONSULTATIONS_KEY", "CONVERSATIONS_KEY", "DESK_KEY", "DISCORD_STATE_KEY", "ENGINE_KEY", "LINE_KEY", "METRICS_KEY", "PLUGINS",
     "SETTINGS_KEY", "STORE_KEY", "SWEEP_INTERVAL", "Plugin", "create_app", "metrics_enabled", "simulator_enabled",
     "sweep_once",
 ]
@@ -81,6 +84,9 @@ DESK_KEY = web.AppKey("handoff_desk", Desk)
 CLOCK_KEY: web.AppKey[Clock] = web.AppKey("clock")
 LINE_KEY: web.AppKey[object] = web.AppKey("line")
 """The :class:`bot.adapters.line.LineAdapter`, present only when LINE credentials are set."""
+DISCORD_STATE_KEY: web.AppKey[Callable[[], str]] = web.AppKey("discord_state")
+"""Returns where the Discord client stands (``connected``, ``retrying``, ``token_rejected``…, see
+:class:`bot.adapters.discord.ConnectionState`); present only when ``DISCORD_TOKEN`` is set."""
 
 
 def metrics_enabled(settings: Settings) -> bool:
@@ -136,6 +142,7 @@ async def _healthz(request: web.Request) -> web.Response:
         "store": getattr(store, "backend", type(store).__name__),
         "flows": sorted(app[ENGINE_KEY].flows),
         "line": LINE_KEY in app,
+        "discord": app[DISCORD_STATE_KEY]() if DISCORD_STATE_KEY in app else "not_configured",
     }
     try:
         async with asyncio.timeout(HEALTH_TIMEOUT):

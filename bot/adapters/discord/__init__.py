@@ -54,7 +54,15 @@ Modules (one room each; the public names are re-exported here)
 - :mod:`.runner` — start-up inside ``soudan serve``, the start-up retry loop, shutdown.
 """
 
-from bot.adapters.discord.client import PLATFORM, SoudanClient, default_intents, locale_of, strip_markup
+from bot.adapters.discord.client import (
+    PLATFORM,
+    ConnectionState,
+    ConnectionStatus,
+    SoudanClient,
+    default_intents,
+    locale_of,
+    strip_markup,
+)
 from bot.adapters.discord.components import (
     DYNAMIC_ITEMS,
     ChoiceButton,
@@ -87,7 +95,7 @@ from bot.adapters.discord.runner import setup, start_client, stop_client
 
 __all__ = [
     "CHOICE_TEMPLATE", "DYNAMIC_ITEMS", "MAX_CONTENT", "MAX_CUSTOM_ID", "PLATFORM", "ButtonSpec", "ChoiceButton",
-    "ChoiceSelect", "ContactsDMButton", "DMListSpec", "LinkSpec", "Outgoing", "PanelButton", "SelectSpec",
+    "ChoiceSelect", "ConnectionState", "ConnectionStatus", "ContactsDMButton", "DMListSpec", "LinkSpec", "Outgoing", "PanelButton", "SelectSpec",
     "SoudanClient", "TakeButton", "build_view", "choice_custom_id", "contact_card", "default_intents",
     "dm_list_custom_id", "locale_of", "parse_choice_custom_id", "render", "select_custom_id", "setup", "split_text",
     "start_client", "stop_client", "strip_markup",

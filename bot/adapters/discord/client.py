@@ -10,9 +10,13 @@ server's moderators through :class:`ModeratorSink`.
 from __future__ import annotations
 
 import contextlib
+import enum
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
     from bot.adapters import Metrics
 
 __all__ = [
-    "HANDOFF_RATE", "MAX_CONTACT_RESULTS", "PLATFORM", "ModeratorSink", "Send", "SoudanClient", "default_intents",
+    "HANDOFF_RATE", "MAX_CONTACT_RESULTS", "PLATFORM", "ConnectionState", "ConnectionStatus", "ModeratorSink", "Send", "SoudanClient", "default_intents",
     "locale_of", "strip_markup", "where",
 ]
 
@@ -123,6 +127,31 @@ def default_intents() -> discord.Intents:
     return intents
 
 
+class ConnectionState(enum.StrEnum):
+    """Where the Discord client stands: the ``discord`` field of ``/healthz``."""
+
+    STARTING = "starting"
+    """Logging in and opening the gateway for the first time."""
+    CONNECTED = "connected"
+    """The gateway said READY (or RESUMED): commands, buttons and DMs are answered."""
+    RECONNECTING = "reconnecting"
+    """The gateway connection dropped after being up; discord.py is reconnecting."""
+    RETRYING = "retrying"
+    """The start-up failed because Discord could not be reached; it is retried (see the runner)."""
+    TOKEN_REJECTED = "token_rejected"
+    """Discord refused ``DISCORD_TOKEN``: Discord is off until a fresh token and a restart."""
+    STOPPED = "stopped"
+    """The client stopped: closed with the server, or a start-up failure not worth retrying."""
+
+
+@dataclass
+class ConnectionStatus:
+    """The client's :class:`ConnectionState`, shared with ``/healthz`` (set by the client's gateway
+    events and by the runner's start-up loop)."""
+
+    state: ConnectionState = ConnectionState.STARTING
+
+
 class SoudanClient(discord.Client):
     """The Discord client: slash commands, persistent components and DM conversations.
 
@@ -130,9 +159,12 @@ class SoudanClient(discord.Client):
         conversations: the shared :class:`~bot.service.Conversations` (engine + store).
         clock: returns the current aware datetime; defaults to ``conversations.clock``.
         metrics: optional :class:`bot.adapters.Metrics` (label ``platform="discord"``).
-        sync_commands: call ``tree.sync()`` in :meth:`setup_hook` (one bulk overwrite per start;
-            Discord does not count unchanged commands against its daily creation limit).
+        sync_commands: call ``tree.sync()`` in :meth:`setup_hook` — at the first login of this
+            client (one per process) and again only when the command payload changed
+            (:meth:`commands_digest`), not at every start-up retry.
         intents: gateway intents; :func:`default_intents` when None.
+        connection_status: where the client stands (``/healthz``); a new :class:`ConnectionStatus`
+            when None.
 
     Attributes:
         tree: the :class:`discord.app_commands.CommandTree` with ``/soudan``, ``/soudan-panel``,
@@ -145,13 +177,16 @@ class SoudanClient(discord.Client):
     def __init__(self, conversations: Conversations, *, clock: Callable[[], dt.datetime] | None = None,
                  metrics: Metrics | None = None, sync_commands: bool = True,
                  intents: discord.Intents | None = None, desk: Desk | None = None,
-                 guilds: GuildStore | None = None) -> None:
+                 guilds: GuildStore | None = None,
+                 connection_status: ConnectionStatus | None = None) -> None:
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # no voice here: no warnings
         super().__init__(intents=intents or default_intents(), allowed_mentions=discord.AllowedMentions.none())
         self.conversations = conversations
         self.clock = clock or conversations.clock
         self.metrics = metrics
         self.sync_commands = sync_commands
+        self.connection_status = connection_status if connection_status is not None else ConnectionStatus()
+        self._synced: str | None = None  # commands_digest() of the last successful sync
         self.unhash = Unhash(conversations)
         self.tree: app_commands.CommandTree[SoudanClient] = app_commands.CommandTree(self)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
@@ -164,10 +199,33 @@ class SoudanClient(discord.Client):
             desk.register(PLATFORM, ModeratorSink(self), offer_by_default=False)
 
     async def setup_hook(self) -> None:
-        """Register the dynamic items (buttons survive restarts) and sync the slash commands."""
+        """Register the dynamic items (buttons survive restarts) and sync the slash commands when
+        this client has not synced them yet or they changed since (called at every login)."""
         self.add_dynamic_items(*DYNAMIC_ITEMS, TakeButton)
         if self.sync_commands:
-            await self.tree.sync()
+            digest = self.commands_digest()
+            if digest != self._synced:
+                await self.tree.sync()
+                self._synced = digest
+
+    def commands_digest(self) -> str:
+        """SHA-256 (hex) of the global command payload ``tree.sync()`` sends (names, descriptions,
+        options, permissions): what decides whether a login syncs again."""
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands()]
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+    async def on_ready(self) -> None:
+        """The gateway said READY: connected."""
+        self.connection_status.state = ConnectionState.CONNECTED
+
+    async def on_resumed(self) -> None:
+        """The gateway resumed the session after a drop: connected again."""
+        self.connection_status.state = ConnectionState.CONNECTED
+
+    async def on_disconnect(self) -> None:
+        """The gateway connection dropped (discord.py reconnects by itself)."""
+        if self.connection_status.state is ConnectionState.CONNECTED:
+            self.connection_status.state = ConnectionState.RECONNECTING
 
     # -------------------------------------------------------------- bookkeeping
 

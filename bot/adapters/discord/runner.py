@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.adapters.discord.client import SoudanClient, where
+from bot.adapters.discord.client import ConnectionState, ConnectionStatus, SoudanClient, where
 from bot.handoff.guilds import GuildStore
 
 if TYPE_CHECKING:
@@ -39,34 +39,43 @@ def _transient(exc: BaseException) -> bool:
         type(exc).__module__.startswith("aiohttp")
 
 
-async def start_client(client: discord.Client, token: str) -> asyncio.Task[None]:
+async def start_client(client: SoudanClient, token: str) -> asyncio.Task[None]:
     """Start ``client`` in the background (login, gateway, reconnects — discord.py's job).
 
     Once connected, reconnects and rate limits are discord.py's. Before that, a start-up that
     fails because Discord cannot be reached is retried after :data:`RETRY_FIRST` seconds, doubling
-    up to :data:`RETRY_MAX`. A rejected token is logged with the fix and not retried. In every case
-    the rest of the server keeps running.
+    up to :data:`RETRY_MAX` (each retry logs in again; the slash commands are synced only at the
+    first login or when they changed, see :meth:`SoudanClient.setup_hook`). A rejected token is
+    logged with the fix and not retried. In every case the rest of the server keeps running, and
+    ``client.connection_status`` says where Discord stands (:class:`ConnectionState`, shown by ``/healthz``).
 
     Returns:
         The task running the client; give it to :func:`stop_client`.
     """
+    status = client.connection_status
+
     async def run() -> None:
         delay = RETRY_FIRST
         while not client.is_closed():
             try:
                 await client.start(token, reconnect=True)
+                status.state = ConnectionState.STOPPED
                 return
             except discord.LoginFailure:
+                status.state = ConnectionState.TOKEN_REJECTED
                 log.error("Discord rejected DISCORD_TOKEN: copy a fresh token from the Developer Portal "
                           "(Bot → Reset Token) into DISCORD_TOKEN; Discord is off until restart")
                 return
             except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
+                status.state = ConnectionState.STOPPED
                 log.error("Discord refused the gateway intents; this bot needs no privileged intent")
                 return
             except Exception as exc:
                 if not _transient(exc):
+                    status.state = ConnectionState.STOPPED
                     log.error("Discord client stopped: %s at %s", type(exc).__name__, where(exc))
                     return
+                status.state = ConnectionState.RETRYING
                 log.warning("Discord unreachable at start-up (%s); retrying in %.0f s", type(exc).__name__, delay)
                 with contextlib.suppress(Exception):
                     await client.http.close()  # each login attempt opens an HTTP session: close it …
@@ -77,7 +86,7 @@ async def start_client(client: discord.Client, token: str) -> asyncio.Task[None]
     return asyncio.create_task(run(), name="soudan-discord")
 
 
-async def stop_client(client: discord.Client, task: asyncio.Task[None], timeout: float = 10.0) -> None:
+async def stop_client(client: SoudanClient, task: asyncio.Task[None], timeout: float = 10.0) -> None:
     """Close ``client`` and wait up to ``timeout`` seconds for its task (then cancel it)."""
     with contextlib.suppress(Exception):
         await client.close()
@@ -92,13 +101,17 @@ async def stop_client(client: discord.Client, task: asyncio.Task[None], timeout:
 def setup(app: web.Application) -> None:
     """Plug Discord into the aiohttp app (see :mod:`bot.app`): run the client while the app runs.
 
-    Reads ``DISCORD_TOKEN`` from ``app[SETTINGS_KEY]`` and shares ``app[CONVERSATIONS_KEY]``,
-    ``app[CLOCK_KEY]`` and ``app[METRICS_KEY]`` with the other adapters.
+    Reads ``DISCORD_TOKEN`` and the guild settings file (``SOUDAN_DISCORD_GUILDS_FILE``) from
+    ``app[SETTINGS_KEY]``, shares ``app[CONVERSATIONS_KEY]``, ``app[CLOCK_KEY]``,
+    ``app[METRICS_KEY]`` and ``app[DESK_KEY]`` with the other adapters, and puts the client's
+    :class:`ConnectionStatus` at ``app[DISCORD_STATE_KEY]`` for ``/healthz``.
 
     Raises:
-        ValueError: when ``DISCORD_TOKEN`` is not set.
+        ValueError: when ``DISCORD_TOKEN`` is not set, or the guild settings file is broken (the
+            message names the file, the line where there is one, and the fix): the server
+            refuses to start rather than run without its moderators' settings.
     """
-    from bot.app import CLOCK_KEY, CONVERSATIONS_KEY, DESK_KEY, METRICS_KEY, SETTINGS_KEY
+    from bot.app import CLOCK_KEY, CONVERSATIONS_KEY, DESK_KEY, DISCORD_STATE_KEY, METRICS_KEY, SETTINGS_KEY
 
     settings = app[SETTINGS_KEY]
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
@@ -109,9 +122,13 @@ def setup(app: web.Application) -> None:
     if dlog.getEffectiveLevel() < logging.INFO:
         dlog.setLevel(logging.INFO)
 
+    guilds = GuildStore(settings.discord_guilds_file)
+    status = ConnectionStatus()
+    app[DISCORD_STATE_KEY] = lambda: status.state.value
+
     async def discord_ctx(app: web.Application) -> AsyncIterator[None]:
         client = SoudanClient(app[CONVERSATIONS_KEY], clock=app[CLOCK_KEY], metrics=app[METRICS_KEY],
-                              desk=app[DESK_KEY], guilds=GuildStore(settings.discord_guilds_file))
+                              desk=app[DESK_KEY], guilds=guilds, connection_status=status)
         task = await start_client(client, token)
         log.info("Discord client starting")
         try:
