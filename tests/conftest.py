@@ -11,6 +11,7 @@ import pytest
 from bot.engine.core import Engine
 from bot.loading import build_engine
 from bot.timeutil import JST
+from tests.redis_kit import redis_or_skip
 
 TINY_DIRECTORY = """\
 - id: day_line
@@ -110,3 +111,10 @@ def tiny_engine(tiny_paths: tuple[list[Path], list[Path]]) -> Engine:
 
 WEEKDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)  # Tuesday
 SUNDAY_10 = dt.datetime(2026, 12, 6, 10, 0, tzinfo=JST)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis URL (``SOUDAN_TEST_REDIS_URL``); skips locally, fails under ``CI``, when the
+    server does not answer (tests/redis_kit.py)."""
+    return redis_or_skip()

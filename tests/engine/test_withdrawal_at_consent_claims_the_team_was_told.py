@@ -26,7 +26,7 @@ async def cw(aiohttp_server: Any, aiohttp_client: Any) -> tuple[Any, FakeChatwoo
 
 
 async def at_consent(client: Any, fake: FakeChatwoot, conv: int) -> None:
-    from chatwoot_fake import incoming
+    from tests.adapters.chatwoot.chatwoot_fake import incoming
 
     assert await hook(client, incoming(conv, "こんにちは")) == 200
     for choice in ["none", "pupil", "def"]:
@@ -37,7 +37,7 @@ async def at_consent(client: Any, fake: FakeChatwoot, conv: int) -> None:
 
 
 async def test_withdrawing_at_consent_says_nothing_was_passed_on(cw: tuple[Any, FakeChatwoot]) -> None:
-    from chatwoot_fake import incoming
+    from tests.adapters.chatwoot.chatwoot_fake import incoming
 
     client, fake = cw
     await at_consent(client, fake, 911)
@@ -48,7 +48,7 @@ async def test_withdrawing_at_consent_says_nothing_was_passed_on(cw: tuple[Any, 
 
 
 async def test_withdrawing_after_consent_still_says_the_team_is_told(cw: tuple[Any, FakeChatwoot]) -> None:
-    from chatwoot_fake import incoming
+    from tests.adapters.chatwoot.chatwoot_fake import incoming
 
     client, fake = cw
     await at_consent(client, fake, 912)

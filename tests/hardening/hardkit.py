@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient, TestServer
 
-LINE_TESTS = Path(__file__).resolve().parents[1] / "adapters" / "line"
-if str(LINE_TESTS) not in sys.path:  # linekit lives beside the LINE tests
-    sys.path.insert(0, str(LINE_TESTS))
-
-from linekit import WEEKDAY_10, make_engine, settings_for  # noqa: E402
-
-from bot.app import create_app  # noqa: E402
-from bot.devtools.line_fake import FakeLineApi  # noqa: E402
-from bot.engine.types import Session  # noqa: E402
-from bot.store.base import StepResult  # noqa: E402
-from bot.store.memory import MemoryStore  # noqa: E402
+from bot.app import create_app
+from bot.devtools.line_fake import FakeLineApi
+from bot.engine.types import Session
+from bot.store.base import StepResult
+from bot.store.memory import MemoryStore
+from tests.adapters.line.linekit import WEEKDAY_10, make_engine, settings_for
 
 __all__ = ["CountingStore", "LogCapture", "WebhookHarness", "format_record"]
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hardkit import LogCapture
 
 from bot import serve
 from bot.app import create_app, metrics_enabled, simulator_enabled
@@ -27,6 +26,7 @@ from bot.loading import load_all
 from bot.settings import DEV_SECRET, Settings
 from bot.store import open_store
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
+from tests.hardening.hardkit import LogCapture
 
 LOOPBACK = ["127.0.0.1", "localhost", "::1", "127.0.0.2"]
 PUBLIC = ["0.0.0.0", "::", "", "192.168.1.10", "10.0.0.5", "203.0.113.7", "example.org",

@@ -13,7 +13,6 @@ every Redis key under the store's prefix with its value, the memory store's dict
 from __future__ import annotations
 
 import io
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -22,8 +21,17 @@ from typing import Any
 
 import pytest
 import simcord
-from hardkit import LogCapture
-from linekit import (
+
+from bot.adapters.discord import SoudanClient
+from bot.adapters.terminal import TerminalChat
+from bot.app import create_app
+from bot.service import Conversations
+from bot.store import SessionStore, open_store
+from bot.store.base import user_key
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from bot.store.sqlite import SQLiteStore
+from tests.adapters.line.linekit import (
     WEEKDAY_10,
     body_of,
     follow_event,
@@ -33,24 +41,14 @@ from linekit import (
     sign,
     text_event,
 )
-from linekit import unfollow_event as line_unfollow
-
-from bot.adapters.discord import SoudanClient
-from bot.adapters.terminal import TerminalChat
-from bot.app import create_app
-from bot.service import Conversations
-from bot.store import SessionStore, StoreError, open_store
-from bot.store.base import user_key
-from bot.store.memory import MemoryStore
-from bot.store.redis import RedisStore
-from bot.store.sqlite import SQLiteStore
+from tests.adapters.line.linekit import unfollow_event as line_unfollow
+from tests.hardening.hardkit import LogCapture
 
 SOUDAN_SECRET = "privacy-soudan-secret-3b7e91c4d2"
 CHANNEL_SECRET = "privacy-line-channel-secret-5a1f08"
 ACCESS_TOKEN = "privacy-line-access-token-c0ffee77e1"
 DISCORD_TOKEN = "privacy-discord-token-MTIzNDU2.Gh7xQk"
 SECRETS = [SOUDAN_SECRET, CHANNEL_SECRET, ACCESS_TOKEN, DISCORD_TOKEN]
-REDIS_URL = os.environ.get("SOUDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 # What people typed: every text carries a marker no flow, directory or message contains.
 PERSONAL = ["山田花子", "090-1234-5678", "hanako@example.jp"]
@@ -113,16 +111,10 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         return
     import redis.asyncio as aioredis
 
+    url = request.getfixturevalue("redis_url")  # skips (or fails in CI) without a server
     prefix = f"privacy-{uuid.uuid4().hex[:8]}:"
-    st = RedisStore(REDIS_URL, prefix=prefix)
-    try:
-        await st.ping()
-    except StoreError as exc:
-        await st.close()
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is needed in CI: {exc}")
-        pytest.skip(f"no Redis: {exc}")
-    r = aioredis.from_url(REDIS_URL)
+    st = RedisStore(url, prefix=prefix)
+    r = aioredis.from_url(url)
     try:
         yield Backend("redis", st, redis=r, prefix=prefix)
     finally:
@@ -342,14 +334,19 @@ async def test_chatwoot_conversation_and_handoff(aiohttp_client: Any, aiohttp_se
     hand-off summary; データ削除 removes the session and the hand-off."""
     import datetime as dt
     import json
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "chatwoot"))
-    from chatwoot_fake import ACCOUNT, BOT, INBOX, TOKEN, FakeChatwoot, incoming, submitted
 
     from bot.app import DESK_KEY, sweep_once
     from bot.settings import ROOT, Settings
     from bot.timeutil import JST
+    from tests.adapters.chatwoot.chatwoot_fake import (
+        ACCOUNT,
+        BOT,
+        INBOX,
+        TOKEN,
+        FakeChatwoot,
+        incoming,
+        submitted,
+    )
 
     fake = FakeChatwoot()
     api = await aiohttp_server(fake.app(), access_log=None)

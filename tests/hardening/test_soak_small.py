@@ -9,31 +9,16 @@ are printed (``-s``), never asserted.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from bench import soak
-from bot.store import StoreError
-from bot.store.redis import RedisStore
-
-
-async def _redis_or_skip() -> None:
-    st = RedisStore(soak.REDIS_URL)
-    try:
-        await st.ping()
-    except StoreError as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is needed in CI: {exc}")
-        pytest.skip(f"no Redis: {exc}")
-    finally:
-        await st.close()
+from tests.redis_kit import redis_or_skip
 
 
 @pytest.mark.parametrize("store", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 async def test_small_soak(store: str) -> None:
     if store == "redis":
-        await _redis_or_skip()
+        assert redis_or_skip() == soak.REDIS_URL  # both read SOUDAN_TEST_REDIS_URL
     report = await soak.run(events=400, users=40, store=store, rate=0, concurrency=16, seed=11,
                             dup_rate=0.08, redelivery_rate=0.08, quiet=True)
     print("\n".join(report.lines()))

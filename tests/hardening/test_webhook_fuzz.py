@@ -22,13 +22,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hardkit import CountingStore, LogCapture, WebhookHarness
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from linekit import ALL_EVENTS, CHANNEL_SECRET, sign
 
 from bot.store import StoreError
 from bot.store.base import StepResult
+from tests.adapters.line.linekit import ALL_EVENTS, CHANNEL_SECRET, sign
+from tests.hardening.hardkit import CountingStore, LogCapture, WebhookHarness
 
 SAMPLE: dict[str, Any] = json.loads(ALL_EVENTS.read_text(encoding="utf-8"))
 

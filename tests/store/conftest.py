@@ -1,17 +1,14 @@
 """Fixtures for the store tests: every backend (memory, SQLite file, real Redis), a fake clock.
 
-Redis: ``SOUDAN_TEST_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``). Each test writes under
-its own key prefix and deletes it afterwards, so tests never touch other data in that database.
-When Redis does not answer, Redis tests are skipped locally and FAIL when ``CI`` is set
-(``.ci/run`` starts a server first).
+Redis: the ``redis_url`` fixture (tests/conftest.py, helper tests/redis_kit.py) skips locally and
+FAILS under ``CI`` when the server does not answer. Each test writes under its own key prefix and
+deletes it afterwards, so tests never touch other data in that database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import datetime as dt
-import os
 import sqlite3
 import time
 import uuid
@@ -22,14 +19,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.store import StoreError
 from bot.store.base import SessionStore
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore
+from tests.redis_kit import REDIS_URL
 
 JST = ZoneInfo("Asia/Tokyo")
-REDIS_URL = os.environ.get("SOUDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 class FakeClock:
@@ -52,39 +48,6 @@ class FakeClock:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
-
-
-_redis_problem: list[str] = []
-
-
-def _check_redis() -> str | None:
-    if not _redis_problem:
-        async def ping() -> None:
-            st = RedisStore(REDIS_URL)
-            try:
-                await st.ping()
-            finally:
-                await st.close()
-        try:  # in a thread of its own: the caller may be inside a running event loop
-            with concurrent.futures.ThreadPoolExecutor(1) as pool:
-                pool.submit(asyncio.run, ping()).result()
-            _redis_problem.append("")
-        except StoreError as exc:
-            _redis_problem.append(str(exc))
-    return _redis_problem[0] or None
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The test Redis URL; skips (locally) or fails (CI set) when the server does not answer."""
-    problem = _check_redis()
-    if problem:
-        how = ("start one with `redis-server --daemonize yes --port 6379 --save ''` or run .ci/run; "
-               "SOUDAN_TEST_REDIS_URL picks another server")
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set but Redis is not reachable: {problem} ({how})")
-        pytest.skip(f"Redis not reachable ({problem}); {how}")
-    return REDIS_URL
 
 
 @dataclass

@@ -9,22 +9,16 @@ reply reached the person exactly once and was the replay's reply, nothing was pu
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.adapters.line.flex import render
 from bot.app import CONVERSATIONS_KEY, create_app
+from bot.devtools.line_fake import FakeLineApi
 from bot.engine.types import Input, Session, Start, Text
 from bot.store.base import SessionStore, StepResult, StoreUnavailable
-
-LINE_TESTS = Path(__file__).resolve().parents[1] / "adapters" / "line"
-if str(LINE_TESTS) not in sys.path:  # linekit lives beside the LINE tests
-    sys.path.insert(0, str(LINE_TESTS))
-
-from linekit import (  # noqa: E402
+from tests.adapters.line.linekit import (
     USER,
     WEEKDAY_10,
     body_of,
@@ -34,8 +28,6 @@ from linekit import (  # noqa: E402
     sign,
     text_event,
 )
-
-from bot.devtools.line_fake import FakeLineApi  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.store.conftest import Backend

@@ -6,19 +6,12 @@ Fixture names carry ``cw_`` so they do not shadow the LINE ``fake``/``client`` o
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any
 
-CHATWOOT_TESTS = Path(__file__).resolve().parent
-if str(CHATWOOT_TESTS) not in sys.path:
-    sys.path.insert(0, str(CHATWOOT_TESTS))
-
-from chatwoot_fake import ACCOUNT, BOT, INBOX, SECRET, TOKEN, Clock, FakeChatwoot  # noqa: E402
-
-from bot.app import create_app  # noqa: E402
-from bot.settings import ROOT, Settings  # noqa: E402
-from bot.store import open_store  # noqa: E402
+from bot.app import create_app
+from bot.settings import ROOT, Settings
+from bot.store import open_store
+from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, BOT, INBOX, SECRET, TOKEN, Clock, FakeChatwoot
 
 __all__ = ["Clock", "FakeChatwoot", "hook", "make_client", "make_fake", "press", "selects"]
 
@@ -53,7 +46,7 @@ def selects(fake: FakeChatwoot, conv: int) -> dict[str, str]:
 
 
 async def press(client: Any, fake: FakeChatwoot, conv: int, choice: str, *, status: str = "pending") -> None:
-    from chatwoot_fake import submitted
+    from tests.adapters.chatwoot.chatwoot_fake import submitted
 
     value = selects(fake, conv)[choice]
     assert await hook(client, submitted(conv, value, choice, status=status)) == 200

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from chatwoot_fake import ACCOUNT, BOT, INBOX, SECRET, TOKEN, Clock, FakeChatwoot
-
 from bot.app import create_app
 from bot.settings import ROOT, Settings
 from bot.store import open_store
+from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, BOT, INBOX, SECRET, TOKEN, Clock, FakeChatwoot
 
 
 @pytest.fixture

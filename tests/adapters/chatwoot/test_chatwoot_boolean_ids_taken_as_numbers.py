@@ -8,12 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from chatwoot_kit import Clock, FakeChatwoot, hook, make_client, make_fake
+
+from tests.adapters.chatwoot.chatwoot_kit import Clock, FakeChatwoot, hook, make_client, make_fake
 
 
 @pytest.fixture
 async def cw(aiohttp_server: Any, aiohttp_client: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, FakeChatwoot]:
-    import chatwoot_fake
+    from tests.adapters.chatwoot import chatwoot_fake
 
     monkeypatch.setattr(chatwoot_fake, "ACCOUNT", 1)   # the fake API accepts account 1's token
     fake = await make_fake(aiohttp_server)
@@ -21,7 +22,7 @@ async def cw(aiohttp_server: Any, aiohttp_client: Any, monkeypatch: pytest.Monke
 
 
 def body(conv: Any, *, account: Any = 1) -> dict[str, Any]:
-    from chatwoot_fake import incoming
+    from tests.adapters.chatwoot.chatwoot_fake import incoming
 
     b = incoming(7, "こんにちは", account=1)
     b["conversation"]["id"] = conv

@@ -9,7 +9,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from chatwoot_fake import (
+from tests.adapters.chatwoot.chatwoot_fake import (
     ACCOUNT,
     BOT,
     SECRET,
@@ -162,11 +162,10 @@ async def test_two_replicas_share_the_handoff_through_the_store(aiohttp_client: 
                                                                  clock: Clock) -> None:
     """The hand-off is requested on one replica, the counsellor's reply reaches the other: taken, and
     the first replica's sweep never times it out."""
-    from chatwoot_fake import INBOX, TOKEN
-
     from bot.app import create_app, sweep_once
     from bot.settings import ROOT, Settings
     from bot.store.memory import MemoryStore
+    from tests.adapters.chatwoot.chatwoot_fake import INBOX, TOKEN
 
     store = MemoryStore()
     settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 24, SOUDAN_STORE="memory://", SOUDAN_SIMULATOR=False,

@@ -7,9 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from chatwoot_kit import Clock, FakeChatwoot, hook, make_client, make_fake, press, selects
 
 from bot.app import CONVERSATIONS_KEY
+from tests.adapters.chatwoot.chatwoot_kit import (
+    Clock,
+    FakeChatwoot,
+    hook,
+    make_client,
+    make_fake,
+    press,
+    selects,
+)
 
 
 @pytest.fixture
@@ -19,7 +27,7 @@ async def cw(aiohttp_server: Any, aiohttp_client: Any) -> tuple[Any, FakeChatwoo
 
 
 async def handed_off(client: Any, fake: FakeChatwoot, conv: int) -> None:
-    from chatwoot_fake import incoming
+    from tests.adapters.chatwoot.chatwoot_fake import incoming
 
     assert await hook(client, incoming(conv, "こんにちは")) == 200
     for choice in ["none", "pupil", "def"]:
@@ -33,7 +41,7 @@ async def handed_off(client: Any, fake: FakeChatwoot, conv: int) -> None:
 @pytest.mark.parametrize("taken", [False, True], ids=["waiting", "taken"])
 async def test_forget_deletes_the_session_while_counsellors_hold_the_conversation(
         cw: tuple[Any, FakeChatwoot], taken: bool) -> None:
-    from chatwoot_fake import ACCOUNT, agent_reply, incoming
+    from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, agent_reply, incoming
 
     client, fake = cw
     conv = 901 if taken else 902
@@ -52,7 +60,7 @@ async def test_forget_deletes_the_session_while_counsellors_hold_the_conversatio
 
 
 async def test_other_messages_stay_silent_while_people_hold_the_conversation(cw: tuple[Any, FakeChatwoot]) -> None:
-    from chatwoot_fake import incoming
+    from tests.adapters.chatwoot.chatwoot_fake import incoming
 
     client, fake = cw
     conv = 903

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from linekit import WEEKDAY_10, Post, body_of, make_engine, settings_for, sign
 
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore, open_store
+from tests.adapters.line.linekit import WEEKDAY_10, Post, body_of, make_engine, settings_for, sign
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 import pytest
-from linekit import Post, sign
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
+from tests.adapters.line.linekit import Post, sign
 
 
 @pytest.mark.parametrize("opening,closing", [(b"[", b"]"), (b'{"a":', b"}")], ids=["arrays", "objects"])

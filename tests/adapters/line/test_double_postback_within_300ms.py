@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 
-from linekit import SOUDAN_SECRET, USER, Post, follow_event, postback_event, quick_reply_data
-
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 from bot.store.base import user_key
+from tests.adapters.line.linekit import (
+    SOUDAN_SECRET,
+    USER,
+    Post,
+    follow_event,
+    postback_event,
+    quick_reply_data,
+)
 
 WHO = "あなたについて教えてください。"
 

@@ -15,10 +15,10 @@ import zlib
 from typing import Any
 
 import pytest
-from linekit import body_of, follow_event, sign
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
+from tests.adapters.line.linekit import body_of, follow_event, sign
 
 CASES = {
     "gzip-garbage": (b"\x1f\x8b not really gzip", "gzip", 400),

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from linekit import (
+from bot.adapters.line.flex import _status_line
+from bot.devtools.line_fake import FakeLineApi
+from bot.engine.core import Engine
+from bot.store import SessionStore
+from bot.store.base import user_key
+from tests.adapters.line.linekit import (
     ACCESS_TOKEN,
     USER,
     WEEKDAY_10,
@@ -15,12 +20,6 @@ from linekit import (
     quick_reply_data,
     text_event,
 )
-
-from bot.adapters.line.flex import _status_line
-from bot.devtools.line_fake import FakeLineApi
-from bot.engine.core import Engine
-from bot.store import SessionStore
-from bot.store.base import user_key
 
 WELCOME = ("こんにちは。ネットの誹謗中傷や嫌がらせなどについて、相談できる窓口をご案内します。"
            "いくつか質問にお答えください。いつでも「最初から」「戻る」「ヘルプ」「終了」と送れます。")
@@ -170,7 +169,7 @@ async def test_crisis_words_interrupt_with_emergency_cards(post: Post, fake: Fak
 
 
 async def test_unsupported_message_kinds_get_a_kind_reply_that_reasks(post: Post, fake: FakeLineApi) -> None:
-    from linekit import message_event
+    from tests.adapters.line.linekit import message_event
 
     await post(follow_event(token="f"))
     for kind in ("sticker", "image", "video", "audio", "location", "file"):

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from linekit import SOUDAN_SECRET, USER, Post, follow_event, text_event
-
 from bot.adapters.line.codecs import strip_emojis
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
 from bot.store.base import user_key
+from tests.adapters.line.linekit import SOUDAN_SECRET, USER, Post, follow_event, text_event
 
 
 def _emoji_text(text: str, *spans: tuple[int, int], token: str) -> dict[str, Any]:

@@ -8,12 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from linekit import USER, Post, follow_event, quick_reply_data, text_event
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.loading import load_engine
 from bot.settings import ROOT, Settings
+from tests.adapters.line.linekit import USER, Post, follow_event, quick_reply_data, text_event
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestClient
-from linekit import (
+
+from bot.app import CONVERSATIONS_KEY, create_app
+from bot.devtools.line_fake import FakeLineApi
+from bot.engine.core import Engine
+from bot.store import SessionStore, open_store
+from bot.store.base import user_key
+from tests.adapters.line.linekit import (
     ALL_EVENTS,
     SOUDAN_SECRET,
     USER,
@@ -24,12 +30,6 @@ from linekit import (
     text_event,
     unfollow_event,
 )
-
-from bot.app import CONVERSATIONS_KEY, create_app
-from bot.devtools.line_fake import FakeLineApi
-from bot.engine.core import Engine
-from bot.store import SessionStore, open_store
-from bot.store.base import user_key
 
 FIXTURE_USER = "U206d25c2ea6bd87c17655609a1c37cb8"
 GROUP_INVITE_START = "グループやトークルームでは相談をお受けしていません。"

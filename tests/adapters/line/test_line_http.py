@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from linekit import USER, Post, body_of, follow_event, settings_for, sign, text_event
 
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore
+from tests.adapters.line.linekit import USER, Post, body_of, follow_event, settings_for, sign, text_event
 
 
 async def _nothing_happened(fake: FakeLineApi, store: SessionStore) -> None:

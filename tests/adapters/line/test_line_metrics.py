@@ -10,7 +10,14 @@ import json
 from typing import Any
 
 import pytest
-from linekit import (
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.app import create_app
+from bot.devtools.line_fake import FakeLineApi
+from bot.loading import load_engine
+from bot.settings import ROOT, Settings
+from bot.store import open_store
+from tests.adapters.line.linekit import (
     WEEKDAY_10,
     body_of,
     follow_event,
@@ -20,13 +27,6 @@ from linekit import (
     sign,
     text_event,
 )
-from prometheus_client.parser import text_string_to_metric_families
-
-from bot.app import create_app
-from bot.devtools.line_fake import FakeLineApi
-from bot.loading import load_engine
-from bot.settings import ROOT, Settings
-from bot.store import open_store
 
 pytestmark = pytest.mark.skipif(not any((ROOT / "flows").glob("*.yaml")), reason="no shipped flows")
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from linekit import Post, follow_event, postback_event, quick_reply_data
-
 from bot.adapters.line.flex import MAX_MESSAGES, plain_version, render
 from bot.contacts.directory import Directory
 from bot.devtools.line_fake import FakeLineApi, problems
 from bot.engine.types import Ask, ChoiceView, ContactView, Refer
 from bot.timeutil import JST
+from tests.adapters.line.linekit import Post, follow_event, postback_event, quick_reply_data
 
 
 async def test_a_refused_flex_reply_is_sent_again_as_plain_text(post: Post, fake: FakeLineApi) -> None:

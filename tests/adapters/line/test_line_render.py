@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from linekit import WEEKDAY_10
 
 from bot.adapters.line.codecs import parse_postback, postback_data
 from bot.adapters.line.flex import MAX_TEXT, render
@@ -14,6 +13,7 @@ from bot.adapters.text import utf16_len
 from bot.devtools.line_fake import problems
 from bot.engine.core import Engine
 from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Say
+from tests.adapters.line.linekit import WEEKDAY_10
 
 
 def _dicts(batches: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:

@@ -7,12 +7,21 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from linekit import USER, WEEKDAY_10, Post, body_of, follow_event, settings_for, sign, text_event
 
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import open_store
+from tests.adapters.line.linekit import (
+    USER,
+    WEEKDAY_10,
+    Post,
+    body_of,
+    follow_event,
+    settings_for,
+    sign,
+    text_event,
+)
 
 
 async def test_expired_reply_token_falls_back_to_push(post: Post, fake: FakeLineApi,

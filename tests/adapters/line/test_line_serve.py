@@ -12,11 +12,20 @@ from typing import Any
 
 import aiohttp
 import pytest
-from linekit import ACCESS_TOKEN, CHANNEL_SECRET, DIRECTORY, FLOW, body_of, follow_event, postback_event, sign
 
 from bot import serve
 from bot.devtools.line_fake import FakeLineApi
 from bot.settings import DEV_SECRET
+from tests.adapters.line.linekit import (
+    ACCESS_TOKEN,
+    CHANNEL_SECRET,
+    DIRECTORY,
+    FLOW,
+    body_of,
+    follow_event,
+    postback_event,
+    sign,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 

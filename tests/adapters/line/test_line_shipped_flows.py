@@ -12,13 +12,13 @@ from collections import deque
 from typing import Any
 
 import pytest
-from linekit import body_of, follow_event, postback_event, settings_for, sign
 
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.loading import load_engine
 from bot.settings import ROOT, Settings
 from bot.timeutil import JST
+from tests.adapters.line.linekit import body_of, follow_event, postback_event, settings_for, sign
 
 pytestmark = pytest.mark.skipif(not any((ROOT / "flows").glob("*.yaml")), reason="no shipped flows")
 

@@ -8,10 +8,10 @@ wrong, or missing — the answer is 400 and nothing is processed.
 from __future__ import annotations
 
 import pytest
-from linekit import Post, body_of, follow_event, sign, text_event
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
+from tests.adapters.line.linekit import Post, body_of, follow_event, sign, text_event
 
 VALID = body_of(follow_event(eid="01NONUTF8FOLLOW0000000000"), text_event("相談", eid="01NONUTF8TEXT00000000000"))
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from linekit import Post, body_of, follow_event, postback_event, text_event
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.store import SessionStore
+from tests.adapters.line.linekit import Post, body_of, follow_event, postback_event, text_event
 
 
 def _drop(ev: dict[str, Any]) -> dict[str, Any]:

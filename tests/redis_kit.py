@@ -1,0 +1,55 @@
+"""The one Redis-or-skip helper of the suite.
+
+Redis tests run against a real server: ``SOUDAN_TEST_REDIS_URL`` (default
+``redis://127.0.0.1:6379/15``). When it does not answer, :func:`redis_or_skip` skips the test
+locally and FAILS it when ``CI`` is set (``.ci/run`` starts a server first, so a missing Redis
+there is a broken CI, never a quiet skip). The ``redis_url`` fixture (tests/conftest.py) calls it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+
+import pytest
+
+from bot.store import StoreError
+from bot.store.redis import RedisStore
+
+REDIS_URL = os.environ.get("SOUDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+"""The test server's URL (tests write under a key prefix of their own and delete it afterwards)."""
+
+HOW = ("start one with `redis-server --daemonize yes --port 6379 --save ''` or run .ci/run; "
+       "SOUDAN_TEST_REDIS_URL picks another server")
+
+_problem: list[str] = []
+
+
+def redis_problem() -> str | None:
+    """Why the test Redis does not answer a PING (``None`` when it does); asked once per process."""
+    if not _problem:
+        async def ping() -> None:
+            st = RedisStore(REDIS_URL)
+            try:
+                await st.ping()
+            finally:
+                await st.close()
+        try:  # in a thread of its own: the caller may be inside a running event loop
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, ping()).result()
+            _problem.append("")
+        except StoreError as exc:
+            _problem.append(str(exc))
+    return _problem[0] or None
+
+
+def redis_or_skip() -> str:
+    """The test Redis URL; skips the calling test (locally) or fails it (``CI`` set) when Redis
+    does not answer."""
+    problem = redis_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set but Redis is not reachable: {problem} ({HOW})")
+        pytest.skip(f"Redis not reachable ({problem}); {HOW}")
+    return REDIS_URL
