@@ -16,8 +16,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.engine.core import Engine
 from bot.loading import build_engine
 from bot.toolkit.transcripts import load_transcript
@@ -51,9 +49,6 @@ def _region_codes() -> set[str]:
         codes.add(pref["code"])
         codes.update(c["code"] for c in pref.get("cities") or [] if c.get("code"))
     return codes
-
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="no corpus shipped")
 
 
 def test_every_label_is_a_choice_of_its_question_and_every_ask_state_has_40_utterances() -> None:

@@ -15,7 +15,6 @@ from bot.nlu.corpus import FLOORS, Report, evaluate, load_corpus, main
 from bot.settings import Settings
 
 CORPUS = Path(__file__).resolve().parents[2] / "flows" / "tests" / "nlu"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="no corpus shipped")
 
 
 @cache

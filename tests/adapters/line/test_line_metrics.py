@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.loading import load_engine
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 from bot.store import open_store
 from tests.adapters.line.linekit import (
     WEEKDAY_10,
@@ -27,8 +27,6 @@ from tests.adapters.line.linekit import (
     sign,
     text_event,
 )
-
-pytestmark = pytest.mark.skipif(not any((ROOT / "flows").glob("*.yaml")), reason="no shipped flows")
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
