@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
+import sys
 import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from bot import cli
 from bot.engine.core import Engine
 from bot.loading import build_engine
 from bot.timeutil import JST
@@ -118,3 +123,39 @@ def redis_url() -> str:
     """The test Redis URL (``SOUDAN_TEST_REDIS_URL``); skips locally, fails under ``CI``, when the
     server does not answer (tests/redis_kit.py)."""
     return redis_or_skip()
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a ``soudan`` command did: its exit status and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Soudan = Callable[..., Ran]
+"""``soudan(*args, stdin="", env=None)`` → :class:`Ran` (the ``soudan`` fixture)."""
+
+
+@pytest.fixture
+def soudan(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Soudan:
+    """Run ``soudan ARGS`` in this process through :func:`bot.cli.main` — what the console script
+    calls — with ``stdin`` as standard input (not a terminal) and ``env`` added to the environment
+    for that call. argparse's ``SystemExit`` becomes the exit status. One subprocess test per entry
+    point (tests/test_cli.py) checks that the real ``soudan`` and ``python -m bot`` get here."""
+
+    def run(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> Ran:
+        capsys.readouterr()
+        with monkeypatch.context() as m:
+            for k, v in (env or {}).items():
+                m.setenv(k, v)
+            m.setattr(sys, "stdin", io.StringIO(stdin))
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return Ran(code, out, err)
+
+    return run

@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
-
-SOUDAN = [sys.executable, "-m", "bot"]
-
-
-def run(args: list[str], stdin: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*SOUDAN, *args], input=stdin, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **(env or {})}, encoding="utf-8")
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, Soudan, write
 
 
 def tiny_env(tmp_path: Path) -> dict[str, str]:
@@ -24,8 +14,8 @@ def tiny_env(tmp_path: Path) -> dict[str, str]:
     return {"SOUDAN_FLOWS_DIR": str(tmp_path / "flows"), "SOUDAN_DIRECTORY_DIR": str(tmp_path / "directory")}
 
 
-def test_jsonl_first_object_comes_before_any_input_and_each_turn_has_one(tmp_path: Path) -> None:
-    p = run(["chat", "--jsonl", "--at", "2026-12-06T10:00+09:00"], "2\n１\n", tiny_env(tmp_path))
+def test_jsonl_first_object_comes_before_any_input_and_each_turn_has_one(tmp_path: Path, soudan: Soudan) -> None:
+    p = soudan("chat", "--jsonl", "--at", "2026-12-06T10:00+09:00", stdin="2\n１\n", env=tiny_env(tmp_path))
     assert p.returncode == 0, p.stderr
     objs = [json.loads(line) for line in p.stdout.splitlines()]
     assert len(objs) == 3
@@ -41,61 +31,61 @@ def test_jsonl_first_object_comes_before_any_input_and_each_turn_has_one(tmp_pat
     assert refer["contacts"][1]["open_until"] is None
 
 
-def test_plain_text_numbers_choices_and_ends_on_stop(tmp_path: Path) -> None:
-    p = run(["chat", "--at", "2026-12-01T10:00+09:00"], "おとな\n2\n終了\nこの行は読まれない\n", tiny_env(tmp_path))
+def test_plain_text_numbers_choices_and_ends_on_stop(tmp_path: Path, soudan: Soudan) -> None:
+    p = soudan("chat", "--at", "2026-12-01T10:00+09:00", stdin="おとな\n2\n終了\nこの行は読まれない\n", env=tiny_env(tmp_path))
     assert p.returncode == 0, p.stderr
     assert "  1. 学生\n  2. おとな" in p.stdout
     assert "☎ 0570-003-110" in p.stdout and "受付中（17:00まで）" in p.stdout
     assert p.stdout.rstrip().endswith("つらいときは、ひとりで抱え込まずに相談してください。")
 
 
-def test_english(tmp_path: Path) -> None:
-    p = run(["chat", "--lang", "en", "--at", "2026-12-01T10:00+09:00"], "Adult\nNo\n", tiny_env(tmp_path))
+def test_english(tmp_path: Path, soudan: Soudan) -> None:
+    p = soudan("chat", "--lang", "en", "--at", "2026-12-01T10:00+09:00", stdin="Adult\nNo\n", env=tiny_env(tmp_path))
     assert "Who are you?" in p.stdout and "  1. Student" in p.stdout
     assert "Open (until 17:00)" in p.stdout and "24 hours" in p.stdout
 
 
-def test_a_broken_flow_refuses_to_start_with_file_and_line(tmp_path: Path) -> None:
+def test_a_broken_flow_refuses_to_start_with_file_and_line(tmp_path: Path, soudan: Soudan) -> None:
     env = tiny_env(tmp_path)
     write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("goto: what}", "goto: whta}", 1))
-    p = run(["chat"], "1\n", env)
+    p = soudan("chat", stdin="1\n", env=env)
     assert p.returncode == 2
     assert f"{tmp_path}/flows/tiny.yaml:14: error: choice 'pupil' goes to 'whta'" in p.stderr
     assert p.stdout == ""
 
 
-def test_bad_at_value(tmp_path: Path) -> None:
-    p = run(["chat", "--at", "tomorrow"], "", tiny_env(tmp_path))
+def test_bad_at_value(tmp_path: Path, soudan: Soudan) -> None:
+    p = soudan("chat", "--at", "tomorrow", env=tiny_env(tmp_path))
     assert p.returncode == 2 and "2026-12-31T22:00+09:00" in p.stderr
 
 
-def test_the_shipped_flow_starts_with_safety(tmp_path: Path) -> None:
-    p = run(["chat", "--jsonl", "--at", "2026-12-01T10:00+09:00"], "")
+def test_the_shipped_flow_starts_with_safety(tmp_path: Path, soudan: Soudan) -> None:
+    p = soudan("chat", "--jsonl", "--at", "2026-12-01T10:00+09:00")
     assert p.returncode == 0, p.stderr
     first = json.loads(p.stdout.splitlines()[0])
     ask = first["replies"][-1]
     assert ask["type"] == "ask" and "安全" in ask["text"]
 
 
-def test_validate_passes_on_the_shipped_files() -> None:
-    p = run(["validate"], "")
+def test_validate_passes_on_the_shipped_files(soudan: Soudan) -> None:
+    p = soudan("validate")
     assert p.returncode == 0, p.stdout + p.stderr
     assert " 0 error(s)" in p.stdout
 
 
-def test_validate_fails_with_file_line(tmp_path: Path) -> None:
+def test_validate_fails_with_file_line(tmp_path: Path, soudan: Soudan) -> None:
     env = tiny_env(tmp_path)
     write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("contacts: [day_line]", "contacts: [nobody]"))
-    p = run(["validate", str(tmp_path / "flows"), str(tmp_path / "directory")], "", env)
+    p = soudan("validate", str(tmp_path / "flows"), str(tmp_path / "directory"), env=env)
     assert p.returncode == 1
     assert f"{tmp_path}/flows/tiny.yaml:32: error: contact 'nobody' is not in the directory" in p.stdout
 
 
-def test_validate_a_directory_file_on_its_own(tmp_path: Path) -> None:
+def test_validate_a_directory_file_on_its_own(tmp_path: Path, soudan: Soudan) -> None:
     bad = write(tmp_path, "old.yaml", TINY_DIRECTORY.replace('"0570-003-110"', '"0570-003-11"'))
-    p = run(["validate", str(bad)], "")
+    p = soudan("validate", str(bad))
     assert p.returncode == 1
     assert f"{bad}:4: error:" in p.stdout and "0570-003-11" in p.stdout
     assert "0 flow file(s), 1 directory file(s): 1 error(s)" in p.stdout
     good = write(tmp_path, "ok.yaml", TINY_DIRECTORY)
-    assert run(["validate", str(good)], "").returncode == 0
+    assert soudan("validate", str(good)).returncode == 0

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -100,20 +97,6 @@ def test_directory_errors_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: P
     code, out, err = run(capsys)
     assert code == 1 and out == ""
     assert f"{tmp_path / 'bad.yaml'}:2: error:" in err
-
-
-def test_soudan_contacts_subprocess() -> None:
-    cmd = [str(Path(sys.executable).parent / "soudan")]  # installed by `make install` (tests/flows/test_shipped_files.py)
-    env = {k: v for k, v in os.environ.items() if k != "SOUDAN_DIRECTORY_DIR"}
-    proc = subprocess.run([*cmd, "contacts", "--json", "--at", "2026-12-01T10:00+09:00", "--topic", "NCII"],
-                          capture_output=True, text=True, env={**env, "TZ": "UTC"}, cwd=ROOT, timeout=60,
-                          encoding="utf-8")
-    assert proc.returncode == 0, proc.stderr
-    items = {i["id"]: i for i in json.loads(proc.stdout)}
-    assert items["moj_minna_110"]["status"] == "open"
-    assert items["moj_minna_110"]["open_until"] == "2026-12-01T17:15:00+09:00"
-    assert items["safeline"]["status"] == "24h"
-    assert all("NCII" in i["topics"] for i in items.values())
 
 
 def test_directory_warnings_are_one_line_pointing_to_validate(capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from bot.contacts.directory import Directory
 from bot.timeutil import parse_at
+from tests.conftest import Soudan
 
 
 def test_everyday_words_find_windows_of_that_situation() -> None:
@@ -18,9 +17,9 @@ def test_everyday_words_find_windows_of_that_situation() -> None:
     assert {c.id for c, _ in d.search("bullying", now=now)} >= {"mext_24h_sos"}
 
 
-def test_contacts_json_has_status_text() -> None:
-    p = subprocess.run([sys.executable, "-m", "bot", "contacts", "人権110番", "--json", "--at",
-                        "2026-12-01T10:00+09:00"], capture_output=True, text=True, encoding="utf-8", timeout=60)
+def test_contacts_json_has_status_text(soudan: Soudan) -> None:
+    p = soudan("contacts", "人権110番", "--json", "--at", "2026-12-01T10:00+09:00")
+    assert p.returncode == 0, p.stderr
     rows = {r["id"]: r for r in json.loads(p.stdout)}
     assert rows["moj_minna_110"]["status_text"] == "受付中（17:15まで）"
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ from bot.engine.types import Refer
 from bot.settings import ROOT, Settings
 from bot.testing import FakeChat
 from bot.toolkit.lint import lint
-from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, Soudan, write
 
 SHIPPED = ROOT / "flows" / "net-harm.yaml"
 URGENT_FLOW = TINY_FLOW.replace("  result-pupil:\n", "  result-pupil:\n    urgency: high\n").replace(
@@ -101,9 +99,9 @@ def test_a_wrong_urgency_is_a_load_error_at_its_line(tmp_path: Path, snippet: st
     assert any(e.line in (line, line - 1) for e in errs), errs
 
 
-def test_chat_jsonl_prints_the_urgency_of_a_result() -> None:
-    out = subprocess.run([sys.executable, "-m", "bot", "chat", "--jsonl", "--at", "2026-12-01T10:00:00+09:00"],
-                         input="1\n", capture_output=True, text=True, timeout=60, check=True)
+def test_chat_jsonl_prints_the_urgency_of_a_result(soudan: Soudan) -> None:
+    out = soudan("chat", "--jsonl", "--at", "2026-12-01T10:00:00+09:00", stdin="1\n")
+    assert out.returncode == 0, out.stderr
     last = json.loads(out.stdout.strip().splitlines()[-1])
     refers = [r for r in last["replies"] if r["type"] == "refer"]
     assert refers and refers[0]["urgency"] == "immediate"

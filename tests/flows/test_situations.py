@@ -1,6 +1,6 @@
 """The screening flow ``flows/net-harm.yaml``, as a person in distress would meet it.
 
-One scripted conversation per situation runs through the real command,
+One scripted conversation per situation runs through the real command (in this process),
 ``soudan chat --jsonl --at …`` (DESIGN.md §6), the way a user types it: numbers and free text.
 Each test checks what the user sees at the end — the windows offered, their phone numbers and
 whether they are open at that frozen instant — and the state reached after every line, so a
@@ -14,11 +14,12 @@ window a person can reach now; texts exist in Japanese and English; button label
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any
 
 import pytest
 
+from bot import cli
 from bot.engine.core import Engine
 from bot.engine.flow import Flow
 from bot.engine.types import Pick, Refer, Session, Start, Text
@@ -287,21 +289,21 @@ SITUATIONS: list[Situation] = [
 
 # ---------------------------------------------------------------- running the CLI
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOUDAN_", "LINE_", "DISCORD_"))}
-    env["SOUDAN_FLOWS_DIR"] = str(ROOT / "flows")
-    env["SOUDAN_DIRECTORY_DIR"] = str(ROOT / "directory")
-    env["SOUDAN_DEFAULT_FLOW"] = "net-harm"
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
 def _run_cli(at: str, lang: str | None, lines: list[str]) -> list[dict[str, Any]]:
-    cmd = [sys.executable, "-m", "bot", "chat", "--jsonl", "--at", at, *(["--lang", lang] if lang else [])]
-    proc = subprocess.run(cmd, cwd=ROOT, env=_env(), input="\n".join(lines) + "\n", capture_output=True,
-                          text=True, encoding="utf-8", timeout=120, check=False)
-    assert proc.returncode == 0, f"soudan chat failed:\n{proc.stderr}"
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    """``soudan chat --jsonl`` in this process (``bot.cli.main``) over the shipped files, with no
+    SOUDAN_/LINE_/DISCORD_ variables from the environment."""
+    args = ["chat", "--jsonl", "--at", at, *(["--lang", lang] if lang else [])]
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as m, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        for k in [k for k in os.environ if k.startswith(("SOUDAN_", "LINE_", "DISCORD_"))]:
+            m.delenv(k)
+        m.setenv("SOUDAN_FLOWS_DIR", str(ROOT / "flows"))
+        m.setenv("SOUDAN_DIRECTORY_DIR", str(ROOT / "directory"))
+        m.setenv("SOUDAN_DEFAULT_FLOW", "net-harm")
+        m.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+        code = cli.main(args)
+    assert code == 0, f"soudan chat failed:\n{err.getvalue()}"
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
