@@ -146,9 +146,12 @@ class EventHandler:
             inp = Start(inp.flow_id, await self.api.profile_locale(j.user_id))
         now = conv.clock()
 
+        made: list[dict[str, Any]] = []  # the outbox of the step's last run (the one committed)
+
         def outbox(replies: list[Reply], session: Session | None) -> bytes:
             box = {"b": render(replies, session.locale if session is not None else "ja", now),
                    "k": uuid.uuid4().hex, "t": time.time()}
+            made[:] = [box]
             return json.dumps(box, ensure_ascii=False, separators=(",", ":")).encode()
 
         handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now,
@@ -168,7 +171,8 @@ class EventHandler:
             if batches:
                 await self.api.deliver(j.reply_token, j.user_id, batches, key)
             return
-        box = json.loads(handled.outbox)
+        # this step's own outbox as built; only a redelivery's stored one is read back
+        box = made[-1] if made and not handled.duplicate else json.loads(handled.outbox)
         result = "sent"
         if box["b"]:
             result = await self.api.deliver(j.reply_token, j.user_id, box["b"], key, retry_base=box["k"],
