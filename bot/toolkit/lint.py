@@ -41,8 +41,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from urllib.parse import quote
 
+from bot.adapters.discord.ids import MAX_CUSTOM_ID, choice_custom_id, parse_choice_custom_id
+from bot.adapters.discord.render import MAX_COMPONENTS
+from bot.adapters.discord.render import MAX_LABEL as DISCORD_LABEL
+from bot.adapters.line.codecs import MAX_POSTBACK, postback_data
+from bot.adapters.line.flex import MAX_LABEL, MAX_QUICK_REPLY
 from bot.adapters.text import utf16_len
 from bot.contacts.directory import Directory, DirectoryError
 from bot.contacts.holidays import holidays_between
@@ -53,25 +57,27 @@ from bot.yamlload import LoadError, load_file
 __all__ = [
     "CONVERSATION_ID_LEN", "DISCORD_MAX_BUTTONS", "DISCORD_MAX_CUSTOM_ID", "DISCORD_MAX_LABEL",
     "LINE_MAX_ITEMS", "LINE_MAX_LABEL", "LINE_MAX_POSTBACK", "MAX_CONTACTS", "MIN_CONTACTS",
-    "discord_custom_id", "line_postback_data", "lint", "lint_directory", "lint_flow", "sample_times",
+    "lint", "lint_directory", "lint_flow", "sample_times",
 ]
 
-LINE_MAX_ITEMS = 13
-"""Quick-reply items per LINE message."""
-LINE_MAX_LABEL = 20
-"""Longest LINE action label (counted in UTF-16 units, as the LINE adapter does)."""
-LINE_MAX_POSTBACK = 300
-"""Longest LINE postback data, in characters."""
-DISCORD_MAX_BUTTONS = 25
-"""Buttons per Discord message (5 rows of 5)."""
-DISCORD_MAX_LABEL = 80
-"""Longest Discord button label, in characters."""
-DISCORD_MAX_CUSTOM_ID = 100
-"""Longest Discord ``custom_id``, in characters."""
+LINE_MAX_ITEMS = MAX_QUICK_REPLY
+"""Quick-reply items per LINE message (:data:`bot.adapters.line.flex.MAX_QUICK_REPLY`)."""
+LINE_MAX_LABEL = MAX_LABEL
+"""Longest LINE action label, in UTF-16 units (:data:`bot.adapters.line.flex.MAX_LABEL`)."""
+LINE_MAX_POSTBACK = MAX_POSTBACK
+"""Longest LINE postback data, in characters (:data:`bot.adapters.line.codecs.MAX_POSTBACK`)."""
+DISCORD_MAX_BUTTONS = MAX_COMPONENTS
+"""Buttons per Discord message, 5 rows of 5 (:data:`bot.adapters.discord.render.MAX_COMPONENTS`)."""
+DISCORD_MAX_LABEL = DISCORD_LABEL
+"""Longest Discord button label, in UTF-16 units (:data:`bot.adapters.discord.render.MAX_LABEL`)."""
+DISCORD_MAX_CUSTOM_ID = MAX_CUSTOM_ID
+"""Longest Discord ``custom_id``, in characters (:data:`bot.adapters.discord.ids.MAX_CUSTOM_ID`)."""
 CONVERSATION_ID_LEN = 10
 """Length assumed for the conversation id inside button data (the engine uses 8; 10 is the safe side)."""
 MIN_CONTACTS, MAX_CONTACTS = 2, 4
 """Recommended number of windows per result."""
+
+_CONV = "x" * CONVERSATION_ID_LEN
 
 SAMPLE_STEP = dt.timedelta(minutes=30)
 SAMPLE_DAYS = 8
@@ -81,15 +87,10 @@ SAMPLE_DAYS = 8
 NO_OPEN_WINDOW = "no-open-window"
 """Code of the error for a result no one can reach at some hour (``soudan serve`` refuses to start on it)."""
 
-def line_postback_data(choice_id: str, state_id: str, conversation_id: str = "x" * CONVERSATION_ID_LEN) -> str:
-    """The LINE postback data of a choice button (same encoding as the LINE adapter)."""
-    q = "-_.:~"
-    return f"c={quote(choice_id, safe=q)}&s={quote(state_id, safe=q)}&v={quote(conversation_id, safe=q)}"
-
-
-def discord_custom_id(choice_id: str, state_id: str, conversation_id: str = "x" * CONVERSATION_ID_LEN) -> str:
-    """The Discord ``custom_id`` of a choice button: ``soudan:c:<choice>:<state>:<conversation>``."""
-    return f"soudan:c:{choice_id}:{state_id}:{conversation_id}"
+def _hashed(choice_id: str, state_id: str) -> bool:
+    """True when the Discord adapter writes a hash for the ids in a choice button's ``custom_id``."""
+    pick = parse_choice_custom_id(choice_custom_id(choice_id, state_id, _CONV))
+    return pick is None or (pick.choice_id, pick.state_id) != (choice_id, state_id)
 
 
 def sample_times(today: dt.date) -> list[dt.datetime]:
@@ -194,19 +195,21 @@ def _limits(lf: LoadedFlow, warn: Callable[..., None]) -> None:
                     warn("long-label", f"choice {ch.id!r} label ({loc}) is {n} characters; LINE buttons hold "
                          f"{LINE_MAX_LABEL}, so LINE will show numbered buttons instead of words. Shorten it "
                          f"to {LINE_MAX_LABEL} or fewer: {label!r}", "states", sid, "choices", i, "label")
-                if len(label) > DISCORD_MAX_LABEL:
-                    warn("long-label", f"choice {ch.id!r} label ({loc}) is {len(label)} characters; Discord buttons hold "
+                if n > DISCORD_MAX_LABEL:
+                    warn("long-label", f"choice {ch.id!r} label ({loc}) is {n} characters; Discord buttons hold "
                          f"{DISCORD_MAX_LABEL}. Shorten it", "states", sid, "choices", i, "label")
-            data = line_postback_data(ch.id, sid)
+            data = postback_data(ch.id, sid, _CONV)
             if len(data) > LINE_MAX_POSTBACK:
                 warn("long-button-data", f"choice {ch.id!r} of state {sid!r}: its LINE button data would be {len(data)} characters "
                      f"(limit {LINE_MAX_POSTBACK}), so LINE buttons will send the choice number instead; "
                      "shorten the state id or the choice id", "states", sid, "choices", i, "id")
-            cid = discord_custom_id(ch.id, sid)
-            if len(cid) > DISCORD_MAX_CUSTOM_ID:
-                warn("long-button-data", f"choice {ch.id!r} of state {sid!r}: its Discord button id would be {len(cid)} characters "
+            if _hashed(ch.id, sid):
+                room = DISCORD_MAX_CUSTOM_ID - len(choice_custom_id("", "", _CONV))
+                plain = DISCORD_MAX_CUSTOM_ID - room + len(ch.id) + len(sid)  # as written without a hash
+                warn("long-button-data", f"choice {ch.id!r} of state {sid!r}: its Discord button id would be "
+                     f"{plain} characters "
                      f"(limit {DISCORD_MAX_CUSTOM_ID}), so Discord will carry a hash instead; shorten the state "
-                     f"id and the choice id together to {DISCORD_MAX_CUSTOM_ID - len(discord_custom_id('', ''))} "
+                     f"id and the choice id together to {room} "
                      "characters or fewer", "states", sid, "choices", i, "id")
 
 

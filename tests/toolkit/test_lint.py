@@ -11,7 +11,7 @@ import pytest
 from bot import validate
 from bot.settings import Settings
 from bot.toolkit import lint as lint_mod
-from bot.toolkit.lint import discord_custom_id, line_postback_data, lint, sample_times
+from bot.toolkit.lint import lint, sample_times
 from bot.yamlload import LoadError
 from tests.conftest import TINY_DIRECTORY, write
 
@@ -193,11 +193,6 @@ def test_long_labels(tmp_path: Path, label: str, line_warn: bool, discord_warn: 
         assert p.severity == "warning"
         assert p.line == line_of(flow, "id: adult")
         assert "'adult'" in p.message
-
-
-def test_button_data_formats() -> None:
-    assert line_postback_data("pupil", "who", "abcdefghij") == "c=pupil&s=who&v=abcdefghij"
-    assert discord_custom_id("pupil", "who", "abcdefghij") == "soudan:c:pupil:who:abcdefghij"
 
 
 def test_ids_too_long_for_a_discord_custom_id_warn(tmp_path: Path) -> None:
