@@ -237,7 +237,47 @@ _HANDOFF: dict[str, dict[str, str]] = {
     },
 }
 
-_LINE: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
+_LINE: dict[str, dict[str, str]] = {
+    "ja": {
+        "steps": "これからできること",
+        "call": "電話",
+        "call_short": "電話する",
+        "web": "ウェブサイト",
+        "form": "相談フォーム",
+        "line": "LINEで相談",
+        "chat": "チャットで相談",
+        "numbered_hint": "番号を送って答えることもできます。",
+        "numbered_only": "答えの番号を送ってください。",
+        "free": "無料",
+        "navi-dial": "ナビダイヤル・通話料有料",
+        "charged": "通話料有料",
+        "manual": "「#」で始まる番号は、電話アプリで番号を入力して発信してください（ボタンが使えない機種があります）。",
+        "alt": "相談窓口",
+        "more": "ほか",
+        "group": "グループやトークルームでは相談をお受けしていません。このアカウントと1対1のトークで話しかけて"
+                 "ください（書いた内容は保存しません）。いま危険なときは110番へ。\n"
+                 "For a private consultation, please talk to this account one-to-one.",
+    },
+    "en": {
+        "steps": "What you can do next",
+        "call": "Call",
+        "call_short": "Call",
+        "web": "Website",
+        "form": "Contact form",
+        "line": "Talk on LINE",
+        "chat": "Chat",
+        "numbered_hint": "You can also answer by sending the number.",
+        "numbered_only": "Please send the number of your answer.",
+        "free": "free",
+        "navi-dial": "Navi Dial, charged",
+        "charged": "charged",
+        "manual": "Numbers starting with # may need to be dialled by hand (the button does not work on some phones).",
+        "alt": "Where to get help",
+        "more": "and more",
+        "group": "For a private consultation, please talk to this account one-to-one. "
+                 "If you are in danger now, call 110.",
+    },
+}
 """The LINE adapter's own words (``line.*``)."""
 
 _PANEL_TEXT = (

@@ -19,7 +19,7 @@ from bot.contacts.model import Contact
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.contacts.render import card_details, shown_status
 from bot.engine.types import Ask, ChoiceView, ContactView, End, Refer, Reply, Say
-from bot.i18n import pick
+from bot.i18n import pick, t
 
 __all__ = [
     "MAX_ALT_TEXT", "MAX_BUBBLES", "MAX_DISPLAY_TEXT", "MAX_LABEL", "MAX_MESSAGES", "MAX_PHONE_BUTTONS",
@@ -53,51 +53,6 @@ MAX_PHONE_BUTTONS = 3
 Msg = dict[str, Any]
 """A message object (or part of one) as the Messaging API's JSON."""
 
-_WORDS: dict[str, dict[str, str]] = {
-    "ja": {
-        "steps": "これからできること",
-        "call": "電話",
-        "call_short": "電話する",
-        "web": "ウェブサイト",
-        "form": "相談フォーム",
-        "line": "LINEで相談",
-        "chat": "チャットで相談",
-        "numbered_hint": "番号を送って答えることもできます。",
-        "numbered_only": "答えの番号を送ってください。",
-        "free": "無料",
-        "navi-dial": "ナビダイヤル・通話料有料",
-        "charged": "通話料有料",
-        "manual": "「#」で始まる番号は、電話アプリで番号を入力して発信してください（ボタンが使えない機種があります）。",
-        "alt": "相談窓口",
-        "more": "ほか",
-        "group": "グループやトークルームでは相談をお受けしていません。このアカウントと1対1のトークで話しかけて"
-                 "ください（書いた内容は保存しません）。いま危険なときは110番へ。\n"
-                 "For a private consultation, please talk to this account one-to-one.",
-    },
-    "en": {
-        "steps": "What you can do next",
-        "call": "Call",
-        "call_short": "Call",
-        "web": "Website",
-        "form": "Contact form",
-        "line": "Talk on LINE",
-        "chat": "Chat",
-        "numbered_hint": "You can also answer by sending the number.",
-        "numbered_only": "Please send the number of your answer.",
-        "free": "free",
-        "navi-dial": "Navi Dial, charged",
-        "charged": "charged",
-        "manual": "Numbers starting with # may need to be dialled by hand (the button does not work on some phones).",
-        "alt": "Where to get help",
-        "more": "and more",
-        "group": "For a private consultation, please talk to this account one-to-one. "
-                 "If you are in danger now, call 110.",
-    },
-}
-
-
-def _w(key: str, locale: str) -> str:
-    return (_WORDS.get(locale) or _WORDS["ja"])[key]
 
 @dataclass
 class _TextPart:
@@ -137,7 +92,7 @@ def _quick_reply(ask: Ask, locale: str) -> tuple[str, Msg | None]:
     if fits:
         return ask.text, {"items": [_postback_item(c.label, d, c.label) for c, d in zip(ask.choices, datas, strict=True)]}
     if len(ask.choices) > MAX_QUICK_REPLY:
-        return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_only', locale)}", None
+        return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{t('line.numbered_only', locale)}", None
     items: list[Msg] = []
     for i, (c, d) in enumerate(zip(ask.choices, datas, strict=True), 1):
         if len(d) <= MAX_POSTBACK:
@@ -145,7 +100,7 @@ def _quick_reply(ask: Ask, locale: str) -> tuple[str, Msg | None]:
             items.append(_postback_item(str(i), d, shown))
         else:  # ids too long for postback data: send the number as text (the engine reads numbers)
             items.append({"type": "action", "action": {"type": "message", "label": str(i), "text": str(i)}})
-    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{_w('numbered_hint', locale)}", {"items": items}
+    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{t('line.numbered_hint', locale)}", {"items": items}
 
 
 def _status_line(view: ContactView, locale: str) -> str | None:
@@ -159,7 +114,7 @@ def _phone_text(contact: Contact, locale: str) -> list[str]:
     for p in contact.phones:
         extra = [pick(p.label, locale)] if p.label else []
         if p.cost:
-            extra.append(_w(p.cost, locale))
+            extra.append(t(f"line.{p.cost}", locale))
         lines.append(f"☎ {p.number}" + (f"（{'、'.join(extra)}）" if extra and locale == "ja" else
                                         f" ({', '.join(extra)})" if extra else ""))
     return lines
@@ -201,20 +156,21 @@ def _bubble(view: ContactView, locale: str) -> Msg:
         body.append({"type": "separator", "margin": "md"})
         body.extend(_texts(*((line, {"size": "sm", "wrap": True, "margin": "sm"}) for line in phones)))
     if any(needs_manual_dial(p.number) for p in c.phones):
-        body.append(_text(_w("manual", locale), size="xxs", color="#888888", wrap=True))
+        body.append(_text(t("line.manual", locale), size="xxs", color="#888888", wrap=True))
     # who may use it, the cost, mail addresses as text (LINE cannot open mailto:) and caveats
     body.extend(_texts(*((line, {"size": "xxs", "color": "#555555", "wrap": True})
                          for line in card_details(c, locale))))
     buttons: list[Msg] = []
     for i, p in enumerate(c.phones[:MAX_PHONE_BUTTONS]):
-        label = f"{_w('call', locale)} {p.number}"
+        label = f"{t('line.call', locale)} {p.number}"
         if utf16_len(label) > MAX_LABEL:
-            label = clip(_w("call_short", locale) if utf16_len(p.number) > MAX_LABEL else p.number, MAX_LABEL)
+            label = clip(t("line.call_short", locale) if utf16_len(p.number) > MAX_LABEL else p.number, MAX_LABEL)
         buttons.append(_button(label, tel_uri(p.number), "primary" if i == 0 else "secondary"))
     web_ch = _web_channel(c)
     if web_ch is not None:
         kind, url = web_ch
-        buttons.append(_button(_w(kind if kind in ("form", "line", "chat") else "web", locale), url, "link"))
+        word = f"line.{kind}" if kind in ("form", "line", "chat") else "line.web"
+        buttons.append(_button(t(word, locale), url, "link"))
     bubble: Msg = {"type": "bubble", "size": "kilo",
                    "body": {"type": "box", "layout": "vertical", "spacing": "sm", "contents": body}}
     if buttons:
@@ -224,7 +180,7 @@ def _bubble(view: ContactView, locale: str) -> Msg:
 
 def _alt_text(views: Sequence[ContactView], locale: str) -> str:
     """``altText`` of a card carousel: names and numbers, at most :data:`MAX_ALT_TEXT` units."""
-    head = _w("alt", locale) + ": "
+    head = t("line.alt", locale) + ": "
     parts = []
     for v in views:
         nums = " ".join(p.number for p in v.contact.phones)
@@ -232,7 +188,7 @@ def _alt_text(views: Sequence[ContactView], locale: str) -> str:
     text = head + " / ".join(parts)
     if utf16_len(text) <= MAX_ALT_TEXT:
         return text
-    tail = f" / {_w('more', locale)}"
+    tail = f" / {t('line.more', locale)}"
     out = head
     for i, p in enumerate(parts):
         cand = out + (" / " if i else "") + p
@@ -265,7 +221,7 @@ def _parts(replies: Sequence[Reply], locale: str) -> tuple[list[_Part], Msg | No
                 parts.append(_CardsPart(views[i:i + MAX_BUBBLES]))
             if r.steps:
                 lines = "\n".join(f"{i}. {s}" for i, s in enumerate(r.steps, 1))
-                parts.append(_TextPart(f"{_w('steps', locale)}\n{lines}"))
+                parts.append(_TextPart(f"{t('line.steps', locale)}\n{lines}"))
     return parts, quick
 
 
@@ -360,5 +316,5 @@ def plain_version(messages: Sequence[Msg]) -> list[Msg]:
 
 def group_invite(locale: str = "ja") -> list[Msg]:
     """The one short message sent to a group or room: talk to the account 1:1 instead."""
-    return [{"type": "text", "text": _w("group", locale)}]
+    return [{"type": "text", "text": t("line.group", locale)}]
 
