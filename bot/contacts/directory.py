@@ -20,9 +20,9 @@ from pydantic import ValidationError
 
 import bot
 from bot.contacts.hours import Hours
-from bot.contacts.model import TOPIC_WORDS, Contact, StatusKind, Topic, source_period_end
+from bot.contacts.model import TOPIC_WORDS, Contact, Topic, source_period_end
 from bot.contacts.phones import digits
-from bot.contacts.status import Status
+from bot.contacts.status import Status, StatusKind
 from bot.errors import DirectoryError
 from bot.timeutil import now_jst
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file

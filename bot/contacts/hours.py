@@ -54,8 +54,7 @@ import opening_hours
 from opening_hours import OpeningHours, State
 
 from bot.contacts.holidays import HOLIDAY_YEARS, holidays_in_year
-from bot.contacts.model import StatusKind
-from bot.contacts.status import Status
+from bot.contacts.status import Status, StatusKind
 from bot.timeutil import JST
 
 __all__ = ["LOOKAHEAD", "VARIES", "Hours", "to_jst_naive"]

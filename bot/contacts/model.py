@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from bot.i18n import Text
 
-__all__ = ["TOPIC_WORDS", "Channel", "Contact", "Eligibility", "Phone", "StatusKind", "Topic", "source_period_end"]
+__all__ = ["TOPIC_WORDS", "Channel", "Contact", "Eligibility", "Phone", "Topic", "source_period_end"]
 
 
 class Topic(StrEnum):
@@ -55,15 +55,6 @@ TOPIC_WORDS: dict[Topic, tuple[str, ...]] = {
     Topic.EMG: ("緊急", "救急", "emergency"),
 }
 """Everyday words for each situation code (Japanese and English), for directory search."""
-
-
-class StatusKind(StrEnum):
-    """Whether a contact can be reached at an instant."""
-
-    OPEN = "open"  # open now, until ``open_until``
-    CLOSED = "closed"  # closed now, opens at ``next_open`` (if known)
-    ALWAYS = "24h"  # 24 hours, every day
-    UNKNOWN = "unknown"  # hours not verified: see ``hours_text`` and the source
 
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

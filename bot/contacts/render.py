@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.contacts.model import Contact, StatusKind
-from bot.contacts.status import Status
+from bot.contacts.model import Contact
+from bot.contacts.status import Status, StatusKind
 from bot.timeutil import JST
 
 __all__ = ["card_details", "card_status", "format_status", "format_time", "shown_status"]

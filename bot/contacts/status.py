@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
-from bot.contacts.model import StatusKind
+__all__ = ["Status", "StatusKind"]
 
-__all__ = ["Status"]
+
+class StatusKind(StrEnum):
+    """Whether a contact can be reached at an instant."""
+
+    OPEN = "open"  # open now, until ``open_until``
+    CLOSED = "closed"  # closed now, opens at ``next_open`` (if known)
+    ALWAYS = "24h"  # 24 hours, every day
+    UNKNOWN = "unknown"  # hours not verified: see ``hours_text`` and the source
 
 
 @dataclass(frozen=True)

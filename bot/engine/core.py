@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.contacts.directory import Directory, rank
-from bot.contacts.model import Contact, StatusKind
-from bot.contacts.status import Status
+from bot.contacts.model import Contact
+from bot.contacts.status import Status, StatusKind
 from bot.engine.commands import command_for
 from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.handoff import Handoffs

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.contacts.directory import Directory
-from bot.contacts.model import Contact, StatusKind, Topic
+from bot.contacts.model import Contact, Topic
 from bot.contacts.render import format_status
-from bot.contacts.status import Status
+from bot.contacts.status import Status, StatusKind
 from bot.timeutil import JST
 
 ROOT = Path(__file__).resolve().parents[2]

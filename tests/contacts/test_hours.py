@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.contacts.hours import Hours
-from bot.contacts.model import StatusKind
+from bot.contacts.status import StatusKind
 from bot.timeutil import JST
 
 UTC = dt.UTC

@@ -6,9 +6,8 @@ import datetime as dt
 
 import pytest
 
-from bot.contacts.model import StatusKind
 from bot.contacts.render import format_status, format_time
-from bot.contacts.status import Status
+from bot.contacts.status import Status, StatusKind
 from bot.timeutil import JST
 
 UTC = dt.UTC

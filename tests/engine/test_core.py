@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.contacts.model import StatusKind
+from bot.contacts.status import StatusKind
 from bot.engine.core import Engine
 from bot.engine.types import (
     Ask,

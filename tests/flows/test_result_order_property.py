@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.contacts.model import StatusKind
+from bot.contacts.status import StatusKind
 from bot.engine.core import Engine
 from bot.engine.types import Refer
 from bot.loading import build_engine

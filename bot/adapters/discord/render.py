@@ -24,9 +24,9 @@ from bot.adapters.discord.ids import (
 from bot.adapters.text import clip as cut
 from bot.adapters.text import split_lines
 from bot.adapters.text import utf16_len as ulen
-from bot.contacts.model import Contact, StatusKind
+from bot.contacts.model import Contact
 from bot.contacts.render import shown_status
-from bot.contacts.status import Status
+from bot.contacts.status import Status, StatusKind
 from bot.engine.types import Ask, ContactView, End, Refer, Reply, Say
 from bot.i18n import pick, t
 
