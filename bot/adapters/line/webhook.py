@@ -35,11 +35,9 @@ from bot.adapters.line.client import LineApi
 from bot.adapters.line.events import PLATFORM, Job, to_job
 from bot.adapters.line.handler import EventHandler
 from bot.service import Conversations
+from bot.settings import MAX_BODY  # largest webhook body accepted (1 MiB); larger → 413
 
 __all__ = ["DRAIN_TIMEOUT", "MAX_BODY", "RESPONSE_BUDGET", "LineAdapter", "setup"]
-
-MAX_BODY = 1024 * 1024
-"""Largest webhook body accepted, in bytes (1 MiB); larger → 413."""
 
 RESPONSE_BUDGET = 5.0
 """Seconds the webhook waits for its events to be handled before answering 200 anyway."""
