@@ -226,7 +226,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
     app[CONVERSATIONS_KEY] = conversations
     app[METRICS_KEY] = metrics
     app[CONSULTATIONS_KEY] = counts
-    app[DESK_KEY] = Desk(conversations, engine.handoffs.teams, counts)
+    app[DESK_KEY] = Desk(conversations, engine.handoffs.teams)
     app[CLOCK_KEY] = now
 
     async def store_ctx(_app: web.Application) -> AsyncIterator[None]:

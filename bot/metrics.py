@@ -153,16 +153,6 @@ class ConsultationMetrics:
         if not any(v.contact.eligibility.regions and v.status.is_available for v in r.contacts):
             self.no_local.labels(f"{now.astimezone(JST).hour:02d}", region).inc()
 
-    def handoff(self, team: str, event: str) -> None:
-        """Count a hand-off event (``event`` one of :data:`HANDOFF_EVENTS`).
-
-        Raises:
-            ValueError: for an event name outside :data:`HANDOFF_EVENTS`.
-        """
-        if event not in HANDOFF_EVENTS:
-            raise ValueError(f"unknown hand-off event {event!r}; one of {HANDOFF_EVENTS}")
-        self.handoffs.labels(team, event).inc()
-
 
 async def sweep_dropoffs(store: SessionStore, metrics: ConsultationMetrics, now: dt.datetime,
                          margin: float = DROPOFF_MARGIN) -> int:

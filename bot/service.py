@@ -134,8 +134,7 @@ class Conversations:
         def step(session: Session | None) -> Change:
             t0 = time.perf_counter()
             before[0] = session
-            # without a team, the plain three-argument call (anything standing in for the engine works)
-            out = self.engine.step(session, inp, at, team=team_id) if team_id else self.engine.step(session, inp, at)
+            out = self.engine.step(session, inp, at, team=team_id)
             took[0] = time.perf_counter() - t0
             last[:] = [out]
             box = render(out.replies, out.session) if render is not None and event_id is not None else None

@@ -30,7 +30,6 @@ from typing import Protocol
 
 from bot.engine.types import HandoffEvent, HandoffSignal, HandoffSummary, Reply
 from bot.handoff.team import Team
-from bot.metrics import ConsultationMetrics
 from bot.service import Conversations, Handled
 
 __all__ = ["Desk", "Record", "Sink"]
@@ -81,15 +80,11 @@ class Desk:
     Args:
         conversations: the app's :class:`~bot.service.Conversations`.
         teams: the teams of ``SOUDAN_TEAMS_FILE``.
-        metrics: counters (hand-off events are counted by the step observer; the desk counts nothing
-            twice).
     """
 
-    def __init__(self, conversations: Conversations, teams: Mapping[str, Team],
-                 metrics: ConsultationMetrics | None = None) -> None:
+    def __init__(self, conversations: Conversations, teams: Mapping[str, Team]) -> None:
         self.conversations = conversations
         self.teams = dict(teams)
-        self.metrics = metrics
         self.sinks: dict[str, Sink] = {}
         self.records: dict[str, Record] = {}
         self._explicit: set[str] = set()

@@ -18,7 +18,6 @@ Asia/Tokyo with Japanese public holidays (:class:`bot.contacts.hours.Hours`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -112,8 +111,3 @@ def load_teams(path: str | Path | None) -> dict[str, Team]:
     if errors:
         raise TeamError(errors)
     return out
-
-
-def team_for(teams: Mapping[str, Team], platform: str) -> Team | None:
-    """The first team offered on ``platform``, or None."""
-    return next((t for t in teams.values() if platform in t.platforms), None)

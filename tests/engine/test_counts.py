@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from bot.app import CONSULTATIONS_KEY, CONVERSATIONS_KEY, METRICS_KEY, create_app, sweep_once
 from bot.engine.core import Engine
 from bot.engine.types import Pick, Start
-from bot.metrics import ConsultationMetrics, region_label
+from bot.metrics import region_label
 from bot.service import Conversations
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
@@ -67,10 +67,3 @@ async def test_a_failing_counter_never_costs_the_reply(tiny_engine: Engine) -> N
     conv = Conversations(tiny_engine, MemoryStore(), "secret", observer=broken)
     h = await conv.handle("web", "u", Start(), now=WEEKDAY_10)
     assert h.replies and h.session is not None
-
-
-async def test_handoff_events_are_a_fixed_set() -> None:
-    m = ConsultationMetrics(CollectorRegistry())
-    m.handoff("moderators", "offered")
-    with pytest.raises(ValueError, match="unknown hand-off event"):
-        m.handoff("moderators", "whatever the person typed")

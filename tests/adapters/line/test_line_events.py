@@ -277,7 +277,7 @@ async def test_an_engine_failure_answers_200_and_logs_no_text(post: Post, fake: 
                                                               monkeypatch: Any, caplog: Any) -> None:
     conv = client.app[CONVERSATIONS_KEY]
 
-    def boom(session: Any, inp: Any, now: Any) -> Any:
+    def boom(session: Any, inp: Any, now: Any, team: Any = None) -> Any:
         raise RuntimeError(f"cannot handle {inp!r}")
 
     monkeypatch.setattr(conv.engine, "step", boom)
