@@ -17,8 +17,9 @@ install: $(STAMP)
 chat: $(STAMP)
 	$(BIN)/soudan chat
 
+# `make serve PORT=8090 HOST=0.0.0.0`: both optional (default SOUDAN_PORT / SOUDAN_HOST, else 127.0.0.1:8080)
 serve: $(STAMP)
-	$(BIN)/soudan serve
+	$(BIN)/soudan serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 # LINE without a LINE account: the fake Messaging API + viewer (http://127.0.0.1:8099/) and
 # soudan serve wired to it; then `.venv/bin/soudan line send "いじめられてる" --user u1`. Ctrl-C stops both.

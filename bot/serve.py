@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +23,7 @@ from aiohttp.web_protocol import RequestHandler
 from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.errors import ProblemsError
 from bot.settings import DEV_SECRET, Settings
+from bot.timeutil import JST
 from bot.toolkit import lint
 
 __all__ = [
@@ -31,7 +34,9 @@ __all__ = [
     "REFUSE",
     "SHUTDOWN_TIMEOUT",
     "HttpRunner",
+    "LogFormatter",
     "check_settings",
+    "configure_logging",
     "main",
     "serve",
 ]
@@ -111,6 +116,24 @@ class _HeaderTimeoutHandler(RequestHandler):
         super().connection_lost(exc)
 
 
+class LogFormatter(logging.Formatter):
+    """``2026-12-01T21:03:04+09:00 INFO soudan.app: message`` — the time in ISO 8601 with its offset,
+    in Japan time (the UI and the opening hours speak JST)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return dt.datetime.fromtimestamp(record.created, JST).isoformat(timespec="seconds")
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level`` (``SOUDAN_LOG_LEVEL``) with :class:`LogFormatter` lines."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(LogFormatter())
+    logging.basicConfig(level=level.upper(), handlers=[handler])
+
+
 class HttpRunner(web.AppRunner):
     """An :class:`aiohttp.web.AppRunner` whose connections have a request-header deadline.
 
@@ -144,10 +167,12 @@ class _HeaderTimeoutServer(web.Server):
 
 
 async def serve(app: web.Application, host: str, port: int, *, header_timeout: float = HEADER_TIMEOUT,
-                access_log: logging.Logger | None = None) -> None:
+                access_log: logging.Logger | None = None, on_ready: Callable[[], None] | None = None) -> None:
     """Serve ``app`` on ``host:port`` until SIGINT or SIGTERM, then stop gracefully.
 
     ``access_log`` is None (no access log: it would carry client addresses and paths) unless given.
+    ``on_ready`` is called once the port is bound and the signals are handled (the banner of
+    ``soudan serve``: it never appears for a server that could not listen).
 
     Raises:
         OSError: when the address cannot be bound (port in use, not this machine's address).
@@ -161,6 +186,8 @@ async def serve(app: web.Application, host: str, port: int, *, header_timeout: f
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        if on_ready is not None:
+            on_ready()
         await stop.wait()
     finally:
         await runner.cleanup()
@@ -207,7 +234,7 @@ def main(args: argparse.Namespace | Any) -> int:
     except ValueError as exc:
         print(f"soudan serve: bad settings: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.log_level)
     problems = check_settings(settings)
     if problems:
         for p in problems:
@@ -235,12 +262,15 @@ def main(args: argparse.Namespace | Any) -> int:
         print(f"soudan serve: {exc}", file=sys.stderr)
         return 2
     line_on = bool(settings.line_channel_secret and settings.line_channel_access_token)
-    print(f"soudan serve: http://{settings.host}:{settings.port}  LINE webhook: "
-          f"{'/line/webhook' if line_on else 'off (no LINE credentials)'}  metrics: "
-          f"{'on' if metrics_enabled(settings) else 'off'}  simulator: {'on' if simulator_enabled(settings) else 'off'}",
-          file=sys.stderr, flush=True)
+
+    def banner() -> None:
+        print(f"soudan serve: http://{settings.host}:{settings.port}  LINE webhook: "
+              f"{'/line/webhook' if line_on else 'off (no LINE credentials)'}  metrics: "
+              f"{'on' if metrics_enabled(settings) else 'off'}  simulator: "
+              f"{'on' if simulator_enabled(settings) else 'off'}", file=sys.stderr, flush=True)
+
     try:
-        asyncio.run(serve(app, settings.host, settings.port, access_log=None))
+        asyncio.run(serve(app, settings.host, settings.port, access_log=None, on_ready=banner))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         print(f"soudan serve: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; "
               "choose another --port or stop the program using it", file=sys.stderr)

@@ -18,9 +18,17 @@ bind, every published placeholder and any secret shorter than 16 characters is r
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -122,3 +130,61 @@ def test_short_secrets_are_refused_on_a_public_bind(secret: str) -> None:
     assert len(secret) < serve.MIN_PUBLIC_SECRET
     problems = serve.check_settings(Settings(_env_file=None, SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET=secret))
     assert problems and "at least 16" in problems[0]
+
+
+# ------------------------------------------------------------------ start-up: banner, port, log lines (#15)
+
+def _main(monkeypatch: pytest.MonkeyPatch, port: int) -> int:
+    for k, v in {"SOUDAN_STORE": "memory://", "SOUDAN_HOST": "127.0.0.1", "SOUDAN_PORT": str(port),
+                 "SOUDAN_SECRET": "a-test-secret-of-some-length"}.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(ROOT)
+    return serve.main(argparse.Namespace(host=None, port=None))
+
+
+def test_a_port_already_taken_is_a_clear_error_and_no_banner(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        assert _main(monkeypatch, port) == 2
+    err = capsys.readouterr().err
+    assert f"soudan serve: cannot listen on 127.0.0.1:{port}: " in err
+    assert "choose another --port or stop the program using it" in err
+    assert "http://" not in err and "Traceback" not in err
+
+
+def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    seen: list[bool] = []
+    real = serve.serve
+
+    async def serve_and_stop(*args: Any, on_ready: Any = None, **kw: Any) -> None:
+        def ready() -> None:
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                seen.append(True)  # bound before the banner is printed
+            on_ready()
+            os.kill(os.getpid(), signal.SIGINT)  # serve's own handler stops it gracefully
+
+        await real(*args, on_ready=ready, **kw)
+
+    monkeypatch.setattr(serve, "serve", serve_and_stop)
+    assert _main(monkeypatch, port) == 0
+    assert seen == [True]
+    assert f"soudan serve: http://127.0.0.1:{port}  LINE webhook: off (no LINE credentials)" in capsys.readouterr().err
+
+
+def test_log_lines_carry_iso_times_with_their_offset() -> None:
+    record = logging.LogRecord("soudan.app", logging.INFO, __file__, 1, "started", None, None)
+    record.created = dt.datetime(2026, 12, 1, 12, 3, 4, tzinfo=dt.UTC).timestamp()
+    assert serve.LogFormatter().format(record) == "2026-12-01T21:03:04+09:00 INFO soudan.app: started"
+
+
+def test_make_serve_passes_port_and_host_on() -> None:
+    out = subprocess.run(["make", "-n", "serve", "PORT=8090", "HOST=0.0.0.0"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout
+    assert ".venv/bin/soudan serve --host 0.0.0.0 --port 8090" in out
