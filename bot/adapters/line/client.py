@@ -29,9 +29,12 @@ from bot.adapters import Metrics
 from bot.adapters.line.events import PLATFORM
 from bot.adapters.line.flex import Msg, plain_version
 
-__all__ = ["API_TIMEOUT", "PROFILE_TIMEOUT", "REPLY_TOKEN_USED_WITHIN", "Delivery", "LineApi"]
+__all__ = ["API_BASE", "API_TIMEOUT", "PROFILE_TIMEOUT", "REPLY_TOKEN_USED_WITHIN", "Delivery", "LineApi"]
 
 log = logging.getLogger("soudan.line")
+
+API_BASE = "https://api.line.me"
+"""The Messaging API host (``LINE_API_BASE`` overrides it: a local fake)."""
 
 REPLY_PATH = "/v2/bot/message/reply"
 PUSH_PATH = "/v2/bot/message/push"
@@ -116,8 +119,8 @@ class LineApi:
 
     async def open(self) -> None:
         """Create the SDK client (in the running event loop) with the session patch applied."""
-        cfg = Configuration(host=self.api_base, access_token=self.access_token) if self.api_base else \
-            Configuration(access_token=self.access_token)
+        # the SDK leaves the host None unless given; our own calls need it (issue #15 trial)
+        cfg = Configuration(host=self.api_base or API_BASE, access_token=self.access_token)
         client = AsyncApiClient(cfg)
         await _without_env_lookups(client, cfg)
         self.client = client

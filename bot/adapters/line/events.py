@@ -104,8 +104,10 @@ def _kind(event: Any) -> str:
 
 
 def _unknown_message(raw: Any, index: int) -> Job | None:
-    """A user's message the SDK could not parse (a new message type): answer it as unsupported."""
-    if not isinstance(raw, dict) or raw.get("type") != "message" or raw.get("mode", "active") != "active":
+    """A user's event the SDK could not parse that we can still answer: a message of a new type
+    (answered as unsupported), or a follow event without ``follow.isUnblocked`` (the SDK requires
+    it; LINE's older bodies and some tools omit it): a new follow, greeted like any other."""
+    if not isinstance(raw, dict) or raw.get("type") not in ("message", "follow") or raw.get("mode", "active") != "active":
         return None
     src, msg = raw.get("source"), raw.get("message")
     uid = src.get("userId") if isinstance(src, dict) and src.get("type") == "user" else None
@@ -113,9 +115,11 @@ def _unknown_message(raw: Any, index: int) -> Job | None:
     eid, token, ts = raw.get("webhookEventId"), raw.get("replyToken"), raw.get("timestamp")
     if not (isinstance(uid, str) and uid and isinstance(eid, str) and eid):
         return None
-    return Job(event_kind("message", mtype),
-                "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
-                reply_token=token if isinstance(token, str) else None, user_id=uid, inp=Unsupported("unknown"))
+    follow = raw["type"] == "follow"
+    return Job("follow" if follow else event_kind("message", mtype),
+               "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
+               reply_token=token if isinstance(token, str) else None, user_id=uid,
+               inp=Start() if follow else Unsupported("unknown"))
 
 
 def to_job(event: Any, index: int, raw: Any = None) -> Job:
