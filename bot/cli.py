@@ -130,7 +130,7 @@ _SIGN_BY_HAND = """signing by hand: X-Line-Signature is base64(HMAC-SHA256(chann
 
 
 def _line_commands(ln: argparse.ArgumentParser) -> None:
-    """``soudan line send | fake | dev``."""
+    """``soudan line send | fake | dev | richmenu``."""
     import bot.devtools as dev
 
     lsub = ln.add_subparsers(dest="line_command", required=True, metavar="SUBCOMMAND")
@@ -145,6 +145,12 @@ def _line_commands(ln: argparse.ArgumentParser) -> None:
     dv = lsub.add_parser("dev", help="the fake Messaging API + viewer and soudan serve wired to it (make line-dev)")
     dev.dev_arguments(dv)
     dv.set_defaults(func=_lazy("bot.devtools.line_dev"))
+    rm = lsub.add_parser("richmenu", help="render the rich menu (ja, en), upload it through the Messaging API, make the "
+                         "Japanese one the default and delete the menus it replaces")
+    rm.add_argument("--dry-run", action="store_true", help="only render and check the menus; call no API")
+    rm.add_argument("--out", metavar="DIR", default=None, help="also write richmenu-<locale>.png and .json into DIR "
+                    "(with --dry-run the default is var/richmenu)")
+    rm.set_defaults(func=_lazy("bot.adapters.line.richmenu"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

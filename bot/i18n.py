@@ -280,6 +280,43 @@ _LINE: dict[str, dict[str, str]] = {
 }
 """The LINE adapter's own words (``line.*``)."""
 
+_LINE_RICHMENU: dict[str, dict[str, str]] = {
+    "ja": {
+        "bar": "メニュー",
+        "start": "相談をはじめる",
+        "start.short": "相談をはじめる",
+        "open_now": "窓口をさがす",
+        "open_now.note": "（いま受付中）",
+        "open_now.short": "窓口をさがす（いま受付中）",
+        "help_now": "いますぐ助けが必要",
+        "help_now.short": "いますぐ助けが必要",
+        "help_now.text": "今すぐ助けて",
+        "usage": "使い方・データ削除",
+        "usage.short": "使い方・データ削除",
+        "open_now_found": "いま受付中の窓口です（{n}件）。電話やチャットで、いま話せます。",
+        "open_now_none": "いま受付中の窓口が見つかりませんでした。24時間つながる窓口です。",
+        "open_now_next": "あなたの状況に合った窓口は、メニューの「相談をはじめる」からご案内します。",
+    },
+    "en": {
+        "bar": "Menu",
+        "start": "Start a consultation",
+        "start.short": "Start a consultation",
+        "open_now": "Find a window",
+        "open_now.note": "(open now)",
+        "open_now.short": "Windows open now",
+        "help_now": "I need help now",
+        "help_now.short": "I need help now",
+        "help_now.text": "help me now",
+        "usage": "How to use / Delete my data",
+        "usage.short": "Help / delete data",
+        "open_now_found": "Windows open now ({n}). You can call or chat with them now.",
+        "open_now_none": "No window is open right now. This line is open 24 hours.",
+        "open_now_next": "To find the windows that fit your situation, tap \"Start a consultation\" in the menu.",
+    },
+}
+"""The rich menu's words (``line.richmenu.*``): the labels drawn on the image (``<area>``, its
+``<area>.note``), the action labels (``<area>.short``, ≤20), and the 「いま受付中」 answer."""
+
 _PANEL_TEXT = (
     "ネットの誹謗中傷・嫌がらせ・晒しなどで困っていたら、下のボタンを押してください。"
     "あなたにだけ見えるメッセージで、相談できる窓口をご案内します（ほかの人には見えません）。\n\n"
@@ -384,7 +421,8 @@ _WEB: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
 """The browser simulator's own words (``web.*``)."""
 
 NAMESPACES: dict[str, dict[str, dict[str, str]]] = {
-    "engine": _ENGINE, "engine.handoff": _HANDOFF, "line": _LINE, "discord": _DISCORD, "web": _WEB,
+    "engine": _ENGINE, "engine.handoff": _HANDOFF, "line": _LINE, "line.richmenu": _LINE_RICHMENU, "discord": _DISCORD,
+    "web": _WEB,
 }
 """Namespace → its table ({locale: {key: text}})."""
 

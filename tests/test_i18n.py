@@ -41,7 +41,7 @@ def test_every_locale_translates_the_same_keys_with_the_same_placeholders() -> N
 
 
 def test_keys_live_in_the_known_namespaces() -> None:
-    assert set(NAMESPACES) <= {"engine", "engine.handoff", "line", "discord", "web"}
+    assert set(NAMESPACES) <= {"engine", "engine.handoff", "line", "line.richmenu", "discord", "web"}
     assert all(k.split(".")[0] in {"engine", "line", "discord", "web"} for k in CATALOGUE[DEFAULT_LOCALE])
 
 

@@ -209,6 +209,21 @@ class LineApi:
         await client.request("POST", client.configuration.host + path, headers=h, body=body,
                              _request_timeout=API_TIMEOUT)
 
+    async def call(self, method: str, path: str) -> bytes:
+        """Call the Messaging API without a body (the rich-menu links); returns the response body.
+
+        Raises:
+            ApiException: for a non-2xx answer. aiohttp.ClientError, TimeoutError: no answer in time.
+            RuntimeError: when the client is not open.
+        """
+        client = self.client
+        if client is None:
+            raise RuntimeError("the LINE API client is not running (app not started)")
+        h = {**client.default_headers, "Accept": "application/json"}
+        resp = await client.request(method, client.configuration.host + path, headers=h,
+                                    _request_timeout=PROFILE_TIMEOUT)
+        return bytes(resp.data or b"")
+
     async def profile_locale(self, user_id: str) -> str | None:
         """The conversation locale from the user's LINE profile ``language``, or None.
 

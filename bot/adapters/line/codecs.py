@@ -9,7 +9,7 @@ from urllib.parse import quote, unquote
 
 from bot.engine.types import Pick
 
-__all__ = ["MAX_POSTBACK", "parse_postback", "postback_data", "strip_emojis"]
+__all__ = ["MAX_POSTBACK", "OPEN_NOW", "open_now_locale", "parse_postback", "postback_data", "strip_emojis"]
 
 MAX_POSTBACK = 300
 """Longest postback data, in characters."""
@@ -86,3 +86,14 @@ def parse_postback(data: str) -> Pick:
             fields[k] = unquote(v)
     return Pick(fields.get("c", ""), fields.get("s", ""), fields.get("v", ""))
 
+
+OPEN_NOW = "m=open-now"
+"""Postback data (before ``&l=<locale>``) of the 「窓口をさがす（いま受付中）」 area."""
+
+
+def open_now_locale(data: str) -> str | None:
+    """The locale of an 「いま受付中」 postback (``m=open-now&l=en`` → ``en``), or None for other data."""
+    if data != OPEN_NOW and not data.startswith(OPEN_NOW + "&"):
+        return None
+    loc = data.partition("&l=")[2]
+    return loc if loc in ("ja", "en") else "ja"

@@ -33,7 +33,7 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 
-from bot.adapters.line.codecs import parse_postback, strip_emojis
+from bot.adapters.line.codecs import open_now_locale, parse_postback, strip_emojis
 from bot.engine.types import Input, Start, Text, Unsupported
 
 __all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "to_job"]
@@ -46,7 +46,7 @@ _UNSUPPORTED = {
     AudioMessageContent: "audio", LocationMessageContent: "location", FileMessageContent: "file",
 }
 
-Action = Literal["input", "forget", "invite", "ignore"]
+Action = Literal["input", "forget", "invite", "ignore", "open-now"]
 
 
 @dataclass
@@ -63,6 +63,7 @@ class Job:
         event_id: ``webhookEventId`` (None when absent).
         reply_token, user_id: the event's reply token and raw LINE user id, if any.
         inp: the engine input for ``input``.
+        locale: the locale of an ``open-now`` job (the rich menu's 「いま受付中」).
     """
 
     kind: str
@@ -73,6 +74,7 @@ class Job:
     reply_token: str | None = None
     user_id: str | None = None
     inp: Input | None = None
+    locale: str = "ja"
 
 
 EVENT_TYPES = frozenset({
@@ -159,6 +161,9 @@ def to_job(event: Any, index: int, raw: Any = None) -> Job:
             kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
             inp = Unsupported(kind_name) if kind_name else None
     elif isinstance(event, PostbackEvent):
+        menu_locale = open_now_locale(event.postback.data or "")
+        if menu_locale is not None:  # the rich menu's 「窓口をさがす（いま受付中）」
+            return Job(kind, "open-now", chat, ts, eid, reply_token=token, user_id=uid, locale=menu_locale)
         inp = parse_postback(event.postback.data or "")
     elif isinstance(event, FollowEvent):
         inp = Start()

@@ -41,6 +41,7 @@ from bot.adapters import Metrics
 from bot.adapters.line.client import LineApi
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import group_invite, render
+from bot.adapters.line.richmenu import RichMenuLinker, open_now_replies
 from bot.engine.types import Reply, Session, Start
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
@@ -76,6 +77,7 @@ class EventHandler:
     def __post_init__(self) -> None:
         self._counters: dict[tuple[str, str], Any] = {}
         self._step = self.metrics.step_seconds.labels(PLATFORM)
+        self.richmenus = RichMenuLinker(self.api.call)
 
     def count(self, kind: str, outcome: str) -> None:
         """Count one event in ``soudan_events_total`` (label children cached: ``labels()`` is a
@@ -120,6 +122,17 @@ class EventHandler:
                               f"{frame.filename}:{frame.lineno}" if frame else "?")
         return ok
 
+    async def _open_now(self, j: Job) -> None:
+        """The rich menu's 「いま受付中」: the windows open now (the conversation is not changed)."""
+        conv = self.conversations
+        if j.event_id is not None and not await conv.store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
+            self.count(j.kind, "duplicate")
+            return
+        self.count(j.kind, "handled")
+        now = conv.clock()
+        batches = render(open_now_replies(conv.engine.directory, now, j.locale), j.locale, now)
+        await self.api.deliver(j.reply_token, j.user_id, batches, lambda: conv.key(PLATFORM, j.user_id or ""))
+
     async def _run(self, j: Job) -> None:
         conv = self.conversations
         if j.action == "invite":
@@ -133,6 +146,9 @@ class EventHandler:
                 await self.api.deliver(j.reply_token, None, [group_invite()], None)
             return
         assert j.user_id is not None
+        if j.action == "open-now":
+            await self._open_now(j)
+            return
         if j.action == "forget":  # the event id and the deletion are committed together
             if not await conv.forget(PLATFORM, j.user_id, event_id=j.event_id):
                 self.count(j.kind, "duplicate")
@@ -177,6 +193,7 @@ class EventHandler:
         if box["b"]:
             result = await self.api.deliver(j.reply_token, j.user_id, box["b"], key, retry_base=box["k"],
                                             resend=handled.resend, age=time.time() - float(box["t"]))
+        await self.richmenus.sync(j.user_id, key, handled.session.locale if handled.session else "ja")
         assert j.event_id is not None
         if result == "retry":
             with contextlib.suppress(StoreError):  # else the lease runs out by itself
