@@ -495,13 +495,10 @@ class Engine:
         f = self._flow(s)
         out: list[Reply] = []
         sid = state_id
-        for _ in range(2 * len(f.states) + 1):
+        for _ in range(len(f.states) + 1):
+            *says, sid = f.say_chain(sid)
+            out.extend(Say(pick(f.states[x].say or {}, s.locale)) for x in says)
             st = f.states[sid]
-            if st.kind == "say":
-                assert st.say is not None and st.next is not None
-                out.append(Say(pick(st.say, s.locale)))
-                sid = st.next
-                continue
             known = s.prefill.pop(st.save_as, None) if st.skip_if_known and st.save_as else None
             ch = self._known_choice(st, known) if known is not None else None
             if ch is not None and known is not None and st.save_as is not None:
