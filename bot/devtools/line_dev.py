@@ -29,8 +29,8 @@ from bot.devtools.line_fake import FakeLineApi
 
 __all__ = ["bot_env", "main"]
 
-READY_TIMEOUT = 60.0
-"""Seconds to wait for ``soudan serve`` to answer ``/healthz`` before printing the URLs anyway."""
+SLOW_START = 20.0
+"""Seconds after which ``soudan line dev`` says that ``soudan serve`` is still starting."""
 
 STOP_TIMEOUT = 15.0
 """Seconds ``soudan serve`` gets to stop after Ctrl-C before it is killed."""
@@ -56,19 +56,27 @@ def bot_env(api_url: str, port: int, base: dict[str, str] | None = None) -> dict
     return env
 
 
-async def _ready(url: str, child: asyncio.Task[int], timeout: float = READY_TIMEOUT) -> bool:
-    """Wait until ``url`` answers (the bot is listening); False after ``timeout`` seconds or when it died."""
+async def _ready(url: str, child: asyncio.Task[int]) -> bool:
+    """Wait until ``url`` answers (the bot is listening); False when the child exited first.
+
+    On a busy machine ``soudan serve`` may take a while to load the flows and the dictionary:
+    after :data:`SLOW_START` seconds a line says it is still starting; the wait goes on (Ctrl-C
+    stops it).
+    """
     import aiohttp
 
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    told = loop.time() + SLOW_START
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2.0)) as http:
-        while loop.time() < deadline and not child.done():
+        while not child.done():
             try:
                 async with http.get(url) as resp:
                     await resp.read()
                     return True
             except (aiohttp.ClientError, TimeoutError, OSError):
+                if loop.time() > told:
+                    print("soudan line dev: soudan serve is still starting…", file=sys.stderr, flush=True)
+                    told = float("inf")
                 await asyncio.sleep(0.2)
     return False
 
