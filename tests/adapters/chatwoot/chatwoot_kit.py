@@ -23,12 +23,13 @@ async def make_fake(aiohttp_server: Any) -> FakeChatwoot:
     return api
 
 
-async def make_client(aiohttp_client: Any, fake: FakeChatwoot, clock: Clock, *, account: int = ACCOUNT) -> Any:
+async def make_client(aiohttp_client: Any, fake: FakeChatwoot, clock: Clock, *, account: int = ACCOUNT,
+                      store: str = "memory://") -> Any:
     settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 24, SOUDAN_STORE="memory://", SOUDAN_SIMULATOR=False,
                         SOUDAN_METRICS=True, SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"),
                         CHATWOOT_URL=fake.url, CHATWOOT_BOT_TOKEN=TOKEN, CHATWOOT_WEBHOOK_SECRET=SECRET,
                         CHATWOOT_ACCOUNT_ID=account, CHATWOOT_INBOX_ID=INBOX, CHATWOOT_BOT_ID=BOT)
-    return await aiohttp_client(create_app(settings, store=open_store("memory://"), clock=clock))
+    return await aiohttp_client(create_app(settings, store=open_store(store), clock=clock))
 
 
 async def hook(client: Any, body: dict[str, Any] | bytes) -> int:
