@@ -48,7 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-channel-secret"
 TOKEN = "bench-access-token"
-TARGET = 0.8
+TARGET = 1.2
+"""Issue #13: soudan on SQLite reaches at least this share of the echo bot's events/s (median of the paired rounds)."""
 
 WRK_LUA = r"""
 local path = "%(path)s"
