@@ -192,9 +192,15 @@ def evaluate(engine: Engine, files: Sequence[_File], question: str | None = None
         question: only this ask state's corpus (and no crisis, idiom or slot corpus).
 
     Raises:
-        CorpusError: for a corpus naming a flow or state the engine does not have.
+        CorpusError: for a corpus naming a flow or state the engine does not have, or a
+            ``question`` no file of the corpus labels (it would report nothing and pass).
     """
     rep = Report()
+    if question is not None:
+        labelled = sorted({str(f.data["question"]) for f in files if f.data.get("question") is not None})
+        if question not in labelled:
+            raise CorpusError(f"no corpus labels the question {question!r}; "
+                              f"questions with a corpus: {', '.join(labelled) or 'none'}")
     for f in files:
         flow_id = str(f.data["flow"])
         if flow_id not in engine.flows:

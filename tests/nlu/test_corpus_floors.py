@@ -13,6 +13,7 @@ from bot.engine.core import Engine
 from bot.loading import load_engine
 from bot.nlu.corpus import FLOORS, Report, evaluate, load_corpus, main
 from bot.settings import Settings
+from tests.conftest import Soudan
 
 CORPUS = Path(__file__).resolve().parents[2] / "flows" / "tests" / "nlu"
 
@@ -61,3 +62,14 @@ def test_the_command_prints_the_figures_and_fails_below_a_floor(tmp_path: Path, 
     assert main(argparse.Namespace(paths=[str(bad)], question=None, json=False)) == 1
     out = capsys.readouterr().out
     assert "danger → none" in out and "below the floors" in out
+
+
+def test_an_unknown_question_is_an_error_not_a_pass(soudan: Soudan) -> None:
+    """`soudan nlu --question nope` (a typo) used to print "every floor holds" and exit 0 after
+    checking nothing; found by a new-user trial."""
+    p = soudan("nlu", "--question", "nope")
+    assert p.returncode == 2
+    assert "every floor holds" not in p.stdout
+    assert "no corpus labels the question 'nope'" in p.stderr
+    assert "who" in p.stderr.split("questions with a corpus:")[1]
+    assert soudan("nlu", "--question", "who").returncode == 0
