@@ -49,6 +49,14 @@ def _norm(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
+def _has_word(hay: str, word: str) -> bool:
+    """Whether ``word`` (normalised) occurs in ``hay``; a word in Latin letters must start a word
+    there, so that 「line」 finds 法務局LINEじんけん相談 but not every "online" and "hotline"."""
+    if not word[:1].isascii() or not word[:1].isalpha():
+        return word in hay
+    return re.search(r"(?<![a-z])" + re.escape(word), hay) is not None
+
+
 _PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
 _KATA_TO_HIRA = {k: k - 0x60 for k in range(0x30A1, 0x30F7)}
 
@@ -264,7 +272,8 @@ class Directory:
                 phone number (``0570-003-110``, ``#9110``, ``０５７０``) is matched against the
                 digits of the phone numbers; a word in kana only (「けいさつ」, 「ケイサツ」) also
                 matches the reading of the Japanese name, organisation and topic words (警察), by
-                SudachiPy. Every whitespace-separated word must match.
+                SudachiPy. A word in Latin letters must start a word of the text (「line」 finds
+                "LINE" and "Safe Line", not "online"). Every whitespace-separated word must match.
             topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
             open_now: keep only contacts open or 24 hours at ``now``.
             now: aware datetime; required.
@@ -300,7 +309,7 @@ class Directory:
         words = [w for t in c.topics for w in TOPIC_WORDS.get(t, ())]
         hay = " ".join([c.id, *c.name.values(), *c.org.values(), *(t.value for t in c.topics), *words, *phones])
         hay = _norm(hay)
-        if all(word in hay for word in q.split()):
+        if all(_has_word(hay, word) for word in q.split()):
             return True
         if not _KANA_QUERY.match(q):
             return False

@@ -34,3 +34,18 @@ def test_a_word_typed_in_kana_finds_the_window_written_in_kanji() -> None:
     assert "moj_minna_110" in {c.id for c, _ in d.search("じんけん", now=now)}
     assert [c.id for c, _ in d.search("いのちのでんわ", now=now)] == ["inochi_no_denwa"]
     assert d.search("けいさつ ほうむしょう", now=now) == []  # every word must match, as with kanji
+
+
+def test_a_latin_word_matches_at_the_start_of_a_word_only(soudan: Soudan) -> None:
+    # 「LINE」 (a teacher looking for a LINE consultation) found 25 windows: every "online",
+    # "hotline", "safeline" and "ChildLine" contains it; found by a new-user trial
+    p = soudan("contacts", "LINE", "--json", "--at", "2026-12-01T10:00+09:00")
+    assert p.returncode == 0, p.stderr
+    found = {r["id"] for r in json.loads(p.stdout)}
+    assert "moj_line" in found and "safeline" in found  # 法務局LINEじんけん相談, "Safe Line"
+    assert not found & {"sia_hibou_hotline", "moj_women_hotline", "police_cyber_online", "childline"}
+    assert len(found) < 10
+    d = Directory.load(Directory.default_paths())
+    now = parse_at("2026-12-01T10:00+09:00")
+    assert "sia_hibou_hotline" in {c.id for c, _ in d.search("hotline", now=now)}
+    assert "mext_24h_sos" in {c.id for c, _ in d.search("bully", now=now)}  # a prefix still matches
