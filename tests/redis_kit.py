@@ -20,6 +20,11 @@ from bot.store.redis import RedisStore
 REDIS_URL = os.environ.get("SOUDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 """The test server's URL (tests write under a key prefix of their own and delete it afterwards)."""
 
+SHORT_TTL = 0.05
+"""A TTL (seconds) that lapses at once: 50 ms. Redis takes it to the millisecond (the store sends
+``PX``/``PEXPIRE``), so TTL tests wait :meth:`Backend.advance` ``(2 * SHORT_TTL)`` on a real server
+instead of seconds; a longer wait only makes the expiry surer, so no timing can make them fail."""
+
 HOW = ("start one with `redis-server --daemonize yes --port 6379 --save ''` or run .ci/run; "
        "SOUDAN_TEST_REDIS_URL picks another server")
 

@@ -10,7 +10,6 @@ from bot.engine.flow import FlowError
 from bot.errors import CODES, Problem, ProblemsError
 from bot.handoff.team import TeamError
 from bot.loading import load_all
-from bot.toolkit.lint import lint
 from bot.yamlload import LoadError
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
 
@@ -40,11 +39,3 @@ def test_a_broken_directory_is_a_directory_error_not_a_flow_error(tmp_path: Path
         assert [e.code for e in exc.errors] == ["duplicate-contact-id"]
     else:
         raise AssertionError("the duplicate id was not refused")
-
-
-def test_lint_findings_carry_the_codes_serve_decides_on(tmp_path: Path) -> None:
-    f = write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("fallback: [night_line]\n", "")
-              .replace('ask: {ja: あなたは？, en: "Who are you?"}', "ask: あなたは？"))
-    d = write(tmp_path, "directory/d.yaml", TINY_DIRECTORY)
-    codes = {p.code for p in lint([f], [d])}
-    assert {"no-open-window", "missing-translation"} <= codes

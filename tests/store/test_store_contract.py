@@ -14,6 +14,7 @@ import pytest
 from bot.engine.types import HistoryEntry, Session
 from bot.store import StoreError
 from bot.store.base import SessionStore
+from tests.redis_kit import SHORT_TTL
 
 if TYPE_CHECKING:
     from tests.store.conftest import Backend
@@ -104,9 +105,9 @@ async def test_non_positive_ttl_is_refused(store: SessionStore, ttl: float) -> N
 
 async def test_session_expires_after_its_ttl(backend: Backend) -> None:
     store = backend.open()
-    await store.save("line:a", session(), 1)
+    await store.save("line:a", session(), SHORT_TTL)
     await store.save("line:b", session(), 60)
-    await backend.advance(1.1)
+    await backend.advance(2 * SHORT_TTL)
     assert await store.get("line:a") is None
     assert await store.get("line:b") is not None
     assert await store.count() == 1
@@ -115,18 +116,17 @@ async def test_session_expires_after_its_ttl(backend: Backend) -> None:
 
 async def test_saving_again_extends_the_ttl(backend: Backend) -> None:
     store = backend.open()
-    await store.save("line:a", session(), 1)
-    await backend.advance(0.6)
-    await store.save("line:a", session("what"), 1)
-    await backend.advance(0.6)
+    await store.save("line:a", session(), SHORT_TTL)
+    await store.save("line:a", session("what"), 60)  # the second save's TTL replaces the first
+    await backend.advance(2 * SHORT_TTL)
     got = await store.get("line:a")
     assert got is not None and got.state == "what"
 
 
 async def test_an_expired_session_can_be_saved_again(backend: Backend) -> None:
     store = backend.open()
-    await store.save("line:a", session(), 1)
-    await backend.advance(1.1)
+    await store.save("line:a", session(), SHORT_TTL)
+    await backend.advance(2 * SHORT_TTL)
     await store.save("line:a", session("what"), 60)
     got = await store.get("line:a")
     assert got is not None and got.state == "what"
@@ -149,8 +149,8 @@ async def test_mark_event_racing_tasks_only_one_wins(store: SessionStore) -> Non
 
 async def test_event_id_is_new_again_after_its_ttl(backend: Backend) -> None:
     store = backend.open()
-    assert await store.mark_event("line:ev", 1) is True
-    await backend.advance(1.1)
+    assert await store.mark_event("line:ev", SHORT_TTL) is True
+    await backend.advance(2 * SHORT_TTL)
     assert await store.mark_event("line:ev", 60) is True
     assert await store.mark_event("line:ev", 60) is False
 

@@ -20,6 +20,7 @@ from bot.engine.types import Ask, End, Refer, Reply, Session, Start, Text
 from bot.i18n import t
 from bot.service import Conversations, Handled
 from bot.store.base import SessionStore
+from tests.redis_kit import SHORT_TTL
 from tests.store.flowkit import PATH_1_1_1, QUESTIONS, build_engine, write_files
 
 if TYPE_CHECKING:
@@ -299,10 +300,10 @@ async def test_an_unreadable_record_starts_the_user_again(backend: Backend, engi
 
 async def test_an_idle_session_expires_and_the_next_message_starts_again(
         backend: Backend, files: tuple[Path, Path]) -> None:
-    c = conv(build_engine(*files, idle_timeout=1), backend.open(), backend)
+    c = conv(build_engine(*files, idle_timeout=SHORT_TTL), backend.open(), backend)
     await c.handle("line", "U1", Start())
     await c.handle("line", "U1", Text("1"))
-    await backend.advance(1.2)
+    await backend.advance(2 * SHORT_TTL)
     assert await c.store.get(c.key("line", "U1")) is None
     h = await c.handle("line", "U1", Text("1"))
     assert t("engine.welcome", "ja") in texts(h.replies)

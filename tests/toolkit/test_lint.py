@@ -103,7 +103,7 @@ def test_a_result_with_only_weekday_windows_and_no_fallback_is_an_error(tmp_path
     problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY), "none of its windows")
     assert len(problems) == 1
     p = problems[0]
-    assert p.severity == "error"
+    assert (p.severity, p.code) == ("error", "no-open-window")  # the code `soudan serve` refuses on
     assert p.line == line_of(flow, "contacts: [day_line]")
     assert "'result-pupil'" in p.message
     assert "Tue 2026-12-01 00:00–09:00" in p.message  # the first closed stretch, in JST
@@ -246,9 +246,9 @@ def test_missing_english_in_a_flow_is_an_error_at_the_text(tmp_path: Path) -> No
     flow = TWO_CONTACTS_FLOW.replace('ask: {ja: 何がありましたか？, en: "What happened?"}', "ask: 何がありましたか？")
     flow = flow.replace("steps: [{ja: 証拠を保存しましょう。, en: Save evidence.}]", "steps: [証拠を保存しましょう。]")
     problems = only(run_lint(tmp_path, flow, TRANSLATED_DIRECTORY), "no English translation")
-    assert [(p.line, p.severity) for p in problems] == [
-        (line_of(flow, "ask: 何がありましたか？"), "error"),
-        (line_of(flow, "steps: [証拠を保存しましょう。]"), "error"),
+    assert [(p.line, p.severity, p.code) for p in problems] == [
+        (line_of(flow, "ask: 何がありましたか？"), "error", "missing-translation"),
+        (line_of(flow, "steps: [証拠を保存しましょう。]"), "error", "missing-translation"),
     ]
     assert "question of 'what'" in problems[0].message and "{ja: ..., en: ...}" in problems[0].message
     assert "step 1 of 'result-pupil'" in problems[1].message

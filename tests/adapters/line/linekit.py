@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.loading import build_engine
@@ -131,3 +133,25 @@ def settings_for(fake: FakeLineApi, **extra: Any) -> Settings:
     }
     values.update(extra)
     return Settings(_env_file=None, **values)
+
+
+# ------------------------------------------------------------------ /metrics
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+async def scrape(client: Any) -> Samples:
+    """``GET /metrics`` of a test client, parsed as Prometheus would: {(sample name, labels): value}."""
+    resp = await client.get("/metrics")
+    assert resp.status == 200
+    text = await resp.text()
+    out: Samples = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    """One sample of :func:`scrape`'s result (0 when absent)."""
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)

@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
@@ -23,27 +22,12 @@ from tests.adapters.line.linekit import (
     follow_event,
     postback_event,
     quick_reply_data,
+    scrape,
     settings_for,
     sign,
     text_event,
+    value,
 )
-
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-async def scrape(client: Any) -> Samples:
-    resp = await client.get("/metrics")
-    assert resp.status == 200
-    text = await resp.text()
-    out: Samples = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 @pytest.fixture
