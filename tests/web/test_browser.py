@@ -3,6 +3,11 @@
 Run alone with ``python -m pytest -m browser``. Screenshots go to ``tests/artifacts/``
 (gitignored). Skipped only when Chromium is not installed and ``CI`` is not set; in CI these
 tests must run (``.ci/run`` installs ``chromium`` and ``chromium-driver``).
+
+Japanese text must render as glyphs, not as □: without a CJK font (``fonts-noto-cjk``) every test
+here still passes on the DOM text while the screenshots show boxes. :func:`tofu` draws Japanese
+characters on a canvas in the page's own font and compares them with a character no font has;
+the glyph test fails under ``CI`` (``.ci/run`` installs the fonts) and skips locally.
 """
 
 from __future__ import annotations
@@ -74,8 +79,8 @@ def server(sim_root: Path) -> Iterator[Server]:
         yield s
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+def start_browser(env: dict[str, str] | None = None) -> Any:
+    """Headless Chromium through chromedriver; ``env`` replaces the browser's environment."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -84,7 +89,12 @@ def browser() -> Iterator[Any]:
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                 "--window-size=1280,1000", "--lang=ja-JP"):
         opts.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=env), options=opts)
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    driver = start_browser()
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         yield driver
@@ -207,3 +217,71 @@ def test_a_broken_edit_shows_the_error_on_the_page(server: Server, browser: Any,
     wait_for(d, "the edited question after the replay",
              lambda d: any(e.text == "あなたは誰ですか？" for e in css(d, ".msg.bot .bubble")))
     wait_for(d, "the replayed answer", lambda d: css(d, '#quick button[data-choice="yes"]'))
+
+
+# ------------------------------------------------------------------ Japanese glyphs
+
+JAPANESE = "相談窓口あなたは"
+"""Characters of the simulator's own text (kanji and kana)."""
+
+TOFU_SCRIPT = """
+const family = getComputedStyle(document.body).fontFamily;
+function draw(ch) {
+  const c = document.createElement('canvas');
+  c.width = 64; c.height = 64;
+  const g = c.getContext('2d');
+  g.font = '48px ' + family;
+  g.fillStyle = '#000';
+  g.fillText(ch, 4, 52);
+  return Array.from(g.getImageData(0, 0, 64, 64).data).join(',');
+}
+const missing = draw('\\u{10FFFD}');   // private use, plane 16: no font has it (the "no glyph" box)
+const blank = draw(' ');
+const drawn = Array.from(arguments[0]).map(ch => [ch, draw(ch)]);
+return {family: family,
+        tofu: drawn.filter(([ch, img]) => img === missing || img === blank).map(([ch]) => ch),
+        distinct: new Set(drawn.map(([ch, img]) => img)).size};
+"""
+
+
+def tofu(driver: Any, text: str = JAPANESE) -> list[str]:
+    """The characters of ``text`` that the page cannot draw: drawn like a character no font has
+    (the box), drawn as nothing, or all alike (one fallback box for every character)."""
+    got: dict[str, Any] = driver.execute_script(TOFU_SCRIPT, text)
+    chars = list(text)
+    return chars if got["distinct"] < len(set(chars)) else list(got["tofu"])
+
+
+def test_japanese_glyphs_render(server: Server, browser: Any) -> None:
+    d = browser
+    d.get(server.url + "/")
+    wait_for(d, "the page to start", lambda d: d.find_element("css selector", "body").get_attribute("data-ready"))
+    missing = tofu(d)
+    if missing:
+        d.save_screenshot(str(ARTIFACTS / "simulator-tofu.png"))
+        why = (f"Japanese characters render as boxes ({''.join(missing)}): no CJK font; "
+               "install it with `apt-get install -y fonts-noto-cjk` (.ci/run does)")
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+def test_the_glyph_check_sees_boxes_when_no_cjk_font_is_there(server: Server, tmp_path: Path) -> None:
+    """The check itself can fail: a browser whose fontconfig knows only the Latin fonts draws □."""
+    fonts = [p for p in ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
+             if Path(p).is_dir()]
+    if not fonts:
+        pytest.skip("no Latin-only font folder to build a CJK-less fontconfig from")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    + "".join(f"<dir>{p}</dir>" for p in fonts)
+                    + f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>", encoding="utf-8")
+    d = start_browser({**os.environ, "FONTCONFIG_FILE": str(conf)})
+    try:
+        d.get(server.url + "/")
+        wait_for(d, "the page to start", lambda d: d.find_element("css selector", "body").get_attribute("data-ready"))
+        assert tofu(d) == list(JAPANESE)
+        assert tofu(d, "soudan") == []  # Latin letters still draw
+    finally:
+        d.quit()
+
