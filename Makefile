@@ -31,7 +31,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy bot
+	$(BIN)/mypy
 
 validate: $(STAMP)
 	$(BIN)/soudan validate

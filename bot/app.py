@@ -170,7 +170,7 @@ async def sweep_once(app: web.Application) -> None:
         await sweep_dropoffs(app[STORE_KEY], app[CONSULTATIONS_KEY], now)
     except StoreError as exc:
         log.warning("sweep: store failed: %s", exc)
-    except Exception as exc:  # the sweep must keep running; never log session contents
+    except Exception as exc:  # noqa: BLE001 — the periodic sweep must keep running; never log session contents
         log.error("sweep failed: %s", type(exc).__name__)
 
 

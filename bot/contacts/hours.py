@@ -280,7 +280,7 @@ class Hours:
         if self.uses_holidays:
             if local.year not in HOLIDAY_YEARS:
                 return Status(StatusKind.UNKNOWN)
-            horizon = min(horizon, dt.datetime(HOLIDAY_YEARS.stop, 1, 1))
+            horizon = min(horizon, dt.datetime(HOLIDAY_YEARS.stop, 1, 1))  # noqa: DTZ001 — opening-hours-py works on naive local (JST) times; `local` is naive too
         state = self._state(local)
         if state is StatusKind.OPEN:
             end = self._first(local, horizon, lambda s: s is not StatusKind.OPEN)

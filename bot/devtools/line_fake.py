@@ -87,7 +87,7 @@ def problems(path: str, body: Any) -> list[str]:
     model = ReplyMessageRequest if path.endswith("/reply") else PushMessageRequest
     try:
         model.from_dict(body)
-    except Exception as exc:  # the SDK's pydantic v1 ValidationError and friends
+    except Exception as exc:  # noqa: BLE001 — the SDK's pydantic v1 ValidationError and friends: each becomes a recorded problem
         return [f"SDK model {model.__name__}: {exc}"]
     out: list[str] = []
     _walk(body.get("messages"), out, "messages")
@@ -118,7 +118,7 @@ def richmenu_problems(body: Any) -> list[str]:
 
     try:
         RichMenuRequest.from_dict(body)
-    except Exception as exc:  # the SDK's pydantic v1 ValidationError, ValueError for an unknown action
+    except Exception as exc:  # noqa: BLE001 — the SDK's pydantic v1 ValidationError, ValueError for an unknown action: a recorded problem
         return [f"SDK model RichMenuRequest: {exc}"]
     if not isinstance(body, dict):
         return ["the rich menu must be a JSON object"]
@@ -175,7 +175,7 @@ def _image_problems(content_type: str, data: bytes, size: dict[str, Any]) -> lis
     try:
         with Image.open(io.BytesIO(data)) as img:
             fmt, dims = img.format, img.size
-    except Exception as exc:  # pillow raises several kinds for bytes that are not an image
+    except Exception as exc:  # noqa: BLE001 — pillow raises several kinds for bytes that are not an image
         return [f"not a readable image: {type(exc).__name__}"]
     if fmt not in ("PNG", "JPEG") or (fmt == "PNG") != (content_type == "image/png"):
         return [f"image format {fmt} does not match Content-Type {content_type}"]

@@ -43,7 +43,7 @@ def tokenizer() -> Any:
     if _tokenizer is None:
         with _lock:
             if _tokenizer is None:
-                from sudachipy import Dictionary, SplitMode
+                from sudachipy import Dictionary, SplitMode  # type: ignore[import-untyped]  # no py.typed
 
                 _tokenizer = Dictionary(dict="small").tokenizer(mode=SplitMode.C)
     return _tokenizer

@@ -26,7 +26,7 @@ import datetime as dt
 import logging
 from typing import Any, TypeVar
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]  # msgpack ships no py.typed
 from pydantic import ValidationError
 
 from bot.engine.types import HandoffState, HistoryEntry, Session

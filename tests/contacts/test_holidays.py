@@ -75,7 +75,7 @@ def test_ordinary_days_and_year_end_are_not_public_holidays() -> None:
 
 def test_a_datetime_is_refused() -> None:
     with pytest.raises(TypeError, match="date"):
-        is_holiday(dt.datetime(2026, 9, 22, 10))
+        is_holiday(dt.datetime(2026, 9, 22, 10))  # noqa: DTZ001 — a datetime (naive on purpose) must be refused
 
 
 def test_holidays_between_is_inclusive() -> None:

@@ -75,7 +75,7 @@ def test_other_zones_are_converted() -> None:
 
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        Hours.parse(WEEKDAY).status(dt.datetime(2026, 12, 1, 10, 0))
+        Hours.parse(WEEKDAY).status(dt.datetime(2026, 12, 1, 10, 0))  # noqa: DTZ001 — a naive time, which must be refused
 
 
 def test_24_7_and_none() -> None:

@@ -51,4 +51,4 @@ def test_unknown_locale_falls_back_to_japanese() -> None:
 
 def test_format_time_refuses_naive() -> None:
     with pytest.raises(ValueError):
-        format_time(dt.datetime(2026, 12, 1, 8, 30))
+        format_time(dt.datetime(2026, 12, 1, 8, 30))  # noqa: DTZ001 — a naive time, which must be refused

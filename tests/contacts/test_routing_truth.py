@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.adapters.line.flex import render as line_render
 from bot.adapters.terminal import render_plain
 from bot.contacts.command import contact_json
 from bot.contacts.directory import Directory, DirectoryError
+from bot.contacts.model import Contact
 from bot.contacts.render import card_details, card_status, shown_status
 from bot.engine.types import ContactView, Refer
 from bot.timeutil import JST
@@ -153,7 +155,9 @@ def test_a_source_date_that_is_not_a_date_is_refused(tmp_path: Path) -> None:
 
 
 def test_local_windows_follow_the_region_code(directory: Directory) -> None:
-    ids = lambda cs: [c.id for c in cs]  # noqa: E731
+    def ids(cs: Iterable[Contact]) -> list[str]:
+        return [c.id for c in cs]
+
     assert ids(directory.local("JP-10/shibukawa", ["DEF"])) == ["shibukawa_window", "gunma_net_window"]
     assert ids(directory.local("JP-10", ["DEF"])) == ["gunma_net_window"]
     assert ids(directory.local("JP-10", [], also=["DIS"])) == ["gunma_net_window"]

@@ -59,7 +59,7 @@ def test_free_text_answers_pick_the_second_choice(tiny_engine: Engine, answer: s
 
 @pytest.mark.parametrize("answer", ["ﾊｲ", "ハイ。", "はい", "悪口を言われた"])
 def test_halfwidth_and_punctuated_yes_and_keywords(tiny_engine: Engine, answer: str) -> None:
-    s = start(tiny_engine)
+    s: Session | None = start(tiny_engine)
     s = tiny_engine.step(s, Text("1"), WEEKDAY_10).session
     out = tiny_engine.step(s, Text(answer), WEEKDAY_10)
     assert out.session is not None and out.session.state == "result-pupil"
@@ -93,7 +93,7 @@ def test_unsupported_kinds_get_a_helpful_reply(tiny_engine: Engine, kind: str) -
 
 
 def test_crisis_words_interrupt_deep_in_the_flow_and_the_user_can_continue(tiny_engine: Engine) -> None:
-    s = start(tiny_engine)
+    s: Session | None = start(tiny_engine)
     s = tiny_engine.step(s, Text("1"), WEEKDAY_10).session
     assert s is not None and s.state == "what"
     out = tiny_engine.step(s, Text("もう　死にたい…"), WEEKDAY_10)
@@ -121,7 +121,7 @@ def test_crisis_as_the_very_first_message(tiny_engine: Engine) -> None:
 
 
 def test_back_restores_the_previous_answer(tiny_engine: Engine) -> None:
-    s = start(tiny_engine)
+    s: Session | None = start(tiny_engine)
     s = tiny_engine.step(s, Text("学生"), WEEKDAY_10).session
     assert s is not None and s.slots == {"who": "pupil"}
     out = tiny_engine.step(s, Text("戻る"), WEEKDAY_10)
@@ -233,7 +233,7 @@ def test_english_locale_and_switching(tiny_engine: Engine) -> None:
 
 def test_naive_time_is_refused(tiny_engine: Engine) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        tiny_engine.step(None, Start(), dt.datetime(2026, 12, 1, 10))
+        tiny_engine.step(None, Start(), dt.datetime(2026, 12, 1, 10))  # noqa: DTZ001 — a naive time, which must be refused
 
 
 def test_session_round_trips_through_json_without_text(tiny_engine: Engine) -> None:

@@ -314,7 +314,7 @@ def test_kept_answers_and_a_clarification_survive_the_store() -> None:
 
 
 def test_kept_answers_and_a_hand_off_share_the_record() -> None:
-    from bot.engine.handoff import HandoffState
+    from bot.engine.types import HandoffState
     from bot.store.codec import decode_session, encode_session
 
     s = say(at("who"), "住所をさらされた").session

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import traceback
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -23,6 +24,8 @@ from bot.store.base import StepResult
 from bot.store.memory import MemoryStore
 from tests.adapters.line.linekit import WEEKDAY_10, make_engine, settings_for
 
+T = TypeVar("T")
+
 __all__ = ["CountingStore", "LogCapture", "WebhookHarness", "format_record"]
 
 
@@ -32,7 +35,7 @@ def format_record(record: logging.LogRecord) -> str:
     parts = [repr(record.msg), repr(record.args)]
     try:
         parts.append(record.getMessage())
-    except Exception as exc:  # a broken format string is itself worth seeing
+    except Exception as exc:  # noqa: BLE001 — a broken format string is itself worth seeing
         parts.append(f"<unformattable: {exc!r}>")
     std = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
     parts.extend(f"{k}={v!r}" for k, v in record.__dict__.items() if k not in std)
@@ -154,7 +157,7 @@ class WebhookHarness:
         self.client = TestClient(TestServer(app))
         await self.client.start_server()
 
-    def run(self, coro: Any) -> Any:
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the harness loop."""
         return self.loop.run_until_complete(coro)
 

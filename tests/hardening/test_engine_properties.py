@@ -37,7 +37,7 @@ FLOW_IDS = sorted(engine().flows)
 ALL_CHOICES = sorted({c.id for f in engine().flows.values() for s in f.states.values() for c in s.choices or []})
 ALL_STATES = sorted({sid for f in engine().flows.values() for sid in f.states})
 
-times = st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2034, 12, 31),
+times = st.datetimes(min_value=dt.datetime(2025, 1, 1), max_value=dt.datetime(2034, 12, 31),  # noqa: DTZ001 — hypothesis takes naive bounds and adds `timezones`
                      timezones=st.just(JST))
 texts = st.one_of(
     st.text(max_size=40),

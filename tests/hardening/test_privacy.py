@@ -184,7 +184,7 @@ async def test_line_conversations(aiohttp_client: Any, aiohttp_server: Any, back
 
         def qr(token: str, label: str) -> str:
             items = fake.reply_to(token).json["messages"][-1]["quickReply"]["items"]
-            found_ = [i["action"]["data"] for i in items if i["action"]["label"] == label]
+            found_: list[str] = [i["action"]["data"] for i in items if i["action"]["label"] == label]
             assert found_, [i["action"]["label"] for i in items]
             return found_[0]
 

@@ -124,7 +124,8 @@ async def consult(backend: Backend, aiohttp_client: Any, aiohttp_server: Any, ru
         ev = {**ev, "source": {"type": "user", "userId": user}}
         body = body_of(ev)
         async with client.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)}) as r:
-            return r.status
+            status: int = r.status
+            return status
 
     # each event until it gets a 200 (LINE redelivers), then at the end every event once more
     for ev in [*events(run), *({**e, "deliveryContext": {"isRedelivery": True}} for e in events(run))]:

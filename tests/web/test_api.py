@@ -24,7 +24,7 @@ async def client(aiohttp_client: Any, sim_app: Any) -> Client:
 
 async def chat(client: Client, input: dict[str, Any], status: int = 200, **body: Any) -> dict[str, Any]:
     resp = await client.post("/api/chat", json={"input": input, **body})
-    data = await resp.json()
+    data: dict[str, Any] = await resp.json()
     assert resp.status == status, data
     return data
 

@@ -111,7 +111,7 @@ def wait_for(driver: Any, what: str, check: Any, timeout: float = WAIT) -> Any:
             last = check(driver)
             if last:
                 return last
-        except Exception as exc:  # an element replaced while we read it: try again
+        except Exception as exc:  # noqa: BLE001 — an element replaced or not there yet while we read it: try again until the deadline
             last = exc
         time.sleep(0.05)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -286,7 +286,7 @@ class SoudanClient(discord.Client):
             if self.desk is not None and handled.handoffs:
                 await self.desk.dispatch(PLATFORM, handled, raw_user_id, {"guild": str(guild or "")})
             messages = render(handled.replies, handled.session.locale if handled.session is not None else locale)
-        except Exception as exc:  # exception messages may quote input: log the type and place only
+        except Exception as exc:  # noqa: BLE001 — any fault must still answer the person; exception messages may quote input: log the type and place only
             log.error("discord %s failed in the store/engine: %s at %s", kind, type(exc).__name__, where(exc))
             self._count(kind, "error")
             with contextlib.suppress(discord.HTTPException):
@@ -405,7 +405,7 @@ class SoudanClient(discord.Client):
         loc = locale_of(interaction)
         try:
             msgs = self.contacts_messages(query, open_now, loc, dm_button=_in_guild(interaction))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 — any fault in a lookup must still answer the moderator; log the type only
             log.error("discord contacts lookup failed: %s", type(exc).__name__)
             self._count("command.contacts", "error")
             await interaction.followup.send(t("discord.error", loc), ephemeral=True)

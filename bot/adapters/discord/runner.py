@@ -70,7 +70,7 @@ async def start_client(client: SoudanClient, token: str) -> asyncio.Task[None]:
                 status.state = ConnectionState.STOPPED
                 log.error("Discord refused the gateway intents; this bot needs no privileged intent")
                 return
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 — the start-up loop decides per exception (_transient) whether to retry or stop
                 if not _transient(exc):
                     status.state = ConnectionState.STOPPED
                     log.error("Discord client stopped: %s at %s", type(exc).__name__, where(exc))

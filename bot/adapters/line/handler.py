@@ -115,7 +115,7 @@ class EventHandler:
                 except Undelivered:
                     ok = False
                     self.count(j.kind, "undelivered")
-                except Exception as exc:  # never crash the webhook; never log the message (it may hold text)
+                except Exception as exc:  # noqa: BLE001 — never crash the webhook; never log the message (it may hold text)
                     self.count(j.kind, "error")
                     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
                     log.error("LINE %s event failed: %s at %s", j.kind, type(exc).__name__,

@@ -27,8 +27,9 @@ async def test_custom_emoji_then_the_answer_counts(simcord_env: simcord.Env) -> 
     user = simcord_env.create_user("emi")
     await user.send_dm("こんにちは")
     await user.send_dm("<:happy:123456789012345678>おとな<a:wave:876543210987654321>")
+    assert user.dm_channel is not None
     last = user.dm_channel.last_message
-    assert last is not None and last.content.startswith("何がありましたか？"), last.content
+    assert last is not None and last.content.startswith("何がありましたか？"), last
 
 
 async def test_custom_emoji_alone_is_answered_like_a_sticker(simcord_env: simcord.Env) -> None:

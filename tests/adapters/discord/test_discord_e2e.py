@@ -98,7 +98,7 @@ async def test_whole_consultation_via_buttons_in_a_guild_is_ephemeral(simcord_en
     assert "**What you can do next**\n1. Save evidence." in msgs3[0].content
     card = msgs3[0].embeds[0]
     assert card.title == "Weekday line"
-    fields = {f.name: f.value for f in card.fields}
+    fields = {f.name: f.value or "" for f in card.fields}
     assert fields["Phone"].startswith("**0570-003-110**")
     assert fields["Now"] == "Open (until 17:00)"
     assert fields["Hours"] == "Weekdays 9:00-17:00"
@@ -240,6 +240,7 @@ async def test_panel_flow(simcord_env: simcord.Env, japanese: None) -> None:
 async def test_panel_without_send_permission_explains(simcord_env: simcord.Env, japanese: None) -> None:
     env = simcord_env
     guild = env.create_guild()
+    assert env.bot.user is not None
     channel = guild.create_text_channel(
         "locked", overwrites={env.bot.user: discord.PermissionOverwrite(send_messages=False)})
     mods = guild.create_role("Mods", permissions=discord.Permissions(manage_messages=True))
@@ -259,8 +260,8 @@ async def test_contacts_lookup_is_ephemeral_with_status(simcord_env: simcord.Env
     assert msgs[0].content.startswith("「窓口」の相談窓口:")
     titles = [e.title for m in msgs for e in m.embeds]
     assert "平日の相談窓口" in titles and "24時間の窓口" in titles
-    fields = {e.title: {f.name: f.value for f in e.fields}
-              for m in msgs for e in m.embeds if not e.title.endswith("（続き）")}
+    fields = {e.title: {f.name: f.value or "" for f in e.fields}
+              for m in msgs for e in m.embeds if not (e.title or "").endswith("（続き）")}
     # the 24-hour line's hours already say 24時間: no second "24時間" status field (issue #12)
     assert "いまの状況" not in fields["24時間の窓口"] and "24時間" in fields["24時間の窓口"]["受付時間"]
     assert fields["平日の相談窓口"]["いまの状況"] == "受付中（17:00まで）"

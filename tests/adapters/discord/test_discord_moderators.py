@@ -73,6 +73,7 @@ def server(env: simcord.Env, bot: SoudanClient) -> dict[str, Any]:
     general = guild.create_text_channel("general")
     mods = guild.create_role("Mods")
     admin_role = guild.create_role("Admin", permissions=discord.Permissions(administrator=True))
+    assert bot.user is not None
     private = guild.create_text_channel("mods-only", overwrites={
         guild.default_role: discord.PermissionOverwrite(view_channel=False),
         mods: discord.PermissionOverwrite(view_channel=True),
@@ -126,7 +127,7 @@ async def test_the_whole_moderator_path(simcord_env: simcord.Env, simcord_bot: S
     assert all(m.ephemeral for m in done)
     assert "A moderator will send you a DM" in done[0].content
     [card] = cards(s)
-    fields = {f.name: f.value for f in card.embeds[0].fields}
+    fields = {f.name: f.value or "" for f in card.embeds[0].fields}
     assert fields["緊急度"] == "normal" and fields["被害の種類"] == "いいえ"
     assert "平日の相談窓口" in fields["案内済みの窓口"]
     assert "alice" not in str(card.embeds[0].to_dict()) and str(s["alice"].id) not in str(card.embeds[0].to_dict())
@@ -148,11 +149,11 @@ async def test_the_whole_moderator_path(simcord_env: simcord.Env, simcord_bot: S
     assert took[-1].ephemeral and f"<@{s['alice'].id}>" in took[-1].content
     assert "Never call them out" in took[-1].content and "Signpost first" in took[-1].content
     [card] = cards(s)
-    state = {f.name: f.value for f in card.embeds[0].fields}["状態"]
+    state = {f.name: f.value or "" for f in card.embeds[0].fields}["状態"]
     assert state == f"対応: <@{s['mod'].id}>"
     dms = [m for m in s["alice"].user.dm_channel.history() if m.author.bot]
     assert dms and "will send you a DM" in dms[-1].content
-    assert [c.disabled for row in card.components for c in row.children] == [True]   # nobody can take it twice
+    assert [getattr(c, "disabled", None) for row in card.components for c in getattr(row, "children", [])] == [True]   # nobody can take it twice
     with pytest.raises(simcord.SetupError, match="disabled"):
         await s["mod"].click(card, label="対応します / I'll take it")
 
@@ -163,7 +164,7 @@ async def test_the_whole_moderator_path(simcord_env: simcord.Env, simcord_bot: S
     msgs = shown(await s["bob"].slash(s["general"], "soudan"))   # restart withdraws the hand-off
     assert "cancelled too" in "\n".join(m.content for m in msgs)
     updated = next(m for m in cards(s) if m.id == bob_card.id)
-    assert {f.name: f.value for f in updated.embeds[0].fields}["状態"] == "本人が取り消しました"
+    assert {f.name: f.value or "" for f in updated.embeds[0].fields}["状態"] == "本人が取り消しました"
     assert env.errors == []
 
 
@@ -178,7 +179,7 @@ async def test_rate_limit_and_nobody_answering(simcord_env: simcord.Env, simcord
     dms = [m for m in s["alice"].user.dm_channel.history() if m.author.bot]
     assert any("nobody of the moderators could take it" in m.content for m in dms)
     assert any(e.title == "24-hour line" for m in dms for e in m.embeds)
-    state = {f.name: f.value for f in cards(s)[-1].embeds[0].fields}["状態"]
+    state = {f.name: f.value or "" for f in cards(s)[-1].embeds[0].fields}["状態"]
     assert state.startswith("時間内に対応がなく")
     # a second request is fine, the third within the hour is refused (2 per hour)
     await request_handoff(s["alice"], s["general"])

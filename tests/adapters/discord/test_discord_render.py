@@ -48,8 +48,10 @@ def check_limits(messages: list[Outgoing]) -> None:
                 assert ulen(c.label) <= 80 and len(c.custom_id) <= 100 and 0 <= c.row <= 4
             elif isinstance(c, LinkSpec):
                 assert ulen(c.label) <= 80 and c.url.startswith(("https://", "http://"))
-            else:
+            elif isinstance(c, SelectSpec):
                 assert len(c.options) <= 25 and len(c.custom_id) <= 100
+            else:  # the "send me this list by DM" button
+                assert ulen(c.label) <= 80 and len(c.custom_id) <= 100 and 0 <= c.row <= 4
 
 
 # ------------------------------------------------------------------ split_text

@@ -28,7 +28,7 @@ def settings(**extra: Any) -> Settings:
     values: dict[str, Any] = {"SOUDAN_SECRET": "s", "SOUDAN_STORE": "memory://", "SOUDAN_SIMULATOR": False,
                               "DISCORD_TOKEN": "test-token"}
     values.update(extra)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ MAX_SESSIONS = 5000
 
 @pytest.fixture(scope="module")
 def shipped() -> Engine:
-    return load_engine(Settings(_env_file=None))  # type: ignore[call-arg]
+    return load_engine(Settings(_env_file=None))
 
 
 def walk(engine: Engine, now: dt.datetime, locale: str) -> list[list[Reply]]:

@@ -49,7 +49,8 @@ def store() -> SessionStore:
 async def client(aiohttp_client: Any, fake: FakeLineApi, engine: Engine, store: SessionStore) -> TestClient[Any, Any]:
     """A test client of the app with LINE on, talking to ``fake``, clock frozen on a weekday 10:00."""
     app = create_app(settings_for(fake), engine=engine, store=store, clock=lambda: WEEKDAY_10)
-    return await aiohttp_client(app)
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client
 
 
 @pytest.fixture

@@ -30,10 +30,11 @@ def _pb(label: str, data: str, shown: str | None = None) -> dict[str, Any]:
                                          "displayText": shown or label}}
 
 
-def _status(engine: Engine, contact_id: str) -> str:
+def _status(engine: Engine, contact_id: str) -> str | None:
     from bot.engine.types import ContactView
 
     c = engine.directory.get(contact_id)
+    assert c is not None
     return _status_line(ContactView(c, engine.directory.status(c, WEEKDAY_10)), "ja")
 
 

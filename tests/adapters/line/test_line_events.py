@@ -258,7 +258,8 @@ async def test_unfollow_deletes_the_session_row(aiohttp_client: Any, fake: FakeL
     async def send(*events: dict[str, Any]) -> int:
         body = body_of(*events)
         resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
-        return resp.status
+        status: int = resp.status
+        return status
 
     assert await send(follow_event()) == 200
     assert await send(text_event("2")) == 200

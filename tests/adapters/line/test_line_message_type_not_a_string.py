@@ -35,7 +35,8 @@ async def metered(aiohttp_client: Any, fake: FakeLineApi, engine: Engine) -> Tes
     """The app with ``/metrics`` on."""
     app = create_app(settings_for(fake, SOUDAN_METRICS=True), engine=engine, store=open_store("memory://"),
                      clock=lambda: WEEKDAY_10)
-    return await aiohttp_client(app)
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client
 
 
 async def post_to(client: TestClient[Any, Any], ev: dict[str, Any]) -> int:

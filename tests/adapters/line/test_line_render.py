@@ -12,7 +12,7 @@ from bot.adapters.line.flex import MAX_TEXT, render
 from bot.adapters.text import utf16_len
 from bot.devtools.line_fake import problems
 from bot.engine.core import Engine
-from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Say
+from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Reply, Say
 from tests.adapters.line.linekit import WEEKDAY_10
 
 
@@ -104,8 +104,8 @@ def test_more_than_five_texts_are_merged(engine: Engine) -> None:
 
 def test_referrals_are_never_dropped(engine: Engine) -> None:
     views = _views(engine, "day_line", "police_9110", "night_line")
-    replies = [Say("x"), Refer("r1", views, ("step",)), Say("y"), Refer("r2", views), Say("z"),
-               Refer("r3", views), End("end")]
+    replies: list[Reply] = [Say("x"), Refer("r1", views, ("step",)), Say("y"), Refer("r2", views), Say("z"),
+                            Refer("r3", views), End("end")]
     batches = _dicts(render(replies))
     flat = [m for b in batches for m in b]
     assert all(len(b) <= 5 for b in batches)

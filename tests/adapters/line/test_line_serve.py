@@ -68,7 +68,8 @@ async def test_serve_takes_a_signed_webhook_through_a_consultation(fake: FakeLin
                 async with http.post(f"{base}/line/webhook", data=body,
                                      headers={"X-Line-Signature": sign(body)}) as r:
                     assert r.status == 200
-                return fake.reply_to(ev["replyToken"]).json
+                sent: dict[str, Any] = fake.reply_to(ev["replyToken"]).json
+                return sent
 
             first = await send(follow_event(token="s1"))
             items = first["messages"][-1]["quickReply"]["items"]
