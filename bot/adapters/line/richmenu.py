@@ -322,7 +322,7 @@ class RichMenuLinker:
             else:
                 await self.api("DELETE", f"/v2/bot/user/{user_id}/richmenu")
                 self._linked.pop(key, None)
-        except Exception as exc:  # the SDK's ApiException, aiohttp errors, a bad JSON body: never fail the webhook
+        except Exception as exc:  # noqa: BLE001 — the SDK's ApiException, aiohttp errors, a bad JSON body: never fail the webhook
             log.warning("LINE rich menu link for %s failed: %s", key, type(exc).__name__)
 
 
@@ -333,7 +333,7 @@ def _problems(body: dict[str, Any]) -> list[str]:
 
     try:
         RichMenuRequest.from_dict(body)
-    except Exception as exc:  # the SDK's pydantic v1 ValidationError and friends
+    except Exception as exc:  # noqa: BLE001 — the SDK's pydantic v1 ValidationError and friends: a recorded problem
         return [str(exc)]
     return []
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from linekit import USER, Post, follow_event, quick_reply_data, settings_for
-
 from bot.adapters.line import LineAdapter
 from bot.adapters.line.client import API_BASE
 from bot.app import LINE_KEY, create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
 from bot.store import SessionStore
+from tests.adapters.line.linekit import USER, Post, follow_event, quick_reply_data, settings_for
 
 
 def _bare_follow(**kw: Any) -> dict[str, Any]:

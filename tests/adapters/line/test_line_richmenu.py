@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from linekit import SOUDAN_SECRET, USER, Post, follow_event, postback_event, text_event
 from PIL import Image
 
 from bot.adapters.line import richmenu as rm
@@ -23,6 +22,7 @@ from bot.loading import load_engine
 from bot.settings import Settings
 from bot.store import SessionStore
 from bot.store.base import user_key
+from tests.adapters.line.linekit import SOUDAN_SECRET, USER, Post, follow_event, postback_event, text_event
 from tests.devtools.conftest import Served
 
 
@@ -232,7 +232,7 @@ def test_no_access_token_is_a_clear_message(api: FakeLineApi, monkeypatch: pytes
 def test_no_japanese_font_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(rm, "_FONT_CANDIDATES", ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",))
-    monkeypatch.setattr(rm.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.delenv(rm.FONT_ENV, raising=False)
     assert main(["line", "richmenu", "--dry-run"]) == 2
     assert "apt-get install -y fonts-noto-cjk" in capsys.readouterr().err
