@@ -264,7 +264,9 @@ class Directory:
 
     def search(self, query: str | None = None, topic: Topic | str | None = None, open_now: bool = False,
                now: dt.datetime | None = None) -> list[tuple[Contact, Status]]:
-        """Contacts matching every given filter, in directory order, with their status at ``now``.
+        """Contacts matching every given filter, with their status at ``now``: those surely
+        reachable now (open, 24 hours) first, then those whose hours are unknown, then closed ones;
+        directory order within each group (as :meth:`order`).
 
         Args:
             query: words matched after NFKC normalisation, case-insensitively, against the id,
@@ -294,6 +296,7 @@ class Directory:
             if open_now and not st.is_available:
                 continue
             out.append((c, st))
+        out.sort(key=lambda cs: rank(cs[1]))  # stable: directory order within each group
         return out
 
     @staticmethod

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.contacts.directory import Directory
+from bot.contacts.status import StatusKind
 from bot.timeutil import parse_at
 from tests.conftest import Soudan
 
@@ -49,3 +50,14 @@ def test_a_latin_word_matches_at_the_start_of_a_word_only(soudan: Soudan) -> Non
     now = parse_at("2026-12-01T10:00+09:00")
     assert "sia_hibou_hotline" in {c.id for c, _ in d.search("hotline", now=now)}
     assert "mext_24h_sos" in {c.id for c, _ in d.search("bully", now=now)}  # a prefix still matches
+
+
+def test_search_lists_windows_reachable_now_before_closed_ones() -> None:
+    # 22:00 JST on a weekday: the 24-hour children's line comes before the closed daytime lines
+    d = Directory.load(Directory.default_paths())
+    found = d.search("いじめ", now=parse_at("2026-12-01T22:00+09:00"))
+    ids = [c.id for c, _ in found]
+    assert ids.index("mext_24h_sos") < ids.index("moj_kodomo_110")
+    assert ids.index("mext_24h_sos") < ids.index("childline")
+    kinds = [0 if st.is_available else 1 if st.kind is StatusKind.UNKNOWN else 2 for _, st in found]
+    assert kinds == sorted(kinds)
