@@ -52,26 +52,16 @@ Modules (one room each; the public names are re-exported here)
 - :mod:`.components` — persistent buttons, select menus and views (discord.py objects);
 - :mod:`.client` — :class:`SoudanClient`: slash commands, component presses, DMs, moderators;
 - :mod:`.runner` — start-up inside ``soudan serve``, the start-up retry loop, shutdown.
+
+The names of :mod:`.client`, :mod:`.components` and :mod:`.runner` are imported on first use, so
+the pure :mod:`.ids` and :mod:`.render` load without discord.py (``soudan validate`` checks the
+very ``custom_id`` and labels the adapter sends).
 """
 
-from bot.adapters.discord.client import (
-    PLATFORM,
-    ConnectionState,
-    ConnectionStatus,
-    SoudanClient,
-    default_intents,
-    locale_of,
-    strip_markup,
-)
-from bot.adapters.discord.components import (
-    DYNAMIC_ITEMS,
-    ChoiceButton,
-    ChoiceSelect,
-    ContactsDMButton,
-    PanelButton,
-    TakeButton,
-    build_view,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from bot.adapters.discord.ids import (
     CHOICE_TEMPLATE,
     MAX_CUSTOM_ID,
@@ -91,12 +81,45 @@ from bot.adapters.discord.render import (
     render,
     split_text,
 )
-from bot.adapters.discord.runner import setup, start_client, stop_client
+from bot.adapters.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from bot.adapters.discord.client import (
+        PLATFORM,
+        ConnectionState,
+        ConnectionStatus,
+        SoudanClient,
+        default_intents,
+        locale_of,
+        strip_markup,
+    )
+    from bot.adapters.discord.components import (
+        DYNAMIC_ITEMS,
+        ChoiceButton,
+        ChoiceSelect,
+        ContactsDMButton,
+        PanelButton,
+        TakeButton,
+        build_view,
+    )
+    from bot.adapters.discord.runner import setup, start_client, stop_client
+
+_HOME = {
+    "client": ("PLATFORM", "ConnectionState", "ConnectionStatus", "SoudanClient", "default_intents", "locale_of",
+               "strip_markup"),
+    "components": ("DYNAMIC_ITEMS", "ChoiceButton", "ChoiceSelect", "ContactsDMButton", "PanelButton", "TakeButton",
+                   "build_view"),
+    "runner": ("setup", "start_client", "stop_client"),
+}
+"""Submodule → the public names it defines that are imported on first use."""
 
 __all__ = [
     "CHOICE_TEMPLATE", "DYNAMIC_ITEMS", "MAX_CONTENT", "MAX_CUSTOM_ID", "PLATFORM", "ButtonSpec", "ChoiceButton",
-    "ChoiceSelect", "ConnectionState", "ConnectionStatus", "ContactsDMButton", "DMListSpec", "LinkSpec", "Outgoing", "PanelButton", "SelectSpec",
-    "SoudanClient", "TakeButton", "build_view", "choice_custom_id", "contact_card", "default_intents",
-    "dm_list_custom_id", "locale_of", "parse_choice_custom_id", "render", "select_custom_id", "setup", "split_text",
-    "start_client", "stop_client", "strip_markup",
+    "ChoiceSelect", "ConnectionState", "ConnectionStatus", "ContactsDMButton", "DMListSpec", "LinkSpec", "Outgoing",
+    "PanelButton", "SelectSpec", "SoudanClient", "TakeButton", "build_view", "choice_custom_id", "contact_card",
+    "default_intents", "dm_list_custom_id", "locale_of", "parse_choice_custom_id", "render", "select_custom_id",
+    "setup", "split_text", "start_client", "stop_client", "strip_markup",
 ]
+
+
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, __all__)

@@ -27,8 +27,9 @@ of the user (:meth:`bot.service.Conversations.key`) at most.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.adapters.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.adapters.line.client import API_TIMEOUT, PROFILE_TIMEOUT, REPLY_TOKEN_USED_WITHIN, LineApi
@@ -60,8 +61,6 @@ _HOME = {
     "handler": ("INVITE_TTL", "EventHandler", "Undelivered"),
     "webhook": ("DRAIN_TIMEOUT", "MAX_BODY", "RESPONSE_BUDGET", "LineAdapter", "setup"),
 }
-_MODULE_OF = {name: module for module, names in _HOME.items() for name in names}
-
 __all__ = [
     "API_TIMEOUT", "DRAIN_TIMEOUT", "EVENT_TYPES", "INVITE_TTL", "MAX_ALT_TEXT", "MAX_BODY", "MAX_BUBBLES",
     "MAX_DISPLAY_TEXT", "MAX_LABEL", "MAX_MESSAGES", "MAX_PHONE_BUTTONS", "MAX_POSTBACK", "MAX_QUICK_REPLY",
@@ -71,15 +70,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """A public name of a submodule, imported on first use (PEP 562)."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, __all__)
