@@ -18,7 +18,7 @@ from bot.contacts.status import Status, StatusKind
 from bot.engine.commands import command_for
 from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.handoff import Handoffs
-from bot.engine.text import normalize, number_form, parse_number
+from bot.engine.text import normalize, number_form, parse_number, visible
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -383,7 +383,7 @@ class Engine:
                      now: dt.datetime, pre: list[Reply]) -> Outcome:
         loc = s.locale
         st = self._flow(s).states[s.state]
-        if not raw.strip():
+        if not visible(raw).strip():  # also a message of only zero-width characters
             return self._finish(s, [*pre, Say(t("engine.empty", loc)), *self._reask(s, now)], now)
         if len(norm) > MAX_ANSWER_CHARS:
             return self._finish(s, [*pre, Say(t("engine.too_long", loc)), *self._reask(s, now)], now)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FoldTable", "normalize", "number_form", "parse_age", "parse_number"]
+__all__ = ["FoldTable", "normalize", "number_form", "parse_age", "parse_number", "visible"]
 
 _NUMBER = re.compile(r"^(?:no|#)?(\d+)(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
 _WORD_NUMBER = re.compile(r"^(.+?)(?:ばん|番|です|で)?$")
@@ -68,12 +68,24 @@ def normalize(text: str) -> str:
 
 _TRAILING = "。．.、,!！?？ 　"
 
+_FORMAT = re.compile("[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e"
+                     "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438"
+                     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+"""The Unicode format characters (category Cf: zero-width space and joiners, U+FEFF, bidi marks…),
+invisible in a message; a keyboard or a copy-paste may add them around what the person typed."""
+
+
+def visible(text: str) -> str:
+    """``text`` without its format characters (zero-width spaces, U+FEFF, bidi marks; category Cf)."""
+    return _FORMAT.sub("", text)
+
 
 def number_form(text: str) -> str:
     """``text`` prepared for :func:`parse_number`: NFKC, lower case, kana folded, outer spaces and
-    trailing punctuation removed — but signs, decimal points and inner spaces kept, so that
-    ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as 1, 15 and 12."""
-    t = unicodedata.normalize("NFKC", text).strip().lower().rstrip(_TRAILING)
+    trailing punctuation and invisible format characters (:func:`visible`) removed — but signs,
+    decimal points and inner spaces kept, so that ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as
+    1, 15 and 12, while ``"\u200b2"`` (a zero-width space before it) is 2."""
+    t = visible(unicodedata.normalize("NFKC", text)).strip().lower().rstrip(_TRAILING)
     return "".join(_fold_kana(ch) for ch in t)
 
 
