@@ -139,6 +139,20 @@ def _default_url() -> str:
     return f"http://{'127.0.0.1' if host in ('0.0.0.0', '[::]') else host}:{port or 8080}/line/webhook"
 
 
+def _not_http_url(url: str) -> tuple[str, str] | None:
+    """``(url, what is wrong)`` when ``url`` is not an http(s) URL with a host and a valid port, else None."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        return url, str(exc)
+    if parts.scheme not in ("http", "https"):
+        return url, "the scheme must be http or https"
+    if not parts.hostname:
+        return url, "no host"
+    return None
+
+
 def main(args: argparse.Namespace) -> int:
     """``soudan line send``: build one event, sign it, post it and print the HTTP status.
 
@@ -159,9 +173,18 @@ def main(args: argparse.Namespace) -> int:
         print("soudan line send: --user must not be empty", file=sys.stderr)
         return 2
     url = args.url or _default_url()
-    if urlsplit(url).scheme not in ("http", "https"):
-        print(f"soudan line send: --url must be an http(s) URL, not {url!r}", file=sys.stderr)
+    wrong = _not_http_url(url) or (_not_http_url(args.viewer) if args.viewer and args.viewer != "none" else None)
+    if wrong:
+        print(f"soudan line send: {'--url' if wrong[0] == url else '--viewer'} must be an http(s) URL such as "
+              f"http://127.0.0.1:8080/line/webhook, not {wrong[0]!r} ({wrong[1]})", file=sys.stderr)
         return 2
+    for name, value in (("the message text", args.text), ("--postback", args.postback), ("--user", args.user),
+                        ("--secret", args.secret)):
+        try:
+            (value or "").encode("utf-8")
+        except UnicodeEncodeError:  # bytes that are not UTF-8 on the command line (surrogate escapes)
+            print(f"soudan line send: {name} is not valid UTF-8 text; check the terminal's encoding", file=sys.stderr)
+            return 2
     secret = args.secret
     if secret is None:
         configured = Settings().line_channel_secret

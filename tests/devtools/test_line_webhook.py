@@ -17,6 +17,7 @@ from bot.devtools import DEV_CHANNEL_SECRET
 from bot.devtools.line_fake import FakeLineApi
 from bot.devtools.line_webhook import body_of, event, sign
 from bot.engine.core import Engine
+from tests.conftest import Soudan
 from tests.devtools.conftest import WEEKDAY_10, Served, dev_settings
 
 
@@ -82,3 +83,20 @@ def test_events_parse_with_the_sdk_and_the_signature_is_hmac_sha256_base64() -> 
     parsed = WebhookParser("s3cret").parse(body.decode(), expected)
     assert [type(e).__name__ for e in parsed] == ["MessageEvent", "PostbackEvent", "FollowEvent", "UnfollowEvent"]
     assert len({e["webhookEventId"] for e in events}) == 4 and "replyToken" not in events[3]
+
+
+@pytest.mark.parametrize("args,wrong", [
+    (["x", "--url", "http://[::1/line/webhook"], "--url must be an http(s) URL"),
+    (["x", "--url", "http://127.0.0.1:99999/line/webhook"], "--url must be an http(s) URL"),
+    (["x", "--url", "http:///line/webhook"], "--url must be an http(s) URL"),
+    (["x", "--url", "http://127.0.0.1:9/line/webhook", "--viewer", "http://[bad"], "--viewer must be an http(s) URL"),
+    (["\udcff\udcfe", "--url", "http://127.0.0.1:9/line/webhook"], "the message text is not valid UTF-8"),
+    (["--postback", "c=\udcff", "--url", "http://127.0.0.1:9/line/webhook"], "--postback is not valid UTF-8"),
+])
+def test_odd_arguments_are_a_clear_message_not_a_traceback(args: list[str], wrong: str, soudan: Soudan) -> None:
+    # found by trying: an unclosed IPv6 bracket raised ValueError, bytes that are not UTF-8 on the
+    # command line (surrogate escapes) raised UnicodeEncodeError, both as tracebacks
+    ran = soudan("line", "send", *args)
+    assert ran.returncode == 2
+    assert ran.stderr.startswith(f"soudan line send: {wrong}") and "Traceback" not in ran.stderr
+    assert ran.stdout == ""
