@@ -343,7 +343,7 @@ def main(args: argparse.Namespace) -> int:
 
     Returns:
         0 on success, 1 when LINE refused a call (the old menus are then left in place), 2 for
-        missing credentials or font.
+        missing credentials or font, or an ``--out`` folder that cannot be written.
     """
     from bot.settings import Settings
 
@@ -363,11 +363,16 @@ def main(args: argparse.Namespace) -> int:
     out = args.out or ("var/richmenu" if args.dry_run else None)
     if out:
         folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        for loc, (body, png) in built.items():
-            (folder / f"richmenu-{loc}.png").write_bytes(png)
-            (folder / f"richmenu-{loc}.json").write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n",
-                                                           encoding="utf-8")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for loc, (body, png) in built.items():
+                (folder / f"richmenu-{loc}.png").write_bytes(png)
+                (folder / f"richmenu-{loc}.json").write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n",
+                                                               encoding="utf-8")
+        except OSError as exc:  # a file where the folder should be, no permission, a full disk
+            print(f"soudan line richmenu: cannot write into {folder}/: {exc.strerror or type(exc).__name__}; "
+                  "choose another --out folder", file=sys.stderr)
+            return 2
         print(f"wrote {', '.join(f'richmenu-{loc}.png/.json' for loc in built)} into {folder}/ (font: {font})")
     if args.dry_run:
         for loc, (body, png) in built.items():

@@ -221,6 +221,17 @@ def test_dry_run_writes_the_files_and_calls_nothing(api: FakeLineApi, tmp_path: 
     assert "ja: soudan-ja-" in capsys.readouterr().out
 
 
+def test_an_out_folder_that_cannot_be_written_is_a_clear_message(api: FakeLineApi, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # found by trying: --out naming a file raised FileExistsError as a traceback
+    taken = tmp_path / "a-file"
+    taken.write_text("x", encoding="utf-8")
+    assert main(["line", "richmenu", "--dry-run", "--out", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"soudan line richmenu: cannot write into {taken}/:") and "choose another --out" in err
+    assert taken.read_text(encoding="utf-8") == "x" and api.all_calls == []
+
+
 def test_no_access_token_is_a_clear_message(api: FakeLineApi, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("LINE_CHANNEL_ACCESS_TOKEN", "")
