@@ -80,6 +80,8 @@ def _load(path: Path) -> list[GuildModerators]:
         data = json.loads(text, parse_float=_refuse, parse_constant=_refuse)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno}); {fix}") from None
+    except RecursionError:  # nested thousands deep: not a file /soudan-moderators wrote
+        raise ValueError(f"{path}: nested too deeply to be a soudan guild settings file; {fix}") from None
     except _NotAnId as exc:
         line = text.count("\n", 0, max(text.find(exc.literal), 0)) + 1
         raise ValueError(f"{path}:{line}: {exc.literal} is not a Discord id (ids are whole numbers, as "

@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 
 from bot.engine.core import Engine
-from bot.engine.types import Ask, Say, Start, Text
+from bot.engine.types import Ask, Reply, Say, Start, Text
 from bot.i18n import t
 from bot.loading import load_engine
 from bot.settings import Settings
@@ -25,7 +25,7 @@ def engine() -> Engine:
     return load_engine(Settings(_env_file=None))
 
 
-def answer(text: str) -> tuple[str, list[object]]:
+def answer(text: str) -> tuple[str, list[Reply]]:
     e = engine()
     s = e.step(None, Start(), NOW).session
     out = e.step(s, Text(text), NOW)

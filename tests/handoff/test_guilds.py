@@ -33,6 +33,7 @@ def test_ids_written_as_digit_strings_are_read(tmp_path: Path) -> None:
     ('{"guilds": [{"guild": 1, "channel": 2}]}', ": guilds[0].role: Field required"),
     ('{"guilds": [{"guild": "x", "channel": 2, "role": 3}]}', ": guilds[0].guild: Input should be a valid integer"),
     ('[1, 2, 3]', ": the file: Input should be a valid dictionary"),
+    ('{"guilds": ' + '[' * 100_000 + ']' * 100_000 + '}', ": nested too deeply"),  # was a RecursionError traceback
 ])
 def test_a_broken_file_is_named_with_what_is_wrong(tmp_path: Path, body: str, message: str) -> None:
     path = tmp_path / "discord-guilds.json"
