@@ -296,6 +296,7 @@ _LINE_RICHMENU: dict[str, dict[str, str]] = {
         "open_now_found": "いま受付中の窓口です（{n}件）。電話やチャットで、いま話せます。",
         "open_now_none": "いま受付中の窓口が見つかりませんでした。24時間つながる窓口です。",
         "open_now_next": "あなたの状況に合った窓口は、メニューの「相談をはじめる」からご案内します。",
+        "open_now_continue": "相談の続きは、こちらの質問からどうぞ。",
     },
     "en": {
         "bar": "Menu",
@@ -312,6 +313,7 @@ _LINE_RICHMENU: dict[str, dict[str, str]] = {
         "open_now_found": "Windows open now ({n}). You can call or chat with them now.",
         "open_now_none": "No window is open right now. This line is open 24 hours.",
         "open_now_next": "To find the windows that fit your situation, tap \"Start a consultation\" in the menu.",
+        "open_now_continue": "To go on with your consultation, here is where you were:",
     },
 }
 """The rich menu's words (``line.richmenu.*``): the labels drawn on the image (``<area>``, its

@@ -242,6 +242,11 @@ class Engine:
         self.flows[flow_id].states[state_id]
         return self._enter(s, state_id, now)
 
+    def is_current(self, session: Session, now: dt.datetime) -> bool:
+        """True when ``session`` can go on at ``now``: its flow and version are loaded, its state
+        exists and it has not expired (else the next step starts again)."""
+        return self._check(session, now) is None
+
     def current_view(self, session: Session, now: dt.datetime) -> list[Reply]:
         """The replies that show the current question or result again (for re-rendering)."""
         return self._reask(session, now)

@@ -42,7 +42,8 @@ from bot.adapters.line.client import LineApi
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker, open_now_replies
-from bot.engine.types import Reply, Session, Start
+from bot.engine.types import Reply, Say, Session, Start
+from bot.i18n import t
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
 
@@ -123,14 +124,22 @@ class EventHandler:
         return ok
 
     async def _open_now(self, j: Job) -> None:
-        """The rich menu's 「いま受付中」: the windows open now (the conversation is not changed)."""
+        """The rich menu's 「いま受付中」: the windows open now (the conversation is not changed).
+
+        In the middle of a consultation the current question (or result) follows, with its quick
+        replies, so the person can go on where they were."""
         conv = self.conversations
         if j.event_id is not None and not await conv.store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
             self.count(j.kind, "duplicate")
             return
         self.count(j.kind, "handled")
         now = conv.clock()
-        batches = render(open_now_replies(conv.engine.directory, now, j.locale), j.locale, now)
+        replies = open_now_replies(conv.engine.directory, now, j.locale)
+        session = await conv.store.get(conv.key(PLATFORM, j.user_id)) if j.user_id else None
+        if session is not None and conv.engine.is_current(session, now):
+            replies = [*replies[:-1], Say(t("line.richmenu.open_now_continue", j.locale)),
+                       *conv.engine.current_view(session, now)]
+        batches = render(replies, j.locale, now)
         await self.api.deliver(j.reply_token, j.user_id, batches, lambda: conv.key(PLATFORM, j.user_id or ""))
 
     async def _run(self, j: Job) -> None:

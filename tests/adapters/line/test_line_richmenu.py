@@ -71,7 +71,12 @@ async def test_open_now_lists_the_windows_open_now_and_leaves_the_consultation(p
     before = await store.get(user_key("line", USER, SOUDAN_SECRET))
     await post(tap("open_now", token="o"))
     got = texts(fake, "o")
-    assert got[0].startswith("いま受付中の窓口です（") and got[-1].startswith("あなたの状況に合った窓口は")
+    assert got[0].startswith("いま受付中の窓口です（")
+    # in the middle of a consultation the question follows again, with its quick replies
+    assert got[-2] == "相談の続きは、こちらの質問からどうぞ。"
+    assert got[-1].startswith("ありがとうございます。相談するのは、だれですか？")
+    last = fake.reply_to("o").json["messages"][-1]
+    assert "18歳未満（小・中・高校生）" in [i["action"]["label"] for i in last["quickReply"]["items"]]
     flex = fake.reply_to("o").json["messages"][1]
     bubbles = flex["contents"]["contents"]
     assert flex["type"] == "flex" and 1 <= len(bubbles) <= rm.MAX_OPEN_NOW
@@ -79,6 +84,12 @@ async def test_open_now_lists_the_windows_open_now_and_leaves_the_consultation(p
     assert "受付中" in json.dumps(bubbles, ensure_ascii=False)
     after = await store.get(user_key("line", USER, SOUDAN_SECRET))
     assert after is not None and before is not None and after.state == before.state
+
+
+async def test_open_now_for_someone_new_points_to_the_start(post: Post, fake: FakeLineApi) -> None:
+    await post(tap("open_now", token="o"))
+    got = texts(fake, "o")
+    assert got[0].startswith("いま受付中の窓口です（") and got[-1].startswith("あなたの状況に合った窓口は")
 
 
 async def test_open_now_twice_by_redelivery_answers_once(post: Post, fake: FakeLineApi) -> None:
