@@ -51,7 +51,7 @@ TOPIC_WORDS: dict[Topic, tuple[str, ...]] = {
     Topic.DV: ("dv", "配偶者", "交際相手", "domestic violence"),
     Topic.CHILD: ("虐待", "児童虐待", "child abuse"),
     Topic.CONS: ("消費者", "架空請求", "詐欺", "consumer", "fraud"),
-    Topic.DIS: ("つらい", "死にたい", "こころ", "心", "話を聞いて", "mental health", "suicide"),
+    Topic.DIS: ("つらい", "死にたい", "自殺", "こころ", "心", "話を聞いて", "mental health", "suicide"),
     Topic.EMG: ("緊急", "救急", "emergency"),
 }
 """Everyday words for each situation code (Japanese and English), for directory search."""

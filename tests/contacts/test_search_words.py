@@ -61,3 +61,13 @@ def test_search_lists_windows_reachable_now_before_closed_ones() -> None:
     assert ids.index("mext_24h_sos") < ids.index("childline")
     kinds = [0 if st.is_available else 1 if st.kind is StatusKind.UNKNOWN else 2 for _, st in found]
     assert kinds == sorted(kinds)
+
+
+def test_jisatsu_finds_the_same_windows_as_shinitai() -> None:
+    # 「自殺」 found only the two lines with 自殺 in their names, 「死にたい」 every window for distress;
+    # found by a new-user trial
+    d = Directory.load(Directory.default_paths())
+    now = parse_at("2026-12-01T22:00+09:00")
+    jisatsu = {c.id for c, _ in d.search("自殺", now=now)}
+    assert {c.id for c, _ in d.search("死にたい", now=now)} <= jisatsu
+    assert {"yorisoi", "inochi_no_denwa", "childline"} <= jisatsu
