@@ -1,18 +1,16 @@
-"""Rendering neutral replies within LINE's limits: 5 messages, 13 quick replies, 20-character labels,
-5,000 UTF-16 units per text, 300-character postback data, 400-character alt text."""
+"""Rendering neutral replies within LINE's limits (bot/adapters/line/flex.py): 5 messages, 13 quick
+replies, 20-character labels, 5,000 UTF-16 units per text, 300-character postback data, 400-character
+alt text."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from bot.adapters.line.codecs import parse_postback, postback_data
 from bot.adapters.line.flex import MAX_TEXT, render
 from bot.adapters.text import utf16_len
 from bot.devtools.line_fake import problems
 from bot.engine.core import Engine
-from bot.engine.types import Ask, ChoiceView, ContactView, End, Pick, Refer, Reply, Say
+from bot.engine.types import Ask, ChoiceView, ContactView, End, Refer, Reply, Say
 from tests.adapters.line.linekit import WEEKDAY_10
 
 
@@ -25,19 +23,6 @@ def _dicts(batches: list[list[dict[str, Any]]]) -> list[list[dict[str, Any]]]:
 
 def _views(engine: Engine, *ids: str) -> tuple[ContactView, ...]:
     return tuple(ContactView(c, s) for c, s in engine.directory.order(ids, WEEKDAY_10))
-
-
-# ------------------------------------------------------------------ postback data
-
-@pytest.mark.parametrize("ids", [("a", "b", "c"), (":restart", "doxx-pupil", "zw5ulz66"), ("a&b=c", "s t", "ü%")])
-def test_postback_round_trip(ids: tuple[str, str, str]) -> None:
-    assert parse_postback(postback_data(*ids)) == Pick(*ids)
-
-
-def test_foreign_or_oversized_postback_is_a_stale_pick() -> None:
-    assert parse_postback("action=buyItem&itemId=1") == Pick("", "", "")
-    assert parse_postback("c=" + "x" * 400) == Pick("", "", "")
-    assert parse_postback("c=:restart") == Pick(":restart", "", "")
 
 
 # ------------------------------------------------------------------ quick replies
