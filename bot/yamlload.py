@@ -225,6 +225,15 @@ def _spaces(n: int) -> str:
     return "1 space" if n == 1 else f"{n} spaces"
 
 
+def _squeezed(text: str, line: int) -> str | None:
+    """The message for line ``line`` (1-based) when it is a key with no space after its colon."""
+    lines = text.splitlines()
+    m = re.search(r"^\s*(?:- )?[^\s:#'\"]+:[^\s/]", lines[line - 1]) if 0 < line <= len(lines) else None
+    if m is None:
+        return None
+    return f"a colon without a space after it ({m.group(0).strip()}…) does not start a key; write a space after the colon"
+
+
 def _syntax(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     """``(line, message)`` for a YAML syntax error: in plain words, at the line to fix.
 
@@ -250,12 +259,17 @@ def _syntax(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     if m:
         return line, (f"*{m.group(1)} refers to an anchor &{m.group(1)} that is not defined above it; "
                       "if * is part of the text, put the value in quotes")
+    if problem.startswith("could not find expected ':'") and ctx is not None \
+            and context.startswith("while scanning a simple key"):
+        # a line with no `key: value` among keys, e.g. `goto:end` (a colon without a space)
+        squeezed = _squeezed(text, ctx.line + 1)
+        return ctx.line + 1, squeezed or ("this line is not `key: value` like the keys around it; write a colon "
+                                          "and a space after the key, or put a text that goes on in quotes")
     if problem.startswith("mapping values are not allowed here"):
         prev = _previous(text, line)
-        squeezed = re.search(r"^\s*(?:- )?[^\s:#'\"]+:[^\s/]", text.splitlines()[prev - 1]) if prev else None
+        squeezed = _squeezed(text, prev) if prev else None
         if squeezed:
-            return prev, (f"a colon without a space after it ({squeezed.group(0).strip()}…) does not start a key; "
-                          "write a space after the colon")
+            return prev, squeezed
         if prev and _indent(text, line) > _indent(text, prev):
             return line, (f"this line is indented more than line {prev} above it, so it is read as part of "
                           f"that line's value; indent it by {_spaces(_indent(text, prev))} like the key it "
@@ -329,6 +343,10 @@ def iter_pydantic_errors(exc: Any, located: Located, prefix: tuple[str | int, ..
         elif kind == "missing":
             msg = f"missing required key {field_name!r}"
             code = "missing-key"
+        elif kind in {"string_type"} and isinstance(err.get("input"), list | dict):
+            got = err.get("input")  # quoting it would make a text of the brackets: no fix
+            msg = (f"{field_name}: expected one text but got a {'list' if isinstance(got, list) else 'mapping'} "
+                   f"{got!r}; write the value alone, without [ ] or {{ }}")
         elif kind in {"string_type"}:
             got = err.get("input")
             msg = (f"{field_name}: expected text but got {type(got).__name__} {got!r}; "

@@ -70,6 +70,13 @@ FLOW_HEAD = "id: x\nstates:\n  who:\n    ask: はい\n"
     ("id: x\ntitle: a: b\n", 2, "a value contains ': ' (a colon and a space), which starts a new key here; put the "
      "value in quotes, e.g. title: \"a: b\""),
     ("a:1\nb: 2\n", 1, "a colon without a space after it (a:1…) does not start a key; write a space after the colon"),
+    # among keys, `goto:end` (no space) was "could not find expected ':'" at the next line
+    ("a:\n  b: 1\n  goto:end\n  c: 2\n", 3, "a colon without a space after it (goto:e…) does not start a key; "
+     "write a space after the colon"),
+    ("a:\n  - id: x\n    goto:end\n  - id: y\n", 3, "a colon without a space after it (goto:e…) does not start a "
+     "key; write a space after the colon"),
+    ("a:\n  b: 1\n  just words\n  c: 2\n", 3, "this line is not `key: value` like the keys around it; write a "
+     "colon and a space after the key, or put a text that goes on in quotes"),
     ("a:\n  - x\n  y: 1\n", 3, "the list above it (from line 2) goes on with items that begin with '- '; begin this "
      "line with '- ' too, or indent it under an item"),
     ("a: @x\n", 1, 'a value cannot begin with @; put the value in quotes, e.g. "@…"'),
@@ -80,3 +87,15 @@ def test_a_syntax_error_says_what_is_wrong_at_its_line(text: str, line: int, mes
         load_text(text, "f.yaml")
     assert str(exc.value) == f"f.yaml:{line}: error: YAML syntax: {message}"
     assert exc.value.code == "yaml-syntax"
+
+
+def test_a_list_where_one_text_belongs_is_not_told_to_quote_it(tmp_path: Path) -> None:
+    # `goto: [what]` was told: put the value in quotes, e.g. "['what']" — a state name with brackets
+    from tests.conftest import TINY_FLOW, write
+
+    p = write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("goto: result-adult}", "goto: [result-adult]}", 1))
+    lf, errs = load_flow(p)
+    line = next(i for i, t in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if "[result-adult]" in t)
+    assert lf is None and str(errs[0]) == (
+        f"{p}:{line}: error: states.what.choices.1.goto.str: expected one text but got a list ['result-adult']; "
+        "write the value alone, without [ ] or { }")
