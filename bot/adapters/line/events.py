@@ -107,7 +107,8 @@ def _kind(event: Any) -> str:
 
 def _unknown_message(raw: Any, index: int) -> Job | None:
     """A user's event the SDK could not parse that we can still answer: a message of a new type
-    (answered as unsupported), or a follow event without ``follow.isUnblocked`` (the SDK requires
+    (answered as unsupported), a text message with a part the SDK refuses (no ``quoteToken``, an
+    emoji entry without ``productId``…: its text is read as usual, LINE emoji left in), or a follow event without ``follow.isUnblocked`` (the SDK requires
     it; LINE's older bodies and some tools omit it): a new follow, greeted like any other."""
     if not isinstance(raw, dict) or raw.get("type") not in ("message", "follow") or raw.get("mode", "active") != "active":
         return None
@@ -118,10 +119,13 @@ def _unknown_message(raw: Any, index: int) -> Job | None:
     if not (isinstance(uid, str) and uid and isinstance(eid, str) and eid):
         return None
     follow = raw["type"] == "follow"
+    inp: Input = Start() if follow else Unsupported("unknown")
+    text = msg.get("text") if isinstance(msg, dict) and mtype == "text" else None
+    if isinstance(text, str) and text.strip():  # a text with a part the SDK refused: still read (crisis words!)
+        inp = Text(text)
     return Job("follow" if follow else event_kind("message", mtype),
                "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
-               reply_token=token if isinstance(token, str) else None, user_id=uid,
-               inp=Start() if follow else Unsupported("unknown"))
+               reply_token=token if isinstance(token, str) else None, user_id=uid, inp=inp)
 
 
 def to_job(event: Any, index: int, raw: Any = None) -> Job:

@@ -305,3 +305,20 @@ async def test_a_store_failure_answers_500_so_line_redelivers(post: Post, fake: 
     monkeypatch.undo()
     assert (await post(ev)).status == 200  # the redelivery is handled: it was never marked
     assert fake.reply_to("down")
+
+
+async def test_a_text_message_the_sdk_refuses_is_still_read(post: Post, fake: FakeLineApi) -> None:
+    # found by trying: a text message with a part line-bot-sdk refuses (no quoteToken, an emoji
+    # entry without productId) became an unknown event and got 「スタンプ・画像…は読み取れません」 —
+    # even for 「死にたい」, whose crisis reply then never came
+    for user, odd in (("Uok", None), ("Unoquote", "quoteToken"), ("Uemoji", "emojis")):
+        ev = text_event("死にたい", user=user, token=user)
+        if odd == "quoteToken":
+            del ev["message"]["quoteToken"]
+        elif odd == "emojis":
+            ev["message"]["emojis"] = [{"index": 0, "length": 1}]
+        assert (await post(ev)).status == 200
+    texts = {u: [m.get("text") or m.get("altText") for m in fake.reply_to(u).json["messages"]]
+             for u in ("Uok", "Unoquote", "Uemoji")}
+    assert texts["Unoquote"] == texts["Uok"] and texts["Uemoji"] == texts["Uok"]
+    assert not any("読み取れません" in (t or "") for t in texts["Uok"])
