@@ -399,7 +399,7 @@ class Engine:
                 return self._continue(s, now, pre)
             if hit is not None:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
-            return self._finish(s, [*pre, Say(t("engine.no_match", loc)), *self._reask(s, now)], now)
+            return self._no_match(s, raw, norm, now, pre)
         u = self.understanding(s.flow_id)
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them
@@ -427,8 +427,13 @@ class Engine:
         if kept:
             return self._finish(s, [*pre, Say(t("engine.kept", loc, label=t("engine.list_sep", loc).join(kept))),
                                     *self._reask(s, now)], now)
+        return self._no_match(s, raw, norm, now, pre)
+
+    def _no_match(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        """A message that answers nothing: 「答えがわかりませんでした」 — or, for a sad emoji or a
+        plea with no answer in it, the warm reply with 110 — and the question (or the result's menu) again."""
         key = "engine.no_match_feeling" if is_feeling(raw, norm) else "engine.no_match"
-        return self._finish(s, [*pre, Say(t(key, loc)), *self._reask(s, now)], now)
+        return self._finish(s, [*pre, Say(t(key, s.locale)), *self._reask(s, now)], now)
 
     def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply]) -> Outcome:
         assert r.choice is not None

@@ -190,6 +190,22 @@ def test_result_choices_work_by_number(tiny_engine: Engine) -> None:
     assert out.session is not None and out.session.state == "who"
 
 
+@pytest.mark.parametrize("answer,expected", [
+    ("😭", "送ってくれてありがとうございます"),  # was 「答えがわかりませんでした」 after a result
+    ("たすけて", "送ってくれてありがとうございます"),
+    ("xyz", "答えがわかりませんでした"),
+])
+def test_a_sad_emoji_after_a_result_gets_the_warm_reply(tiny_engine: Engine, answer: str, expected: str) -> None:
+    s = tiny_engine.step(start(tiny_engine), Text("2"), WEEKDAY_10).session
+    s = tiny_engine.step(s, Text("2"), WEEKDAY_10).session
+    assert s is not None and s.state == "result-adult"
+    out = tiny_engine.step(s, Text(answer), WEEKDAY_10)
+    assert out.session is not None and out.session.state == "result-adult"
+    assert expected in out.replies[0].text
+    assert ("110番" in out.replies[0].text) == expected.startswith("送って")
+    assert isinstance(out.replies[-1], Ask)  # the result's menu again
+
+
 def test_buttons_stale_and_duplicate(tiny_engine: Engine) -> None:
     s = start(tiny_engine)
     cid = s.conversation_id
