@@ -67,6 +67,7 @@ def fold_kana(text: str) -> str:
 
 
 _KANA_QUERY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\s]+$")  # hiragana/katakana words only
+_JAPANESE_WORD = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u3005]+$")  # kana and kanji
 
 
 @functools.lru_cache(maxsize=1024)
@@ -274,7 +275,9 @@ class Directory:
                 phone number (``0570-003-110``, ``#9110``, ``０５７０``) is matched against the
                 digits of the phone numbers; a word in kana only (「けいさつ」, 「ケイサツ」) also
                 matches the reading of the Japanese name, organisation and topic words (警察), by
-                SudachiPy. A word in Latin letters must start a word of the text (「line」 finds
+                SudachiPy; a word in kanji (and kana) that does not occur as written matches by its
+                reading too (「子ども」 finds 子供 and こども), when the reading has 3 kana or more.
+                A word in Latin letters must start a word of the text (「line」 finds
                 "LINE" and "Safe Line", not "online"). Every whitespace-separated word must match.
             topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
             open_now: keep only contacts open or 24 hours at ``now``.
@@ -314,12 +317,26 @@ class Directory:
         hay = _norm(hay)
         if all(_has_word(hay, word) for word in q.split()):
             return True
-        if not _KANA_QUERY.match(q):
-            return False
-        # a word typed in kana (「けいさつ」「ケイサツ」) matches the reading of the names (警察)
-        kana = fold_kana(q)
-        readings = _readings(" ".join([c.name.get("ja", ""), c.org.get("ja", ""), *words]))
-        return all(word in readings or word in fold_kana(hay) for word in kana.split())
+        readings = ""
+        for word in q.split():
+            if _has_word(hay, word):
+                continue
+            if _KANA_QUERY.match(word):
+                # a word typed in kana (「けいさつ」「ケイサツ」) matches the reading of the names (警察)
+                sound = fold_kana(word)
+                if sound in fold_kana(hay):
+                    continue
+            elif _JAPANESE_WORD.match(word):
+                # the same word written another way (「子ども」「子供」) matches by its reading
+                sound = _readings(word)
+                if len(sound) < 3:  # 「市」(し) would match nearly every reading
+                    return False
+            else:
+                return False
+            readings = readings or _readings(" ".join([c.name.get("ja", ""), c.org.get("ja", ""), *words]))
+            if sound not in readings:
+                return False
+        return True
 
     def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
         """The contacts ``ids`` with their status: surely reachable now (open or 24 h) first,

@@ -71,3 +71,16 @@ def test_jisatsu_finds_the_same_windows_as_shinitai() -> None:
     jisatsu = {c.id for c, _ in d.search("自殺", now=now)}
     assert {c.id for c, _ in d.search("死にたい", now=now)} <= jisatsu
     assert {"yorisoi", "inochi_no_denwa", "childline"} <= jisatsu
+
+
+def test_a_word_written_another_way_finds_the_same_windows(soudan: Soudan) -> None:
+    # 「子ども」 (how schools write it) found nothing while 「子供」 found one window and 「こども」 four;
+    # found by a new-user trial
+    runs = {q: soudan("contacts", q, "--json", "--at", "2026-12-01T10:00+09:00") for q in ("子ども", "子供", "こども")}
+    found = {q: {r["id"] for r in json.loads(p.stdout)} for q, p in runs.items()}
+    assert {"moj_kodomo_110", "mext_24h_sos", "jisou_189"} <= found["子ども"]
+    assert found["子ども"] == found["子供"] == found["こども"]
+    d = Directory.load(Directory.default_paths())
+    now = parse_at("2026-12-01T10:00+09:00")
+    assert {c.id for c, _ in d.search("付きまとい", now=now)} == {c.id for c, _ in d.search("つきまとい", now=now)}
+    assert d.search("学校 弁護士", now=now) == []  # every word must still match
