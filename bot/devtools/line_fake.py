@@ -437,6 +437,9 @@ class FakeLineApi:
         except ValueError:
             raise web.HTTPBadRequest(text='{"message": "The request body could not be parsed as JSON"}',
                                      content_type="application/json") from None
+        if not isinstance(body, dict):  # LINE answers 400 for a list or a bare value, never 500
+            raise web.HTTPBadRequest(text='{"message": "The request body must be a JSON object"}',
+                                     content_type="application/json")
         self._log(request, body)
         if self.record:
             self.calls.append(Call(request.path, dict(request.headers), body))
@@ -707,10 +710,12 @@ class FakeLineApi:
             if len(self._token_users) > 10_000:
                 self._token_users.pop(next(iter(self._token_users)))
         kind = str(ev.get("type"))
+        part = ev.get({"message": "message", "postback": "postback"}.get(kind, ""))
+        part = part if isinstance(part, dict) else {}  # a hand-made body may hold anything here
         if kind == "message":
-            note = str((ev.get("message") or {}).get("text", ""))
+            note = str(part.get("text", ""))
         elif kind == "postback":
-            note = label or str((ev.get("postback") or {}).get("data", ""))
+            note = label or str(part.get("data", ""))
         else:
             note = ""
         self.note(user, "user", kind, [ev], note)

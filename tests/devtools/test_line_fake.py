@@ -209,3 +209,19 @@ def test_a_wrong_image_gets_400(fake_sync: FakeLineApi, image: bytes, ctype: str
     assert refused.value.status == 400 and why in str(refused.value.body)
     assert rid not in fake_sync.richmenu_images
     fake_sync.invalid.clear()
+
+
+async def test_odd_bodies_get_400_or_are_shown_not_500(fake: FakeLineApi) -> None:
+    # found by trying: a reply body that is a JSON list, and a shown event whose message is a list,
+    # were 500 Internal Server Error from the fake
+    async with ClientSession() as http:
+        for path in ("/v2/bot/message/reply", "/v2/bot/message/push"):
+            async with http.post(f"{fake.url}{path}", json=[1], headers={"Authorization": "Bearer t"}) as resp:
+                assert resp.status == 400 and "must be a JSON object" in (await resp.json())["message"]
+        ev = {"destination": "U", "events": [
+            {"type": "message", "source": {"type": "user", "userId": "u7"}, "replyToken": 5, "message": [1]},
+            {"type": "postback", "source": {"type": "user", "userId": "u7"}, "postback": "c=x"}]}
+        async with http.post(f"{fake.url}/_dev/events", json=ev) as resp:
+            assert resp.status == 200
+    shown = [(i["user"], i["kind"], i["note"]) for i in (await feed(fake))["items"]]
+    assert shown == [("u7", "message", ""), ("u7", "postback", "")]
