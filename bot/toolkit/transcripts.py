@@ -455,7 +455,7 @@ def run(paths: Sequence[str | Path], engine: Engine, out: IO[str] | None = None,
             assert d is not None
             print(f"FAIL {_shown(path)}:{d.line}: {d}", file=out)
     print(file=out)
-    for cov in coverage(engine, results):
+    for cov in coverage(engine, results) if results else []:  # none ran (all invalid): no 0 % lists
         where = f" ({_shown(flow_files[cov.flow])})" if flow_files and cov.flow in flow_files else ""
         n_s = len(cov.states) - len(cov.missed_states)
         n_c = len(cov.choices) - len(cov.missed_choices)

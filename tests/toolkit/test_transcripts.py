@@ -12,7 +12,7 @@ from bot.engine.core import Engine
 from bot.settings import Settings
 from bot.toolkit import transcripts
 from bot.toolkit.transcripts import coverage, load_transcript, run, run_transcript
-from tests.conftest import write
+from tests.conftest import Soudan, write
 
 WEEKDAY = '"2026-12-01T10:00:00+09:00"'  # Tuesday 10:00: day_line is open
 SUNDAY = '"2026-12-06T10:00:00+09:00"'
@@ -217,3 +217,14 @@ def test_the_shipped_transcripts_pass_and_cover_every_state_and_choice(capsys: p
     assert transcripts.main(argparse.Namespace(paths=[])) == 0, capsys.readouterr().out
     out = capsys.readouterr().out
     assert "no transcript visits" not in out and "no transcript takes" not in out, out
+
+
+def test_a_missing_transcript_gets_its_error_without_a_zero_coverage_list(soudan: Soudan) -> None:
+    # `soudan test nonexist` (a typo) printed the error and then every state and choice of the
+    # shipped flow as "no transcript visits"; found by a new-user trial
+    p = soudan("test", "nonexist.yaml")
+    assert p.returncode == 1
+    assert "FAIL nonexist.yaml: the transcript is not valid" in p.stdout
+    assert "cannot read the file" in p.stdout
+    assert "coverage of flow" not in p.stdout and "no transcript visits" not in p.stdout
+    assert "1 transcript(s): 0 passed, 1 failed" in p.stdout
