@@ -53,7 +53,12 @@ def _chat(args: argparse.Namespace) -> int:
     return terminal.run(engine, clock, flow_id=args.flow, locale=args.lang, jsonl=args.jsonl)
 
 
-def _port(value: str) -> int:
+def port_number(value: str) -> int:
+    """An argparse ``type`` for a TCP port: the integer 1–65535 in ``value``.
+
+    Raises:
+        argparse.ArgumentTypeError: for text that is no integer or a port out of range.
+    """
     try:
         port = int(value)
     except ValueError:
@@ -79,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", help="run the web server: LINE webhook, simulator, /healthz, /metrics, Discord")
     s.add_argument("--host", default=None, help="bind address (default SOUDAN_HOST or 127.0.0.1)")
-    s.add_argument("--port", type=_port, default=None, help="port 1–65535 (default SOUDAN_PORT or 8080)")
+    s.add_argument("--port", type=port_number, default=None, help="port 1–65535 (default SOUDAN_PORT or 8080)")
     s.set_defaults(func=_lazy("bot.serve"))
 
     v = sub.add_parser("validate", help="check flows and the directory; file:line messages; exit 1 on error")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+from bot.cli import port_number
+
 __all__ = ["DEFAULT_URL", "DEV_ACCESS_TOKEN", "DEV_API_PORT", "DEV_CHANNEL_SECRET", "dev_arguments",
            "fake_arguments", "send_arguments"]
 
@@ -51,7 +53,7 @@ def send_arguments(parser: argparse.ArgumentParser) -> None:
 def fake_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``soudan line fake``."""
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEV_API_PORT, help=f"port (default {DEV_API_PORT})")
+    parser.add_argument("--port", type=port_number, default=DEV_API_PORT, help=f"port (default {DEV_API_PORT})")
     parser.add_argument("--webhook", default=None, help="the bot's webhook URL, for the viewer's send box "
                         "(e.g. http://127.0.0.1:8080/line/webhook)")
     parser.add_argument("--secret", default=None, help="the channel secret to sign the viewer's events with "
@@ -63,7 +65,7 @@ def fake_arguments(parser: argparse.ArgumentParser) -> None:
 
 def dev_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``soudan line dev``."""
-    parser.add_argument("--port", type=int, default=8080, help="port of soudan serve (default 8080)")
-    parser.add_argument("--api-port", type=int, default=DEV_API_PORT,
+    parser.add_argument("--port", type=port_number, default=8080, help="port of soudan serve (default 8080)")
+    parser.add_argument("--api-port", type=port_number, default=DEV_API_PORT,
                         help=f"port of the fake Messaging API and its viewer (default {DEV_API_PORT})")
     parser.add_argument("--language", default="ja", help="LINE profile language of every user (default ja)")

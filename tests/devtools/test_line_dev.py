@@ -11,9 +11,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 from bot.devtools import DEV_ACCESS_TOKEN, DEV_CHANNEL_SECRET
 from bot.devtools.line_dev import bot_env
+from tests.conftest import Soudan
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,3 +67,14 @@ def test_the_bot_gets_development_credentials_and_never_real_ones() -> None:
     assert env["LINE_API_BASE"] == "http://127.0.0.1:8099" and env["DISCORD_TOKEN"] == ""
     assert env["SOUDAN_STORE"] == "redis://x"  # a store the developer chose is kept
     assert bot_env("http://127.0.0.1:8099", 8080, {})["SOUDAN_STORE"] == "memory://"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["line", "fake", "--port", "70000"], "soudan line fake: error: argument --port: port 70000 is out of range; use 1–65535"),
+    (["line", "dev", "--api-port", "99999"], "soudan line dev: error: argument --api-port: port 99999 is out of range"),
+    (["line", "dev", "--port", "abc"], "soudan line dev: error: argument --port: not a port number: 'abc'"),
+])
+def test_a_port_out_of_range_is_a_usage_error_not_a_traceback(args: list[str], message: str, soudan: Soudan) -> None:
+    # found by trying: soudan line fake --port 70000 raised OverflowError from bind() as a traceback
+    ran = soudan(*args)
+    assert ran.returncode == 2 and message in ran.stderr and "Traceback" not in ran.stderr
