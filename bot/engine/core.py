@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,15 @@ def _age(slots: Mapping[str, str]) -> int:
     except ValueError:
         return 0
 
+
+
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+_NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
+
+
+def _in_english(text: str) -> bool:
+    """True when ``text`` is written in Latin letters (at least one word) with no Japanese script."""
+    return bool(_LATIN.search(text)) and not _NOT_LATIN.search(text)
 
 
 class Engine:
@@ -207,7 +217,8 @@ class Engine:
             a = (u.known(inp.text) if words else None) or analyse(inp.text, words=words)
             kind = u.crisis(a, norm)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
-                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a)], now)
+                return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
+                                                                english=_in_english(inp.text))], now)
             cmd = command_for(inp.text, norm)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
@@ -281,20 +292,26 @@ class Engine:
         return any(norm == normalize(v) for ch in choices for v in ch.label.values())
 
     def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
-                      a: Analysis | None = None) -> list[Reply]:
+                      a: Analysis | None = None, *, english: bool = False) -> list[Reply]:
         """The crisis reply, then: the question's ``on_crisis`` choice, else the question's answer
         when the same message gives one (「さっき手首切った」 at the self-harm question is 「けが」),
-        else the question again."""
+        else the question again. ``english``: the message was written in English while the
+        conversation is not, so the crisis words come in English too (a person in crisis must
+        not have to read a language they did not write)."""
         crisis = self._crisis[s.flow_id]
         loc = s.locale
         if crisis is not None:
             # danger from someone else gets the 110 reply, not the words for suicidal feelings
             spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
             text = pick(spec.text, loc)
+            if english and loc != "en":
+                text = f"{text}\n\n{pick(spec.text, 'en')}\n{t('engine.crisis_english', 'en')}"
             ids = spec.contacts
             steps = tuple(pick(t, loc) for t in spec.steps)
         else:
             text = t("engine.crisis_default", loc)
+            if english and loc != "en":
+                text = f"{text}\n\n{t('engine.crisis_default', 'en')}\n{t('engine.crisis_english', 'en')}"
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
             steps = ()
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
