@@ -63,6 +63,8 @@ BUILTIN_DANGER: tuple[str, ...] = (
     r"(?:家|うち|どあ|玄関|部屋)の(?:前|外|まえ|そと)(?:に|で)(?:いる|来て|きて|待)",
     r"(?:どあ|玄関|窓|まど)を?(?:どんどん|がんがん)?(?:叩|たた)かれ", r"待ち伏せされ(?:てる|ている)",
     r"(?:今|いま)すぐ(?:助|たす)けて", r"外で待ち伏せ",
+    # the safety question's own 「危険を感じる」 typed at a later question; not 「…ことはない」「…わけじゃない」
+    r"危険を(?:感|かん)じ(?:る|ます|てる|ている|ています)(?!.{0,4}(?:ない|ません|なく))",
 )
 # English over the cleaned text with spaces kept (lower case).
 _EN_SELF = (
