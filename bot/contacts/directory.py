@@ -23,6 +23,7 @@ from bot.contacts.hours import Hours
 from bot.contacts.model import TOPIC_WORDS, Contact, Topic, source_period_end
 from bot.contacts.phones import digits
 from bot.contacts.status import Status, StatusKind
+from bot.engine.text import fold_kana
 from bot.errors import DirectoryError
 from bot.timeutil import now_jst
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
@@ -58,14 +59,6 @@ def _has_word(hay: str, word: str) -> bool:
 
 
 _PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
-_KATA_TO_HIRA = {k: k - 0x60 for k in range(0x30A1, 0x30F7)}
-
-
-def fold_kana(text: str) -> str:
-    """Katakana → hiragana (other characters unchanged)."""
-    return text.translate(_KATA_TO_HIRA)
-
-
 _KANA_QUERY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\s]+$")  # hiragana/katakana words only
 _JAPANESE_WORD = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u3005]+$")  # kana and kanji
 

@@ -303,17 +303,16 @@ class Engine:
         if crisis is not None:
             # danger from someone else gets the 110 reply, not the words for suicidal feelings
             spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
-            text = pick(spec.text, loc)
-            if english and loc != "en":
-                text = f"{text}\n\n{pick(spec.text, 'en')}\n{t('engine.crisis_english', 'en')}"
+            words = dict(spec.text)
             ids = spec.contacts
             steps = tuple(pick(t, loc) for t in spec.steps)
         else:
-            text = t("engine.crisis_default", loc)
-            if english and loc != "en":
-                text = f"{text}\n\n{t('engine.crisis_default', 'en')}\n{t('engine.crisis_english', 'en')}"
+            words = {lang: t("engine.crisis_default", lang) for lang in LOCALES}
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
             steps = ()
+        text = pick(words, loc)
+        if english and loc != "en":
+            text = f"{text}\n\n{pick(words, 'en')}\n{t('engine.crisis_english', 'en')}"
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
         out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
         st = self._flow(s).states[s.state]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FoldTable", "normalize", "number_form", "parse_age", "parse_number", "visible"]
+__all__ = ["FoldTable", "fold_kana", "normalize", "number_form", "parse_age", "parse_number", "visible"]
 
 _NUMBER = re.compile(r"^(?:no|#)?(\d+)(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
 _WORD_NUMBER = re.compile(r"^(.+?)(?:ばん|番|です|で)?$")
@@ -24,11 +24,16 @@ _WORD_NUMBERS = {
 _AGE = re.compile(r"^(?:im|iam|age|myageis|私は|わたしは|僕は|ぼくは)?(\d{1,3})(?:歳|さい|才|yearsold|yrsold|yo|です|歳です)?$")
 
 
+_KATA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
+
+
+def fold_kana(text: str) -> str:
+    """Katakana → hiragana (ァ..ヶ; other characters unchanged)."""
+    return text.translate(_KATA)
+
+
 def _fold_kana(ch: str) -> str:
-    o = ord(ch)
-    if 0x30A1 <= o <= 0x30F6:  # katakana → hiragana
-        return chr(o - 0x60)
-    return ch
+    return chr(_KATA.get(ord(ch), ord(ch)))
 
 
 class FoldTable(dict[int, "int | None"]):

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from bot.engine.text import normalize
+from bot.engine.text import fold_kana, normalize
 
 __all__ = ["MAX_ANALYSED_CHARS", "Analysis", "Token", "analyse", "clean", "fold_kana", "tokenizer"]
 
@@ -49,13 +49,7 @@ def tokenizer() -> Any:
     return _tokenizer
 
 
-_KATA = {c: c - 0x60 for c in range(0x30A1, 0x30F7)}
 _HIRAGANA = re.compile("[\u3041-\u309fー]+")
-
-
-def fold_kana(text: str) -> str:
-    """Katakana → hiragana (other characters unchanged)."""
-    return text.translate(_KATA)
 
 
 _NORM_CACHE: dict[str, str] = {}
@@ -67,7 +61,7 @@ def _norm(word: str, keep: bool = True) -> str:
     numbers, addresses a person typed — are never kept in memory."""
     got = _NORM_CACHE.get(word)
     if got is None:
-        t = word.translate(_KATA).lower()
+        t = fold_kana(word).lower()
         got = t if t.isalnum() and unicodedata.is_normalized("NFKC", t) else normalize(word)
         if keep and not any(c.isdigit() for c in word):
             if len(_NORM_CACHE) > 50_000:
@@ -228,7 +222,7 @@ def analyse(text: str, *, words: bool = True) -> Analysis:
             norm = _norm(m.normalized_form(), known) or surf
             lemma = _norm(m.dictionary_form(), known) or surf
             rf = m.reading_form()
-            reading = rf.translate(_KATA) if rf else surf
+            reading = fold_kana(rf) if rf else surf
             if not _HIRAGANA.fullmatch(reading):
                 reading = surf
             neg = _pos_negation(norm, lemma, pos, surf) or (

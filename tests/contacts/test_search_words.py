@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.contacts.directory import Directory
-from bot.contacts.status import StatusKind
+from bot.contacts.directory import Directory, rank
 from bot.timeutil import parse_at
 from tests.conftest import Soudan
 
@@ -59,8 +58,7 @@ def test_search_lists_windows_reachable_now_before_closed_ones() -> None:
     ids = [c.id for c, _ in found]
     assert ids.index("mext_24h_sos") < ids.index("moj_kodomo_110")
     assert ids.index("mext_24h_sos") < ids.index("childline")
-    kinds = [0 if st.is_available else 1 if st.kind is StatusKind.UNKNOWN else 2 for _, st in found]
-    assert kinds == sorted(kinds)
+    assert [rank(st) for _, st in found] == sorted(rank(st) for _, st in found)
 
 
 def test_jisatsu_finds_the_same_windows_as_shinitai() -> None:

@@ -5,12 +5,15 @@ were taken as 「どれもあてはまらない」 because short keywords matche
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from functools import cache
 
 import pytest
 
 from bot.engine.core import Engine
+from bot.engine.text import number_form, parse_number
 from bot.engine.types import Ask, Refer, Reply, Say, Start, Text
+from bot.i18n import t
 from bot.loading import load_engine
 from bot.settings import Settings
 from bot.timeutil import JST
@@ -60,3 +63,27 @@ def test_a_flow_cannot_switch_crisis_words_off(tmp_path) -> None:  # type: ignor
     f = write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("keywords: [死にたい, suicide]", 'keywords: ["!!!"]'))
     lf, errs = load_flow(f, ["day_line", "night_line", "police_110"])
     assert lf is None and "crisis keyword '!!!' is too short" in errs[0].message
+
+
+# A number typed with an invisible format character around it (a zero-width space U+200B, U+FEFF, a
+# bidi mark — some keyboards and copy-paste add them) was answered 「答えがわかりませんでした」, and a
+# message of only zero-width spaces too, instead of picking the choice / saying it was empty.
+
+@pytest.mark.parametrize("text", ["\u200b4", "4\u200b", "\ufeff4", "\u200e4", "\u20604", "４\u200d", "\u200b4番"])
+def test_a_number_with_zero_width_characters_picks_like_the_number(text: str) -> None:
+    assert answer("4")[0] == "who"  # 「どれもあてはまらない」
+    state, replies = answer(text)
+    assert state == "who"
+    assert isinstance(replies[-1], Ask) and replies[-1].state_id == "who"
+
+
+def test_every_format_character_is_invisible_to_a_typed_number() -> None:
+    fmt = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert [f"U+{ord(c):04X}" for c in fmt if parse_number(number_form(f"{c}2{c}")) != 2] == []
+
+
+def test_only_zero_width_spaces_is_an_empty_message() -> None:
+    state, replies = answer("\u200b\u200b\ufeff")
+    assert state == "safety"
+    assert isinstance(replies[0], Say) and replies[0].text == t("engine.empty", "ja")
+    assert isinstance(replies[-1], Ask)

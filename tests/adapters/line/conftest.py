@@ -54,6 +54,15 @@ async def client(aiohttp_client: Any, fake: FakeLineApi, engine: Engine, store: 
 
 
 @pytest.fixture
+async def metered(aiohttp_client: Any, fake: FakeLineApi, engine: Engine) -> TestClient[Any, Any]:
+    """Like :func:`client`, with ``/metrics`` on and a store of its own."""
+    app = create_app(settings_for(fake, SOUDAN_METRICS=True), engine=engine, store=open_store("memory://"),
+                     clock=lambda: WEEKDAY_10)
+    client: TestClient[Any, Any] = await aiohttp_client(app)
+    return client
+
+
+@pytest.fixture
 def post(client: TestClient[Any, Any]) -> Post:
     """``await post(*events)`` → the response of a correctly signed webhook with these events.
 

@@ -13,30 +13,16 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
-from bot.engine.core import Engine
 from bot.i18n import t
-from bot.store import open_store
 from tests.adapters.line.linekit import (
-    WEEKDAY_10,
     body_of,
     follow_event,
     scrape,
-    settings_for,
     sign,
     text_event,
     value,
 )
-
-
-@pytest.fixture
-async def metered(aiohttp_client: Any, fake: FakeLineApi, engine: Engine) -> TestClient[Any, Any]:
-    """The app with ``/metrics`` on."""
-    app = create_app(settings_for(fake, SOUDAN_METRICS=True), engine=engine, store=open_store("memory://"),
-                     clock=lambda: WEEKDAY_10)
-    client: TestClient[Any, Any] = await aiohttp_client(app)
-    return client
 
 
 async def post_to(client: TestClient[Any, Any], ev: dict[str, Any]) -> int:

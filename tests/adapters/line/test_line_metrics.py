@@ -11,31 +11,26 @@ from typing import Any
 
 import pytest
 
-from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
+from bot.engine.core import Engine
 from bot.loading import load_engine
 from bot.settings import Settings
-from bot.store import open_store
 from tests.adapters.line.linekit import (
-    WEEKDAY_10,
     body_of,
     follow_event,
     postback_event,
     quick_reply_data,
     scrape,
-    settings_for,
     sign,
     text_event,
     value,
 )
 
 
-@pytest.fixture
-async def app_client(aiohttp_client: Any, fake: FakeLineApi) -> Any:
-    engine = load_engine(Settings(_env_file=None))
-    app = create_app(settings_for(fake, SOUDAN_METRICS=True), engine=engine, store=open_store("memory://"),
-                     clock=lambda: WEEKDAY_10)
-    return await aiohttp_client(app)
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    """The shipped flows and directory (the metrics name their states and regions)."""
+    return load_engine(Settings(_env_file=None))
 
 
 async def send(client: Any, fake: FakeLineApi, ev: dict[str, Any]) -> list[tuple[str, str]]:
@@ -52,12 +47,12 @@ def data_for(buttons: list[tuple[str, str]], label: str) -> str:
     return next(d for lbl, d in buttons if label in lbl)
 
 
-async def test_a_consultation_is_counted_by_flow_result_urgency_and_window(app_client: Any, fake: FakeLineApi) -> None:
+async def test_a_consultation_is_counted_by_flow_result_urgency_and_window(metered: Any, fake: FakeLineApi) -> None:
     user = "U" + "1" * 32
-    b = await send(app_client, fake, follow_event(user=user, token="t1"))
-    b = await send(app_client, fake, postback_event(data_for(b, "危険を感じる"), user=user, token="t2"))
+    b = await send(metered, fake, follow_event(user=user, token="t1"))
+    b = await send(metered, fake, postback_event(data_for(b, "危険を感じる"), user=user, token="t2"))
     assert any("終了" in lbl for lbl, _ in b)
-    m = await scrape(app_client)
+    m = await scrape(metered)
     assert value(m, "soudan_consultations_started_total", platform="line", flow="net-harm") == 1
     assert value(m, "soudan_consultations_finished_total", platform="line", flow="net-harm", how="result") == 1
     assert value(m, "soudan_results_total", flow="net-harm", state="emergency", urgency="immediate") == 1
@@ -66,27 +61,27 @@ async def test_a_consultation_is_counted_by_flow_result_urgency_and_window(app_c
     # 110 and #9110 serve all Japan: no local window, at 10 o'clock, region not asked
     assert value(m, "soudan_results_without_local_window_total", hour="10", region="unknown") == 1
 
-    await send(app_client, fake, text_event("もう死にたい", user=user, token="t3"))
-    await send(app_client, fake, text_event("終了", user=user, token="t4"))
-    m = await scrape(app_client)
+    await send(metered, fake, text_event("もう死にたい", user=user, token="t3"))
+    await send(metered, fake, text_event("終了", user=user, token="t4"))
+    m = await scrape(metered)
     assert value(m, "soudan_crisis_replies_total", platform="line", flow="net-harm") == 1
     assert value(m, "soudan_consultations_finished_total", platform="line", flow="net-harm", how="stop") == 1
     assert value(m, "soudan_results_total", flow="net-harm", state="emergency", urgency="immediate") == 1
 
 
-async def test_no_label_value_comes_from_what_a_person_typed_or_their_id(app_client: Any, fake: FakeLineApi) -> None:
+async def test_no_label_value_comes_from_what_a_person_typed_or_their_id(metered: Any, fake: FakeLineApi) -> None:
     user = "U" + "7" * 32
     typed = ["ひみつのあいことば", "JP-13", "tokyo", "東京都渋谷区に住んでいます", "<script>", "x" * 300]
-    await send(app_client, fake, follow_event(user=user, token="p0"))
+    await send(metered, fake, follow_event(user=user, token="p0"))
     for i, t in enumerate(typed):
-        await send(app_client, fake, text_event(t, user=user, token=f"p{i + 1}"))
-    m = await scrape(app_client)
+        await send(metered, fake, text_event(t, user=user, token=f"p{i + 1}"))
+    m = await scrape(metered)
     values = {v for _, labels in m for _, v in labels}
     for t in ["ひみつのあいことば", "東京都渋谷区に住んでいます", "<script>", "x" * 300, user]:
         assert not any(t in v for v in values), t
 
 
-async def test_an_unknown_line_event_type_is_counted_as_other(app_client: Any, fake: FakeLineApi) -> None:
+async def test_an_unknown_line_event_type_is_counted_as_other(metered: Any, fake: FakeLineApi) -> None:
     odd = {"type": "brandNewEventFromTheFuture<x>", "mode": "active", "timestamp": 1_700_000_000_000,
            "source": {"type": "user", "userId": "U" + "2" * 32}, "webhookEventId": "01ODDEVENT0000000000000001",
            "deliveryContext": {"isRedelivery": False}}
@@ -96,9 +91,9 @@ async def test_an_unknown_line_event_type_is_counted_as_other(app_client: Any, f
                 "message": {"type": ["text"], "id": "2"}}
     for ev, status in ((odd, 200), (odd_msg, 200), (odd_list, 400)):   # a list as type: refused, never a 500
         body = json.dumps({"destination": "Ubot", "events": [ev]}).encode()
-        resp = await app_client.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
+        resp = await metered.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
         assert resp.status == status
-    m = await scrape(app_client)
+    m = await scrape(metered)
     kinds = {dict(labels).get("type") for (name, labels) in m if name == "soudan_events_total"}
     assert "other" in kinds and "message.other" in kinds
     assert not any("brandNew" in (k or "") or "hologram" in (k or "") for k in kinds), kinds
