@@ -4,7 +4,7 @@
    before reading; the read itself is capped by the app's ``client_max_size``).
 2. The raw bytes are decoded as UTF-8 (not UTF-8 → 400) and given with the signature to
    :class:`linebot.v3.webhook.WebhookParser`, which checks the HMAC-SHA256 over exactly those
-   bytes. A wrong signature → 400; malformed JSON or an event the SDK cannot parse (e.g. no
+   bytes. A wrong (or non-ASCII) signature → 400; malformed JSON or an event the SDK cannot parse (e.g. no
    ``webhookEventId``) → 400. Nothing is processed for a 400/413.
 3. The events become jobs (:func:`~.events.to_job`) handled by :class:`~.handler.EventHandler`
    inside the request, and the answer (200) is sent when they are done — or after
@@ -139,6 +139,8 @@ class LineAdapter:
         except UnicodeDecodeError:
             return self._answer(400, "body is not UTF-8")
         try:
+            if not signature.isascii():  # a base64 HMAC; bytes not UTF-8 arrive as surrogates the SDK cannot encode
+                raise InvalidSignatureError("signature is not ASCII")
             events = self.parser.parse(body, signature)
         except InvalidSignatureError:
             return self._answer(400, "invalid signature")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -31,6 +32,25 @@ async def test_wrong_signature_is_400(post: Post, fake: FakeLineApi, store: Sess
     body = body_of(follow_event())
     resp = await post(raw=body, signature=sign(body, "another-secret"))
     assert resp.status == 400
+    await _nothing_happened(fake, store)
+
+
+@pytest.mark.parametrize("signature", ["署名".encode(), b"\xff\xfe" * 22, "é".encode("latin-1") * 44],
+                         ids=["utf-8", "not-utf-8", "latin-1"])
+async def test_non_ascii_signature_is_400_invalid_signature(client: TestClient[Any, Any], fake: FakeLineApi,
+                                                            store: SessionStore, signature: bytes) -> None:
+    """A base64 HMAC is ASCII: any other header value is an invalid signature, not a "malformed body"
+    (bytes that are not UTF-8 reach the app as surrogates, which the SDK's check cannot encode).
+    Sent over a raw socket: aiohttp's client will not send such a header."""
+    body = body_of(follow_event())
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(b"POST /line/webhook HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nX-Line-Signature: %b\r\nConnection: close\r\n\r\n%b"
+                 % (len(body), signature, body))
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert answer.endswith(b"\r\n\r\ninvalid signature")
     await _nothing_happened(fake, store)
 
 
