@@ -1,6 +1,6 @@
 """What soudan raises, and what to catch.
 
-Problems in files (flows, the directory, the teams file, transcripts)
+Problems in files (flows, the directory, the teams file, the guild settings file, transcripts)
     :class:`Problem` — one problem at ``file:line``: a message for the person who edits the file,
     a severity (``error``/``warning``) and a machine-readable :attr:`Problem.code` (see
     :data:`CODES`). It is a value (warnings, lint findings, the simulator's problem list); the
@@ -10,7 +10,7 @@ Problems in files (flows, the directory, the teams file, transcripts)
     :class:`ProblemsError` — files failed to load; ``errors`` lists every :class:`Problem`. Catch
     it around loading (``soudan serve``/``validate``, the simulator's reload). Its kinds say which
     files: :class:`FlowError` (``flows/*.yaml``), :class:`DirectoryError` (``directory/*.yaml``),
-    :class:`TeamError` (``SOUDAN_TEAMS_FILE``).
+    :class:`TeamError` (``SOUDAN_TEAMS_FILE``), :class:`GuildsError` (``SOUDAN_DISCORD_GUILDS_FILE``).
 
 At run time
     ``bot.store.StoreError`` (and ``StoreUnavailable``): the session store failed; the adapters
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CODES", "DirectoryError", "FlowError", "Problem", "ProblemsError", "TeamError"]
+__all__ = ["CODES", "DirectoryError", "FlowError", "GuildsError", "Problem", "ProblemsError", "TeamError"]
 
 CODES: dict[str, str] = {
     # YAML (bot.yamlload)
@@ -65,6 +65,10 @@ CODES: dict[str, str] = {
     "old-source": "a contact's source page is more than three years old",
     # the teams file (bot.handoff.team)
     "duplicate-team-id": "a team id used twice",
+    # the Discord guild settings file (bot.handoff.guilds)
+    "guilds-file": "the guild settings file cannot be read, is a folder or is not UTF-8 text",
+    "json-syntax": "the file is not valid JSON, or is nested too deeply to be one soudan writes",
+    "not-a-discord-id": "a value that is not a Discord id (a positive whole number below 2**63)",
     # soudan validate's rules (bot.toolkit.lint)
     "no-open-window": "a result with no window a person can reach at some hour (soudan serve refuses)",
     "crisis-no-open-window": "the crisis reply has no window open at some hour",
@@ -127,3 +131,7 @@ class DirectoryError(ProblemsError):
 
 class TeamError(ProblemsError):
     """The teams file (``SOUDAN_TEAMS_FILE``) is broken."""
+
+
+class GuildsError(ProblemsError):
+    """The Discord guild settings file (``SOUDAN_DISCORD_GUILDS_FILE``) is broken."""

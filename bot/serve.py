@@ -255,8 +255,8 @@ def main(args: argparse.Namespace | Any) -> int:
     except ProblemsError as exc:
         for err in exc.errors:
             print(err, file=sys.stderr)
-        print(f"soudan serve: {len(exc.errors)} problem(s) in flows/directory/teams; fix them (see `soudan validate`)",
-              file=sys.stderr)
+        print(f"soudan serve: {len(exc.errors)} problem(s) in the file(s) above; fix them (`soudan validate` "
+              "checks flows, directory and teams)", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"soudan serve: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.contacts.directory import DirectoryError
 from bot.engine.flow import FlowError
-from bot.errors import CODES, Problem, ProblemsError
+from bot.errors import CODES, GuildsError, Problem, ProblemsError
 from bot.handoff.team import TeamError
 from bot.loading import load_all
 from bot.yamlload import LoadError
@@ -26,7 +26,7 @@ def test_every_code_the_code_gives_is_listed() -> None:
 
 def test_one_hierarchy_to_catch() -> None:
     assert LoadError is Problem
-    assert all(issubclass(e, ProblemsError) for e in (FlowError, DirectoryError, TeamError))
+    assert all(issubclass(e, ProblemsError) for e in (FlowError, DirectoryError, TeamError, GuildsError))
 
 
 def test_a_broken_directory_is_a_directory_error_not_a_flow_error(tmp_path: Path) -> None:

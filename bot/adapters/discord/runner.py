@@ -107,9 +107,10 @@ def setup(app: web.Application) -> None:
     :class:`ConnectionStatus` at ``app[DISCORD_STATE_KEY]`` for ``/healthz``.
 
     Raises:
-        ValueError: when ``DISCORD_TOKEN`` is not set, or the guild settings file is broken (the
-            message names the file, the line where there is one, and the fix): the server
-            refuses to start rather than run without its moderators' settings.
+        ValueError: when ``DISCORD_TOKEN`` is not set.
+        bot.errors.GuildsError: when the guild settings file is broken (its problem names the file,
+            the line where there is one, and the fix): the server refuses to start rather than run
+            without its moderators' settings.
     """
     from bot.app import CLOCK_KEY, CONVERSATIONS_KEY, DESK_KEY, DISCORD_STATE_KEY, METRICS_KEY, SETTINGS_KEY
 

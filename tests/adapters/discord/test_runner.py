@@ -212,7 +212,7 @@ def test_serve_refuses_a_broken_guild_settings_file(tmp_path: Path, monkeypatch:
     path.write_text(body, encoding="utf-8")
     assert serve_with_guilds_file(monkeypatch, path) == 2
     err = capsys.readouterr().err
-    assert f"{path}:{line}: {what}" in err
+    assert f"{path}:{line}: error: {what}" in err
     assert "Traceback" not in err
 
 
@@ -220,5 +220,5 @@ def test_serve_refuses_a_guild_settings_path_that_is_a_directory(tmp_path: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
     assert serve_with_guilds_file(monkeypatch, tmp_path) == 2
     err = capsys.readouterr().err
-    assert f"{tmp_path}: is a directory" in err and "set SOUDAN_DISCORD_GUILDS_FILE to a file path" in err
+    assert f"{tmp_path}: error: is a directory" in err and "set SOUDAN_DISCORD_GUILDS_FILE to a file path" in err
     assert "Traceback" not in err
