@@ -58,7 +58,7 @@ def consultation(engine: Engine) -> list[Input]:
             assert s is not None
             s = engine.step(s, Text(a), NOW).session
             used.append(a)
-            if s is not None and s.finished:
+            if s is not None and engine.finished(s):
                 return [Start(), *(Text(x) for x in used)]
     raise SystemExit("no script reaches a result with these flows; update bench/store_bench.py")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 
 from prometheus_client import CollectorRegistry, Counter
@@ -75,12 +75,14 @@ class ConsultationMetrics:
 
     Args:
         registry: the app's registry (``app[METRICS_KEY].registry``).
+        finished: whether a session is at a result (the engine's :meth:`bot.engine.core.Engine.finished`).
 
     Attributes (all counters; Prometheus adds ``_total``):
         started: ``soudan_consultations_started{platform, flow}`` — conversations begun (a new
             conversation id: first message, restart, or a return after expiry).
         finished: ``soudan_consultations_finished{platform, flow, how}`` — ``how`` is ``result``
-            (a result was shown for the first time in the conversation), ``stop`` or ``forget``.
+            (a step showed a result, coming from a question: coming back to a result with 「戻る」
+            shows no result and is not counted), ``stop`` or ``forget``.
         results: ``soudan_results{flow, state, urgency}`` — each result shown.
         windows: ``soudan_windows_shown{contact}`` — each window listed in a result or crisis reply.
         no_local: ``soudan_results_without_local_window{hour, region}`` — results where no
@@ -94,8 +96,9 @@ class ConsultationMetrics:
             result, by the state they were in.
     """
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, finished: Callable[[Session], bool]) -> None:
         r = registry
+        self.at_result = finished
         self.started = Counter("soudan_consultations_started", "Conversations begun.", ["platform", "flow"],
                                registry=r)
         self.finished = Counter("soudan_consultations_finished",
@@ -130,7 +133,8 @@ class ConsultationMetrics:
             self.started.labels(platform, after.flow_id).inc()
         if after is None and before is not None:
             self.finished.labels(platform, before.flow_id, "forget" if out.forget else "stop").inc()
-        elif after is not None and after.finished and not (same and before is not None and before.finished):
+        elif (after is not None and self.at_result(after) and not (same and before is not None and self.at_result(before))
+              and any(isinstance(r, Refer) and r.state_id == after.state for r in out.replies)):
             self.finished.labels(platform, after.flow_id, "result").inc()
         flow_id = after.flow_id if after is not None else before.flow_id if before is not None else ""
         ref = after if after is not None else before
@@ -156,7 +160,8 @@ class ConsultationMetrics:
 
 async def sweep_dropoffs(store: SessionStore, metrics: ConsultationMetrics, now: dt.datetime,
                          margin: float = DROPOFF_MARGIN) -> int:
-    """Count drop-offs: stored conversations without a result that expire within ``margin`` seconds.
+    """Count drop-offs: stored conversations not at a result (``metrics.at_result``, the engine's
+    judgement from the state) that expire within ``margin`` seconds.
 
     Each conversation is counted once, also across replicas (the store's event-id memory
     records ``dropoff:<conversation id>``).
@@ -177,7 +182,7 @@ async def sweep_dropoffs(store: SessionStore, metrics: ConsultationMetrics, now:
     keys = [k async for k in store.keys()]  # noqa: SIM118 - an async iterator, not a dict
     for key in keys:
         s = await store.get(key)
-        if s is None or s.finished or (s.expires_at - now).total_seconds() > margin:
+        if s is None or metrics.at_result(s) or (s.expires_at - now).total_seconds() > margin:
             continue
         if await store.mark_event(f"dropoff:{s.conversation_id}", 2 * 24 * 3600.0):
             metrics.dropoffs.labels(s.flow_id, s.state).inc()

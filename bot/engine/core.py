@@ -258,6 +258,17 @@ class Engine:
         exists and it has not expired (else the next step starts again)."""
         return self._check(session, now) is None
 
+    def finished(self, session: Session) -> bool:
+        """True when ``session`` is at a result: its state is a ``refer`` state of its flow here.
+
+        Derived from the flow, never stored. A session of another version of a loaded flow is
+        judged by the state of that id in the loaded version; False for a flow or state this
+        engine does not have.
+        """
+        f = self.flows.get(session.flow_id)
+        st = f.states.get(session.state) if f is not None else None
+        return st is not None and st.kind == "refer"
+
     def current_view(self, session: Session, now: dt.datetime) -> list[Reply]:
         """The replies that show the current question or result again (for re-rendering)."""
         return self._reask(session, now)
@@ -359,7 +370,7 @@ class Engine:
             if not s.history:
                 return self._finish(s, [*pre, Say(t("engine.back_none", loc)), *self._reask(s, now)], now)
             entry = s.history.pop()
-            s.state, s.slots, s.finished = entry.state, dict(entry.slots), False
+            s.state, s.slots = entry.state, dict(entry.slots)
             prev = self._choice(s, entry.state, entry.choice)
             note = t("engine.back", loc)
             if prev is not None:
@@ -536,7 +547,6 @@ class Engine:
                 continue
             break
         s.state = sid
-        s.finished = f.states[sid].kind == "refer"
         return out + self._show(s, f.states[sid], now)
 
     @staticmethod

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from bot.engine.types import HistoryEntry
 
 __all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "DangerReply", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
-           "Urgency", "load_flow", "load_flows", "reachable"]
+           "Urgency", "is_result", "load_flow", "load_flows", "reachable"]
 
 Urgency = Literal["immediate", "high", "normal"]
 """How soon a person routed to a result should reach someone (DESIGN.md §11, PLAN contract 4):
@@ -329,6 +330,10 @@ class Flow(_Strict):
     def _fid(cls, v: str) -> str:
         return _check_id(v, "flow id")
 
+    def model_post_init(self, context: Any, /) -> None:
+        """Register the flow for :func:`is_result` (the newest flow of an id and version counts)."""
+        _LOADED[(self.id, self.version)] = weakref.ref(self)
+
     @field_validator("locale")
     @classmethod
     def _locale(cls, v: str) -> str:
@@ -384,6 +389,31 @@ class Flow(_Strict):
                 continue
             path += self.say_chain(ch.target(history[i + 1].slots if i + 1 < len(history) else slots))
         return path
+
+
+_LOADED: dict[tuple[str, str], weakref.ref[Flow]] = {}
+"""``(flow id, version)`` → the flow of that id and version built last in this process (weakly held)."""
+
+
+def is_result(flow_id: str, version: str, state_id: str) -> bool:
+    """True when ``state_id`` is a result (a ``refer`` state) of the flow ``flow_id`` at ``version``.
+
+    What :attr:`bot.engine.types.Session.finished` answers, for code that holds a stored session
+    but no engine (the peer benchmark). It asks the flow built last in this process with that id
+    and version (flows are immutable; an engine holds the flows it runs). The engine's own readers
+    ask :meth:`bot.engine.core.Engine.finished` instead.
+
+    Raises:
+        LookupError: when no flow with that id and version is loaded in this process (then no
+            answer would be right: load the flows first).
+    """
+    ref = _LOADED.get((flow_id, version))
+    flow = ref() if ref is not None else None
+    if flow is None:
+        raise LookupError(f"flow {flow_id!r} version {version!r} is not loaded in this process: load it "
+                          "(bot.engine.flow.load_flows) before asking whether a session is finished")
+    st = flow.states.get(state_id)
+    return st is not None and st.kind == "refer"
 
 
 class LoadedFlow:

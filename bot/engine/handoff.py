@@ -120,7 +120,7 @@ class Handoffs:
         before = session.handoff if session is not None else None
         # the engine's own validity check (a few µs): only when a hand-off path can apply
         needed = session is not None and (before is not None or isinstance(inp, HandoffSignal)
-                                          or (tm is not None and session.finished))
+                                          or (tm is not None and self.engine.finished(session)))
         live = needed and session is not None and self.engine._check(session, now) is None
         if session is not None and live and tm is not None and session.team != tm.id:
             session = session.model_copy(update={"team": tm.id})
@@ -137,7 +137,7 @@ class Handoffs:
             out = self._own(session, inp, now)
             if out is not None:
                 return Outcome(out.session, [*pre, *out.replies], out.forget, (*events, *out.handoffs))
-        elif session is not None and live and tm is not None and session.finished:
+        elif session is not None and live and tm is not None and self.engine.finished(session):
             out = self._own(session, inp, now)
             if out is not None:
                 return out

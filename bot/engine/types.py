@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.contacts.model import Contact
 from bot.contacts.status import Status
+from bot.engine.flow import is_result
 
 __all__ = [
     "Ask", "ChoiceView", "Command", "CommandName", "ContactView", "End", "HandoffAnswer", "HandoffEvent",
@@ -234,7 +235,10 @@ class Session(BaseModel):
         clarify: the choice ids offered by the last "which is closest?" question, in the order
             shown (a number answers among them); empty otherwise.
         started_at, updated_at, expires_at: aware datetimes; ``expires_at`` is absolute.
-        finished: True once a result was shown.
+        finished: True when the session is at a result (its state is a ``refer`` state) — derived,
+            not stored: a property asking the loaded flow (:func:`bot.engine.flow.is_result`;
+            raises ``LookupError`` when that flow is not loaded). The engine asks
+            :meth:`bot.engine.core.Engine.finished`.
         team: the team the platform offers this conversation (set by the service each step), or None.
         handoff: the hand-off in progress, or None.
     """
@@ -253,9 +257,17 @@ class Session(BaseModel):
     started_at: dt.datetime
     updated_at: dt.datetime
     expires_at: dt.datetime
-    finished: bool = False
     team: str | None = None
     handoff: HandoffState | None = None
+
+    @property
+    def finished(self) -> bool:
+        """True when the session is at a result, from the flow loaded in this process (see the class doc).
+
+        Raises:
+            LookupError: when the session's flow (id and version) is not loaded in this process.
+        """
+        return is_result(self.flow_id, self.flow_version, self.state)
 
     def to_json(self) -> str:
         """Serialise for a store (compact JSON; ``team``/``handoff``/``prefill``/``clarify`` only when set)."""

@@ -3,7 +3,7 @@
 A :class:`~bot.engine.types.Session` is stored as the MessagePack (``msgpack``, a well-kept
 library) array::
 
-    [2, flow_id, flow_version, conversation_id, state, locale, finished,
+    [3, flow_id, flow_version, conversation_id, state, locale,
      started_at, updated_at, expires_at, history, slots]
 
 - times are seconds since the epoch (an integer), or microseconds since the epoch when the time has
@@ -12,17 +12,23 @@ library) array::
   that entry's ``slots`` differ from the previous entry's (the first from ``{}``): the slots that
   were added or changed, and removed ones mapped to ``None``;
 - ``slots`` (the current ones) are likewise a delta from the last history entry's slots;
-- a 13th element is present only when the session has a hand-off team or a hand-off in progress
+- a 12th element is present only when the session has a hand-off team or a hand-off in progress
   (:mod:`bot.engine.handoff`): ``[team, handoff]`` with ``handoff`` None or
-  ``[team, status, result, requested_at, deadline]`` (times as above, or None).
+  ``[team, status, result, requested_at, deadline]`` (times as above, or None) — or None when only
+  the 13th is present: ``[prefill, clarify]``, answers kept for later questions (a slot delta from
+  ``{}``) and the choice ids of a pending clarification.
 
 Nothing is derived on load that was not stored: the encoding is lossless (a test round-trips
-every field). Records written before (``Session.to_json``, a JSON object) still load.
+every field). Whether the session is at a result is not stored: it follows from the state
+(:meth:`bot.engine.core.Engine.finished`). Records written before still load: format 2 (the same
+array with a ``finished`` boolean after ``locale``, which is checked and dropped) and format 1
+(``Session.to_json``, a JSON object, whose ``finished`` key is dropped likewise).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any, TypeVar
 
@@ -36,8 +42,9 @@ __all__ = ["FORMAT", "decode_session", "encode_session"]
 
 log = logging.getLogger("soudan.store")
 
-FORMAT = 2
-"""First element of a stored array (the JSON records of before count as format 1)."""
+FORMAT = 3
+"""First element of a stored array (format 2 also stored ``finished``; the JSON records of before
+count as format 1)."""
 
 _M = TypeVar("_M", Session, HistoryEntry)
 
@@ -125,7 +132,7 @@ def encode_session(s: Session) -> bytes:
         d = _delta(prev, cur) if cur != prev else None
         history.append([h.state, h.choice, d] if d else [h.state, h.choice])
         prev = cur
-    row: list[Any] = [FORMAT, s.flow_id, s.flow_version, s.conversation_id, s.state, s.locale, s.finished,
+    row: list[Any] = [FORMAT, s.flow_id, s.flow_version, s.conversation_id, s.state, s.locale,
                       _time(s.started_at), _time(s.updated_at), _time(s.expires_at), history, _delta(prev, s.slots)]
     ho_field: Any = None
     if s.team is not None or s.handoff is not None:
@@ -143,7 +150,7 @@ def encode_session(s: Session) -> bytes:
 
 
 def _handoff_fields(ext: Any) -> tuple[str | None, HandoffState | None]:
-    """The 13th element: ``(team, handoff)``."""
+    """The hand-off element (the 12th): ``(team, handoff)``."""
     if not isinstance(ext, list) or len(ext) != 2:
         raise ValueError("the stored hand-off element is malformed")
     team = None if ext[0] is None else _str(ext[0])
@@ -159,19 +166,28 @@ def _handoff_fields(ext: Any) -> tuple[str | None, HandoffState | None]:
 
 def _decode(data: bytes) -> Session:
     if data[:1] == b"{":  # format 1: Session.to_json() of earlier releases
-        return Session.from_json(data)
+        fields = json.loads(data)
+        if isinstance(fields, dict):
+            fields.pop("finished", None)  # derived since format 3
+        return Session.model_validate(fields)
     v = msgpack.unpackb(data, raw=False, strict_map_key=True)
-    if not isinstance(v, list) or len(v) not in (12, 13, 14) or v[0] != FORMAT:
-        raise ValueError("not a stored session of format 2")
-    _, flow_id, flow_version, cid, state, locale, finished, started, updated, expires, hist, slots = v[:12]
-    team, handoff = _handoff_fields(v[12]) if len(v) >= 13 and v[12] is not None else (None, None)
+    if not isinstance(v, list) or not v:
+        raise ValueError("not a stored session")
+    if v[0] == 2 and len(v) in (12, 13, 14):  # format 2: a `finished` boolean after the locale
+        if not isinstance(v[6], bool):
+            raise ValueError("stored 'finished' is not a boolean")
+        v = [FORMAT, *v[1:6], *v[7:]]
+    if v[0] != FORMAT or len(v) not in (11, 12, 13):
+        raise ValueError("not a stored session of format 2 or 3")
+    _, flow_id, flow_version, cid, state, locale, started, updated, expires, hist, slots = v[:11]
+    team, handoff = _handoff_fields(v[11]) if len(v) >= 12 and v[11] is not None else (None, None)
     prefill: dict[str, str] = {}
     clarify: list[str] = []
-    if len(v) == 14:
-        if not isinstance(v[13], list) or len(v[13]) != 2:
+    if len(v) == 13:
+        if not isinstance(v[12], list) or len(v[12]) != 2:
             raise ValueError("stored kept answers are malformed")
-        prefill = _apply({}, v[13][0])
-        clarify = v[13][1]
+        prefill = _apply({}, v[12][0])
+        clarify = v[12][1]
         if not isinstance(clarify, list) or not all(isinstance(c, str) for c in clarify):
             raise ValueError("a stored clarification is not a list of ids")
     if not isinstance(hist, list):
@@ -186,14 +202,12 @@ def _decode(data: bytes) -> Session:
         # models are built without pydantic's validation pass (a third of a step's store cost)
         entries.append(_build(HistoryEntry, {"state": h[0], "choice": h[1], "slots": cur}))
         prev = cur
-    if not isinstance(finished, bool):
-        raise ValueError("stored 'finished' is not a boolean")
     return _build(Session, {
         "flow_id": _str(flow_id), "flow_version": _str(flow_version), "conversation_id": _str(cid),
         "state": _str(state), "slots": _apply(prev, slots), "history": entries, "locale": _str(locale),
         "prefill": prefill, "clarify": clarify,
         "started_at": _untime(started), "updated_at": _untime(updated), "expires_at": _untime(expires),
-        "finished": finished, "team": team, "handoff": handoff})
+        "team": team, "handoff": handoff})
 
 
 def decode_session(data: str | bytes, backend: str) -> Session | None:
@@ -222,7 +236,7 @@ def _self_check() -> None:
     t = dt.datetime(2026, 12, 1, 10, 0, 0, 1, tzinfo=JST)
     ref = Session(flow_id="f", flow_version="1", conversation_id="c", state="s", slots={"a": "b"},
                   history=[HistoryEntry(state="s0", choice="c0", slots={"x": "y"})], locale="ja",
-                  started_at=t, updated_at=t, expires_at=t, finished=True)
+                  started_at=t, updated_at=t, expires_at=t)
     got = _decode(encode_session(ref))
     if got != ref or got.model_dump() != ref.model_dump() or got.model_dump_json() != ref.model_dump_json():
         log.warning("pydantic internals changed; sessions are decoded with model_construct")

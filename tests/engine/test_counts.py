@@ -67,3 +67,27 @@ async def test_a_failing_counter_never_costs_the_reply(tiny_engine: Engine) -> N
     conv = Conversations(tiny_engine, MemoryStore(), "secret", observer=broken)
     h = await conv.handle("web", "u", Start(), now=WEEKDAY_10)
     assert h.replies and h.session is not None
+
+
+async def test_back_to_a_result_from_the_question_after_it_is_no_drop_off(tmp_path: Any, aiohttp_client: Any) -> None:
+    """At a result with ``next``, 「相談を続ける」 then 「戻る」 is at the result again: the conversation
+    reached a result (it used to be counted as a drop-off at the result when it expired there)."""
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("  result-adult:\n", "  result-adult:\n    next: who\n"))
+    write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 20, SOUDAN_STORE="memory://",
+                        SOUDAN_FLOWS_DIR=str(tmp_path / "flows"), SOUDAN_DIRECTORY_DIR=str(tmp_path / "directory"),
+                        SOUDAN_SESSION_TTL=3600)
+    clock = {"now": WEEKDAY_10}
+    app = create_app(settings, store=MemoryStore(), clock=lambda: clock["now"])
+    await aiohttp_client(app)
+    conv, reg = app[CONVERSATIONS_KEY], app[METRICS_KEY].registry
+    h = await conv.handle("line", "U-a", Start())
+    for state, choice in (("who", "adult"), ("what", "other"), ("result-adult", ":continue"), ("who", ":back")):
+        assert h.session is not None and h.session.state == state
+        h = await conv.handle("line", "U-a", Pick(choice, state, h.session.conversation_id))
+    assert h.session is not None and h.session.state == "result-adult"
+    assert "何がありましたか？" not in [getattr(r, "text", "") for r in h.replies]
+    assert sample(reg, "soudan_consultations_finished_total", platform="line", flow="tiny", how="result") == 1
+    clock["now"] = WEEKDAY_10 + dt.timedelta(minutes=55)
+    await sweep_once(app)
+    assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="result-adult") == 0

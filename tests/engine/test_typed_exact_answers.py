@@ -48,7 +48,7 @@ def sessions_at_every_question() -> list[tuple[str, Session]]:
     todo = [begin()]
     while todo:
         s = todo.pop(0)
-        if s.state in seen or s.finished:
+        if s.state in seen or engine().finished(s):
             continue
         seen[s.state] = s
         st = engine().flows[s.flow_id].states[s.state]

@@ -279,7 +279,7 @@ def test_the_crisis_check_runs_on_the_result_screen(tiny_engine: Engine) -> None
     s = tiny_engine.step(None, Start(), WEEKDAY_10).session
     s = tiny_engine.step(s, Text("2"), WEEKDAY_10).session
     s = tiny_engine.step(s, Text("2"), WEEKDAY_10).session
-    assert s is not None and s.state == "result-adult" and s.finished
+    assert s is not None and s.state == "result-adult" and tiny_engine.finished(s)
     out = tiny_engine.step(s, Text("死にたい"), WEEKDAY_10)
     assert isinstance(out.replies[0], Refer) and out.replies[0].text == "あなたの安全が大切です。"
     assert out.session is not None and out.session.state == "result-adult"

@@ -1,5 +1,5 @@
 """A hand-off in progress survives the store: the codec keeps the session's team and hand-off
-(a 13th element only when present), on every backend's encoding, losslessly."""
+(a 12th element only when present), on every backend's encoding, losslessly."""
 
 from __future__ import annotations
 
@@ -41,5 +41,5 @@ def test_a_damaged_handoff_element_is_an_unreadable_record_not_a_crash() -> None
     import msgpack  # type: ignore[import-untyped]  # no py.typed in msgpack
 
     row = msgpack.unpackb(encode_session(session(team="counsellors")), raw=False)
-    row[12] = ["counsellors", ["x"]]
+    row[11] = ["counsellors", ["x"]]  # the hand-off element (the 12th since format 3)
     assert decode_session(msgpack.packb(row, use_bin_type=True), "memory") is None

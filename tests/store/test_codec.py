@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import msgpack  # type: ignore[import-untyped]  # msgpack ships no py.typed
 import pytest
 
+from bot.engine.core import Engine
 from bot.engine.types import HistoryEntry, Session
 from bot.store.codec import decode_session, encode_session
 from bot.timeutil import JST
@@ -26,7 +28,7 @@ def mid_consultation() -> Session:
 
 def test_every_field_round_trips() -> None:
     s = mid_consultation().model_copy(update={
-        "locale": "en", "finished": True,
+        "locale": "en",
         "updated_at": dt.datetime(2026, 12, 1, 1, 2, 3, 456789, tzinfo=dt.UTC),
         "history": [HistoryEntry(state="a", choice="b", slots={"x": "1", "y": "2"}),
                     HistoryEntry(state="c", choice="d", slots={"y": "3"})],  # a slot removed, one changed
@@ -38,7 +40,7 @@ def test_every_field_round_trips() -> None:
 
 def test_a_mid_consultation_record_is_a_quarter_of_the_json() -> None:
     s = mid_consultation()
-    assert len(s.to_json()) == 524
+    assert len(s.to_json()) == 507
     assert len(encode_session(s)) <= 140
 
 
@@ -64,3 +66,71 @@ def test_damaged_records_read_as_none_and_log_no_content(data: bytes, caplog: py
     with caplog.at_level(logging.WARNING):
         assert decode_session(data, "test") is None
     assert "unreadable session record" in caplog.text
+
+
+# ------------------------------------------------------------------ `finished` is derived (format 3)
+
+# written by the format-2 encoder (main at ac4ffbd): at a result with finished=true; at a question
+# with finished=false, a hand-off team and consent, kept answers and a clarification (14 elements)
+FORMAT_2_AT_RESULT = bytes.fromhex(
+    "9c02a474696e79a131a87872356361356637ac726573756c742d6164756c74a26a61c3ce6b0e1c10ce6b0e1c10ce6b0f6d90"
+    "9292a377686fa56164756c7493a477686174a56f7468657281a377686fa56164756c7480")
+FORMAT_2_FULL = bytes.fromhex(
+    "9e02a474696e79a131a87872356361356637a477686174a26a61c2ce6b0e1c10ce6b0e1c10ce6b0f6d909192a377686fa5"
+    "6164756c7481a377686fa56164756c7492ab636f756e73656c6c6f727395ab636f756e73656c6c6f7273a7636f6e73656e"
+    "74ac726573756c742d6164756c74c0c09281a6726567696f6ea54a502d313391a178")
+FORMAT_1_AT_RESULT = (
+    '{"flow_id":"tiny","flow_version":"1","conversation_id":"xr5ca5f7","state":"result-adult",'
+    '"slots":{"who":"adult"},"history":[{"state":"who","choice":"adult","slots":{}},{"state":"what",'
+    '"choice":"other","slots":{"who":"adult"}}],"locale":"ja","started_at":"2026-12-01T10:00:00+09:00",'
+    '"updated_at":"2026-12-01T10:00:00+09:00","expires_at":"2026-12-02T10:00:00+09:00","finished":true}')
+
+
+def at_result() -> Session:
+    return Session(flow_id="tiny", flow_version="1", conversation_id="xr5ca5f7", state="result-adult",
+                   slots={"who": "adult"}, history=[HistoryEntry(state="who", choice="adult"),
+                                                    HistoryEntry(state="what", choice="other", slots={"who": "adult"})],
+                   started_at=T0, updated_at=T0, expires_at=T0 + dt.timedelta(hours=24))
+
+
+def test_format_3_stores_no_finished_flag() -> None:
+    row = msgpack.unpackb(encode_session(at_result()), raw=False)
+    assert row[0] == 3 and len(row) == 11
+    assert row[1:6] == ["tiny", "1", "xr5ca5f7", "result-adult", "ja"] and isinstance(row[6], int)
+    assert not any(isinstance(v, bool) for v in row)
+
+
+@pytest.mark.parametrize("old", [FORMAT_2_AT_RESULT, FORMAT_1_AT_RESULT, FORMAT_1_AT_RESULT.encode()],
+                         ids=["format-2", "format-1-str", "format-1-bytes"])
+def test_records_of_earlier_formats_still_load(old: str | bytes) -> None:
+    got = decode_session(old, "test")
+    assert got == at_result()
+    assert decode_session(encode_session(got), "test") == got  # written back as format 3
+
+
+def test_a_full_format_2_record_still_loads() -> None:
+    got = decode_session(FORMAT_2_FULL, "test")
+    assert got is not None and (got.state, got.slots, got.team, got.prefill, got.clarify) == (
+        "what", {"who": "adult"}, "counsellors", {"region": "JP-13"}, ["x"])
+    assert got.handoff is not None and (got.handoff.status, got.handoff.result) == ("consent", "result-adult")
+    assert [(h.state, h.choice) for h in got.history] == [("who", "adult")]
+
+
+def test_a_format_2_record_whose_flag_is_not_a_boolean_is_unreadable() -> None:
+    row = msgpack.unpackb(FORMAT_2_AT_RESULT, raw=False)
+    row[6] = "yes"
+    assert decode_session(msgpack.packb(row, use_bin_type=True), "test") is None
+
+
+def test_finished_is_read_from_the_loaded_flow(tiny_engine: Engine) -> None:
+    """What the peer benchmark reads (``s.finished`` on a session from ``store.get``): derived from
+    the flow loaded in the process, for old and new records alike."""
+    for data in (FORMAT_2_AT_RESULT, FORMAT_1_AT_RESULT, encode_session(at_result())):
+        got = decode_session(data, "test")
+        assert got is not None and got.finished is True and tiny_engine.finished(got) is True
+    back = at_result().model_copy(update={"state": "what"})
+    assert back.finished is False and tiny_engine.finished(back) is False
+    other = at_result().model_copy(update={"flow_version": "no-such-version"})
+    with pytest.raises(LookupError, match="is not loaded in this process"):
+        assert other.finished
+    assert tiny_engine.finished(other) is True  # the engine judges by the state of its loaded version

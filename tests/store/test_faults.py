@@ -106,7 +106,7 @@ def replay() -> tuple[Session | None, list[list[dict[str, Any]]]]:
 
 
 def comparable(s: Session | None) -> Any:
-    return None if s is None else s.model_dump(include={"flow_id", "state", "slots", "history", "locale", "finished"})
+    return None if s is None else s.model_dump(include={"flow_id", "state", "slots", "history", "locale"})
 
 
 async def consult(backend: Backend, aiohttp_client: Any, aiohttp_server: Any, run: int, fail_at: int | None,

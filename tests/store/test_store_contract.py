@@ -44,7 +44,7 @@ async def test_unknown_key_gives_none(store: SessionStore) -> None:
 
 async def test_save_then_get_round_trips_every_field(store: SessionStore) -> None:
     s = session("what", slots={"who": "pupil"}, history=[HistoryEntry(state="who", choice="pupil")],
-                locale="en", finished=True)
+                locale="en")
     await store.save("line:a", s, 60)
     got = await store.get("line:a")
     assert got == s
