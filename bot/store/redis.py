@@ -18,17 +18,25 @@ returns the stored session instead, and the step runs again on it: a second trip
 concurrency). A replica killed at any point leaves no lock behind. A retried commit (the answer
 lost on a dropped connection) recognises its own token and does not count as a conflict.
 
-The connection pool is a blocking one: when all ``max_connections`` are in use a command waits up
-to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted", not as an
-outage. A command that meets a broken connection (Redis restarted) is retried once on a new one.
-:meth:`RedisStore.ping` uses a connection of its own, so ``/healthz`` reports the server's health
-even while the pool is busy.
+**The scripts (step, sent, release) run on connections of their own** — redis-py connections
+(connect, AUTH/SELECT, TLS, the hiredis reply parser), taken from a list of idle ones without
+redis-py's per-command machinery (pool condition and timeouts, retry wrapper, observability
+hooks, ``Script``'s NOSCRIPT round): the command is packed here, written and its answer read
+under one :func:`asyncio.timeout`. That halves the client's cost of a step (``bench.store_bench``).
+The other commands (``get``, ``save``, locks, ``SCAN``…) use redis-py's client and its pool.
+
+Both sets of connections are bounded: when all ``max_connections`` of one are in use a command
+waits up to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted",
+not as an outage. A command that meets a broken connection (Redis restarted) or no answer within
+``socket_timeout`` is retried once on a new one. :meth:`RedisStore.ping` uses a connection of its
+own, so ``/healthz`` reports the server's health even while the pools are busy.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import hashlib
 import inspect
 import logging
 import re
@@ -39,10 +47,11 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError, LockNotOwnedError, RedisError
+from redis.exceptions import LockError, LockNotOwnedError, NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.engine.types import Session
@@ -69,7 +78,8 @@ LOCK_POLL = 0.01
 """Seconds between two attempts to take a lock held by another process."""
 
 DEFAULT_MAX_CONNECTIONS = 64
-"""Connections in the pool of one process (commands beyond wait for a free one)."""
+"""Connections of one process for the scripts, and as many for the other commands (commands
+beyond wait for a free one)."""
 
 DEFAULT_POOL_TIMEOUT = 5.0
 """Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
@@ -80,14 +90,17 @@ SEEN = 10_000
 T = TypeVar("T")
 
 # One trip when the replica's guess of the stored session is right. KEYS: event, session. ARGV:
-# has_event ("1"/"0"), expected kind ("n" none / "v" value), expected, new kind ("d" delete / "s"
-# set), new, session ttl (ms), event ttl (ms), outbox kind ("n"/"o"), outbox, lease (ms), token. → {1} event seen and sent; {2, lease end} being sent; {3, outbox} resend (lease taken);
+# flags (4 characters: has event "1"/"0", expected "n" none / "v" value, new "d" delete / "s" set,
+# outbox "n"/"o"), expected, new, outbox, session ttl (ms), event ttl (ms), lease (ms), token.
+# → {1} event seen and sent; {2, lease end} being sent; {3, outbox} resend (lease taken);
 # {0, current or nil} the session is not the expected one (nothing written); {4} committed.
 _STEP = """
-if ARGV[1] == '1' then
+local f = ARGV[1]
+local has = string.sub(f, 1, 1) == '1'
+if has then
   local v = redis.call('GET', KEYS[1])
   if v then
-    if string.len(v) >= 30 and string.sub(v, 15, 30) == ARGV[11] then return {4} end
+    if string.len(v) >= 30 and string.sub(v, 15, 30) == ARGV[8] then return {4} end
     if string.sub(v, 1, 1) ~= 'P' then return {1} end
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -95,27 +108,27 @@ if ARGV[1] == '1' then
     if lease_end > now then return {2, string.sub(v, 2, 14)} end
     local rest = string.sub(v, 31)
     -- a claim carries the token reversed: a retried claim is not taken for a retried commit
-    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[10])) .. string.reverse(ARGV[11])
+    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[7])) .. string.reverse(ARGV[8])
                .. rest, 'KEEPTTL')
     return {3, rest}
   end
 end
 local cur = redis.call('GET', KEYS[2])
-if ARGV[2] == 'n' then
+if string.sub(f, 2, 2) == 'n' then
   if cur then return {0, cur} end
-elseif cur ~= ARGV[3] then
+elseif cur ~= ARGV[2] then
   if cur then return {0, cur} end
   return {0}
 end
-if ARGV[4] == 'd' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6]) end
-if ARGV[1] == '1' then
-  if ARGV[8] == 'o' then
+if string.sub(f, 3, 3) == 'd' then redis.call('DEL', KEYS[2]) else redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[5]) end
+if has then
+  if string.sub(f, 4, 4) == 'o' then
     local t = redis.call('TIME')
     local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[10])) .. ARGV[11] .. ARGV[9],
-               'PX', ARGV[7])
+    redis.call('SET', KEYS[1], 'P' .. string.format('%013d', now + tonumber(ARGV[7])) .. ARGV[8] .. ARGV[4],
+               'PX', ARGV[6])
   else
-    redis.call('SET', KEYS[1], 'S0000000000000' .. ARGV[11], 'PX', ARGV[7])
+    redis.call('SET', KEYS[1], 'S0000000000000' .. ARGV[8], 'PX', ARGV[6])
   end
 end
 return {4}
@@ -144,6 +157,131 @@ return 0
 
 def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
+
+
+def _bulk(b: bytes) -> bytes:
+    """One argument of a command in the Redis protocol (RESP bulk string)."""
+    return b"$%d\r\n%b\r\n" % (len(b), b)
+
+
+class _Script:
+    """A Lua script with a fixed number of keys and arguments, packed as ``EVALSHA`` (or, when the
+    server does not know it yet, ``EVAL``, which also loads it)."""
+
+    def __init__(self, text: str, keys: int, args: int) -> None:
+        body = text.encode()
+        sha = hashlib.sha1(body).hexdigest().encode()
+        n = b"*%d\r\n" % (3 + keys + args)
+        self.sha = sha.decode()
+        self._by_sha = n + _bulk(b"EVALSHA") + _bulk(sha) + _bulk(b"%d" % keys)
+        self._head = len(self._by_sha)
+        self._by_text = n + _bulk(b"EVAL") + _bulk(body) + _bulk(b"%d" % keys)
+
+    def command(self, *parts: bytes) -> bytes:
+        """``EVALSHA`` with the keys and arguments ``parts`` (each already a :func:`_bulk`)."""
+        return b"".join((self._by_sha, *parts))
+
+    def loading(self, command: bytes) -> bytes:
+        """The ``EVAL`` form of a :meth:`command` (for a server that answered ``NOSCRIPT``)."""
+        return self._by_text + command[self._head:]
+
+
+class _PoolExhausted(Exception):
+    """Every connection of the scripts was busy for ``pool_timeout`` seconds (not an outage)."""
+
+
+_STEP_SCRIPT = _Script(_STEP, 2, 8)
+_SENT_SCRIPT = _Script(_SENT, 1, 0)
+_RELEASE_SCRIPT = _Script(_RELEASE, 1, 0)
+
+
+class _Connections:
+    """The scripts' own connections: redis-py connections made like the pool's (same URL and
+    options, but no per-command timeout of their own: :meth:`run` bounds a whole command), at most
+    ``size`` of them, idle ones reused last-in first-out.
+
+    Args:
+        pool: the redis-py pool whose connection class and options are used.
+        size: the most connections open (commands beyond wait for one).
+        pool_timeout: seconds a command waits for a free connection.
+        socket_timeout: seconds a command (write and answer) may take on its connection.
+    """
+
+    def __init__(self, pool: aioredis.ConnectionPool, size: int, pool_timeout: float,
+                 socket_timeout: float | None) -> None:
+        self._cls = pool.connection_class
+        self._kwargs = {**pool.connection_kwargs, "socket_timeout": None}
+        self._idle: list[AbstractConnection] = []
+        self._free = asyncio.Semaphore(size)
+        self.pool_timeout = pool_timeout
+        self.socket_timeout = socket_timeout
+        self.closed = False
+
+    async def run(self, command: bytes, script: _Script) -> Any:
+        """Send ``command`` (a :meth:`_Script.command` of ``script``) and return the parsed answer.
+
+        A broken connection or no answer within ``socket_timeout`` costs one retry on a new
+        connection (the scripts are safe to run twice: a retried commit recognises its token); a
+        server that does not know the script gets it with the command (``EVAL``).
+
+        Raises:
+            _PoolExhausted: when no connection was free within ``pool_timeout``.
+            redis.exceptions.RedisError, OSError: the second failure, or an error answer.
+        """
+        conn = await self.take()
+        try:
+            retries, loaded = 1, False
+            while True:
+                try:
+                    async with asyncio.timeout(self.socket_timeout):
+                        await conn.send_packed_command(command, check_health=False)
+                        return await conn.read_response()
+                except NoScriptError:
+                    if loaded:
+                        raise
+                    command, loaded = script.loading(command), True
+                except (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError) as exc:
+                    await conn.disconnect(nowait=True)  # the retry connects afresh
+                    if not retries:
+                        if isinstance(exc, TimeoutError):
+                            raise RedisTimeoutError(f"no answer within {self.socket_timeout:g} s") from None
+                        raise
+                    retries -= 1
+        finally:
+            await self.give(conn)
+
+    async def take(self) -> AbstractConnection:
+        """A connection for one command (an idle one, or a new one not connected yet); give it back
+        with :meth:`give`.
+
+        Raises:
+            _PoolExhausted: when ``size`` connections stayed busy for ``pool_timeout`` seconds.
+        """
+        free = self._free
+        if free.locked():
+            try:
+                async with asyncio.timeout(self.pool_timeout):
+                    await free.acquire()
+            except TimeoutError:
+                raise _PoolExhausted from None
+        else:
+            await free.acquire()  # returns at once
+        return self._idle.pop() if self._idle else self._cls(**self._kwargs)
+
+    async def give(self, conn: AbstractConnection) -> None:
+        """Give back a connection of :meth:`take` (disconnected if the store was closed)."""
+        if self.closed:
+            await conn.disconnect(nowait=True)
+        else:
+            self._idle.append(conn)
+        self._free.release()
+
+    async def close(self) -> None:
+        """Disconnect the idle connections; busy ones are disconnected when their command ends."""
+        self.closed = True
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.disconnect()
 
 
 class RedisStore(SessionStore):
@@ -183,10 +321,8 @@ class RedisStore(SessionStore):
         self._r: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         # /healthz: a connection of its own, so a busy pool does not look like an outage
         self._health: aioredis.Redis = aioredis.from_url(url, max_connections=2, **opts)
-        self._one = self._r.register_script(_STEP)
+        self._scripts = _Connections(pool, max_connections, pool_timeout, socket_timeout)
         self._seen: collections.OrderedDict[str, bytes | None] = collections.OrderedDict()
-        self._sent = self._r.register_script(_SENT)
-        self._release = self._r.register_script(_RELEASE)
         self._locks = KeyedLocks()
         self._closed = False
 
@@ -220,12 +356,27 @@ class RedisStore(SessionStore):
             return await aw
         except RedisConnectionError as exc:
             if isinstance(exc.__cause__, TimeoutError) and "No connection available" in str(exc):
-                raise StoreError(f"Redis store {self._shown}: {what} failed: connection pool exhausted (every "
-                                 f"connection busy for {self.pool_timeout:g} s); raise max_connections in "
-                                 "SOUDAN_STORE (…?max_connections=N) or add replicas") from exc
+                raise self._exhausted(what) from exc
             raise self._down(what, exc) from exc
         except (RedisError, OSError) as exc:
             raise self._down(what, exc) from exc
+
+    async def _run(self, what: str, script: _Script, *parts: bytes) -> Any:
+        """Run ``script`` with ``parts`` (its keys and arguments, each a :func:`_bulk`) on the
+        scripts' connections; errors as :meth:`_call`."""
+        if self._closed:
+            raise StoreError(f"Redis store {self._shown} is closed")
+        try:
+            return await self._scripts.run(script.command(*parts), script)
+        except _PoolExhausted as exc:
+            raise self._exhausted(what) from exc
+        except (RedisError, OSError) as exc:
+            raise self._down(what, exc) from exc
+
+    def _exhausted(self, what: str) -> StoreError:
+        return StoreError(f"Redis store {self._shown}: {what} failed: connection pool exhausted (every "
+                          f"connection busy for {self.pool_timeout:g} s); raise max_connections in "
+                          "SOUDAN_STORE (…?max_connections=N) or add replicas")
 
     def _down(self, what: str, exc: BaseException) -> StoreUnavailable:
         return StoreUnavailable(f"Redis store {self._shown}: {what} failed: {type(exc).__name__}: "
@@ -244,6 +395,7 @@ class RedisStore(SessionStore):
     async def close(self) -> None:
         """Close the connection pool. The store may not be used afterwards."""
         self._closed = True
+        await self._scripts.close()
         for client in (self._r, self._health):
             try:
                 await client.aclose()
@@ -263,18 +415,19 @@ class RedisStore(SessionStore):
         on again (a second trip). Comparing the whole record makes a stale guess harmless: a step
         is committed only on exactly the bytes it was computed from.
         """
-        token = secrets.token_hex(8)
-        keys = [self._e(event_id or ""), self._s(key)]
+        token = _bulk(secrets.token_hex(8).encode())
+        keys = _bulk(self._e(event_id or "").encode()) + _bulk(self._s(key).encode())
         has = "1" if event_id is not None else "0"
+        ttls = _bulk(b"%d" % _ms(ttl)) + _bulk(b"%d" % _ms(event_ttl)) + _bulk(b"%d" % _ms(lease))
         guess = self._seen.get(key)
         for _ in range(20):  # a wrong guess, or another replica changing the session in between
             change = fn(decode_session(guess, self.backend) if guess is not None else None)
             new = None if change.session is None or change.forget else encode_session(change.session)
-            args = [has, "n" if guess is None else "v", guess or b"", "d" if new is None else "s", new or b"",
-                    _ms(ttl), _ms(event_ttl), "n" if change.outbox is None else "o", change.outbox or b"",
-                    _ms(lease), token]
-            got: Any = await self._call("a step", self._one(keys=keys, args=args))
-            kind = int(got[0])
+            flags = (f"{has}{'n' if guess is None else 'v'}{'d' if new is None else 's'}"
+                     f"{'n' if change.outbox is None else 'o'}")
+            got: Any = await self._run("a step", _STEP_SCRIPT, keys, _bulk(flags.encode()), _bulk(guess or b""),
+                                       _bulk(new or b""), _bulk(change.outbox or b""), ttls, token)
+            kind = got[0]
             if kind == 4:
                 self._remember(key, new)
                 return StepResult(change, change.outbox)
@@ -297,11 +450,11 @@ class RedisStore(SessionStore):
 
     async def sent(self, event_id: str) -> None:
         """See :meth:`SessionStore.sent`."""
-        await self._call("confirming a sent reply", self._sent(keys=[self._e(event_id)]))
+        await self._run("confirming a sent reply", _SENT_SCRIPT, _bulk(self._e(event_id).encode()))
 
     async def release(self, event_id: str) -> None:
         """See :meth:`SessionStore.release`."""
-        await self._call("releasing a send lease", self._release(keys=[self._e(event_id)]))
+        await self._run("releasing a send lease", _RELEASE_SCRIPT, _bulk(self._e(event_id).encode()))
 
     # ------------------------------------------------------------ sessions
 

@@ -39,27 +39,38 @@ async def test_a_burst_of_150_people_waits_for_the_three_connections(small: Redi
     assert await small.count() == 150
 
 
-async def test_an_exhausted_pool_is_not_an_outage(redis_url: str) -> None:
+@pytest.mark.parametrize("busy", ["scripts", "commands"])
+async def test_an_exhausted_pool_is_not_an_outage(redis_url: str, busy: str) -> None:
+    """Every connection busy (the scripts' own ones for a step, redis-py's pool for a read): after
+    ``pool_timeout`` the command fails with "pool exhausted", not as an outage; ``/healthz``'s ping
+    still answers; once a connection is free again the same command works."""
     st = RedisStore(redis_url, prefix=f"soudan-test:{uuid.uuid4().hex[:12]}:", max_connections=1, pool_timeout=0.2)
     try:
-        blocker = await st._r.connection_pool.get_connection()  # type: ignore[no-untyped-call]  # busy: redis-py leaves it unannotated
+        assert not (await st.step("line:u", "line:e0", fn("who"), ttl=60)).duplicate
+        pool = st._r.connection_pool
+        blocker = await (st._scripts.take() if busy == "scripts" else pool.get_connection())  # type: ignore[no-untyped-call]  # redis-py leaves get_connection unannotated
+        command = (lambda: st.step("line:u", "line:e", fn("what"), ttl=60)) if busy == "scripts" else \
+            (lambda: st.get("line:u"))
         with pytest.raises(StoreError, match="pool exhausted") as err:
-            await st.step("line:u", "line:e", fn("what"), ttl=60)
+            await command()
         assert not isinstance(err.value, StoreUnavailable)
         await st.ping()  # /healthz: Redis itself answers
-        await st._r.connection_pool.release(blocker)
-        assert not (await st.step("line:u", "line:e", fn("what"), ttl=60)).duplicate
+        await (st._scripts.give(blocker) if busy == "scripts" else pool.release(blocker))
+        if busy == "scripts":
+            assert not (await st.step("line:u", "line:e", fn("what"), ttl=60)).duplicate
+        got = await st.get("line:u")
+        assert got is not None and got.state == ("what" if busy == "scripts" else "who")
     finally:
         await st.clear()
         await st.close()
 
 
 async def test_connections_broken_by_a_restart_cost_a_retry_not_an_error(small: RedisStore, redis_url: str) -> None:
-    await asyncio.gather(*(small.step(f"line:u{i}", None, fn("who"), ttl=60) for i in range(3)))  # 3 pooled
-    pool = small._r.connection_pool
-    ports = [c._writer.get_extra_info("sockname")[1] for c in pool._available_connections
-             if c._writer is not None]
-    assert ports
+    await asyncio.gather(*(small.step(f"line:u{i}", None, fn("who"), ttl=60) for i in range(3)))  # 3 connected
+    await asyncio.gather(*(small.get(f"line:u{i}") for i in range(3)))  # and 3 of redis-py's pool
+    conns = [*small._scripts._idle, *small._r.connection_pool._available_connections]
+    ports = [c._writer.get_extra_info("sockname")[1] for c in conns if c._writer is not None]
+    assert len(ports) >= 2
     admin = aioredis.from_url(redis_url)
     try:
         for port in ports:  # what a Redis restart does to them
