@@ -21,9 +21,11 @@ lost on a dropped connection) recognises its own token and does not count as a c
 **The scripts (step, sent, release) run on connections of their own** — redis-py connections
 (connect, AUTH/SELECT, TLS, the hiredis reply parser), taken from a list of idle ones without
 redis-py's per-command machinery (pool condition and timeouts, retry wrapper, observability
-hooks, ``Script``'s NOSCRIPT round): the command is packed here, written and its answer read
-under one :func:`asyncio.timeout`. That halves the client's cost of a step (``bench.store_bench``).
-The other commands (``get``, ``save``, locks, ``SCAN``…) use redis-py's client and its pool.
+hooks, ``Script``'s NOSCRIPT round, a timer per command): the command is packed here, written
+to the connection's stream and its answer read by its parser; one watchdog closes a connection
+whose answer is late. What a step costs more than the memory store's fell from ~150 to ~65 µs
+(``bench.store_bench``; the round trip itself is ~35 of them). The other commands (``get``, ``save``, locks, ``SCAN``…) use redis-py's
+client and its pool.
 
 Both sets of connections are bounded: when all ``max_connections`` of one are in use a command
 waits up to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted",
@@ -197,22 +199,31 @@ _RELEASE_SCRIPT = _Script(_RELEASE, 1, 0)
 
 class _Connections:
     """The scripts' own connections: redis-py connections made like the pool's (same URL and
-    options, but no per-command timeout of their own: :meth:`run` bounds a whole command), at most
-    ``size`` of them, idle ones reused last-in first-out.
+    options), at most ``size`` of them, idle ones reused last-in first-out.
+
+    A command is written to the connection's stream and its answer read by the connection's
+    parser directly (redis-py's ``Connection._writer`` and ``._parser``: ``send_packed_command``
+    and ``read_response`` cost about 15 µs more per command, see bench.store_bench), and it is
+    not given a timer of its own: one watchdog (:meth:`_watch`) closes a connection whose command
+    has had no answer for ``socket_timeout`` seconds (checked every quarter of it), which the
+    command sees as a broken connection.
 
     Args:
         pool: the redis-py pool whose connection class and options are used.
         size: the most connections open (commands beyond wait for one).
         pool_timeout: seconds a command waits for a free connection.
-        socket_timeout: seconds a command (write and answer) may take on its connection.
+        socket_timeout: seconds a command (connecting, writing, the answer) may take.
     """
 
     def __init__(self, pool: aioredis.ConnectionPool, size: int, pool_timeout: float,
-                 socket_timeout: float | None) -> None:
+                 socket_timeout: float) -> None:
         self._cls = pool.connection_class
         self._kwargs = {**pool.connection_kwargs, "socket_timeout": None}
         self._idle: list[AbstractConnection] = []
         self._free = asyncio.Semaphore(size)
+        self._busy: dict[AbstractConnection, float] = {}  # connection → deadline (loop time)
+        self._late: set[AbstractConnection] = set()  # closed by the watchdog
+        self._watcher: asyncio.TimerHandle | None = None
         self.pool_timeout = pool_timeout
         self.socket_timeout = socket_timeout
         self.closed = False
@@ -222,33 +233,69 @@ class _Connections:
 
         A broken connection or no answer within ``socket_timeout`` costs one retry on a new
         connection (the scripts are safe to run twice: a retried commit recognises its token); a
-        server that does not know the script gets it with the command (``EVAL``).
+        server that does not know the script gets it with the command (``EVAL``). A command
+        cancelled or failed midway closes its connection (its answer must not be read as the
+        next command's).
 
         Raises:
             _PoolExhausted: when no connection was free within ``pool_timeout``.
             redis.exceptions.RedisError, OSError: the second failure, or an error answer.
         """
         conn = await self.take()
+        loop = asyncio.get_running_loop()
+        busy = self._busy
         try:
             retries, loaded = 1, False
             while True:
+                busy[conn] = loop.time() + self.socket_timeout
+                if self._watcher is None:
+                    self._watcher = loop.call_later(self.socket_timeout / 4, self._watch)
                 try:
-                    async with asyncio.timeout(self.socket_timeout):
-                        await conn.send_packed_command(command, check_health=False)
-                        return await conn.read_response()
-                except NoScriptError:
-                    if loaded:
-                        raise
-                    command, loaded = script.loading(command), True
+                    if not conn.is_connected:
+                        async with asyncio.timeout(self.socket_timeout):
+                            await conn.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+                    writer = conn._writer
+                    if writer is None:  # pragma: no cover - connect() sets it or raises
+                        raise RedisConnectionError("not connected")
+                    writer.write(command)
+                    got = await conn._parser.read_response()  # type: ignore[attr-defined]  # the async parsers have it
+                    if isinstance(got, NoScriptError) and not loaded:
+                        command, loaded = script.loading(command), True
+                        continue
+                    if isinstance(got, RedisError):  # an error answer (the connection is fine)
+                        raise got
+                    return got
                 except (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError) as exc:
                     await conn.disconnect(nowait=True)  # the retry connects afresh
+                    late = conn in self._late or isinstance(exc, TimeoutError)
+                    self._late.discard(conn)
                     if not retries:
-                        if isinstance(exc, TimeoutError):
+                        if late:
                             raise RedisTimeoutError(f"no answer within {self.socket_timeout:g} s") from None
                         raise
                     retries -= 1
+                except RedisError:
+                    raise
+                except BaseException:  # cancelled: the answer may still come
+                    await conn.disconnect(nowait=True)
+                    raise
+                finally:
+                    busy.pop(conn, None)
         finally:
             await self.give(conn)
+
+    def _watch(self) -> None:
+        """Close the connections whose command is past its deadline; look again in a quarter of
+        ``socket_timeout`` while commands are running."""
+        now = asyncio.get_running_loop().time()
+        for conn, deadline in list(self._busy.items()):
+            writer = getattr(conn, "_writer", None)
+            if deadline <= now and writer is not None:
+                self._late.add(conn)
+                del self._busy[conn]
+                writer.transport.abort()  # the reader sees the end of the stream
+        self._watcher = (asyncio.get_running_loop().call_later(self.socket_timeout / 4, self._watch)
+                         if self._busy and not self.closed else None)
 
     async def take(self) -> AbstractConnection:
         """A connection for one command (an idle one, or a new one not connected yet); give it back
@@ -279,6 +326,9 @@ class _Connections:
     async def close(self) -> None:
         """Disconnect the idle connections; busy ones are disconnected when their command ends."""
         self.closed = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            self._watcher = None
         idle, self._idle = self._idle, []
         for conn in idle:
             await conn.disconnect()

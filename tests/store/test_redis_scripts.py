@@ -1,0 +1,80 @@
+"""The Redis store's scripts on their own connections (bot/store/redis.py ``_Connections``): a
+server that does not know the scripts, a step cancelled while waiting for its answer, and a
+server that accepts a connection but never answers a script.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from bot.engine.types import Session
+from bot.store.base import Change, StoreUnavailable
+from bot.store.redis import RedisStore
+from tests.store.test_store_contract import session
+
+pytestmark = pytest.mark.redis
+
+
+def to(state: str) -> Callable[[Session | None], Change]:
+    return lambda _s: Change(session(state))
+
+
+@pytest.fixture
+async def one(redis_url: str) -> AsyncIterator[RedisStore]:
+    """A store with a single connection for its scripts (every command shares it)."""
+    st = RedisStore(redis_url, prefix=f"soudan-test:{uuid.uuid4().hex[:12]}:", max_connections=1)
+    yield st
+    await st.clear()
+    await st.close()
+
+
+async def test_a_server_that_forgot_the_scripts_gets_them_with_the_command(one: RedisStore, redis_url: str) -> None:
+    assert not (await one.step("line:u", "line:e1", to("who"), ttl=60)).duplicate
+    admin = aioredis.from_url(redis_url)
+    try:
+        await admin.script_flush()  # what a restarted (or another) server knows: no script
+    finally:
+        await admin.aclose()
+    assert not (await one.step("line:u", "line:e2", to("what"), ttl=60)).duplicate
+    assert (await one.step("line:u", "line:e2", to("never"), ttl=60)).duplicate
+    got = await one.get("line:u")
+    assert got is not None and got.state == "what"
+
+
+async def test_a_cancelled_step_does_not_leave_its_answer_for_the_next_command(one: RedisStore) -> None:
+    await one.step("line:w", None, to("who"), ttl=60)  # the connection is open
+    task = asyncio.create_task(one.step("line:a", "line:ea", to("who"), ttl=60))
+    await asyncio.sleep(0)  # the command is written; its answer not read yet
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the same (only) connection: B's own answer, not A's "committed", is read
+    assert not (await one.step("line:b", "line:eb", to("what"), ttl=60)).duplicate
+    got = await one.get("line:b")
+    assert got is not None and got.state == "what"
+    assert (await one.step("line:a", "line:ea", to("never"), ttl=60)).duplicate  # A was committed server-side
+
+
+async def test_a_server_that_never_answers_a_script_is_an_outage_not_a_hang() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answers the connection set-up (CLIENT SETINFO, SELECT) with +OK, a script with nothing."""
+        while data := await reader.read(65536):
+            if b"EVAL" not in data:
+                writer.write(b"+OK\r\n" * sum(line.startswith(b"*") for line in data.split(b"\r\n")))
+        writer.close()
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    st = RedisStore(f"redis://127.0.0.1:{port}/0", socket_timeout=0.2)
+    try:
+        with pytest.raises(StoreUnavailable, match=r"no answer within 0\.2 s"):
+            await st.step("line:u", "line:e", to("who"), ttl=60)
+    finally:
+        await st.close()
+        server.close()
+        await server.wait_closed()
