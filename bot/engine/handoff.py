@@ -186,7 +186,8 @@ class Handoffs:
         offered: str | None = None
         loc = s.locale
         for r in replies:
-            if isinstance(r, Ask) and r.state_id == s.state and r.choices and r.choices[0].id == ":back":
+            # the result's menu: 「戻る」 first, or second after 「相談を続ける」 (a result with ``next``)
+            if isinstance(r, Ask) and r.state_id == s.state and ":back" in (c.id for c in r.choices[:2]):
                 h = s.handoff
                 if h is not None and h.status in ("waiting", "taken"):
                     out.append(r.__class__(r.text, (*r.choices, ChoiceView(CANCEL, _m("cancel", loc))), r.state_id,

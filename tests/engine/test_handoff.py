@@ -186,6 +186,26 @@ def test_the_emergency_result_offers_no_handoff_signpost_first(engine: Engine) -
     assert ":handoff" not in [c.id for c in chat.buttons]
 
 
+def test_a_result_with_next_offers_a_counsellor_too(engine: Engine) -> None:
+    """selfharm_youth has ``handoff: true`` and ``next`` (「相談を続ける」 comes first): the offer was
+    never added there, because only a menu starting with 「戻る」 was looked for."""
+    chat = FakeChat(engine, at=TUESDAY_18, team="counsellors")
+    chat.start()
+    chat.say("死にたい")
+    chat.pick("youth")
+    assert chat.state == "selfharm_youth"
+    assert [c.id for c in chat.buttons] == [":continue", ":back", ":restart", ":stop", ":handoff"]
+    assert [c.label for c in chat.buttons][-1] == "相談員と話す"
+    assert [e.kind for e in chat.handoffs] == ["offered"]
+    # on to the next question and back: at the result again, the offer is there and works
+    chat.pick(":continue")
+    chat.say("戻る")
+    assert chat.state == "selfharm_youth" and chat.buttons[-1].id == ":handoff"
+    chat.pick(":handoff")
+    assert [c.id for c in result_ask(chat).choices] == [":handoff-yes", ":handoff-no"]
+    assert "・緊急度：いますぐ（immediate）\n・結果：selfharm_youth" in result_ask(chat).text
+
+
 @pytest.mark.parametrize("text, message", [
     ("- {id: x, kind: counsellor, name: a, platforms: [chatwoot], hours: 'Mo-Fr 25:00-26:00', hours_text: a}\n",
      "hours"),
