@@ -85,6 +85,9 @@ class Result:
         p50_ms, p99_ms: request latency percentiles in milliseconds.
         requests: requests answered in the measurement.
         failures: non-2xx answers and socket errors.
+        cpu_us: CPU time of the server process (user + system) per event in microseconds during
+            the measurement (from ``/proc``; 0.0 where unavailable): steadier than events/s on a
+            machine shared with other work.
     """
 
     name: str
@@ -93,6 +96,7 @@ class Result:
     p99_ms: float
     requests: int
     failures: int
+    cpu_us: float = 0.0
 
 
 # ------------------------------------------------------------------ the baseline echo bot
@@ -281,6 +285,15 @@ def _process(cmd: list[str], env: dict[str, str], port: int | None, cwd: Path,
             proc.wait()
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its threads so far (0.0 without ``/proc``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # ------------------------------------------------------------------ loaders
 
 def load_wrk(port: int, reqs: list[tuple[str, bytes]], connections: int, duration: float, tmp: Path,
@@ -361,7 +374,7 @@ def _flow_dirs() -> tuple[Path, Path]:
 
 
 def run(requests: int, connections: int, duration: float, loader: str, warmup: int,
-        rounds: int = 3, store: str | None = None) -> tuple[Result, Result, list[float]]:
+        rounds: int = 3, store: str | None = None, event_loop: str = "auto") -> tuple[Result, Result, list[float]]:
     """Run both targets ``rounds`` times, alternating (echo then soudan in each round).
 
     Returns:
@@ -375,7 +388,7 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
     use_wrk = loader == "wrk" or (loader == "auto" and shutil.which("wrk") is not None)
     best: dict[str, Result] = {}
     ratios: list[float] = []
-    last_echo = 0.0
+    last_echo = last_echo_cpu = 0.0
     with tempfile.TemporaryDirectory(prefix="soudan-line-bench-") as tmpname:
         tmp = Path(tmpname)
         api_port = _free_port()
@@ -393,29 +406,36 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                     ("soudan", [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", "{port}"], {
                         "SOUDAN_SECRET": "bench-soudan-secret", "SOUDAN_STORE": store or f"sqlite:///{tmp}/bench-{rnd}.db",
                         "SOUDAN_FLOWS_DIR": str(flows), "SOUDAN_DIRECTORY_DIR": str(directory),
-                        "SOUDAN_LOG_LEVEL": "WARNING", "SOUDAN_SIMULATOR": "false",
+                        "SOUDAN_LOG_LEVEL": "WARNING", "SOUDAN_SIMULATOR": "false", "SOUDAN_EVENT_LOOP": event_loop,
                         "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE": api}),
                 ]
                 for name, cmd, extra in targets:
                     port = _free_port()
                     env = {**base_env, **extra}
                     cmd = [c.replace("{port}", str(port)) for c in cmd]
-                    with _process(cmd, env, port, ROOT, server_cpus):
+                    with _process(cmd, env, port, ROOT, server_cpus) as proc:
                         load_python(port, make_requests(f"w{rnd}{name[0]}", warmup), min(connections, 16), duration,
                                     name)
                         reqs = make_requests(f"{rnd}{name[0]}", requests)
+                        cpu0 = _cpu_seconds(proc.pid)
                         if use_wrk:
                             res = load_wrk(port, reqs, connections, duration, tmp, name, load_cpus)
                         else:
                             res = load_python(port, reqs, connections, duration, name)
+                        if res.requests:
+                            res.cpu_us = (_cpu_seconds(proc.pid) - cpu0) / res.requests * 1e6
                     print(f"  round {rnd + 1} {name:<7} {res.events_per_s:>7.0f} events/s  p50 {res.p50_ms:.1f} ms  "
-                          f"p99 {res.p99_ms:.1f} ms  failures {res.failures}", flush=True)
+                          f"p99 {res.p99_ms:.1f} ms  failures {res.failures}  CPU {res.cpu_us:.0f} us/event",
+                          flush=True)
                     if name not in best or res.events_per_s > best[name].events_per_s:
                         best[name] = res
                     if name == "echo":
-                        last_echo = res.events_per_s
+                        last_echo, last_echo_cpu = res.events_per_s, res.cpu_us
                     elif last_echo:
                         ratios.append(res.events_per_s / last_echo)
+                        if res.cpu_us and last_echo_cpu:
+                            print(f"  round {rnd + 1} ratio {ratios[-1]:.2f} (events/s), CPU per event echo/soudan "
+                                  f"{last_echo_cpu / res.cpu_us:.2f}", flush=True)
     return best["echo"], best["soudan"], ratios
 
 
@@ -435,6 +455,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--store", default=None,
                     help="SOUDAN_STORE for soudan (default: a fresh SQLite file per round, the embedded default)")
+    ap.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="auto",
+                    help="SOUDAN_EVENT_LOOP for soudan (default auto: uvloop when installed); the echo bot "
+                         "runs on asyncio's loop, as the SDK's example does")
     ap.add_argument("--serve-echo", nargs=2, metavar=("PORT", "API_BASE"), help=argparse.SUPPRESS)
     ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])
@@ -449,14 +472,17 @@ def main(argv: list[str] | None = None) -> int:
     where = (f"server pinned to CPU {sorted(pins[0])}, load generator and fake API on CPU {sorted(pins[1])}"
              if pins else "no CPU pinning")
     print(f"LINE webhook, loopback, {os.cpu_count()} CPUs ({where}), loader {loader}, {ns.connections} connections, "
-          f"{ns.duration:g} s per target, up to {ns.requests} distinct requests "
+          f"{ns.duration:g} s per target, up to {ns.requests} distinct requests, soudan event loop {ns.event_loop} "
           "(one text event each, distinct users and event ids)")
-    a, b, ratios = run(ns.requests, ns.connections, ns.duration, ns.loader, ns.warmup, max(1, ns.rounds), ns.store)
+    a, b, ratios = run(ns.requests, ns.connections, ns.duration, ns.loader, ns.warmup, max(1, ns.rounds), ns.store,
+                         ns.event_loop)
     print(f"best of {max(1, ns.rounds)} round(s):")
-    print(f"{'target':<40} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failures':>9}")
+    print(f"{'target':<40} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failures':>9} "
+          f"{'CPU us/event':>12}")
     store = (ns.store or "sqlite").split(":")[0]
     for r, label in ((a, "(a) line-bot-sdk echo bot (baseline)"), (b, f"(b) soudan webhook + {store} store")):
-        print(f"{label:<40} {r.events_per_s:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests:>9} {r.failures:>9}")
+        print(f"{label:<40} {r.events_per_s:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests:>9} {r.failures:>9} "
+              f"{r.cpu_us:>12.0f}")
     best_ratio = b.events_per_s / a.events_per_s if a.events_per_s else 0.0
     med = statistics.median(ratios) if ratios else 0.0
     print(f"ratio b/a (events/s), best round of each: {best_ratio:.2f}")

@@ -37,6 +37,7 @@ __all__ = [
     "LogFormatter",
     "check_settings",
     "configure_logging",
+    "loop_factory",
     "main",
     "serve",
 ]
@@ -193,6 +194,33 @@ async def serve(app: web.Application, host: str, port: int, *, header_timeout: f
         await runner.cleanup()
 
 
+def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop factory for ``soudan serve`` (``SOUDAN_EVENT_LOOP``).
+
+    uvloop (libuv's event loop for asyncio, a well-kept library) runs aiohttp's server and client
+    with less CPU per request than asyncio's own loop; it is used when installed.
+
+    Args:
+        choice: ``auto`` (uvloop when importable, else asyncio's loop), ``uvloop`` or ``asyncio``.
+
+    Returns:
+        ``uvloop.new_event_loop``, or None for asyncio's default loop.
+
+    Raises:
+        ValueError: for ``uvloop`` when it is not installed.
+    """
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise ValueError("SOUDAN_EVENT_LOOP=uvloop but uvloop is not installed "
+                             "(pip install uvloop, or set SOUDAN_EVENT_LOOP=auto)") from None
+        return None
+    return uvloop.new_event_loop
+
+
 def check_settings(settings: Settings) -> list[str]:
     """Problems that must stop ``soudan serve`` before it binds.
 
@@ -267,10 +295,17 @@ def main(args: argparse.Namespace | Any) -> int:
         print(f"soudan serve: http://{settings.host}:{settings.port}  LINE webhook: "
               f"{'/line/webhook' if line_on else 'off (no LINE credentials)'}  metrics: "
               f"{'on' if metrics_enabled(settings) else 'off'}  simulator: "
-              f"{'on' if simulator_enabled(settings) else 'off'}", file=sys.stderr, flush=True)
+              f"{'on' if simulator_enabled(settings) else 'off'}  event loop: "
+              f"{'uvloop' if factory is not None else 'asyncio'}", file=sys.stderr, flush=True)
 
     try:
-        asyncio.run(serve(app, settings.host, settings.port, access_log=None, on_ready=banner))
+        factory = loop_factory(settings.event_loop)
+    except ValueError as exc:
+        print(f"soudan serve: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(serve(app, settings.host, settings.port, access_log=None, on_ready=banner))
     except OSError as exc:  # the port is taken, or the address is not this machine's
         print(f"soudan serve: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}; "
               "choose another --port or stop the program using it", file=sys.stderr)

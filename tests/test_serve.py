@@ -26,6 +26,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -155,27 +156,45 @@ def test_a_port_already_taken_is_a_clear_error_and_no_banner(monkeypatch: pytest
     assert "http://" not in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("choice", ["uvloop", "asyncio"])
 def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+                                                              capsys: pytest.CaptureFixture[str],
+                                                              choice: str) -> None:
+    """… on the event loop chosen by SOUDAN_EVENT_LOOP, named in the banner."""
+    pytest.importorskip("uvloop")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    seen: list[bool] = []
+    seen: list[str] = []
     real = serve.serve
 
     async def serve_and_stop(*args: Any, on_ready: Any = None, **kw: Any) -> None:
         def ready() -> None:
             with socket.create_connection(("127.0.0.1", port), timeout=5):
-                seen.append(True)  # bound before the banner is printed
+                # bound before the banner is printed, on the chosen loop
+                seen.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
             on_ready()
             os.kill(os.getpid(), signal.SIGINT)  # serve's own handler stops it gracefully
 
         await real(*args, on_ready=ready, **kw)
 
     monkeypatch.setattr(serve, "serve", serve_and_stop)
+    monkeypatch.setenv("SOUDAN_EVENT_LOOP", choice)
     assert _main(monkeypatch, port) == 0
-    assert seen == [True]
-    assert f"soudan serve: http://127.0.0.1:{port}  LINE webhook: off (no LINE credentials)" in capsys.readouterr().err
+    assert seen == [choice]
+    err = capsys.readouterr().err
+    assert f"soudan serve: http://127.0.0.1:{port}  LINE webhook: off (no LINE credentials)" in err
+    assert f"event loop: {choice}" in err
+
+
+def test_uvloop_asked_for_but_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop now raises ImportError
+    assert serve.loop_factory("auto") is None  # auto falls back to asyncio's loop
+    monkeypatch.setenv("SOUDAN_EVENT_LOOP", "uvloop")
+    assert _main(monkeypatch, 1) == 2
+    err = capsys.readouterr().err
+    assert "SOUDAN_EVENT_LOOP=uvloop but uvloop is not installed" in err and "Traceback" not in err
 
 
 def test_log_lines_carry_iso_times_with_their_offset() -> None:

@@ -11,6 +11,7 @@ from a user, is answered as unsupported.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -36,7 +37,7 @@ from linebot.v3.webhooks import (
 from bot.adapters.line.codecs import open_now_locale, parse_postback, strip_emojis
 from bot.engine.types import Input, Start, Text, Unsupported
 
-__all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "to_job"]
+__all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "jobs_from_json", "to_job"]
 
 PLATFORM = "line"
 """Platform name used for store keys, event-id namespaces and metrics labels."""
@@ -128,6 +129,86 @@ def _unknown_message(raw: Any, index: int) -> Job | None:
                reply_token=token if isinstance(token, str) else None, user_id=uid, inp=inp)
 
 
+def _text_job(chat: str, ts: int, eid: str | None, token: str | None, uid: str, text: str,
+              emojis: Sequence[Any] | None) -> Job:
+    text = strip_emojis(text, emojis)
+    inp = Text(text) if text.strip() or not emojis else Unsupported("emoji")
+    return Job("message.text", "input", chat, ts, eid, reply_token=token, user_id=uid, inp=inp)
+
+
+def _postback_job(chat: str, ts: int, eid: str | None, token: str | None, uid: str, data: str) -> Job:
+    menu_locale = open_now_locale(data)
+    if menu_locale is not None:  # the rich menu's 「窓口をさがす（いま受付中）」
+        return Job("postback", "open-now", chat, ts, eid, reply_token=token, user_id=uid, locale=menu_locale)
+    return Job("postback", "input", chat, ts, eid, reply_token=token, user_id=uid, inp=parse_postback(data))
+
+
+def _optional_str(d: dict[str, Any], key: str) -> bool:
+    v = d.get(key)
+    return v is None or type(v) is str
+
+
+def job_from_json(raw: Any) -> Job | None:
+    """The job of one webhook event's JSON object when it has one of the two common shapes — a
+    text message (without LINE emoji or mentions) or a postback, from a user, in active mode —
+    with every field of the exact JSON type the SDK's models require (``timestamp`` an integer,
+    ``webhookEventId`` a string, ``deliveryContext.isRedelivery`` a boolean, ``quoteToken`` a
+    string…). For such an event the SDK's parse cannot fail and :func:`to_job` of its model is
+    this very job (the two share the mapping). None for any other event: the caller then parses
+    the body with the SDK, whose answer (a model, ``UnknownEvent`` or an error) decides.
+    """
+    if type(raw) is not dict:
+        return None
+    etype = raw.get("type")
+    if etype != "message" and etype != "postback":
+        return None
+    ts, eid, src, dc = raw.get("timestamp"), raw.get("webhookEventId"), raw.get("source"), raw.get("deliveryContext")
+    if (type(ts) is not int or raw.get("mode") != "active" or type(eid) is not str or not _optional_str(raw, "replyToken")
+            or type(src) is not dict or src.get("type") != "user" or type(dc) is not dict
+            or type(dc.get("isRedelivery")) is not bool):
+        return None
+    uid = src.get("userId")
+    if type(uid) is not str or not uid:
+        return None
+    token = raw.get("replyToken")
+    if etype == "message":
+        msg = raw.get("message")
+        if (type(msg) is not dict or msg.get("type") != "text" or type(msg.get("id")) is not str
+                or type(msg.get("text")) is not str or type(msg.get("quoteToken")) is not str
+                or msg.get("emojis") is not None or msg.get("mention") is not None
+                or not _optional_str(msg, "quotedMessageId") or not _optional_str(msg, "markAsReadToken")):
+            return None
+        return _text_job(f"user:{uid}", ts, eid, token, uid, msg["text"], None)
+    pb = raw.get("postback")
+    if type(pb) is not dict or type(pb.get("data")) is not str:
+        return None
+    params = pb.get("params")
+    if params is not None and not (type(params) is dict and all(type(v) is str for v in params.values())):
+        return None
+    return _postback_job(f"user:{uid}", ts, eid, token, uid, pb["data"])
+
+
+def jobs_from_json(payload: Any) -> list[Job] | None:
+    """The jobs of a whole webhook body (its parsed JSON) when every event has a shape
+    :func:`job_from_json` maps, else None (parse the body with the SDK instead).
+
+    Reading the JSON directly skips the SDK's pydantic models, a tenth of a webhook's CPU; the
+    signature must have been checked already.
+    """
+    if type(payload) is not dict:
+        return None
+    events = payload.get("events")
+    if type(events) is not list:
+        return None
+    jobs = []
+    for raw in events:
+        job = job_from_json(raw)
+        if job is None:
+            return None
+        jobs.append(job)
+    return jobs
+
+
 def to_job(event: Any, index: int, raw: Any = None) -> Job:
     """Map one parsed SDK event to a :class:`Job` (pure; never raises for a parsed event).
 
@@ -159,16 +240,11 @@ def to_job(event: Any, index: int, raw: Any = None) -> Job:
     if isinstance(event, MessageEvent):
         msg = event.message
         if isinstance(msg, TextMessageContent):
-            text = strip_emojis(msg.text or "", msg.emojis)
-            inp = Text(text) if text.strip() or not msg.emojis else Unsupported("emoji")
-        else:
-            kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
-            inp = Unsupported(kind_name) if kind_name else None
+            return _text_job(chat, ts, eid, token, uid, msg.text or "", msg.emojis)
+        kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
+        inp = Unsupported(kind_name) if kind_name else None
     elif isinstance(event, PostbackEvent):
-        menu_locale = open_now_locale(event.postback.data or "")
-        if menu_locale is not None:  # the rich menu's 「窓口をさがす（いま受付中）」
-            return Job(kind, "open-now", chat, ts, eid, reply_token=token, user_id=uid, locale=menu_locale)
-        inp = parse_postback(event.postback.data or "")
+        return _postback_job(chat, ts, eid, token, uid, event.postback.data or "")
     elif isinstance(event, FollowEvent):
         inp = Start()
     elif isinstance(event, UnfollowEvent):
