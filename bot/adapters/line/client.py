@@ -45,6 +45,8 @@ PROFILE_TIMEOUT = 2.0
 API_TIMEOUT = 10.0
 """Seconds allowed for one Messaging API call (the SDK's own default is 5 minutes)."""
 
+_API_CLIENT_TIMEOUT = aiohttp.ClientTimeout(total=API_TIMEOUT)
+
 REPLY_TOKEN_USED_WITHIN = 30.0
 """Seconds after a first send during which a resend whose reply is refused (400) counts the reply as
 made by that first send (a reply token is single-use, and lives at least about this long): the
@@ -140,7 +142,7 @@ class LineApi:
 
     async def deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Msg]],
                       key: Callable[[], str] | None, *, retry_base: str | None = None, resend: bool = False,
-                      age: float = 0.0) -> Delivery:
+                      age: float = 0.0, encoded: Sequence[bytes] | None = None) -> Delivery:
         """Reply with the first batch; push the rest, or everything when the reply failed.
 
         Args:
@@ -152,6 +154,8 @@ class LineApi:
                 ``X-Line-Retry-Key`` derived from it and ``i`` (a resend reuses them); None: random.
             resend: True when these batches were committed earlier and may have been sent in part.
             age: seconds since the batches were first committed.
+            encoded: each batch already as its JSON array (the outbox's bytes), when at hand: the
+                reply sends them as they are.
 
         Returns:
             ``"sent"`` (LINE accepted everything), ``"gave-up"`` (refused for good, or nothing to
@@ -160,7 +164,7 @@ class LineApi:
         """
         start = 0
         if reply_token:
-            status = await self.reply(reply_token, batches[0])
+            status = await self.reply(reply_token, batches[0], encoded[0] if encoded else None)
             if status == 200 or (resend and status == 400 and age < REPLY_TOKEN_USED_WITHIN):
                 start = 1  # 400 on a resend: the first attempt used the token before it died
         rest = list(batches[start:])
@@ -188,26 +192,46 @@ class LineApi:
         log.warning("LINE %s failed: %s %s", operation, type(exc).__name__, status)
 
     async def post(self, path: str, body: Msg, headers: dict[str, str] | None = None) -> None:
-        """POST ``body`` (the API's JSON) to the Messaging API through the SDK's HTTP client.
-
-        The SDK client supplies the host (``LINE_API_BASE`` or api.line.me), the
-        ``Authorization``/``User-Agent`` headers, the connection pool, and raises its
-        ``ApiException`` for a non-2xx answer. The body is built as JSON by :func:`~.flex.render`: the
-        SDK's pydantic models and its generic ``call_api`` (which walks every value of the body
-        again) would cost more than the rest of the webhook together; the tests check every body
-        against those models and LINE's limits instead.
+        """POST ``body`` (the API's JSON, as built by :func:`~.flex.render`) to the Messaging API
+        (:meth:`send` of its UTF-8 JSON).
 
         Raises:
             ApiException: for a non-2xx answer (``.status``, ``.body``).
             aiohttp.ClientError, TimeoutError: when the API cannot be reached in time.
         """
+        await self.send(path, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), headers)
+
+    async def send(self, path: str, data: bytes, headers: dict[str, str] | None = None) -> None:
+        """POST the JSON bytes ``data`` to the Messaging API on the SDK client's HTTP session.
+
+        The SDK client supplies the host (``LINE_API_BASE`` or api.line.me), the
+        ``Authorization``/``User-Agent`` headers, its proxy setting and its connection pool (the one
+        aiohttp session, patched by :func:`_without_env_lookups`); a non-2xx answer raises its
+        ``ApiException`` as the SDK does. The body is JSON built by :func:`~.flex.render` (a reply's
+        already-rendered outbox bytes): the SDK's pydantic models and its generic ``call_api``
+        (which walks every value of the body again) would cost more than the rest of the webhook
+        together; the tests check every body against those models and LINE's limits instead.
+
+        Raises:
+            ApiException: for a non-2xx answer (``.status``, ``.reason``, ``.body`` bytes).
+            aiohttp.ClientError, TimeoutError: when the API cannot be reached within
+                :data:`API_TIMEOUT` seconds.
+            RuntimeError: when the client is not open.
+        """
         client = self.client
         if client is None:
             raise RuntimeError("the LINE API client is not running (app not started)")
+        rest = client.rest_client
         h = {**client.default_headers, "Accept": "application/json", "Content-Type": "application/json",
              **(headers or {})}
-        await client.request("POST", client.configuration.host + path, headers=h, body=body,
-                             _request_timeout=API_TIMEOUT)
+        extra: dict[str, Any] = {"proxy": rest.proxy, "proxy_headers": rest.proxy_headers} if rest.proxy else {}
+        async with rest.pool_manager.post(client.configuration.host + path, data=data, headers=h,
+                                          timeout=_API_CLIENT_TIMEOUT, **extra) as resp:
+            answer = await resp.read()
+            if not 200 <= resp.status <= 299:
+                exc = ApiException(status=resp.status, reason=resp.reason)
+                exc.body, exc.headers = answer, resp.headers
+                raise exc
 
     async def call(self, method: str, path: str) -> bytes:
         """Call the Messaging API without a body (the rich-menu links); returns the response body.
@@ -247,10 +271,21 @@ class LineApi:
             return None
         return "ja" if language.lower().startswith("ja") else "en"
 
-    async def reply(self, token: str, messages: list[Msg]) -> int:
-        """Reply; returns 200, the API's error status, or 0 when the API could not be reached."""
+    async def reply(self, token: str, messages: list[Msg], encoded: bytes | None = None) -> int:
+        """Reply; returns 200, the API's error status, or 0 when the API could not be reached.
+
+        Args:
+            token: the reply token.
+            messages: the messages (≤5, the API's JSON objects).
+            encoded: the same messages already as a JSON array (UTF-8), when at hand (an outbox):
+                sent as they are instead of encoding ``messages`` again.
+        """
         try:
-            await self.post(REPLY_PATH, {"replyToken": token, "messages": messages, "notificationDisabled": False})
+            if encoded is not None:
+                await self.send(REPLY_PATH, b'{"replyToken":' + json.dumps(token).encode() + b',"messages":' + encoded
+                                + b',"notificationDisabled":false}')
+            else:
+                await self.post(REPLY_PATH, {"replyToken": token, "messages": messages, "notificationDisabled": False})
         except ApiException as exc:
             self.api_error("reply", exc)
             if exc.status != 400 or "reply token" in str(exc.body or ""):

@@ -40,7 +40,7 @@ from typing import Any
 from bot.adapters import Metrics
 from bot.adapters.line.client import LineApi
 from bot.adapters.line.events import PLATFORM, Job
-from bot.adapters.line.flex import group_invite, render
+from bot.adapters.line.flex import Msg, group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker, open_now_replies
 from bot.engine.types import Reply, Say, Session, Start
 from bot.i18n import t
@@ -171,13 +171,16 @@ class EventHandler:
             inp = Start(inp.flow_id, await self.api.profile_locale(j.user_id))
         now = conv.clock()
 
-        made: list[dict[str, Any]] = []  # the outbox of the step's last run (the one committed)
+        # the outbox of the step's last run (the one committed): batches, each batch's JSON, key, time
+        made: list[tuple[list[list[Msg]], list[bytes], str, float]] = []
 
         def outbox(replies: list[Reply], session: Session | None) -> bytes:
-            box = {"b": render(replies, session.locale if session is not None else "ja", now),
-                   "k": uuid.uuid4().hex, "t": time.time()}
-            made[:] = [box]
-            return json.dumps(box, ensure_ascii=False, separators=(",", ":")).encode()
+            batches = render(replies, session.locale if session is not None else "ja", now)
+            parts = [json.dumps(b, ensure_ascii=False, separators=(",", ":")).encode() for b in batches]
+            k, at = uuid.uuid4().hex, time.time()
+            made[:] = [(batches, parts, k, at)]
+            # {"b": batches, "k": retry key base, "t": commit time}, each batch encoded once (sent as is)
+            return b'{"b":[' + b",".join(parts) + b'],"k":"' + k.encode() + b'","t":' + repr(at).encode() + b"}"
 
         handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now,
                                     render=outbox if j.event_id is not None else None)
@@ -197,11 +200,15 @@ class EventHandler:
                 await self.api.deliver(j.reply_token, j.user_id, batches, key)
             return
         # this step's own outbox as built; only a redelivery's stored one is read back
-        box = made[-1] if made and not handled.duplicate else json.loads(handled.outbox)
+        if made and not handled.duplicate:
+            batches, encoded, base, at = made[-1]
+        else:
+            box = json.loads(handled.outbox)
+            batches, encoded, base, at = box["b"], [], box["k"], float(box["t"])
         result = "sent"
-        if box["b"]:
-            result = await self.api.deliver(j.reply_token, j.user_id, box["b"], key, retry_base=box["k"],
-                                            resend=handled.resend, age=time.time() - float(box["t"]))
+        if batches:
+            result = await self.api.deliver(j.reply_token, j.user_id, batches, key, retry_base=base,
+                                            resend=handled.resend, age=time.time() - at, encoded=encoded)
         await self.richmenus.sync(j.user_id, key, handled.session.locale if handled.session else "ja")
         assert j.event_id is not None
         if result == "retry":
