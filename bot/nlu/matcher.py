@@ -133,6 +133,31 @@ def _token_key_match(tok: Token, key: str) -> bool:
     return key in (tok.norm, tok.lemma, tok.surface)
 
 
+@dataclass(frozen=True, slots=True)
+class _Features:
+    """What an analysis offers to look cues up by, computed once for all of a flow's matchers."""
+
+    analysis: Analysis
+    words: frozenset[str]     # every token's norm, lemma and surface
+    grams: frozenset[str]     # every character and every two-character run of the text
+    readings: frozenset[str]  # the first two characters of the reading from every token on
+    content: frozenset[str]   # :func:`_content`
+
+
+_last_features: list[_Features] = []  # the features of the analysis read last (one message)
+
+
+def _features(a: Analysis) -> _Features:
+    if _last_features and _last_features[0].analysis is a:
+        return _last_features[0]
+    text, reading = a.text, a.reading
+    f = _Features(a, frozenset(k for t in a.tokens for k in (t.norm, t.lemma, t.surface)),
+                  frozenset([*text, *(text[i:i + 2] for i in range(len(text)))]),
+                  frozenset(reading[r:r + 2] for r in a.reading_starts), _content(a))
+    _last_features[:] = [f]
+    return f
+
+
 def _content(a: Analysis) -> frozenset[str]:
     """The content words of a message, a word in a negated clause marked ``¬`` (「大丈夫じゃない」 →
     {¬大丈夫}, which shares nothing with 「大丈夫っす」)."""
@@ -173,7 +198,7 @@ class Matcher:
         self._cues = tuple(cues)
         self._by_first: dict[str, list[_Cue]] = {}
         self._by_char: dict[str, list[_Cue]] = {}      # first character of the normalised text
-        self._by_reading: dict[str, list[_Cue]] = {}   # first character of the reading
+        self._by_reading: dict[str, list[_Cue]] = {}   # first two characters of the reading (3 or more)
         for c in self._cues:
             if c.seq:
                 self._by_first.setdefault(c.seq[0], []).append(c)
@@ -182,7 +207,11 @@ class Matcher:
             elif c.kanji:
                 self._by_char.setdefault(c.text, []).append(c)
             if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
-                self._by_reading.setdefault(c.reading[0], []).append(c)
+                self._by_reading.setdefault(c.reading[:2], []).append(c)
+        # what a message must contain for each of the three lookups below to find anything
+        self._first_keys = frozenset(self._by_first)
+        self._char_keys = frozenset(self._by_char)
+        self._reading_keys = frozenset(self._by_reading)
         self._last: tuple[Analysis, list[Hit]] | None = None
         self._memo_for: Analysis | None = None
         self._memo: dict[tuple[bool, frozenset[int]], tuple[float, ...]] = {}
@@ -210,9 +239,15 @@ class Matcher:
         return out
 
     def _hits(self, a: Analysis) -> list[Hit]:
+        f = _features(a)  # most questions have no cue in a given message: skip their scans at once
+        by_words = not self._first_keys.isdisjoint(f.words)
+        by_chars = not self._char_keys.isdisjoint(f.grams)
+        by_reading = not self._reading_keys.isdisjoint(f.readings)
+        if not (by_words or by_chars or by_reading):
+            return []
         raw: dict[tuple[int, int, int], tuple[float, int]] = {}  # (choice, start, end) -> (weight, token)
         toks = a.tokens
-        for i, tok in enumerate(toks):
+        for i, tok in enumerate(toks if by_words else ()):
             cands: list[_Cue] = []
             for key in {tok.norm, tok.lemma, tok.surface}:
                 cands.extend(self._by_first.get(key, ()))
@@ -229,7 +264,7 @@ class Matcher:
         ends = {t.end for t in toks}
         by_char = self._by_char
         found: list[tuple[_Cue, int]] = []
-        for pos in range(len(text)):
+        for pos in range(len(text) if by_chars else 0):
             for c in by_char.get(text[pos:pos + 2], ()):
                 if text.startswith(c.text, pos):
                     found.append((c, pos))
@@ -243,9 +278,9 @@ class Matcher:
                 span = (c.choice, pos, pos + n)
                 raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
         reading = a.reading
-        if self._by_reading:
+        if by_reading:
             for ti, rpos in enumerate(a.reading_starts):
-                for c in self._by_reading.get(reading[rpos:rpos + 1], ()):
+                for c in self._by_reading.get(reading[rpos:rpos + 2], ()):
                     if not reading.startswith(c.reading, rpos):
                         continue
                     rend = rpos + len(c.reading)
@@ -307,7 +342,7 @@ class Matcher:
                 for i in no_idx:
                     sc[i] += _NEG_HIT_WEIGHT
         if self._examples:
-            mine = _content(a)
+            mine = _features(a).content
             best: dict[int, float] = {}
             if mine:
                 shared: dict[int, int] = {}

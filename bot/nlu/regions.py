@@ -68,6 +68,7 @@ class _Table:
     romaji_of: dict[str, Place]
     by_first: dict[str, list[str]]
     short: dict[str, Place]       # short readings, only as the whole answer
+    short_by_first: dict[str, list[tuple[str, Place]]]  # the same by first character, in order
 
 
 @cache
@@ -129,7 +130,10 @@ def load_regions(path: Path = REGIONS_FILE) -> _Table:
     by_first: dict[str, list[str]] = {}
     for n in sorted({*kanji, *kana}, key=len, reverse=True):
         by_first.setdefault(n[0], []).append(n)
-    return _Table(regions, kanji, kana, pattern, romaji, by_first, short)
+    short_by_first: dict[str, list[tuple[str, Place]]] = {}
+    for base, place in short.items():
+        short_by_first.setdefault(base[:1], []).append((base, place))
+    return _Table(regions, kanji, kana, pattern, romaji, by_first, short, short_by_first)
 
 
 def region_codes() -> frozenset[str]:
@@ -165,7 +169,7 @@ def find_region(a: Analysis) -> Region | None:
     found: list[tuple[int, Place, int]] = []   # (position, place, score)
     i = 0
     starts = {tok.start for tok in a.tokens}
-    for base, place in t.short.items():
+    for base, place in t.short_by_first.get(text[:1], ()):
         if text.startswith(base) and _KANA_TAIL.match(text[len(base):]):
             return place.region
     while i < len(text):

@@ -68,6 +68,14 @@ class Understanding:
             sid: Matcher([_cues(ch) for ch in st.choices or []]) for sid, st in flow.states.items() if st.choices
         }
         self.skippable = [(sid, st) for sid, st in flow.states.items() if st.skip_if_known and st.save_as]
+        # per question: its choices with an age range (indices too), the others, and whether it asks a place
+        self._aged: dict[str, tuple[list[Choice], frozenset[int], frozenset[int]]] = {}
+        self._places: dict[str, bool] = {}
+        for sid, st in flow.states.items():
+            cs = st.choices or []
+            aged = frozenset(i for i, c in enumerate(cs) if c.ages is not None)
+            self._aged[sid] = ([c for c in cs if c.ages is not None], aged, frozenset(range(len(cs))) - aged)
+            self._places[sid] = any(c.regions or (c.value or "").startswith("JP-") for c in cs)
         # the flow's own answers (every choice's id and labels), analysed once: a message typed
         # exactly like one of them gets this very analysis without a segmentation
         self._known: dict[str, Analysis] = {}
@@ -131,14 +139,13 @@ class Understanding:
         if exact is not None:  # what Matcher.decide finds first, before any scoring
             ch = choices[exact]
             return Reading(ch, ch.slot_value, exact=True)
-        with_ages = [c for c in choices if c.ages is not None]
-        aged = frozenset(i for i, c in enumerate(choices) if c.ages is not None)
-        agents = frozenset(i for i, c in enumerate(choices) if c.ages is None) if strict and aged else frozenset()
+        with_ages, aged, unaged = self._aged[state_id]
+        agents = unaged if strict and aged else frozenset()
         d = m.decide(a, strict=strict, agents=agents)
         if d.exact and d.choice is not None:
             ch = choices[d.choice]
             return Reading(ch, ch.slot_value, exact=True)
-        if any(c.regions or (c.value or "").startswith("JP-") for c in choices):
+        if self._places[state_id]:
             region = find_region(a)
             if region is not None:
                 rc = self.region_choice(choices, region.code, region.prefecture)
@@ -195,8 +202,7 @@ class Understanding:
             if sid in excluded or st.save_as is None or st.save_as in out:
                 continue
             r = self.read(sid, a, strict=True)
-            places = any(c.regions or (c.value or "").startswith("JP-") for c in st.choices or [])
-            if places and r.label is None and (r.choice is None or r.choice.regions or r.choice.means_no):
+            if self._places[sid] and r.label is None and (r.choice is None or r.choice.regions or r.choice.means_no):
                 continue  # a place question is answered by a place (or 「住所は言いたくない」), not by 「秘密の話」
             if r.choice is not None and (not r.choice.means_no or r.label is not None):  # a place is no "no"
                 out[st.save_as] = (r.value or r.choice.id, sid)
