@@ -148,8 +148,9 @@ _last_features: list[_Features] = []  # the features of the analysis read last (
 
 
 def _features(a: Analysis) -> _Features:
-    if _last_features and _last_features[0].analysis is a:
-        return _last_features[0]
+    last = _last_features[0] if _last_features else None  # one read: other threads may replace it
+    if last is not None and last.analysis is a:
+        return last
     text, reading = a.text, a.reading
     f = _Features(a, frozenset(k for t in a.tokens for k in (t.norm, t.lemma, t.surface)),
                   frozenset([*text, *(text[i:i + 2] for i in range(len(text)))]),
