@@ -84,6 +84,7 @@ DROP TABLE events_v1;
 PRAGMA user_version = 2;
 """
 
+_SENT = "UPDATE events SET outbox = NULL, lease = NULL WHERE id = ? AND outbox IS NOT NULL"
 _SAVE = "INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)"
 _EVENT = "INSERT OR REPLACE INTO events (id, expires_at, outbox, lease) VALUES (?, ?, ?, ?)"
 # A new id, or an id whose previous record has expired, counts as one change; a live one as none.
@@ -154,6 +155,7 @@ class SQLiteStore(SessionStore):
         self._jobs: set[asyncio.Task[Any]] = set()
         self._checkpointing = False
         self._purging: asyncio.Lock | None = None
+        self._confirms: list[tuple[str, asyncio.Future[None]]] = []  # sent() calls of this loop turn
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -374,10 +376,34 @@ class SQLiteStore(SessionStore):
         return out
 
     async def sent(self, event_id: str) -> None:
-        """See :meth:`SessionStore.sent`."""
-        await self._do("confirming a sent reply",
-                       lambda db: db.execute("UPDATE events SET outbox = NULL, lease = NULL WHERE id = ? "
-                                             "AND outbox IS NOT NULL", (event_id,)))
+        """See :meth:`SessionStore.sent`.
+
+        Group commit: the confirmations asked for in one turn of the event loop are committed
+        together in one transaction, at the start of the next turn; each caller returns once that
+        transaction has committed (or gets its :class:`StoreError`), as with one transaction each.
+        """
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._confirms.append((event_id, fut))
+        if len(self._confirms) == 1:
+            self._background(self._confirm_pending())
+        await fut
+
+    async def _confirm_pending(self) -> None:
+        batch, self._confirms = self._confirms, []
+        try:
+            await self._do("confirming sent replies", lambda db: db.executemany(_SENT, [(e,) for e, _ in batch]))
+        except BaseException as exc:  # each caller gets the failure (a StoreError: a redelivery resends)
+            for _, fut in batch:
+                if not fut.done():
+                    err = StoreError(str(exc))
+                    err.__cause__ = exc.__cause__ if isinstance(exc, StoreError) else exc
+                    fut.set_exception(err)
+            if not isinstance(exc, StoreError):
+                raise
+            return
+        for _, fut in batch:
+            if not fut.done():
+                fut.set_result(None)
 
     async def release(self, event_id: str) -> None:
         """See :meth:`SessionStore.release`."""

@@ -6,6 +6,7 @@ pending outbox again (after the sender's lease), a sent one never.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -122,3 +123,36 @@ async def test_a_record_of_the_json_format_still_loads(backend: Backend) -> None
     await store.step("line:a", "line:e1", fn, ttl=60)  # type: ignore[arg-type]
     last = seen[-1]  # (an optimistic backend may have stepped on a guess first)
     assert last is not None and last.state == "what" and last.slots == {"who": "pupil"}
+
+
+async def test_confirmations_of_one_moment_are_all_committed(store: SessionStore) -> None:
+    """Confirmations asked for together (SQLite commits them in one transaction) each return once
+    committed: no redelivery of any of those events sends again."""
+    for i in range(5):
+        _, fn = advance("what", f"box-{i}".encode())
+        await store.step(f"line:u{i}", f"line:e{i}", fn, ttl=60, lease=0.01)  # type: ignore[arg-type]
+    await asyncio.gather(*(store.sent(f"line:e{i}") for i in range(5)))
+    await asyncio.sleep(0.05)  # the leases are over: an unconfirmed outbox would be given again
+    for i in range(5):
+        _, fn = advance("other")
+        r = await store.step(f"line:u{i}", f"line:e{i}", fn, ttl=60)  # type: ignore[arg-type]
+        assert r.duplicate and r.outbox is None
+
+
+async def test_sqlite_confirmations_that_fail_raise_for_each_caller_and_keep_the_outbox(tmp_path: Path) -> None:
+    from bot.store.base import StoreError
+    from bot.store.sqlite import SQLiteStore
+
+    first = SQLiteStore(tmp_path / "s.db")
+    for i in range(3):
+        _, fn = advance("what", f"box-{i}".encode())
+        await first.step(f"line:u{i}", f"line:e{i}", fn, ttl=60, lease=0.01)  # type: ignore[arg-type]
+    await first.close()
+    results = await asyncio.gather(*(first.sent(f"line:e{i}") for i in range(3)), return_exceptions=True)
+    assert [type(r) for r in results] == [StoreError] * 3
+    again = SQLiteStore(tmp_path / "s.db")
+    await asyncio.sleep(0.05)
+    _, fn = advance("other")
+    r = await again.step("line:u1", "line:e1", fn, ttl=60)  # type: ignore[arg-type]
+    assert r.duplicate and r.resend and r.outbox == b"box-1"  # not confirmed: the redelivery resends it
+    await again.close()
