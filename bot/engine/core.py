@@ -66,6 +66,11 @@ def _age(slots: Mapping[str, str]) -> int:
         return 0
 
 
+def _adult(slots: Mapping[str, str]) -> bool:
+    """Whether the person is known to be 18 or over: ``who`` is ``adult`` or ``age`` is 18+."""
+    return slots.get("who") == "adult" or _age(slots) >= 18
+
+
 
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
@@ -315,8 +320,10 @@ class Engine:
             # danger from someone else gets the 110 reply, not the words for suicidal feelings
             spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
             words = dict(spec.text)
-            ids = spec.contacts
-            steps = tuple(pick(t, loc) for t in spec.steps)
+            # an adult (who: adult, age 18+) gets the adult windows: no children's line
+            own = crisis.adult if spec is crisis and crisis.adult is not None and _adult(s.slots) else spec
+            ids = own.contacts
+            steps = tuple(pick(t, loc) for t in own.steps)
         else:
             words = {lang: t("engine.crisis_default", lang) for lang in LOCALES}
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
@@ -589,9 +596,8 @@ class Engine:
         loc = s.locale
         ids = list(spec.contacts)
         if spec.local is not None:
-            adult = s.slots.get("who") == "adult" or _age(s.slots) >= 18
             local = [c.id for c in self.directory.local(s.slots.get("region"), spec.local.topics,
-                                                        also=spec.local.also, adult=adult)]
+                                                        also=spec.local.also, adult=_adult(s.slots))]
             ids = [*[c for c in local if c not in ids][:spec.local.max], *ids]
         ordered = self._for_locale(self.directory.order(ids, now), loc)
         note: list[Reply] = []

@@ -280,6 +280,13 @@ class DangerReply(_Strict):
     steps: list[Text] = Field(default_factory=list)
 
 
+class AdultCrisis(_Strict):
+    """The crisis reply's windows and steps for a person known to be 18 or over (see :class:`Crisis`)."""
+
+    contacts: list[str] = Field(min_length=1)
+    steps: list[Text] = Field(default_factory=list)
+
+
 class Crisis(_Strict):
     """The crisis interception: words that interrupt any state, and the reply.
 
@@ -292,6 +299,10 @@ class Crisis(_Strict):
         danger: the reply when the words are of danger from someone else (「殺すって言われた」,
             「今から家に来る」) rather than of suicide or self-harm: 110 first. Optional; without it
             the one reply above answers both.
+        adult: the contacts and steps of the (suicide, self-harm) reply when the person is known
+            to be 18 or over — the ``who`` slot is ``adult``, or the ``age`` slot is 18 or more —
+            e.g. without a children's line (shared/domain/routing.md §1). Same text. Optional;
+            without it, and whenever the age is not known, ``contacts`` and ``steps`` are used.
     """
 
     keywords: list[str] = Field(min_length=1)
@@ -299,6 +310,7 @@ class Crisis(_Strict):
     contacts: list[str] = Field(min_length=1)
     steps: list[Text] = Field(default_factory=list)
     danger: DangerReply | None = None
+    adult: AdultCrisis | None = None
 
 
 
@@ -588,6 +600,8 @@ def _contacts(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
         yield from missing("crisis contact", f.crisis.contacts, "", "crisis", "contacts")
         yield from missing("crisis contact", f.crisis.danger.contacts if f.crisis.danger else [], "",
                            "crisis", "danger", "contacts")
+        yield from missing("crisis contact", f.crisis.adult.contacts if f.crisis.adult else [], "",
+                           "crisis", "adult", "contacts")
 
 
 def _examples(lf: LoadedFlow, known: Known) -> Iterator[Problem]:

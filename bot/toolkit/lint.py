@@ -171,11 +171,13 @@ def _windows(lf: LoadedFlow, avail: _Availability, err: Callable[..., None]) -> 
                 "(hours: \"24/7\") to its `contacts` or to the flow's `fallback` list",
                 "states", sid, "refer", "contacts")
     if f.crisis is not None:
-        gaps = avail.gaps(f.crisis.contacts)
-        if gaps:
-            err("crisis-no-open-window", f"the crisis reply has no window open during {_ranges(gaps)}; "
-                "crisis contacts must include lines open 24 hours (110, 119, a 24-hour phone line)",
-                "crisis", "contacts")
+        for ids, where in ((f.crisis.contacts, ("crisis", "contacts")),
+                           (f.crisis.adult.contacts if f.crisis.adult else [], ("crisis", "adult", "contacts"))):
+            gaps = avail.gaps(ids) if ids else []
+            if gaps:
+                err("crisis-no-open-window", f"the crisis reply has no window open during {_ranges(gaps)}; "
+                    "crisis contacts must include lines open 24 hours (110, 119, a 24-hour phone line)",
+                    *where)
 
 
 def _limits(lf: LoadedFlow, warn: Callable[..., None]) -> None:
@@ -253,6 +255,8 @@ def _flow_texts(f: Flow) -> Iterable[tuple[dict[str, str], tuple[str | int, ...]
         yield f.crisis.text, ("crisis", "text"), "the crisis text"
         for k, step in enumerate(f.crisis.steps):
             yield step, ("crisis", "steps", k), f"crisis step {k + 1}"
+        for k, step in enumerate(f.crisis.adult.steps if f.crisis.adult else []):
+            yield step, ("crisis", "adult", "steps", k), f"crisis step {k + 1} for adults"
     for sid, st in f.states.items():
         if st.ask is not None:
             yield st.ask, ("states", sid, "ask"), f"the question of {sid!r}"

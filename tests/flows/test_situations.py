@@ -255,7 +255,7 @@ SITUATIONS: list[Situation] = [
             "anata_no_ibasho": Win((), "24h"),
             "police_110": Win(("110",), "24h"),
             "fire_ambulance_119": Win(("119",), "24h"),
-            "mext_24h_sos": Win(("0120-0-78310",), "24h"),
+            # an adult (「2」): not 24時間子供SOSダイヤル (crisis.adult, routing.md §1)
         },
         ("110番", "119番"),
     ),
