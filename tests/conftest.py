@@ -16,6 +16,7 @@ from bot import cli
 from bot.engine.core import Engine
 from bot.loading import build_engine
 from bot.timeutil import JST
+from tests import shipped
 from tests.redis_kit import redis_or_skip
 
 TINY_DIRECTORY = """\
@@ -112,6 +113,13 @@ def tiny_paths(tmp_path: Path) -> tuple[list[Path], list[Path]]:
 def tiny_engine(tiny_paths: tuple[list[Path], list[Path]]) -> Engine:
     """An engine over the tiny flow and directory (idle timeout 1 hour)."""
     return build_engine(*tiny_paths, idle_timeout=3600)
+
+
+@pytest.fixture(scope="session")
+def shipped_engine() -> Engine:
+    """The engine over the shipped flows and directory, one per test process (tests/shipped.py);
+    tests run conversations through it and never change it."""
+    return shipped.engine()
 
 
 WEEKDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)  # Tuesday

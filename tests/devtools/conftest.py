@@ -17,18 +17,11 @@ from bot.app import create_app
 from bot.devtools import DEV_ACCESS_TOKEN, DEV_CHANNEL_SECRET
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
-from bot.loading import load_engine
 from bot.settings import Settings
 from bot.timeutil import JST
 
 WEEKDAY_10 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
 """A Tuesday at 10:00 JST: the day windows are open."""
-
-
-@pytest.fixture(scope="session")
-def shipped_engine() -> Engine:
-    """The engine over the shipped flows and directory (what ``make line-dev`` runs)."""
-    return load_engine(Settings(_env_file=None))
 
 
 @pytest.fixture

@@ -14,10 +14,10 @@ import pytest
 from bot.engine.core import Engine
 from bot.engine.types import Ask, HandoffSignal, Refer, Say
 from bot.handoff.team import TeamError, load_teams
-from bot.loading import build_engine
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from bot.testing import FakeChat
 from bot.timeutil import JST
+from tests import shipped
 
 TEAMS = ROOT / "deploy" / "teams.example.yaml"
 TUESDAY_18 = dt.datetime(2026, 12, 1, 18, 0, tzinfo=JST)   # counsellors: weekdays 17:00-21:00
@@ -27,8 +27,7 @@ SECRET = "秘密のメモ山田花子090-1234-5678"
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    s = Settings(_env_file=None)
-    return build_engine(s.flow_paths(), s.directory_paths(), teams=load_teams(TEAMS))
+    return shipped.engine(TEAMS)
 
 
 def to_result(engine: Engine, at: dt.datetime, team: str | None = "counsellors") -> FakeChat:

@@ -6,24 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from functools import cache
 
 import pytest
 
-from bot.engine.core import Engine
 from bot.engine.text import number_form, parse_number
 from bot.engine.types import Ask, Refer, Reply, Say, Start, Text
 from bot.i18n import t
-from bot.loading import load_engine
-from bot.settings import Settings
 from bot.timeutil import JST
+from tests import shipped
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
 
 
-@cache
-def engine() -> Engine:
-    return load_engine(Settings(_env_file=None))
+engine = shipped.engine
+"""The shipped flows and directory, loaded once per process (tests/shipped.py)."""
 
 
 def answer(text: str) -> tuple[str, list[Reply]]:

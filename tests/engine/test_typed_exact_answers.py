@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
-from functools import cache
 
 import pytest
 
-from bot.engine.core import Engine
 from bot.engine.types import Ask, Outcome, Pick, Refer, Session, Start, Text
-from bot.loading import load_engine
 from bot.nlu.analysis import analyse
-from bot.settings import Settings
 from bot.timeutil import JST
+from tests import shipped
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
 
 
-@cache
-def engine() -> Engine:
-    return load_engine(Settings(_env_file=None))
+engine = shipped.engine
+"""The shipped flows and directory, loaded once per process (tests/shipped.py)."""
 
 
 def begin(locale: str = "ja") -> Session:

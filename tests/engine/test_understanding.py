@@ -5,7 +5,6 @@ on, and the result that lets a person continue. Plus the tests a mutation run fo
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -13,17 +12,16 @@ import pytest
 from bot.engine.commands import COMMAND_WORDS, command_for
 from bot.engine.core import Engine
 from bot.engine.types import Ask, CommandName, End, Outcome, Pick, Refer, Say, Session, Start, Text
-from bot.loading import load_all, load_engine
-from bot.settings import Settings
+from bot.loading import load_all
 from bot.timeutil import JST
+from tests import shipped
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
 
 
-@cache
-def engine() -> Engine:
-    return load_engine(Settings(_env_file=None))
+engine = shipped.engine
+"""The shipped flows and directory, loaded once per process (tests/shipped.py)."""
 
 
 def begin() -> Session:

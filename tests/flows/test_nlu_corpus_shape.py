@@ -11,15 +11,13 @@ A renamed choice or state therefore fails here instead of silently turning a lab
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import Any
 
-from bot.engine.core import Engine
-from bot.loading import build_engine
 from bot.toolkit.transcripts import load_transcript
 from bot.yamlload import load_file
+from tests import shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "flows" / "tests" / "nlu"
@@ -30,9 +28,7 @@ SIZES = {"crisis": 100, "idioms": 50, "slots": 60}
 GRADE = re.compile(r"^(elem-[1-6]|middle-[1-3]|high-[1-3])$")
 
 
-@functools.cache
-def _engine() -> Engine:
-    return build_engine([ROOT / "flows"], [ROOT / "directory"])
+_engine = shipped.engine
 
 
 def _flows() -> dict[str, Any]:

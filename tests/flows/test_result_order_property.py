@@ -13,8 +13,8 @@ import pytest
 from bot.contacts.status import StatusKind
 from bot.engine.core import Engine
 from bot.engine.types import Refer
-from bot.loading import build_engine
 from bot.timeutil import JST
+from tests import shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,7 @@ def _instants() -> list[dt.datetime]:
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return build_engine([ROOT / "flows"], [ROOT / "directory"], default_flow="net-harm")
+    return shipped.engine()  # its default flow is net-harm, the only shipped flow
 
 
 

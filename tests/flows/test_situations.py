@@ -32,7 +32,7 @@ from bot import cli
 from bot.engine.core import Engine
 from bot.engine.flow import Flow
 from bot.engine.types import Pick, Refer, Session, Start, Text
-from bot.loading import build_engine
+from tests import shipped
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_FILE = ROOT / "flows" / "net-harm.yaml"
@@ -382,7 +382,7 @@ def test_english_result_is_in_english(transcripts: dict[str, list[dict[str, Any]
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return build_engine([ROOT / "flows"], [ROOT / "directory"], default_flow="net-harm")
+    return shipped.engine()  # its default flow is net-harm, the only shipped flow
 
 
 @pytest.fixture(scope="module")

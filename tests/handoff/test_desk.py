@@ -15,6 +15,7 @@ from bot.handoff.desk import Record
 from bot.settings import ROOT, Settings
 from bot.store.memory import MemoryStore
 from bot.timeutil import JST
+from tests import shipped
 
 TUESDAY_18 = dt.datetime(2026, 12, 1, 18, 0, tzinfo=JST)
 TYPED = "秘密の話 山田花子 090-1234-5678"
@@ -39,7 +40,7 @@ class FakeSink:
 async def app_with_sink(aiohttp_client: Any, clock: dict[str, dt.datetime]) -> tuple[Any, FakeSink]:
     settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 20, SOUDAN_STORE="memory://", SOUDAN_METRICS=True,
                         SOUDAN_SIMULATOR=False, SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"))
-    app = create_app(settings, store=MemoryStore(), clock=lambda: clock["now"])
+    app = create_app(settings, engine=shipped.engine(settings.teams_file), store=MemoryStore(), clock=lambda: clock["now"])
     sink = FakeSink()
     app[DESK_KEY].register("chatwoot", sink)
     await aiohttp_client(app)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.loading import load_engine
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT
 from bot.toolkit.transcripts import load_transcript, run_transcript
+from tests import shipped
 
 
 def run(path: Path) -> object:
-    engine = load_engine(Settings(_env_file=None))
+    engine = shipped.engine()
     lt, errs = load_transcript(path, engine)
     assert lt is not None, errs
     return run_transcript(engine, lt)
@@ -36,5 +36,5 @@ def test_a_bad_team_in_a_transcript_is_a_file_line_error(tmp_path: Path) -> None
         "pickup_timeout: 600", "pickup_timeout: 1")
     p = tmp_path / "t.yaml"
     p.write_text(text, encoding="utf-8")
-    lt, errs = load_transcript(p, load_engine(Settings(_env_file=None)))
+    lt, errs = load_transcript(p, shipped.engine())
     assert lt is None and any("pickup_timeout" in e.message and e.line > 1 for e in errs), errs

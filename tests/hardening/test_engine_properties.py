@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,14 +22,11 @@ from bot.engine.types import (
     Text,
     Unsupported,
 )
-from bot.loading import load_engine
-from bot.settings import Settings
 from bot.timeutil import JST
+from tests import shipped
 
-
-@cache
-def engine() -> Engine:
-    return load_engine(Settings())
+engine = shipped.engine
+"""The shipped flows and directory, loaded once per process (tests/shipped.py)."""
 
 
 FLOW_IDS = sorted(engine().flows)

@@ -25,6 +25,7 @@ from bot.errors import ProblemsError
 from bot.loading import load_all
 from bot.settings import DEV_SECRET, Settings
 from bot.store import open_store
+from tests import shipped
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
 from tests.hardening.hardkit import LogCapture
 
@@ -78,7 +79,7 @@ SIM_PATHS = [("GET", "/"), ("GET", "/api/flows"), ("GET", "/api/source"), ("GET"
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10"])
 async def test_public_bind_serves_neither_simulator_nor_metrics(aiohttp_client: Any, host: str) -> None:
-    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST=host)))
+    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST=host), engine=shipped.engine()))
     for method, path in SIM_PATHS:
         assert await _status(client, method, path, json={"input": {"type": "start"}}) in (404, 405), path
     assert await _status(client, "GET", "/metrics") == 404
@@ -86,21 +87,23 @@ async def test_public_bind_serves_neither_simulator_nor_metrics(aiohttp_client: 
 
 
 async def test_loopback_bind_serves_both(aiohttp_client: Any) -> None:
-    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST="127.0.0.1")))
+    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST="127.0.0.1"), engine=shipped.engine()))
     for method, path in SIM_PATHS:
         assert await _status(client, method, path, json={"input": {"type": "start"}}) == 200, path
     assert await _status(client, "GET", "/metrics") == 200
 
 
 async def test_public_bind_serves_them_only_when_enabled_explicitly(aiohttp_client: Any) -> None:
-    app = create_app(_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SIMULATOR="true", SOUDAN_METRICS="true"))
+    app = create_app(_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SIMULATOR="true", SOUDAN_METRICS="true"),
+                     engine=shipped.engine())
     client = await aiohttp_client(app)
     assert await _status(client, "GET", "/") == 200
     assert await _status(client, "GET", "/metrics") == 200
 
 
 async def test_loopback_can_switch_them_off(aiohttp_client: Any) -> None:
-    client = await aiohttp_client(create_app(_settings(SOUDAN_SIMULATOR="false", SOUDAN_METRICS="false")))
+    client = await aiohttp_client(create_app(_settings(SOUDAN_SIMULATOR="false", SOUDAN_METRICS="false"),
+                                                       engine=shipped.engine()))
     assert await _status(client, "GET", "/") == 404
     assert await _status(client, "GET", "/metrics") == 404
 
@@ -178,7 +181,7 @@ def test_a_secret_in_yaml_is_refused(tmp_path: Path, where: str) -> None:
 async def test_a_store_password_is_never_logged_or_shown(aiohttp_client: Any) -> None:
     url = "redis://:hunter2-store-password@127.0.0.1:1/0"
     with LogCapture() as logs:
-        client = await aiohttp_client(create_app(_settings(SOUDAN_STORE=url)))  # nothing listens on port 1
+        client = await aiohttp_client(create_app(_settings(SOUDAN_STORE=url), engine=shipped.engine()))  # nothing listens on port 1
         resp = await client.get("/healthz")
         body = await resp.text()
     assert resp.status == 503

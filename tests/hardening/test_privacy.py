@@ -31,6 +31,7 @@ from bot.store.base import user_key
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SQLiteStore
+from tests import shipped
 from tests.adapters.line.linekit import (
     WEEKDAY_10,
     body_of,
@@ -233,7 +234,7 @@ async def test_simulator_conversations(aiohttp_client: Any, backend: Backend) ->
     with LogCapture() as logs:
         settings = settings_for(_no_api(), SOUDAN_SECRET=SOUDAN_SECRET, LINE_CHANNEL_SECRET=None,
                                 LINE_CHANNEL_ACCESS_TOKEN=None, SOUDAN_SIMULATOR=True)
-        app = create_app(settings, store=backend.store, clock=lambda: WEEKDAY_10)
+        app = create_app(settings, engine=shipped.engine(), store=backend.store, clock=lambda: WEEKDAY_10)
         client = await aiohttp_client(app)
 
         async def chat(inp: dict[str, Any]) -> dict[str, Any]:
@@ -365,8 +366,9 @@ async def test_chatwoot_conversation_and_handoff(aiohttp_client: Any, aiohttp_se
         from bot import serve
         assert "access_log=None" in inspect.getsource(serve.main)
         assert "access_log off;" in (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
-        server = await aiohttp_server(create_app(settings, store=backend.store, clock=lambda: clock["now"]),
-                                      access_log=None)
+        app = create_app(settings, engine=shipped.engine(settings.teams_file), store=backend.store,
+                         clock=lambda: clock["now"])
+        server = await aiohttp_server(app, access_log=None)
         client = await aiohttp_client(server)
         conv = 900
 

@@ -9,18 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine.core import Engine
-from bot.loading import load_engine
 from bot.nlu.corpus import FLOORS, Report, evaluate, load_corpus, main
-from bot.settings import Settings
+from tests import shipped
 from tests.conftest import Soudan
 
 CORPUS = Path(__file__).resolve().parents[2] / "flows" / "tests" / "nlu"
 
 
-@cache
-def engine() -> Engine:
-    return load_engine(Settings(_env_file=None))
+engine = shipped.engine
+"""The shipped flows and directory, loaded once per process (tests/shipped.py)."""
 
 
 @cache

@@ -11,6 +11,7 @@ from typing import Any
 from bot.app import create_app
 from bot.settings import ROOT, Settings
 from bot.store import open_store
+from tests import shipped
 from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, BOT, INBOX, SECRET, TOKEN, Clock, FakeChatwoot
 
 __all__ = ["Clock", "FakeChatwoot", "hook", "make_client", "make_fake", "press", "selects"]
@@ -29,7 +30,8 @@ async def make_client(aiohttp_client: Any, fake: FakeChatwoot, clock: Clock, *, 
                         SOUDAN_METRICS=True, SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"),
                         CHATWOOT_URL=fake.url, CHATWOOT_BOT_TOKEN=TOKEN, CHATWOOT_WEBHOOK_SECRET=SECRET,
                         CHATWOOT_ACCOUNT_ID=account, CHATWOOT_INBOX_ID=INBOX, CHATWOOT_BOT_ID=BOT)
-    return await aiohttp_client(create_app(settings, store=open_store(store), clock=clock))
+    engine = shipped.engine(settings.teams_file)  # the shipped files, loaded once per process
+    return await aiohttp_client(create_app(settings, engine=engine, store=open_store(store), clock=clock))
 
 
 async def hook(client: Any, body: dict[str, Any] | bytes) -> int:

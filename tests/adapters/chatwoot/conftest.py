@@ -6,10 +6,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import create_app
-from bot.settings import ROOT, Settings
-from bot.store import open_store
-from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, BOT, INBOX, SECRET, TOKEN, Clock, FakeChatwoot
+from tests.adapters.chatwoot.chatwoot_fake import Clock, FakeChatwoot
+from tests.adapters.chatwoot.chatwoot_kit import make_client
 
 
 @pytest.fixture
@@ -27,8 +25,4 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def client(aiohttp_client: Any, fake: FakeChatwoot, clock: Clock) -> Any:
-    settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 24, SOUDAN_STORE="memory://", SOUDAN_SIMULATOR=False,
-                        SOUDAN_METRICS=True, SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"),
-                        CHATWOOT_URL=fake.url, CHATWOOT_BOT_TOKEN=TOKEN, CHATWOOT_WEBHOOK_SECRET=SECRET,
-                        CHATWOOT_ACCOUNT_ID=ACCOUNT, CHATWOOT_INBOX_ID=INBOX, CHATWOOT_BOT_ID=BOT)
-    return await aiohttp_client(create_app(settings, store=open_store("memory://"), clock=clock))
+    return await make_client(aiohttp_client, fake, clock)

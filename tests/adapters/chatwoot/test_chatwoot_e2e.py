@@ -165,6 +165,7 @@ async def test_two_replicas_share_the_handoff_through_the_store(aiohttp_client: 
     from bot.app import create_app, sweep_once
     from bot.settings import ROOT, Settings
     from bot.store.memory import MemoryStore
+    from tests import shipped
     from tests.adapters.chatwoot.chatwoot_fake import INBOX, TOKEN
 
     store = MemoryStore()
@@ -172,8 +173,9 @@ async def test_two_replicas_share_the_handoff_through_the_store(aiohttp_client: 
                         SOUDAN_TEAMS_FILE=str(ROOT / "deploy/teams.example.yaml"), CHATWOOT_URL=fake.url,
                         CHATWOOT_BOT_TOKEN=TOKEN, CHATWOOT_WEBHOOK_SECRET=SECRET, CHATWOOT_ACCOUNT_ID=ACCOUNT,
                         CHATWOOT_INBOX_ID=INBOX, CHATWOOT_BOT_ID=BOT)
-    a = await aiohttp_client(create_app(settings, store=store, clock=clock))
-    b = await aiohttp_client(create_app(settings, store=store, clock=clock))
+    engine = shipped.engine(settings.teams_file)  # each replica its own app, the same files
+    a = await aiohttp_client(create_app(settings, engine=engine, store=store, clock=clock))
+    b = await aiohttp_client(create_app(settings, engine=engine, store=store, clock=clock))
     conv = 106
     await screen_to_result(a, fake, conv)
     await press(a, fake, conv, ":handoff")

@@ -12,20 +12,13 @@ from bot.adapters.discord import ButtonSpec, SelectSpec, parse_choice_custom_id,
 from bot.adapters.discord.ids import Unhash
 from bot.engine.core import Engine
 from bot.engine.types import Ask, Pick, Refer, Reply, Session, Start
-from bot.loading import load_engine
 from bot.service import Conversations
-from bot.settings import Settings
 from bot.store.memory import MemoryStore
 from tests.adapters.discord.test_discord_render import check_limits
 from tests.conftest import WEEKDAY_10
 
 NIGHT = dt.datetime(2026, 12, 5, 23, 30, tzinfo=WEEKDAY_10.tzinfo)  # Saturday night: most lines closed
 MAX_SESSIONS = 5000
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Engine:
-    return load_engine(Settings(_env_file=None))
 
 
 def walk(engine: Engine, now: dt.datetime, locale: str) -> list[list[Reply]]:
@@ -56,9 +49,9 @@ def walk(engine: Engine, now: dt.datetime, locale: str) -> list[list[Reply]]:
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
 @pytest.mark.parametrize("now", [WEEKDAY_10, NIGHT], ids=["weekday", "night"])
-def test_every_step_of_the_shipped_flows_fits_discord(shipped: Engine, locale: str, now: dt.datetime) -> None:
-    unhash = Unhash(Conversations(shipped, MemoryStore(), "s"))
-    steps = walk(shipped, now, locale)
+def test_every_step_of_the_shipped_flows_fits_discord(shipped_engine: Engine, locale: str, now: dt.datetime) -> None:
+    unhash = Unhash(Conversations(shipped_engine, MemoryStore(), "s"))
+    steps = walk(shipped_engine, now, locale)
     assert any(isinstance(r, Refer) for replies in steps for r in replies)
     for replies in steps:
         messages = render(replies, locale)

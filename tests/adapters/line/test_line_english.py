@@ -11,15 +11,14 @@ import pytest
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
-from bot.loading import load_engine
-from bot.settings import ROOT, Settings
+from tests import shipped
 from tests.adapters.line.linekit import USER, Post, follow_event, quick_reply_data, text_event
 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     """The shipped flows and directory."""
-    return load_engine(Settings(_env_file=None, SOUDAN_FLOWS_DIR=ROOT / "flows", SOUDAN_DIRECTORY_DIR=ROOT / "directory"))
+    return shipped.engine()
 
 
 def texts(call_json: dict[str, Any]) -> list[str]:

@@ -13,8 +13,7 @@ import pytest
 
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
-from bot.loading import load_engine
-from bot.settings import Settings
+from tests import shipped
 from tests.adapters.line.linekit import (
     body_of,
     follow_event,
@@ -30,7 +29,7 @@ from tests.adapters.line.linekit import (
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     """The shipped flows and directory (the metrics name their states and regions)."""
-    return load_engine(Settings(_env_file=None))
+    return shipped.engine()
 
 
 async def send(client: Any, fake: FakeLineApi, ev: dict[str, Any]) -> list[tuple[str, str]]:

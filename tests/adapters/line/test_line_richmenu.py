@@ -18,10 +18,9 @@ from bot.adapters.line import richmenu as rm
 from bot.cli import main
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
-from bot.loading import load_engine
-from bot.settings import Settings
 from bot.store import SessionStore
 from bot.store.base import user_key
+from tests import shipped
 from tests.adapters.line.linekit import SOUDAN_SECRET, USER, Post, follow_event, postback_event, text_event
 from tests.devtools.conftest import Served
 
@@ -29,7 +28,7 @@ from tests.devtools.conftest import Served
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     """The shipped flows and directory: the replies people get."""
-    return load_engine(Settings(_env_file=None))
+    return shipped.engine()
 
 
 def tap(area: str, locale: str = "ja", **kw: Any) -> dict[str, Any]:
