@@ -91,18 +91,24 @@ def _long_flow() -> str:
     return yaml.safe_dump(flow, allow_unicode=True, sort_keys=False)
 
 
-@pytest.fixture
-def discord_paths(tmp_path: Path) -> tuple[list[Path], list[Path]]:
-    """([tiny flow, long flow], [tiny directory, extra directory]) written to ``tmp_path``."""
-    d1 = write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
-    d2 = write(tmp_path, "directory/extra.yaml", _extra_directory())
-    f1 = write(tmp_path, "flows/tiny.yaml", TINY_FLOW)
-    f2 = write(tmp_path, "flows/long.yaml", _long_flow())
+@pytest.fixture(scope="session")
+def discord_paths(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], list[Path]]:
+    """([tiny flow, long flow], [tiny directory, extra directory]), written once per test process
+    (no test writes to them)."""
+    tmp = tmp_path_factory.mktemp("discord")
+    d1 = write(tmp, "directory/test.yaml", TINY_DIRECTORY)
+    d2 = write(tmp, "directory/extra.yaml", _extra_directory())
+    f1 = write(tmp, "flows/tiny.yaml", TINY_FLOW)
+    f2 = write(tmp, "flows/long.yaml", _long_flow())
     return [f1, f2], [d1, d2]
 
 
-def _engine(paths: tuple[list[Path], list[Path]], default_flow: str) -> Engine:
-    return build_engine(*paths, default_flow=default_flow, idle_timeout=3600)
+@pytest.fixture(scope="session")
+def discord_engines(discord_paths: tuple[list[Path], list[Path]]) -> dict[str, Engine]:
+    """Default flow (``tiny``, ``long``) → the engine over :func:`discord_paths`, built once per
+    test process: an engine holds no conversation state (sessions live in the store), so the
+    tests share them as the server shares one between conversations."""
+    return {flow: build_engine(*discord_paths, default_flow=flow, idle_timeout=3600) for flow in ("tiny", "long")}
 
 
 @pytest.fixture
@@ -118,17 +124,17 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def conversations(discord_paths: tuple[list[Path], list[Path]], store: MemoryStore,
+def conversations(discord_engines: dict[str, Engine], store: MemoryStore,
                   clock: Callable[[], dt.datetime]) -> Conversations:
     """Conversations over the tiny flow (the default) and the long flow, on the memory store."""
-    return Conversations(_engine(discord_paths, "tiny"), store, "test-secret", clock=clock)
+    return Conversations(discord_engines["tiny"], store, "test-secret", clock=clock)
 
 
 @pytest.fixture
-def long_conversations(discord_paths: tuple[list[Path], list[Path]], store: MemoryStore,
+def long_conversations(discord_engines: dict[str, Engine], store: MemoryStore,
                        clock: Callable[[], dt.datetime]) -> Conversations:
     """Conversations whose default flow is the long one (30 choices, over-long result)."""
-    return Conversations(_engine(discord_paths, "long"), store, "test-secret", clock=clock)
+    return Conversations(discord_engines["long"], store, "test-secret", clock=clock)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import itertools
@@ -120,8 +121,10 @@ def quick_reply_data(call_json: dict[str, Any]) -> list[tuple[str, str]]:
     return [(i["action"]["label"], i["action"].get("data", "")) for i in items]
 
 
+@functools.cache
 def make_engine() -> Engine:
-    """The engine over the test flow and directory."""
+    """The engine over the test flow and directory, built once per test process and shared (an
+    engine holds no conversation state: sessions live in the store)."""
     return build_engine([FLOW], [DIRECTORY], idle_timeout=3600, today=WEEKDAY_10.date())
 
 
