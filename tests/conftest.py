@@ -16,7 +16,7 @@ from bot import cli
 from bot.engine.core import Engine
 from bot.loading import build_engine
 from bot.timeutil import JST
-from tests import shipped
+from tests import profiles, shipped
 from tests.redis_kit import redis_or_skip
 
 TINY_DIRECTORY = """\
@@ -113,6 +113,15 @@ def tiny_paths(tmp_path: Path) -> tuple[list[Path], list[Path]]:
 def tiny_engine(tiny_paths: tuple[list[Path], list[Path]]) -> Engine:
     """An engine over the tiny flow and directory (idle timeout 1 hour)."""
     return build_engine(*tiny_paths, idle_timeout=3600)
+
+
+HYPOTHESIS_PROFILE = profiles.PROFILE
+"""The hypothesis profile of this run, loaded on import (``SOUDAN_HYPOTHESIS``: quick or thorough)."""
+
+
+def pytest_report_header() -> str:
+    """Says the hypothesis profile at the top of the run."""
+    return f"hypothesis profile: {HYPOTHESIS_PROFILE} ({profiles.ENV}=thorough for ten times the examples)"
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,7 @@ from bot.engine.types import (
 )
 from bot.timeutil import JST
 from tests import shipped
+from tests.profiles import examples
 
 engine = shipped.engine
 """The shipped flows and directory, loaded once per process (tests/shipped.py)."""
@@ -58,7 +59,7 @@ def _fix_pick(inp: Input, s: Session | None) -> Input:
     return inp
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seq=st.lists(inputs, min_size=1, max_size=25), start=times, gaps=st.lists(
     st.integers(min_value=0, max_value=3 * 24 * 3600), min_size=25, max_size=25))
 def test_any_input_sequence_is_answered_and_keeps_a_valid_state(seq: list[Input], start: dt.datetime,
@@ -144,7 +145,7 @@ ending = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seq=st.lists(st.one_of(inputs, ending), min_size=1, max_size=20), start=times)
 def test_no_one_is_stranded_after_stop_or_forget(seq: list[Input], start: dt.datetime) -> None:
     """Stop and forget end with an End and delete the session (forget also asks the store to
@@ -167,7 +168,7 @@ def test_no_one_is_stranded_after_stop_or_forget(seq: list[Input], start: dt.dat
     assert isinstance(out.replies[-1], Ask) and out.replies[-1].choices and out.session is not None
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seq=st.lists(inputs, min_size=1, max_size=15), typed=st.lists(st.text(max_size=30), min_size=15, max_size=15),
        start=times)
 def test_typed_text_is_never_stored_and_steps_are_pure(seq: list[Input], typed: list[str], start: dt.datetime) -> None:

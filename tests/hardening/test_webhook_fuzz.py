@@ -29,13 +29,15 @@ from bot.store import StoreError
 from bot.store.base import StepResult
 from tests.adapters.line.linekit import ALL_EVENTS, CHANNEL_SECRET, sign
 from tests.hardening.hardkit import CountingStore, LogCapture, WebhookHarness
+from tests.profiles import examples
 
 SAMPLE: dict[str, Any] = json.loads(ALL_EVENTS.read_text(encoding="utf-8"))
 
 
 def fuzz(n: int) -> settings:
-    """Hypothesis settings of these tests: ``n`` examples, no deadline (HTTP round trips vary)."""
-    return settings(max_examples=n, deadline=None,
+    """Hypothesis settings of these tests: ``n`` examples in the quick profile (ten times that in
+    the thorough one, tests/profiles.py), no deadline (HTTP round trips vary)."""
+    return settings(max_examples=examples(n), deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -225,7 +227,7 @@ def _send(harness: WebhookHarness, body: bytes, headers: dict[str, str], signed:
 
 # ------------------------------------------------------------------ tests
 
-@fuzz(200)
+@fuzz(70)
 @given(raw=st.one_of(st.binary(max_size=3000), st.text(max_size=500).map(lambda t: t.encode("utf-8", "surrogatepass"))),
        signed=st.booleans(), content_type=content_types, extra=extra_headers, data=st.data())
 def test_random_bodies(harness: WebhookHarness, raw: bytes, signed: bool, content_type: str | None,
@@ -234,7 +236,7 @@ def test_random_bodies(harness: WebhookHarness, raw: bytes, signed: bool, conten
     _send(harness, raw, _headers(signature, content_type, extra), signed)
 
 
-@fuzz(300)
+@fuzz(100)
 @given(muts=st.lists(mutations, min_size=1, max_size=6), distinct_users=st.booleans(), ascii_only=st.booleans(),
        splice=st.one_of(st.none(), st.tuples(st.floats(min_value=0, max_value=1), bad_utf8)),
        signed=st.booleans(), content_type=content_types, extra=extra_headers, data=st.data())
@@ -291,7 +293,7 @@ def plausible_events(draw: st.DrawFn) -> dict[str, Any]:
     return ev
 
 
-@fuzz(300)
+@fuzz(100)
 @given(events=st.lists(plausible_events(), min_size=1, max_size=6), ascii_only=st.booleans())
 def test_plausible_events_with_random_content(harness: WebhookHarness, events: list[dict[str, Any]],
                                               ascii_only: bool) -> None:
@@ -301,7 +303,7 @@ def test_plausible_events_with_random_content(harness: WebhookHarness, events: l
     _send(harness, body, {"X-Line-Signature": sign(body), "Content-Type": "application/json"}, True)
 
 
-@fuzz(40)
+@fuzz(15)
 @given(extra=extra_headers, content_type=content_types, case=st.sampled_from(["x-line-signature", "X-LINE-SIGNATURE",
                                                                              "X-Line-Signature"]))
 def test_the_unmodified_sample_with_random_headers(harness: WebhookHarness, extra: dict[str, str],
@@ -318,7 +320,7 @@ def test_the_unmodified_sample_with_random_headers(harness: WebhookHarness, extr
     assert harness.fake.replies, "the sample's events got no reply"
 
 
-@fuzz(120)
+@fuzz(40)
 @given(raw=st.one_of(st.binary(max_size=400), st.builds(lambda ev: _encode(ev, False), st.just(SAMPLE))),
        encoding=st.sampled_from(["gzip", "deflate", "x-gzip", "identity", "br", "zstd", "gzip, deflate", "bogus"]),
        how=st.sampled_from(["compressed", "truncated", "raw"]), signed=st.booleans())
