@@ -1,7 +1,7 @@
 """Soak run: a bounded load of signed LINE events against a real ``soudan serve``, then proof.
 
 ``.venv/bin/python -m bench.soak [--events 20000] [--users 2000] [--store sqlite|redis] [--rate 150]
-[--kills N]``
+[--kills N] [--in-process]``
 
 On loopback only:
 
@@ -36,7 +36,10 @@ Then, after a clean stop of the server, it checks and prints:
 - memory: RSS before the load, after 10 % of it (warm), at the end, and the maximum.
 
 Exit status 1 when a session differs, an event was answered twice or never, or a request failed.
-Timings are printed, never checked. ``tests/hardening/test_soak_small.py`` runs a small form.
+Timings are printed, never checked. ``make test`` runs the small forms: 400 events without kills
+(``tests/hardening/test_soak_small.py``) and 120 events with a kill (``tests/store/test_kill.py``),
+per store, with ``--in-process`` (:func:`run`'s ``in_process``: the fake API, and the server
+when nothing is killed, in the test's own process).
 """
 
 from __future__ import annotations
@@ -47,9 +50,11 @@ import base64
 import collections
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
+import logging
 import os
 import random
 import re
@@ -61,7 +66,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -126,11 +131,18 @@ def profile_language(uid: str) -> str | None:
     return "ja" if d < 10 else "en" if d < 13 else None
 
 
-def _vocabulary() -> list[str]:
+@functools.cache
+def shipped_engine() -> Any:
+    """The engine over the shipped flows and directory (``Settings(_env_file=None)``), loaded once
+    per process: the vocabulary, the replay and an in-process server share it."""
     from bot.loading import load_engine
     from bot.settings import Settings
 
-    engine = load_engine(Settings(_env_file=None))
+    return load_engine(Settings(_env_file=None))
+
+
+def _vocabulary() -> list[str]:
+    engine = shipped_engine()
     words: set[str] = set()
     for f in engine.flows.values():
         for st in f.states.values():
@@ -202,11 +214,9 @@ def replay(people: list[Person]) -> dict[str, Any]:
     """Each person's expected session after their events (None: nothing stored)."""
     from bot.adapters.line.codecs import parse_postback
     from bot.engine.types import Input, Session, Start, Text, Unsupported
-    from bot.loading import load_engine
-    from bot.settings import Settings
     from bot.timeutil import JST
 
-    engine = load_engine(Settings(_env_file=None))
+    engine = shipped_engine()
     out: dict[str, Any] = {}
     for p in people:
         s: Session | None = None
@@ -243,6 +253,14 @@ def comparable(session: Any) -> dict[str, Any] | None:
 
 def serve_fake(port: int) -> None:  # pragma: no cover - runs in a subprocess
     """Counting fake Messaging API on 127.0.0.1:``port`` (``GET /_stats`` returns the counts)."""
+    from aiohttp import web
+
+    web.run_app(fake_app(), host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+def fake_app() -> Any:
+    """The counting fake Messaging API as an ``aiohttp.web.Application`` (reply, push, profile and
+    ``GET /_stats``; a reply token is accepted once, a push retry key once, as LINE does)."""
     from aiohttp import web
 
     replies: collections.Counter[str] = collections.Counter()  # accepted, per reply token
@@ -288,7 +306,7 @@ def serve_fake(port: int) -> None:  # pragma: no cover - runs in a subprocess
     app.router.add_post("/v2/bot/message/push", push)
     app.router.add_get("/v2/bot/profile/{uid}", profile)
     app.router.add_get("/_stats", get_stats)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    return app
 
 
 # ------------------------------------------------------------------ processes
@@ -444,8 +462,17 @@ def _metrics(text: str) -> dict[str, float]:
 
 async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", rate: float = 150.0,
               concurrency: int = 32, seed: int = 7, dup_rate: float = 0.04, redelivery_rate: float = 0.05,
-              redis_url: str = REDIS_URL, quiet: bool = False, kills: int = 0, lease: float = 1.0) -> Report:
-    """One soak run; see the module docstring. Returns the :class:`Report` (``.ok``)."""
+              redis_url: str = REDIS_URL, quiet: bool = False, kills: int = 0, lease: float = 1.0,
+              in_process: bool = False) -> Report:
+    """One soak run; see the module docstring. Returns the :class:`Report` (``.ok``).
+
+    ``in_process``: the fake Messaging API and (without ``kills``) the server run in this process
+    and event loop, behind real loopback HTTP, instead of as subprocesses — the small forms in
+    ``tests/`` use it to spare the interpreter start-ups; the server is then the same
+    ``create_app`` behind the same :class:`bot.serve.HttpRunner` as ``soudan serve`` (its command
+    line is tested in tests/adapters/line/test_line_serve.py), and the RSS figures are this
+    process's. With ``kills`` the server stays a subprocess: it is what gets SIGKILLed.
+    """
     import aiohttp
 
     from bot.store import open_store
@@ -469,56 +496,29 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
 
     api_port, port = _free_port(), _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOUDAN_", "LINE_", "DISCORD_"))}
-    env.update(PYTHONPATH=str(ROOT), SOUDAN_SECRET=SOUDAN_SECRET, SOUDAN_STORE=url, SOUDAN_SIMULATOR="false",
-               SOUDAN_METRICS="true", SOUDAN_LOG_LEVEL="WARNING", SOUDAN_FLOWS_DIR=str(ROOT / "flows"),
-               SOUDAN_DIRECTORY_DIR=str(ROOT / "directory"), LINE_CHANNEL_SECRET=CHANNEL_SECRET,
-               LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN, LINE_API_BASE=f"http://127.0.0.1:{api_port}",
-               SOUDAN_SEND_LEASE=str(lease))
-    with _fake_api(api_port) as fake:
-        await _wait_http(f"http://127.0.0.1:{api_port}/_stats", fake)
-        errlog = (tmp / "serve.log").open("wb")
-
-        async def start() -> asyncio.subprocess.Process:
-            p = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
-                cwd=tmp, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=errlog)
-            await _wait_http(f"{base}/healthz", p)
-            return p
-
-        proc = await start()
-        try:
-            say(f"soak: {store} ({url.split('?')[0]}), server pid {proc.pid}, {users} people, {events} events, "
-                f"rate {rate or 'unpaced'} events/s" + (f", {kills} kills" if kills else ""))
-            if kills:
-                load = asyncio.ensure_future(_load(people, base, report, rng, rate, concurrency, dup_rate,
-                                                   redelivery_rate, proc.pid, say, persist=True))
-                when = random.Random(seed + 2)  # the load's own random choices stay those of the seed
-                for _ in range(kills):
-                    await asyncio.wait({load}, timeout=when.uniform(0.1, 0.4))
-                    if load.done():
-                        break
-                    proc.kill()  # SIGKILL: no cleanup, no drain, whatever was in flight is cut
-                    await proc.wait()
-                    report.kills += 1
-                    proc = await start()
-                await load
-                await _redeliver_all(people, base, report)
-            else:
-                await _load(people, base, report, rng, rate, concurrency, dup_rate, redelivery_rate, proc.pid, say)
-            async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as r:
-                report.metrics = _metrics(await r.text())
-        finally:
-            if proc.returncode is None:
-                proc.send_signal(signal.SIGINT)
-            try:
-                await asyncio.wait_for(proc.wait(), 30)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-            errlog.close()
-        report.server_errors = [line for line in (tmp / "serve.log").read_text(errors="replace").splitlines()
-                                if " ERROR " in line or "Traceback" in line]
+    server_env = dict(SOUDAN_SECRET=SOUDAN_SECRET, SOUDAN_STORE=url, SOUDAN_SIMULATOR="false",
+                      SOUDAN_METRICS="true", SOUDAN_LOG_LEVEL="WARNING", SOUDAN_FLOWS_DIR=str(ROOT / "flows"),
+                      SOUDAN_DIRECTORY_DIR=str(ROOT / "directory"), LINE_CHANNEL_SECRET=CHANNEL_SECRET,
+                      LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN, LINE_API_BASE=f"http://127.0.0.1:{api_port}",
+                      SOUDAN_SEND_LEASE=str(lease))
+    async with contextlib.AsyncExitStack() as fake_stack:
+        if in_process:
+            await fake_stack.enter_async_context(_site(fake_app(), api_port))
+        else:
+            fake = fake_stack.enter_context(_fake_api(api_port))
+            await _wait_http(f"http://127.0.0.1:{api_port}/_stats", fake)
+        if in_process and not kills:
+            async with _app_site(server_env, port) as errors:
+                say(f"soak: {store} ({url.split('?')[0]}), server in this process, {users} people, "
+                    f"{events} events, rate {rate or 'unpaced'} events/s")
+                await _load(people, base, report, rng, rate, concurrency, dup_rate, redelivery_rate, os.getpid(), say)
+                async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as r:
+                    report.metrics = _metrics(await r.text())
+            report.server_errors = errors  # complete: the server stopped cleanly on leaving the block
+        else:
+            report.server_errors = await _subprocess_server(
+                server_env, tmp, url, base, people, report, rng, rate, concurrency, dup_rate, redelivery_rate,
+                seed, kills, say)
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{api_port}/_stats") as r:
             stats = await r.json()
 
@@ -552,6 +552,105 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
     for line in report.lines():
         say(line)
     return report
+
+
+@contextlib.asynccontextmanager
+async def _site(app: Any, port: int, runner_class: Any = None) -> AsyncIterator[None]:
+    """``app`` served on 127.0.0.1:``port`` in this event loop until the block ends."""
+    from aiohttp import web
+
+    runner = (runner_class or web.AppRunner)(app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        yield
+    finally:
+        await runner.cleanup()
+
+
+class _ErrorLines(logging.Handler):
+    """Collects the server's ERROR log lines (and whether a traceback came with them)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.name} ERROR {record.getMessage()}" + (" Traceback" if record.exc_info else ""))
+
+
+@contextlib.asynccontextmanager
+async def _app_site(env: dict[str, str], port: int) -> AsyncIterator[list[str]]:
+    """The server in this process: ``create_app`` over settings from ``env`` (no ``.env`` file)
+    behind :class:`bot.serve.HttpRunner` on 127.0.0.1:``port``, with the shipped engine of this
+    process; yields the list its ERROR log lines are collected into."""
+    from bot.app import create_app
+    from bot.serve import HttpRunner
+    from bot.settings import Settings
+
+    app = create_app(Settings(_env_file=None, **env), engine=shipped_engine())  # type: ignore[arg-type]
+    handler = _ErrorLines()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        async with _site(app, port, HttpRunner):
+            yield handler.lines
+    finally:
+        root.removeHandler(handler)
+
+
+async def _subprocess_server(server_env: dict[str, str], tmp: Path, url: str, base: str, people: list[Person],
+                             report: Report, rng: random.Random, rate: float, concurrency: int, dup_rate: float,
+                             redelivery_rate: float, seed: int, kills: int, say: Callable[..., None]) -> list[str]:
+    """The load against ``soudan serve`` as a subprocess (killed and restarted ``kills`` times),
+    then its ``/metrics`` and a clean stop; returns its ERROR and traceback log lines."""
+    import aiohttp
+
+    port = int(base.rsplit(":", 1)[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOUDAN_", "LINE_", "DISCORD_"))}
+    env.update(PYTHONPATH=str(ROOT), **server_env)
+    errlog = (tmp / "serve.log").open("wb")
+
+    async def start() -> asyncio.subprocess.Process:
+        p = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
+            cwd=tmp, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=errlog)
+        await _wait_http(f"{base}/healthz", p)
+        return p
+
+    proc = await start()
+    try:
+        say(f"soak: {report.store} ({url.split('?')[0]}), server pid {proc.pid}, {report.users} people, "
+            f"{report.events} events, rate {rate or 'unpaced'} events/s" + (f", {kills} kills" if kills else ""))
+        if kills:
+            load = asyncio.ensure_future(_load(people, base, report, rng, rate, concurrency, dup_rate,
+                                               redelivery_rate, proc.pid, say, persist=True))
+            when = random.Random(seed + 2)  # the load's own random choices stay those of the seed
+            for _ in range(kills):
+                await asyncio.wait({load}, timeout=when.uniform(0.1, 0.4))
+                if load.done():
+                    break
+                proc.kill()  # SIGKILL: no cleanup, no drain, whatever was in flight is cut
+                await proc.wait()
+                report.kills += 1
+                proc = await start()
+            await load
+            await _redeliver_all(people, base, report)
+        else:
+            await _load(people, base, report, rng, rate, concurrency, dup_rate, redelivery_rate, proc.pid, say)
+        async with aiohttp.ClientSession() as http, http.get(f"{base}/metrics") as r:
+            report.metrics = _metrics(await r.text())
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            await asyncio.wait_for(proc.wait(), 30)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+        errlog.close()
+    return [line for line in (tmp / "serve.log").read_text(errors="replace").splitlines()
+            if " ERROR " in line or "Traceback" in line]
 
 
 async def _load(people: list[Person], base: str, report: Report, rng: random.Random, rate: float,
@@ -697,6 +796,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redis-url", default=REDIS_URL, help=f"for --store redis (default {REDIS_URL})")
     ap.add_argument("--kills", type=int, default=0, help="SIGKILL and restart the server this often mid-load")
     ap.add_argument("--lease", type=float, default=1.0, help="SOUDAN_SEND_LEASE of the server (default 1 s)")
+    ap.add_argument("--in-process", action="store_true",
+                    help="the fake API, and the server unless --kills, in this process (the tests' small forms)")
     ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv)
     if ns.serve_fake:
@@ -705,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
     if ns.users < 1 or ns.events < ns.users:
         ap.error("--events must be at least --users (each person sends one event at least)")
     report = asyncio.run(run(ns.events, ns.users, ns.store, ns.rate, ns.concurrency, ns.seed,
-                             redis_url=ns.redis_url, kills=ns.kills, lease=ns.lease))
+                             redis_url=ns.redis_url, kills=ns.kills, lease=ns.lease, in_process=ns.in_process))
     return 0 if report.ok else 1
 
 

@@ -2,8 +2,9 @@
 of ``bench/soak.py --kills``), per persistent store (a SQLite file, a real Redis): restarted on the
 same store, sent every redelivery, and then every person's session equals the replay of their
 events, every reply token was accepted exactly once by a LINE-like fake API (a second reply with a
-token gets 400, so a double send cannot hide) and nothing was pushed. Timings are printed (``-s``),
-never asserted.
+token gets 400, so a double send cannot hide) and nothing was pushed. The fake API runs in this
+process (``in_process=True``); the server is a real subprocess, since it is what gets killed.
+Timings are printed (``-s``), never asserted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ async def test_killed_at_random_points_the_server_loses_and_doubles_nothing(
     if store == "redis":
         request.getfixturevalue("redis_url")  # skips (or fails in CI) without a server
     report = await soak.run(events=120, users=12, store=store, rate=240, concurrency=8, seed=5,
-                            dup_rate=0.08, redelivery_rate=0.08, quiet=True, kills=1, lease=0.3)
+                            dup_rate=0.08, redelivery_rate=0.08, quiet=True, kills=1, lease=0.3, in_process=True)
     print("\n".join(report.lines()))
     assert report.kills >= 1
     assert report.mismatches == []
