@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.contacts.status import StatusKind
+from bot.contacts.hours import Hours
+from bot.contacts.status import Status, StatusKind
 from bot.engine.core import Engine
 from bot.engine.types import Refer
 from bot.timeutil import JST
@@ -32,6 +33,25 @@ def _instants() -> list[dt.datetime]:
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return shipped.engine()  # its default flow is net-harm, the only shipped flow
+
+
+@pytest.fixture(autouse=True)
+def each_status_computed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The results of a flow share their windows, so the walk below asks the real
+    :meth:`Hours.status` the same (opening hours, instant) some ten times over; it is a pure
+    function of the two (parsed hours are immutable, a :class:`Status` is frozen), so each is
+    computed once and the ordering and fallback of every result are still checked at every
+    instant."""
+    real = Hours.status
+    seen: dict[tuple[int, dt.datetime], Status] = {}
+
+    def status(self: Hours, now: dt.datetime) -> Status:
+        key = (id(self), now)
+        if key not in seen:
+            seen[key] = real(self, now)
+        return seen[key]
+
+    monkeypatch.setattr(Hours, "status", status)
 
 
 
