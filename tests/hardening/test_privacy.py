@@ -91,7 +91,9 @@ class Backend:
             assert self.path is not None
             return b"".join(p.read_bytes() for p in sorted(self.path.parent.glob(self.path.name + "*")))
         out = []
-        async for k in self.redis.scan_iter(match=self.prefix + "*"):
+        # COUNT only sizes each SCAN step (every matching key is still returned): the default 10 took
+        # thousands of round trips on a test database shared with other runs' keys
+        async for k in self.redis.scan_iter(match=self.prefix + "*", count=1000):
             out.append(k)
             kind = await self.redis.type(k)
             out.append(kind)
