@@ -98,9 +98,12 @@ _ENGINE: dict[str, dict[str, str]] = {
                 "・選択肢のボタンを押すか、番号（例: 1）を送ってください。\n"
                 "・「戻る」ひとつ前の質問へ　・「最初から」はじめから\n"
                 "・「終了」相談を終える　・「データ削除」記録をすべて消す\n"
-                "・「English」英語に切り替える\n"
+                "・「いま受付中」いま話せる窓口　・「English」英語に切り替える\n"
                 "入力した文章は保存しません。危険を感じたら、すぐに110番（救急は119番）へ。",
         "restart": "最初からご案内します。",
+        "open_now_found": "いま受付中の窓口です（{n}件）。電話やチャットで、いま話せます。",
+        "open_now_none": "いま受付中の窓口が見つかりませんでした。24時間つながる窓口です。",
+        "open_now_continue": "相談の続きは、こちらの質問からどうぞ。",
         "stop": "相談を終了しました。またいつでも話しかけてください。つらいときは、ひとりで抱え込まずに相談してください。",
         "forget": "この相談の記録をすべて削除しました。またいつでも話しかけてください。",
         "expired": "前回から時間がたったので、最初からご案内します。",
@@ -143,9 +146,12 @@ _ENGINE: dict[str, dict[str, str]] = {
                 "- Press a button or send its number (e.g. 1).\n"
                 "- \"back\": previous question  - \"restart\": start again\n"
                 "- \"stop\": end the consultation  - \"forget\": delete all your data\n"
-                "- \"日本語\": switch to Japanese\n"
+                "- \"open now\": the windows open right now  - \"日本語\": switch to Japanese\n"
                 "Nothing you type is stored. If you are in danger, call 110 now (ambulance: 119).",
         "restart": "Starting again from the beginning.",
+        "open_now_found": "Windows open now ({n}). You can call or chat with them now.",
+        "open_now_none": "No window is open right now. This line is open 24 hours.",
+        "open_now_continue": "To go on with your consultation, here is where you were:",
         "stop": "The consultation has ended. Talk to me again any time. You do not have to carry this alone.",
         "forget": "All records of this consultation have been deleted. Talk to me again any time.",
         "expired": "It has been a while, so let us start again from the beginning.",
@@ -292,13 +298,8 @@ _LINE_RICHMENU: dict[str, dict[str, str]] = {
         "open_now.short": "窓口をさがす（いま受付中）",
         "help_now": "いますぐ助けが必要",
         "help_now.short": "いますぐ助けが必要",
-        "help_now.text": "今すぐ助けて",
         "usage": "使い方・データ削除",
         "usage.short": "使い方・データ削除",
-        "open_now_found": "いま受付中の窓口です（{n}件）。電話やチャットで、いま話せます。",
-        "open_now_none": "いま受付中の窓口が見つかりませんでした。24時間つながる窓口です。",
-        "open_now_next": "あなたの状況に合った窓口は、メニューの「相談をはじめる」からご案内します。",
-        "open_now_continue": "相談の続きは、こちらの質問からどうぞ。",
     },
     "en": {
         "bar": "Menu",
@@ -309,17 +310,13 @@ _LINE_RICHMENU: dict[str, dict[str, str]] = {
         "open_now.short": "Windows open now",
         "help_now": "I need help now",
         "help_now.short": "I need help now",
-        "help_now.text": "help me now",
         "usage": "How to use / Delete my data",
         "usage.short": "Help / delete data",
-        "open_now_found": "Windows open now ({n}). You can call or chat with them now.",
-        "open_now_none": "No window is open right now. This line is open 24 hours.",
-        "open_now_next": "To find the windows that fit your situation, tap \"Start a consultation\" in the menu.",
-        "open_now_continue": "To go on with your consultation, here is where you were:",
     },
 }
 """The rich menu's words (``line.richmenu.*``): the labels drawn on the image (``<area>``, its
-``<area>.note``), the action labels (``<area>.short``, ≤20), and the 「いま受付中」 answer."""
+``<area>.note``) and the action labels (``<area>.short``, ≤20). The 「いま受付中」 answer is the
+engine's (``engine.open_now_*``)."""
 
 _PANEL_TEXT = (
     "ネットの誹謗中傷・嫌がらせ・晒しなどで困っていたら、下のボタンを押してください。"

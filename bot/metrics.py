@@ -84,7 +84,8 @@ class ConsultationMetrics:
             (a step showed a result, coming from a question: coming back to a result with 「戻る」
             shows no result and is not counted), ``stop`` or ``forget``.
         results: ``soudan_results{flow, state, urgency}`` — each result shown.
-        windows: ``soudan_windows_shown{contact}`` — each window listed in a result or crisis reply.
+        windows: ``soudan_windows_shown{contact}`` — each window listed in a result, a crisis reply
+            or the 「いま受付中」 list (``open-now``).
         no_local: ``soudan_results_without_local_window{hour, region}`` — results where no
             local window (one limited to a prefecture or city) was open or 24 hours; ``hour`` is
             the hour of the day in JST (``00``–``23``), ``region`` the person's region code.

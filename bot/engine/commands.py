@@ -16,13 +16,16 @@ __all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "command_for", "command_k
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
 COMMAND_WORDS: dict[str, CommandName] = {
     **dict.fromkeys(["最初から", "さいしょから", "はじめから", "初めから", "始めから", "restart", "reset",
-                     "startover", "start", "/start", "/restart", "もう一度", "もういちど", "リセット"], CommandName.RESTART),
+                     "startover", "start", "/start", "/restart", "もう一度", "もういちど", "リセット",
+                     "相談をはじめる", "相談を始める", "そうだんをはじめる", "start a consultation"], CommandName.RESTART),
     **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る", "/back"], CommandName.BACK),
     **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "？", "/help", "ヘルプ"], CommandName.HELP),
     **dict.fromkeys(["終了", "しゅうりょう", "おわり", "終わり", "やめる", "stop", "end", "quit", "exit",
                      "/stop", "/end"], CommandName.STOP),
     **dict.fromkeys(["でーた削除", "データ削除", "でーたさくじょ", "記録を消して", "forget", "deletemydata",
                      "delete my data", "/forget", "/delete", "データを削除", "データを消して"], CommandName.FORGET),
+    **dict.fromkeys(["いま受付中", "今受付中", "いまうけつけちゅう", "窓口をさがす（いま受付中）", "窓口をさがす", "窓口を探す",
+                     "まどぐちをさがす", "open now", "windows open now", "/open", "/opennow"], CommandName.OPEN_NOW),
     **dict.fromkeys(["english", "英語", "えいご"], CommandName.LANG_EN),
     **dict.fromkeys(["日本語", "にほんご", "japanese"], CommandName.LANG_JA),
 }

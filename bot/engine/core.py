@@ -19,6 +19,7 @@ from bot.contacts.status import Status, StatusKind
 from bot.engine.commands import command_for
 from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State
 from bot.engine.handoff import Handoffs
+from bot.engine.open_now import open_now
 from bot.engine.text import normalize, number_form, parse_number, visible
 from bot.engine.types import (
     Ask,
@@ -202,9 +203,9 @@ class Engine:
         problem = self._check(session, now) if session is not None else None
         fresh = session is None or problem is not None
         pre: list[Reply] = [Say(t(f"engine.{problem}", session.locale))] if session is not None and problem else []
-        if fresh:
+        if fresh:  # (a rich menu's command carries the menu's language: for someone the bot does not know)
             s = self.new_session(now, session.flow_id if session and session.flow_id in self.flows else None,
-                                 None, session)
+                                 inp.locale if isinstance(inp, Command) else None, session)
         else:
             assert session is not None
             # slots, prefill and history are the only mutable parts; history entries are never changed in place
@@ -365,6 +366,13 @@ class Engine:
             s.locale = "en" if cmd is CommandName.LANG_EN else "ja"
             lead = Say(t("engine.welcome" if fresh else "engine.lang_switched", s.locale))
             return self._finish(s, [*pre, lead, *self._reask(s, now)], now)
+        if cmd is CommandName.OPEN_NOW:
+            listing = open_now(self.directory, now, loc)
+            if fresh:  # no conversation to go on with: the list, then one begins (never a dead end)
+                return self._finish(s, [listing, *self._greeting(s, pre), *self._enter(s, s.state, now)], now)
+            return self._finish(s, [*pre, listing, Say(t("engine.open_now_continue", loc)), *self._reask(s, now)], now)
+        if cmd is CommandName.HELP_NOW:  # as 「今すぐ助けて」 typed: danger, 110 first
+            return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, "danger")], now)
         if cmd is CommandName.RESTART or fresh:
             ns = self.new_session(now, s.flow_id, s.locale, s)
             replies: list[Reply] = [*pre, Say(t("engine.welcome" if fresh else "engine.restart", loc))]
@@ -404,7 +412,8 @@ class Engine:
                 cmd = None
             if cmd is not None and p.conversation_id == s.conversation_id:
                 return self._command(s, cmd, now, pre, False)
-            if cmd in (CommandName.RESTART, CommandName.STOP, CommandName.FORGET, CommandName.HELP):
+            if cmd in (CommandName.RESTART, CommandName.STOP, CommandName.FORGET, CommandName.HELP,
+                       CommandName.OPEN_NOW, CommandName.HELP_NOW):  # rich menus and panels: no conversation id
                 return self._command(s, cmd, now, pre, False)
         last = s.history[-1] if s.history else None
         if (p.conversation_id == s.conversation_id and last is not None and p.state_id == last.state

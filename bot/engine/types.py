@@ -27,7 +27,11 @@ __all__ = [
 # ---------------------------------------------------------------- inputs
 
 class CommandName(StrEnum):
-    """Global commands understood in every state."""
+    """Global commands understood in every state.
+
+    ``open-now`` lists the national windows open now (the conversation goes on where it was);
+    ``help-now`` gives the crisis reply for danger (110 first), as 「今すぐ助けて」 typed would.
+    """
 
     RESTART = "restart"
     BACK = "back"
@@ -36,6 +40,8 @@ class CommandName(StrEnum):
     FORGET = "forget"
     LANG_JA = "lang-ja"
     LANG_EN = "lang-en"
+    OPEN_NOW = "open-now"
+    HELP_NOW = "help-now"
 
 
 @dataclass(frozen=True)
@@ -75,9 +81,16 @@ class Pick:
 
 @dataclass(frozen=True)
 class Command:
-    """A global command from a platform control (e.g. a Discord slash command)."""
+    """A global command from a platform control (a Discord slash command, a LINE rich menu area).
+
+    Attributes:
+        name: the command.
+        locale: the language of the control (``"ja"``/``"en"``: the LINE rich menu of that
+            language), or None; used only for a person the bot has no current conversation with.
+    """
 
     name: CommandName
+    locale: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,7 +177,8 @@ class Refer:
         steps: concrete next steps, in order.
         urgency: ``"immediate"``, ``"high"`` or ``"normal"`` (see :data:`bot.engine.flow.Urgency`);
             ``"immediate"`` for the crisis reply; None when the flow does not declare one.
-        state_id: the result state shown, or None for the crisis reply.
+        state_id: the result state shown, None for the crisis reply, or one of the engine's own lists
+            (``:open-now``, ``:handoff-timeout``: the counters take them for neither).
     """
 
     text: str

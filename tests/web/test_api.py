@@ -109,6 +109,17 @@ async def test_english_and_commands(client: Client) -> None:
     assert r["ended"] is True and r["state"] is None and r["replies"][0]["type"] == "end"
 
 
+async def test_the_open_now_and_help_now_commands(client: Client) -> None:
+    """The LINE rich menu's 「いま受付中」 and 「いますぐ助けが必要」 are engine commands: the web API has them too."""
+    r = await chat(client, {"type": "start"}, flow="tiny")
+    token = r["session_token"]
+    r = await chat(client, {"type": "command", "name": "open-now"}, session_token=token)
+    assert r["replies"][0]["type"] == "refer" and r["replies"][0]["text"].startswith("いま受付中の窓口です（")
+    assert r["replies"][-1]["text"] == "あなたは？" and r["state"] == "who"
+    r = await chat(client, {"type": "command", "name": "help-now"}, session_token=token)
+    assert r["replies"][0]["type"] == "refer" and r["replies"][0]["contacts"][0]["id"] == "police_110"
+
+
 async def test_sessions_are_kept_per_token(client: Client) -> None:
     a = await chat(client, {"type": "start"}, flow="tiny", session_token="a" * 20)
     b = await chat(client, {"type": "start"}, flow="tiny", session_token="b" * 20)

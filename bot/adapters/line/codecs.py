@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote, unquote
 
-from bot.engine.types import Pick
+from bot.engine.types import Command, CommandName, Pick
 
-__all__ = ["MAX_POSTBACK", "OPEN_NOW", "open_now_locale", "parse_postback", "postback_data", "strip_emojis"]
+__all__ = ["MAX_POSTBACK", "menu_command", "menu_data", "parse_postback", "postback_data", "strip_emojis"]
 
 MAX_POSTBACK = 300
 """Longest postback data, in characters."""
@@ -87,13 +87,33 @@ def parse_postback(data: str) -> Pick:
     return Pick(fields.get("c", ""), fields.get("s", ""), fields.get("v", ""))
 
 
-OPEN_NOW = "m=open-now"
-"""Postback data (before ``&l=<locale>``) of the 「窓口をさがす（いま受付中）」 area."""
+def menu_data(command: CommandName, locale: str | None = None) -> str:
+    """Postback data of a rich menu area that runs ``command``: ``c=:<command>`` and, for the areas
+    whose answer a person the bot does not know yet must get in the menu's language, ``&l=<locale>``."""
+    return f"c=:{command.value}" + (f"&l={locale}" if locale else "")
 
 
-def open_now_locale(data: str) -> str | None:
-    """The locale of an 「いま受付中」 postback (``m=open-now&l=en`` → ``en``), or None for other data."""
-    if data != OPEN_NOW and not data.startswith(OPEN_NOW + "&"):
+def menu_command(data: str) -> Command | None:
+    """The :class:`Command` a rich menu postback runs (``c=:open-now&l=en``), or None for other data.
+
+    A menu area's data names a command and no state or conversation (``s=``/``v=``): a choice
+    button's ``c=:restart&s=…&v=…`` stays a :class:`Pick`. ``m=open-now&l=…`` of menus made by
+    earlier releases is the ``open-now`` command. ``l`` other than ``ja``/``en`` is ignored.
+    """
+    if len(data) > MAX_POSTBACK:
         return None
-    loc = data.partition("&l=")[2]
-    return loc if loc in ("ja", "en") else "ja"
+    fields: dict[str, str] = {}
+    for part in data.split("&")[:4]:
+        k, _, v = part.partition("=")
+        fields.setdefault(k, unquote(v))
+    loc = fields.pop("l", None)
+    locale = loc if loc in ("ja", "en") else None
+    if fields == {"m": "open-now"}:
+        return Command(CommandName.OPEN_NOW, locale)
+    c = fields.pop("c", "")
+    if fields or not c.startswith(":"):
+        return None
+    try:
+        return Command(CommandName(c[1:]), locale)
+    except ValueError:
+        return None

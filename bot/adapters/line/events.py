@@ -34,7 +34,7 @@ from linebot.v3.webhooks import (
     VideoMessageContent,
 )
 
-from bot.adapters.line.codecs import open_now_locale, parse_postback, strip_emojis
+from bot.adapters.line.codecs import menu_command, parse_postback, strip_emojis
 from bot.engine.types import Input, Start, Text, Unsupported
 
 __all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "jobs_from_json", "to_job"]
@@ -47,7 +47,7 @@ _UNSUPPORTED = {
     AudioMessageContent: "audio", LocationMessageContent: "location", FileMessageContent: "file",
 }
 
-Action = Literal["input", "forget", "invite", "ignore", "open-now"]
+Action = Literal["input", "forget", "invite", "ignore"]
 
 
 @dataclass
@@ -63,8 +63,8 @@ class Job:
         timestamp: the event's ``timestamp`` (milliseconds since the epoch; 0 when absent).
         event_id: ``webhookEventId`` (None when absent).
         reply_token, user_id: the event's reply token and raw LINE user id, if any.
-        inp: the engine input for ``input``.
-        locale: the locale of an ``open-now`` job (the rich menu's 「いま受付中」).
+        inp: the engine input for ``input`` (a rich menu area's postback: a
+            :class:`~bot.engine.types.Command`, see :func:`~.codecs.menu_command`).
     """
 
     kind: str
@@ -75,7 +75,6 @@ class Job:
     reply_token: str | None = None
     user_id: str | None = None
     inp: Input | None = None
-    locale: str = "ja"
 
 
 EVENT_TYPES = frozenset({
@@ -137,10 +136,8 @@ def _text_job(chat: str, ts: int, eid: str | None, token: str | None, uid: str, 
 
 
 def _postback_job(chat: str, ts: int, eid: str | None, token: str | None, uid: str, data: str) -> Job:
-    menu_locale = open_now_locale(data)
-    if menu_locale is not None:  # the rich menu's 「窓口をさがす（いま受付中）」
-        return Job("postback", "open-now", chat, ts, eid, reply_token=token, user_id=uid, locale=menu_locale)
-    return Job("postback", "input", chat, ts, eid, reply_token=token, user_id=uid, inp=parse_postback(data))
+    inp = menu_command(data) or parse_postback(data)  # a rich menu area, else a choice button
+    return Job("postback", "input", chat, ts, eid, reply_token=token, user_id=uid, inp=inp)
 
 
 def _optional_str(d: dict[str, Any], key: str) -> bool:

@@ -41,9 +41,8 @@ from bot.adapters import Metrics
 from bot.adapters.line.client import LineApi
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
-from bot.adapters.line.richmenu import RichMenuLinker, open_now_replies
-from bot.engine.types import Reply, Say, Session, Start
-from bot.i18n import t
+from bot.adapters.line.richmenu import RichMenuLinker
+from bot.engine.types import Command, Reply, Session, Start
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
 
@@ -123,25 +122,6 @@ class EventHandler:
                               f"{frame.filename}:{frame.lineno}" if frame else "?")
         return ok
 
-    async def _open_now(self, j: Job) -> None:
-        """The rich menu's 「いま受付中」: the windows open now (the conversation is not changed).
-
-        In the middle of a consultation the current question (or result) follows, with its quick
-        replies, so the person can go on where they were."""
-        conv = self.conversations
-        if j.event_id is not None and not await conv.store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
-            self.count(j.kind, "duplicate")
-            return
-        self.count(j.kind, "handled")
-        now = conv.clock()
-        replies = open_now_replies(conv.engine.directory, now, j.locale)
-        session = await conv.store.get(conv.key(PLATFORM, j.user_id)) if j.user_id else None
-        if session is not None and conv.engine.is_current(session, now):
-            replies = [*replies[:-1], Say(t("line.richmenu.open_now_continue", j.locale)),
-                       *conv.engine.current_view(session, now)]
-        batches = render(replies, j.locale, now)
-        await self.api.deliver(j.reply_token, j.user_id, batches, lambda: conv.key(PLATFORM, j.user_id or ""))
-
     async def _run(self, j: Job) -> None:
         conv = self.conversations
         if j.action == "invite":
@@ -155,9 +135,6 @@ class EventHandler:
                 await self.api.deliver(j.reply_token, None, [group_invite()], None)
             return
         assert j.user_id is not None
-        if j.action == "open-now":
-            await self._open_now(j)
-            return
         if j.action == "forget":  # the event id and the deletion are committed together
             if not await conv.forget(PLATFORM, j.user_id, event_id=j.event_id):
                 self.count(j.kind, "duplicate")
@@ -170,12 +147,14 @@ class EventHandler:
         if isinstance(inp, Start) and inp.locale is None:
             inp = Start(inp.flow_id, await self.api.profile_locale(j.user_id))
         now = conv.clock()
+        # no session after the step (someone new asking 「いま受付中」): the language of the menu tapped
+        unknown_locale = inp.locale if isinstance(inp, Command) and inp.locale else "ja"
 
         # the outbox of the step's last run (the one committed): batches, each batch's JSON, key, time
         made: list[tuple[list[list[Msg]], list[bytes], str, float]] = []
 
         def outbox(replies: list[Reply], session: Session | None) -> bytes:
-            batches = render(replies, session.locale if session is not None else "ja", now)
+            batches = render(replies, session.locale if session is not None else unknown_locale, now)
             parts = [json.dumps(b, ensure_ascii=False, separators=(",", ":")).encode() for b in batches]
             k, at = uuid.uuid4().hex, time.time()
             made[:] = [(batches, parts, k, at)]
@@ -194,7 +173,7 @@ class EventHandler:
             self.count(j.kind, "handled")
         key = lambda: conv.key(PLATFORM, j.user_id or "")  # noqa: E731 - computed only when logged
         if handled.outbox is None:  # no event id: nothing to confirm
-            locale = handled.session.locale if handled.session is not None else "ja"
+            locale = handled.session.locale if handled.session is not None else unknown_locale
             batches = render(handled.replies, locale, now)
             if batches:
                 await self.api.deliver(j.reply_token, j.user_id, batches, key)

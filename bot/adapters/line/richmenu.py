@@ -2,22 +2,23 @@
 
 Four areas, in Japanese and in English (one menu per locale, 2500×1686 px, 2×2):
 
-======================  ==========================  ============================================
-area                    action                      what the person gets
-======================  ==========================  ============================================
-相談をはじめる            postback ``c=:restart``      the consultation from its first question
-窓口をさがす（いま受付中）  postback ``m=open-now&l=ja``  the windows open now (national, not 110/119)
-いますぐ助けが必要         message 「今すぐ助けて」       the flow's crisis reply (110 first), as typed
-使い方・データ削除         postback ``c=:help``         how to use it, and 「データ削除」
-======================  ==========================  ============================================
+======================  ===============================  =======================================
+area                    postback                         what the person gets
+======================  ===============================  =======================================
+相談をはじめる            ``c=:restart``                   the consultation from its first question
+窓口をさがす（いま受付中）  ``c=:open-now&l=ja``              the windows open now (national, not
+                                                         110/119), then the current question
+いますぐ助けが必要         ``c=:help-now&l=ja``              the flow's crisis reply (110 first)
+使い方・データ削除         ``c=:help``                      how to use it, and 「データ削除」
+======================  ===============================  =======================================
 
-``c=:restart`` and ``c=:help`` are the engine's commands in the LINE postback codec
-(:func:`bot.adapters.line.codecs.parse_postback`); they work whatever the conversation's state.
-The 「いますぐ助けが必要」 area sends a message rather than a postback on purpose: the words appear in
-the chat as the person's own, and the engine's crisis check answers them before anything else in
-every state, exactly as if typed. ``m=open-now`` (:func:`~bot.adapters.line.codecs.open_now_locale`)
-is answered by the adapter from the directory (:func:`open_now_replies`); the conversation is not
-changed.
+Each area runs one of the engine's commands (:class:`~bot.engine.types.CommandName`: ``restart``,
+``open-now``, ``help-now``, ``help``), read by :func:`bot.adapters.line.codecs.menu_command`; they
+work whatever the conversation's state, and the engine answers them as it answers the same
+command from any adapter (「いま受付中」 typed, a ``:open-now`` button). ``l`` is the menu's language,
+for a person the bot has no conversation with yet. The postback's ``displayText`` (the area's
+label) appears in the chat as the person's own words. Menus made by earlier releases
+(``m=open-now``, and the message 「今すぐ助けて」, which the crisis check answers) still work.
 
 ``soudan line richmenu`` renders both images with pillow (a CJK font is needed: Noto Sans CJK
 from ``fonts-noto-cjk``, or ``SOUDAN_CJK_FONT``), creates both menus through line-bot-sdk, uploads
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import hashlib
 import io
 import json
@@ -47,15 +47,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.adapters.line.codecs import OPEN_NOW, open_now_locale
-from bot.contacts.directory import Directory, rank
-from bot.contacts.model import Topic
-from bot.engine.types import ContactView, Refer, Reply, Say
+from bot.adapters.line.codecs import menu_data
+from bot.engine.types import CommandName
 from bot.i18n import CATALOGUE, LOCALES, t
 
 __all__ = [
-    "AREAS", "NAME_PREFIX", "OPEN_NOW", "SIZE", "Area", "FontNotFound", "RichMenuLinker", "find_font", "main",
-    "menu_image", "menu_request", "open_now_locale", "open_now_replies",
+    "AREAS", "NAME_PREFIX", "SIZE", "Area", "FontNotFound", "RichMenuLinker", "find_font", "main",
+    "menu_image", "menu_request",
 ]
 
 log = logging.getLogger("soudan.line")
@@ -66,9 +64,6 @@ SIZE = (2500, 1686)
 NAME_PREFIX = "soudan-"
 """Every rich menu this command makes is named ``soudan-<locale>-<digest>``; the ones it replaces
 are found by this prefix."""
-
-MAX_OPEN_NOW = 12
-"""Most windows shown for 「いま受付中」 (one Flex carousel holds 12 bubbles)."""
 
 FONT_ENV = "SOUDAN_CJK_FONT"
 """Environment variable naming a font file with Japanese glyphs (overrides the search)."""
@@ -91,19 +86,22 @@ class Area:
     Attributes:
         key: its catalogue key (``line.richmenu.<key>``: the label drawn on the image).
         colour: background colour (RGB hex).
-        data: postback data (``{locale}`` is filled in), or None for a message action.
+        command: the engine command it runs.
+        localised: True when the postback carries the menu's language (``&l=``): for the answers a
+            person the bot does not know yet must get in that language.
     """
 
     key: str
     colour: str
-    data: str | None
+    command: CommandName
+    localised: bool = False
 
 
 AREAS: tuple[Area, ...] = (
-    Area("start", "#06C755", "c=:restart"),
-    Area("open_now", "#2B6CB0", OPEN_NOW + "&l={locale}"),
-    Area("help_now", "#C62828", None),
-    Area("usage", "#4A5568", "c=:help"),
+    Area("start", "#06C755", CommandName.RESTART),
+    Area("open_now", "#2B6CB0", CommandName.OPEN_NOW, localised=True),
+    Area("help_now", "#C62828", CommandName.HELP_NOW, localised=True),
+    Area("usage", "#4A5568", CommandName.HELP),
 )
 """The areas in reading order: top left, top right, bottom left, bottom right."""
 
@@ -165,10 +163,8 @@ def _cells() -> list[tuple[int, int, int, int]]:
 
 def _action(area: Area, locale: str) -> dict[str, Any]:
     label = t(f"line.richmenu.{area.key}.short", locale)
-    if area.data is None:
-        return {"type": "message", "label": label, "text": t(f"line.richmenu.{area.key}.text", locale)}
-    return {"type": "postback", "label": label, "data": area.data.format(locale=locale),
-            "displayText": t(f"line.richmenu.{area.key}.short", locale)}
+    return {"type": "postback", "label": label, "data": menu_data(area.command, locale if area.localised else None),
+            "displayText": label}
 
 
 def menu_request(locale: str, image: bytes = b"") -> dict[str, Any]:
@@ -230,30 +226,6 @@ def menu_image(locale: str, font_path: str) -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG", optimize=True)
     return out.getvalue()
-
-
-# ------------------------------------------------------------------ 「いま受付中」
-
-def open_now_replies(directory: Directory, now: dt.datetime, locale: str) -> list[Reply]:
-    """The answer to 「窓口をさがす（いま受付中）」: the national windows open now (or 24 hours), not
-    the emergency numbers (the 「いますぐ助けが必要」 area gives those), at most
-    :data:`MAX_OPEN_NOW`; with none open, the directory's 24-hour fallback line. Then a note that
-    「相談をはじめる」 finds the ones that fit.
-
-    Raises:
-        ValueError: for a naive ``now``.
-    """
-    found = [(c, st) for c, st in directory.search(open_now=True, now=now)
-             if not c.eligibility.regions and Topic.EMG not in c.topics]
-    found.sort(key=lambda p: rank(p[1]))
-    if found:
-        head = t("line.richmenu.open_now_found", locale, n=len(found))
-        views = tuple(ContactView(c, st, now) for c, st in found[:MAX_OPEN_NOW])
-    else:
-        fb = directory.fallback(now)
-        head = t("line.richmenu.open_now_none", locale)
-        views = (ContactView(fb, directory.status(fb, now), now),)
-    return [Refer(head, views), Say(t("line.richmenu.open_now_next", locale))]
 
 
 # ------------------------------------------------------------------ per-user menus

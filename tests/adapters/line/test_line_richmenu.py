@@ -18,6 +18,7 @@ from bot.adapters.line import richmenu as rm
 from bot.cli import main
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
+from bot.engine.open_now import MAX_OPEN_NOW
 from bot.store import SessionStore
 from bot.store.base import user_key
 from tests import shipped
@@ -32,12 +33,11 @@ def engine() -> Engine:
 
 
 def tap(area: str, locale: str = "ja", **kw: Any) -> dict[str, Any]:
-    """The webhook event LINE sends when ``area`` of the ``locale`` menu is tapped."""
+    """The webhook event LINE sends when ``area`` of the ``locale`` menu is tapped (every area is a postback)."""
     index = [a.key for a in rm.AREAS].index(area)
     action = rm.menu_request(locale)["areas"][index]["action"]
-    if action["type"] == "postback":
-        return postback_event(action["data"], **kw)
-    return text_event(action["text"], **kw)
+    assert action["type"] == "postback"
+    return postback_event(action["data"], **kw)
 
 
 def texts(fake: FakeLineApi, token: str) -> list[str]:
@@ -78,17 +78,42 @@ async def test_open_now_lists_the_windows_open_now_and_leaves_the_consultation(p
     assert "18歳未満（小・中・高校生）" in [i["action"]["label"] for i in last["quickReply"]["items"]]
     flex = fake.reply_to("o").json["messages"][1]
     bubbles = flex["contents"]["contents"]
-    assert flex["type"] == "flex" and 1 <= len(bubbles) <= rm.MAX_OPEN_NOW
+    assert flex["type"] == "flex" and 1 <= len(bubbles) <= MAX_OPEN_NOW
     assert "tel:110" not in tels(fake, "o") and "tel:119" not in tels(fake, "o")  # the help-now area has those
     assert "受付中" in json.dumps(bubbles, ensure_ascii=False)
     after = await store.get(user_key("line", USER, SOUDAN_SECRET))
     assert after is not None and before is not None and after.state == before.state
 
 
-async def test_open_now_for_someone_new_points_to_the_start(post: Post, fake: FakeLineApi) -> None:
+async def test_open_now_for_someone_new_then_the_first_question(post: Post, fake: FakeLineApi) -> None:
     await post(tap("open_now", token="o"))
     got = texts(fake, "o")
-    assert got[0].startswith("いま受付中の窓口です（") and got[-1].startswith("あなたの状況に合った窓口は")
+    assert got[0].startswith("いま受付中の窓口です（") and got[-1].startswith("まず、あなたの安全を確かめさせてください")
+    last = fake.reply_to("o").json["messages"][-1]
+    assert last["quickReply"]["items"]  # something to answer: never a dead end
+
+
+async def test_open_now_of_the_english_menu_for_someone_new_is_in_english(post: Post, fake: FakeLineApi) -> None:
+    await post(tap("open_now", "en", token="o"))
+    got = texts(fake, "o")
+    assert got[0].startswith("Windows open now (") and got[-1].startswith("First, let me check that you are safe")
+    assert "受付中" not in json.dumps(fake.reply_to("o").json["messages"][1], ensure_ascii=False)  # Flex in English
+
+
+@pytest.mark.parametrize("old", [
+    {"type": "postback", "data": "m=open-now&l=ja"},
+    {"type": "message", "text": "今すぐ助けて"},
+], ids=["open-now", "help-now"])
+async def test_menus_made_by_earlier_releases_still_work(post: Post, fake: FakeLineApi, old: dict[str, str]) -> None:
+    """Menus already set up keep their areas until `soudan line richmenu` runs again."""
+    await post(follow_event(token="f"))
+    ev = postback_event(old["data"], token="m") if old["type"] == "postback" else text_event(old["text"], token="m")
+    await post(ev)
+    got = texts(fake, "m")
+    if old["type"] == "postback":
+        assert got[0].startswith("いま受付中の窓口です（") and got[-2] == "相談の続きは、こちらの質問からどうぞ。"
+    else:
+        assert "すぐに110番" in got[0] and tels(fake, "m")[0] == "tel:110"
 
 
 async def test_open_now_twice_by_redelivery_answers_once(post: Post, fake: FakeLineApi) -> None:
@@ -104,6 +129,23 @@ async def test_help_now_gets_110_first(post: Post, fake: FakeLineApi) -> None:
     got = texts(fake, "h")
     assert "すぐに110番" in got[0]
     assert tels(fake, "h")[0] == "tel:110"
+
+
+async def test_help_now_mid_consultation_then_the_question_again(post: Post, fake: FakeLineApi) -> None:
+    await post(follow_event(token="f"))
+    await post(text_event("どれもあてはまらない", token="a"))  # now at the second question
+    await post(tap("help_now", token="h"))
+    got = texts(fake, "h")
+    assert "すぐに110番" in got[0] and tels(fake, "h")[0] == "tel:110"
+    assert got[-1].startswith("ありがとうございます。相談するのは、だれですか？")
+    last = fake.reply_to("h").json["messages"][-1]
+    assert "18歳未満（小・中・高校生）" in [i["action"]["label"] for i in last["quickReply"]["items"]]
+
+
+def test_every_area_is_a_postback_of_an_engine_command() -> None:
+    for loc in ("ja", "en"):
+        assert [a["action"]["data"] for a in rm.menu_request(loc)["areas"]] == [
+            "c=:restart", f"c=:open-now&l={loc}", f"c=:help-now&l={loc}", "c=:help"]
 
 
 async def test_usage_explains_and_names_data_deletion(post: Post, fake: FakeLineApi) -> None:

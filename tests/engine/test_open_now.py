@@ -1,0 +1,110 @@
+"""The ``open-now`` and ``help-now`` commands (bot/engine/open_now.py, bot/engine/core.py): the
+answers of the LINE rich menu's 「窓口をさがす（いま受付中）」 and 「いますぐ助けが必要」, given by the
+engine so that every adapter (a typed 「いま受付中」, a button, the web API) gets the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from bot.engine.core import Engine
+from bot.engine.open_now import STATE_ID
+from bot.engine.types import Ask, Command, CommandName, Input, Pick, Refer, Say, Session, Start, Text
+from bot.i18n import t
+from bot.metrics import ConsultationMetrics
+from tests.conftest import SUNDAY_10, WEEKDAY_10
+
+OPEN_NOW = Command(CommandName.OPEN_NOW)
+
+
+def at_what(engine: Engine, now: dt.datetime = WEEKDAY_10) -> Session:
+    """A conversation at its second question (「何がありましたか？」)."""
+    s = engine.step(None, Start(), now).session
+    s = engine.step(s, Text("おとな"), now).session
+    assert s is not None and s.state == "what"
+    return s
+
+
+def windows(r: object) -> list[str]:
+    assert isinstance(r, Refer)
+    return [v.contact.id for v in r.contacts]
+
+
+@pytest.mark.parametrize("inp", [OPEN_NOW, Text("いま受付中"), Text("窓口をさがす"), Pick(":open-now", "", "")],
+                         ids=["command", "typed", "typed-label", "button"])
+def test_mid_consultation_the_open_windows_then_the_question_again(tiny_engine: Engine, inp: Input) -> None:
+    s = at_what(tiny_engine)
+    out = tiny_engine.step(s, inp, WEEKDAY_10 + dt.timedelta(minutes=1))
+    listing, note, ask = out.replies
+    assert isinstance(listing, Refer) and listing.state_id == STATE_ID
+    assert listing.text == "いま受付中の窓口です（2件）。電話やチャットで、いま話せます。"
+    assert windows(listing) == ["day_line", "night_line"]  # not police_110: 「いますぐ助けが必要」 has it
+    assert isinstance(note, Say) and note.text == "相談の続きは、こちらの質問からどうぞ。"
+    assert isinstance(ask, Ask) and ask.text == "何がありましたか？" and ask.state_id == "what"
+    assert out.session is not None and (out.session.state, out.session.history) == (s.state, s.history)
+
+
+def test_on_sunday_only_the_windows_open_then(tiny_engine: Engine) -> None:
+    out = tiny_engine.step(at_what(tiny_engine, SUNDAY_10), OPEN_NOW, SUNDAY_10)
+    assert windows(out.replies[0]) == ["night_line"]
+
+
+def test_for_someone_new_the_list_then_the_welcome_and_the_first_question(tiny_engine: Engine) -> None:
+    """Never a dead end: after the list, the consultation begins (as any first message begins it)."""
+    out = tiny_engine.step(None, OPEN_NOW, WEEKDAY_10)
+    listing, welcome, ask = out.replies
+    assert windows(listing) == ["day_line", "night_line"]
+    assert isinstance(welcome, Say) and welcome.text.startswith("こんにちは。")
+    assert isinstance(ask, Ask) and ask.text == "あなたは？"
+    assert out.session is not None and out.session.state == "who"
+
+
+def test_in_the_language_of_the_menu_for_someone_new(tiny_engine: Engine) -> None:
+    out = tiny_engine.step(None, Command(CommandName.OPEN_NOW, "en"), WEEKDAY_10)
+    assert out.replies[0].text == "Windows open now (2). You can call or chat with them now."
+    assert out.replies[-1].text == "Who are you?" and out.session is not None and out.session.locale == "en"
+
+
+def test_an_expired_conversation_begins_again_after_the_list(tiny_engine: Engine) -> None:
+    s = at_what(tiny_engine)
+    out = tiny_engine.step(s, OPEN_NOW, s.expires_at + dt.timedelta(minutes=1))
+    assert windows(out.replies[0]) == ["day_line", "night_line"]
+    assert out.replies[1].text == t("engine.expired", "ja")  # why it begins again, instead of the welcome
+    assert out.replies[-1].text == "あなたは？"
+    assert out.session is not None and out.session.conversation_id != s.conversation_id
+
+
+def test_typed_start_words_begin(tiny_engine: Engine) -> None:
+    begun = tiny_engine.step(None, Text("相談をはじめる"), WEEKDAY_10)
+    assert [r.text for r in begun.replies if isinstance(r, Ask)] == ["あなたは？"]
+
+
+def test_it_is_counted_as_windows_shown_not_as_a_crisis_reply_or_a_result(tiny_engine: Engine) -> None:
+    reg = CollectorRegistry()
+    m = ConsultationMetrics(reg, tiny_engine.finished)
+    s = at_what(tiny_engine)
+    m.observe("web", s, OPEN_NOW, tiny_engine.step(s, OPEN_NOW, WEEKDAY_10), WEEKDAY_10)
+    assert reg.get_sample_value("soudan_windows_shown_total", {"contact": "night_line"}) == 1
+    assert reg.get_sample_value("soudan_crisis_replies_total", {"platform": "web", "flow": "tiny"}) is None
+    assert [s.name for m_ in reg.collect() for s in m_.samples if s.name == "soudan_results_total"] == []
+
+
+@pytest.mark.parametrize("inp", [Command(CommandName.HELP_NOW), Pick(":help-now", "", "")], ids=["command", "button"])
+def test_help_now_is_the_danger_reply_110_first_then_the_question(tiny_engine: Engine, inp: Input) -> None:
+    s = at_what(tiny_engine)
+    out = tiny_engine.step(s, inp, WEEKDAY_10)
+    crisis = out.replies[0]
+    assert isinstance(crisis, Refer) and crisis.urgency == "immediate" and crisis.state_id is None
+    assert windows(crisis)[0] == "police_110"
+    assert [r.text for r in out.replies if isinstance(r, Ask)] == ["何がありましたか？"]
+    typed = tiny_engine.step(s, Text("今すぐ助けて"), WEEKDAY_10)
+    assert out.replies == typed.replies  # as the words typed
+
+
+def test_help_now_for_someone_new_begins_after_the_crisis_reply(tiny_engine: Engine) -> None:
+    out = tiny_engine.step(None, Command(CommandName.HELP_NOW), WEEKDAY_10)
+    assert windows(out.replies[0])[0] == "police_110"
+    assert out.session is not None and out.session.state == "who"
+    assert [r.text for r in out.replies if isinstance(r, Ask)] == ["あなたは？"]
