@@ -58,6 +58,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.engine.types import Session
 from bot.store.base import (
+    EVENT_TTL,
+    SEND_LEASE,
     Busy,
     KeyedLocks,
     SessionStore,
@@ -373,6 +375,7 @@ class RedisStore(SessionStore):
         self._health: aioredis.Redis = aioredis.from_url(url, max_connections=2, **opts)
         self._scripts = _Connections(pool, max_connections, pool_timeout, socket_timeout)
         self._seen: collections.OrderedDict[str, bytes | None] = collections.OrderedDict()
+        self._times: tuple[tuple[float, float, float], bytes] = ((0.0, 0.0, 0.0), b"")  # last TTLs, packed
         self._locks = KeyedLocks()
         self._closed = False
 
@@ -454,6 +457,16 @@ class RedisStore(SessionStore):
 
     # ------------------------------------------------------------ the step
 
+    async def step(self, key: str, event_id: str | None, fn: StepFn, *, ttl: float,
+                   event_ttl: float = EVENT_TTL, lease: float = SEND_LEASE, timeout: float = 10.0) -> StepResult:
+        """See :meth:`SessionStore.step`: one attempt at once; the generic form (its checks, and
+        waiting and trying again) only when that attempt was answered "not now"."""
+        if ttl > 0 and event_ttl > 0:
+            r = await self._step_once(key, event_id, fn, ttl, event_ttl, lease)
+            if not isinstance(r, Busy):
+                return r
+        return await super().step(key, event_id, fn, ttl=ttl, event_ttl=event_ttl, lease=lease, timeout=timeout)
+
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:
         """See :meth:`SessionStore.step`: usually one round trip.
@@ -465,18 +478,29 @@ class RedisStore(SessionStore):
         on again (a second trip). Comparing the whole record makes a stale guess harmless: a step
         is committed only on exactly the bytes it was computed from.
         """
+        if self._closed:
+            raise StoreError(f"Redis store {self._shown} is closed")
         token = _bulk(secrets.token_hex(8).encode())
         keys = _bulk(self._e(event_id or "").encode()) + _bulk(self._s(key).encode())
         has = "1" if event_id is not None else "0"
-        ttls = _bulk(b"%d" % _ms(ttl)) + _bulk(b"%d" % _ms(event_ttl)) + _bulk(b"%d" % _ms(lease))
+        times = (ttl, event_ttl, lease)
+        if times != self._times[0]:
+            self._times = (times, _bulk(b"%d" % _ms(ttl)) + _bulk(b"%d" % _ms(event_ttl)) + _bulk(b"%d" % _ms(lease)))
+        ttls = self._times[1]
         guess = self._seen.get(key)
         for _ in range(20):  # a wrong guess, or another replica changing the session in between
             change = fn(decode_session(guess, self.backend) if guess is not None else None)
             new = None if change.session is None or change.forget else encode_session(change.session)
             flags = (f"{has}{'n' if guess is None else 'v'}{'d' if new is None else 's'}"
                      f"{'n' if change.outbox is None else 'o'}")
-            got: Any = await self._run("a step", _STEP_SCRIPT, keys, _bulk(flags.encode()), _bulk(guess or b""),
-                                       _bulk(new or b""), _bulk(change.outbox or b""), ttls, token)
+            command = _STEP_SCRIPT.command(keys, _bulk(flags.encode()), _bulk(guess or b""), _bulk(new or b""),
+                                           _bulk(change.outbox or b""), ttls, token)
+            try:
+                got: Any = await self._scripts.run(command, _STEP_SCRIPT)
+            except _PoolExhausted as exc:
+                raise self._exhausted("a step") from exc
+            except (RedisError, OSError) as exc:
+                raise self._down("a step", exc) from exc
             kind = got[0]
             if kind == 4:
                 self._remember(key, new)
