@@ -109,11 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.set_defaults(func=_lazy("bot.toolkit.graph"))
 
     k = sub.add_parser("contacts", help="search the contact directory with open-now status")
-    k.add_argument("query", nargs="?", default=None, help="words to look for (name, org, number)")
+    k.add_argument("query", nargs="?", default=None,
+                   help="words to look for (name, org, number, what it is for, who may use it, channel, hours)")
     k.add_argument("--topic", default=None, help="situation code: DEF defamation, HAR harassment, DOX exposed personal data, THR threats, "
                    "STK stalking, NCII intimate images, BUL cyberbullying, ATO account takeover, SV sexual "
                    "violence, DV partner violence, CHILD child abuse, CONS consumer, DIS distress, EMG emergency")
-    k.add_argument("--open-now", action="store_true", help="only windows open at that time (or 24 h)")
+    k.add_argument("--open-now", action="store_true",
+                   help="only windows a person answers at that time (open or 24 h by phone, chat or LINE; not forms)")
     k.add_argument("--at", metavar="ISO-TIME", default=None, help="the time to evaluate (default: now)")
     k.add_argument("--json", action="store_true", help="JSON output")
     k.set_defaults(func=_lazy("bot.contacts.command"))

@@ -29,6 +29,7 @@ def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
         "phones": [p.number for p in c.phones],
         "status": view.status.kind.value,
         "status_text": status_line(view, locale),
+        "send_only": view.status.send_only,
         "status_shown": shown_status(c, view.status, locale),
         "details": card_details(c, locale),
         "open_until": iso(view.status.open_until),

@@ -4,7 +4,8 @@ Searches the directory and shows each window with its status at that time (Asia/
 a table for people, or with ``--json`` a list of objects for tools::
 
     {"id", "name", "phones": [...], "status": "open"|"closed"|"24h"|"unknown",
-     "open_until", "next_open" (ISO 8601 with +09:00, or null), "hours_text", "topics",
+     "status_text", "send_only" (true: a form or mail that takes messages now, nobody answers
+     it now), "open_until", "next_open" (ISO 8601 with +09:00, or null), "hours_text", "topics",
      "source", "verified"}
 
 Exit status: 0 on success (also when nothing matches), 1 when the directory has errors, 2 for a
@@ -39,7 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", nargs="?", default=None, help="words to look for (name, org, id, number)")
     parser.add_argument("--topic", default=None,
                         help="situation code: " + " ".join(t.value for t in Topic))
-    parser.add_argument("--open-now", action="store_true", help="only windows open at that time (or 24 h)")
+    parser.add_argument("--open-now", action="store_true",
+                        help="only windows a person answers at that time (open or 24 h by phone, chat or LINE; "
+                             "not forms)")
     parser.add_argument("--at", metavar="ISO-TIME", default=None,
                         help="the time to evaluate, e.g. 2026-12-01T10:00+09:00 (no offset = JST; default: now)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -64,6 +67,7 @@ def contact_json(contact: Contact, status: Status, locale: str = "ja") -> dict[s
         "phones": [p.number for p in contact.phones],
         "status": status.kind.value,
         "status_text": card_status(contact, status, locale),
+        "send_only": status.send_only,
         "open_until": timeutil.iso(status.open_until),
         "next_open": timeutil.iso(status.next_open),
         "hours_text": pick(contact.hours_text, locale),
@@ -92,7 +96,8 @@ def _table(rows: list[tuple[Contact, Status]], now: dt.datetime) -> Table:
     table.add_column("状況", no_wrap=True)
     for contact, status in rows:
         table.add_row(Text(pick(contact.name, "ja")), _reach(contact), Text(pick(contact.hours_text, "ja")),
-                      Text(card_status(contact, status, "ja")))
+                      # one line per channel (「電話は…」「フォームは…」) so the names keep their width
+                      Text(card_status(contact, status, "ja").replace("）・", "）\n")))
     return table
 
 

@@ -14,6 +14,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -83,11 +84,14 @@ def serves(regions: Iterable[str], region: str | None) -> bool:
 
 
 def rank(status: Status) -> int:
-    """Sort key of a window's status: 0 surely reachable now (open, 24 h), 1 unknown (may be
-    open), 2 closed."""
-    if status.is_available:
+    """Sort key of a window's status: 0 a person answers now (open or 24 hours, by phone, chat
+    or LINE); 1 takes messages now but nobody answers now (only a form or mail,
+    :attr:`Status.send_only`); 2 hours unknown (may be open); 3 closed."""
+    if status.is_staffed:
         return 0
-    return 1 if status.kind is StatusKind.UNKNOWN else 2
+    if status.is_available:
+        return 1
+    return 2 if status.kind is StatusKind.UNKNOWN else 3
 
 
 class Directory:
@@ -249,18 +253,27 @@ class Directory:
             contact_or_id: a contact of this directory, or its id.
             now: an aware datetime (any zone; evaluated in Asia/Tokyo).
 
+        Returns:
+            The status; ``send_only`` is set when the window is open but reached only by a form
+            or mail (nobody answers now).
+
         Raises:
             KeyError: for an unknown id. ValueError: for a naive ``now``.
         """
-        if isinstance(contact_or_id, Contact) and contact_or_id.id not in self._contacts:
-            return Hours.parse(contact_or_id.hours).status(now)
-        return self.hours(contact_or_id).status(now)
+        if isinstance(contact_or_id, Contact):
+            c = contact_or_id
+            st = (Hours.parse(c.hours) if c.id not in self._contacts else self.hours(c)).status(now)
+        else:
+            c = self.get(contact_or_id)
+            st = self.hours(c).status(now)
+        return replace(st, send_only=True) if st.is_available and c.send_only else st
 
     def search(self, query: str | None = None, topic: Topic | str | None = None, open_now: bool = False,
                now: dt.datetime | None = None) -> list[tuple[Contact, Status]]:
-        """Contacts matching every given filter, with their status at ``now``: those surely
-        reachable now (open, 24 hours) first, then those whose hours are unknown, then closed ones;
-        directory order within each group (as :meth:`order`).
+        """Contacts matching every given filter, with their status at ``now``: those a person
+        answers now (open, 24 hours, by phone, chat or LINE) first, then forms and mail that take
+        messages now (nobody answers them now), then those whose hours are unknown, then closed
+        ones; directory order within each group (as :meth:`order`).
 
         Args:
             query: words matched after NFKC normalisation, case-insensitively, against the id,
@@ -273,7 +286,8 @@ class Directory:
                 A word in Latin letters must start a word of the text (「line」 finds
                 "LINE" and "Safe Line", not "online"). Every whitespace-separated word must match.
             topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
-            open_now: keep only contacts open or 24 hours at ``now``.
+            open_now: keep only contacts a person answers at ``now`` (open or 24 hours, not
+                a form or mail address only: :attr:`Status.is_staffed`).
             now: aware datetime; required.
 
         Raises:
@@ -289,7 +303,7 @@ class Directory:
             if query and not self._matches(c, query):
                 continue
             st = self.status(c, now)
-            if open_now and not st.is_available:
+            if open_now and not st.is_staffed:
                 continue
             out.append((c, st))
         out.sort(key=lambda cs: rank(cs[1]))  # stable: directory order within each group
@@ -332,11 +346,12 @@ class Directory:
         return True
 
     def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
-        """The contacts ``ids`` with their status: surely reachable now (open or 24 h) first,
-        then those whose hours are unknown at ``now`` (they may be open), then closed ones.
+        """The contacts ``ids`` with their status, by :func:`rank`: a person answers now (open
+        or 24 h by phone, chat or LINE) first, then forms and mail that take messages now, then
+        those whose hours are unknown at ``now`` (they may be open), then closed ones.
 
         The given order is kept within each group (a stable sort), so a window that is surely
-        open is never listed after a closed one.
+        open is never listed after a closed one, nor a 24-hour phone line after a form.
 
         Raises:
             KeyError: for an unknown id. ValueError: for a naive ``now``.

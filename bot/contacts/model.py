@@ -271,6 +271,13 @@ class Contact(_Strict):
         return v
 
     @property
+    def send_only(self) -> bool:
+        """True when the window is reached only by sending something: no phone, and every channel
+        other than an information page (``web``) is a ``form`` or ``mail`` — e.g. Safe Line."""
+        kinds = {c.kind for c in self.channels if c.kind != "web"}
+        return not self.phones and bool(kinds) and kinds <= {"form", "mail"}
+
+    @property
     def reachable_live(self) -> bool:
         """True when a person can be reached (a phone, a chat or LINE), not only a form."""
         return bool(self.phones) or any(c.kind in ("chat", "line") for c in self.channels)

@@ -87,11 +87,21 @@ _KIND_WORDS = {
 }
 
 
+_NO_ANSWER = {"ja": "その場での返答はありません", "en": "no answer right away"}
+"""What a form or mail address that takes messages now says: nobody answers it now."""
+
+
 def _short(kind: str, status: Status, en: bool) -> str:
-    """One channel's state in a few words: 受付中 / 時間外 / いつでも送れます / 24時間 / 時間不明."""
+    """One channel's state in a few words: 受付中 / 時間外 / 24時間 / 時間不明; a form or mail address
+    that takes messages says so and that nobody answers now: 受付24時間（その場での返答はありません）."""
     sendable = kind in _SEND_KINDS
+    if sendable and status.is_available:
+        if en:
+            when = "accepted 24 hours" if status.kind is StatusKind.ALWAYS else "accepting now"
+            return f"{when} ({_NO_ANSWER['en']})"
+        return ("受付24時間" if status.kind is StatusKind.ALWAYS else "受付中") + f"（{_NO_ANSWER['ja']}）"
     if status.kind is StatusKind.ALWAYS:
-        return ("can be sent any time" if en else "いつでも送れます") if sendable else ("24 hours" if en else "24時間")
+        return "24 hours" if en else "24時間"
     if status.kind is StatusKind.OPEN:
         return "open now" if en else "受付中"
     if status.kind is StatusKind.CLOSED:
@@ -104,10 +114,11 @@ def _short(kind: str, status: Status, en: bool) -> str:
 def card_status(contact: Contact, status: Status, locale: str = "ja") -> str:
     """The status line of a window's card, per channel where channels have their own hours.
 
-    * A window with one way in: :func:`format_status` (「受付中（17:15まで）」); a form or mail
-      address accepted at any time says 「いつでも送れます」, never 「24時間」 like a phone line.
+    * A window with one way in: :func:`format_status` (「受付中（17:15まで）」); a window reached
+      only by a form or mail that takes messages now says that nobody answers it now —
+      「フォーム（受付は24時間・その場での返答はありません）」 — never 「24時間」 like a phone line.
     * A phone plus channels with their own ``hours``: the phone's status, then each channel in a
-      few words — 「受付時間外（次は 12/2 9:00〜）・フォームとメールはいつでも送れます」.
+      few words — 「電話は受付時間外（次は 12/2 9:00〜）・フォームとメールは受付24時間（その場での返答はありません）」.
 
     Args:
         contact: the directory entry (its channels' ``hours`` are evaluated at ``status.at``).
@@ -119,11 +130,14 @@ def card_status(contact: Contact, status: Status, locale: str = "ja") -> str:
     en = locale == "en"
     words = _KIND_WORDS["en" if en else "ja"]
     own = [ch for ch in contact.channels if ch.hours is not None and ch.kind != "web"]
-    if not contact.phones:
+    if contact.send_only and status.is_available:
         kinds = {ch.kind for ch in contact.channels if ch.kind != "web"}
-        if kinds and kinds <= set(_SEND_KINDS) and status.kind is StatusKind.ALWAYS:
-            names = ("/" if en else "・").join(words[k] for k in sorted(kinds))
-            return f"The {names} can be sent any time" if en else f"{names}はいつでも送れます"
+        names = ("/" if en else "・").join(words[k] for k in sorted(kinds))
+        always = status.kind is StatusKind.ALWAYS
+        if en:
+            when = "accepted 24 hours" if always else "accepting now"
+            return f"{names[:1].upper()}{names[1:]} ({when}; {_NO_ANSWER['en']})"
+        return f"{names}（{'受付は24時間' if always else '受付中'}・{_NO_ANSWER['ja']}）"
     head = format_status(status, locale)
     if not contact.phones or not own or status.at is None:
         return head

@@ -35,6 +35,11 @@ class Status:
             other hours differ by prefecture), so the wording says 「地域により異なる」 instead
             of "hours not verified". Set from rules commented ``"varies"`` (see
             :data:`bot.contacts.hours.VARIES`).
+        send_only: True when the window is open (or 24 hours) but reached only by a web form or
+            mail (no phone, chat or LINE): a message can be sent now, nobody answers it now (a
+            reply, if any, comes later). Set by :meth:`bot.contacts.directory.Directory.status`
+            (see :attr:`bot.contacts.model.Contact.send_only`); such a window is listed after
+            the lines a person answers now and is not "open now".
     """
 
     kind: StatusKind
@@ -42,8 +47,14 @@ class Status:
     next_open: dt.datetime | None = None
     at: dt.datetime | None = None
     varies: bool = False
+    send_only: bool = False
 
     @property
     def is_available(self) -> bool:
-        """True when the window can be reached now (open or 24 hours)."""
+        """True when the window takes contact now (open or 24 hours), by any channel."""
         return self.kind in (StatusKind.OPEN, StatusKind.ALWAYS)
+
+    @property
+    def is_staffed(self) -> bool:
+        """True when a person answers now: open or 24 hours, and not only a form or mail."""
+        return self.is_available and not self.send_only

@@ -31,6 +31,7 @@ def test_json_for_a_weekday_morning(capsys: pytest.CaptureFixture[str]) -> None:
         "phones": ["0570-003-110"],
         "status": "open",
         "status_text": "受付中（17:15まで）",
+        "send_only": False,
         "open_until": "2026-12-01T17:15:00+09:00",
         "next_open": None,
         "hours_text": "平日 8:30〜17:15（土日祝・12/29〜1/3を除く）",
@@ -73,7 +74,7 @@ def test_table_for_people(capsys: pytest.CaptureFixture[str]) -> None:
 def test_table_shows_web_address_when_there_is_no_phone(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "safeline", as_json=False)
     # a form accepted at any time is not badged like a 24-hour phone line (issue #12)
-    assert "https://www.safe-line.jp/" in out and "フォームはいつでも送れます" in out
+    assert "https://www.safe-line.jp/" in out and "フォーム（受付は24時間・その場での返答はありません）" in out
 
 
 def test_no_match(capsys: pytest.CaptureFixture[str]) -> None:

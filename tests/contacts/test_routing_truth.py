@@ -51,16 +51,16 @@ def test_9110_is_open_in_office_hours_and_varies_by_region_otherwise(directory: 
 def test_gunma_card_words_phone_and_form_separately(directory: Directory) -> None:
     c = directory.get("gunma_net_window")
     assert card_status(c, directory.status(c, at("2026-12-01 20:00"))) == \
-        "電話は受付時間外（次は 12/2 9:00〜）・メールとフォームはいつでも送れます"
+        "電話は受付時間外（次は 12/2 9:00〜）・メールとフォームは受付24時間（その場での返答はありません）"
     assert card_status(c, directory.status(c, at("2026-12-01 10:00"))) == \
-        "電話は受付中（12:00まで）・メールとフォームはいつでも送れます"
+        "電話は受付中（12:00まで）・メールとフォームは受付24時間（その場での返答はありません）"
 
 
 def test_a_form_accepted_any_time_is_not_badged_like_a_24_hour_phone(directory: Directory) -> None:
     for cid in ("police_cyber_online", "safeline"):
         c = directory.get(cid)
         line = card_status(c, directory.status(c, at("2026-12-06 03:00")))
-        assert line == "フォームはいつでも送れます", cid
+        assert line == "フォーム（受付は24時間・その場での返答はありません）", cid
     c = directory.get("police_110")
     assert card_status(c, directory.status(c, at("2026-12-06 03:00"))) == "24時間"
 

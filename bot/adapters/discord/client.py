@@ -374,10 +374,10 @@ class SoudanClient(discord.Client):
         directory = self.conversations.engine.directory
         q = (query or "").strip()[:MAX_QUERY] or None
         found = directory.search(q, open_now=open_now, now=now)
-        found.sort(key=lambda p: rank(p[1]))  # open/24 h, then unknown, then closed (issue #12)
+        found.sort(key=lambda p: rank(p[1]))  # answered now, then forms, then unknown, then closed (issue #12)
         shown_q = discord.utils.escape_markdown(discord.utils.escape_mentions(q or ""))
         if found:
-            k = sum(st.is_available for _, st in found)
+            k = sum(st.is_staffed for _, st in found)  # a form is not "open now": nobody answers it now
             head = t("discord.results", locale, q=shown_q, n=len(found), k=k) if q else \
                 t("discord.results_all", locale, n=len(found), k=k)
             if open_now:

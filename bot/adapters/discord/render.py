@@ -26,7 +26,7 @@ from bot.adapters.text import split_lines
 from bot.adapters.text import utf16_len as ulen
 from bot.contacts.model import Contact
 from bot.contacts.render import shown_status
-from bot.contacts.status import Status, StatusKind
+from bot.contacts.status import Status
 from bot.engine.types import Ask, ContactView, End, Refer, Reply, Say
 from bot.i18n import pick, t
 
@@ -214,7 +214,7 @@ def contact_card(view: ContactView, locale: str) -> tuple[list[dict[str, Any]], 
     if c.caveats:
         fields += _field_chunks(t("discord.note", locale), "\n".join("・" + pick(x, locale) for x in c.caveats), locale)
 
-    colour = 0x2E8B57 if st.kind in (StatusKind.OPEN, StatusKind.ALWAYS) else 0x808080
+    colour = 0x2E8B57 if st.is_staffed else 0x808080  # a form that takes messages: nobody answers now
     verified = t("discord.verified", locale)
     footer = cut(f"{verified} {c.verified} · {c.source}", MAX_FOOTER)
     title = cut(name, MAX_TITLE)

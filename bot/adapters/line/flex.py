@@ -144,7 +144,9 @@ def _bubble(view: ContactView, locale: str) -> Msg:
     """One contact card (a Flex bubble as JSON)."""
     c = view.contact
     st = view.status
-    color = {"open": "#1B7F3B", "24h": "#1B7F3B", "closed": "#B00020"}.get(str(st.kind), "#555555")
+    # green only when a person answers now: a form that takes messages is grey like unknown hours
+    color = "#555555" if st.send_only else {"open": "#1B7F3B", "24h": "#1B7F3B", "closed": "#B00020"}.get(
+        str(st.kind), "#555555")
     body: list[Msg] = _texts(
         (pick(c.name, locale), {"size": "md", "weight": "bold", "wrap": True}),
         (pick(c.org, locale), {"size": "xs", "color": "#888888", "wrap": True}),
