@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot import cli
 from bot.engine.core import Engine
 from bot.loading import build_engine
+from bot.settings import Settings
 from bot.timeutil import JST
 from tests import profiles, shipped
 from tests.redis_kit import redis_or_skip
+
+pytest_plugins = ["tests.store.backends"]  # backend, persistent, store, clock: every store backend
 
 TINY_DIRECTORY = """\
 - id: day_line
@@ -91,6 +96,21 @@ states:
       text: {ja: 相談先です。, en: Where to call.}
       contacts: [day_line, night_line]
 """
+
+
+def bare_settings(**values: Any) -> Settings:
+    """Settings from ``values`` only (no ``.env``), with a test secret and the memory store by default."""
+    base: dict[str, Any] = {"SOUDAN_SECRET": "exposure-test-secret-0123456789", "SOUDAN_STORE": "memory://"}
+    base.update(values)
+    return Settings(_env_file=None, **base)
+
+
+@pytest.fixture
+def no_soudan_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``SOUDAN_*``, ``LINE_*`` or ``DISCORD_*`` variable of the environment reaches the test."""
+    for k in list(os.environ):
+        if k.startswith(("SOUDAN_", "LINE_", "DISCORD_")):
+            monkeypatch.delenv(k)
 
 
 def write(tmp: Path, name: str, text: str) -> Path:

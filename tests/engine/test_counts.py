@@ -9,10 +9,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from bot.app import CONSULTATIONS_KEY, CONVERSATIONS_KEY, METRICS_KEY, create_app, sweep_once
-from bot.engine.core import Engine
 from bot.engine.types import Pick, Start
 from bot.metrics import region_label
-from bot.service import Conversations
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
@@ -58,15 +56,6 @@ async def test_a_conversation_that_expires_before_a_result_is_one_drop_off_at_it
     await sweep_once(app)                                   # twice: counted once
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="who") == 1
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="what") == 0  # touched later, not due
-
-
-async def test_a_failing_counter_never_costs_the_reply(tiny_engine: Engine) -> None:
-    def broken(*_a: Any) -> None:
-        raise RuntimeError("boom")
-
-    conv = Conversations(tiny_engine, MemoryStore(), "secret", observer=broken)
-    h = await conv.handle("web", "u", Start(), now=WEEKDAY_10)
-    assert h.replies and h.session is not None
 
 
 async def test_back_to_a_result_from_the_question_after_it_is_no_drop_off(tmp_path: Any, aiohttp_client: Any) -> None:

@@ -5,11 +5,9 @@ were taken as 「どれもあてはまらない」 because short keywords matche
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 
 import pytest
 
-from bot.engine.text import number_form, parse_number
 from bot.engine.types import Ask, Refer, Reply, Say, Start, Text
 from bot.i18n import t
 from bot.timeutil import JST
@@ -71,11 +69,6 @@ def test_a_number_with_zero_width_characters_picks_like_the_number(text: str) ->
     state, replies = answer(text)
     assert state == "who"
     assert isinstance(replies[-1], Ask) and replies[-1].state_id == "who"
-
-
-def test_every_format_character_is_invisible_to_a_typed_number() -> None:
-    fmt = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
-    assert [f"U+{ord(c):04X}" for c in fmt if parse_number(number_form(f"{c}2{c}")) != 2] == []
 
 
 def test_only_zero_width_spaces_is_an_empty_message() -> None:

@@ -2,7 +2,8 @@
 
 - The server binds to 127.0.0.1 by default; the browser simulator (``/``, ``/api/*``) and
   ``/metrics`` are on for a loopback bind and off for any other bind unless explicitly enabled
-  (``SOUDAN_SIMULATOR``, ``SOUDAN_METRICS``). ``/healthz`` and the LINE webhook are always there.
+  (``SOUDAN_SIMULATOR``, ``SOUDAN_METRICS``). ``/healthz`` and the LINE webhook are always there
+  (which routes the app serves for each: tests/test_app.py).
 - ``soudan serve`` refuses a public bind with the development ``SOUDAN_SECRET``, the
   ``.env.example`` placeholder or a secret shorter than 16 characters.
 - Secrets come from the environment or ``.env`` only: no YAML is read for settings, a flow or
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from bot.loading import load_all
 from bot.settings import DEV_SECRET, Settings
 from bot.store import open_store
 from tests import shipped
-from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, bare_settings, write
 from tests.hardening.hardkit import LogCapture
 
 LOOPBACK = ["127.0.0.1", "localhost", "::1", "127.0.0.2"]
@@ -34,17 +34,7 @@ PUBLIC = ["0.0.0.0", "::", "", "192.168.1.10", "10.0.0.5", "203.0.113.7", "examp
           "127.0.0.1.nip.io", "127.attacker.example"]
 
 
-def _settings(**values: Any) -> Settings:
-    base: dict[str, Any] = {"SOUDAN_SECRET": "exposure-test-secret-0123456789", "SOUDAN_STORE": "memory://"}
-    base.update(values)
-    return Settings(_env_file=None, **base)
-
-
-@pytest.fixture(autouse=True)
-def _no_soudan_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for k in list(os.environ):
-        if k.startswith(("SOUDAN_", "LINE_", "DISCORD_")):
-            monkeypatch.delenv(k)
+pytestmark = pytest.mark.usefixtures("no_soudan_env")
 
 
 def test_the_default_bind_is_loopback() -> None:
@@ -55,57 +45,16 @@ def test_the_default_bind_is_loopback() -> None:
 
 @pytest.mark.parametrize("host", LOOPBACK)
 def test_loopback_hosts(host: str) -> None:
-    assert _settings(SOUDAN_HOST=host).loopback
+    assert bare_settings(SOUDAN_HOST=host).loopback
 
 
 @pytest.mark.parametrize("host", PUBLIC)
 def test_anything_else_is_public(host: str) -> None:
     """Including host names that only look like 127.x (they resolve wherever DNS says) and ""
     (aiohttp binds every interface for an empty host)."""
-    s = _settings(SOUDAN_HOST=host)
+    s = bare_settings(SOUDAN_HOST=host)
     assert not s.loopback
     assert not simulator_enabled(s) and not metrics_enabled(s)
-
-
-async def _status(client: Any, method: str, path: str, **kw: Any) -> int:
-    resp = await client.request(method, path, **kw)
-    await resp.read()
-    return int(resp.status)
-
-
-SIM_PATHS = [("GET", "/"), ("GET", "/api/flows"), ("GET", "/api/source"), ("GET", "/static/app.js"),
-             ("POST", "/api/chat")]
-
-
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10"])
-async def test_public_bind_serves_neither_simulator_nor_metrics(aiohttp_client: Any, host: str) -> None:
-    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST=host), engine=shipped.engine()))
-    for method, path in SIM_PATHS:
-        assert await _status(client, method, path, json={"input": {"type": "start"}}) in (404, 405), path
-    assert await _status(client, "GET", "/metrics") == 404
-    assert await _status(client, "GET", "/healthz") == 200
-
-
-async def test_loopback_bind_serves_both(aiohttp_client: Any) -> None:
-    client = await aiohttp_client(create_app(_settings(SOUDAN_HOST="127.0.0.1"), engine=shipped.engine()))
-    for method, path in SIM_PATHS:
-        assert await _status(client, method, path, json={"input": {"type": "start"}}) == 200, path
-    assert await _status(client, "GET", "/metrics") == 200
-
-
-async def test_public_bind_serves_them_only_when_enabled_explicitly(aiohttp_client: Any) -> None:
-    app = create_app(_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SIMULATOR="true", SOUDAN_METRICS="true"),
-                     engine=shipped.engine())
-    client = await aiohttp_client(app)
-    assert await _status(client, "GET", "/") == 200
-    assert await _status(client, "GET", "/metrics") == 200
-
-
-async def test_loopback_can_switch_them_off(aiohttp_client: Any) -> None:
-    client = await aiohttp_client(create_app(_settings(SOUDAN_SIMULATOR="false", SOUDAN_METRICS="false"),
-                                                       engine=shipped.engine()))
-    assert await _status(client, "GET", "/") == 404
-    assert await _status(client, "GET", "/metrics") == 404
 
 
 # ------------------------------------------------------------------ soudan serve refusals
@@ -113,22 +62,22 @@ async def test_loopback_can_switch_them_off(aiohttp_client: Any) -> None:
 @pytest.mark.parametrize("host", PUBLIC)
 @pytest.mark.parametrize("secret", [DEV_SECRET, serve.EXAMPLE_SECRET, "", "short-secret"])
 def test_serve_refuses_a_public_bind_with_a_weak_secret(host: str, secret: str) -> None:
-    problems = serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=secret))
+    problems = serve.check_settings(bare_settings(SOUDAN_HOST=host, SOUDAN_SECRET=secret))
     assert problems and any("SOUDAN_SECRET" in p for p in problems)
     assert all(secret not in p for p in problems if secret)  # the message never repeats the secret
 
 
 @pytest.mark.parametrize("host", LOOPBACK)
 def test_loopback_accepts_the_development_secret(host: str) -> None:
-    assert serve.check_settings(_settings(SOUDAN_HOST=host, SOUDAN_SECRET=DEV_SECRET)) == []
+    assert serve.check_settings(bare_settings(SOUDAN_HOST=host, SOUDAN_SECRET=DEV_SECRET)) == []
 
 
 def test_public_bind_with_a_real_secret_is_accepted() -> None:
-    assert serve.check_settings(_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET="a" * 16)) == []
+    assert serve.check_settings(bare_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET="a" * 16)) == []
 
 
 def test_an_empty_secret_is_refused_even_on_loopback() -> None:
-    assert serve.check_settings(_settings(SOUDAN_SECRET=""))
+    assert serve.check_settings(bare_settings(SOUDAN_SECRET=""))
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::"])
@@ -159,7 +108,7 @@ def test_secrets_come_from_the_environment_or_dotenv_only(monkeypatch: pytest.Mo
 
 
 def test_settings_never_show_their_secrets() -> None:
-    s = _settings(SOUDAN_SECRET="sekrit-soudan-0123456789", LINE_CHANNEL_SECRET="sekrit-line",
+    s = bare_settings(SOUDAN_SECRET="sekrit-soudan-0123456789", LINE_CHANNEL_SECRET="sekrit-line",
                   LINE_CHANNEL_ACCESS_TOKEN="sekrit-token", DISCORD_TOKEN="sekrit-discord")
     shown = repr(s) + str(s) + s.model_dump_json()
     assert "sekrit" not in shown
@@ -181,7 +130,7 @@ def test_a_secret_in_yaml_is_refused(tmp_path: Path, where: str) -> None:
 async def test_a_store_password_is_never_logged_or_shown(aiohttp_client: Any) -> None:
     url = "redis://:hunter2-store-password@127.0.0.1:1/0"
     with LogCapture() as logs:
-        client = await aiohttp_client(create_app(_settings(SOUDAN_STORE=url), engine=shipped.engine()))  # nothing listens on port 1
+        client = await aiohttp_client(create_app(bare_settings(SOUDAN_STORE=url), engine=shipped.engine()))  # nothing listens on port 1
         resp = await client.get("/healthz")
         body = await resp.text()
     assert resp.status == 503

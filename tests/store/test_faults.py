@@ -30,7 +30,7 @@ from tests.adapters.line.linekit import (
 )
 
 if TYPE_CHECKING:
-    from tests.store.conftest import Backend
+    from tests.store.backends import Backend
 
 ANSWERS = ["2", "1", "1"]
 """Typed answers after the follow (each picks a choice of the question shown)."""

@@ -17,7 +17,7 @@ from bot.store.base import SessionStore
 from tests.redis_kit import SHORT_TTL
 
 if TYPE_CHECKING:
-    from tests.store.conftest import Backend
+    from tests.store.backends import Backend
 
 T0 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=9)))
 

@@ -16,7 +16,7 @@ from bot.store.base import Change, SessionStore, StepResult
 from tests.store.test_store_contract import session
 
 if TYPE_CHECKING:
-    from tests.store.conftest import Backend
+    from tests.store.backends import Backend
 
 
 def advance(state: str, box: bytes | None = b"reply") -> tuple[list[Session | None], object]:

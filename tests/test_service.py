@@ -1,5 +1,6 @@
-"""The stores under :class:`bot.service.Conversations`: races, replicas, restarts, expiry, forget
-and sessions saved by an older flow version — on every backend.
+"""bot/service.py: :class:`~bot.service.Conversations` over the stores — races, replicas,
+restarts, expiry, forget and sessions saved by an older flow version, on every backend — and a
+counter that fails never costing the reply.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,14 +21,16 @@ from bot.engine.types import Ask, End, Refer, Reply, Session, Start, Text
 from bot.i18n import t
 from bot.service import Conversations, Handled
 from bot.store.base import SessionStore
+from bot.store.memory import MemoryStore
+from tests.conftest import WEEKDAY_10
 from tests.redis_kit import SHORT_TTL
 from tests.store.flowkit import PATH_1_1_1, QUESTIONS, build_engine, write_files
 
 if TYPE_CHECKING:
-    from tests.store.conftest import Backend
+    from tests.store.backends import Backend
 
 SECRET = "test-secret"
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -340,3 +343,12 @@ async def test_nothing_but_the_session_record_is_stored(persistent: Backend, eng
     assert stored is not None
     raw = stored.to_json()
     assert "SECRET-TEXT" not in raw and "Uraw-user-id-123" not in raw and "Uraw-user-id-123" not in keys[0]
+
+
+async def test_a_failing_counter_never_costs_the_reply(tiny_engine: Engine) -> None:
+    def broken(*_a: Any) -> None:
+        raise RuntimeError("boom")
+
+    conv = Conversations(tiny_engine, MemoryStore(), "secret", observer=broken)
+    h = await conv.handle("web", "u", Start(), now=WEEKDAY_10)
+    assert h.replies and h.session is not None

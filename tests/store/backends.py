@@ -1,4 +1,6 @@
-"""Fixtures for the store tests: every backend (memory, SQLite file, real Redis), a fake clock.
+"""Fixtures for the tests over the stores (tests/store/, tests/test_service.py): every backend
+(memory, SQLite file, real Redis), a fake clock. A pytest plugin (``pytest_plugins`` in
+tests/conftest.py), so every test directory sees the same fixtures.
 
 Redis: the ``redis_url`` fixture (tests/conftest.py, helper tests/redis_kit.py) skips locally and
 FAILS under ``CI`` when the server does not answer. Each test writes under its own key prefix and
