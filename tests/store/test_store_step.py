@@ -156,3 +156,30 @@ async def test_sqlite_confirmations_that_fail_raise_for_each_caller_and_keep_the
     r = await again.step("line:u1", "line:e1", fn, ttl=60)  # type: ignore[arg-type]
     assert r.duplicate and r.resend and r.outbox == b"box-1"  # not confirmed: the redelivery resends it
     await again.close()
+
+
+async def test_of_concurrent_steps_a_failing_one_changes_nothing_and_the_others_commit(store: SessionStore) -> None:
+    """Steps of different users at the same moment (SQLite commits them in one transaction): the
+    one whose step function fails leaves no session and no event id; the others are committed."""
+
+    def broken(_s: Session | None) -> Change:
+        raise RuntimeError("engine bug")
+
+    async def one(i: int) -> StepResult:
+        _, fn = advance("what", f"box-{i}".encode())
+        return await store.step(f"line:u{i}", f"line:e{i}", broken if i == 2 else fn, ttl=60)  # type: ignore[arg-type]
+
+    results = await asyncio.gather(*(one(i) for i in range(5)), return_exceptions=True)
+    assert isinstance(results[2], RuntimeError)
+    for i in (0, 1, 3, 4):
+        r = results[i]
+        assert isinstance(r, StepResult) and r.outbox == f"box-{i}".encode()
+        got = await store.get(f"line:u{i}")
+        assert got is not None and got.state == "what"
+    assert await store.get("line:u2") is None
+    await store.sent("line:e1")
+    retry = await one(1)  # a redelivery of a committed and sent event: nothing new, nothing to send
+    assert retry.duplicate and retry.outbox is None
+    _, fn = advance("what", b"box-2")
+    again = await store.step("line:u2", "line:e2", fn, ttl=60)  # type: ignore[arg-type]
+    assert not again.duplicate and again.outbox == b"box-2"  # the failed event was not recorded
