@@ -168,6 +168,7 @@ class SQLiteStore(SessionStore):
         self._checkpointing = False
         self._purging: asyncio.Lock | None = None
         self._confirms: list[tuple[str, asyncio.Future[None]]] = []  # sent() calls of this loop turn
+        self._flushing = False  # a _commit_pending is scheduled
         self._steps: list[tuple[Callable[[sqlite3.Connection], StepResult | Busy],
                                 asyncio.Future[StepResult | Busy]]] = []  # steps of this loop turn
 
@@ -386,19 +387,23 @@ class SQLiteStore(SessionStore):
             return StepResult(change, change.outbox)
         fut: asyncio.Future[StepResult | Busy] = asyncio.get_running_loop().create_future()
         self._steps.append((body, fut))
-        if len(self._steps) == 1:
-            self._background(self._commit_pending())
+        self._schedule()
         out = await fut
         if forgot:
             await self._truncate_wal()
         return out
 
+    def _schedule(self) -> None:
+        """Commit what was asked for in this turn of the event loop at the start of the next."""
+        if not self._flushing:
+            self._flushing = True
+            self._background(self._commit_pending())
+
     async def _commit_pending(self) -> None:
         """Run the steps and confirmations asked for since the last turn in one transaction."""
+        self._flushing = False
         steps, self._steps = self._steps, []
         confirms, self._confirms = self._confirms, []
-        if not steps:  # pragma: no cover - a batch always has the step that scheduled it
-            return
         results: list[tuple[bool, Any]] = []
 
         def run(db: sqlite3.Connection) -> None:
@@ -419,7 +424,7 @@ class SQLiteStore(SessionStore):
                     results.append((False, exc))
                 db.execute("RELEASE step")
         try:
-            await self._do("a step (event id, session, outbox)", run)
+            await self._do("a step or a sent confirmation (event id, session, outbox)", run)
         except BaseException as exc:  # every caller gets the failure; nothing was committed
             _fail_all([*steps, *confirms], exc)
             if not isinstance(exc, StoreError):
@@ -439,30 +444,14 @@ class SQLiteStore(SessionStore):
     async def sent(self, event_id: str) -> None:
         """See :meth:`SessionStore.sent`.
 
-        Group commit: the confirmations asked for in one turn of the event loop are committed
-        together in one transaction, at the start of the next turn; each caller returns once that
-        transaction has committed (or gets its :class:`StoreError`), as with one transaction each.
+        Group commit: committed with the steps and confirmations asked for in the same turn of
+        the event loop, in one transaction at the start of the next turn; the caller returns once
+        that transaction has committed (or gets its :class:`StoreError`: the outbox stays pending).
         """
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._confirms.append((event_id, fut))
-        if len(self._confirms) == 1:
-            self._background(self._confirm_pending())
+        self._schedule()
         await fut
-
-    async def _confirm_pending(self) -> None:
-        batch, self._confirms = self._confirms, []
-        if not batch:  # committed with the steps of this turn already
-            return
-        try:
-            await self._do("confirming sent replies", lambda db: db.executemany(_SENT, [(e,) for e, _ in batch]))
-        except BaseException as exc:  # each caller gets the failure (a StoreError: a redelivery resends)
-            _fail_all(batch, exc)
-            if not isinstance(exc, StoreError):
-                raise
-            return
-        for _, fut in batch:
-            if not fut.done():
-                fut.set_result(None)
 
     async def release(self, event_id: str) -> None:
         """See :meth:`SessionStore.release`."""
