@@ -171,7 +171,10 @@ class KeyedLocks:
         self._locks[key] = (lock, users + 1)
         try:
             try:
-                async with asyncio.timeout(timeout):
+                if lock.locked() or getattr(lock, "_waiters", None):  # only a wait needs a deadline
+                    async with asyncio.timeout(timeout):
+                        await lock.acquire()
+                else:  # free, nobody queued: taken at once
                     await lock.acquire()
             except TimeoutError:
                 raise StoreError(f"the user's lock was not free within {timeout:g} s "
