@@ -213,6 +213,7 @@ class Matcher:
         self._first_keys = frozenset(self._by_first)
         self._char_keys = frozenset(self._by_char)
         self._reading_keys = frozenset(self._by_reading)
+        self._no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
         self._last: tuple[Analysis, list[Hit]] | None = None
         self._memo_for: Analysis | None = None
         self._memo: dict[tuple[bool, frozenset[int]], tuple[float, ...]] = {}
@@ -326,7 +327,7 @@ class Matcher:
 
     def _scores(self, a: Analysis, strict: bool, agents: frozenset[int]) -> list[float]:
         sc = [0.0] * len(self.choices)
-        no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
+        no_idx = self._no_idx
         counted: set[tuple[int, str]] = set()
         for h in self.hits(a):
             if strict and h.weight < 1.0:
