@@ -210,9 +210,11 @@ class HandoffState(BaseModel):
         result: the result state it was offered at.
         requested_at: when the person consented (aware), or None before.
         deadline: when ``waiting`` turns into "nobody could answer" (aware), or None.
+
+    Frozen: a change is a new object (``model_copy(update=...)``), so sessions may share one.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     team: str
     status: Literal["consent", "waiting", "taken"]
@@ -222,9 +224,13 @@ class HandoffState(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    """One answered question, for ``back``: the state, the choice picked, slots before it."""
+    """One answered question, for ``back``: the state, the choice picked, slots before it.
 
-    model_config = ConfigDict(extra="forbid")
+    Frozen, and its ``slots`` are never changed in place (``back`` copies them): copies of a
+    session share their entries (the engine's step, :func:`bot.store.codec.copy_session`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     state: str
     choice: str

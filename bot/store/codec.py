@@ -38,7 +38,7 @@ from pydantic import ValidationError
 from bot.engine.types import HandoffState, HistoryEntry, Session
 from bot.timeutil import JST
 
-__all__ = ["FORMAT", "decode_session", "encode_session"]
+__all__ = ["FORMAT", "copy_session", "decode_session", "encode_session"]
 
 log = logging.getLogger("soudan.store")
 
@@ -149,6 +149,27 @@ def encode_session(s: Session) -> bytes:
     return data
 
 
+def copy_session(s: Session) -> Session:
+    """A copy of ``s`` that shares no mutable part with it: what a store that keeps sessions as
+    objects (:class:`bot.store.memory.MemoryStore`) hands out and keeps, instead of the bytes of
+    :func:`encode_session` (a tenth of the time of an encode and a decode).
+
+    ``slots``, ``history``, ``prefill`` and ``clarify`` are copied; the history entries and the
+    hand-off are shared: they are frozen (:class:`~bot.engine.types.HistoryEntry`,
+    :class:`~bot.engine.types.HandoffState`), and nothing changes an entry's ``slots`` in place
+    (the engine copies them). Refuses what :func:`encode_session` refuses, so no backend keeps a
+    session another would not.
+
+    Raises:
+        ValueError: if a time is naive.
+    """
+    d = s.__dict__
+    if d["started_at"].tzinfo is None or d["updated_at"].tzinfo is None or d["expires_at"].tzinfo is None:
+        raise ValueError("session times must be aware datetimes")
+    return _build(Session, {**d, "slots": dict(d["slots"]), "history": list(d["history"]),
+                            "prefill": dict(d["prefill"]), "clarify": list(d["clarify"])})
+
+
 def _handoff_fields(ext: Any) -> tuple[str | None, HandoffState | None]:
     """The hand-off element (the 12th): ``(team, handoff)``."""
     if not isinstance(ext, list) or len(ext) != 2:
@@ -231,14 +252,17 @@ def decode_session(data: str | bytes, backend: str) -> Session | None:
 
 
 def _self_check() -> None:
-    """Fall back to ``model_construct`` if pydantic's internals ever differ from what ``_build`` sets."""
+    """Fall back to ``model_construct`` if pydantic's internals ever differ from what ``_build`` sets
+    (it builds the decoded sessions and the copies of :func:`copy_session`)."""
     global _build
     t = dt.datetime(2026, 12, 1, 10, 0, 0, 1, tzinfo=JST)
     ref = Session(flow_id="f", flow_version="1", conversation_id="c", state="s", slots={"a": "b"},
                   history=[HistoryEntry(state="s0", choice="c0", slots={"x": "y"})], locale="ja",
                   started_at=t, updated_at=t, expires_at=t)
     got = _decode(encode_session(ref))
-    if got != ref or got.model_dump() != ref.model_dump() or got.model_dump_json() != ref.model_dump_json():
+    twin = copy_session(ref)
+    if got != ref or got.model_dump() != ref.model_dump() or got.model_dump_json() != ref.model_dump_json() \
+            or twin != ref or twin.model_dump_json() != ref.model_dump_json() or twin.slots is ref.slots:
         log.warning("pydantic internals changed; sessions are decoded with model_construct")
 
         def _slow(cls: type[_M], fields: dict[str, Any]) -> _M:

@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from bot.engine.types import Session
-from bot.store.base import Busy, KeyedLocks, SessionStore, StepFn, StepResult
-from bot.store.codec import decode_session, encode_session
+from bot.store.base import EVENT_TTL, SEND_LEASE, Busy, KeyedLocks, SessionStore, StepFn, StepResult
+from bot.store.codec import copy_session, decode_session
 
 __all__ = ["MemoryStore"]
 
@@ -25,9 +25,12 @@ PURGE_EVERY = 1024
 class MemoryStore(SessionStore):
     """Sessions and event ids in dicts; one :class:`asyncio.Lock` per user in use.
 
-    Records are kept encoded (:func:`~bot.store.codec.encode_session`), exactly like the other
-    backends, so a caller never shares a live object with the store. :meth:`step` runs without an
-    await between its test and its writes, so it is atomic within the process.
+    A session is kept as a private copy (:func:`~bot.store.codec.copy_session`), and what is
+    handed out is another copy, so a caller never shares a live object with the store (the other
+    backends keep the bytes of :func:`~bot.store.codec.encode_session`; in-process, a copy costs
+    a tenth of an encode and a decode). A record that is bytes or text (the encoded form, e.g. a
+    test's raw record) is decoded like the other backends do. :meth:`step` runs without an await
+    between its test and its writes, so it is atomic within the process.
 
     Args:
         clock: returns the current time in seconds since the epoch (injected by tests to make
@@ -38,7 +41,7 @@ class MemoryStore(SessionStore):
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
-        self._sessions: dict[str, tuple[bytes | str, float]] = {}
+        self._sessions: dict[str, tuple[Session | bytes | str, float]] = {}  # key → (session, expiry)
         self._events: dict[str, tuple[float, bytes | None, float]] = {}  # id → (expiry, outbox, lease end)
         self._locks = KeyedLocks()
         self._writes = 0
@@ -61,12 +64,16 @@ class MemoryStore(SessionStore):
         if rec[1] <= self._clock():
             del self._sessions[key]
             return None
-        return decode_session(rec[0], self.backend)
+        return self._load(rec[0])
+
+    def _load(self, data: Session | bytes | str) -> Session | None:
+        """A session of its own for the caller (a copy, or the decoded record)."""
+        return copy_session(data) if isinstance(data, Session) else decode_session(data, self.backend)
 
     async def save(self, key: str, session: Session, ttl: float) -> None:
         """See :meth:`SessionStore.save`."""
         self._check_ttl(ttl)
-        self._sessions[key] = (encode_session(session), self._clock() + ttl)
+        self._sessions[key] = (copy_session(session), self._clock() + ttl)
         self._wrote()
 
     async def delete(self, key: str) -> None:
@@ -84,9 +91,25 @@ class MemoryStore(SessionStore):
         self._wrote()
         return True
 
+    async def step(self, key: str, event_id: str | None, fn: StepFn, *, ttl: float,
+                   event_ttl: float = EVENT_TTL, lease: float = SEND_LEASE, timeout: float = 10.0) -> StepResult:
+        """See :meth:`SessionStore.step`: done at once (no await), unless another task is sending
+        the reply of this event — then the generic form waits for it."""
+        if ttl > 0 and event_ttl > 0:
+            r = self._step_now(key, event_id, fn, ttl, event_ttl, lease)
+            if not isinstance(r, Busy):
+                return r
+        return await super().step(key, event_id, fn, ttl=ttl, event_ttl=event_ttl, lease=lease, timeout=timeout)
+
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:
-        """See :meth:`SessionStore.step`: test, ``fn`` and writes without an await in between."""
+        """See :meth:`SessionStore.step`."""
+        return self._step_now(key, event_id, fn, ttl, event_ttl, lease)
+
+    def _step_now(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
+                  lease: float) -> StepResult | Busy:
+        """One attempt of :meth:`step`: test, ``fn`` and writes with no await in between (atomic
+        within the process, so no lock is needed)."""
         now = self._clock()
         if event_id is not None:
             rec = self._events.get(event_id)
@@ -100,12 +123,12 @@ class MemoryStore(SessionStore):
                 self._events[event_id] = (exp, outbox, t + lease)
                 return StepResult(None, outbox, resend=True)
         rec_s = self._sessions.get(key)
-        session = decode_session(rec_s[0], self.backend) if rec_s is not None and rec_s[1] > now else None
+        session = self._load(rec_s[0]) if rec_s is not None and rec_s[1] > now else None
         change = fn(session)
         if change.session is None or change.forget:
             self._sessions.pop(key, None)
         else:
-            self._sessions[key] = (encode_session(change.session), now + ttl)
+            self._sessions[key] = (copy_session(change.session), now + ttl)
         if event_id is not None:
             self._events[event_id] = (now + event_ttl, change.outbox, time.time() + lease)
         self._wrote()

@@ -7,10 +7,11 @@ import logging
 
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no py.typed
 import pytest
+from pydantic import ValidationError
 
 from bot.engine.core import Engine
 from bot.engine.types import HistoryEntry, Session
-from bot.store.codec import decode_session, encode_session
+from bot.store.codec import copy_session, decode_session, encode_session
 from bot.timeutil import JST
 
 T0 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
@@ -134,3 +135,21 @@ def test_finished_is_read_from_the_loaded_flow(tiny_engine: Engine) -> None:
     with pytest.raises(LookupError, match="is not loaded in this process"):
         assert other.finished
     assert tiny_engine.finished(other) is True  # the engine judges by the state of its loaded version
+
+
+def test_a_copy_equals_the_session_and_shares_no_mutable_part() -> None:
+    s = mid_consultation().model_copy(update={"prefill": {"age": "15"}, "clarify": ["a", "b"], "team": "t"})
+    c = copy_session(s)
+    assert c == s and c.model_dump_json() == s.model_dump_json()
+    c.slots["who"] = "pupil"
+    c.history.pop()
+    c.prefill.clear()
+    c.clarify.clear()
+    assert s == mid_consultation().model_copy(update={"prefill": {"age": "15"}, "clarify": ["a", "b"], "team": "t"})
+
+
+def test_history_entries_shared_by_copies_cannot_be_changed() -> None:
+    s = mid_consultation()
+    with pytest.raises(ValidationError, match="frozen"):
+        copy_session(s).history[0].choice = "other"  # type: ignore[misc]  # frozen, which is the point
+    assert s.history[0].choice == "none"

@@ -59,6 +59,31 @@ async def test_the_store_keeps_a_copy_not_the_live_object(store: SessionStore) -
     assert got is not None and got.state == "who"
 
 
+async def test_changing_what_was_saved_or_got_changes_nothing_stored(store: SessionStore) -> None:
+    s = session(slots={"who": "pupil"}, history=[HistoryEntry(state="who", choice="pupil", slots={"a": "b"})],
+                prefill={"region": "JP-13"}, clarify=["x"])
+    await store.save("line:a", s, 60)
+    s.slots["who"] = "adult"
+    s.history.append(HistoryEntry(state="what", choice="sns"))
+    s.prefill.clear()
+    s.clarify.append("y")
+    got = await store.get("line:a")
+    assert got is not None
+    got.slots.clear()
+    got.history.clear()
+    again = await store.get("line:a")
+    assert again is not None and again.slots == {"who": "pupil"} and again.prefill == {"region": "JP-13"}
+    assert again.clarify == ["x"] and [(h.state, h.choice, h.slots) for h in again.history] == [("who", "pupil", {"a": "b"})]
+
+
+async def test_a_session_with_a_naive_time_is_refused(store: SessionStore) -> None:
+    naive = session()
+    naive.updated_at = dt.datetime(2026, 12, 1, 10, 0)  # noqa: DTZ001 — a naive time, which must be refused
+    with pytest.raises(ValueError, match="aware"):
+        await store.save("line:a", naive, 60)
+    assert await store.get("line:a") is None
+
+
 async def test_save_overwrites(store: SessionStore) -> None:
     await store.save("line:a", session("who"), 60)
     await store.save("line:a", session("what"), 60)

@@ -100,6 +100,30 @@ async def test_a_failing_step_function_commits_nothing(store: SessionStore) -> N
     assert not r.duplicate  # the event was not marked
 
 
+async def test_a_step_that_changes_its_session_and_fails_commits_nothing(store: SessionStore) -> None:
+    await step(store, "line:e1", "what")
+
+    def spoil(s: Session | None) -> Change:
+        assert s is not None
+        s.state = "spoilt"
+        s.history.clear()
+        raise RuntimeError("the step failed")
+    with pytest.raises(RuntimeError):
+        await store.step("line:a", "line:e2", spoil, ttl=60)
+    got = await store.get("line:a")
+    assert got is not None and got.state == "what" and len(got.history) == 1
+    r = await step(store, "line:e2", "other")  # the event id was not committed either
+    assert not r.duplicate
+
+
+async def test_the_committed_session_is_not_the_stores_own(store: SessionStore) -> None:
+    r = await step(store, "line:e1", "what")
+    assert r.change is not None and r.change.session is not None
+    r.change.session.state = "changed-after-the-step"
+    got = await store.get("line:a")
+    assert got is not None and got.state == "what"
+
+
 async def test_forget_and_its_event_id_are_committed_together(store: SessionStore) -> None:
     await step(store, "line:e1", "what", None)
     r = await store.step("line:a", "line:unfollow", lambda _s: Change(None, forget=True), ttl=60)
