@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.engine.core import Engine
 from bot.engine.types import HandoffEvent, Input, Outcome, Reply, Session
-from bot.store.base import SEND_LEASE, Change, SessionStore, user_key
+from bot.store.base import SEND_LEASE, Change, SessionStore, UserKeys
 from bot.timeutil import now_jst
 
 __all__ = ["Conversations", "Handled", "Render"]
@@ -94,9 +94,19 @@ class Conversations:
         self.observer = observer
         self.teams: dict[str, str] = {}
 
+    @property
+    def secret(self) -> str:
+        """The key of the HMAC that turns platform user ids into store keys."""
+        return self._secret
+
+    @secret.setter
+    def secret(self, value: str) -> None:
+        self._secret = value
+        self._keys = UserKeys(value)
+
     def key(self, platform: str, raw_user_id: str) -> str:
-        """The store key of a platform user (keyed hash)."""
-        return user_key(platform, raw_user_id, self.secret)
+        """The store key of a platform user (keyed hash, :func:`bot.store.base.user_key`)."""
+        return self._keys(platform, raw_user_id)
 
     async def handle(self, platform: str, raw_user_id: str, inp: Input, *, event_id: str | None = None,
                      now: dt.datetime | None = None, render: Render | None = None,
@@ -127,32 +137,34 @@ class Conversations:
         """:meth:`handle` for a user known only by their store key (the periodic sweep)."""
         at = now or self.clock()
         team_id = team if team is not None else self.teams.get(platform)
-        before: list[Session | None] = [None]
-        last: list[Outcome] = []
-        took = [0.0]
+        engine = self.engine
+        render_box = render if event_id is not None else None
+        before: Session | None = None
+        last: Outcome | None = None
+        took = 0.0
 
-        def step(session: Session | None) -> Change:
+        def step(session: Session | None) -> Change:  # may run more than once: the last run is committed
+            nonlocal before, last, took
             t0 = time.perf_counter()
-            before[0] = session
-            out = self.engine.step(session, inp, at, team=team_id)
-            took[0] = time.perf_counter() - t0
-            last[:] = [out]
-            box = render(out.replies, out.session) if render is not None and event_id is not None else None
-            return Change(out.session, forget=out.forget, outbox=box)
+            out = engine.step(session, inp, at, team=team_id)
+            took = time.perf_counter() - t0
+            before, last = session, out
+            return Change(out.session, out.forget, None if render_box is None else render_box(out.replies, out.session))
 
         r = await self.store.step(key, None if event_id is None else f"{platform}:{event_id}", step,
-                                  ttl=self.engine.idle_timeout.total_seconds(), lease=self.send_lease)
-        if r.duplicate:
+                                  ttl=engine.idle_timeout.total_seconds(), lease=self.send_lease)
+        if r.change is None:  # a duplicate event
             log.info("duplicate event%s", " (its reply is sent again)" if r.outbox else " ignored",
                      extra={"platform": platform})
             return Handled([], None, duplicate=True, outbox=r.outbox, resend=r.resend)
-        out = last[0]
+        out = last
+        assert out is not None
         if self.observer is not None:
             try:
-                self.observer(platform, before[0], inp, out, at)
+                self.observer(platform, before, inp, out, at)
             except Exception as exc:  # noqa: BLE001 — counting must never cost a person their reply
                 log.error("metrics observer failed: %s", type(exc).__name__)
-        return Handled(out.replies, out.session, seconds=took[0], outbox=r.outbox, handoffs=out.handoffs, key=key)
+        return Handled(out.replies, out.session, seconds=took, outbox=r.outbox, handoffs=out.handoffs, key=key)
 
     async def sent(self, platform: str, event_id: str) -> None:
         """Confirm that the outbox of an event was accepted by the platform.
