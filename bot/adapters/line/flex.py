@@ -75,7 +75,48 @@ def _postback_item(label: str, data: str, shown: str) -> Msg:
     return {"type": "action", "action": {"type": "postback", "label": label, "data": data, "displayText": shown}}
 
 
+_Button = tuple[str, str, str, bool]
+"""A quick-reply button as made once per question: (label, postback data without the
+conversation id — or the text sent, for a message action —, displayText, is a postback)."""
+
+_QUICK: dict[tuple[str, tuple[ChoiceView, ...], str, str, int], tuple[str, tuple[_Button, ...] | None]] = {}
+"""The text and buttons of a question, per (text, choices, state, locale, length of the
+conversation id): the same for every conversation but for the id at the end of each postback
+data. Only bot text (the flow's questions and labels); bounded by :data:`_QUICK_MAX`."""
+
+_QUICK_MAX = 4096
+
+
 def _quick_reply(ask: Ask, locale: str) -> tuple[str, Msg | None]:
+    """:func:`_quick_items` made once per question and conversation-id length, with this
+    conversation's id put into fresh message objects (callers may change what they get).
+
+    A conversation id of ASCII letters and digits (the engine's) stands in postback data as it is,
+    so the data is the cached prefix + the id; any other id takes the uncached path."""
+    cid = ask.conversation_id
+    if not (cid.isascii() and cid.isalnum()):
+        return _quick_items(ask, locale)
+    key = (ask.text, ask.choices, ask.state_id, locale, len(cid))
+    made = _QUICK.get(key)
+    if made is None:
+        if len(_QUICK) >= _QUICK_MAX:
+            _QUICK.clear()
+        text, quick = _quick_items(ask, locale)
+        buttons = None if quick is None else tuple(
+            (a["label"], a["data"][:-len(cid)] if a["type"] == "postback" else a["text"], a.get("displayText", ""),
+             a["type"] == "postback")
+            for a in (item["action"] for item in quick["items"]))
+        made = _QUICK[key] = (text, buttons)
+    text, buttons = made
+    if buttons is None:
+        return text, None
+    return text, {"items": [
+        {"type": "action", "action": {"type": "postback", "label": label, "data": data + cid, "displayText": shown}}
+        if postback else {"type": "action", "action": {"type": "message", "label": label, "text": data}}
+        for label, data, shown, postback in buttons]}
+
+
+def _quick_items(ask: Ask, locale: str) -> tuple[str, Msg | None]:
     """The text of a question and its quick-reply buttons.
 
     Every choice fits (≤13, labels ≤20 UTF-16 units, postback data ≤300) → one button per choice
@@ -227,8 +268,14 @@ def _parts(replies: Sequence[Reply], locale: str) -> tuple[list[_Part], Msg | No
     return parts, quick
 
 
+def _chunks(text: str) -> list[str]:
+    """``text`` split at :data:`MAX_TEXT` units (a code point is at most 2 UTF-16 units, so a
+    text of up to half as many code points is one chunk without counting)."""
+    return [text] if 2 * len(text) <= MAX_TEXT else split_text(text, MAX_TEXT)
+
+
 def _count(parts: Sequence[_Part]) -> int:
-    return sum(len(split_text(p.text, MAX_TEXT)) if isinstance(p, _TextPart) else 1 for p in parts)
+    return sum(len(_chunks(p.text)) if isinstance(p, _TextPart) else 1 for p in parts)
 
 
 def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None = None) -> list[list[Msg]]:
@@ -264,7 +311,7 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
     messages: list[Msg] = []
     for p in parts:
         if isinstance(p, _TextPart):
-            messages.extend({"type": "text", "text": chunk} for chunk in split_text(p.text, MAX_TEXT) if chunk)
+            messages.extend({"type": "text", "text": chunk} for chunk in _chunks(p.text) if chunk)
         else:
             messages.append({"type": "flex", "altText": _alt_text(p.views, locale),
                              "contents": {"type": "carousel", "contents": [_bubble(v, locale) for v in p.views]}})

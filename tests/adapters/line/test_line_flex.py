@@ -151,3 +151,36 @@ def test_the_fake_refuses_what_line_refuses() -> None:
     assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": [{"type": "text", "text": "😢" * 2501}]})
     bad_flex = {"type": "flex", "altText": "a", "contents": {"type": "carousel", "contents": [{"type": "nope"}]}}
     assert problems("/v2/bot/message/reply", {"replyToken": "t", "messages": [bad_flex]})
+
+
+def test_one_question_in_two_conversations_carries_each_conversation_id() -> None:
+    ask = _ask(3)
+    first = render([ask])
+    [[msg]] = _dicts(render([Ask(ask.text, ask.choices, "st", "other12")]))
+    assert [i["action"]["data"] for i in msg["quickReply"]["items"]] == [
+        "c=c1&s=st&v=other12", "c=c2&s=st&v=other12", "c=c3&s=st&v=other12"]
+    first[0][0]["quickReply"]["items"][0]["action"]["label"] = "changed by the caller"
+    first[0][0]["quickReply"]["items"].clear()
+    [[again]] = render([ask])
+    assert [i["action"]["label"] for i in again["quickReply"]["items"]] == ["選択肢1", "選択肢2", "選択肢3"]
+    assert again["quickReply"]["items"][0]["action"]["data"] == "c=c1&s=st&v=conv"
+
+
+def test_a_conversation_id_one_character_longer_can_push_the_data_over_300() -> None:
+    state = "s" * (300 - len("c=c1&s=&v=") - 8)  # the data is exactly 300 characters with an 8-character id
+    choices = (ChoiceView("c1", "はい"), ChoiceView("c2", "いいえ"))
+    for cid in ("abcd1234", "abcd12345", "abcd1234"):
+        [[msg]] = _dicts(render([Ask("質問？", choices, state, cid)]))
+        actions = [i["action"] for i in msg["quickReply"]["items"]]
+        if len(cid) == 8:
+            assert actions[0] == {"type": "postback", "label": "はい", "data": f"c=c1&s={state}&v={cid}",
+                                  "displayText": "はい"}
+        else:  # too long for postback data: numbered buttons sending the number as text
+            assert actions == [{"type": "message", "label": "1", "text": "1"},
+                               {"type": "message", "label": "2", "text": "2"}]
+            assert "1. はい\n2. いいえ" in msg["text"]
+
+
+def test_a_conversation_id_with_other_characters_is_percent_encoded() -> None:
+    [[msg]] = _dicts(render([Ask("質問？", (ChoiceView("c1", "はい"),), "st", "conv/1")]))
+    assert msg["quickReply"]["items"][0]["action"]["data"] == "c=c1&s=st&v=conv%2F1"
