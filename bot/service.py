@@ -15,7 +15,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from bot.engine.core import Engine
 from bot.engine.types import HandoffEvent, Input, Outcome, Reply, Session
@@ -31,9 +31,9 @@ pure, no I/O; stored as the outbox until confirmed sent (bot text only, never th
 log = logging.getLogger("soudan.service")
 
 
-@dataclass(frozen=True)
-class Handled:
-    """What :meth:`Conversations.handle` did.
+class Handled(NamedTuple):
+    """What :meth:`Conversations.handle` did (immutable: a named tuple, made in a fifth of the
+    time of a frozen dataclass).
 
     Attributes:
         replies: the step's replies (empty for a duplicate event).

@@ -117,6 +117,9 @@ class Handoffs:
              core: Callable[[Session | None, Input, dt.datetime], Outcome]) -> Outcome:
         """Run one step with hand-offs around ``core`` (the engine's own step)."""
         tm = self.teams.get(team) if team else None
+        if tm is None and (session is None or (session.handoff is None and session.team is None)) \
+                and not isinstance(inp, HandoffSignal):
+            return core(session, inp, now)  # no team, none before and no hand-off: nothing below applies
         before = session.handoff if session is not None else None
         # the engine's own validity check (a few µs): only when a hand-off path can apply
         needed = session is not None and (before is not None or isinstance(inp, HandoffSignal)

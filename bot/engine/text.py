@@ -90,8 +90,7 @@ def number_form(text: str) -> str:
     trailing punctuation and invisible format characters (:func:`visible`) removed — but signs,
     decimal points and inner spaces kept, so that ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as
     1, 15 and 12, while ``"\u200b2"`` (a zero-width space before it) is 2."""
-    t = visible(unicodedata.normalize("NFKC", text)).strip().lower().rstrip(_TRAILING)
-    return "".join(_fold_kana(ch) for ch in t)
+    return fold_kana(visible(unicodedata.normalize("NFKC", text)).strip().lower().rstrip(_TRAILING))
 
 
 def parse_number(norm: str) -> int | None:

@@ -22,6 +22,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.engine.types import Session
@@ -53,9 +54,9 @@ SEND_LEASE = 60.0
 of that event sends it instead (longer than the slowest send: reply, then push with one retry)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What a step decided, to be committed with its event id.
+class Change(NamedTuple):
+    """What a step decided, to be committed with its event id (immutable; a named tuple, which
+    is made in a fifth of the time of a frozen dataclass: one per step).
 
     Attributes:
         session: the session to store, or None to delete the stored one.
@@ -70,9 +71,8 @@ class Change:
     outbox: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    """What :meth:`SessionStore.step` did.
+class StepResult(NamedTuple):
+    """What :meth:`SessionStore.step` did (immutable, a named tuple like :class:`Change`).
 
     Attributes:
         change: the committed change (``fn`` ran), or None for an event seen before.
