@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact
@@ -42,6 +42,7 @@ from bot.engine.types import (
 )
 from bot.i18n import LOCALES, pick, t
 from bot.nlu.analysis import Analysis, analyse
+from bot.nlu.crisis import CrisisKind
 from bot.nlu.feelings import is_feeling
 from bot.nlu.understand import Reading, Understanding
 from bot.settings import SESSION_TTL
@@ -80,6 +81,16 @@ _NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 def _in_english(text: str) -> bool:
     """True when ``text`` is written in Latin letters (at least one word) with no Japanese script."""
     return bool(_LATIN.search(text)) and not _NOT_LATIN.search(text)
+
+
+class _Typed(NamedTuple):
+    """What a typed message reads as before any state is looked at (:meth:`Engine._typed`)."""
+
+    norm: str
+    number: int | None
+    analysis: Analysis
+    crisis: CrisisKind | None
+    command: CommandName | None
 
 
 class Engine:
@@ -122,6 +133,9 @@ class Engine:
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
         self._nlu: dict[str, Understanding] = {}
         self._asks: dict[tuple[int, str], tuple[State, str, tuple[ChoiceView, ...]]] = {}
+        # per flow: its own choice ids and labels, and what each reads as when typed (_typed)
+        self._own: dict[str, tuple[frozenset[str], dict[str, _Typed]]] = {}
+        self._readings: dict[tuple[str, str, str], Reading] = {}  # (flow, state, own text) → _read
         self.handoffs = Handoffs(self, teams or {})
 
     def with_teams(self, teams: Mapping[str, Team]) -> Engine:
@@ -151,6 +165,47 @@ class Engine:
             extra = crisis.keywords if crisis is not None and crisis is not f.crisis else ()
             u = self._nlu[flow_id] = Understanding.for_flow(f, extra)
         return u
+
+    def _typed(self, flow_id: str, u: Understanding, text: str) -> _Typed:
+        """What a typed message reads as, before any state is looked at: its normalised form, the
+        number it is, its analysis, the crisis in it (:meth:`Understanding.crisis`: every message
+        is scanned) and the global command it is.
+
+        All of it depends on the text alone (and the flow's understanding), so for a message
+        typed exactly like one of the flow's own choice ids or labels — a button tap on a
+        platform that sends the choice id, a label typed — it is worked out once and kept: the
+        very verdicts a new scan gives, for the flow's own strings only (never a person's text).
+        """
+        kept = self._own.get(flow_id)
+        if kept is None:
+            f = self.flows[flow_id]
+            own = {x for st in f.states.values() for ch in st.choices or [] for x in (ch.id, *ch.label.values())}
+            kept = self._own[flow_id] = (frozenset(own), {})
+        hit = kept[1].get(text)
+        if hit is not None:
+            return hit
+        norm = normalize(text[:CRISIS_SCAN_CHARS])
+        # a 5,000-character text or a bare number needs no segmentation: the crisis check only
+        number = parse_number(number_form(text))
+        words = len(norm) <= MAX_ANSWER_CHARS and number is None
+        # an answer typed exactly like a choice (its label or id) was analysed with the flow
+        a = (u.known(text) if words else None) or analyse(text, words=words)
+        typed = _Typed(norm, number, a, u.crisis(a, norm), command_for(text, norm))
+        if text in kept[0]:
+            kept[1][text] = typed
+        return typed
+
+    def _read(self, u: Understanding, state_id: str, text: str, a: Analysis) -> Reading:
+        """:meth:`Understanding.read` of ``a`` (the analysis of ``text``) at ``state_id``; kept,
+        like :meth:`_typed`, for the flow's own choice ids and labels (it depends on nothing else)."""
+        kept = self._own.get(u.flow.id)
+        if kept is None or text not in kept[0]:
+            return u.read(state_id, a)
+        key = (u.flow.id, state_id, text)
+        got = self._readings.get(key)
+        if got is None:
+            got = self._readings[key] = u.read(state_id, a)
+        return got
 
     # ------------------------------------------------------------ public API
 
@@ -208,24 +263,16 @@ class Engine:
                                  inp.locale if isinstance(inp, Command) else None, session)
         else:
             assert session is not None
-            # slots, prefill and history are the only mutable parts; history entries are never changed in place
-            s = session.model_copy(update={"slots": dict(session.slots), "history": list(session.history),
-                                           "prefill": dict(session.prefill), "clarify": []})
+            # slots, prefill and history are the only mutable parts; history entries are frozen
+            s = session.detached(clarify=[])
 
         if isinstance(inp, Text):
             # one analysis of the message; crisis words, commands, answers and slots all read it
             u = self.understanding(s.flow_id)
-            norm = normalize(inp.text[:CRISIS_SCAN_CHARS])
-            # a 5,000-character text or a bare number needs no segmentation: the crisis check only
-            number = parse_number(number_form(inp.text))
-            words = len(norm) <= MAX_ANSWER_CHARS and number is None
-            # an answer typed exactly like a choice (its label or id) was analysed with the flow
-            a = (u.known(inp.text) if words else None) or analyse(inp.text, words=words)
-            kind = u.crisis(a, norm)
+            norm, number, a, kind, cmd = self._typed(s.flow_id, u, inp.text)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
                                                                 english=_in_english(inp.text))], now)
-            cmd = command_for(inp.text, norm)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
             if fresh:
@@ -344,7 +391,7 @@ class Engine:
                 out.append(Say(t("engine.understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
         if on is not None:
             # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
-            s.history.append(HistoryEntry(state=s.state, choice=on.id, slots=dict(s.slots)))
+            s.history.append(HistoryEntry.of(s.state, on.id, dict(s.slots)))
             if st.save_as:
                 s.slots[st.save_as] = value or on.slot_value
                 s.prefill.pop(st.save_as, None)
@@ -458,7 +505,7 @@ class Engine:
                     return self._understood(s, r, now, pre)
             return self._finish(s, [*pre, Say(t("engine.no_number", loc, n=n, max=len(offered))),
                                     *self._ask_again(s, st, offered if clarify else None)], now)
-        r = u.read(s.state, a)
+        r = self._read(u, s.state, raw, a)
         if r.choice is not None:
             return self._understood(s, r, now, pre)
         if r.candidates:
@@ -529,13 +576,13 @@ class Engine:
         """From a result with ``next`` (e.g. the emergency result) on to that question."""
         target = self._next_of(s)
         assert target is not None
-        s.history.append(HistoryEntry(state=s.state, choice=CONTINUE, slots=dict(s.slots)))
+        s.history.append(HistoryEntry.of(s.state, CONTINUE, dict(s.slots)))
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
 
     def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply], value: str | None = None,
                extra: Mapping[str, str] | None = None) -> Outcome:
         st = self._flow(s).states[s.state]
-        s.history.append(HistoryEntry(state=s.state, choice=ch.id, slots=dict(s.slots)))
+        s.history.append(HistoryEntry.of(s.state, ch.id, dict(s.slots)))
         if extra:
             s.slots.update(extra)
         if st.save_as:
@@ -550,13 +597,14 @@ class Engine:
         sid = state_id
         for _ in range(len(f.states) + 1):
             *says, sid = f.say_chain(sid)
-            out.extend(Say(pick(f.states[x].say or {}, s.locale)) for x in says)
+            if says:
+                out.extend(Say(pick(f.states[x].say or {}, s.locale)) for x in says)
             st = f.states[sid]
             known = s.prefill.pop(st.save_as, None) if st.skip_if_known and st.save_as else None
             ch = self._known_choice(st, known) if known is not None else None
             if ch is not None and known is not None and st.save_as is not None:
                 # answered in an earlier message: confirm it instead of asking again
-                s.history.append(HistoryEntry(state=sid, choice=ch.id, slots=dict(s.slots)))
+                s.history.append(HistoryEntry.of(sid, ch.id, dict(s.slots)))
                 s.slots[st.save_as] = known
                 out.append(Say(t("engine.understood", s.locale, label=self._value_label(s, st, known))))
                 sid = ch.target(s.slots)

@@ -267,19 +267,39 @@ def test_say_states_are_shown_then_followed(tiny_engine: Engine) -> None:
     assert refer_ids(out) == ["day_line"]
 
 
-def test_exact_label_with_crisis_words_selects_the_choice(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+def _crisis_label_engine(tiny_paths) -> Engine:  # type: ignore[no-untyped-def]
+    """The tiny flow with the label 「死にたいおとな」 for the choice ``adult`` of ``who``."""
     from bot.loading import build_engine
 
     flow_path = tiny_paths[0][0]
     flow_path.write_text(flow_path.read_text(encoding="utf-8").replace(
         "{id: adult, label: {ja: おとな, en: Adult}", "{id: adult, label: {ja: 死にたいおとな, en: Adult}"),
         encoding="utf-8")
-    engine = build_engine(*tiny_paths)
+    return build_engine(*tiny_paths)
+
+
+def test_exact_label_with_crisis_words_selects_the_choice(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+    engine = _crisis_label_engine(tiny_paths)
     s = engine.step(None, Start(), WEEKDAY_10).session
     out = engine.step(s, Text("死にたいおとな"), WEEKDAY_10)
     assert out.session is not None and out.session.state == "what"
     out = engine.step(s, Text("もう死にたい"), WEEKDAY_10)
     assert isinstance(out.replies[0], Refer)
+
+
+def test_a_label_with_crisis_words_typed_again_elsewhere_gets_the_crisis_reply_every_time(tiny_paths) -> None:  # type: ignore[no-untyped-def]
+    # the flow's own labels are read once and kept (Engine._typed): the kept verdict must be the scan's
+    engine = _crisis_label_engine(tiny_paths)
+    at_who = engine.step(None, Start(), WEEKDAY_10).session
+    at_what = engine.step(at_who, Text("死にたいおとな"), WEEKDAY_10).session
+    assert at_what is not None and at_what.state == "what"
+    for _ in range(2):
+        out = engine.step(at_what, Text("死にたいおとな"), WEEKDAY_10)
+        assert isinstance(out.replies[0], Refer) and out.replies[0].urgency == "immediate"
+        fresh = engine.step(None, Text("死にたいおとな"), WEEKDAY_10)
+        assert isinstance(fresh.replies[0], Refer) and fresh.replies[0].urgency == "immediate"
+        again = engine.step(at_who, Text("死にたいおとな"), WEEKDAY_10).session
+        assert again is not None and again.state == "what" and again.history[-1].choice == "adult"
 
 
 FOREIGN = """\
