@@ -299,6 +299,15 @@ def render(replies: Sequence[Reply], locale: str = "ja", now: dt.datetime | None
         SDK's models serialise to; tests check them against those models); the first batch is for
         the reply call. Empty when ``replies`` is.
     """
+    if len(replies) == 1 and type(replies[0]) is Ask:  # the usual reply: the next question alone
+        text, quick = _quick_reply(replies[0], locale)
+        if 2 * len(text) <= MAX_TEXT:  # one text message (see _chunks), with the quick reply
+            if not text:
+                return []
+            one: Msg = {"type": "text", "text": text}
+            if quick is not None:
+                one["quickReply"] = quick
+            return [[one]]
     parts, quick = _parts(replies, locale)
     while _count(parts) > MAX_MESSAGES:
         for i in range(len(parts) - 1):

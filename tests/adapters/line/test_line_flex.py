@@ -184,3 +184,12 @@ def test_a_conversation_id_one_character_longer_can_push_the_data_over_300() -> 
 def test_a_conversation_id_with_other_characters_is_percent_encoded() -> None:
     [[msg]] = _dicts(render([Ask("質問？", (ChoiceView("c1", "はい"),), "st", "conv/1")]))
     assert msg["quickReply"]["items"][0]["action"]["data"] == "c=c1&s=st&v=conv%2F1"
+
+
+def test_a_question_alone_renders_as_within_other_replies() -> None:
+    # a question alone is rendered at once; after a Say by the general path: the same messages
+    for ask in (_ask(3), _ask(14), Ask("質問？", (), "st", "conv"), Ask("長" * 2600, _ask(2).choices, "st", "conv")):
+        alone = _dicts(render([ask]))
+        assert alone == [render([Say("前置き"), ask])[0][1:]]
+        assert ("quickReply" in alone[0][-1]) == (0 < len(ask.choices) <= 13)
+    assert render([Ask("", (), "st", "conv")]) == [] == render([Say("")])
