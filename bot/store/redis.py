@@ -226,6 +226,7 @@ class _Connections:
         self._busy: dict[AbstractConnection, float] = {}  # connection → deadline (loop time)
         self._late: set[AbstractConnection] = set()  # closed by the watchdog
         self._watcher: asyncio.TimerHandle | None = None
+        self._watched: asyncio.AbstractEventLoop | None = None  # the loop the watchdog runs in
         self.pool_timeout = pool_timeout
         self.socket_timeout = socket_timeout
         self.closed = False
@@ -250,8 +251,8 @@ class _Connections:
             retries, loaded = 1, False
             while True:
                 busy[conn] = loop.time() + self.socket_timeout
-                if self._watcher is None:
-                    self._watcher = loop.call_later(self.socket_timeout / 4, self._watch)
+                if self._watcher is None or self._watched is not loop:
+                    self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
                 try:
                     if not conn.is_connected:
                         async with asyncio.timeout(self.socket_timeout):
@@ -264,6 +265,9 @@ class _Connections:
                     if isinstance(got, NoScriptError) and not loaded:
                         command, loaded = script.loading(command), True
                         continue
+                    if conn in self._late:  # answered as the watchdog closed it
+                        self._late.discard(conn)
+                        await conn.disconnect(nowait=True)
                     if isinstance(got, RedisError):  # an error answer (the connection is fine)
                         raise got
                     return got
