@@ -37,7 +37,9 @@ __all__ = ["add_arguments", "contact_json", "main", "parse_at"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``contacts`` arguments (query, --topic, --open-now, --at, --json) to ``parser``."""
-    parser.add_argument("query", nargs="?", default=None, help="words to look for (name, org, id, number)")
+    parser.add_argument("query", nargs="?", default=None,
+                        help="words to look for (name, org, id, number, what it is for, who may use it, "
+                             "language, channel, hours)")
     parser.add_argument("--topic", default=None,
                         help="situation code: " + " ".join(t.value for t in Topic))
     parser.add_argument("--open-now", action="store_true",

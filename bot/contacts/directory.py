@@ -9,10 +9,7 @@ The data itself comes from ``shared/domain/contacts.md`` (see each entry's ``sou
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
-import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -21,10 +18,9 @@ from pydantic import ValidationError
 
 import bot
 from bot.contacts.hours import Hours
-from bot.contacts.model import TOPIC_WORDS, Contact, Topic, source_period_end
-from bot.contacts.phones import digits
+from bot.contacts.model import Contact, Topic, source_period_end
+from bot.contacts.search import SearchText, matches, search_text
 from bot.contacts.status import Status, StatusKind
-from bot.engine.text import fold_kana
 from bot.errors import DirectoryError
 from bot.timeutil import now_jst
 from bot.yamlload import LoadError, iter_pydantic_errors, load_file
@@ -44,32 +40,6 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February
         return day.replace(year=day.year - years, day=28)
-
-
-def _norm(text: str) -> str:
-    """NFKC (full-width → half-width), case-folded, without surrounding space."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
-
-
-def _has_word(hay: str, word: str) -> bool:
-    """Whether ``word`` (normalised) occurs in ``hay``; a word in Latin letters must start a word
-    there, so that 「line」 finds 法務局LINEじんけん相談 but not every "online" and "hotline"."""
-    if not word[:1].isascii() or not word[:1].isalpha():
-        return word in hay
-    return re.search(r"(?<![a-z])" + re.escape(word), hay) is not None
-
-
-_PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
-_KANA_QUERY = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\s]+$")  # hiragana/katakana words only
-_JAPANESE_WORD = re.compile(r"^[\u3041-\u309f\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\u3005]+$")  # kana and kanji
-
-
-@functools.lru_cache(maxsize=1024)
-def _readings(text: str) -> str:
-    """The hiragana reading of ``text`` (SudachiPy, loaded on first use), per word, space-joined."""
-    from bot.nlu.analysis import analyse
-
-    return " ".join(fold_kana(analyse(part).reading) for part in text.split() if part)
 
 
 def serves(regions: Iterable[str], region: str | None) -> bool:
@@ -109,11 +79,13 @@ class Directory:
         """
         self._contacts: dict[str, Contact] = {}
         self._hours: dict[str, Hours] = {}
+        self._search: dict[str, SearchText] = {}
         for c in contacts:
             if c.id in self._contacts:
                 raise ValueError(f"duplicate contact id {c.id!r}")
             self._contacts[c.id] = c
             self._hours[c.id] = Hours.parse(c.hours)
+            self._search[c.id] = search_text(c, always=self._hours[c.id].is_always)
         self.warnings: tuple[LoadError, ...] = tuple(warnings)
         """Problems that do not stop loading (e.g. data verified more than a year ago)."""
 
@@ -276,15 +248,12 @@ class Directory:
         ones; directory order within each group (as :meth:`order`).
 
         Args:
-            query: words matched after NFKC normalisation, case-insensitively, against the id,
-                name and organisation (all locales) and the topic codes; a query that looks like a
-                phone number (``0570-003-110``, ``#9110``, ``０５７０``) is matched against the
-                digits of the phone numbers; a word in kana only (「けいさつ」, 「ケイサツ」) also
-                matches the reading of the Japanese name, organisation and topic words (警察), by
-                SudachiPy; a word in kanji (and kana) that does not occur as written matches by its
-                reading too (「子ども」 finds 子供 and こども), when the reading has 3 kana or more.
-                A word in Latin letters must start a word of the text (「line」 finds
-                "LINE" and "Safe Line", not "online"). Every whitespace-separated word must match.
+            query: words (:func:`bot.contacts.search.matches`): every whitespace-separated word
+                must match the window's names, organisation, id or numbers, or what it is for
+                (situation words, role), whom it serves (「保護者」「親」「先生」), its languages
+                (「英語」), channels (「電話」「チャット」「LINE」「SNS」) or hours (「24時間」);
+                filler such as 「相談したい」 matches every window; a word in kana or written
+                another way also matches by its reading (「けいさつ」, 「子ども」).
             topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
             open_now: keep only contacts a person answers at ``now`` (open or 24 hours, not
                 a form or mail address only: :attr:`Status.is_staffed`).
@@ -309,41 +278,9 @@ class Directory:
         out.sort(key=lambda cs: rank(cs[1]))  # stable: directory order within each group
         return out
 
-    @staticmethod
-    def _matches(c: Contact, query: str) -> bool:
-        q = _norm(query)
-        if not q:
-            return True
-        phones = [digits(p.number) for p in c.phones]
-        if _PHONE_QUERY.match(q):
-            qd = digits(q)
-            if any(qd in p for p in phones):
-                return True
-        words = [w for t in c.topics for w in TOPIC_WORDS.get(t, ())]
-        hay = " ".join([c.id, *c.name.values(), *c.org.values(), *(t.value for t in c.topics), *words, *phones])
-        hay = _norm(hay)
-        if all(_has_word(hay, word) for word in q.split()):
-            return True
-        readings = ""
-        for word in q.split():
-            if _has_word(hay, word):
-                continue
-            if _KANA_QUERY.match(word):
-                # a word typed in kana (「けいさつ」「ケイサツ」) matches the reading of the names (警察)
-                sound = fold_kana(word)
-                if sound in fold_kana(hay):
-                    continue
-            elif _JAPANESE_WORD.match(word):
-                # the same word written another way (「子ども」「子供」) matches by its reading
-                sound = _readings(word)
-                if len(sound) < 3:  # 「市」(し) would match nearly every reading
-                    return False
-            else:
-                return False
-            readings = readings or _readings(" ".join([c.name.get("ja", ""), c.org.get("ja", ""), *words]))
-            if sound not in readings:
-                return False
-        return True
+    def _matches(self, c: Contact, query: str) -> bool:
+        text = self._search.get(c.id) if self._contacts.get(c.id) is c else None
+        return matches(text or search_text(c, always=Hours.parse(c.hours).is_always), query)
 
     def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
         """The contacts ``ids`` with their status, by :func:`rank`: a person answers now (open

@@ -45,7 +45,7 @@ TOPIC_WORDS: dict[Topic, tuple[str, ...]] = {
     Topic.THR: ("脅迫", "脅し", "殺害予告", "threat"),
     Topic.STK: ("ストーカー", "つきまとい", "stalking", "stalker"),
     Topic.NCII: ("リベンジポルノ", "性的画像", "画像", "盗撮", "intimate", "images"),
-    Topic.BUL: ("いじめ", "ネットいじめ", "bullying"),
+    Topic.BUL: ("いじめ", "ネットいじめ", "学校", "bullying", "school"),
     Topic.ATO: ("乗っ取り", "なりすまし", "不正アクセス", "hacked", "impersonation"),
     Topic.SV: ("性暴力", "性被害", "sexual violence", "assault"),
     Topic.DV: ("dv", "配偶者", "交際相手", "domestic violence"),

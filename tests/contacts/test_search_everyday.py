@@ -1,0 +1,84 @@
+"""Directory search finds windows by what they are for, whom they serve, languages, channels and
+hours — the everyday words last session's trials typed and got nothing for (学校, 先生, 保護者,
+弁護士, 英語, 24時間, チャット, 親, 相談したい, 電話, LINE相談, SNS). Each word is checked against the
+shipped directory, through `soudan contacts --json` as a person runs it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.contacts.directory import Directory, rank
+from bot.timeutil import parse_at
+from tests.conftest import Soudan
+
+NIGHT = "2026-12-01T23:00+09:00"
+
+# word → (windows that must be found, windows that must not)
+CASES: dict[str, tuple[set[str], set[str]]] = {
+    # for pupils' trouble at school, and the windows that school staff may use
+    "学校": ({"mext_24h_sos", "moj_kodomo_110", "childline", "sia_hibou_hotline", "ihaho", "kotaeru"},
+             {"police_110", "yorisoi", "houterasu_support"}),
+    # 学校関係者 in the eligibility wording
+    "先生": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi", "moj_women_hotline"}),
+    "保護者": ({"sia_hibou_hotline", "safeline", "mext_24h_sos", "moj_kodomo_110", "gunma_net_window", "kotaeru"},
+              {"yorisoi", "police_110", "houterasu_support"}),
+    "親": ({"sia_hibou_hotline", "safeline", "mext_24h_sos", "moj_kodomo_110", "kotaeru"}, {"yorisoi", "police_110"}),
+    # 法テラス introduces lawyers; the Gunma window a lawyer's consultation
+    "弁護士": ({"houterasu_support", "houterasu_victim", "gunma_net_window"}, {"yorisoi", "police_110", "safeline"}),
+    "英語": ({"moj_foreign"}, {"yorisoi", "moj_minna_110"}),
+    "24時間": ({"yorisoi", "mext_24h_sos", "police_8103", "dv_plus", "jisou_189", "anata_no_ibasho", "police_110"},
+              {"moj_minna_110", "childline", "houterasu_support", "inochi_no_denwa"}),
+    "チャット": ({"anata_no_ibasho", "childline", "dv_plus", "mamorouyo_kokoro"}, {"police_110", "moj_minna_110"}),
+    "電話": ({"yorisoi", "police_9110", "mext_24h_sos", "moj_minna_110"}, {"safeline", "sia_hibou_hotline", "ihc"}),
+    "LINE相談": ({"moj_line", "mamorouyo_kokoro"}, {"yorisoi", "police_110", "sia_hibou_hotline"}),
+    "SNS": ({"curetime", "moj_line", "mamorouyo_kokoro", "dv_plus", "childline", "anata_no_ibasho"},
+            {"safeline", "police_110", "sia_hibou_hotline"}),
+    "お母さん": ({"safeline", "mext_24h_sos"}, {"yorisoi"}),
+    "英語で相談したい": ({"moj_foreign"}, {"yorisoi"}),
+    "電話相談": ({"yorisoi", "mext_24h_sos"}, {"safeline"}),
+    "english": ({"moj_foreign"}, {"yorisoi"}),
+    "lawyer": ({"houterasu_support", "houterasu_victim"}, {"yorisoi"}),
+    "無料": ({"yorisoi", "mext_24h_sos", "moj_kodomo_110"}, {"moj_minna_110"}),
+}
+
+
+@pytest.fixture(scope="module")
+def directory() -> Directory:
+    return Directory.load(Directory.default_paths())
+
+
+@pytest.mark.parametrize("word", list(CASES))
+def test_an_everyday_word_finds_the_windows_it_means(word: str, soudan: Soudan) -> None:
+    p = soudan("contacts", word, "--json", "--at", NIGHT)
+    assert p.returncode == 0, p.stderr
+    found = [r["id"] for r in json.loads(p.stdout)]
+    wanted, unwanted = CASES[word]
+    assert wanted <= set(found), (word, sorted(wanted - set(found)))
+    assert not unwanted & set(found), (word, sorted(unwanted & set(found)))
+
+
+def test_a_word_every_window_fits_lists_them_all_answered_now_first(directory: Directory) -> None:
+    now = parse_at(NIGHT)
+    for word in ("相談したい", "相談", "窓口", "相談窓口"):
+        found = directory.search(word, now=now)
+        assert len(found) == len(directory), word
+        assert [rank(st) for _, st in found] == sorted(rank(st) for _, st in found)
+        assert found[0][1].is_staffed
+
+
+def test_the_24_hour_search_lists_phone_lines_before_forms(directory: Directory) -> None:
+    found = directory.search("24時間", now=parse_at(NIGHT))
+    ids = [c.id for c, _ in found]
+    assert ids.index("yorisoi") < ids.index("safeline")
+    assert {c.id for c, st in found if st.send_only} == {"sia_hibou_hotline", "safeline", "police_cyber_online", "ihc"}
+
+
+def test_every_word_must_still_match_and_nonsense_finds_nothing(directory: Directory) -> None:
+    now = parse_at(NIGHT)
+    assert {c.id for c, _ in directory.search("英語 チャット", now=now)} == set()
+    assert {c.id for c, _ in directory.search("弁護士 チャイルドライン", now=now)} == set()
+    assert directory.search("存在しない窓口", now=now) == []
+    assert [c.id for c, _ in directory.search("保護者 英語", now=now)] == []
+    assert {c.id for c, _ in directory.search("先生 フォーム", now=now)} >= {"sia_hibou_hotline", "ihaho"}
