@@ -19,6 +19,7 @@ from linebot.v3.webhooks import Event
 
 from bot.adapters.line.events import Job, job_from_json, jobs_from_json, to_job
 from bot.engine.types import Pick, Text
+from tests.profiles import examples
 
 UID = "U" + "a" * 32
 
@@ -92,7 +93,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_
 PATHS = [(), ("source",), ("deliveryContext",), ("message",), ("postback",)]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(130), deadline=None)  # quick profile; 1,300 with SOUDAN_HYPOTHESIS=thorough
 @given(base=st.sampled_from([TEXT, POSTBACK, OPEN_NOW]), where=st.sampled_from(PATHS),
        key=st.sampled_from(["type", "mode", "timestamp", "webhookEventId", "replyToken", "userId", "isRedelivery",
                             "id", "text", "quoteToken", "emojis", "mention", "quotedMessageId", "data", "params"]),
