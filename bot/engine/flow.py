@@ -343,8 +343,10 @@ class Flow(_Strict):
         return _check_id(v, "flow id")
 
     def model_post_init(self, context: Any, /) -> None:
-        """Register the flow for :func:`is_result` (the newest flow of an id and version counts)."""
-        _LOADED[(self.id, self.version)] = weakref.ref(self)
+        """Register the flow for :func:`is_result` (every live flow of an id and version counts)."""
+        refs = _LOADED.setdefault((self.id, self.version), [])
+        refs[:] = [r for r in refs if r() is not None]
+        refs.append(weakref.ref(self))
 
     @field_validator("locale")
     @classmethod
@@ -403,29 +405,42 @@ class Flow(_Strict):
         return path
 
 
-_LOADED: dict[tuple[str, str], weakref.ref[Flow]] = {}
-"""``(flow id, version)`` → the flow of that id and version built last in this process (weakly held)."""
+_LOADED: dict[tuple[str, str], list[weakref.ref[Flow]]] = {}
+"""``(flow id, version)`` → the flows of that id and version built in this process, weakly held
+(dead references are dropped when another flow of that key is built)."""
 
 
 def is_result(flow_id: str, version: str, state_id: str) -> bool:
     """True when ``state_id`` is a result (a ``refer`` state) of the flow ``flow_id`` at ``version``.
 
     What :attr:`bot.engine.types.Session.finished` answers, for code that holds a stored session
-    but no engine (the peer benchmark). It asks the flow built last in this process with that id
-    and version (flows are immutable; an engine holds the flows it runs). The engine's own readers
-    ask :meth:`bot.engine.core.Engine.finished` instead.
+    but no engine (the peer benchmark). It asks the flows alive in this process with that id and
+    version (flows are immutable; an engine holds the flows it runs, so a flow rebuilt and
+    dropped — a second engine, a simulator reload — leaves the others answering). The engine's
+    own readers ask :meth:`bot.engine.core.Engine.finished` instead.
 
     Raises:
-        LookupError: when no flow with that id and version is loaded in this process (then no
-            answer would be right: load the flows first).
+        LookupError: when no flow with that id and version is alive in this process (then no
+            answer would be right: load the flows first), or when two live flows with that id and
+            version disagree about whether ``state_id`` is a result (different files under one
+            version: bump ``version`` in one of them).
     """
-    ref = _LOADED.get((flow_id, version))
-    flow = ref() if ref is not None else None
-    if flow is None:
+    answer: bool | None = None
+    for ref in _LOADED.get((flow_id, version), ()):
+        flow = ref()
+        if flow is None:
+            continue
+        st = flow.states.get(state_id)
+        here = st is not None and st.kind == "refer"
+        if answer is None:
+            answer = here
+        elif answer != here:
+            raise LookupError(f"flows {flow_id!r} version {version!r} loaded in this process disagree about "
+                              f"whether state {state_id!r} is a result: give one of them another version")
+    if answer is None:
         raise LookupError(f"flow {flow_id!r} version {version!r} is not loaded in this process: load it "
                           "(bot.engine.flow.load_flows) before asking whether a session is finished")
-    st = flow.states.get(state_id)
-    return st is not None and st.kind == "refer"
+    return answer
 
 
 class LoadedFlow:

@@ -266,8 +266,9 @@ class Session(BaseModel):
             shown (a number answers among them); empty otherwise.
         started_at, updated_at, expires_at: aware datetimes; ``expires_at`` is absolute.
         finished: True when the session is at a result (its state is a ``refer`` state) — derived,
-            not stored: a property asking the loaded flow (:func:`bot.engine.flow.is_result`;
-            raises ``LookupError`` when that flow is not loaded). The engine asks
+            not stored: a property asking the loaded flows (:func:`bot.engine.flow.is_result`;
+            raises ``LookupError`` when that flow is not loaded, or when two live flows of that id
+            and version disagree). The engine asks
             :meth:`bot.engine.core.Engine.finished`.
         team: the team the platform offers this conversation (set by the service each step), or None.
         handoff: the hand-off in progress, or None.
@@ -295,7 +296,8 @@ class Session(BaseModel):
         """True when the session is at a result, from the flow loaded in this process (see the class doc).
 
         Raises:
-            LookupError: when the session's flow (id and version) is not loaded in this process.
+            LookupError: when the session's flow (id and version) is not loaded in this process,
+                or live flows of that id and version disagree about its state.
         """
         return is_result(self.flow_id, self.flow_version, self.state)
 

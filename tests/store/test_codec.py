@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
+from pathlib import Path
 
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no py.typed
 import pytest
@@ -11,8 +13,10 @@ from pydantic import ValidationError
 
 from bot.engine.core import Engine
 from bot.engine.types import HistoryEntry, Session
+from bot.loading import build_engine
 from bot.store.codec import copy_session, decode_session, encode_session
 from bot.timeutil import JST
+from tests.conftest import TINY_DIRECTORY, TINY_FLOW, write
 
 T0 = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
 
@@ -135,6 +139,42 @@ def test_finished_is_read_from_the_loaded_flow(tiny_engine: Engine) -> None:
     with pytest.raises(LookupError, match="is not loaded in this process"):
         assert other.finished
     assert tiny_engine.finished(other) is True  # the engine judges by the state of its loaded version
+
+
+def test_finished_still_answers_when_an_identical_flow_is_rebuilt_and_dropped(
+        tiny_paths: tuple[list[Path], list[Path]]) -> None:
+    """A second engine over the same flow (id and version), then dropped — a simulator reload, a
+    test's own engine — leaves the first engine's sessions answering (it used to ask only the flow
+    built last and raise LookupError once that one was gone)."""
+    a = build_engine(*tiny_paths, idle_timeout=3600)
+    b = build_engine(*tiny_paths, idle_timeout=3600)
+    assert at_result().finished is True
+    del b
+    gc.collect()
+    assert at_result().finished is True and a.finished(at_result()) is True
+    assert at_result().model_copy(update={"state": "what"}).finished is False
+
+
+def test_finished_says_so_when_live_flows_of_one_version_disagree(tmp_path: Path) -> None:
+    """Two different files with the same flow id and version alive at once: where they agree the
+    answer stands; where one has a result and the other not, LookupError names the state."""
+    twin = TINY_FLOW.replace("id: tiny\n", "id: tiny-twin\n")
+    directory = [write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)]
+    a = build_engine([write(tmp_path, "a/tiny.yaml", twin)], directory, idle_timeout=3600)
+    changed = twin.replace("  result-adult:\n    refer:\n      text: {ja: 相談先です。, en: Where to call.}\n"
+                           "      contacts: [day_line, night_line]\n",
+                           "  result-adult:\n    say: {ja: 相談先です。, en: Where to call.}\n    next: result-pupil\n")
+    assert changed != twin
+    b = build_engine([write(tmp_path, "b/tiny.yaml", changed)], directory, idle_timeout=3600)
+    s = at_result().model_copy(update={"flow_id": "tiny-twin"})
+    assert s.model_copy(update={"state": "result-pupil"}).finished is True
+    assert s.model_copy(update={"state": "what"}).finished is False
+    with pytest.raises(LookupError, match="disagree about whether state 'result-adult' is a result"):
+        assert s.finished
+    assert a.finished(s) is True and b.finished(s) is False  # each engine asks its own flow
+    del b
+    gc.collect()
+    assert s.finished is True
 
 
 def test_a_copy_equals_the_session_and_shares_no_mutable_part() -> None:
