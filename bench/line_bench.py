@@ -374,7 +374,7 @@ def _flow_dirs() -> tuple[Path, Path]:
 
 
 def run(requests: int, connections: int, duration: float, loader: str, warmup: int,
-        rounds: int = 3, store: str | None = None, event_loop: str = "auto") -> tuple[Result, Result, list[float]]:
+        rounds: int = 3, store: str | None = None, event_loop: str = "asyncio") -> tuple[Result, Result, list[float]]:
     """Run both targets ``rounds`` times, alternating (echo then soudan in each round).
 
     Returns:
@@ -455,8 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--store", default=None,
                     help="SOUDAN_STORE for soudan (default: a fresh SQLite file per round, the embedded default)")
-    ap.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="auto",
-                    help="SOUDAN_EVENT_LOOP for soudan (default auto: uvloop when installed); the echo bot "
+    ap.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="asyncio",
+                    help="SOUDAN_EVENT_LOOP for soudan (default asyncio, soudan's default); the echo bot "
                          "runs on asyncio's loop, as the SDK's example does")
     ap.add_argument("--serve-echo", nargs=2, metavar=("PORT", "API_BASE"), help=argparse.SUPPRESS)
     ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)

@@ -156,12 +156,13 @@ def test_a_port_already_taken_is_a_clear_error_and_no_banner(monkeypatch: pytest
     assert "http://" not in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("choice", ["uvloop", "asyncio"])
+@pytest.mark.parametrize("choice", ["asyncio", "uvloop"])
 def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str],
                                                               choice: str) -> None:
     """… on the event loop chosen by SOUDAN_EVENT_LOOP, named in the banner."""
-    pytest.importorskip("uvloop")
+    if choice == "uvloop":
+        pytest.importorskip("uvloop")  # the optional extra (installed with the test extra)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -191,6 +192,7 @@ def test_uvloop_asked_for_but_missing_is_a_clear_error(monkeypatch: pytest.Monke
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setitem(sys.modules, "uvloop", None)  # import uvloop now raises ImportError
     assert serve.loop_factory("auto") is None  # auto falls back to asyncio's loop
+    assert serve.loop_factory("asyncio") is None
     monkeypatch.setenv("SOUDAN_EVENT_LOOP", "uvloop")
     assert _main(monkeypatch, 1) == 2
     err = capsys.readouterr().err
