@@ -143,7 +143,7 @@ class TerminalChat:
                     console.print(RichText(r.text, style="bold"))
                     for v in r.contacts:
                         ct = v.contact
-                        color = "green" if v.status.is_available else "yellow"
+                        color = "green" if v.status.is_staffed else "yellow"  # a form: nobody answers now
                         body = RichText()
                         for p in ct.phones:
                             body.append("☎ ").append(p.number, style="bold")

@@ -112,3 +112,13 @@ def test_the_open_now_menu_lists_only_windows_a_person_answers(directory: Direct
     assert refer.contacts
     assert all(v.status.is_staffed for v in refer.contacts)
     assert not {v.contact.id for v in refer.contacts} & set(FORMS)
+
+
+def test_the_simulator_json_says_which_window_is_a_form(directory: Directory) -> None:
+    # the browser simulator (bot/web/static/app.js) greys a card whose send_only is true
+    from bot.adapters.common import contact_to_dict
+
+    form = contact_to_dict(ContactView(directory.get("safeline"), directory.status("safeline", NIGHT), NIGHT), "ja")
+    line = contact_to_dict(ContactView(directory.get("yorisoi"), directory.status("yorisoi", NIGHT), NIGHT), "ja")
+    assert (form["send_only"], form["status_shown"]) == (True, "フォーム（受付は24時間・その場での返答はありません）")
+    assert (line["send_only"], line["status"]) == (False, "24h")

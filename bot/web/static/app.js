@@ -190,11 +190,13 @@
   }
 
   function card(c) {
-    const d = el("div", `card s-${c.status}`);
+    // a form that takes messages now is not green: nobody answers it now (send_only)
+    const kind = c.send_only ? "form" : c.status;
+    const d = el("div", `card s-${kind}`);
     d.dataset.contact = c.id;
     d.appendChild(el("h3", null, c.name));
     d.appendChild(el("div", "org", c.org));
-    if (c.status_shown) d.appendChild(el("div", `status s-${c.status}`, c.status_shown));
+    if (c.status_shown) d.appendChild(el("div", `status s-${kind}`, c.status_shown));
     d.appendChild(el("div", "hours", c.hours_text));
     for (const line of c.details || []) d.appendChild(el("div", "details", line));
     c.phones.forEach((p, i) => {
