@@ -69,7 +69,7 @@ from bot.store.base import (
     StoreUnavailable,
     redact_url,
 )
-from bot.store.codec import decode_session, encode_session
+from bot.store.codec import copy_session, decode_session, encode_session
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "DEFAULT_POOL_TIMEOUT", "DEFAULT_PREFIX", "RedisStore"]
 
@@ -89,9 +89,15 @@ DEFAULT_POOL_TIMEOUT = 5.0
 """Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
 
 SEEN = 10_000
-"""Users whose last stored session a replica remembers (a guess that saves a round trip; ~1.5 MB)."""
+"""Users whose last stored session a replica remembers: the stored bytes (the guess that saves a
+round trip) and, until the next step takes it, a private copy of the session they encode (that
+saves decoding them): ~20 MB."""
 
 T = TypeVar("T")
+
+_Guess = tuple[bytes, Session | None] | None
+"""What a replica remembers of a user's stored session: its bytes and, until a step takes it, a
+private copy of the session they encode (None: decode the bytes); or None for "nothing stored"."""
 
 # One trip when the replica's guess of the stored session is right. KEYS: event, session. ARGV:
 # flags (4 characters: has event "1"/"0", expected "n" none / "v" value, new "d" delete / "s" set,
@@ -378,7 +384,7 @@ class RedisStore(SessionStore):
         # /healthz: a connection of its own, so a busy pool does not look like an outage
         self._health: aioredis.Redis = aioredis.from_url(url, max_connections=2, **opts)
         self._scripts = _Connections(pool, max_connections, pool_timeout, socket_timeout)
-        self._seen: collections.OrderedDict[str, bytes | None] = collections.OrderedDict()
+        self._seen: collections.OrderedDict[str, _Guess] = collections.OrderedDict()
         self._times: tuple[tuple[float, float, float], bytes] = ((0.0, 0.0, 0.0), b"")  # last TTLs, packed
         self._locks = KeyedLocks()
         self._closed = False
@@ -481,6 +487,10 @@ class RedisStore(SessionStore):
         the guess and commits — or, when the guess was wrong, returns the stored session to step
         on again (a second trip). Comparing the whole record makes a stale guess harmless: a step
         is committed only on exactly the bytes it was computed from.
+
+        ``fn`` gets a session of its own: the copy kept with the bytes at the last commit
+        (:func:`~bot.store.codec.copy_session`; handed out once, the store keeps no reference),
+        or the bytes decoded.
         """
         if self._closed:
             raise StoreError(f"Redis store {self._shown} is closed")
@@ -491,9 +501,14 @@ class RedisStore(SessionStore):
         if times != self._times[0]:
             self._times = (times, _bulk(b"%d" % _ms(ttl)) + _bulk(b"%d" % _ms(event_ttl)) + _bulk(b"%d" % _ms(lease)))
         ttls = self._times[1]
-        guess = self._seen.get(key)
+        seen = self._seen.get(key)
+        guess, stored = seen if seen is not None else (None, None)
+        if guess is not None and stored is not None:
+            self._seen[key] = (guess, None)  # fn owns it now
         for _ in range(20):  # a wrong guess, or another replica changing the session in between
-            change = fn(decode_session(guess, self.backend) if guess is not None else None)
+            if stored is None and guess is not None:
+                stored = decode_session(guess, self.backend)  # None if unreadable
+            change = fn(stored)
             new = None if change.session is None or change.forget else encode_session(change.session)
             flags = (f"{has}{'n' if guess is None else 'v'}{'d' if new is None else 's'}"
                      f"{'n' if change.outbox is None else 'o'}")
@@ -507,7 +522,8 @@ class RedisStore(SessionStore):
                 raise self._down("a step", exc) from exc
             kind = got[0]
             if kind == 4:
-                self._remember(key, new)
+                self._remember(key, None if new is None or change.session is None else
+                               (new, copy_session(change.session)))
                 return StepResult(change, change.outbox)
             if kind == 1:
                 return StepResult(None)
@@ -515,11 +531,11 @@ class RedisStore(SessionStore):
                 return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
             if kind == 3:
                 return StepResult(None, bytes(got[1]), resend=True)
-            guess = bytes(got[1]) if len(got) > 1 else None  # 0: step again on what is stored
-            self._remember(key, guess)
+            guess, stored = (bytes(got[1]) if len(got) > 1 else None), None  # 0: step again on what is stored
+            self._remember(key, None if guess is None else (guess, None))
         return Busy(time.time(), "the user's session kept changing under concurrent events")
 
-    def _remember(self, key: str, data: bytes | None) -> None:
+    def _remember(self, key: str, data: _Guess) -> None:
         seen = self._seen
         seen[key] = data
         seen.move_to_end(key)

@@ -78,3 +78,26 @@ async def test_a_server_that_never_answers_a_script_is_an_outage_not_a_hang() ->
         await st.close()
         server.close()
         await server.wait_closed()
+
+
+async def test_the_next_step_is_given_the_committed_session_whatever_callers_changed(one: RedisStore) -> None:
+    """The replica keeps a copy of the committed session to step on next (no decode): what the
+    caller does to the committed session, or a failed step to the one it was given, is not seen."""
+    r = await one.step("line:u", "line:e1", to("who"), ttl=60)
+    assert r.change is not None and r.change.session is not None
+    r.change.session.state = "changed-by-the-caller"
+    r.change.session.slots["x"] = "y"
+
+    def spoil(s: Session | None) -> Change:
+        assert s is not None and s.state == "who" and s.slots == {}
+        s.state = "spoilt"
+        raise RuntimeError("the step failed")
+    with pytest.raises(RuntimeError):
+        await one.step("line:u", "line:e2", spoil, ttl=60)
+    given: list[Session | None] = []
+
+    def record(s: Session | None) -> Change:
+        given.append(s)
+        return Change(session("what"))
+    assert not (await one.step("line:u", "line:e2", record, ttl=60)).duplicate
+    assert [(s.state, s.slots) if s else None for s in given] == [("who", {})]
