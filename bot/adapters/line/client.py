@@ -10,6 +10,7 @@ counted and logged, never raised.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import os
@@ -69,6 +70,22 @@ def _env_needed() -> bool:
         return True
 
 
+@functools.lru_cache(maxsize=8)
+def _tls_context(cafile: str | None, cert_file: str | None, key_file: str | None) -> ssl.SSLContext:
+    """One client TLS context per (CA file, client certificate, key) for the whole process.
+
+    Building one loads the system CA bundle (12–40 ms here); an ``ssl.SSLContext`` may be shared by
+    any number of sessions, and these settings never change while the process runs.
+
+    Raises:
+        OSError, ssl.SSLError: when a named file cannot be read (not cached then).
+    """
+    ctx = ssl.create_default_context(cafile=cafile)
+    if cert_file:
+        ctx.load_cert_chain(cert_file, keyfile=key_file)
+    return ctx
+
+
 async def _without_env_lookups(client: AsyncApiClient, cfg: Configuration) -> None:
     """Give the SDK client an HTTP session without per-request environment lookups.
 
@@ -83,9 +100,7 @@ async def _without_env_lookups(client: AsyncApiClient, cfg: Configuration) -> No
     old = getattr(rest, "pool_manager", None)
     if rest is None or not isinstance(old, aiohttp.ClientSession) or _env_needed():
         return
-    ssl_ctx = ssl.create_default_context(cafile=cfg.ssl_ca_cert)
-    if cfg.cert_file:
-        ssl_ctx.load_cert_chain(cfg.cert_file, keyfile=cfg.key_file)
+    ssl_ctx = _tls_context(cfg.ssl_ca_cert, cfg.cert_file, cfg.key_file)
     connector = aiohttp.TCPConnector(limit=cfg.connection_pool_maxsize, ssl=ssl_ctx)
     rest.pool_manager = aiohttp.ClientSession(connector=connector, trust_env=False)
     await old.close()

@@ -134,3 +134,26 @@ async def test_env_lookups_are_kept_only_when_a_proxy_is_set(aiohttp_client: Any
     body = body_of(follow_event(token="env"))
     assert (await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})).status == 200
     assert fake.reply_to("env")
+
+
+async def test_every_line_app_of_a_process_shares_one_tls_context(aiohttp_client: Any, fake: FakeLineApi,
+                                                                  engine: Engine, monkeypatch: pytest.MonkeyPatch,
+                                                                  tmp_path: Any) -> None:
+    """The CA bundle is loaded once per process (12–40 ms each time), and both apps still reply."""
+    from bot.adapters.line import client as line_client
+    from bot.app import LINE_KEY
+
+    for v in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NETRC"):
+        monkeypatch.delenv(v, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    line_client._tls_context.cache_clear()
+    for token in ("first", "second"):
+        app = create_app(settings_for(fake), engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
+        c = await aiohttp_client(app)
+        adapter: Any = app[LINE_KEY]
+        assert adapter.client.rest_client.pool_manager.trust_env is False
+        body = body_of(follow_event(token=token))
+        assert (await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})).status == 200
+        assert fake.reply_to(token)
+    info = line_client._tls_context.cache_info()
+    assert (info.misses, info.hits) == (1, 1)
