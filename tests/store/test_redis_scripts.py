@@ -33,7 +33,14 @@ async def one(redis_url: str) -> AsyncIterator[RedisStore]:
     await st.close()
 
 
-async def test_a_server_that_forgot_the_scripts_gets_them_with_the_command(one: RedisStore, redis_url: str) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["redis-py internals", "public calls"])
+async def test_a_server_that_forgot_the_scripts_gets_them_with_the_command(one: RedisStore, redis_url: str,
+                                                                            monkeypatch: pytest.MonkeyPatch,
+                                                                            direct: bool) -> None:
+    """Also through redis-py's public calls (a redis-py whose connection internals changed)."""
+    import bot.store.redis as redis_store
+
+    monkeypatch.setattr(redis_store, "_DIRECT_IO", direct)
     assert not (await one.step("line:u", "line:e1", to("who"), ttl=60)).duplicate
     admin = aioredis.from_url(redis_url)
     try:
@@ -101,25 +108,6 @@ async def test_the_next_step_is_given_the_committed_session_whatever_callers_cha
         return Change(session("what"))
     assert not (await one.step("line:u", "line:e2", record, ttl=60)).duplicate
     assert [(s.state, s.slots) if s else None for s in given] == [("who", {})]
-
-
-async def test_the_public_redis_py_calls_do_the_same_when_its_internals_are_not_there(
-        one: RedisStore, redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A redis-py whose connection internals changed: the scripts go through its public calls,
-    a forgotten script is still sent with the command, a redelivery is still a duplicate."""
-    import bot.store.redis as redis_store
-
-    monkeypatch.setattr(redis_store, "_DIRECT_IO", False)
-    assert not (await one.step("line:p", "line:p1", to("who"), ttl=60)).duplicate
-    admin = aioredis.from_url(redis_url)
-    try:
-        await admin.script_flush()
-    finally:
-        await admin.aclose()
-    assert not (await one.step("line:p", "line:p2", to("what"), ttl=60)).duplicate
-    assert (await one.step("line:p", "line:p2", to("never"), ttl=60)).duplicate
-    got = await one.get("line:p")
-    assert got is not None and got.state == "what"
 
 
 async def test_an_idle_store_leaves_no_timer_running(one: RedisStore) -> None:
