@@ -26,7 +26,7 @@ from bot.store.base import SessionStore
 from bot.timeutil import JST
 
 __all__ = [
-    "DROPOFF_MARGIN", "HANDOFF_EVENTS", "ConsultationMetrics", "label_values", "region_label", "sweep_dropoffs",
+    "DROPOFF_MARGIN", "HANDOFF_EVENTS", "RESULT_MEMORY", "ConsultationMetrics", "label_values", "region_label", "sweep_dropoffs",
 ]
 
 log = logging.getLogger("soudan.metrics")
@@ -37,6 +37,12 @@ HANDOFF_EVENTS = ("offered", "accepted", "taken", "timed_out", "withdrawn", "clo
 DROPOFF_MARGIN = 600.0
 """Seconds before its expiry at which the sweep counts a conversation that never reached a result
 as a drop-off (the store forgets it at expiry, so it must be seen a little before)."""
+
+RESULT_MEMORY = 7 * 24 * 3600.0
+"""Seconds the store remembers that a conversation reached a result (``result:<conversation id>``
+in its event-id memory), so that reaching another one is not counted again. A conversation that
+keeps going longer than this (each step renews the session, not this memory) and then reaches a
+result again counts again."""
 
 _EVENT_LABEL = {"offered": "offered", "requested": "accepted", "taken": "taken", "timed_out": "timed_out",
                 "withdrawn": "withdrawn", "released": "closed"}
@@ -76,13 +82,17 @@ class ConsultationMetrics:
     Args:
         registry: the app's registry (``app[METRICS_KEY].registry``).
         finished: whether a session is at a result (the engine's :meth:`bot.engine.core.Engine.finished`).
+        store: the session store, whose event-id memory records each conversation that reached a
+            result (:data:`RESULT_MEMORY`), across replicas.
 
     Attributes (all counters; Prometheus adds ``_total``):
         started: ``soudan_consultations_started{platform, flow}`` — conversations begun (a new
             conversation id: first message, restart, or a return after expiry).
         finished: ``soudan_consultations_finished{platform, flow, how}`` — ``how`` is ``result``
-            (a step showed a result, coming from a question: coming back to a result with 「戻る」
-            shows no result and is not counted), ``stop`` or ``forget``.
+            (the first step of a conversation that showed a result: a conversation counts once,
+            however many results it reaches — 「相談を続ける」 on to another one, or 「戻る」 and
+            another answer; coming back to a result with 「戻る」 shows no result at all), ``stop``
+            or ``forget``.
         results: ``soudan_results{flow, state, urgency}`` — each result shown.
         windows: ``soudan_windows_shown{contact}`` — each window listed in a result, a crisis reply
             or the 「いま受付中」 list (``open-now``).
@@ -97,9 +107,10 @@ class ConsultationMetrics:
             result, by the state they were in.
     """
 
-    def __init__(self, registry: CollectorRegistry, finished: Callable[[Session], bool]) -> None:
+    def __init__(self, registry: CollectorRegistry, finished: Callable[[Session], bool], store: SessionStore) -> None:
         r = registry
         self.at_result = finished
+        self.store = store
         self.started = Counter("soudan_consultations_started", "Conversations begun.", ["platform", "flow"],
                                registry=r)
         self.finished = Counter("soudan_consultations_finished",
@@ -117,8 +128,8 @@ class ConsultationMetrics:
         self.dropoffs = Counter("soudan_dropoffs", "Conversations that expired before a result, by state.",
                                 ["flow", "state"], registry=r)
 
-    def observe(self, platform: str, before: Session | None, inp: Input, out: Outcome, now: dt.datetime) -> None:
-        """Count one engine step (never raises for a well-formed outcome).
+    async def observe(self, platform: str, before: Session | None, inp: Input, out: Outcome, now: dt.datetime) -> None:
+        """Count one engine step.
 
         Args:
             platform: ``line``, ``discord``, ``web``… (a constant of the calling adapter).
@@ -126,6 +137,11 @@ class ConsultationMetrics:
             inp: the input (only its type is looked at, never its text).
             out: the engine's outcome.
             now: the instant of the step (aware).
+
+        Raises:
+            bot.store.StoreError: when the store cannot say whether a conversation that shows a
+                result reached one before (that ``result`` is then not counted; every other
+                counter of the step already is).
         """
         del inp  # the input's content is never counted
         after = out.session
@@ -134,9 +150,8 @@ class ConsultationMetrics:
             self.started.labels(platform, after.flow_id).inc()
         if after is None and before is not None:
             self.finished.labels(platform, before.flow_id, "forget" if out.forget else "stop").inc()
-        elif (after is not None and self.at_result(after) and not (same and before is not None and self.at_result(before))
-              and any(isinstance(r, Refer) and r.state_id == after.state for r in out.replies)):
-            self.finished.labels(platform, after.flow_id, "result").inc()
+        shown = (after is not None and self.at_result(after) and not (same and before is not None and self.at_result(before))
+                 and any(isinstance(r, Refer) and r.state_id == after.state for r in out.replies))
         flow_id = after.flow_id if after is not None else before.flow_id if before is not None else ""
         ref = after if after is not None else before
         region = region_label(ref.slots.get("region") if ref is not None else None)
@@ -145,6 +160,8 @@ class ConsultationMetrics:
                 self._refer(platform, flow_id, r, region, now)
         for ev in out.handoffs:
             self.handoffs.labels(ev.team, _EVENT_LABEL[ev.kind]).inc()
+        if shown and after is not None and await self.store.mark_event(f"result:{after.conversation_id}", RESULT_MEMORY):
+            self.finished.labels(platform, after.flow_id, "result").inc()
 
     def _refer(self, platform: str, flow_id: str, r: Refer, region: str, now: dt.datetime) -> None:
         for v in r.contacts:

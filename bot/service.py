@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 from bot.engine.core import Engine
@@ -68,7 +68,7 @@ class Conversations:
         clock: returns the current aware time (injected; defaults to now in Asia/Tokyo).
         send_lease: seconds a step's committer has to send its outbox before a redelivery of the
             event sends it instead (see :data:`bot.store.base.SEND_LEASE`).
-        observer: called after every committed step with ``(platform, session_before, input,
+        observer: awaited after every committed step with ``(platform, session_before, input,
             outcome, now)`` — the app's counters (:meth:`bot.metrics.ConsultationMetrics.observe`);
             an exception in it is logged (its type only) and never fails the step.
 
@@ -81,7 +81,8 @@ class Conversations:
 
     def __init__(self, engine: Engine, store: SessionStore, secret: str,
                  clock: Callable[[], dt.datetime] | None = None, *, send_lease: float = SEND_LEASE,
-                 observer: Callable[[str, Session | None, Input, Outcome, dt.datetime], None] | None = None) -> None:
+                 observer: Callable[[str, Session | None, Input, Outcome, dt.datetime], Awaitable[None]] | None = None,
+                 ) -> None:
         if not secret:
             raise ValueError("secret must not be empty (set SOUDAN_SECRET)")
         if not send_lease > 0:
@@ -161,7 +162,7 @@ class Conversations:
         assert out is not None
         if self.observer is not None:
             try:
-                self.observer(platform, before, inp, out, at)
+                await self.observer(platform, before, inp, out, at)
             except Exception as exc:  # noqa: BLE001 — counting must never cost a person their reply
                 log.error("metrics observer failed: %s", type(exc).__name__)
         return Handled(out.replies, out.session, seconds=took, outbox=r.outbox, handoffs=out.handoffs, key=key)

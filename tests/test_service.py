@@ -346,7 +346,7 @@ async def test_nothing_but_the_session_record_is_stored(persistent: Backend, eng
 
 
 async def test_a_failing_counter_never_costs_the_reply(tiny_engine: Engine) -> None:
-    def broken(*_a: Any) -> None:
+    async def broken(*_a: Any) -> None:
         raise RuntimeError("boom")
 
     conv = Conversations(tiny_engine, MemoryStore(), "secret", observer=broken)

@@ -9,11 +9,13 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from bot.app import CONSULTATIONS_KEY, CONVERSATIONS_KEY, METRICS_KEY, create_app, sweep_once
-from bot.engine.types import Pick, Start
+from bot.engine.types import Command, CommandName, Pick, Refer, Start
 from bot.metrics import region_label
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
+from tests.adapters.line.linekit import Samples, scrape, value
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
+from tests.store.backends import Backend
 
 
 def sample(reg: CollectorRegistry, name: str, **labels: str) -> float:
@@ -80,3 +82,42 @@ async def test_back_to_a_result_from_the_question_after_it_is_no_drop_off(tmp_pa
     clock["now"] = WEEKDAY_10 + dt.timedelta(minutes=55)
     await sweep_once(app)
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="result-adult") == 0
+
+
+async def test_a_conversation_that_reaches_several_results_is_finished_once(
+        tmp_path: Any, aiohttp_client: Any, backend: Backend) -> None:
+    """result → 「相談を続ける」 → another result, then 「戻る」 and another answer → a third: the
+    conversation is one finished consultation on ``/metrics`` (each result is still one
+    ``soudan_results``); 「最初から」 begins a new conversation, counted again. Every store backend
+    (the memory of finished conversations is the store's)."""
+    write(tmp_path, "flows/tiny.yaml", TINY_FLOW.replace("  result-adult:\n", "  result-adult:\n    next: who\n"))
+    write(tmp_path, "directory/test.yaml", TINY_DIRECTORY)
+    settings = Settings(_env_file=None, SOUDAN_SECRET="s" * 20, SOUDAN_STORE="memory://",
+                        SOUDAN_FLOWS_DIR=str(tmp_path / "flows"), SOUDAN_DIRECTORY_DIR=str(tmp_path / "directory"))
+    app = create_app(settings, store=backend.open(), clock=lambda: WEEKDAY_10)
+    client = await aiohttp_client(app)
+    conv = app[CONVERSATIONS_KEY]
+
+    def finished(m: Samples) -> float:
+        return value(m, "soudan_consultations_finished_total", platform="web", flow="tiny", how="result")
+
+    h = await conv.handle("web", "U-a", Start())
+    for state, choice in (("who", "adult"), ("what", "other"), ("result-adult", ":continue"), ("who", "pupil"),
+                          ("what", "yes"), ("result-pupil", ":back"), ("what", "other")):
+        assert h.session is not None and h.session.state == state
+        h = await conv.handle("web", "U-a", Pick(choice, state, h.session.conversation_id))
+    assert h.session is not None and h.session.state == "result-adult"
+    assert [r.state_id for r in h.replies if isinstance(r, Refer)] == ["result-adult"]
+    m = await scrape(client)
+    assert finished(m) == 1
+    assert value(m, "soudan_results_total", flow="tiny", state="result-adult", urgency="none") == 2
+    assert value(m, "soudan_results_total", flow="tiny", state="result-pupil", urgency="none") == 1
+    assert value(m, "soudan_consultations_started_total", platform="web", flow="tiny") == 1
+
+    h = await conv.handle("web", "U-a", Command(CommandName.RESTART))
+    for state, choice in (("who", "adult"), ("what", "other")):
+        assert h.session is not None and h.session.state == state
+        h = await conv.handle("web", "U-a", Pick(choice, state, h.session.conversation_id))
+    m = await scrape(client)
+    assert value(m, "soudan_consultations_started_total", platform="web", flow="tiny") == 2
+    assert finished(m) == 2

@@ -14,6 +14,7 @@ from bot.engine.open_now import STATE_ID
 from bot.engine.types import Ask, Command, CommandName, Input, Pick, Refer, Say, Session, Start, Text
 from bot.i18n import t
 from bot.metrics import ConsultationMetrics
+from bot.store.memory import MemoryStore
 from tests.conftest import SUNDAY_10, WEEKDAY_10
 
 OPEN_NOW = Command(CommandName.OPEN_NOW)
@@ -81,11 +82,11 @@ def test_typed_start_words_begin(tiny_engine: Engine) -> None:
     assert [r.text for r in begun.replies if isinstance(r, Ask)] == ["あなたは？"]
 
 
-def test_it_is_counted_as_windows_shown_not_as_a_crisis_reply_or_a_result(tiny_engine: Engine) -> None:
+async def test_it_is_counted_as_windows_shown_not_as_a_crisis_reply_or_a_result(tiny_engine: Engine) -> None:
     reg = CollectorRegistry()
-    m = ConsultationMetrics(reg, tiny_engine.finished)
+    m = ConsultationMetrics(reg, tiny_engine.finished, MemoryStore())
     s = at_what(tiny_engine)
-    m.observe("web", s, OPEN_NOW, tiny_engine.step(s, OPEN_NOW, WEEKDAY_10), WEEKDAY_10)
+    await m.observe("web", s, OPEN_NOW, tiny_engine.step(s, OPEN_NOW, WEEKDAY_10), WEEKDAY_10)
     assert reg.get_sample_value("soudan_windows_shown_total", {"contact": "night_line"}) == 1
     assert reg.get_sample_value("soudan_crisis_replies_total", {"platform": "web", "flow": "tiny"}) is None
     assert [s.name for m_ in reg.collect() for s in m_.samples if s.name == "soudan_results_total"] == []
