@@ -28,6 +28,10 @@ What a member can do
 - ``/soudan-contacts [query] [open_now]`` — an ephemeral directory lookup with each window's status
   now, and a "DMで送る / Send me this list by DM" button; when the member's DMs are closed
   (:class:`discord.Forbidden`, code 50007) the list is given again ephemerally with a note.
+- ``/soudan-open-now`` (窓口をさがす（いま受付中）) and ``/soudan-help-now`` (いますぐ助けが必要) — the
+  engine's ``open-now`` and ``help-now`` commands, as on the LINE rich menu: the windows open now,
+  or the danger reply (110 first); then the consultation goes on where it was (someone new gets
+  the first question). Ephemeral in a server.
 - ``/soudan-forget`` — deletes everything stored about the member (the engine's ``forget``).
 - ``/soudan-moderators channel role`` (default permission: Manage Server) — where hand-off cards go
   and who may take them (see the "moderators" section of :mod:`.client`).

@@ -168,7 +168,8 @@ class SoudanClient(discord.Client):
 
     Attributes:
         tree: the :class:`discord.app_commands.CommandTree` with ``/soudan``, ``/soudan-panel``,
-            ``/soudan-contacts``, ``/soudan-forget`` and ``/soudan-moderators``.
+            ``/soudan-contacts``, ``/soudan-open-now``, ``/soudan-help-now``, ``/soudan-forget``
+            and ``/soudan-moderators``.
         desk: the app's hand-off desk (moderators); None: no hand-off on Discord.
         guilds: per-server moderator settings (:class:`bot.handoff.guilds.GuildStore`), kept as
             ``moderator_guilds``.
@@ -320,6 +321,15 @@ class SoudanClient(discord.Client):
     async def cmd_soudan(self, interaction: discord.Interaction[Any]) -> None:
         """``/soudan``: start a consultation (ephemeral in a server, normal in a DM)."""
         await self._interaction_input(interaction, Start(locale=locale_of(interaction)), "command.soudan")
+
+    async def cmd_engine(self, interaction: discord.Interaction[Any], name: CommandName) -> None:
+        """``/soudan-open-now`` (窓口をさがす（いま受付中）: the national windows open now) and
+        ``/soudan-help-now`` (いますぐ助けが必要: the danger reply, 110 first, 119 and the 24-hour
+        lines): the engine's command ``name`` (:data:`ENGINE_COMMANDS`), after which the
+        consultation goes on where it was (someone new: the welcome and the first question).
+        Ephemeral in a server, normal in a DM; event kind ``command.open_now`` / ``command.help_now``."""
+        await self._interaction_input(interaction, Command(name, locale_of(interaction)),
+                                      "command." + name.value.replace("-", "_"))
 
     async def cmd_forget(self, interaction: discord.Interaction[Any]) -> None:
         """``/soudan-forget``: delete everything stored about the member (engine ``forget``)."""
@@ -536,6 +546,14 @@ class SoudanClient(discord.Client):
                 await interaction.response.send_message(t("discord.error", loc), ephemeral=True)
 
 
+ENGINE_COMMANDS: dict[str, tuple[CommandName, str]] = {
+    "soudan-open-now": (CommandName.OPEN_NOW, "窓口をさがす（いま受付中・あなたにだけ表示）/ Windows open right now, privately"),
+    "soudan-help-now": (CommandName.HELP_NOW, "いますぐ助けが必要（110番・24時間の窓口）/ I need help right now (110, 24-hour lines)"),
+}
+"""Slash command name → (the engine command it sends, its description): the LINE rich menu's
+「窓口をさがす（いま受付中）」 and 「いますぐ助けが必要」 (:meth:`SoudanClient.cmd_engine`)."""
+
+
 def _commands() -> list[app_commands.Command[Any, Any, Any]]:
     """Fresh command objects for one tree (callbacks reach the client through ``interaction.client``)."""
 
@@ -559,6 +577,13 @@ def _commands() -> list[app_commands.Command[Any, Any, Any]]:
                        open_now: bool = False) -> None:
         await _client_of(interaction).cmd_contacts(interaction, query, open_now)
 
+    def engine_command(name: str, command: CommandName, description: str) -> app_commands.Command[Any, Any, Any]:
+        async def callback(interaction: discord.Interaction[Any]) -> None:
+            await _client_of(interaction).cmd_engine(interaction, command)
+        return app_commands.Command(name=name, description=description, callback=callback)
+
+    engine = [engine_command(n, c, d) for n, (c, d) in ENGINE_COMMANDS.items()]
+
     @app_commands.command(name="soudan-forget",
                           description="あなたの相談の記録をすべて削除 / Delete everything stored about you")
     async def forget(interaction: discord.Interaction[Any]) -> None:
@@ -574,7 +599,7 @@ def _commands() -> list[app_commands.Command[Any, Any, Any]]:
                          role: discord.Role) -> None:
         await _client_of(interaction).cmd_moderators(interaction, channel, role)
 
-    return [soudan, panel, contacts, forget, moderators]
+    return [soudan, panel, contacts, *engine, forget, moderators]
 
 
 # ------------------------------------------------------------------ moderators (hand-off, issue #14)

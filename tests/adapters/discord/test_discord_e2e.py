@@ -7,6 +7,7 @@ assert what the member sees — text, embed fields, button labels and the epheme
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -351,3 +352,50 @@ async def test_overlong_result_split_and_select_menu(long_bot: SoudanClient) -> 
         assert shown(back)[-1].content.endswith("Which fits?")
         assert next(s["custom_id"] for row in shown(back)[-1].components for s in row["components"]).startswith(
             "soudan:s:0:pick:")
+
+
+# ------------------------------------------------------------------ /soudan-open-now, /soudan-help-now
+
+async def test_open_now_mid_consultation_lists_the_open_windows_then_the_question_again(
+        simcord_env: simcord.Env, store: MemoryStore, japanese: None) -> None:
+    """「窓口をさがす（いま受付中）」 as on the LINE rich menu: the windows open at 10:00 on a weekday,
+    privately, then the question the member was at (its buttons still answer it)."""
+    guild, channel, alice = guild_member(simcord_env)
+    bob = guild.add_member(simcord_env.create_user("bob"))
+    step = await alice.click(shown(await alice.slash(channel, "soudan"))[-1], label="おとな")
+    assert shown(step)[-1].content == "何がありましたか？"
+
+    result = await alice.slash(channel, "soudan-open-now")
+    msgs = shown(result)
+    assert msgs and all(m.ephemeral for m in msgs)
+    assert re.match(r"いま受付中の窓口です（\d+件）。電話やチャットで、いま話せます。$", msgs[0].content)
+    titles = [e.title for m in msgs for e in m.embeds]
+    assert titles[:2] == ["平日の相談窓口", "24時間の窓口"] and "警察 110番" not in titles  # 110: help-now
+    assert msgs[-1].content.endswith("何がありましたか？")
+    assert labels(msgs[-1]) == ["はい、悪口を書かれた", "いいえ"]
+    answered = await alice.click(msgs[-1], label="いいえ")
+    assert shown(answered)[0].content.startswith("相談先です。")
+    assert [m for m in channel.history(viewer=bob) if m.author.bot] == []
+    assert await store.count() == 1
+
+
+async def test_help_now_for_someone_new_in_a_dm_is_110_first_then_the_first_question(
+        simcord_env: simcord.Env, store: MemoryStore) -> None:
+    """「いますぐ助けが必要」 in a DM, Discord in English: the danger reply with 110 first, then the
+    consultation begins (never a dead end)."""
+    user = simcord_env.create_user("dave")
+    result = await user.slash("soudan-help-now")
+    msgs = shown(result)
+    assert msgs and not any(m.ephemeral for m in msgs)
+    assert msgs[0].content.startswith("Your safety matters.")
+    titles = [e.title for m in msgs for e in m.embeds]
+    assert titles[0] == "Police 110" and "24-hour line" in titles
+    assert msgs[-1].content.endswith("Who are you?") and labels(msgs[-1]) == ["Student", "Adult"]
+    assert await store.count() == 1
+
+
+def test_open_now_and_help_now_are_for_everyone_in_servers_and_dms(simcord_bot: SoudanClient) -> None:
+    for name in ("soudan-open-now", "soudan-help-now"):
+        cmd = simcord_bot.tree.get_command(name)
+        assert isinstance(cmd, discord.app_commands.Command) and cmd.default_permissions is None
+        assert not cmd.guild_only
