@@ -216,7 +216,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, store: Sessi
     the_store = store if store is not None else open_store(settings.store)
     now = clock or now_jst
     metrics = Metrics()
-    counts = ConsultationMetrics(metrics.registry, engine.finished, the_store)
+    counts = ConsultationMetrics(metrics.registry, engine.finished, the_store, settings.secret.get_secret_value())
     conversations = Conversations(engine, the_store, settings.secret.get_secret_value(), clock=now,
                                   observer=counts.observe, send_lease=settings.send_lease)
 

@@ -22,7 +22,7 @@ from functools import lru_cache
 from prometheus_client import CollectorRegistry, Counter
 
 from bot.engine.types import Input, Outcome, Refer, Session
-from bot.store.base import SessionStore
+from bot.store.base import SessionStore, UserKeys
 from bot.timeutil import JST
 
 __all__ = [
@@ -39,8 +39,8 @@ DROPOFF_MARGIN = 600.0
 as a drop-off (the store forgets it at expiry, so it must be seen a little before)."""
 
 RESULT_MEMORY = 7 * 24 * 3600.0
-"""Seconds the store remembers that a conversation reached a result (``result:<conversation id>``
-in its event-id memory), so that reaching another one is not counted again. A conversation that
+"""Seconds the store remembers that a conversation reached a result (``result:`` and a keyed hash
+of the conversation id, in its event-id memory), so that reaching another one is not counted again. A conversation that
 keeps going longer than this (each step renews the session, not this memory) and then reaches a
 result again counts again."""
 
@@ -84,6 +84,9 @@ class ConsultationMetrics:
         finished: whether a session is at a result (the engine's :meth:`bot.engine.core.Engine.finished`).
         store: the session store, whose event-id memory records each conversation that reached a
             result (:data:`RESULT_MEMORY`), across replicas.
+        secret: ``SOUDAN_SECRET``: that record holds the conversation id's HMAC
+            (:class:`bot.store.base.UserKeys`), so nothing left after 「データ削除」 names the
+            conversation.
 
     Attributes (all counters; Prometheus adds ``_total``):
         started: ``soudan_consultations_started{platform, flow}`` — conversations begun (a new
@@ -107,10 +110,12 @@ class ConsultationMetrics:
             result, by the state they were in.
     """
 
-    def __init__(self, registry: CollectorRegistry, finished: Callable[[Session], bool], store: SessionStore) -> None:
+    def __init__(self, registry: CollectorRegistry, finished: Callable[[Session], bool], store: SessionStore,
+                 secret: str) -> None:
         r = registry
         self.at_result = finished
         self.store = store
+        self._marks = UserKeys(secret)
         self.started = Counter("soudan_consultations_started", "Conversations begun.", ["platform", "flow"],
                                registry=r)
         self.finished = Counter("soudan_consultations_finished",
@@ -160,7 +165,8 @@ class ConsultationMetrics:
                 self._refer(platform, flow_id, r, region, now)
         for ev in out.handoffs:
             self.handoffs.labels(ev.team, _EVENT_LABEL[ev.kind]).inc()
-        if shown and after is not None and await self.store.mark_event(f"result:{after.conversation_id}", RESULT_MEMORY):
+        if shown and after is not None and await self.store.mark_event(self._marks("result", after.conversation_id),
+                                                                       RESULT_MEMORY):
             self.finished.labels(platform, after.flow_id, "result").inc()
 
     def _refer(self, platform: str, flow_id: str, r: Refer, region: str, now: dt.datetime) -> None:

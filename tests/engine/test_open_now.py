@@ -84,7 +84,7 @@ def test_typed_start_words_begin(tiny_engine: Engine) -> None:
 
 async def test_it_is_counted_as_windows_shown_not_as_a_crisis_reply_or_a_result(tiny_engine: Engine) -> None:
     reg = CollectorRegistry()
-    m = ConsultationMetrics(reg, tiny_engine.finished, MemoryStore())
+    m = ConsultationMetrics(reg, tiny_engine.finished, MemoryStore(), "secret")
     s = at_what(tiny_engine)
     await m.observe("web", s, OPEN_NOW, tiny_engine.step(s, OPEN_NOW, WEEKDAY_10), WEEKDAY_10)
     assert reg.get_sample_value("soudan_windows_shown_total", {"contact": "night_line"}) == 1
