@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 
 from bot.engine.types import Session
 from bot.store.base import EVENT_TTL, SEND_LEASE, Busy, KeyedLocks, SessionStore, StepFn, StepResult
-from bot.store.codec import copy_session, decode_session
+from bot.store.codec import copy_session, decode_session, encode_session
 
 __all__ = ["MemoryStore"]
 
@@ -35,12 +35,16 @@ class MemoryStore(SessionStore):
     Args:
         clock: returns the current time in seconds since the epoch (injected by tests to make
             TTLs pass without sleeping); defaults to :func:`time.time`.
+        encoded: keep the bytes of :func:`~bot.store.codec.encode_session` instead of copies,
+            like the other backends (``bench/store_bench.py`` compares SQLite and Redis with this:
+            the same work but the I/O).
     """
 
     backend = "memory"
 
-    def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.time, encoded: bool = False) -> None:
         self._clock = clock
+        self._keep: Callable[[Session], Session | bytes] = encode_session if encoded else copy_session
         self._sessions: dict[str, tuple[Session | bytes | str, float]] = {}  # key → (session, expiry)
         self._events: dict[str, tuple[float, bytes | None, float]] = {}  # id → (expiry, outbox, lease end)
         self._locks = KeyedLocks()
@@ -73,7 +77,7 @@ class MemoryStore(SessionStore):
     async def save(self, key: str, session: Session, ttl: float) -> None:
         """See :meth:`SessionStore.save`."""
         self._check_ttl(ttl)
-        self._sessions[key] = (copy_session(session), self._clock() + ttl)
+        self._sessions[key] = (self._keep(session), self._clock() + ttl)
         self._wrote()
 
     async def delete(self, key: str) -> None:
@@ -128,7 +132,7 @@ class MemoryStore(SessionStore):
         if change.session is None or change.forget:
             self._sessions.pop(key, None)
         else:
-            self._sessions[key] = (copy_session(change.session), now + ttl)
+            self._sessions[key] = (self._keep(change.session), now + ttl)
         if event_id is not None:
             self._events[event_id] = (now + event_ttl, change.outbox, time.time() + lease)
         self._wrote()

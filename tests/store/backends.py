@@ -97,15 +97,15 @@ class Backend:
             raise TypeError(st)
 
 
-BACKENDS = ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+BACKENDS = ["memory", "memory-encoded", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 PERSISTENT = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 
 
 async def _backend(name: str, request: pytest.FixtureRequest, tmp_path: Path,
                    clock: FakeClock) -> AsyncIterator[Backend]:
     prefix = ""
-    if name == "memory":
-        shared = MemoryStore(clock=clock)
+    if name in ("memory", "memory-encoded"):  # session copies; or the codec's bytes like the others
+        shared = MemoryStore(clock=clock, encoded=name == "memory-encoded")
         b = Backend(name, lambda: shared, "memory://", clock)
     elif name == "sqlite":
         path = tmp_path / "var" / "soudan.db"
