@@ -145,10 +145,16 @@ def main(args: argparse.Namespace) -> int:
     # A pipe or file gets wide lines so hours are not folded mid-number; a terminal uses its width.
     console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 200)
     if not rows:
-        console.print(Text("該当する窓口はありません（条件を変えて検索してください）。"))
+        console.print(Text(NOTHING_FOUND))
         return 0
     console.print(_table(rows, now))
     return 0
+
+
+NOTHING_FOUND = ("該当する窓口はありません。短いことばで探すか（例: 「いじめ」「削除」「24時間」「保護者」）、"
+                 "ことばを付けずに `soudan contacts` で全窓口を一覧できます。都道府県名で見つからないときも、"
+                 "全国の窓口はどこからでも使えます。")
+"""What ``soudan contacts QUERY`` prints when no window matches (a dead end otherwise)."""
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m bot.contacts.command`

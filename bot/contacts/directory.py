@@ -19,7 +19,7 @@ from pydantic import ValidationError
 import bot
 from bot.contacts.hours import Hours
 from bot.contacts.model import Contact, Topic, source_period_end
-from bot.contacts.search import SearchText, matches, search_text
+from bot.contacts.search import SearchText, loose_words, matches, search_text, situation_matches
 from bot.contacts.status import Status, StatusKind
 from bot.errors import DirectoryError
 from bot.timeutil import now_jst
@@ -253,7 +253,11 @@ class Directory:
                 (situation words, role), whom it serves (「保護者」「親」「先生」), its languages
                 (「英語」), channels (「電話」「チャット」「LINE」「SNS」) or hours (「24時間」);
                 filler such as 「相談したい」 matches every window; a word in kana or written
-                another way also matches by its reading (「けいさつ」, 「子ども」).
+                another way also matches by its reading (「けいさつ」, 「子ども」). When no
+                window matches, the query is read again by its content words
+                (:func:`bot.contacts.search.loose_words`) against the windows' situation words
+                only, leaving out words no window's situation has: 「悪口を書かれた」 finds the
+                defamation windows; a query none of whose words names a situation finds nothing.
             topic: a situation code (e.g. ``Topic.NCII`` or ``"ncii"``).
             open_now: keep only contacts a person answers at ``now`` (open or 24 hours, not
                 a form or mail address only: :attr:`Status.is_staffed`).
@@ -265,12 +269,14 @@ class Directory:
         if now is None:
             raise ValueError("search needs now (an aware datetime)")
         wanted = Topic(topic.upper()) if isinstance(topic, str) else topic
+        pool = [c for c in self._contacts.values() if wanted is None or wanted in c.topics]
+        found = [c for c in pool if not query or self._matches(c, query)]
+        if query and not found:  # a sentence as typed (「悪口を書かれた」): its situation words
+            texts = {c.id: self._text(c) for c in pool}
+            kept = [w for w in loose_words(query) if any(situation_matches(t, w) for t in texts.values())]
+            found = [c for c in pool if all(situation_matches(texts[c.id], w) for w in kept)] if kept else []
         out: list[tuple[Contact, Status]] = []
-        for c in self._contacts.values():
-            if wanted is not None and wanted not in c.topics:
-                continue
-            if query and not self._matches(c, query):
-                continue
+        for c in found:
             st = self.status(c, now)
             if open_now and not st.is_staffed:
                 continue
@@ -278,9 +284,12 @@ class Directory:
         out.sort(key=lambda cs: rank(cs[1]))  # stable: directory order within each group
         return out
 
-    def _matches(self, c: Contact, query: str) -> bool:
+    def _text(self, c: Contact) -> SearchText:
         text = self._search.get(c.id) if self._contacts.get(c.id) is c else None
-        return matches(text or search_text(c, always=Hours.parse(c.hours).is_always), query)
+        return text or search_text(c, always=Hours.parse(c.hours).is_always)
+
+    def _matches(self, c: Contact, query: str) -> bool:
+        return matches(self._text(c), query)
 
     def order(self, ids: Iterable[str], now: dt.datetime) -> list[tuple[Contact, Status]]:
         """The contacts ``ids`` with their status, by :func:`rank`: a person answers now (open

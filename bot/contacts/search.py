@@ -31,7 +31,8 @@ from bot.contacts.phones import digits
 from bot.engine.text import fold_kana
 
 __all__ = ["ALWAYS_WORDS", "CHANNEL_WORDS", "FILLER", "LANGUAGE_WORDS", "NOT_IN_PROSE", "SYNONYMS", "SearchText",
-           "matches", "query_words", "search_text"]
+           "loose_words", "matches", "query_words", "search_text",
+           "situation_matches"]
 
 CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
     "phone": ("電話", "phone", "tel", "call"),
@@ -153,6 +154,25 @@ def _content_words(word: str) -> tuple[str, ...]:
     return tuple(out) if filler else (word,)
 
 
+_LOOSE_POS = frozenset({"名詞", "形状詞", "動詞", "形容詞"})
+
+
+@functools.lru_cache(maxsize=1024)
+def _loose_parts(word: str) -> tuple[str, ...]:
+    """Nouns as written and verbs and adjectives in their dictionary form (SudachiPy), without
+    filler, dependent verbs (「いる」 of 「住んでいます」) and single kana: 「殺すと脅された」 →
+    (殺す, 脅す). Kana come out as hiragana."""
+    from bot.nlu.analysis import analyse
+
+    out = []
+    for tok in analyse(word).tokens:
+        if (tok.pos[0] not in _LOOSE_POS or tok.pos[1] == "非自立可能" or tok.lemma in _FILLER_LEMMAS
+                or tok.surface in FILLER or (len(tok.surface) == 1 and _KANA.match(tok.surface))):
+            continue
+        out.append(tok.surface if tok.pos[0] in ("名詞", "形状詞") else tok.lemma)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class SearchText:
     """What a query is matched against for one window.
@@ -170,6 +190,9 @@ class SearchText:
             and channel labels, normalised: matched by Latin words except those of
             :data:`NOT_IN_PROSE` (「line」 is the app, not "a phone line").
         name_en: the English name, normalised: a whole query found in it matches ("safe line").
+        situation: the everyday words of its situation codes (:data:`~bot.contacts.model.TOPIC_WORDS`),
+            normalised and with katakana folded to hiragana: what the content words of a sentence
+            are matched against (:func:`situation_matches`).
     """
 
     hay: str
@@ -178,6 +201,7 @@ class SearchText:
     phones: tuple[str, ...]
     prose_en: str = ""
     name_en: str = ""
+    situation: str = ""
 
 
 def search_text(c: Contact, *, always: bool) -> SearchText:
@@ -212,7 +236,19 @@ def search_text(c: Contact, *, always: bool) -> SearchText:
     sound = " ".join([c.name.get("ja", ""), c.org.get("ja", ""), *topic_words,
                       *(w for w in facets if not w.isascii())])
     prose_en = norm(" ".join(en for _, en in own))
-    return SearchText(hay, fold_kana(hay), sound, phones, prose_en, norm(ja_en(c.name)[1]))
+    return SearchText(hay, fold_kana(hay), sound, phones, prose_en, norm(ja_en(c.name)[1]),
+                      fold_kana(norm(" ".join(topic_words))))
+
+
+def situation_matches(st: SearchText, word: str) -> bool:
+    """Whether ``word`` (one of :func:`loose_words`) is in the window's situation words: 「晒す」
+    for a DOX window, 「悪口」 for DEF, 「あかうんと」 for ATO. Names, roles and eligibility texts are
+    not searched, so that an incidental word of a sentence (「存在」, 「住む」) finds nothing; a word of
+    one character must be a whole situation word (「裸」, not the 「名」 of 名誉毀損)."""
+    w = fold_kana(norm(word))
+    if len(w) == 1:
+        return f" {w} " in f" {st.situation} "
+    return bool(w) and w in st.situation
 
 
 def _word_matches(st: SearchText, word: str, *, deep: bool = True) -> bool:
@@ -243,6 +279,19 @@ def query_words(query: str) -> list[str]:
     """The words of a query: split at spaces and between Latin letters and Japanese
     (「LINE相談」 → line, 相談), normalised; filler kept (it matches every window)."""
     return [w for part in norm(query).split() for w in _SCRIPT_BOUNDARY.split(part) if w]
+
+
+def loose_words(query: str) -> list[str]:
+    """The content words of ``query`` for a query that matched no window as written (SudachiPy):
+    nouns as written, verbs and adjectives in their dictionary form, without particles,
+    auxiliaries, filler and dependent verbs: 「住所を晒された」 → [住所, 晒す], 「大阪に住んでいます」 →
+    [大阪, 住む]. Latin words are kept as they are; filler is left out."""
+    out: list[str] = []
+    for w in query_words(query):
+        if w in FILLER:
+            continue
+        out += (w,) if w.isascii() else _loose_parts(w)
+    return out
 
 
 def matches(st: SearchText, query: str) -> bool:

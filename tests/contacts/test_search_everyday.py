@@ -41,6 +41,16 @@ CASES: dict[str, tuple[set[str], set[str]]] = {
     "english": ({"moj_foreign"}, {"yorisoi"}),
     "lawyer": ({"houterasu_support", "houterasu_victim"}, {"yorisoi"}),
     "無料": ({"yorisoi", "mext_24h_sos", "moj_kodomo_110"}, {"moj_minna_110"}),
+    # the harms themselves, as a person writes them (whole sentences: read by their content words)
+    "晒された": ({"sia_hibou_hotline", "moj_minna_110", "police_9110"}, {"yorisoi", "police_110"}),
+    "住所を晒された": ({"sia_hibou_hotline", "moj_minna_110", "police_9110"}, {"yorisoi", "police_110"}),
+    "性的な画像": ({"safeline", "police_8103", "ihc"}, {"yorisoi", "sia_hibou_hotline"}),
+    "裸の写真": ({"safeline", "police_8103"}, {"yorisoi", "police_110"}),
+    "元彼に画像をばらまかれた": ({"safeline", "police_8103"}, {"yorisoi", "police_110"}),
+    "ネットで悪口を書かれた": ({"sia_hibou_hotline", "moj_minna_110"}, {"police_110", "safeline"}),
+    "殺すと脅された": ({"police_110", "police_9110"}, {"yorisoi", "safeline"}),
+    "アカウントを乗っ取られた": ({"police_cyber_online", "ipa_anshin"}, {"yorisoi", "safeline"}),
+    "つきまとわれている": ({"police_9110", "police_8103"}, {"yorisoi", "safeline"}),
 }
 
 
@@ -82,3 +92,19 @@ def test_every_word_must_still_match_and_nonsense_finds_nothing(directory: Direc
     assert directory.search("存在しない窓口", now=now) == []
     assert [c.id for c, _ in directory.search("保護者 英語", now=now)] == []
     assert {c.id for c, _ in directory.search("先生 フォーム", now=now)} >= {"sia_hibou_hotline", "ihaho"}
+
+
+@pytest.mark.parametrize("query", ["大阪", "大阪に住んでいます", "存在しない窓口名"])
+def test_a_query_nothing_matches_says_how_to_find_windows(query: str, soudan: Soudan) -> None:
+    """A query none of whose content words names a situation (a prefecture without local windows;
+    「住んでいます」, whose 「住む」 and 「い」 are in windows' eligibility texts; a made-up name) finds
+    nothing rather than unrelated windows, and the reply says what to try instead of only
+    「ありません」."""
+    p = soudan("contacts", query, "--json", "--at", NIGHT)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout) == []
+    p = soudan("contacts", query, "--at", NIGHT)
+    assert p.returncode == 0, p.stderr
+    out = "".join(p.stdout.split())
+    assert "該当する窓口はありません" in out
+    assert "全窓口を一覧" in out and "全国の窓口" in out
