@@ -188,7 +188,8 @@ async def sweep_dropoffs(store: SessionStore, metrics: ConsultationMetrics, now:
     judgement from the state) that expire within ``margin`` seconds.
 
     Each conversation is counted once, also across replicas (the store's event-id memory
-    records ``dropoff:<conversation id>``).
+    records ``dropoff:<HMAC of the conversation id>``, so nothing left after 「データ削除」 names
+    the conversation).
 
     Args:
         store: a :class:`bot.store.base.SessionStore`.
@@ -208,7 +209,7 @@ async def sweep_dropoffs(store: SessionStore, metrics: ConsultationMetrics, now:
         s = await store.get(key)
         if s is None or metrics.at_result(s) or (s.expires_at - now).total_seconds() > margin:
             continue
-        if await store.mark_event(f"dropoff:{s.conversation_id}", 2 * 24 * 3600.0):
+        if await store.mark_event(metrics._marks("dropoff", s.conversation_id), 2 * 24 * 3600.0):
             metrics.dropoffs.labels(s.flow_id, s.state).inc()
             counted += 1
     return counted

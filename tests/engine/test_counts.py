@@ -58,6 +58,9 @@ async def test_a_conversation_that_expires_before_a_result_is_one_drop_off_at_it
     await sweep_once(app)                                   # twice: counted once
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="who") == 1
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="what") == 0  # touched later, not due
+    # the drop-off mark outlives the session (and 「データ削除」): it names no conversation id
+    marks = [e for e in store._events if e.startswith("dropoff:")]
+    assert len(marks) == 1 and a.session.conversation_id not in marks[0]
 
 
 async def test_back_to_a_result_from_the_question_after_it_is_no_drop_off(tmp_path: Any, aiohttp_client: Any) -> None:
