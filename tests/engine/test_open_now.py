@@ -10,7 +10,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from bot.engine.core import Engine
-from bot.engine.open_now import STATE_ID
+from bot.engine.open_now import MAX_OPEN_NOW, STATE_ID
 from bot.engine.types import Ask, Command, CommandName, Input, Pick, Refer, Say, Session, Start, Text
 from bot.i18n import t
 from bot.metrics import ConsultationMetrics
@@ -41,7 +41,7 @@ def test_mid_consultation_the_open_windows_then_the_question_again(tiny_engine: 
     listing, note, ask = out.replies
     assert isinstance(listing, Refer) and listing.state_id == STATE_ID
     assert listing.text == "いま受付中の窓口です（2件）。電話やチャットで、いま話せます。"
-    assert windows(listing) == ["day_line", "night_line"]  # not police_110: 「いますぐ助けが必要」 has it
+    assert windows(listing) == ["night_line", "day_line"]  # 24 hours first; not police_110: 「いますぐ助けが必要」 has it
     assert isinstance(note, Say) and note.text == "相談の続きは、こちらの質問からどうぞ。"
     assert isinstance(ask, Ask) and ask.text == "何がありましたか？" and ask.state_id == "what"
     assert out.session is not None and (out.session.state, out.session.history) == (s.state, s.history)
@@ -56,7 +56,7 @@ def test_for_someone_new_the_list_then_the_welcome_and_the_first_question(tiny_e
     """Never a dead end: after the list, the consultation begins (as any first message begins it)."""
     out = tiny_engine.step(None, OPEN_NOW, WEEKDAY_10)
     listing, welcome, ask = out.replies
-    assert windows(listing) == ["day_line", "night_line"]
+    assert windows(listing) == ["night_line", "day_line"]
     assert isinstance(welcome, Say) and welcome.text.startswith("こんにちは。")
     assert isinstance(ask, Ask) and ask.text == "あなたは？"
     assert out.session is not None and out.session.state == "who"
@@ -71,7 +71,7 @@ def test_in_the_language_of_the_menu_for_someone_new(tiny_engine: Engine) -> Non
 def test_an_expired_conversation_begins_again_after_the_list(tiny_engine: Engine) -> None:
     s = at_what(tiny_engine)
     out = tiny_engine.step(s, OPEN_NOW, s.expires_at + dt.timedelta(minutes=1))
-    assert windows(out.replies[0]) == ["day_line", "night_line"]
+    assert windows(out.replies[0]) == ["night_line", "day_line"]
     assert out.replies[1].text == t("engine.expired", "ja")  # why it begins again, instead of the welcome
     assert out.replies[-1].text == "あなたは？"
     assert out.session is not None and out.session.conversation_id != s.conversation_id
@@ -109,3 +109,23 @@ def test_help_now_for_someone_new_begins_after_the_crisis_reply(tiny_engine: Eng
     assert windows(out.replies[0])[0] == "police_110"
     assert out.session is not None and out.session.state == "who"
     assert [r.text for r in out.replies if isinstance(r, Ask)] == ["あなたは？"]
+
+
+def test_when_more_are_open_than_listed_the_24_hour_lines_are_kept_and_the_count_is_of_those_listed(
+        shipped_engine: Engine) -> None:
+    """Regression: on a weekday morning 13 national windows were open, the list holds 12, and the
+    one left out was あなたのいばしょ (the 24-hour chat for people who want to die), dropped for
+    daytime lines in the files' order, under a header saying 13件. Windows that stay open longest
+    come first now, and the header counts the windows listed."""
+    out = shipped_engine.step(None, OPEN_NOW, WEEKDAY_10)
+    listing = out.replies[0]
+    assert isinstance(listing, Refer) and listing.state_id == STATE_ID
+    shown = windows(listing)
+    assert len(shown) == MAX_OPEN_NOW
+    assert listing.text == f"いま受付中の窓口です（{len(shown)}件）。電話やチャットで、いま話せます。"
+    assert {"anata_no_ibasho", "yorisoi", "dv_plus", "mext_24h_sos"} <= set(shown)
+    closing = [v.status.open_until for v in listing.contacts]
+    always = [v.contact.id for v in listing.contacts if v.status.open_until is None]
+    assert shown[:len(always)] == always  # the 24-hour lines first, then the rest, latest closing first
+    rest = [c for c in closing if c is not None]
+    assert rest == sorted(rest, reverse=True)
