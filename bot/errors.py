@@ -69,6 +69,7 @@ CODES: dict[str, str] = {
     "guilds-file": "the guild settings file cannot be read, is a folder or is not UTF-8 text",
     "json-syntax": "the file is not valid JSON, or is nested too deeply to be one soudan writes",
     "not-a-discord-id": "a value that is not a Discord id (a positive whole number below 2**63)",
+    "duplicate-guild": "two rows of the guild settings file for one server",
     # soudan validate's rules (bot.toolkit.lint)
     "no-open-window": "a result with no window a person can reach at some hour (soudan serve refuses)",
     "crisis-no-open-window": "the crisis reply has no window open at some hour",

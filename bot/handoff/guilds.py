@@ -120,7 +120,7 @@ def _load(path: Path) -> list[GuildModerators]:
     Raises:
         GuildsError: one :class:`~bot.errors.Problem` naming the file, the line where there is one,
             what is wrong and the fix (codes ``guilds-file``, ``json-syntax``, ``wrong-type``,
-            ``missing-key``, ``not-a-discord-id``).
+            ``missing-key``, ``not-a-discord-id``, ``duplicate-guild``).
     """
     def fail(line: int, message: str, *, code: str) -> GuildsError:
         return GuildsError([Problem(str(path), line, message, code=code)])
@@ -156,6 +156,7 @@ def _load(path: Path) -> list[GuildModerators]:
     if not isinstance(rows, list):
         raise fail(line_of(data, "guilds"), f"guilds is {_kind(rows)}, not a list {_SHAPE}; {FIX}", code="wrong-type")
     out: list[GuildModerators] = []
+    row_of: dict[int, int] = {}  # guild id → index of its row
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise fail(line_of(data, "guilds"), f"guilds[{i}] is {_kind(row)}, not an object {_SHAPE}; {FIX}",
@@ -169,6 +170,10 @@ def _load(path: Path) -> list[GuildModerators]:
                 raise fail(line_of(row, key), f"guilds[{i}].{key}: {_shown(row[key])} {_NOT_AN_ID}; {FIX}",
                            code="not-a-discord-id")
             ids.append(n)
+        if ids[0] in row_of:  # which channel should see the hand-offs? Not guessed: they hold consultations
+            raise fail(line_of(row, "guild"), f"guilds[{i}].guild: {ids[0]} is the server of guilds[{row_of[ids[0]]}] "
+                       f"too (one row per server); {FIX}", code="duplicate-guild")
+        row_of[ids[0]] = i
         out.append(GuildModerators(*ids))
     return out
 

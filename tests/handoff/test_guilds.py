@@ -37,6 +37,9 @@ def test_ids_written_as_digit_strings_are_read(tmp_path: Path) -> None:
     ('[1, 2, 3]', 1, "wrong-type", "the file is a list, not a JSON object"),
     ('{"guilds": {"guild": 1}}', 1, "wrong-type", "guilds is an object, not a list"),
     ('{"guilds": [7]}', 1, "wrong-type", "guilds[0] is a number, not an object"),
+    # two rows for one server (a hand edit): the hand-offs went to the last row's channel, unsaid
+    ('{"guilds": [\n {"guild": 1, "channel": 2, "role": 3},\n {"guild": "1", "channel": 4, "role": 5}\n]}', 3,
+     "duplicate-guild", "guilds[1].guild: 1 is the server of guilds[0] too"),
     ('{"guilds": ' + '[' * 100_000 + ']' * 100_000 + '}', 0, "json-syntax", "nested too deeply"),  # was a RecursionError
 ])
 def test_a_broken_file_is_a_problem_with_line_code_and_fix(tmp_path: Path, body: str, line: int, code: str,
