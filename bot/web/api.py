@@ -86,7 +86,7 @@ def to_input(req: ChatRequest) -> Input:
         return Pick(i.choice, i.state, i.conversation)
     if i.name is None:
         raise BadRequest(f"input.name is required for type 'command': one of {[c.value for c in CommandName]}")
-    return Command(i.name)
+    return Command(i.name, req.locale)  # someone new gets the answer (and the welcome) in it
 
 
 def render_replies(replies: list[Reply], locale: str) -> list[dict[str, Any]]:

@@ -120,6 +120,17 @@ async def test_the_open_now_and_help_now_commands(client: Client) -> None:
     assert r["replies"][0]["type"] == "refer" and r["replies"][0]["contacts"][0]["id"] == "police_110"
 
 
+@pytest.mark.parametrize(("name", "first"), [("open-now", "Windows open now ("), ("help-now", "Your safety matters.")])
+async def test_a_command_from_someone_new_is_answered_in_the_requests_locale(client: Client, name: str,
+                                                                              first: str) -> None:
+    """Regression: ``locale`` was used for a start only, so someone new whose first request was the
+    open-now or help-now command with ``"locale": "en"`` got the list and the welcome in Japanese."""
+    r = await chat(client, {"type": "command", "name": name}, flow="tiny", locale="en")
+    assert r["locale"] == "en"
+    assert r["replies"][0]["text"].startswith(first)
+    assert r["replies"][-1]["text"] == "Who are you?"
+
+
 async def test_sessions_are_kept_per_token(client: Client) -> None:
     a = await chat(client, {"type": "start"}, flow="tiny", session_token="a" * 20)
     b = await chat(client, {"type": "start"}, flow="tiny", session_token="b" * 20)
