@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from bot.contacts.model import TOPIC_WORDS, Contact
 from bot.contacts.phones import digits
-from bot.engine.text import fold_kana
+from bot.engine.text import fold_kana, visible
 
 __all__ = ["ALWAYS_WORDS", "CHANNEL_WORDS", "FILLER", "LANGUAGE_WORDS", "NOT_IN_PROSE", "SYNONYMS", "SearchText",
            "loose_words", "matches", "query_words", "search_text",
@@ -116,8 +116,9 @@ _SCRIPT_BOUNDARY = re.compile(r"(?<=[a-z])(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])(?=[
 
 
 def norm(text: str) -> str:
-    """NFKC (full-width → half-width), case-folded, without surrounding space."""
-    return unicodedata.normalize("NFKC", text).casefold().strip()
+    """NFKC (full-width → half-width), case-folded, without surrounding space and without format
+    characters (zero-width spaces, BOM, bidi marks: :func:`~bot.engine.text.visible`)."""
+    return visible(unicodedata.normalize("NFKC", text)).casefold().strip()
 
 
 def _has_word(hay: str, word: str) -> bool:

@@ -108,3 +108,13 @@ def test_a_query_nothing_matches_says_how_to_find_windows(query: str, soudan: So
     out = "".join(p.stdout.split())
     assert "該当する窓口はありません" in out
     assert "全窓口を一覧" in out and "全国の窓口" in out
+
+
+@pytest.mark.parametrize("query", ["警察\u200b", "\ufeffチャット", "英\u200d語", "24\u2060時間", "\u200e弁護士"])
+def test_invisible_characters_of_a_pasted_query_hide_no_window(directory: Directory, query: str) -> None:
+    """Regression: a zero-width space, BOM, joiner or bidi mark in a query (left by a copy-paste or
+    a keyboard; the engine already ignores them in messages) made every window fail to match."""
+    now = parse_at(NIGHT)
+    plain = [c.id for c, _ in directory.search("".join(ch for ch in query if ch.isprintable()), now=now)]
+    assert plain
+    assert [c.id for c, _ in directory.search(query, now=now)] == plain
