@@ -26,6 +26,9 @@ COMMAND_WORDS: dict[str, CommandName] = {
                      "delete my data", "/forget", "/delete", "データを削除", "データを消して"], CommandName.FORGET),
     **dict.fromkeys(["いま受付中", "今受付中", "いまうけつけちゅう", "窓口をさがす（いま受付中）", "窓口をさがす", "窓口を探す",
                      "まどぐちをさがす", "open now", "windows open now", "/open", "/opennow"], CommandName.OPEN_NOW),
+    # the rich menu's 「いますぐ助けが必要」 / "I need help now" typed: the danger reply, as the menu area gives it
+    **dict.fromkeys(["いますぐ助けが必要", "今すぐ助けが必要", "いますぐたすけがひつよう", "いますぐ助けが必要です", "今すぐ助けが必要です",
+                     "i need help now", "help now", "/helpnow"], CommandName.HELP_NOW),
     **dict.fromkeys(["english", "英語", "えいご"], CommandName.LANG_EN),
     **dict.fromkeys(["日本語", "にほんご", "japanese"], CommandName.LANG_JA),
 }

@@ -129,3 +129,14 @@ def test_when_more_are_open_than_listed_the_24_hour_lines_are_kept_and_the_count
     assert shown[:len(always)] == always  # the 24-hour lines first, then the rest, latest closing first
     rest = [c for c in closing if c is not None]
     assert rest == sorted(rest, reverse=True)
+
+
+@pytest.mark.parametrize("typed", ["いますぐ助けが必要", "今すぐ助けが必要です", "I need help now", "help now"])
+def test_the_help_now_menu_label_typed_is_the_help_now_command(shipped_engine: Engine, typed: str) -> None:
+    """Regression: 「窓口をさがす（いま受付中）」 typed was the open-now command, but the rich menu's other
+    label, 「いますぐ助けが必要」 (en: "I need help now"), typed was 「答えがわかりませんでした」 or the
+    gentle fallback: someone in danger asking for help in the menu's own words got no 110."""
+    s = shipped_engine.step(None, Start(), WEEKDAY_10).session
+    out = shipped_engine.step(s, Text(typed), WEEKDAY_10)
+    assert windows(out.replies[0])[0] == "police_110"
+    assert out.replies == shipped_engine.step(s, Command(CommandName.HELP_NOW), WEEKDAY_10).replies
