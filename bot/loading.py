@@ -22,7 +22,13 @@ from bot.yamlload import LoadError
 if TYPE_CHECKING:
     from bot.handoff.team import Team
 
-__all__ = ["Loaded", "build_engine", "load", "load_all", "load_engine"]
+__all__ = ["MAIN_FLOW", "Loaded", "build_engine", "load", "load_all", "load_engine"]
+
+MAIN_FLOW = "net-harm"
+"""The shipped screening flow (``flows/net-harm.yaml``): where conversations start when it is loaded
+and ``SOUDAN_DEFAULT_FLOW`` names no other, so that a flow an author adds beside it (say
+``flows/club.yaml``, sorted first) is reached by ``--flow`` and the simulator's picker but does not
+take over every new LINE and Discord conversation."""
 
 
 def load_all(flow_paths: Sequence[Path], directory_paths: Sequence[Path],
@@ -72,7 +78,8 @@ def load(flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path]
         flow_paths: ``flows/*.yaml`` files; a folder stands for its ``*.yaml`` (sorted; the
             transcripts in ``flows/tests/`` are not read).
         directory_paths: ``directory/*.yaml`` files or folders, likewise.
-        default_flow: the flow a conversation starts in (default: the first id in sorted order).
+        default_flow: the flow a conversation starts in (default: :data:`MAIN_FLOW` when it is
+            among the flows, else the first id in sorted order).
         idle_timeout: seconds a session lives without activity (default 24 hours).
         teams: team id → team a result can hand over to (none: no hand-off).
         today: the day the directory's freshness warnings are computed for (default: today, JST).
@@ -83,6 +90,8 @@ def load(flow_paths: Iterable[str | Path], directory_paths: Iterable[str | Path]
         ValueError: when ``default_flow`` is not one of the flows.
     """
     directory, flows, warnings = load_all(_expand(flow_paths), _expand(directory_paths), today=today)
+    if default_flow is None and MAIN_FLOW in flows:
+        default_flow = MAIN_FLOW
     engine = Engine({k: v.flow for k, v in flows.items()}, directory, default_flow=default_flow,
                     idle_timeout=idle_timeout, teams=teams)
     return Loaded(engine, flows, warnings)

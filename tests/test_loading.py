@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ import pytest
 from bot.engine.flow import FlowError
 from bot.engine.types import Ask, Start
 from bot.loading import build_engine, load
-from tests.conftest import WEEKDAY_10
+from bot.settings import Settings
+from tests.conftest import WEEKDAY_10, Soudan
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,3 +40,46 @@ def test_a_broken_file_is_refused_with_its_line(tmp_path: Path, tiny_paths: tupl
     with pytest.raises(FlowError) as exc:
         build_engine([tmp_path / "flows"], tiny_paths[1])
     assert str(exc.value) == f"{bad}:5: error: `next` goes to 'nowhere', which is not a state of this flow"
+
+
+CLUB_FLOW = """\
+id: club
+title: {ja: "部活動のSNSトラブル", en: "Club SNS trouble"}
+version: "1"
+locale: ja
+start: who
+fallback: [yorisoi]
+states:
+  who:
+    ask: {ja: "部活のことで相談するのは、だれですか？", en: "Who is asking about the club?"}
+    choices:
+      - id: pupil
+        label: {ja: "生徒", en: "A pupil"}
+        goto: done
+  done:
+    urgency: normal
+    refer:
+      text: {ja: "ひとりで抱えこまないでください。", en: "You do not have to face this alone."}
+      contacts: [mext_24h_sos, moj_kodomo_110]
+      steps:
+        - {ja: "画面を保存しておきましょう。", en: "Save screenshots."}
+"""
+
+
+def test_a_flow_added_beside_the_shipped_one_does_not_take_over_new_conversations(
+        tmp_path: Path, soudan: Soudan) -> None:
+    """An author adds flows/club.yaml (sorted before net-harm.yaml) as docs/writing-flows.md shows:
+    new conversations still start in the shipped screening flow; the new one is there by --flow,
+    or by SOUDAN_DEFAULT_FLOW."""
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    shutil.copy(Settings(_env_file=None).flows_dir / "net-harm.yaml", flows / "net-harm.yaml")
+    (flows / "club.yaml").write_text(CLUB_FLOW, encoding="utf-8")
+    env = {"SOUDAN_FLOWS_DIR": str(flows)}
+    plain = soudan("chat", env=env)
+    assert plain.returncode == 0, plain.stderr
+    assert "まず、あなたの安全を確かめさせてください" in plain.stdout and "部活" not in plain.stdout
+    club = soudan("chat", "--flow", "club", env=env)
+    assert "部活のことで相談するのは" in club.stdout
+    chosen = soudan("chat", env={**env, "SOUDAN_DEFAULT_FLOW": "club"})
+    assert "部活のことで相談するのは" in chosen.stdout and "安全を確かめ" not in chosen.stdout
