@@ -193,6 +193,9 @@ def test_result_choices_work_by_number(tiny_engine: Engine) -> None:
 @pytest.mark.parametrize("answer,expected", [
     ("😭", "送ってくれてありがとうございます"),  # was 「答えがわかりませんでした」 after a result
     ("たすけて", "送ってくれてありがとうございます"),
+    ("もう無理", "送ってくれてありがとうございます"),  # was 「答えがわかりませんでした」
+    ("もう限界です", "送ってくれてありがとうございます"),
+    ("耐えられない", "送ってくれてありがとうございます"),
     ("xyz", "答えがわかりませんでした"),
 ])
 def test_a_sad_emoji_after_a_result_gets_the_warm_reply(tiny_engine: Engine, answer: str, expected: str) -> None:
