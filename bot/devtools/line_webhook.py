@@ -210,4 +210,16 @@ def main(args: argparse.Namespace) -> int:
         print("  is the bot running? (make line-dev, or .venv/bin/soudan serve)", file=sys.stderr)
         return 2
     print(f"{status} {text.strip()}".strip())
+    hint = _HINTS.get(status)
+    if hint:
+        print(f"  {hint.format(url=url)}", file=sys.stderr)
     return 0 if 200 <= status < 300 else 1
+
+
+_HINTS = {
+    404: "{url} has no LINE webhook: `soudan serve` turns it on only with LINE_CHANNEL_SECRET and "
+         "LINE_CHANNEL_ACCESS_TOKEN set (`make line-dev` sets development ones), or --url names another path",
+    400: "the bot refused the event: most often the signature, when --secret (default LINE_CHANNEL_SECRET, else "
+         "the development secret of `make line-dev`) is not the server's LINE_CHANNEL_SECRET",
+}
+"""What to check after an HTTP status of the webhook (printed to standard error under the status)."""

@@ -17,7 +17,7 @@ from bot.devtools import DEV_CHANNEL_SECRET
 from bot.devtools.line_fake import FakeLineApi
 from bot.devtools.line_webhook import body_of, event, sign
 from bot.engine.core import Engine
-from tests.conftest import Soudan
+from tests.conftest import Soudan, bare_settings
 from tests.devtools.conftest import WEEKDAY_10, Served, dev_settings
 
 
@@ -51,8 +51,20 @@ def test_send_follow_and_postback(bot_url: str, fake_sync: FakeLineApi, capsys: 
 def test_a_wrong_secret_gets_400_and_exit_status_1(bot_url: str, fake_sync: FakeLineApi,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["line", "send", "こんにちは", "--url", bot_url, "--secret", "wrong", "--viewer", "none"]) == 1
-    assert capsys.readouterr().out.startswith("400")
+    out = capsys.readouterr()
+    assert out.out.startswith("400")
+    assert "--secret" in out.err and "LINE_CHANNEL_SECRET" in out.err
     assert fake_sync.calls == []
+
+
+def test_a_server_without_line_says_how_to_turn_the_webhook_on(served: Served, shipped_engine: Engine,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """`make serve` without LINE credentials, then `soudan line send`: the 404 says why, not only 「404: Not Found」."""
+    url = served.serve(create_app(bare_settings(), engine=shipped_engine, clock=lambda: WEEKDAY_10)) + "/line/webhook"
+    assert main(["line", "send", "こんにちは", "--url", url, "--viewer", "none"]) == 1
+    out = capsys.readouterr()
+    assert out.out.startswith("404")
+    assert f"{url} has no LINE webhook" in out.err and "make line-dev" in out.err
 
 
 def test_no_bot_running_is_a_clear_message(capsys: pytest.CaptureFixture[str]) -> None:
