@@ -294,7 +294,11 @@ def main(args: Any) -> int:
     try:
         settings = Settings()
         engine = load_engine(settings)
-        files = load_corpus(args.paths or [settings.flows_dir / "tests" / "nlu"])
+        paths = args.paths or [settings.flows_dir / "tests" / "nlu"]
+        files = load_corpus(paths)
+        if not any(f.data["examples"] for f in files):  # else "every floor holds" with nothing measured
+            raise CorpusError(f"no labelled messages in {', '.join(map(str, paths))}: write a corpus file "
+                              "(`flow:` and `examples:`, like flows/tests/nlu/*.yaml)")
         rep = evaluate(engine, files, args.question)
     except (ProblemsError, CorpusError, ValueError, OSError) as exc:
         print(f"soudan nlu: {exc}", file=sys.stderr)

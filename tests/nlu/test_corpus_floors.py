@@ -70,3 +70,15 @@ def test_an_unknown_question_is_an_error_not_a_pass(soudan: Soudan) -> None:
     assert "no corpus labels the question 'nope'" in p.stderr
     assert "who" in p.stderr.split("questions with a corpus:")[1]
     assert soudan("nlu", "--question", "who").returncode == 0
+
+
+@pytest.mark.parametrize("content", [None, "flow: net-harm\nquestion: safety\nexamples: []\n"])
+def test_an_empty_corpus_is_an_error_not_a_pass(tmp_path: Path, content: str | None, soudan: Soudan) -> None:
+    """A flow author's empty flows/tests/nlu folder (or a file with no examples) used to print
+    "crisis recall … 0/0 = 100.0%" and "every floor holds", exit 0, having measured nothing."""
+    if content is not None:
+        (tmp_path / "empty.yaml").write_text(content, encoding="utf-8")
+    p = soudan("nlu", str(tmp_path))
+    assert p.returncode == 2
+    assert "every floor holds" not in p.stdout
+    assert f"no labelled messages in {tmp_path}" in p.stderr
