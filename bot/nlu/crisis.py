@@ -81,8 +81,15 @@ _EN_SELF = (
     r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
 )
 _EN_DANGER = (
-    r"\b(?:gonna|going to|will|wants? to|threatened to) kill me\b", r"\boutside my (?:house|door|home|window)\b",
-    r"\bhelp me now\b",
+    r"\b(?:gonna|going to|will|wants? to|threaten(?:s|ed|ing)? to) kill me\b",
+    # "he said he'd kill me" (not the idiom "my mom would kill me if…")
+    r"\b(?:said|says|told me|wrote|threatened)(?: that)? (?:he|she|they|someone|somebody)(?:'d| would|'ll) kill me\b",
+    r"\boutside my (?:house|door|home|window)\b", r"\bhelp me now\b",
+    # the safety button's "I feel in danger" typed, and "I'm in danger" (not "I'm not in danger")
+    r"\bi(?:'?m| am| feel)(?: in)? danger\b",
+    # "he's coming to my house", "they said they'll come to my home"
+    r"\b(?:he|she|they|someone|somebody)(?:'s|'re| is| are)? coming (?:over )?to my (?:house|home|place|door|school)\b",
+    r"\b(?:he|she|they|someone|somebody)(?:'ll| will| would|'d) come (?:over )?to my (?:house|home|place|door|school)\b",
 )
 IDIOMS: tuple[str, ...] = (
     "自殺点", "自殺行為", "じさつてん", "死ぬほど", "しぬほど", "たひる", "たひった", "死ぬかと思った", "死にかけた",
