@@ -19,13 +19,16 @@ COMMAND_WORDS: dict[str, CommandName] = {
                      "startover", "start", "/start", "/restart", "もう一度", "もういちど", "リセット",
                      "相談をはじめる", "相談を始める", "そうだんをはじめる", "start a consultation"], CommandName.RESTART),
     **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る", "/back"], CommandName.BACK),
-    **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "？", "/help", "ヘルプ"], CommandName.HELP),
+    **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "？", "/help", "ヘルプ",
+                     # the rich menu's 「使い方・データ削除」 area typed (it shows the help, which says how to delete)
+                     "使い方・データ削除", "how to use / delete my data", "help / delete data"], CommandName.HELP),
     **dict.fromkeys(["終了", "しゅうりょう", "おわり", "終わり", "やめる", "stop", "end", "quit", "exit",
                      "/stop", "/end"], CommandName.STOP),
     **dict.fromkeys(["でーた削除", "データ削除", "でーたさくじょ", "記録を消して", "forget", "deletemydata",
                      "delete my data", "/forget", "/delete", "データを削除", "データを消して"], CommandName.FORGET),
     **dict.fromkeys(["いま受付中", "今受付中", "いまうけつけちゅう", "窓口をさがす（いま受付中）", "窓口をさがす", "窓口を探す",
-                     "まどぐちをさがす", "open now", "windows open now", "/open", "/opennow"], CommandName.OPEN_NOW),
+                     "まどぐちをさがす", "open now", "windows open now", "/open", "/opennow", "find a window",
+                     "find a window (open now)"], CommandName.OPEN_NOW),
     # the rich menu's 「いますぐ助けが必要」 / "I need help now" typed: the danger reply, as the menu area gives it
     **dict.fromkeys(["いますぐ助けが必要", "今すぐ助けが必要", "いますぐたすけがひつよう", "いますぐ助けが必要です", "今すぐ助けが必要です",
                      "i need help now", "help now", "/helpnow"], CommandName.HELP_NOW),

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from prometheus_client import CollectorRegistry
 
+from bot.adapters.line.richmenu import AREAS
 from bot.engine.core import Engine
 from bot.engine.open_now import MAX_OPEN_NOW, STATE_ID
 from bot.engine.types import Ask, Command, CommandName, Input, Pick, Refer, Say, Session, Start, Text
@@ -140,3 +141,18 @@ def test_the_help_now_menu_label_typed_is_the_help_now_command(shipped_engine: E
     out = shipped_engine.step(s, Text(typed), WEEKDAY_10)
     assert windows(out.replies[0])[0] == "police_110"
     assert out.replies == shipped_engine.step(s, Command(CommandName.HELP_NOW), WEEKDAY_10).replies
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+@pytest.mark.parametrize("area", [a.key for a in AREAS])
+def test_every_rich_menu_label_typed_runs_its_areas_command(shipped_engine: Engine, area: str, locale: str) -> None:
+    """What a rich menu area says (its drawn label, and its action label), typed as a message, does
+    what tapping it does — someone may type what they see. 「使い方・データ削除」 typed used to be kept as
+    the answer 「消してほしい」, and "Find a window" was not understood."""
+    command = next(a.command for a in AREAS if a.key == area)
+    s = shipped_engine.step(None, Start(None, locale), WEEKDAY_10).session
+    assert s is not None
+    tapped = shipped_engine.step(s, Command(command), WEEKDAY_10).replies
+    for label in {t(f"line.richmenu.{area}", locale), t(f"line.richmenu.{area}.short", locale)}:
+        typed = shipped_engine.step(s, Text(label), WEEKDAY_10).replies
+        assert typed == tapped, label
