@@ -355,6 +355,13 @@ class Engine:
         choices = (st.choices or []) if st is not None else []
         return any(norm == normalize(v) for ch in choices for v in ch.label.values())
 
+    def _said(self, s: Session, a: Analysis | None) -> dict[str, str]:
+        """The slots a message states (:meth:`Understanding.extract`: ``{"who": "adult"}``), or
+        ``{}`` without an analysis."""
+        if a is None:
+            return {}
+        return {slot: value for slot, (value, _sid) in self.understanding(s.flow_id).extract(a).items()}
+
     def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
                       a: Analysis | None = None, *, english: bool = False) -> list[Reply]:
         """The crisis reply, then: the question's ``on_crisis`` choice, else the question's answer
@@ -368,8 +375,11 @@ class Engine:
             # danger from someone else gets the 110 reply, not the words for suicidal feelings
             spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
             words = dict(spec.text)
-            # an adult (who: adult, age 18+) gets the adult windows: no children's line
-            own = crisis.adult if spec is crisis and crisis.adult is not None and _adult(s.slots) else spec
+            # an adult (who: adult, age 18+) gets the adult windows: no children's line; what the
+            # crisis message itself says of the person (「大人だけど死にたい」, "I'm 30 and…") counts
+            # too, for this card only (nothing is stored from it; answered slots win)
+            own = (crisis.adult if spec is crisis and crisis.adult is not None
+                   and _adult({**self._said(s, a), **s.slots}) else spec)
             ids = own.contacts
             steps = tuple(pick(t, loc) for t in own.steps)
         else:

@@ -53,6 +53,19 @@ def test_a_stated_adult_age_counts_as_adult_in_english_too() -> None:
     assert "Children's SOS" not in chat.text and "Yorisoi" in chat.text
 
 
+def test_an_adult_age_said_in_the_crisis_message_itself_counts_for_the_card() -> None:
+    """A first message (or any) that says who is writing: 「大人だけど死にたい」 (found by the breaker)."""
+    for words in ("大人だけど死にたい", "30歳だけど死にたい", "社会人です。死にたい"):
+        chat = FakeChat.from_files(Settings().flow_paths(), Settings().directory_paths(), at=NIGHT)
+        chat.say(words)
+        card = _crisis_card(chat)
+        assert "mext_24h_sos" not in [v.contact.id for v in card.contacts], words
+        assert "yorisoi" in [v.contact.id for v in card.contacts] and "子供SOS" not in chat.text, words
+    chat = FakeChat.from_files(Settings().flow_paths(), Settings().directory_paths(), at=NIGHT)
+    chat.say("中学生だけど死にたい")
+    assert "mext_24h_sos" in [v.contact.id for v in _crisis_card(chat).contacts]
+
+
 def test_unknown_age_keeps_the_childrens_line_saying_for_whom_it_is() -> None:
     chat = _chat()
     chat.pick("none")
