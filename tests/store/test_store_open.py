@@ -5,8 +5,6 @@ contract suite cannot see (SQLite file layout and purging, Redis key names, impo
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from bot.store.codec import encode_session
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SCHEMA_VERSION, SQLiteStore
+from tests.imports import packages_imported
 from tests.store.test_store_contract import session
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,11 +200,9 @@ def test_a_prefix_is_required() -> None:
 # ---------------------------------------------------------------- import isolation (DESIGN.md §8)
 
 def test_redis_is_imported_only_by_the_redis_backend() -> None:
-    code = ("import sys\nfrom bot.store import open_store\nimport bot.service, bot.store.sqlite\n"
-            "open_store('memory://'); open_store('sqlite:///x.db')\n"
-            "print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('redis.')))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    code = ("from bot.store import open_store\nimport bot.service, bot.store.sqlite\n"
+            "open_store('memory://'); open_store('sqlite:///x.db')")
+    assert packages_imported(code, ["redis"]) == []
     offenders = [p for p in (ROOT / "bot").rglob("*.py")
                  if p != ROOT / "bot/store/redis.py"
                  and any(line.strip().startswith(("import redis", "from redis")) for line in p.read_text().splitlines())]
