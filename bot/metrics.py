@@ -133,6 +133,19 @@ class ConsultationMetrics:
         self.dropoffs = Counter("soudan_dropoffs", "Conversations that expired before a result, by state.",
                                 ["flow", "state"], registry=r)
 
+    async def first_time(self, kind: str, conversation_id: str, ttl: float) -> bool:
+        """Record that conversation ``conversation_id`` was counted as ``kind`` (``"result"``,
+        ``"dropoff"``), in the store's event-id memory for ``ttl`` seconds, under the keyed hash of
+        the id (nothing left after 「データ削除」 names the conversation; shared by replicas).
+
+        Returns:
+            True the first time (count it), False when it was counted before.
+
+        Raises:
+            bot.store.StoreError: when the store fails.
+        """
+        return await self.store.mark_event(self._marks(kind, conversation_id), ttl)
+
     async def observe(self, platform: str, before: Session | None, inp: Input, out: Outcome, now: dt.datetime) -> None:
         """Count one engine step.
 
@@ -165,8 +178,7 @@ class ConsultationMetrics:
                 self._refer(platform, flow_id, r, region, now)
         for ev in out.handoffs:
             self.handoffs.labels(ev.team, _EVENT_LABEL[ev.kind]).inc()
-        if shown and after is not None and await self.store.mark_event(self._marks("result", after.conversation_id),
-                                                                       RESULT_MEMORY):
+        if shown and after is not None and await self.first_time("result", after.conversation_id, RESULT_MEMORY):
             self.finished.labels(platform, after.flow_id, "result").inc()
 
     def _refer(self, platform: str, flow_id: str, r: Refer, region: str, now: dt.datetime) -> None:
@@ -209,7 +221,7 @@ async def sweep_dropoffs(store: SessionStore, metrics: ConsultationMetrics, now:
         s = await store.get(key)
         if s is None or metrics.at_result(s) or (s.expires_at - now).total_seconds() > margin:
             continue
-        if await store.mark_event(metrics._marks("dropoff", s.conversation_id), 2 * 24 * 3600.0):
+        if await metrics.first_time("dropoff", s.conversation_id, 2 * 24 * 3600.0):
             metrics.dropoffs.labels(s.flow_id, s.state).inc()
             counted += 1
     return counted

@@ -270,6 +270,11 @@ def main(args: argparse.Namespace | Any) -> int:
             print(f"soudan serve: {p}", file=sys.stderr)
         return 2
     try:
+        factory = loop_factory(settings.event_loop)  # before the files are loaded: a missing uvloop fails at once
+    except ValueError as exc:
+        print(f"soudan serve: {exc}", file=sys.stderr)
+        return 2
+    try:
         app = create_app(settings)
         # beyond broken files (refused by create_app), `soudan validate`'s safety rule stops a
         # production server too: a result with no window a person can reach at some hour. Other
@@ -299,11 +304,6 @@ def main(args: argparse.Namespace | Any) -> int:
               f"{'on' if simulator_enabled(settings) else 'off'}  event loop: "
               f"{'uvloop' if factory is not None else 'asyncio'}", file=sys.stderr, flush=True)
 
-    try:
-        factory = loop_factory(settings.event_loop)
-    except ValueError as exc:
-        print(f"soudan serve: {exc}", file=sys.stderr)
-        return 2
     try:
         with asyncio.Runner(loop_factory=factory) as runner:
             runner.run(serve(app, settings.host, settings.port, access_log=None, on_ready=banner))

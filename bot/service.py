@@ -154,7 +154,7 @@ class Conversations:
 
         r = await self.store.step(key, None if event_id is None else f"{platform}:{event_id}", step,
                                   ttl=engine.idle_timeout.total_seconds(), lease=self.send_lease)
-        if r.change is None:  # a duplicate event
+        if r.duplicate:
             log.info("duplicate event%s", " (its reply is sent again)" if r.outbox else " ignored",
                      extra={"platform": platform})
             return Handled([], None, duplicate=True, outbox=r.outbox, resend=r.resend)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.contacts.directory import Directory, rank
+from bot.contacts.directory import Directory
 from bot.contacts.model import Topic
 from bot.contacts.status import Status
 from bot.engine.types import ContactView, Refer
@@ -27,8 +27,7 @@ lists: the counters do not take it for a result or a crisis reply)."""
 
 def open_now(directory: Directory, now: dt.datetime, locale: str) -> Refer:
     """The windows open now (or 24 hours) that serve the whole country, most surely reachable
-    first (a person answering before a form; among those, the 24-hour lines, then the latest to
-    close), at most :data:`MAX_OPEN_NOW`, the header counting those listed — not the emergency
+    first (the staffed windows open now: the 24-hour lines, then the latest to close), at most :data:`MAX_OPEN_NOW`, the header counting those listed — not the emergency
     numbers (``help-now`` gives those); with none open, the directory's 24-hour fallback line.
 
     Args:
@@ -41,7 +40,7 @@ def open_now(directory: Directory, now: dt.datetime, locale: str) -> Refer:
     """
     found = [(c, st) for c, st in directory.search(open_now=True, now=now)
              if not c.eligibility.regions and Topic.EMG not in c.topics]
-    found.sort(key=lambda p: (rank(p[1]), -_open_for(p[1], now)))  # stable: the files' order among equals
+    found.sort(key=lambda p: -_open_for(p[1], now))  # stable: the files' order among equals
     if found:
         views = tuple(ContactView(c, st, now) for c, st in found[:MAX_OPEN_NOW])
         head = t("engine.open_now_found", locale, n=len(views))
@@ -53,9 +52,6 @@ def open_now(directory: Directory, now: dt.datetime, locale: str) -> Refer:
 
 
 def _open_for(status: Status, now: dt.datetime) -> float:
-    """Seconds the window stays open after ``now`` (infinite for 24 hours, 0 when not open): the
-    list is cut at :data:`MAX_OPEN_NOW`, and a line that closes within the hour must not push
-    a 24-hour one out."""
-    if status.open_until is not None:
-        return (status.open_until - now).total_seconds()
-    return float("inf") if status.is_available else 0.0
+    """Seconds an open window stays open after ``now`` (infinite for 24 hours): the list is cut at
+    :data:`MAX_OPEN_NOW`, and a line that closes within the hour must not push a 24-hour one out."""
+    return (status.open_until - now).total_seconds() if status.open_until is not None else float("inf")

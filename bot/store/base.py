@@ -256,17 +256,20 @@ class SessionStore(abc.ABC):
         """
         self._check_ttl(ttl)
         self._check_ttl(event_ttl)
+        r = await self._step_once(key, event_id, fn, ttl, event_ttl, lease)  # the usual case: one attempt
+        if not isinstance(r, Busy):
+            return r
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         delay = 0.002
         while True:
-            r = await self._step_once(key, event_id, fn, ttl, event_ttl, lease)
-            if not isinstance(r, Busy):
-                return r
             if r.until <= time.time() and loop.time() >= deadline:  # a lease being waited on has no deadline
                 raise StoreError(f"{self.backend} store: {r.why} for more than {timeout:g} s")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+            r = await self._step_once(key, event_id, fn, ttl, event_ttl, lease)
+            if not isinstance(r, Busy):
+                return r
 
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:

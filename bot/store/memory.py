@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 
 from bot.engine.types import Session
-from bot.store.base import EVENT_TTL, SEND_LEASE, Busy, KeyedLocks, SessionStore, StepFn, StepResult
+from bot.store.base import Busy, KeyedLocks, SessionStore, StepFn, StepResult
 from bot.store.codec import copy_session, decode_session, encode_session
 
 __all__ = ["MemoryStore"]
@@ -95,25 +95,10 @@ class MemoryStore(SessionStore):
         self._wrote()
         return True
 
-    async def step(self, key: str, event_id: str | None, fn: StepFn, *, ttl: float,
-                   event_ttl: float = EVENT_TTL, lease: float = SEND_LEASE, timeout: float = 10.0) -> StepResult:
-        """See :meth:`SessionStore.step`: done at once (no await), unless another task is sending
-        the reply of this event — then the generic form waits for it."""
-        if ttl > 0 and event_ttl > 0:
-            r = self._step_now(key, event_id, fn, ttl, event_ttl, lease)
-            if not isinstance(r, Busy):
-                return r
-        return await super().step(key, event_id, fn, ttl=ttl, event_ttl=event_ttl, lease=lease, timeout=timeout)
-
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:
-        """See :meth:`SessionStore.step`."""
-        return self._step_now(key, event_id, fn, ttl, event_ttl, lease)
-
-    def _step_now(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
-                  lease: float) -> StepResult | Busy:
-        """One attempt of :meth:`step`: test, ``fn`` and writes with no await in between (atomic
-        within the process, so no lock is needed)."""
+        """One attempt of :meth:`SessionStore.step`: test, ``fn`` and writes with no await in
+        between (atomic within the process, so no lock is needed)."""
         now = self._clock()
         if event_id is not None:
             rec = self._events.get(event_id)

@@ -58,8 +58,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.engine.types import Session
 from bot.store.base import (
-    EVENT_TTL,
-    SEND_LEASE,
     Busy,
     KeyedLocks,
     SessionStore,
@@ -492,16 +490,6 @@ class RedisStore(SessionStore):
                 log.debug("closing Redis failed: %s", type(exc).__name__)
 
     # ------------------------------------------------------------ the step
-
-    async def step(self, key: str, event_id: str | None, fn: StepFn, *, ttl: float,
-                   event_ttl: float = EVENT_TTL, lease: float = SEND_LEASE, timeout: float = 10.0) -> StepResult:
-        """See :meth:`SessionStore.step`: one attempt at once; the generic form (its checks, and
-        waiting and trying again) only when that attempt was answered "not now"."""
-        if ttl > 0 and event_ttl > 0:
-            r = await self._step_once(key, event_id, fn, ttl, event_ttl, lease)
-            if not isinstance(r, Busy):
-                return r
-        return await super().step(key, event_id, fn, ttl=ttl, event_ttl=event_ttl, lease=lease, timeout=timeout)
 
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:

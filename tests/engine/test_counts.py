@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from bot.engine.types import Command, CommandName, Pick, Refer, Start
 from bot.metrics import region_label
 from bot.settings import Settings
 from bot.store.memory import MemoryStore
+from bot.store.sqlite import SQLiteStore
 from tests.adapters.line.linekit import Samples, scrape, value
 from tests.conftest import TINY_DIRECTORY, TINY_FLOW, WEEKDAY_10, write
 from tests.store.backends import Backend
@@ -39,7 +41,7 @@ async def test_a_conversation_that_expires_before_a_result_is_one_drop_off_at_it
                         SOUDAN_FLOWS_DIR=str(tmp_path / "flows"), SOUDAN_DIRECTORY_DIR=str(tmp_path / "directory"),
                         SOUDAN_SESSION_TTL=3600)
     clock = {"now": WEEKDAY_10}
-    store = MemoryStore()
+    store = SQLiteStore(tmp_path / "soudan.db")
     app = create_app(settings, store=store, clock=lambda: clock["now"])
     await aiohttp_client(app)
     conv = app[CONVERSATIONS_KEY]
@@ -58,8 +60,9 @@ async def test_a_conversation_that_expires_before_a_result_is_one_drop_off_at_it
     await sweep_once(app)                                   # twice: counted once
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="who") == 1
     assert sample(reg, "soudan_dropoffs_total", flow="tiny", state="what") == 0  # touched later, not due
-    # the drop-off mark outlives the session (and 「データ削除」): it names no conversation id
-    marks = [e for e in store._events if e.startswith("dropoff:")]
+    # the drop-off mark outlives the session (and 「データ削除」): its row names no conversation id
+    with sqlite3.connect(tmp_path / "soudan.db") as db:
+        marks = [r[0] for r in db.execute("SELECT id FROM events WHERE id LIKE 'dropoff:%'")]
     assert len(marks) == 1 and a.session.conversation_id not in marks[0]
 
 

@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.adapters.line.client import API_BASE
 from bot.adapters.line.codecs import menu_data
 from bot.engine.types import CommandName
 from bot.i18n import CATALOGUE, LOCALES, t
@@ -365,7 +366,7 @@ def _upload(built: dict[str, tuple[dict[str, Any], bytes]], token: str, api_base
     from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, MessagingApiBlob, RichMenuRequest
     from linebot.v3.messaging.exceptions import ApiException
 
-    cfg = Configuration(host=api_base, access_token=token) if api_base else Configuration(access_token=token)
+    cfg = Configuration(host=api_base or API_BASE, access_token=token)
     created: list[str] = []
     with ApiClient(cfg) as client:
         api, blob = MessagingApi(client), MessagingApiBlob(client)
