@@ -15,6 +15,7 @@ directory's words, which live in YAML), under one key per message in namespaces:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
@@ -83,7 +84,11 @@ _ENGINE: dict[str, dict[str, str]] = {
                              "続けるには、下の選択肢から近いものを選ぶか、番号で答えてください。"),
         "understood": "「{label}」として進めます。違っていたら「戻る」と送ってください。",
         "ambiguous": "{options}のどれに近いですか？番号か、下の選択肢で答えてください。",
-        "kept": "「{label}」は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
+        "kept": "{labels}は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
+        "kept_many": "{labels}は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
+        "quoted": "「{label}」",
+        "quoted_sep": "、",
+        "quoted_last": "、",
         "choice_continue": "相談を続ける",
         "no_number": "{n}番の選択肢はありません。1〜{max}の番号で答えてください。",
         "empty": "メッセージが空でした。下の選択肢から選ぶか、番号で答えてください。",
@@ -131,7 +136,11 @@ _ENGINE: dict[str, dict[str, str]] = {
                              "To go on, pick the closest choice below or answer with its number."),
         "understood": "I took that as \"{label}\". If that is wrong, send \"back\".",
         "ambiguous": "Which is closest: {options}? Please answer with a number or pick a choice below.",
-        "kept": "I noted \"{label}\" for a later question. For this one, please pick a choice below or answer with its number.",
+        "kept": "I noted {labels} for a later question. For this one, please pick a choice below or answer with its number.",
+        "kept_many": "I noted {labels} for later questions. For this one, please pick a choice below or answer with its number.",
+        "quoted": "\"{label}\"",
+        "quoted_sep": ", ",
+        "quoted_last": " and ",
         "choice_continue": "Continue the consultation",
         "no_number": "There is no choice {n}. Please answer with a number from 1 to {max}.",
         "empty": "The message was empty. Please pick one of the choices below, or answer with its number.",
@@ -434,6 +443,16 @@ CATALOGUE: dict[str, dict[str, str]] = {
 """Locale → full key (``"engine.welcome"``) → text; the data behind :func:`t`."""
 
 _FALLBACK = CATALOGUE[DEFAULT_LOCALE]
+
+
+def quoted_list(labels: Sequence[str], locale: str) -> str:
+    """Labels each in quotes, as a list a person reads: 「A」、「B」、「C」 in Japanese,
+    ``"A", "B" and "C"`` in English (catalogue keys ``engine.quoted``, ``engine.quoted_sep``,
+    ``engine.quoted_last``). Empty for no labels."""
+    quoted = [t("engine.quoted", locale, label=x) for x in labels]
+    if len(quoted) < 2:
+        return "".join(quoted)
+    return t("engine.quoted_sep", locale).join(quoted[:-1]) + t("engine.quoted_last", locale) + quoted[-1]
 
 
 def t(key: str, locale: str, **kw: object) -> str:

@@ -40,7 +40,7 @@ from bot.engine.types import (
     Text,
     Unsupported,
 )
-from bot.i18n import LOCALES, pick, t
+from bot.i18n import LOCALES, pick, quoted_list, t
 from bot.nlu.analysis import Analysis, analyse
 from bot.nlu.crisis import CrisisKind
 from bot.nlu.feelings import is_feeling
@@ -525,7 +525,8 @@ class Engine:
             return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
                                     *self._ask_again(s, st, list(r.candidates))], now)
         if kept:
-            return self._finish(s, [*pre, Say(t("engine.kept", loc, label=t("engine.list_sep", loc).join(kept))),
+            key = "engine.kept" if len(kept) == 1 else "engine.kept_many"  # each label in its own quotes
+            return self._finish(s, [*pre, Say(t(key, loc, labels=quoted_list(kept, loc))),
                                     *self._reask(s, now)], now)
         return self._no_match(s, raw, norm, now, pre)
 

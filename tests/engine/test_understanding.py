@@ -180,6 +180,18 @@ def test_a_whole_story_is_not_asked_again() -> None:
     assert out.session is not None and out.session.slots["goal"] == "delete"
 
 
+def test_several_answers_kept_are_each_quoted_as_a_list() -> None:
+    # two labels in one pair of quotes read as one answer: "Insults or lies, Posted online"
+    s = begin()
+    en = engine().step(s, Text("English"), NOW).session
+    out = say(en, "someone posted insults about me online")
+    assert texts(out).startswith('I noted "Insults or lies" and "Posted online" for later questions.')
+    out = say(begin(), "ネットに悪口を載せられた")
+    assert texts(out).startswith("「悪口・うそを書かれた」、「ネットに載せられた」は、あとの質問の答えとして受け取りました。")
+    out = say(engine().step(begin(), Text("English"), NOW).session, "I was insulted")
+    assert texts(out).startswith('I noted "Insults or lies" for a later question.')
+
+
 def test_an_answer_typed_at_the_wrong_question_is_kept_for_its_question() -> None:
     s = at("who")
     out = say(s, "住所をさらされた")
