@@ -139,20 +139,23 @@ def _readings(text: str) -> str:
 
 @functools.lru_cache(maxsize=1024)
 def _content_words(word: str) -> tuple[str, ...]:
-    """The content words of a Japanese query word that has filler in it (SudachiPy), without
-    particles, auxiliaries and filler (相談, する, たい): 「英語で相談したい」 → (英語,); a word without
-    filler is itself. Kana come out as hiragana."""
+    """The content words of a Japanese query word that has filler in it or ends in a particle
+    (SudachiPy), without particles, auxiliaries and filler (相談, する, たい): 「英語で相談したい」 →
+    (英語,), 「先生に」 → (先生,); any other word is itself. Kana come out as hiragana."""
     from bot.nlu.analysis import analyse
 
     out = []
-    filler = False
-    for tok in analyse(word).tokens:
+    toks = analyse(word).tokens
+    # a trailing particle or copula (「先生に」「警察に」「英語で」「子どもが」) is a sentence cut short: split it too
+    filler = len(toks) > 1 and (toks[-1].pos[0] == "助詞" or (toks[-1].pos[0] == "助動詞" and toks[-1].lemma in ("だ", "です")))
+    for tok in toks:
         if tok.lemma in _FILLER_LEMMAS or tok.surface in FILLER:
             filler = True
         elif tok.pos[0] not in _FILLER_POS and tok.surface:
             out.append(tok.surface)
-    # only a word with filler in it is split: 「いのちのでんわ」 is one name, not いのち and でんわ
-    return tuple(out) if filler else (word,)
+    # only a word with filler or a trailing particle in it is split: 「いのちのでんわ」 is one name,
+    # not いのち and でんわ
+    return tuple(out) if filler and out else (word,)
 
 
 _LOOSE_POS = frozenset({"名詞", "形状詞", "動詞", "形容詞"})
@@ -252,8 +255,13 @@ def situation_matches(st: SearchText, word: str) -> bool:
     return bool(w) and w in st.situation
 
 
+_LONE_PARTICLES = frozenset({"で", "に", "が", "を", "は", "へ", "と", "も", "から", "です"})
+"""A particle left alone when a query is split between Latin letters and Japanese (「LINEで」 →
+line, で): it says nothing of a window, so it matches every window, as filler does."""
+
+
 def _word_matches(st: SearchText, word: str, *, deep: bool = True) -> bool:
-    if word in FILLER:
+    if word in FILLER or word in _LONE_PARTICLES:
         return True
     for w in (norm(x) for x in SYNONYMS.get(word, (word,))):
         if _has_word(st.hay, w) or (w.isascii() and w not in NOT_IN_PROSE and _has_word(st.prose_en, w)):

@@ -22,6 +22,9 @@ CASES: dict[str, tuple[set[str], set[str]]] = {
              {"police_110", "yorisoi", "houterasu_support"}),
     # 学校関係者 in the eligibility wording
     "先生": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi", "moj_women_hotline"}),
+    # a sentence cut short after its particle (found nothing: 「該当する窓口はありません」)
+    "先生に": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi", "moj_women_hotline"}),
+    "先生に相談したい": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi"}),
     "保護者": ({"sia_hibou_hotline", "safeline", "mext_24h_sos", "moj_kodomo_110", "gunma_net_window", "kotaeru"},
               {"yorisoi", "police_110", "houterasu_support"}),
     "親": ({"sia_hibou_hotline", "safeline", "mext_24h_sos", "moj_kodomo_110", "kotaeru"}, {"yorisoi", "police_110"}),
@@ -92,6 +95,21 @@ def test_every_word_must_still_match_and_nonsense_finds_nothing(directory: Direc
     assert directory.search("存在しない窓口", now=now) == []
     assert [c.id for c, _ in directory.search("保護者 英語", now=now)] == []
     assert {c.id for c, _ in directory.search("先生 フォーム", now=now)} >= {"sia_hibou_hotline", "ihaho"}
+
+
+@pytest.mark.parametrize(("query", "word"), [
+    ("先生に", "先生"), ("先生へ", "先生"), ("担任に", "担任"), ("警察に", "警察"), ("弁護士に", "弁護士"), ("親に", "親"),
+    ("子どもが", "子ども"), ("英語で", "英語"), ("無料で", "無料"), ("チャットで", "チャット"), ("電話で", "電話"),
+    ("LINEで", "LINE"), ("SNSで", "SNS"), ("夜中に", "夜中"),
+])
+def test_a_word_with_its_particle_finds_what_the_word_finds(directory: Directory, query: str, word: str) -> None:
+    """Regression: a word followed by its particle (「先生に」「警察に」「英語で」) found nothing or only
+    the window whose own wording happened to contain the two together (「警察に」: #8103 alone of
+    the eight police-related windows; 「電話で」: one window of 29)."""
+    now = parse_at(NIGHT)
+    bare = [c.id for c, _ in directory.search(word, now=now)]
+    assert bare
+    assert [c.id for c, _ in directory.search(query, now=now)] == bare
 
 
 @pytest.mark.parametrize("query", ["大阪", "大阪に住んでいます", "存在しない窓口名"])
