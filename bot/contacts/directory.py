@@ -226,8 +226,8 @@ class Directory:
             now: an aware datetime (any zone; evaluated in Asia/Tokyo).
 
         Returns:
-            The status; ``send_only`` is set when the window is open but reached only by a form
-            or mail (nobody answers now).
+            The status; ``send_only`` is set when the window is open but nobody answers it live
+            (:attr:`bot.contacts.model.Contact.reachable_live`: a form or mail only).
 
         Raises:
             KeyError: for an unknown id. ValueError: for a naive ``now``.
@@ -238,7 +238,7 @@ class Directory:
         else:
             c = self.get(contact_or_id)
             st = self.hours(c).status(now)
-        return replace(st, send_only=True) if st.is_available and c.send_only else st
+        return replace(st, send_only=True) if st.is_available and not c.reachable_live else st
 
     def search(self, query: str | None = None, topic: Topic | str | None = None, open_now: bool = False,
                now: dt.datetime | None = None) -> list[tuple[Contact, Status]]:

@@ -202,6 +202,11 @@ class Contact(_Strict):
         role: what the window does (and does not do).
         source: URL of the page the data was checked against.
         verified: ISO date the data was last verified (YYYY-MM-DD): when someone read the page.
+        live: True for a staffed chat or LINE consultation whose own address is not verified, so
+            the entry links only the information page that leads to it (``kind: web``) — e.g.
+            あなたのいばしょ, found through まもろうよこころ: a person answers there when it is open.
+            Not needed with a phone, ``chat`` or ``line`` channel (those are live anyway); refused
+            for an entry reached only by a form or mail. See :attr:`reachable_live`.
         source_date: the date the source page itself shows (updated / published) — ``YYYY-MM-DD``,
             or ``YYYY-MM`` / ``YYYY`` when the page gives no more —, when it is known; ``soudan validate`` warns when it is more than three years before today, since
             a page that old may no longer be true even if it was read recently.
@@ -224,6 +229,7 @@ class Contact(_Strict):
     source: str
     verified: str
     source_date: str | None = None
+    live: bool = False
 
     @field_validator("id")
     @classmethod
@@ -254,6 +260,15 @@ class Contact(_Strict):
                              "add the number or the web page from the source")
         return self
 
+    @model_validator(mode="after")
+    def _live(self) -> Contact:
+        kinds = {c.kind for c in self.channels if c.kind != "web"}
+        if self.live and not self.phones and kinds and kinds <= {"form", "mail"}:
+            raise ValueError("`live: true` is for a staffed chat or LINE reached through an information page; "
+                             "a window reached only by a form or mail takes messages but nobody answers them "
+                             "live: remove `live`")
+        return self
+
     @field_validator("verified")
     @classmethod
     def _verified(cls, v: str) -> str:
@@ -272,13 +287,19 @@ class Contact(_Strict):
         return v
 
     @property
-    def send_only(self) -> bool:
-        """True when the window is reached only by sending something: no phone, and every channel
-        other than an information page (``web``) is a ``form`` or ``mail`` — e.g. Safe Line."""
-        kinds = {c.kind for c in self.channels if c.kind != "web"}
-        return not self.phones and bool(kinds) and kinds <= {"form", "mail"}
+    def reachable_live(self) -> bool:
+        """True when a person answers the window when it is open: it has a phone, a ``chat`` or
+        ``line`` channel, or is a staffed chat or LINE reached through a page (:attr:`live`).
+
+        The one rule for "someone answers now": :meth:`bot.contacts.directory.Directory.status`
+        marks an open window that is not reachable live :attr:`~bot.contacts.status.Status.send_only`
+        (a form or mail takes the message, a reply comes later, if at all; an information page
+        alone answers nothing), and :attr:`~bot.contacts.status.Status.is_staffed` is what the
+        engine, the hand-off, the cards, 「いま受付中」 and contacts search ask."""
+        return self.live or bool(self.phones) or any(c.kind in ("chat", "line") for c in self.channels)
 
     @property
-    def reachable_live(self) -> bool:
-        """True when a person can be reached (a phone, a chat or LINE), not only a form."""
-        return bool(self.phones) or any(c.kind in ("chat", "line") for c in self.channels)
+    def send_only(self) -> bool:
+        """The opposite of :attr:`reachable_live`: nobody answers the window live (Safe Line's form,
+        an information page that is not :attr:`live`)."""
+        return not self.reachable_live

@@ -130,8 +130,8 @@ def card_status(contact: Contact, status: Status, locale: str = "ja") -> str:
     en = locale == "en"
     words = _KIND_WORDS["en" if en else "ja"]
     own = [ch for ch in contact.channels if ch.hours is not None and ch.kind != "web"]
-    if contact.send_only and status.is_available:
-        kinds = {ch.kind for ch in contact.channels if ch.kind != "web"}
+    if status.send_only:  # the directory's one rule (Contact.reachable_live), not worked out again here
+        kinds: set[str] = {ch.kind for ch in contact.channels if ch.kind != "web"} or {"web"}
         names = ("/" if en else "・").join(words[k] for k in sorted(kinds))
         always = status.kind is StatusKind.ALWAYS
         if en:

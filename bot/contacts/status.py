@@ -35,11 +35,12 @@ class Status:
             other hours differ by prefecture), so the wording says 「地域により異なる」 instead
             of "hours not verified". Set from rules commented ``"varies"`` (see
             :data:`bot.contacts.hours.VARIES`).
-        send_only: True when the window is open (or 24 hours) but reached only by a web form or
-            mail (no phone, chat or LINE): a message can be sent now, nobody answers it now (a
-            reply, if any, comes later). Set by :meth:`bot.contacts.directory.Directory.status`
-            (see :attr:`bot.contacts.model.Contact.send_only`); such a window is listed after
-            the lines a person answers now and is not "open now".
+        send_only: True when the window is open (or 24 hours) but nobody answers it live: it is
+            reached only by a web form or mail (a message can be sent now; a reply, if any, comes
+            later), or only an information page. Set by
+            :meth:`bot.contacts.directory.Directory.status` from
+            :attr:`bot.contacts.model.Contact.reachable_live`, the one rule; such a window is
+            listed after the lines a person answers now and is not "open now".
     """
 
     kind: StatusKind

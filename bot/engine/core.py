@@ -669,10 +669,9 @@ class Engine:
             ids = [*[c for c in local if c not in ids][:spec.local.max], *ids]
         ordered = self._for_locale(self.directory.order(ids, now), loc)
         note: list[Reply] = []
-        if not any(st.is_available and c.reachable_live for c, st in ordered):
+        if not any(st.is_staffed for _, st in ordered):  # nobody answers any of them now
             f = self._flow(s)
-            extra = [(c, st) for c, st in self.directory.order(f.fallback, now)
-                     if st.is_available and c.reachable_live and c.id not in ids]
+            extra = [(c, st) for c, st in self.directory.order(f.fallback, now) if st.is_staffed and c.id not in ids]
             if not extra:
                 c = self.directory.fallback(now)
                 extra = [(c, self.directory.status(c, now))]

@@ -317,7 +317,7 @@ class Handoffs:
         loc = s.locale
         f = self.engine.flows[s.flow_id]
         d = self.engine.directory
-        lines = [(c, st) for c, st in d.order(f.fallback, now) if st.is_available and c.reachable_live]
+        lines = [(c, st) for c, st in d.order(f.fallback, now) if st.is_staffed]
         if not lines:
             c = d.fallback(now)
             lines = [(c, d.status(c, now))]

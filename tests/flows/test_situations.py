@@ -416,7 +416,7 @@ def test_every_result_offers_a_window_reachable_now(engine: Engine, flow: Flow, 
     reached: set[str] = set()
     for path, s, refer in _walk(engine, now):
         reached.add(s.state)
-        live = [v.contact.id for v in refer.contacts if v.status.is_available and v.contact.reachable_live]
+        live = [v.contact.id for v in refer.contacts if v.status.is_staffed]
         assert live, f"{' > '.join(path)} → {s.state}: nothing reachable at {at}"
         assert refer.steps, f"{s.state}: no next steps"
         spec = flow.states[s.state].refer
