@@ -9,7 +9,8 @@ unless the file says otherwise) or a mapping of locale codes to strings::
 
 The catalogue holds every message the program itself says to people (not the flows' and the
 directory's words, which live in YAML), under one key per message in namespaces: ``engine.*``
-(the conversation engine; ``engine.handoff.*`` its hand-off part), ``line.*``, ``discord.*`` and
+(the conversation engine; ``engine.handoff.*`` its hand-off part), ``contacts.*`` (a window's status on
+its card), ``line.*``, ``discord.*`` and
 ``web.*`` (the adapters and the simulator). ``t("engine.welcome", "en")``.
 """
 
@@ -427,12 +428,61 @@ _DISCORD: dict[str, dict[str, str]] = {
 }
 """The Discord adapter's own words (``discord.*``)."""
 
+_CONTACTS: dict[str, dict[str, str]] = {
+    "ja": {
+        "always": "24時間",
+        "unknown": "時間不明（公式サイトで確認）",
+        "varies": "この時間は地域により異なる（公式サイトで確認）",
+        "open": "受付中",
+        "open_until": "受付中（{until}まで）",
+        "closed": "受付時間外（次の受付は公式サイトで確認）",
+        "closed_next": "受付時間外（次は {next}〜）",
+        "send_always": "{names}（受付は24時間・その場での返答はありません）",
+        "send_open": "{names}（受付中・その場での返答はありません）",
+        "short_send_always": "受付24時間（その場での返答はありません）",
+        "short_send_open": "受付中（その場での返答はありません）",
+        "short_always": "24時間",
+        "short_open": "受付中",
+        "short_closed": "時間外",
+        "short_unknown": "時間不明",
+        "short_varies": "地域により異なる",
+        "phone_is": "電話は{status}", "channels_are": "{kinds}は{status}",
+        "kinds_and": "と", "kinds_sep": "・", "parts_sep": "・",
+        "kind_phone": "電話", "kind_form": "フォーム", "kind_mail": "メール", "kind_chat": "チャット",
+        "kind_line": "LINE", "kind_web": "Web",
+    },
+    "en": {
+        "always": "24 hours",
+        "unknown": "Hours unknown (check the official site)",
+        "varies": "Varies by region at this hour (check the official site)",
+        "open": "Open",
+        "open_until": "Open (until {until})",
+        "closed": "Closed (check the official site for the next opening)",
+        "closed_next": "Closed (opens {next})",
+        "send_always": "{names} (accepted 24 hours; no answer right away)",
+        "send_open": "{names} (accepting now; no answer right away)",
+        "short_send_always": "accepted 24 hours (no answer right away)",
+        "short_send_open": "accepting now (no answer right away)",
+        "short_always": "24 hours",
+        "short_open": "open now",
+        "short_closed": "closed now",
+        "short_unknown": "hours unknown",
+        "short_varies": "varies by region",
+        "phone_is": "Phone: {status}", "channels_are": "{kinds} {status}",
+        "kinds_and": " and ", "kinds_sep": "/", "parts_sep": "; ",
+        "kind_phone": "phone", "kind_form": "form", "kind_mail": "e-mail", "kind_chat": "chat",
+        "kind_line": "LINE", "kind_web": "web",
+    },
+}
+"""A window's status on its card (``contacts.*``; :mod:`bot.contacts.render`): 「受付中（17:15まで）」,
+「フォーム（受付は24時間・その場での返答はありません）」, per channel 「電話は…・メールは…」."""
+
 _WEB: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
 """The browser simulator's own words (``web.*``)."""
 
 NAMESPACES: dict[str, dict[str, dict[str, str]]] = {
     "engine": _ENGINE, "engine.handoff": _HANDOFF, "line": _LINE, "line.richmenu": _LINE_RICHMENU, "discord": _DISCORD,
-    "web": _WEB,
+    "contacts": _CONTACTS, "web": _WEB,
 }
 """Namespace → its table ({locale: {key: text}})."""
 

@@ -41,14 +41,14 @@ def test_every_locale_translates_the_same_keys_with_the_same_placeholders() -> N
 
 
 def test_keys_live_in_the_known_namespaces() -> None:
-    assert set(NAMESPACES) <= {"engine", "engine.handoff", "line", "line.richmenu", "discord", "web"}
-    assert all(k.split(".")[0] in {"engine", "line", "discord", "web"} for k in CATALOGUE[DEFAULT_LOCALE])
+    assert set(NAMESPACES) <= {"engine", "engine.handoff", "contacts", "line", "line.richmenu", "discord", "web"}
+    assert all(k.split(".")[0] in {"engine", "contacts", "line", "discord", "web"} for k in CATALOGUE[DEFAULT_LOCALE])
 
 
 def test_every_key_the_code_names_is_in_the_catalogue() -> None:
     """A typo in a t("…") key would raise KeyError in front of a user; find it here instead."""
     named = {m for p in BOT.rglob("*.py")
-             for m in re.findall(r'\bt\("((?:engine|line|discord|web)\.[a-z_.]+)"', p.read_text(encoding="utf-8"))}
+             for m in re.findall(r'\bt\("((?:engine|contacts|line|discord|web)\.[a-z_.]+)"', p.read_text(encoding="utf-8"))}
     handoff = (BOT / "engine" / "handoff.py").read_text(encoding="utf-8")
     named |= {f"engine.handoff.{m}" for m in re.findall(r"""\b_m\(["']([a-z_]+)["']""", handoff)}
     assert "engine.welcome" in named

@@ -27,7 +27,7 @@ from rich.text import Text
 from bot import timeutil
 from bot.contacts.directory import Directory, DirectoryError
 from bot.contacts.model import Contact, Topic
-from bot.contacts.render import card_status
+from bot.contacts.render import card_status, card_status_lines
 from bot.contacts.status import Status
 from bot.i18n import pick
 from bot.timeutil import JST, now_jst
@@ -99,7 +99,7 @@ def _table(rows: list[tuple[Contact, Status]], now: dt.datetime) -> Table:
     for contact, status in rows:
         table.add_row(Text(pick(contact.name, "ja")), _reach(contact), Text(pick(contact.hours_text, "ja")),
                       # one line per channel (「電話は…」「フォームは…」) so the names keep their width
-                      Text(card_status(contact, status, "ja").replace("）・", "）\n")))
+                      Text("\n".join(card_status_lines(contact, status, "ja"))))
     return table
 
 

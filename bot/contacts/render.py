@@ -7,7 +7,8 @@ Japanese (default) and English::
     24時間                        24 hours
     時間不明（公式サイトで確認）    Hours unknown (check the official site)
 
-Times are shown in Japan time (Asia/Tokyo) whatever zone the datetimes carry.
+Times are shown in Japan time (Asia/Tokyo) whatever zone the datetimes carry. The words are the
+catalogue's (``contacts.*`` in :mod:`bot.i18n`), like every other text of the program's own.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import datetime as dt
 
 from bot.contacts.model import Contact
 from bot.contacts.status import Status, StatusKind
+from bot.i18n import t
 from bot.timeutil import JST
 
-__all__ = ["card_details", "card_status", "format_status", "format_time", "shown_status"]
+__all__ = ["card_details", "card_status", "card_status_lines", "format_status", "format_time", "shown_status"]
 
 
 def format_time(t: dt.datetime, *, with_date: bool = False) -> str:
@@ -47,7 +49,8 @@ def _until(t: dt.datetime, now: dt.datetime | None) -> str:
 
 
 def format_status(status: Status, locale: str = "ja", now: dt.datetime | None = None) -> str:
-    """The status as a short phrase, e.g. 「受付中（17:15まで）」 or "Closed (opens 12/1 8:30)".
+    """The status as a short phrase, e.g. 「受付中（17:15まで）」 or "Closed (opens 12/1 8:30)"
+    (catalogue ``contacts.*``, :mod:`bot.i18n`).
 
     Args:
         status: from :meth:`bot.contacts.directory.Directory.status`.
@@ -60,65 +63,52 @@ def format_status(status: Status, locale: str = "ja", now: dt.datetime | None = 
     Returns:
         One line of text, without trailing punctuation.
     """
-    en = locale == "en"
     now = now if now is not None else status.at
     if status.kind is StatusKind.ALWAYS:
-        return "24 hours" if en else "24時間"
+        return t("contacts.always", locale)
     if status.kind is StatusKind.UNKNOWN:
-        if status.varies:
-            return "Varies by region at this hour (check the official site)" if en else "この時間は地域により異なる（公式サイトで確認）"
-        return "Hours unknown (check the official site)" if en else "時間不明（公式サイトで確認）"
+        return t("contacts.varies" if status.varies else "contacts.unknown", locale)
     if status.kind is StatusKind.OPEN:
         if status.open_until is None:
-            return "Open" if en else "受付中"
-        until = _until(status.open_until, now)
-        return f"Open (until {until})" if en else f"受付中（{until}まで）"
+            return t("contacts.open", locale)
+        return t("contacts.open_until", locale, until=_until(status.open_until, now))
     if status.next_open is None:
-        return ("Closed (check the official site for the next opening)" if en
-                else "受付時間外（次の受付は公式サイトで確認）")
-    nxt = format_time(status.next_open, with_date=True)
-    return f"Closed (opens {nxt})" if en else f"受付時間外（次は {nxt}〜）"
+        return t("contacts.closed", locale)
+    return t("contacts.closed_next", locale, next=format_time(status.next_open, with_date=True))
 
 
 _SEND_KINDS = ("form", "mail")
-_KIND_WORDS = {
-    "ja": {"phone": "電話", "form": "フォーム", "mail": "メール", "chat": "チャット", "line": "LINE", "web": "Web"},
-    "en": {"phone": "phone", "form": "form", "mail": "e-mail", "chat": "chat", "line": "LINE", "web": "web"},
-}
 
 
-_NO_ANSWER = {"ja": "その場での返答はありません", "en": "no answer right away"}
-"""What a form or mail address that takes messages now says: nobody answers it now."""
-
-
-def _short(kind: str, status: Status, en: bool) -> str:
+def _short(kind: str, status: Status, locale: str) -> str:
     """One channel's state in a few words: 受付中 / 時間外 / 24時間 / 時間不明; a form or mail address
     that takes messages says so and that nobody answers now: 受付24時間（その場での返答はありません）."""
-    sendable = kind in _SEND_KINDS
-    if sendable and status.is_available:
-        if en:
-            when = "accepted 24 hours" if status.kind is StatusKind.ALWAYS else "accepting now"
-            return f"{when} ({_NO_ANSWER['en']})"
-        return ("受付24時間" if status.kind is StatusKind.ALWAYS else "受付中") + f"（{_NO_ANSWER['ja']}）"
+    if kind in _SEND_KINDS and status.is_available:
+        return t("contacts.short_send_always" if status.kind is StatusKind.ALWAYS else "contacts.short_send_open",
+                 locale)
     if status.kind is StatusKind.ALWAYS:
-        return "24 hours" if en else "24時間"
+        return t("contacts.short_always", locale)
     if status.kind is StatusKind.OPEN:
-        return "open now" if en else "受付中"
+        return t("contacts.short_open", locale)
     if status.kind is StatusKind.CLOSED:
-        return "closed now" if en else "時間外"
-    if en:
-        return "varies by region" if status.varies else "hours unknown"
-    return "地域により異なる" if status.varies else "時間不明"
+        return t("contacts.short_closed", locale)
+    return t("contacts.short_varies" if status.varies else "contacts.short_unknown", locale)
 
 
-def card_status(contact: Contact, status: Status, locale: str = "ja") -> str:
-    """The status line of a window's card, per channel where channels have their own hours.
+def _kind(kind: str, locale: str) -> str:
+    return t(f"contacts.kind_{kind}", locale)
 
-    * A window with one way in: :func:`format_status` (「受付中（17:15まで）」); a window reached
-      only by a form or mail that takes messages now says that nobody answers it now —
-      「フォーム（受付は24時間・その場での返答はありません）」 — never 「24時間」 like a phone line.
-    * A phone plus channels with their own ``hours``: the phone's status, then each channel in a
-      few words — 「電話は受付時間外（次は 12/2 9:00〜）・フォームとメールは受付24時間（その場での返答はありません）」.
+
+def card_status_lines(contact: Contact, status: Status, locale: str = "ja") -> list[str]:
+    """The status of a window's card as its parts, one per way in where channels have their own
+    hours; :func:`card_status` joins them on one line, a table may put each on its own line.
+
+    * A window with one way in: [:func:`format_status`] (「受付中（17:15まで）」); an open window
+      nobody answers live (:attr:`Status.send_only`: a form or mail only) says so —
+      [「フォーム（受付は24時間・その場での返答はありません）」] — never 「24時間」 like a phone line.
+    * A phone plus channels with their own ``hours``: the phone's status, then each group of
+      channels in a few words — [「電話は受付時間外（次は 12/2 9:00〜）」,
+      「フォームとメールは受付24時間（その場での返答はありません）」].
 
     Args:
         contact: the directory entry (its channels' ``hours`` are evaluated at ``status.at``).
@@ -127,29 +117,36 @@ def card_status(contact: Contact, status: Status, locale: str = "ja") -> str:
     """
     from bot.contacts.hours import Hours
 
-    en = locale == "en"
-    words = _KIND_WORDS["en" if en else "ja"]
-    own = [ch for ch in contact.channels if ch.hours is not None and ch.kind != "web"]
     if status.send_only:  # the directory's one rule (Contact.reachable_live), not worked out again here
         kinds: set[str] = {ch.kind for ch in contact.channels if ch.kind != "web"} or {"web"}
-        names = ("/" if en else "・").join(words[k] for k in sorted(kinds))
-        always = status.kind is StatusKind.ALWAYS
-        if en:
-            when = "accepted 24 hours" if always else "accepting now"
-            return f"{names[:1].upper()}{names[1:]} ({when}; {_NO_ANSWER['en']})"
-        return f"{names}（{'受付は24時間' if always else '受付中'}・{_NO_ANSWER['ja']}）"
+        names = t("contacts.kinds_sep", locale).join(_kind(k, locale) for k in sorted(kinds))
+        key = "contacts.send_always" if status.kind is StatusKind.ALWAYS else "contacts.send_open"
+        return [t(key, locale, names=names[:1].upper() + names[1:])]
     head = format_status(status, locale)
+    own = [ch for ch in contact.channels if ch.hours is not None and ch.kind != "web"]
     if not contact.phones or not own or status.at is None:
-        return head
+        return [head]
     groups: dict[str, list[str]] = {}
     for ch in own:
-        st = Hours.parse(ch.hours).status(status.at)
-        phrase = _short(ch.kind, st, en)
-        if words[ch.kind] not in groups.setdefault(phrase, []):
-            groups[phrase].append(words[ch.kind])
-    tail = [(" and ".join(k) + " " + p) if en else ("と".join(k) + "は" + p) for p, k in groups.items()]
-    lead = f"Phone: {head}" if en else f"電話は{head}"
-    return ("; ".join([lead, *tail]) if en else "・".join([lead, *tail]))
+        phrase = _short(ch.kind, Hours.parse(ch.hours).status(status.at), locale)
+        if _kind(ch.kind, locale) not in groups.setdefault(phrase, []):
+            groups[phrase].append(_kind(ch.kind, locale))
+    tail = [t("contacts.channels_are", locale, kinds=t("contacts.kinds_and", locale).join(k), status=p)
+            for p, k in groups.items()]
+    return [t("contacts.phone_is", locale, status=head), *tail]
+
+
+def card_status(contact: Contact, status: Status, locale: str = "ja") -> str:
+    """The status line of a window's card: :func:`card_status_lines` on one line —
+    「電話は受付時間外（次は 12/2 9:00〜）・フォームとメールは受付24時間（その場での返答はありません）」,
+    「フォーム（受付は24時間・その場での返答はありません）」, 「受付中（17:15まで）」.
+
+    Args:
+        contact: the directory entry.
+        status: the window's status, from the directory.
+        locale: ``"ja"`` or ``"en"``.
+    """
+    return t("contacts.parts_sep", locale).join(card_status_lines(contact, status, locale))
 
 
 def shown_status(contact: Contact, status: Status, locale: str = "ja") -> str | None:

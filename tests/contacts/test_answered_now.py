@@ -19,11 +19,11 @@ import pytest
 
 from bot.contacts.directory import Directory
 from bot.contacts.model import Contact
-from bot.contacts.render import card_status
+from bot.contacts.render import card_status, card_status_lines
 from bot.engine.open_now import open_now
 from bot.testing import FakeChat
 from bot.timeutil import parse_at
-from tests.conftest import write
+from tests.conftest import Soudan, write
 
 NIGHT = parse_at("2026-12-01T23:00+09:00")  # Tuesday night: the Legal Affairs Bureau is closed
 
@@ -95,3 +95,20 @@ def test_live_is_refused_for_a_window_that_only_takes_forms_or_mail() -> None:
     with pytest.raises(ValueError, match="live"):
         Contact.model_validate({**base, "channels": [{"kind": "form", "url": "https://example.org/f"}]})
     assert Contact.model_validate({**base, "channels": [{"kind": "web", "url": "https://example.org/"}]}).reachable_live
+
+
+def test_the_contacts_table_puts_each_channel_on_its_own_line(soudan: Soudan, directory: Directory) -> None:
+    """The table's status cell has one line per way in, made from the parts (it split the joined
+    line at 「）・」, which a phone part without brackets — 「電話は24時間」「電話は受付中」 — does not have)."""
+    at = parse_at("2026-12-01T12:30+09:00")  # Gunma's phone is at lunch; its form and mail take messages
+    lines = card_status_lines(directory.get("gunma_net_window"), directory.status("gunma_net_window", at))
+    assert lines == ["電話は受付時間外（次は 12/1 13:00〜）", "メールとフォームは受付24時間（その場での返答はありません）"]
+    assert card_status(directory.get("gunma_net_window"), directory.status("gunma_net_window", at)) == "・".join(lines)
+    p = soudan("contacts", "gunma_net_window", "--at", "2026-12-01T12:30+09:00")
+    assert p.returncode == 0, p.stderr
+    cells = [row.split("│")[4].strip() for row in p.stdout.splitlines() if row.count("│") >= 5]
+    assert [c for c in cells if c] == lines
+    # DV相談＋: its 24-hour phone's part has no brackets; it was one long line
+    p = soudan("contacts", "dv_plus", "--at", "2026-12-01T13:00+09:00")
+    cells = [row.split("│")[4].strip() for row in p.stdout.splitlines() if row.count("│") >= 5]
+    assert [c for c in cells if c] == ["電話は24時間", "チャットは受付中", "メールは受付24時間（その場での返答はありません）"]
