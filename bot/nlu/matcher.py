@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from bot.engine.text import normalize
 from bot.nlu.analysis import Analysis, Token, analyse
@@ -126,7 +127,17 @@ def _attached(toks: Sequence[Token], i: int) -> bool:
 
 def _followed_by_agent(a: Analysis, end: int) -> bool:
     nxt = next((t for t in a.tokens if t.start >= end), None)
-    return nxt is not None and nxt.pos == ("助詞", "格助詞") and nxt.surface in ("に", "から", "と", "より", "にも", "とか")
+    return nxt is not None and nxt.pos == ("助詞", "格助詞") and nxt.surface in _AGENT_PARTICLES
+
+
+_AGENT_PARTICLES = ("に", "から", "と", "より", "にも", "とか")
+
+
+def _agent_marked(toks: Sequence[Token]) -> frozenset[str]:
+    """The normalised words followed by a particle of agent or company (「友達に」「先生から」), as
+    :func:`_followed_by_agent` reads them, in one pass."""
+    return frozenset(t.norm for t, nxt in pairwise(toks)
+                     if nxt.pos == ("助詞", "格助詞") and nxt.surface in _AGENT_PARTICLES)
 
 
 def _token_key_match(tok: Token, key: str) -> bool:
@@ -142,6 +153,7 @@ class _Features:
     grams: frozenset[str]     # every character and every two-character run of the text
     readings: frozenset[str]  # the first two characters of the reading from every token on
     content: frozenset[str]   # :func:`_content`
+    agent: frozenset[str]     # content words followed by a particle of agent or company (「友達に」)
 
 
 _last_features: list[_Features] = []  # the features of the analysis read last (one message)
@@ -154,7 +166,8 @@ def _features(a: Analysis) -> _Features:
     text, reading = a.text, a.reading
     f = _Features(a, frozenset(k for t in a.tokens for k in (t.norm, t.lemma, t.surface)),
                   frozenset([*text, *(text[i:i + 2] for i in range(len(text)))]),
-                  frozenset(reading[r:r + 2] for r in a.reading_starts), _content(a))
+                  frozenset(reading[r:r + 2] for r in a.reading_starts), _content(a),
+                  _agent_marked(a.tokens))
     _last_features[:] = [f]
     return f
 
@@ -313,8 +326,9 @@ class Matcher:
         Args:
             strict: keywords and examples only (no "no" words, no negated cues): for reading a
                 question's answer out of a message written for another question.
-            agents: choices whose keyword does not count when a particle of agent or company
-                follows it (「友達に悪口を書かれた」 is not about a friend asking).
+            agents: choices whose keyword, or a word shared with one of their examples, does not
+                count when a particle of agent or company follows it (「友達に悪口を書かれた」 is
+                not about a friend asking, although 「友達です」 is an example of ``friend``).
         """
         key = (strict, agents)
         if self._memo_for is a and key in self._memo:
@@ -344,12 +358,16 @@ class Matcher:
                 for i in no_idx:
                     sc[i] += _NEG_HIT_WEIGHT
         if self._examples:
-            mine = _features(a).content
+            feats_a = _features(a)
+            mine = feats_a.content
             best: dict[int, float] = {}
             if mine:
                 shared: dict[int, int] = {}
                 for f in mine:
+                    marked = f in feats_a.agent  # 「友達に悪口を書かれた」: the friend is not asking
                     for k in self._by_feature.get(f, ()):
+                        if marked and self._examples[k][0] in agents:
+                            continue
                         shared[k] = shared.get(k, 0) + 1
                 for k, n in shared.items():
                     i, feats, _ = self._examples[k]
