@@ -546,11 +546,12 @@ class Engine:
 
     def _keep(self, s: Session, found: Mapping[str, tuple[str, str]]) -> list[str]:
         """Store answers to later questions (never over a slot already answered); returns what
-        to repeat back for each new one."""
+        to repeat back for each, also one said again (「死ねって言われた」 after 「消えろって言われた」:
+        understood, not 「答えがわかりませんでした」)."""
         labels: list[str] = []
         f = self._flow(s)
         for slot, (value, sid) in found.items():
-            if slot in s.slots or s.prefill.get(slot) == value:
+            if slot in s.slots:
                 continue
             s.prefill[slot] = value
             labels.append(self._value_label(s, f.states[sid], value))
