@@ -17,7 +17,7 @@ from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact
 from bot.contacts.status import Status, StatusKind
 from bot.engine.commands import command_for
-from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State
+from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State, reachable
 from bot.engine.handoff import Handoffs
 from bot.engine.open_now import open_now
 from bot.engine.text import normalize, number_form, parse_number, visible
@@ -550,11 +550,17 @@ class Engine:
         understood, not 「答えがわかりませんでした」)."""
         labels: list[str] = []
         f = self._flow(s)
-        for slot, (value, sid) in found.items():
-            if slot in s.slots:
-                continue
+        kept = [(slot, value, sid) for slot, (value, sid) in found.items() if slot not in s.slots]
+        for slot, value, _ in kept:
             s.prefill[slot] = value
-            labels.append(self._value_label(s, f.states[sid], value))
+        # repeated back only for a question still ahead: with 「悪口」 kept, the intimate-images
+        # question's 「ネットに載せられた」 is stored but not said ("Insults or lies" and "Posted online")
+        ahead = reachable(f, s.state, {**s.prefill, **s.slots}) if len(kept) > 1 else None
+        if ahead is not None and not any(sid in ahead for _, _, sid in kept):
+            ahead = None  # never nothing to say back
+        for _, value, sid in kept:
+            if ahead is None or sid in ahead:
+                labels.append(self._value_label(s, f.states[sid], value))
         return labels
 
     def _value_label(self, s: Session, st: State, value: str) -> str:

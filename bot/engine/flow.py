@@ -462,8 +462,15 @@ class LoadedFlow:
         return self.located.line_of(tuple(loc))
 
 
-def reachable(flow: Flow, start: str) -> set[str]:
+def reachable(flow: Flow, start: str, slots: Mapping[str, str] | None = None) -> set[str]:
     """Every state that can be reached from ``start`` (included) through choices and ``next``.
+
+    Args:
+        slots: slot values already known (answered or kept for later), or None for every path:
+            a question whose ``save_as`` slot is known goes on only by the choice of that value
+            (when one has it), and a ``goto`` branch whose ``when`` contradicts a known value is
+            not taken (nor any branch after one that surely is). With ``{what: def}`` the
+            intimate-images question is out of reach.
 
     Raises:
         KeyError: if a target is not a state of ``flow`` (flows that loaded have none).
@@ -476,10 +483,29 @@ def reachable(flow: Flow, start: str) -> set[str]:
             continue
         seen.add(sid)
         st = flow.states[sid]
-        todo.extend(t for ch in st.choices or [] for t in ch.targets())
+        choices = st.choices or []
+        known = slots.get(st.save_as) if slots is not None and st.save_as else None
+        if known is not None:
+            choices = [c for c in choices if c.slot_value == known] or choices
+        todo.extend(t for ch in choices for t in (ch.targets() if slots is None else _targets_given(ch, slots)))
         if st.next:
             todo.append(st.next)
     return seen
+
+
+def _targets_given(ch: Choice, slots: Mapping[str, str]) -> list[str]:
+    """The states ``ch`` may lead to when ``slots`` are known (see :func:`reachable`)."""
+    if isinstance(ch.goto, str):
+        return [ch.goto]
+    out = []
+    for br in ch.goto:
+        conds = (br.when or {}).items()
+        if any(k in slots and not slot_matches(slots[k], v) for k, v in conds):
+            continue  # contradicted by a known value
+        out.append(br.to)
+        if all(k in slots for k, _ in conds):
+            break  # surely taken: the branches after it are not
+    return out
 
 
 # ------------------------------------------------------------------ the loader's checks, one per rule

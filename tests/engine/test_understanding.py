@@ -180,16 +180,33 @@ def test_a_whole_story_is_not_asked_again() -> None:
     assert out.session is not None and out.session.slots["goal"] == "delete"
 
 
+def english() -> Session:
+    s = engine().step(begin(), Text("English"), NOW).session
+    assert s is not None
+    return s
+
+
 def test_several_answers_kept_are_each_quoted_as_a_list() -> None:
     # two labels in one pair of quotes read as one answer: "Insults or lies, Posted online"
-    s = begin()
-    en = engine().step(s, Text("English"), NOW).session
-    out = say(en, "someone posted insults about me online")
-    assert texts(out).startswith('I noted "Insults or lies" and "Posted online" for later questions.')
-    out = say(begin(), "ネットに悪口を載せられた")
-    assert texts(out).startswith("「悪口・うそを書かれた」、「ネットに載せられた」は、あとの質問の答えとして受け取りました。")
-    out = say(engine().step(begin(), Text("English"), NOW).session, "I was insulted")
+    out = say(english(), "my nudes were posted online")
+    assert texts(out).startswith('I noted "Intimate images" and "Posted online" for later questions.')
+    out = say(begin(), "裸の写真をネットに載せられた")
+    assert texts(out).startswith("「性的な画像・動画」、「ネットに載せられた」は、あとの質問の答えとして受け取りました。")
+    out = say(english(), "I was insulted")
     assert texts(out).startswith('I noted "Insults or lies" for a later question.')
+
+
+def test_an_answer_kept_for_a_question_out_of_reach_is_not_said_back() -> None:
+    # 「ネットに載せられた」 answers the intimate-images question, which insults never reach: it was
+    # said back as 'I noted "Insults or lies, Posted online"'; it is kept, not said
+    out = say(english(), "someone posted insults about me online")
+    assert texts(out).startswith('I noted "Insults or lies" for a later question.')
+    assert out.session is not None and out.session.prefill == {"what": "def", "ncii_kind": "posted"}
+    out = say(begin(), "ネットに悪口を載せられた")
+    assert texts(out).startswith("「悪口・うそを書かれた」は、あとの質問の答えとして受け取りました。")
+    # a pupil's intimate images go to the pupils' result, which asks no such question
+    out = say(english(), "I am 16 and my nudes were posted online")
+    assert texts(out).startswith('I noted "Under 18 / pupil" and "Intimate images" for later questions.')
 
 
 def test_an_answer_typed_at_the_wrong_question_is_kept_for_its_question() -> None:
