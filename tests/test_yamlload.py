@@ -6,9 +6,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.engine.flow import load_flow
-from bot.yamlload import MAX_BYTES, LoadError, load_file, load_text
+from bot.settings import ROOT
+from bot.yamlload import (
+    LIBYAML,
+    MAX_BYTES,
+    LoadError,
+    Located,
+    _load_libyaml,
+    _load_python,
+    load_file,
+    load_text,
+)
+from tests.profiles import examples
 
 LAUGHS = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
     f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
@@ -99,3 +112,76 @@ def test_a_list_where_one_text_belongs_is_not_told_to_quote_it(tmp_path: Path) -
     assert lf is None and str(errs[0]) == (
         f"{p}:{line}: error: states.what.choices.1.goto.str: expected one text but got a list ['result-adult']; "
         "write the value alone, without [ ] or { }")
+
+
+# ---------------------------------------------------------------- libyaml gives what the Python parser gives
+
+def _python_or_error(text: str) -> Located | str:
+    """What the Python parser (the reference) gives for ``text``: its data, or its error."""
+    try:
+        return _load_python(text, "f.yaml")
+    except LoadError as exc:
+        return str(exc)
+
+
+def _libyaml_or_error(text: str) -> Located | str | None:
+    """What libyaml gives: its data, its error (from the node checks), or None (sent to Python)."""
+    try:
+        return _load_libyaml(text, "f.yaml")
+    except LoadError as exc:
+        return str(exc)
+
+
+def test_libyaml_is_there_so_loading_is_fast() -> None:
+    # PyYAML's wheels ship libyaml; without it every file would parse ~15 times slower, unnoticed
+    assert LIBYAML
+
+
+def test_the_shipped_flows_and_directory_load_the_same_through_libyaml() -> None:
+    # what routes a person: the flows and every window, value for value and line for line
+    files = sorted({*ROOT.glob("flows/*.yaml"), *ROOT.glob("directory/*.yaml")})
+    assert len(files) >= 10
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        assert _load_libyaml(text, str(p)) == _load_python(text, str(p)), p
+
+
+def test_every_yaml_file_of_the_repository_takes_the_fast_path() -> None:
+    files = sorted({*ROOT.glob("flows/**/*.yaml"), *ROOT.glob("directory/*.yaml"), *ROOT.glob("bot/**/*.yaml"),
+                    *ROOT.glob("deploy/**/*.yaml"), *ROOT.glob("tests/**/*.yaml")})
+    assert len(files) > 100
+    slow = [p for p in files if _load_libyaml(p.read_text(encoding="utf-8"), str(p)) is None]
+    assert slow == []
+
+
+def test_texts_libyaml_cannot_take_go_to_the_python_parser() -> None:
+    assert _load_libyaml("a: [1\n", "f.yaml") is None  # a syntax error: said in the Python parser's words
+    assert _load_libyaml("", "f.yaml") is None
+    assert load_text("", "f.yaml") == Located(None, {(): 1}, "f.yaml")
+    assert load_text("a: 1\r\nb: 2\r\n", "f.yaml") == _load_python("a: 1\r\nb: 2\r\n", "f.yaml")
+
+
+# fragments that make YAML structure: indentation, keys, lists, flow collections, quotes, anchors,
+# comments, block scalars, tags, merge keys, typed-looking scalars
+_FRAGMENTS = st.sampled_from([
+    "\n", "\n", "\n", " ", " ", "  ", "    ", "- ", "-", ": ", ":", "a", "b", "key", "日本", "[", "]", "{", "}",
+    ", ", ",", "'", '"', "''", "\\", "#", " # c", "&x ", "*x", "&y ", "*y", "|", ">", "|-", "!!str ", "!t ",
+    "<<", "? ", "1", "-1", "0.5", "09:00", "true", "no", "null", "~", "---", "...", "%YAML 1.1", "\t", "@",
+    "`", "%", "0x1F", "1e3", "2026-01-01", "a: b", "x:y", "- a: 1", "  - b", "こんにちは、世界", "?",
+    "https://a.jp/b?c=1", "{ja: ", "en: ", '"?"', "- {id: x, label: ", "\n  ", "\n    - ", "\r\n", "\x85",
+])
+
+
+@given(st.lists(_FRAGMENTS, max_size=40).map("".join), st.sampled_from(["\n", "\n", ""]))
+@settings(max_examples=examples(300))
+def test_libyaml_gives_the_python_parsers_data_lines_and_errors(text: str, end: str) -> None:
+    # whatever libyaml's path returns (data with lines, or an error of the node checks) is what the
+    # Python parser gives; where the two could differ it returns None and the Python parser decides
+    text += end
+    fast = _libyaml_or_error(text)
+    if fast is not None:
+        assert fast == _python_or_error(text)
+    try:
+        assert load_text(text, "f.yaml") == _python_or_error(text)
+    except LoadError as exc:
+        assert str(exc) == _python_or_error(text)
