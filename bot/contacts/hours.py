@@ -295,8 +295,20 @@ class Hours:
         return Status(StatusKind.CLOSED, next_open=_aware(nxt) if nxt else None)
 
     def is_open(self, now: dt.datetime) -> bool:
-        """True when :meth:`status` is open or 24 hours at ``now`` (aware; converted to JST)."""
-        return self.status(now).is_available
+        """True when :meth:`status` is open or 24 hours at ``now`` (aware; converted to JST).
+
+        Only the state at ``now``: without :meth:`status`'s look-ahead for the closing or opening
+        time (``soudan validate`` and ``soudan serve``'s start-up lint ask this at every half hour
+        of eight days for every window).
+        """
+        local = to_jst_naive(now)
+        if self._full is None:
+            return False
+        if self.is_always:
+            return True
+        if self.uses_holidays and local.year not in HOLIDAY_YEARS:
+            return False
+        return self._state(local) is StatusKind.OPEN
 
     # -- evaluation on naive JST times -------------------------------------------------------
 

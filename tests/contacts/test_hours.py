@@ -6,10 +6,14 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from bot.contacts.directory import Directory
 from bot.contacts.hours import Hours
 from bot.contacts.status import StatusKind
 from bot.timeutil import JST
+from tests.profiles import examples
 
 UTC = dt.UTC
 WEEKDAY = "Mo-Fr 08:30-17:15; PH off; Dec 29-Jan 03 off"
@@ -193,3 +197,20 @@ def test_bad_expressions_are_refused_readably(expr: str, message: str) -> None:
 def test_non_string_is_refused() -> None:
     with pytest.raises(ValueError, match="text in quotes"):
         Hours.parse(540)  # type: ignore[arg-type]  # what YAML 1.1 makes of 9:00
+
+
+_SHIPPED_HOURS = sorted({c.hours for c in Directory.load(Directory.default_paths()).contacts if c.hours}
+                        | {WEEKDAY, NIGHT, "24/7", 'Mo-Fr 17:00-24:00 unknown "varies"'})
+
+
+@given(st.sampled_from(_SHIPPED_HOURS),
+       st.datetimes(min_value=dt.datetime(2019, 12, 20), max_value=dt.datetime(2036, 1, 10),  # noqa: DTZ001 — made aware below
+                    timezones=st.just(JST)))
+@settings(max_examples=examples(300))
+def test_is_open_is_what_status_says(expr: str, now: dt.datetime) -> None:
+    # is_open reads only the state at `now` (no look-ahead): the same answer as the full status,
+    # for every window's hours as shipped, across the holiday table's edges (2020-2035)
+    hours = Hours.parse(expr)
+    assert hours.is_open(now) is hours.status(now).is_available
+    assert hours.is_open(now.replace(second=0, microsecond=0)) is hours.status(
+        now.replace(second=0, microsecond=0)).is_available
