@@ -87,7 +87,12 @@ async def start_client(client: SoudanClient, token: str) -> asyncio.Task[None]:
 
 
 async def stop_client(client: SoudanClient, task: asyncio.Task[None], timeout: float = 10.0) -> None:
-    """Close ``client`` and wait up to ``timeout`` seconds for its task (then cancel it)."""
+    """Close ``client`` and wait up to ``timeout`` seconds for its task (then cancel it).
+
+    A task that ends cancelled by the close itself (closing discord.py's HTTP connector cancels a
+    start-up attempt's pending host lookup, and the start-up loop lets ``CancelledError`` through)
+    is stopped, not an error; the caller's own cancellation still propagates.
+    """
     with contextlib.suppress(Exception):
         await client.close()
     try:
@@ -96,6 +101,9 @@ async def stop_client(client: SoudanClient, task: asyncio.Task[None], timeout: f
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
 
 
 def setup(app: web.Application) -> None:

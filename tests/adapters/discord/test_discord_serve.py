@@ -98,6 +98,33 @@ async def test_stop_client_cancels_a_stuck_task(tiny_engine: Engine) -> None:
     assert bot.is_closed()
 
 
+async def test_stop_client_during_a_start_up_attempt_that_the_close_cancels(tiny_engine: Engine,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # found under load: the app's cleanup closed the client while a start-up retry was resolving
+    # Discord's host; closing the connector cancelled that lookup, the task ended cancelled and
+    # stop_client raised CancelledError out of the app's cleanup
+    conv = Conversations(tiny_engine, MemoryStore(), "s")
+    bot = SoudanClient(conv, sync_commands=False)
+    lookup: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def resolving(token: str, *, reconnect: bool = True) -> None:
+        await lookup  # the host lookup that closing the connector cancels
+
+    real_close = bot.close
+
+    async def close() -> None:
+        lookup.cancel()
+        await real_close()
+
+    monkeypatch.setattr(bot, "start", resolving)
+    monkeypatch.setattr(bot, "close", close)
+    task = await dadapter.start_client(bot, "t")
+    await asyncio.sleep(0)  # the attempt is waiting on the lookup
+    await dadapter.stop_client(bot, task, timeout=1)  # returns: the task is stopped
+    assert task.cancelled()
+    assert bot.is_closed()
+
+
 def test_setup_refuses_an_empty_token(tiny_engine: Engine) -> None:
     from aiohttp import web
 
