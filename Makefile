@@ -26,8 +26,10 @@ serve: $(STAMP)
 line-dev: $(STAMP)
 	$(BIN)/soudan line dev
 
+# the suite on every core (pytest-xdist; tests waiting on a subprocess overlap others);
+# `$(BIN)/python -m pytest -q` alone runs it in one process, as before
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
