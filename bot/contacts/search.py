@@ -103,7 +103,7 @@ NOT_IN_PROSE = frozenset({"line"})
 FILLER = frozenset({
     "相談", "相談したい", "相談したいです", "相談する", "相談できる", "相談先", "相談窓口", "窓口", "したい", "です",
     "help", "consult", "consultation", "counselling", "counseling", "window", "windows", "want", "i", "to",
-    "a", "the", "for", "with", "in",
+    "a", "the", "for", "with", "in", "talk", "speak", "someone", "somebody", "my", "me", "need",
 })
 """Words every window fits (every window is a consultation window): they match every window."""
 
@@ -252,6 +252,8 @@ def situation_matches(st: SearchText, word: str) -> bool:
     w = fold_kana(norm(word))
     if len(w) == 1:
         return f" {w} " in f" {st.situation} "
+    if w[:1].isascii() and w[:1].isalpha():
+        return _has_word(st.situation, w)  # a Latin word starts a word there: "talk" is not in "stalking"
     return bool(w) and w in st.situation
 
 

@@ -25,6 +25,9 @@ CASES: dict[str, tuple[set[str], set[str]]] = {
     # a sentence cut short after its particle (found nothing: 「該当する窓口はありません」)
     "先生に": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi", "moj_women_hotline"}),
     "先生に相談したい": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi"}),
+    # it found the stalking windows: "talk" was read as part of "stalking"
+    "talk to a teacher": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "dv_plus", "moj_women_hotline"}),
+    "my teacher": ({"sia_hibou_hotline", "ihaho", "kotaeru"}, {"police_110", "yorisoi"}),
     "保護者": ({"sia_hibou_hotline", "safeline", "mext_24h_sos", "moj_kodomo_110", "gunma_net_window", "kotaeru"},
               {"yorisoi", "police_110", "houterasu_support"}),
     "親": ({"sia_hibou_hotline", "safeline", "mext_24h_sos", "moj_kodomo_110", "kotaeru"}, {"yorisoi", "police_110"}),
@@ -74,7 +77,7 @@ def test_an_everyday_word_finds_the_windows_it_means(word: str, soudan: Soudan) 
 
 def test_a_word_every_window_fits_lists_them_all_answered_now_first(directory: Directory) -> None:
     now = parse_at(NIGHT)
-    for word in ("相談したい", "相談", "窓口", "相談窓口"):
+    for word in ("相談したい", "相談", "窓口", "相談窓口", "I want to talk to someone"):
         found = directory.search(word, now=now)
         assert len(found) == len(directory), word
         assert [rank(st) for _, st in found] == sorted(rank(st) for _, st in found)
