@@ -204,12 +204,17 @@ def _sign(body: bytes) -> str:
 
 
 def make_requests(prefix: str, n: int) -> list[tuple[str, bytes]]:
-    """``n`` signed webhook bodies, each a text event of its own user with its own ids."""
+    """``n`` signed webhook bodies, each a text event of its own user with its own ids.
+
+    A user id is ``U`` and 32 characters, as LINE's (``prefix``, then ``i`` in hex); until
+    2026-12-01 it was cut to that length after 31 hex digits, so 16 consecutive requests shared a
+    user (and queued behind each other's reply on the per-user lock).
+    """
     out = []
     for i in range(n):
         ev = {
             "type": "message", "mode": "active", "timestamp": 1_780_000_000_000 + i,
-            "source": {"type": "user", "userId": f"U{prefix}{i:031x}"[:33]},
+            "source": {"type": "user", "userId": f"U{prefix}{i:0{32 - len(prefix)}x}"},
             "webhookEventId": f"01{prefix.upper()}{i:024d}", "deliveryContext": {"isRedelivery": False},
             "replyToken": f"{prefix}{i:030x}",
             "message": {"type": "text", "id": str(10**15 + i), "text": "こんにちは、相談したいです", "quoteToken": "q"},
