@@ -12,7 +12,7 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.engine.text import fold_kana, normalize
 
@@ -70,25 +70,36 @@ def _norm(word: str, keep: bool = True) -> str:
     return got
 
 
+_DROPPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Mn"})
+
+
+class _CleanTable(dict[int, "str | None"]):
+    """The ``str.translate`` table of :func:`clean`, filled on first sight of each character
+    (a character's category never changes): line breaks → 「。」, the categories of
+    :data:`_DROPPED` → removed, anything else kept. Bounded: beyond 50,000 entries it starts afresh."""
+
+    def __missing__(self, cp: int) -> str | None:
+        ch = chr(cp)
+        got = "。" if ch in "\n\r\u2028\u2029" else None if unicodedata.category(ch) in _DROPPED else ch
+        if len(self) > 50_000:
+            self.clear()
+        self[cp] = got
+        return got
+
+
+_CLEAN = _CleanTable()
+
+
 def clean(text: str) -> str:
     """``text`` prepared for segmentation: NFKC, lower case, control and format characters
     (zero-width spaces, joiners, variation selectors) removed, line breaks turned into 「。」,
     cut to :data:`MAX_ANALYSED_CHARS`."""
-    out = []
-    for ch in unicodedata.normalize("NFKC", text[: MAX_ANALYSED_CHARS * 2]).lower():
-        if ch in "\n\r\u2028\u2029":
-            out.append("。")
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Cn", "Mn"):
-            continue
-        out.append(ch)
-    return "".join(out)[:MAX_ANALYSED_CHARS]
+    return unicodedata.normalize("NFKC", text[: MAX_ANALYSED_CHARS * 2]).lower().translate(_CLEAN)[:MAX_ANALYSED_CHARS]
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """One word of a message.
+class Token(NamedTuple):
+    """One word of a message (immutable: a named tuple, made in a fifth of the time of a frozen
+    dataclass — a message's words are made on every typed message).
 
     Attributes:
         surface: the word as typed, normalised like :func:`bot.engine.text.normalize` (may be

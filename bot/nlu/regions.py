@@ -69,6 +69,7 @@ class _Table:
     by_first: dict[str, list[str]]
     short: dict[str, Place]       # short readings, only as the whole answer
     short_by_first: dict[str, list[tuple[str, Place]]]  # the same by first character, in order
+    romaji_first: frozenset[str]  # the first letters of the romaji spellings: a text with none has no match
 
 
 @cache
@@ -134,7 +135,8 @@ def load_regions(path: Path = REGIONS_FILE) -> _Table:
     short_by_first: dict[str, list[tuple[str, Place]]] = {}
     for base, place in short.items():
         short_by_first.setdefault(base[:1], []).append((base, place))
-    return _Table(regions, kanji, kana, pattern, romaji, by_first, short, short_by_first)
+    return _Table(regions, kanji, kana, pattern, romaji, by_first, short, short_by_first,
+                  frozenset(w[0] for w in romaji if w))
 
 
 def region_codes() -> frozenset[str]:
@@ -209,7 +211,8 @@ def find_region(a: Analysis) -> Region | None:
             score -= 1
         found.append((i, place, score))
         i = end
-    for m in t.romaji.finditer(a.cleaned):
+    # every match starts with a romaji spelling's first letter: most texts (Japanese) have none
+    for m in t.romaji.finditer(a.cleaned) if not t.romaji_first.isdisjoint(a.cleaned) else ():
         place = t.romaji_of[m.group(1)]
         if not a.cleaned.startswith((" not", "以外", " is not"), m.end()) and \
                 not re.search(r"\bnot (?:in |from |at )?$", a.cleaned[:m.start()]):

@@ -103,8 +103,16 @@ def find_age(a: Analysis, *, asked: bool = False) -> AgeInfo | None:
     return AgeInfo(age, None)
 
 
+_DIGIT = re.compile(r"\d")
+_KANJI_NUMERAL = re.compile("[一二三四五六七八九十]")
+
+
 def _find_age(a: Analysis) -> AgeInfo | None:
     text = fold_kana(_SPACE.sub("", a.cleaned))
+    if not _DIGIT.search(a.cleaned) and not _KANJI_NUMERAL.search(text):
+        # every pattern below needs a digit or a kanji numeral: only the words of _AROUND remain
+        age = next((v for k, v in _AROUND.items() if k in text), None)
+        return AgeInfo(age, None) if age is not None else None
     grade = None
     g = _GRADE.search(text)
     if g:
