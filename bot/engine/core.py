@@ -39,6 +39,7 @@ from bot.engine.types import (
     Start,
     Text,
     Unsupported,
+    assemble,
 )
 from bot.i18n import LOCALES, pick, quoted_list, t
 from bot.nlu.analysis import Analysis, analyse
@@ -221,8 +222,11 @@ class Engine:
         seed = f"{previous.conversation_id if previous else ''}|{fid}|{now.isoformat()}"
         cid = base64.b32encode(hashlib.sha256(seed.encode()).digest()[:5]).decode().lower()
         loc = locale if locale in LOCALES else (previous.locale if previous else f.locale)
-        return Session(flow_id=fid, flow_version=f.version, conversation_id=cid, state=f.start,
-                       locale=loc or "ja", started_at=now, updated_at=now, expires_at=now + self.idle_timeout)
+        # every field given, each of its type (ids from the loaded flow, an aware ``now``): no validation needed
+        return assemble(Session, {
+            "flow_id": fid, "flow_version": f.version, "conversation_id": cid, "state": f.start, "slots": {},
+            "history": [], "locale": loc or "ja", "prefill": {}, "clarify": [], "started_at": now, "updated_at": now,
+            "expires_at": now + self.idle_timeout, "team": None, "handoff": None})
 
     def step(self, session: Session | None, inp: Input, now: dt.datetime, *, team: str | None = None) -> Outcome:
         """Advance one conversation by one input.

@@ -66,7 +66,7 @@ class _Table:
     kana: dict[str, Place]        # hiragana readings
     romaji: re.Pattern[str]
     romaji_of: dict[str, Place]
-    by_first: dict[str, list[str]]
+    by_first: dict[str, list[str]]  # spellings by their first two characters (one for a one-character spelling), longest first
     short: dict[str, Place]       # short readings, only as the whole answer
     short_by_first: dict[str, list[tuple[str, Place]]]  # the same by first character, in order
     romaji_first: frozenset[str]  # the first letters of the romaji spellings: a text with none has no match
@@ -131,7 +131,7 @@ def load_regions(path: Path = REGIONS_FILE) -> _Table:
     pattern = re.compile(r"(?<![a-z])(" + "|".join(re.escape(w) for w in words) + r")(?:-?(?:ken|fu|to|shi|city|prefecture))?(?![a-z])")
     by_first: dict[str, list[str]] = {}
     for n in sorted({*kanji, *kana}, key=len, reverse=True):
-        by_first.setdefault(n[0], []).append(n)
+        by_first.setdefault(n[:2], []).append(n)
     short_by_first: dict[str, list[tuple[str, Place]]] = {}
     for base, place in short.items():
         short_by_first.setdefault(base[:1], []).append((base, place))
@@ -177,7 +177,12 @@ def find_region(a: Analysis) -> Region | None:
             return place.region
     while i < len(text):
         hit = None
-        for name in t.by_first.get(text[i], ()):
+        # the spellings that can start here: those beginning with the next two characters, then
+        # any one-character one (shorter, so after them, as in a longest-first list)
+        names = t.by_first.get(text[i:i + 2], ())
+        if i + 1 < len(text) and text[i] in t.by_first:
+            names = (*names, *t.by_first[text[i]])
+        for name in names:
             if not text.startswith(name, i):
                 continue
             end = i + len(name)

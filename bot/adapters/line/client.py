@@ -27,6 +27,7 @@ from linebot.v3.messaging import AsyncApiClient, Configuration
 from linebot.v3.messaging.exceptions import ApiException
 
 from bot.adapters import Metrics
+from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM
 from bot.adapters.line.flex import Msg, plain_version
 
@@ -214,7 +215,7 @@ class LineApi:
             ApiException: for a non-2xx answer (``.status``, ``.body``).
             aiohttp.ClientError, TimeoutError: when the API cannot be reached in time.
         """
-        await self.send(path, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), headers)
+        await self.send(path, encode_json(body), headers)
 
     async def send(self, path: str, data: bytes, headers: dict[str, str] | None = None) -> None:
         """POST the JSON bytes ``data`` to the Messaging API on the SDK client's HTTP session.

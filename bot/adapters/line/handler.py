@@ -39,6 +39,7 @@ from typing import Any
 
 from bot.adapters import Metrics
 from bot.adapters.line.client import LineApi
+from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker
@@ -155,7 +156,7 @@ class EventHandler:
 
         def outbox(replies: list[Reply], session: Session | None) -> bytes:
             batches = render(replies, session.locale if session is not None else unknown_locale, now)
-            parts = [json.dumps(b, ensure_ascii=False, separators=(",", ":")).encode() for b in batches]
+            parts = [encode_json(b) for b in batches]
             k, at = uuid.uuid4().hex, time.time()
             made[:] = [(batches, parts, k, at)]
             # {"b": batches, "k": retry key base, "t": commit time}, each batch encoded once (sent as is)

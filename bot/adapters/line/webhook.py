@@ -163,11 +163,32 @@ class LineAdapter:
         task = asyncio.ensure_future(self.handler.process(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        done, _ = await asyncio.wait({task}, timeout=self.budget)
-        if task in done and not task.cancelled() and task.exception() is None and not task.result():
+        if await self._within_budget(task) and not task.cancelled() and task.exception() is None \
+                and not task.result():
             return self._answer(500, "not every event was answered (store or LINE API unavailable); please redeliver")
         return self._answer(200, "OK")
 
+
+    async def _within_budget(self, task: asyncio.Task[bool]) -> bool:
+        """Wait for ``task`` at most :attr:`budget` seconds (never cancelling it); True when it is
+        done. ``asyncio.wait({task}, timeout=...)`` with one future and a timer, not its sets."""
+        if task.done():
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        timer = loop.call_later(self.budget, wake)
+        task.add_done_callback(wake)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            task.remove_done_callback(wake)
+        return task.done()
 
     def _sdk_jobs(self, body: str, signature: str, payload: Any) -> list[Job] | None:
         """The jobs of ``body`` parsed with the SDK's models (:func:`~.events.to_job`), or None
