@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import logging
 import signal
 import sys
@@ -37,6 +38,7 @@ __all__ = [
     "LogFormatter",
     "check_settings",
     "configure_logging",
+    "freeze_heap",
     "loop_factory",
     "main",
     "serve",
@@ -183,6 +185,7 @@ async def serve(app: web.Application, host: str, port: int, *, header_timeout: f
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
+        freeze_heap()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -192,6 +195,21 @@ async def serve(app: web.Application, host: str, port: int, *, header_timeout: f
         await stop.wait()
     finally:
         await runner.cleanup()
+        gc.unfreeze()  # what the process made before serving is collectable again (a caller going on)
+
+
+def freeze_heap() -> None:
+    """Move every object alive now (the loaded flows, directory and language tables, the libraries,
+    the app) out of reach of the cyclic garbage collector (``gc.freeze``), after one collection.
+
+    They live as long as the process, but each full collection walked all of them again (~170k
+    objects: tens of milliseconds with the event loop stopped, every few thousand events under
+    load); after this a collection only walks what was made since. Nothing changes for objects
+    made later, and the frozen ones are still freed by reference counting. :func:`serve` calls it
+    once listening and undoes it (``gc.unfreeze``) when it stops.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
