@@ -18,19 +18,19 @@ returns the stored session instead, and the step runs again on it: a second trip
 concurrency). A replica killed at any point leaves no lock behind. A retried commit (the answer
 lost on a dropped connection) recognises its own token and does not count as a conflict.
 
-**The scripts (step, sent, release) run on connections of their own** — redis-py connections
-(connect, AUTH/SELECT, TLS, the hiredis reply parser), taken from a list of idle ones without
-redis-py's per-command machinery (pool condition and timeouts, retry wrapper, observability
-hooks, ``Script``'s NOSCRIPT round, a timer per command): the command is packed here, written
-to the connection's stream and its answer read by its parser; one watchdog closes a connection
-whose answer is late. What a step costs more than the memory store's fell from ~150 to ~65 µs
-(``bench.store_bench``; the round trip itself is ~35 of them). The other commands (``get``, ``save``, locks, ``SCAN``…) use redis-py's
+**The scripts (step, sent, release) run on a connection of their own**, pipelined: redis-py
+makes it (connect, AUTH/SELECT, TLS) and hands over its transport to a small protocol
+(``_Link``) that writes each packed command at once and matches the answers, parsed by a
+``hiredis.Reader``, to the commands in order — no pool, no stream reader, no retry wrapper,
+observability hooks or timer per command (redis-py's ``Script`` with its NOSCRIPT round, or its
+connections used directly, cost 15–30 µs more per step); one watchdog closes the connection
+when an answer is late. The other commands (``get``, ``save``, locks, ``SCAN``…) use redis-py's
 client and its pool.
 
-Both sets of connections are bounded: when all ``max_connections`` of one are in use a command
-waits up to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted",
-not as an outage. A command that meets a broken connection (Redis restarted) or no answer within
-``socket_timeout`` is retried once on a new one. :meth:`RedisStore.ping` uses a connection of its
+Both are bounded: when ``max_connections`` scripts are in flight, or all ``max_connections``
+connections of the pool are in use, a command waits up to ``pool_timeout`` seconds for its turn,
+and running out is reported as "pool exhausted", not as an outage. A command that meets a broken
+connection (Redis restarted) or no answer within ``socket_timeout`` is retried once on a new one. :meth:`RedisStore.ping` uses a connection of its
 own, so ``/healthz`` reports the server's health even while the pools are busy.
 """
 
@@ -40,6 +40,7 @@ import asyncio
 import collections
 import hashlib
 import inspect
+import itertools
 import logging
 import re
 import secrets
@@ -48,12 +49,12 @@ from collections.abc import AsyncIterator, Awaitable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
+import hiredis
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError, LockNotOwnedError, NoScriptError, RedisError, ResponseError
+from redis.exceptions import LockError, LockNotOwnedError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.engine.types import Session
@@ -80,8 +81,8 @@ LOCK_POLL = 0.01
 """Seconds between two attempts to take a lock held by another process."""
 
 DEFAULT_MAX_CONNECTIONS = 64
-"""Connections of one process for the scripts, and as many for the other commands (commands
-beyond wait for a free one)."""
+"""Scripts one process has in flight at once (pipelined on their connection), and connections
+of its pool for the other commands (commands beyond wait for their turn)."""
 
 DEFAULT_POOL_TIMEOUT = 5.0
 """Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
@@ -92,6 +93,12 @@ round trip) and, until the next step takes it, a private copy of the session the
 saves decoding them): ~20 MB."""
 
 T = TypeVar("T")
+
+_TOKEN_BITS = 2**64 - 1
+"""A commit's token (16 hex digits in the event record) tells a retried commit of this store from
+another's: each store counts up from a random 64-bit start, so two replicas' tokens meet only
+if their ranges overlap (odds ~ steps × replicas / 2**64), and the token costs no randomness per
+step (``secrets.token_hex`` did, ~2 µs)."""
 
 _Guess = tuple[bytes, Session | None] | None
 """What a replica remembers of a user's stored session: its bytes and, until a step takes it, a
@@ -203,48 +210,95 @@ _SENT_SCRIPT = _Script(_SENT, 1, 0)
 _RELEASE_SCRIPT = _Script(_RELEASE, 1, 0)
 
 
-async def _exchange(conn: AbstractConnection, command: bytes) -> Any:
-    """Write one packed command on ``conn`` and read its answer; an error answer is returned, not raised.
+_MORE = object()
+"""What the hiredis reader answers while an answer is still incomplete."""
 
-    Uses the connection's stream writer and reply parser directly when this redis-py has them
-    (``Connection._writer`` and ``._parser.read_response``, redis-py 5–8: ~15 µs less per command
-    than the public calls); otherwise — a redis-py whose internals changed — the public
-    ``send_packed_command`` / ``read_response``, which behave the same.
 
-    Raises:
-        redis.exceptions.ConnectionError, OSError: the connection broke.
+class _Link(asyncio.Protocol):
+    """One connection of the scripts, taken over from a connected redis-py connection (which did
+    the connecting: TCP or TLS, AUTH, SELECT…): commands are written as they come — several in
+    flight at once, pipelined — and their answers, parsed by a ``hiredis.Reader``, are matched to
+    them in order (Redis answers the commands of one connection in the order they came).
+
+    A command whose caller was cancelled keeps its place: its answer is read and dropped, so it
+    is never taken for the next command's. When the connection breaks (or the watchdog closes it,
+    :attr:`late`), every command still waiting fails with ``redis.exceptions.ConnectionError``
+    (``TimeoutError`` when late).
     """
-    writer = getattr(conn, "_writer", None)
-    read = getattr(getattr(conn, "_parser", None), "read_response", None)
-    if _DIRECT_IO and writer is not None and read is not None:
-        writer.write(command)
-        return await read()
-    await conn.send_packed_command(command, check_health=False)
-    try:
-        return await conn.read_response()
-    except ResponseError as exc:  # the direct path returns error answers; so does this one
-        return exc
 
+    def __init__(self, writer: asyncio.StreamWriter, loop: asyncio.AbstractEventLoop) -> None:
+        self.writer = writer  # kept: a stream writer closes its transport when collected
+        self.transport = transport = writer.transport
+        self.loop = loop
+        self.reader = hiredis.Reader(notEnoughData=_MORE)
+        self.waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
+        self.lost = False
+        self.late = False  # closed by the watchdog: an answer was later than socket_timeout
+        transport.set_protocol(self)
+        if transport.is_closing():
+            self.lost = True
 
-_DIRECT_IO = True
-"""Use redis-py's connection internals when present (tests set it False to run the public path)."""
+    def send(self, command: bytes, deadline: float) -> asyncio.Future[Any]:
+        """Write ``command`` (packed); the future gets its parsed answer (an error answer as a
+        ``hiredis.ReplyError`` value) or the connection's failure. ``deadline``: loop time by
+        which the answer must have come (the watchdog's)."""
+        if self.lost:
+            raise RedisConnectionError("Connection closed")
+        fut = self.loop.create_future()
+        self.waiting.append((fut, deadline))
+        self.transport.write(command)
+        return fut
+
+    def data_received(self, data: bytes) -> None:
+        """Hand each complete answer to the oldest command waiting."""
+        reader = self.reader
+        reader.feed(data)
+        waiting = self.waiting
+        try:
+            while (got := reader.gets()) is not _MORE:
+                if not waiting:  # an answer nobody asked for: the stream cannot be trusted
+                    self.transport.abort()
+                    return
+                fut = waiting.popleft()[0]
+                if not fut.done():  # a cancelled caller's answer is dropped
+                    fut.set_result(got)
+        except hiredis.ProtocolError:
+            self.transport.abort()
+
+    def eof_received(self) -> bool | None:
+        """The server closed its side: close ours (:meth:`connection_lost` follows)."""
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Fail every command still waiting."""
+        self.lost = True
+        waiting, self.waiting = self.waiting, collections.deque()
+        for fut, _ in waiting:
+            if not fut.done():
+                fut.set_exception(RedisTimeoutError("no answer in time") if self.late else
+                                  RedisConnectionError(f"Connection closed: {exc or 'by the server'}"))
+
+    def close(self) -> None:
+        """Close the connection (commands waiting fail)."""
+        if not self.lost:
+            self.transport.close()
 
 
 class _Connections:
-    """The scripts' own connections: redis-py connections made like the pool's (same URL and
-    options), at most ``size`` of them, idle ones reused last-in first-out.
+    """The scripts' own connection: one :class:`_Link` per event loop, commands pipelined on it,
+    at most ``size`` of them in flight at once (commands beyond wait for a turn: :meth:`take`).
 
-    A command is written to the connection's stream and its answer read by the connection's
-    parser directly (redis-py's ``Connection._writer`` and ``._parser``: ``send_packed_command``
-    and ``read_response`` cost about 15 µs more per command, see bench.store_bench), and it is
-    not given a timer of its own: one watchdog (:meth:`_watch`) closes a connection whose command
-    has had no answer for ``socket_timeout`` seconds (checked every quarter of it), which the
-    command sees as a broken connection.
+    It is made like the pool's connections (same URL and options: redis-py connects, with TLS,
+    AUTH and SELECT), then taken over (``transport.set_protocol``): per command, no pool, no
+    stream reader, no timer — one packed write, one future. One watchdog (:meth:`_watch`),
+    running only while commands wait, closes the connection when the oldest command has had no
+    answer for ``socket_timeout`` seconds (checked every quarter of it); its commands then fail
+    as on a broken connection.
 
     Args:
         pool: the redis-py pool whose connection class and options are used.
-        size: the most connections open (commands beyond wait for one).
-        pool_timeout: seconds a command waits for a free connection.
+        size: the most commands in flight.
+        pool_timeout: seconds a command waits for its turn before "pool exhausted".
         socket_timeout: seconds a command (connecting, writing, the answer) may take.
     """
 
@@ -252,10 +306,11 @@ class _Connections:
                  socket_timeout: float) -> None:
         self._cls = pool.connection_class
         self._kwargs = {**pool.connection_kwargs, "socket_timeout": None}
-        self._idle: list[AbstractConnection] = []
-        self._free = asyncio.Semaphore(size)
-        self._busy: dict[AbstractConnection, float] = {}  # connection → deadline (loop time)
-        self._late: set[AbstractConnection] = set()  # closed by the watchdog
+        self._link: _Link | None = None
+        self._opening: asyncio.Task[_Link] | None = None
+        self.size = size
+        self.inflight = 0
+        self._turns: collections.deque[asyncio.Future[None]] = collections.deque()
         self._watcher: asyncio.TimerHandle | None = None
         self._watched: asyncio.AbstractEventLoop | None = None  # the loop the watchdog runs in
         self.pool_timeout = pool_timeout
@@ -267,107 +322,125 @@ class _Connections:
 
         A broken connection or no answer within ``socket_timeout`` costs one retry on a new
         connection (the scripts are safe to run twice: a retried commit recognises its token); a
-        server that does not know the script gets it with the command (``EVAL``). A command
-        cancelled or failed midway closes its connection (its answer must not be read as the
-        next command's).
+        server that does not know the script gets it with the command (``EVAL``).
 
         Raises:
-            _PoolExhausted: when no connection was free within ``pool_timeout``.
+            _PoolExhausted: when ``size`` commands stayed in flight for ``pool_timeout`` seconds.
             redis.exceptions.RedisError, OSError: the second failure, or an error answer.
         """
-        conn = await self.take()
-        loop = asyncio.get_running_loop()
-        busy = self._busy
+        if self.inflight < self.size:  # take(), without a coroutine's cost
+            self.inflight += 1
+        else:
+            await self.take()
         try:
+            loop = asyncio.get_running_loop()
             retries, loaded = 1, False
             while True:
-                busy[conn] = loop.time() + self.socket_timeout
+                link = self._link
+                if link is None or link.lost or link.loop is not loop:
+                    link = await self._connect(loop)
                 if self._watcher is None or self._watched is not loop:
                     self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
                 try:
-                    if not conn.is_connected:
-                        async with asyncio.timeout(self.socket_timeout):
-                            await conn.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-                    got = await _exchange(conn, command)
-                    if isinstance(got, NoScriptError) and not loaded:
-                        command, loaded = script.loading(command), True
-                        continue
-                    if conn in self._late:  # answered as the watchdog closed it
-                        self._late.discard(conn)
-                        await conn.disconnect(nowait=True)
-                    if isinstance(got, RedisError):  # an error answer (the connection is fine)
-                        raise got
-                    return got
-                except (RedisConnectionError, RedisTimeoutError, TimeoutError, OSError) as exc:
-                    await conn.disconnect(nowait=True)  # the retry connects afresh
-                    late = conn in self._late or isinstance(exc, TimeoutError)
-                    self._late.discard(conn)
+                    got = await link.send(command, loop.time() + self.socket_timeout)
+                except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                     if not retries:
-                        if late:
+                        if isinstance(exc, RedisTimeoutError):
                             raise RedisTimeoutError(f"no answer within {self.socket_timeout:g} s") from None
                         raise
                     retries -= 1
-                except RedisError:
-                    raise
-                except BaseException:  # cancelled: the answer may still come
-                    await conn.disconnect(nowait=True)
-                    raise
-                finally:
-                    busy.pop(conn, None)
-                    if not busy and self._watcher is not None:  # idle: no timer left behind
-                        self._watcher.cancel()
-                        self._watcher = None
+                    continue
+                if isinstance(got, hiredis.ReplyError):  # an error answer (the connection is fine)
+                    if not loaded and str(got).startswith("NOSCRIPT"):
+                        command, loaded = script.loading(command), True
+                        continue
+                    raise ResponseError(str(got))
+                return got
         finally:
-            await self.give(conn)
+            self.give()
 
-    def _watch(self) -> None:
-        """Close the connections whose command is past its deadline; look again in a quarter of
-        ``socket_timeout`` while commands are running."""
-        now = asyncio.get_running_loop().time()
-        for conn, deadline in list(self._busy.items()):
-            writer = getattr(conn, "_writer", None)
-            if deadline <= now and writer is not None:
-                self._late.add(conn)
-                del self._busy[conn]
-                writer.transport.abort()  # the reader sees the end of the stream
-        self._watcher = (asyncio.get_running_loop().call_later(self.socket_timeout / 4, self._watch)
-                         if self._busy and not self.closed else None)
-
-    async def take(self) -> AbstractConnection:
-        """A connection for one command (an idle one, or a new one not connected yet); give it back
-        with :meth:`give`.
+    async def take(self) -> None:
+        """Take a command's turn (one of ``size``), waiting for one if all are taken; give it
+        back with :meth:`give`.
 
         Raises:
-            _PoolExhausted: when ``size`` connections stayed busy for ``pool_timeout`` seconds.
+            _PoolExhausted: when no turn came within ``pool_timeout`` seconds.
         """
-        free = self._free
-        if free.locked():
-            try:
-                async with asyncio.timeout(self.pool_timeout):
-                    await free.acquire()
-            except TimeoutError:
+        if self.inflight < self.size:
+            self.inflight += 1
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._turns.append(fut)
+        try:
+            async with asyncio.timeout(self.pool_timeout):
+                await fut
+        except BaseException as exc:
+            if fut.done() and not fut.cancelled():  # the turn came as the wait ended: pass it on
+                self.give()
+            else:
+                fut.cancel()
+            if isinstance(exc, TimeoutError):
                 raise _PoolExhausted from None
-        else:
-            await free.acquire()  # returns at once
-        return self._idle.pop() if self._idle else self._cls(**self._kwargs)
+            raise
 
-    async def give(self, conn: AbstractConnection) -> None:
-        """Give back a connection of :meth:`take` (disconnected if the store was closed)."""
+    def give(self) -> None:
+        """End a command's turn: the next waiting command (if any) takes it."""
+        turns = self._turns
+        while turns:
+            fut = turns.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self.inflight -= 1
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Link:
+        """The connection of ``loop``, connected now (concurrent commands share one attempt)."""
+        task = self._opening
+        if task is None or task.get_loop() is not loop:
+            task = self._opening = loop.create_task(self._open(loop))
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done() and self._opening is task:
+                self._opening = None
+
+    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Link:
         if self.closed:
-            await conn.disconnect(nowait=True)
-        else:
-            self._idle.append(conn)
-        self._free.release()
+            raise RedisConnectionError("the store is closed")
+        conn = self._cls(**self._kwargs)
+        async with asyncio.timeout(self.socket_timeout):
+            await conn.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        writer = getattr(conn, "_writer", None)
+        if writer is None:  # pragma: no cover - a redis-py other than the 5–8 of pyproject.toml
+            await conn.disconnect()
+            raise RedisConnectionError("this redis-py connection has no stream writer to take over")
+        conn._writer = conn._reader = None  # the link owns the transport now
+        link = _Link(writer, loop)
+        if self.closed:
+            link.close()
+            raise RedisConnectionError("the store is closed")
+        self._link = link
+        return link
+
+    def _watch(self) -> None:
+        """Close the connection when its oldest command is past its deadline; look again in a
+        quarter of ``socket_timeout`` while commands wait."""
+        link = self._link
+        if link is not None and link.waiting and link.waiting[0][1] <= link.loop.time():
+            link.late = True
+            link.transport.abort()  # connection_lost fails what waits
+        self._watcher = (asyncio.get_running_loop().call_later(self.socket_timeout / 4, self._watch)
+                         if link is not None and link.waiting and not self.closed else None)
 
     async def close(self) -> None:
-        """Disconnect the idle connections; busy ones are disconnected when their command ends."""
+        """Close the connection (commands still waiting fail)."""
         self.closed = True
         if self._watcher is not None:
             self._watcher.cancel()
             self._watcher = None
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.disconnect()
+        if self._link is not None:
+            self._link.close()
+            self._link = None
 
 
 class RedisStore(SessionStore):
@@ -410,6 +483,7 @@ class RedisStore(SessionStore):
         self._scripts = _Connections(pool, max_connections, pool_timeout, socket_timeout)
         self._seen: collections.OrderedDict[str, _Guess] = collections.OrderedDict()
         self._times: tuple[tuple[float, float, float], bytes] = ((0.0, 0.0, 0.0), b"")  # last TTLs, packed
+        self._tokens = itertools.count(secrets.randbits(64))  # commit tokens: a random start, counted up
         self._locks = KeyedLocks()
         self._closed = False
 
@@ -508,7 +582,7 @@ class RedisStore(SessionStore):
         """
         if self._closed:
             raise StoreError(f"Redis store {self._shown} is closed")
-        token = _bulk(secrets.token_hex(8).encode())
+        token = b"$16\r\n%016x\r\n" % (next(self._tokens) & _TOKEN_BITS)  # unique to this commit (see _TOKEN_BITS)
         keys = _bulk(self._e(event_id or "").encode()) + _bulk(self._s(key).encode())
         has = "1" if event_id is not None else "0"
         times = (ttl, event_ttl, lease)
