@@ -242,7 +242,7 @@ class _Link(asyncio.Protocol):
         """Write ``command`` (packed); the future gets its parsed answer (an error answer as a
         ``hiredis.ReplyError`` value) or the connection's failure. ``deadline``: loop time by
         which the answer must have come (the watchdog's)."""
-        if self.lost:
+        if self.lost or self.transport.is_closing():
             raise RedisConnectionError("Connection closed")
         fut = self.loop.create_future()
         self.waiting.append((fut, deadline))
@@ -305,7 +305,8 @@ class _Connections:
     def __init__(self, pool: aioredis.ConnectionPool, size: int, pool_timeout: float,
                  socket_timeout: float) -> None:
         self._cls = pool.connection_class
-        self._kwargs = {**pool.connection_kwargs, "socket_timeout": None}
+        # RESP2: no push messages (RESP3's tracking or maintenance notices) between the answers
+        self._kwargs = {**pool.connection_kwargs, "socket_timeout": None, "protocol": 2}
         self._link: _Link | None = None
         self._opening: asyncio.Task[_Link] | None = None
         self.size = size
@@ -336,12 +337,12 @@ class _Connections:
             loop = asyncio.get_running_loop()
             retries, loaded = 1, False
             while True:
-                link = self._link
-                if link is None or link.lost or link.loop is not loop:
-                    link = await self._connect(loop)
                 if self._watcher is None or self._watched is not loop:
                     self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
                 try:
+                    link = self._link
+                    if link is None or link.lost or link.loop is not loop:
+                        link = await self._connect(loop)
                     got = await link.send(command, loop.time() + self.socket_timeout)
                 except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                     if not retries:
@@ -408,8 +409,12 @@ class _Connections:
         if self.closed:
             raise RedisConnectionError("the store is closed")
         conn = self._cls(**self._kwargs)
-        async with asyncio.timeout(self.socket_timeout):
-            await conn.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        try:
+            async with asyncio.timeout(self.socket_timeout):
+                await conn.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
+        except TimeoutError:
+            await conn.disconnect(nowait=True)
+            raise RedisTimeoutError("connecting took too long") from None
         writer = getattr(conn, "_writer", None)
         if writer is None:  # pragma: no cover - a redis-py other than the 5–8 of pyproject.toml
             await conn.disconnect()
