@@ -10,18 +10,27 @@ One file (``./var/soudan.db`` by default) holds three tables (schema 2, ``PRAGMA
     locks(key TEXT PRIMARY KEY, owner TEXT, expires_at REAL) WITHOUT ROWID
         -- per-user locks of the primitive API (SessionStore.lock)
 
-**Steps run in the event loop, group-committed.** :meth:`SQLiteStore.step` does event id check →
-read → the engine step → write session and event (with its outbox) inside a transaction
-(``BEGIN IMMEDIATE`` … ``COMMIT``) synchronously, with no await in between: nothing else of this
-process runs meanwhile, and ``BEGIN IMMEDIATE`` (SQLite's single writer lock) excludes other
-processes, so no lock row is needed. The steps (and the confirmations of sent replies) asked for in
-one turn of the event loop share one transaction, at the start of the next turn, one after the
-other, each step in a savepoint of its own (an exception in one step's engine function undoes that
-step only); every caller returns once that transaction has committed. Such a transaction takes tens of microseconds in WAL mode with
-``synchronous=NORMAL`` (a commit appends to the WAL without fsync); the work that can take longer
-runs in threads: checkpoints (``wal_autocheckpoint`` is off on the loop's connection, a thread
-checkpoints every :data:`CHECKPOINT_EVERY` commits), purging expired rows (every
-:data:`PURGE_INTERVAL` seconds), counting and listing keys. The loop never waits for another
+**Steps run in the event loop.** :meth:`SQLiteStore.step` does event id check → read → the engine
+step → write session and event (with its outbox) inside a transaction (``BEGIN IMMEDIATE`` …
+``COMMIT``) synchronously, with no await in between: nothing else of this process runs meanwhile,
+and ``BEGIN IMMEDIATE`` (SQLite's single writer lock) excludes other processes, so no lock row is
+needed. A step (or a confirmation of a sent reply) is committed at once, in a transaction of its
+own, when it is alone: no other task committed one in this turn of the event loop. Otherwise it
+is group-committed: the steps and confirmations asked for in one turn share one transaction, at
+the start of the next turn, one after the other, each step in a savepoint of its own (an
+exception in one step's engine function undoes that step only); every caller returns once its
+transaction has committed. Such a transaction takes tens of microseconds in WAL mode with
+``synchronous=NORMAL`` (a commit appends to the WAL without fsync).
+
+**Decoded sessions are cached** (the :data:`CACHE_SIZE` users stepped last), as committed by this
+connection: a step of such a user skips reading and decoding the row while ``PRAGMA data_version``
+(read inside the write transaction) says that no other connection — another process, a worker
+thread's purge, a tool — committed since; when one did, the whole cache is dropped. A session is
+taken out of the cache for its step and put back only once that step has committed.
+
+The work that can take longer runs in threads: checkpoints (``wal_autocheckpoint`` is off on the
+loop's connection, a thread checkpoints every :data:`CHECKPOINT_EVERY` commits), purging expired
+rows (every :data:`PURGE_INTERVAL` seconds), counting and listing keys. The loop never waits for another
 process: the connection's busy timeout is 0, and a busy database is retried after an
 ``asyncio.sleep`` (up to :data:`BUSY_TIMEOUT` seconds).
 
@@ -45,9 +54,9 @@ from typing import Any, TypeVar
 
 from bot.engine.types import Session
 from bot.store.base import Busy, KeyedLocks, SessionStore, StepFn, StepResult, StoreError
-from bot.store.codec import decode_session, encode_session
+from bot.store.codec import copy_session, decode_session, encode_session
 
-__all__ = ["BUSY_TIMEOUT", "CHECKPOINT_EVERY", "PURGE_INTERVAL", "SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["BUSY_TIMEOUT", "CACHE_SIZE", "CHECKPOINT_EVERY", "PURGE_INTERVAL", "SCHEMA_VERSION", "SQLiteStore"]
 
 log = logging.getLogger("soudan.store.sqlite")
 
@@ -65,6 +74,11 @@ BUSY_TIMEOUT = 5.0
 
 CHECKPOINT_EVERY = 500
 """Commits between two WAL checkpoints (run in a thread, never in the event loop)."""
+
+CACHE_SIZE = 4096
+"""Sessions this process keeps decoded after committing them (the most recently stepped users),
+so that the next step of the same user skips the read and the decode while no other connection
+has written the file (``PRAGMA data_version``)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (key TEXT PRIMARY KEY, data BLOB NOT NULL, expires_at INTEGER NOT NULL)
@@ -122,6 +136,10 @@ def _tx(db: sqlite3.Connection, body: Callable[[sqlite3.Connection], T]) -> T:
     return out
 
 
+class _Later(Exception):
+    """A write that cannot be committed at once: it waits for the group commit of the next turn."""
+
+
 def _fail_all(waiting: list[tuple[Any, asyncio.Future[Any]]], exc: BaseException) -> None:
     """Give each waiting caller its own :class:`StoreError` for ``exc``."""
     for _, fut in waiting:
@@ -171,6 +189,12 @@ class SQLiteStore(SessionStore):
         self._flushing = False  # a _commit_pending is scheduled
         self._steps: list[tuple[Callable[[sqlite3.Connection], StepResult | Busy],
                                 asyncio.Future[StepResult | Busy]]] = []  # steps of this loop turn
+        self._alone: asyncio.Task[Any] | None = None  # the task that committed alone in this loop turn
+        # decoded sessions as committed by this connection, valid while data_version stays the same
+        self._cache: dict[str, tuple[Session, int]] = {}  # key → (session, expires_at in ms)
+        self._version: int | None = None  # PRAGMA data_version when the cache was last checked
+        self._checked = False  # data_version was read in the current transaction
+        self._pending: dict[str, tuple[Session, int] | None] = {}  # this transaction's session writes
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -236,9 +260,11 @@ class SQLiteStore(SessionStore):
         self._db = db
         return db
 
-    async def _do(self, what: str, body: Callable[[sqlite3.Connection], T], *, write: bool = True) -> T:
+    async def _do(self, what: str, body: Callable[[sqlite3.Connection], T], *, write: bool = True,
+                  after: Callable[[], None] | None = None) -> T:
         """Run ``body`` on the loop's connection (in a write transaction when ``write``), retrying
-        after a sleep while another process writes."""
+        after a sleep while another process writes; ``after`` (instead of the bookkeeping of a
+        write) runs once it committed."""
         delay, deadline = 0.001, None
         while True:
             db = self._conn()
@@ -256,7 +282,9 @@ class SQLiteStore(SessionStore):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 0.02)
                 continue
-            if write:
+            if after is not None:
+                after()
+            elif write:
                 self._wrote()
             return out
 
@@ -357,14 +385,115 @@ class SQLiteStore(SessionStore):
 
     # ------------------------------------------------------------ the step
 
+    def _begin(self, db: sqlite3.Connection) -> None:
+        """Start a step transaction's bookkeeping (after ``BEGIN IMMEDIATE``): its session writes,
+        given to the cache once it has committed; ``data_version`` is read at the first cache hit
+        (and in the first transaction, before anything is cached)."""
+        self._checked = False
+        self._pending = {}
+        if self._version is None:
+            self._fresh(db)
+
+    def _fresh(self, db: sqlite3.Connection) -> bool:
+        """Whether the cached sessions are still those of the file: no other connection (another
+        process, this process's worker threads, a tool) committed since the last look. If one
+        did, the cache is emptied. Called inside the write transaction, so it holds until COMMIT."""
+        self._checked = True
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return True
+        self._version = version
+        self._cache.clear()
+        return False
+
+    def _session(self, db: sqlite3.Connection, key: str, now_ms: int) -> Session | None:
+        """The session of ``key`` as this transaction sees it, handed over to the caller (the
+        store keeps no reference to it): written by an earlier step of this transaction, or
+        cached while the file did not change, or else read and decoded."""
+        pending = self._pending
+        if key in pending:
+            got = pending[key]
+            pending[key] = None  # taken (this step may still fail): the cache drops the key at COMMIT
+            if got is not None:
+                return got[0] if got[1] > now_ms else None
+        elif key in self._cache and (self._checked or self._fresh(db)):
+            cached, expires = self._cache.pop(key)  # taken: a failed step leaves the key uncached
+            if expires > now_ms:
+                return cached
+        row = db.execute("SELECT data FROM sessions WHERE key = ? AND expires_at > ?", (key, now_ms)).fetchone()
+        return decode_session(row[0], self.backend) if row is not None else None
+
+    def _committed(self) -> None:
+        """After a step transaction's COMMIT: its sessions go to the cache (the oldest leave it)."""
+        cache = self._cache
+        for key, got in self._pending.items():
+            cache.pop(key, None)
+            if got is not None:
+                cache[key] = got
+        self._pending = {}
+        while len(cache) > CACHE_SIZE:
+            del cache[next(iter(cache))]
+        self._wrote()
+
+    def _undo(self, db: sqlite3.Connection) -> None:
+        """After a failed step transaction: roll back, and forget the cache (conservative)."""
+        self._pending = {}
+        self._cache.clear()
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+
+    def _now(self, what: str, run: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``run`` in a write transaction of its own at once — when nothing waits for the next
+        group commit and no other task of this loop turn committed alone already (those steps
+        are grouped instead).
+
+        Raises:
+            _Later: the step must wait for the group commit (the file is busy, or it is not alone).
+            StoreError: when the database fails (nothing was committed).
+        """
+        if self._flushing:
+            raise _Later
+        task = asyncio.current_task()
+        if self._alone is not task:
+            if self._alone is not None:
+                raise _Later
+            self._alone = task
+            asyncio.get_running_loop().call_soon(self._next_turn)
+        db = self._conn()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            if _is_busy(exc):
+                raise _Later from None
+            raise self._fail(what, exc) from exc
+        self._begin(db)
+        try:
+            out = run(db)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._undo(db)
+            if _is_busy(exc):
+                raise _Later from None
+            raise self._fail(what, exc) from exc
+        except BaseException:
+            self._undo(db)
+            raise
+        self._committed()
+        return out
+
+    def _next_turn(self) -> None:
+        self._alone = None
+
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:
-        """See :meth:`SessionStore.step`: one transaction on the loop's connection, ``fn`` inside it."""
+        """See :meth:`SessionStore.step`: one transaction on the loop's connection, ``fn`` inside it
+        (at once, or in the group commit of the next loop turn)."""
         now = self._clock()
         now_ms = _ms(now)
         forgot: list[bool] = []
 
         def body(db: sqlite3.Connection) -> StepResult | Busy:
+            forgot.clear()
             if event_id is not None:
                 row = db.execute("SELECT expires_at, outbox, lease FROM events WHERE id = ?", (event_id,)).fetchone()
                 if row is not None and row[0] > now_ms:
@@ -375,20 +504,26 @@ class SQLiteStore(SessionStore):
                         return Busy(row[2], "the reply of this event is being sent by another task or process")
                     db.execute("UPDATE events SET lease = ? WHERE id = ?", (t + lease, event_id))
                     return StepResult(None, bytes(row[1]), resend=True)
-            row = db.execute("SELECT data FROM sessions WHERE key = ? AND expires_at > ?", (key, now_ms)).fetchone()
-            change = fn(decode_session(row[0], self.backend) if row is not None else None)
+            change = fn(self._session(db, key, now_ms))
+            kept: tuple[Session, int] | None = None
             if change.session is None or change.forget:
                 if db.execute("DELETE FROM sessions WHERE key = ?", (key,)).rowcount and change.forget:
                     forgot.append(True)
             else:
-                db.execute(_SAVE, (key, encode_session(change.session), _ms(now + ttl)))
+                expires = _ms(now + ttl)
+                db.execute(_SAVE, (key, encode_session(change.session), expires))
+                kept = (copy_session(change.session), expires)
             if event_id is not None:
                 db.execute(_EVENT, (event_id, _ms(now + event_ttl), change.outbox, time.time() + lease))
+            self._pending[key] = kept
             return StepResult(change, change.outbox)
-        fut: asyncio.Future[StepResult | Busy] = asyncio.get_running_loop().create_future()
-        self._steps.append((body, fut))
-        self._schedule()
-        out = await fut
+        try:
+            out = self._now("a step (event id, session, outbox)", body)
+        except _Later:
+            fut: asyncio.Future[StepResult | Busy] = asyncio.get_running_loop().create_future()
+            self._steps.append((body, fut))
+            self._schedule()
+            out = await fut
         if forgot:
             await self._truncate_wal()
         return out
@@ -408,6 +543,7 @@ class SQLiteStore(SessionStore):
 
         def run(db: sqlite3.Connection) -> None:
             results.clear()  # a retry (busy database) runs every step again
+            self._begin(db)
             if confirms:
                 db.executemany(_SENT, [(e,) for e, _ in confirms])
             for body, fut in steps:
@@ -424,8 +560,10 @@ class SQLiteStore(SessionStore):
                     results.append((False, exc))
                 db.execute("RELEASE step")
         try:
-            await self._do("a step or a sent confirmation (event id, session, outbox)", run)
+            await self._do("a step or a sent confirmation (event id, session, outbox)", run, after=self._committed)
         except BaseException as exc:  # every caller gets the failure; nothing was committed
+            self._pending = {}
+            self._cache.clear()
             _fail_all([*steps, *confirms], exc)
             if not isinstance(exc, StoreError):
                 raise
@@ -444,10 +582,16 @@ class SQLiteStore(SessionStore):
     async def sent(self, event_id: str) -> None:
         """See :meth:`SessionStore.sent`.
 
-        Group commit: committed with the steps and confirmations asked for in the same turn of
-        the event loop, in one transaction at the start of the next turn; the caller returns once
-        that transaction has committed (or gets its :class:`StoreError`: the outbox stays pending).
+        At once in a transaction of its own, or — when other tasks of this loop turn write too —
+        group-committed with the steps and confirmations asked for in the same turn, in one
+        transaction at the start of the next turn; the caller returns once that transaction has
+        committed (or gets its :class:`StoreError`: the outbox stays pending).
         """
+        try:
+            self._now("a sent confirmation", lambda db: db.execute(_SENT, (event_id,)))
+            return
+        except _Later:
+            pass
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._confirms.append((event_id, fut))
         self._schedule()
@@ -472,11 +616,19 @@ class SQLiteStore(SessionStore):
         """See :meth:`SessionStore.save`."""
         self._check_ttl(ttl)
         data = encode_session(session)
-        await self._do("saving a session", lambda db: db.execute(_SAVE, (key, data, _ms(self._clock() + ttl))))
+
+        def body(db: sqlite3.Connection) -> None:
+            self._cache.pop(key, None)  # in the transaction: no step can cache the key again before COMMIT
+            db.execute(_SAVE, (key, data, _ms(self._clock() + ttl)))
+        await self._do("saving a session", body)
 
     async def delete(self, key: str) -> None:
         """See :meth:`SessionStore.delete`."""
-        await self._do("deleting a session", lambda db: db.execute("DELETE FROM sessions WHERE key = ?", (key,)))
+
+        def body(db: sqlite3.Connection) -> None:
+            self._cache.pop(key, None)  # in the transaction, like save
+            db.execute("DELETE FROM sessions WHERE key = ?", (key,))
+        await self._do("deleting a session", body)
 
     async def forget(self, key: str) -> None:
         """Delete the session of ``key`` and scrub it from the files (``forget``, LINE unfollow).
