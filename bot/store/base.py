@@ -102,7 +102,9 @@ class Busy:
 
 StepFn = Callable[[Session | None], Change]
 """A pure, synchronous step: the stored session (or None) → the change to commit. It may be
-called more than once (optimistic backends retry it on a conflict) and must not do I/O."""
+called more than once (optimistic backends retry it on a conflict), or for an event that turns out
+to be a redelivery (SQLite learns that when recording the id: the change is dropped), and must not
+do I/O."""
 
 
 def user_key(platform: str, raw_user_id: str, secret: str | bytes) -> str:

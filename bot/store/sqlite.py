@@ -10,11 +10,12 @@ One file (``./var/soudan.db`` by default) holds three tables (schema 2, ``PRAGMA
     locks(key TEXT PRIMARY KEY, owner TEXT, expires_at REAL) WITHOUT ROWID
         -- per-user locks of the primitive API (SessionStore.lock)
 
-**Steps run in the event loop.** :meth:`SQLiteStore.step` does event id check → read → the engine
-step → write session and event (with its outbox) inside a transaction (``BEGIN IMMEDIATE`` …
-``COMMIT``) synchronously, with no await in between: nothing else of this process runs meanwhile,
-and ``BEGIN IMMEDIATE`` (SQLite's single writer lock) excludes other processes, so no lock row is
-needed. A step (or a confirmation of a sent reply) is committed at once, in a transaction of its
+**Steps run in the event loop.** :meth:`SQLiteStore.step` does read → the engine step → record the
+event id with its outbox (one upsert; an id already recorded means a redelivery: the step's change
+is dropped and the stored outbox answers) → write the session, inside a transaction (``BEGIN
+IMMEDIATE`` … ``COMMIT``) synchronously, with no await in between: nothing else of this process
+runs meanwhile, and ``BEGIN IMMEDIATE`` (SQLite's single writer lock) excludes other processes, so
+no lock row is needed. A step (or a confirmation of a sent reply) is committed at once, in a transaction of its
 own, when it is alone: no other task committed one in this turn of the event loop. Otherwise it
 is group-committed: the steps and confirmations asked for in one turn share one transaction, at
 the start of the next turn, one after the other, each step in a savepoint of its own (an
@@ -103,7 +104,11 @@ PRAGMA user_version = 2;
 
 _SENT = "UPDATE events SET outbox = NULL, lease = NULL WHERE id = ? AND outbox IS NOT NULL"
 _SAVE = "INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)"
-_EVENT = "INSERT OR REPLACE INTO events (id, expires_at, outbox, lease) VALUES (?, ?, ?, ?)"
+# A step's event: a new id, or one whose record has expired, counts as one change; a live one as
+# none (a redelivery: nothing is written, the step's change is dropped).
+_NEW_EVENT = ("INSERT INTO events (id, expires_at, outbox, lease) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE "
+              "SET expires_at = excluded.expires_at, outbox = excluded.outbox, lease = excluded.lease "
+              "WHERE events.expires_at <= ?")
 # A new id, or an id whose previous record has expired, counts as one change; a live one as none.
 _MARK_EVENT = ("INSERT INTO events (id, expires_at) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
                "SET expires_at = excluded.expires_at, outbox = NULL, lease = NULL WHERE events.expires_at <= ?")
@@ -176,6 +181,7 @@ class SQLiteStore(SessionStore):
         self._clock = clock
         self._lock_poll = lock_poll
         self._db: sqlite3.Connection | None = None
+        self._cur: sqlite3.Cursor | None = None  # the loop connection's cursor for steps (one per call costs)
         self._locks = KeyedLocks()
         self._last_purge = float("-inf")
         self._closed = False
@@ -187,7 +193,7 @@ class SQLiteStore(SessionStore):
         self._purging: asyncio.Lock | None = None
         self._confirms: list[tuple[str, asyncio.Future[None]]] = []  # sent() calls of this loop turn
         self._flushing = False  # a _commit_pending is scheduled
-        self._steps: list[tuple[Callable[[sqlite3.Connection], StepResult | Busy],
+        self._steps: list[tuple[Callable[[sqlite3.Cursor], StepResult | Busy],
                                 asyncio.Future[StepResult | Busy]]] = []  # steps of this loop turn
         self._alone: asyncio.Task[Any] | None = None  # the task that committed alone in this loop turn
         # decoded sessions as committed by this connection, valid while data_version stays the same
@@ -258,7 +264,15 @@ class SQLiteStore(SessionStore):
             raise
         log.debug("SQLite store opened", extra={"path": str(self.path)})
         self._db = db
+        self._cur = db.cursor()
         return db
+
+    def _cursor(self) -> sqlite3.Cursor:
+        """The loop connection's cursor for steps (opening the file on first use)."""
+        if self._cur is None or self._db is None:
+            self._conn()
+        assert self._cur is not None
+        return self._cur
 
     async def _do(self, what: str, body: Callable[[sqlite3.Connection], T], *, write: bool = True,
                   after: Callable[[], None] | None = None) -> T:
@@ -379,13 +393,13 @@ class SQLiteStore(SessionStore):
         if self._jobs:
             await asyncio.wait(set(self._jobs), timeout=BUSY_TIMEOUT * 2)
         self._closed = True
-        db, self._db = self._db, None
+        db, self._db, self._cur = self._db, None, None
         if db is not None:
             db.close()
 
     # ------------------------------------------------------------ the step
 
-    def _begin(self, db: sqlite3.Connection) -> None:
+    def _begin(self, db: sqlite3.Cursor) -> None:
         """Start a step transaction's bookkeeping (after ``BEGIN IMMEDIATE``): its session writes,
         given to the cache once it has committed; ``data_version`` is read at the first cache hit
         (and in the first transaction, before anything is cached)."""
@@ -394,7 +408,7 @@ class SQLiteStore(SessionStore):
         if self._version is None:
             self._fresh(db)
 
-    def _fresh(self, db: sqlite3.Connection) -> bool:
+    def _fresh(self, db: sqlite3.Cursor) -> bool:
         """Whether the cached sessions are still those of the file: no other connection (another
         process, this process's worker threads, a tool) committed since the last look. If one
         did, the cache is emptied. Called inside the write transaction, so it holds until COMMIT."""
@@ -406,7 +420,7 @@ class SQLiteStore(SessionStore):
         self._cache.clear()
         return False
 
-    def _session(self, db: sqlite3.Connection, key: str, now_ms: int) -> Session | None:
+    def _session(self, db: sqlite3.Cursor, key: str, now_ms: int) -> Session | None:
         """The session of ``key`` as this transaction sees it, handed over to the caller (the
         store keeps no reference to it): written by an earlier step of this transaction, or
         cached while the file did not change, or else read and decoded."""
@@ -435,14 +449,14 @@ class SQLiteStore(SessionStore):
             del cache[next(iter(cache))]
         self._wrote()
 
-    def _undo(self, db: sqlite3.Connection) -> None:
+    def _undo(self, db: sqlite3.Cursor) -> None:
         """After a failed step transaction: roll back, and forget the cache (conservative)."""
         self._pending = {}
         self._cache.clear()
-        if db.in_transaction:
+        if db.connection.in_transaction:
             db.execute("ROLLBACK")
 
-    def _now(self, what: str, run: Callable[[sqlite3.Connection], T]) -> T:
+    def _now(self, what: str, run: Callable[[sqlite3.Cursor], T]) -> T:
         """Run ``run`` in a write transaction of its own at once — when nothing waits for the next
         group commit and no other task of this loop turn committed alone already (those steps
         are grouped instead).
@@ -459,7 +473,7 @@ class SQLiteStore(SessionStore):
                 raise _Later
             self._alone = task
             asyncio.get_running_loop().call_soon(self._next_turn)
-        db = self._conn()
+        db = self._cursor()
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -484,6 +498,22 @@ class SQLiteStore(SessionStore):
     def _next_turn(self) -> None:
         self._alone = None
 
+    @staticmethod
+    def _seen(db: sqlite3.Cursor, event_id: str, now_ms: int, lease: float) -> StepResult | Busy | None:
+        """What a step of ``event_id`` gives when the id was seen before (within its TTL): nothing
+        to do, its pending outbox to send again (renewing the send lease), or :class:`Busy` while
+        another sender's lease runs; None for an id not seen."""
+        row = db.execute("SELECT expires_at, outbox, lease FROM events WHERE id = ?", (event_id,)).fetchone()
+        if row is None or row[0] <= now_ms:
+            return None
+        if row[1] is None:
+            return StepResult(None)
+        t = time.time()
+        if (row[2] or 0.0) > t:
+            return Busy(row[2], "the reply of this event is being sent by another task or process")
+        db.execute("UPDATE events SET lease = ? WHERE id = ?", (t + lease, event_id))
+        return StepResult(None, bytes(row[1]), resend=True)
+
     async def _step_once(self, key: str, event_id: str | None, fn: StepFn, ttl: float, event_ttl: float,
                          lease: float) -> StepResult | Busy:
         """See :meth:`SessionStore.step`: one transaction on the loop's connection, ``fn`` inside it
@@ -492,19 +522,21 @@ class SQLiteStore(SessionStore):
         now_ms = _ms(now)
         forgot: list[bool] = []
 
-        def body(db: sqlite3.Connection) -> StepResult | Busy:
+        def body(db: sqlite3.Cursor) -> StepResult | Busy:
+            # fn runs first, the event is recorded with its change in one statement (a redelivery
+            # writes nothing and drops the change): one statement less than asking first
             forgot.clear()
-            if event_id is not None:
-                row = db.execute("SELECT expires_at, outbox, lease FROM events WHERE id = ?", (event_id,)).fetchone()
-                if row is not None and row[0] > now_ms:
-                    if row[1] is None:
-                        return StepResult(None)
-                    t = time.time()
-                    if (row[2] or 0.0) > t:
-                        return Busy(row[2], "the reply of this event is being sent by another task or process")
-                    db.execute("UPDATE events SET lease = ? WHERE id = ?", (t + lease, event_id))
-                    return StepResult(None, bytes(row[1]), resend=True)
-            change = fn(self._session(db, key, now_ms))
+            try:
+                change = fn(self._session(db, key, now_ms))
+            except Exception:
+                seen = None if event_id is None else self._seen(db, event_id, now_ms, lease)
+                if seen is not None:  # a redelivery: what fn would have done does not matter
+                    return seen
+                raise
+            if event_id is not None and not db.execute(_NEW_EVENT, (
+                    event_id, _ms(now + event_ttl), change.outbox, time.time() + lease, now_ms)).rowcount:
+                seen = self._seen(db, event_id, now_ms, lease)  # the id is live: a redelivery
+                return StepResult(None) if seen is None else seen
             kept: tuple[Session, int] | None = None
             if change.session is None or change.forget:
                 if db.execute("DELETE FROM sessions WHERE key = ?", (key,)).rowcount and change.forget:
@@ -513,8 +545,6 @@ class SQLiteStore(SessionStore):
                 expires = _ms(now + ttl)
                 db.execute(_SAVE, (key, encode_session(change.session), expires))
                 kept = (copy_session(change.session), expires)
-            if event_id is not None:
-                db.execute(_EVENT, (event_id, _ms(now + event_ttl), change.outbox, time.time() + lease))
             self._pending[key] = kept
             return StepResult(change, change.outbox)
         try:
@@ -541,8 +571,9 @@ class SQLiteStore(SessionStore):
         confirms, self._confirms = self._confirms, []
         results: list[tuple[bool, Any]] = []
 
-        def run(db: sqlite3.Connection) -> None:
+        def run(_db: sqlite3.Connection) -> None:
             results.clear()  # a retry (busy database) runs every step again
+            db = self._cursor()
             self._begin(db)
             if confirms:
                 db.executemany(_SENT, [(e,) for e, _ in confirms])

@@ -100,6 +100,23 @@ async def test_a_failing_step_function_commits_nothing(store: SessionStore) -> N
     assert not r.duplicate  # the event was not marked
 
 
+async def test_a_redelivery_is_answered_as_one_even_if_its_step_function_fails(store: SessionStore) -> None:
+    """A store may run the step function before it knows the event is a redelivery (SQLite does):
+    a failure of it must not turn the redelivery into an error, nor change what was committed."""
+    await step(store, "line:e1", "what", b"box-1", lease=0.01)
+    await asyncio.sleep(0.05)  # the sender's lease is over: the outbox is given again
+
+    def boom(_s: Session | None) -> Change:
+        raise RuntimeError("engine bug")
+    r = await store.step("line:a", "line:e1", boom, ttl=60)
+    assert r.duplicate and r.resend and r.outbox == b"box-1"
+    await store.sent("line:e1")
+    r = await store.step("line:a", "line:e1", boom, ttl=60)
+    assert r.duplicate and r.outbox is None
+    got = await store.get("line:a")
+    assert got is not None and got.state == "what" and len(got.history) == 1
+
+
 async def test_a_step_that_changes_its_session_and_fails_commits_nothing(store: SessionStore) -> None:
     await step(store, "line:e1", "what")
 
