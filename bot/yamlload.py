@@ -158,7 +158,7 @@ def _construct(node: Node, loader: SafeConstructor, path: tuple[str | int, ...],
             key_line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode) or key_node.tag not in _PLAIN_TAGS:
                 raise LoadError(file, key_line, "a key must be plain text", code="yaml-unsupported")
-            key = loader.construct_object(key_node, deep=True)
+            key = _scalar(key_node, loader, file)
             if not isinstance(key, str | int | float) or isinstance(key, bool):
                 raise LoadError(file, key_line, f"a key must be plain text, not {key!r}; quote it",
                                 code="yaml-unsupported")
@@ -180,7 +180,24 @@ def _construct(node: Node, loader: SafeConstructor, path: tuple[str | int, ...],
             items.append(_construct(item, loader, (*path, i), lines, file, budget))
         return items
     assert isinstance(node, ScalarNode)
-    return loader.construct_object(node, deep=True)
+    return _scalar(node, loader, file)
+
+
+_TAG_WORDS = {"tag:yaml.org,2002:bool": "a boolean (true or false)", "tag:yaml.org,2002:int": "a whole number",
+              "tag:yaml.org,2002:float": "a number"}
+
+
+def _scalar(node: ScalarNode, loader: SafeConstructor, file: str) -> Any:
+    """The value of a scalar node; a :class:`LoadError` at its line when an explicit tag asks for a
+    type its text is not (``!!bool maybe``, ``!!int x``, an empty ``!!float``: PyYAML's constructor raises a bare
+    KeyError/ValueError/IndexError there, with no file or line)."""
+    try:
+        return loader.construct_object(node, deep=True)
+    except (KeyError, ValueError, IndexError) as exc:
+        raise LoadError(file, node.start_mark.line + 1,
+                        f"{node.value!r} is not {_TAG_WORDS.get(node.tag, node.tag)}, which its tag `!!"
+                        f"{node.tag.rsplit(':', 1)[-1]}` asks for; write a plain value without the tag",
+                        code="yaml-unsupported") from exc
 
 
 def load_text(text: str, path: str = "<string>") -> Located:
@@ -230,7 +247,7 @@ def _load_libyaml(text: str, path: str) -> Located | None:
 def _read_otherwise(root: Node) -> bool:
     """True when the Python parser would read libyaml's tree ``root`` otherwise: a plain scalar with
     ``?`` inside ``[...]``/``{...}`` (libyaml keeps ``[a?]`` one scalar; the Python parser ends the
-    scalar at ``?``, a syntax error)."""
+    scalar at ``?``, a syntax error), an empty plain scalar tagged as text (the bare tag ``!``)."""
     seen: set[int] = set()
     todo: list[tuple[Node, bool]] = [(root, False)]
     while todo:
@@ -241,6 +258,8 @@ def _read_otherwise(root: Node) -> bool:
         if isinstance(node, ScalarNode):
             if in_flow and not node.style and "?" in node.value:
                 return True
+            if not node.style and not node.value and node.tag == "tag:yaml.org,2002:str":
+                return True  # `a: !` (the bare tag, empty): libyaml gives '', the Python parser None
         elif isinstance(node, SequenceNode):
             flow = in_flow or bool(node.flow_style)
             todo.extend((item, flow) for item in node.value)

@@ -185,3 +185,45 @@ def test_libyaml_gives_the_python_parsers_data_lines_and_errors(text: str, end: 
         assert load_text(text, "f.yaml") == _python_or_error(text)
     except LoadError as exc:
         assert str(exc) == _python_or_error(text)
+
+
+@pytest.mark.parametrize("text,line,words", [
+    ("a: 1\nlive: !!bool maybe\n", 2, "'maybe' is not a boolean (true or false)"),
+    ("a: 1\nb:\n  - !!int x\n", 3, "'x' is not a whole number"),
+    ("a: !!float 1,5\n", 1, "'1,5' is not a number"),
+    ("!!bool maybe: 1\n", 1, "'maybe' is not a boolean (true or false)"),
+    ("a:\n  b: !!float\n", 2, "'' is not a number"),
+    ("a: !!int\n", 1, "'' is not a whole number"),
+])
+def test_a_value_its_tag_cannot_read_is_a_clear_error(text: str, line: int, words: str) -> None:
+    # 「live: !!bool maybe」 in a directory file crashed `soudan validate` (and start-up) with a
+    # KeyError traceback from PyYAML's constructor, naming neither the file nor the line
+    for load in (load_text, _load_python):
+        with pytest.raises(LoadError) as err:
+            load(text, "f.yaml")
+        assert str(err.value).startswith(f"f.yaml:{line}: error: ")
+        assert words in str(err.value)
+
+
+def test_a_directory_file_with_a_value_its_tag_cannot_read_names_its_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    src = ROOT / "directory" / "support.yaml"
+    text = src.read_text(encoding="utf-8")
+    assert "\n  live: true\n" in text
+    (tmp_path / "directory").mkdir()
+    bad = tmp_path / "directory" / "support.yaml"
+    bad.write_text(text.replace("\n  live: true\n", "\n  live: !!bool maybe\n", 1), encoding="utf-8")
+    line = bad.read_text(encoding="utf-8").splitlines().index("  live: !!bool maybe") + 1
+    out = subprocess.run([sys.executable, "-m", "bot", "validate", str(bad)], capture_output=True, text=True,
+                         cwd=ROOT, check=False)
+    assert out.returncode == 1
+    assert f"support.yaml:{line}: error: 'maybe' is not a boolean" in out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("text", ["a: !\n", "- !\n", "a: !  \nb: 1\n"])
+def test_an_empty_value_with_the_bare_tag_reads_as_in_the_python_parser(text: str) -> None:
+    # libyaml gave '' for `a: !` where the Python parser gives None (an empty value)
+    assert load_text(text, "f.yaml") == _load_python(text, "f.yaml")
