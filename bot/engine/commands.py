@@ -25,7 +25,8 @@ COMMAND_WORDS: dict[str, CommandName] = {
     **dict.fromkeys(["終了", "しゅうりょう", "おわり", "終わり", "やめる", "stop", "end", "quit", "exit",
                      "/stop", "/end"], CommandName.STOP),
     **dict.fromkeys(["でーた削除", "データ削除", "でーたさくじょ", "記録を消して", "forget", "deletemydata",
-                     "delete my data", "/forget", "/delete", "データを削除", "データを消して"], CommandName.FORGET),
+                     "delete my data", "/forget", "/delete", "データを削除", "データを消して", "記録を削除", "履歴を消して",
+                     "履歴を削除", "会話を消して", "会話を削除"], CommandName.FORGET),
     **dict.fromkeys(["いま受付中", "今受付中", "いまうけつけちゅう", "窓口をさがす（いま受付中）", "窓口をさがす", "窓口を探す",
                      "まどぐちをさがす", "open now", "windows open now", "/open", "/opennow", "find a window",
                      "find a window (open now)"], CommandName.OPEN_NOW),
@@ -58,8 +59,28 @@ def _tables() -> tuple[dict[str, CommandName], dict[str, CommandName]]:
 _BY_KEY, _BY_NORM = _tables()
 
 
+# A request to delete one's data said politely (「データを消してください」「私のデータを削除して」
+# "please delete my data") is the command too; only for FORGET, whose words are unmistakable, in
+# command_key's form (so no spaces, katakana as hiragana)
+_POLITE_BEFORE = ("私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの", "自分の", "じぶんの", "please", "my")
+_POLITE_AFTER = ("をお願いします", "をおねがいします", "お願いします", "おねがいします", "してください", "して下さい",
+                 "してほしいです", "してほしい", "ほしいです", "ほしい", "ください", "下さい", "して", "please", "pls")
+
+
+def _polite_forget(key: str) -> bool:
+    for before in ("", *_POLITE_BEFORE):
+        if not key.startswith(before):
+            continue
+        rest = key[len(before):]
+        for after in ("", *_POLITE_AFTER):
+            if rest.endswith(after) and _BY_KEY.get(rest[: len(rest) - len(after)]) is CommandName.FORGET:
+                return True
+    return False
+
+
 def command_for(text: str, norm: str | None = None) -> CommandName | None:
-    """The global command a whole message is (「戻る」, "/start", 「？」, 「データ削除。」), else None.
+    """The global command a whole message is (「戻る」, "/start", 「？」, 「データ削除。」, and a
+    request to delete one's data said politely: 「データを消してください」), else None.
 
     Args:
         text: the message as typed.
@@ -71,6 +92,8 @@ def command_for(text: str, norm: str | None = None) -> CommandName | None:
     key = command_key(text)
     if key in _BY_KEY:
         return _BY_KEY[key]
+    if _polite_forget(key):
+        return CommandName.FORGET
     if norm is None:
         norm = normalize(text)
     return _BY_NORM.get(norm) if norm and len(norm) <= 30 else None

@@ -357,3 +357,19 @@ def test_a_story_answers_the_place_question_only_with_a_place() -> None:
         assert out.session is not None
         out = say(out.session, answer)
     assert isinstance(out.replies[-1], Ask) and "住んでいるところ" in out.replies[-1].text
+
+
+@pytest.mark.parametrize("text", ["データを消してください", "データを削除してください", "データ削除して", "私のデータを消して",
+                                  "データを消してほしいです", "記録を消してください", "データ削除をお願いします",
+                                  "履歴を消して", "会話を削除してください", "Delete my data please", "please delete my data"])
+def test_a_polite_request_to_delete_my_data_deletes_it(text: str) -> None:
+    # 「データを消してください」 was read as the goal 「消してほしい」 (delete the posts): the
+    # session was kept and the person told 「「消してほしい」は、あとの質問の答えとして受け取りました」
+    out = say(at("who"), text)
+    assert out.forget and isinstance(out.replies[0], End)
+    assert out.session is None
+
+
+@pytest.mark.parametrize("text", ["投稿を消してください", "写真を削除してください", "消してください", "お願いします"])
+def test_asking_to_delete_posts_is_not_deleting_my_data(text: str) -> None:
+    assert command_for(text) is None
