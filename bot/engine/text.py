@@ -12,7 +12,8 @@ import unicodedata
 
 __all__ = ["FoldTable", "fold_kana", "normalize", "number_form", "parse_age", "parse_number", "visible"]
 
-_NUMBER = re.compile(r"^(?:no|#)?(\d+)(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
+# at most 9 digits: a longer run is no choice number (and int() refuses 4,301+ digits: a crash)
+_NUMBER = re.compile(r"^(?:no|#)?(\d{1,9})(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
 _WORD_NUMBER = re.compile(r"^(.+?)(?:ばん|番|です|で)?$")
 _WORD_NUMBERS = {
     **{k: i for i, k in enumerate("一二三四五六七八九十", 1)},
