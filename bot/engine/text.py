@@ -37,9 +37,15 @@ def _fold_kana(ch: str) -> str:
     return chr(_KATA.get(ord(ch), ord(ch)))
 
 
+# letters that show as blank space (the Hangul fillers; NFKC makes U+3164 and U+FFA0 into U+1160),
+# used to hide words from filters: 「死に\u3164たい」 must read as 「死にたい」
+_BLANK_LETTERS = frozenset({0x115F, 0x1160, 0x3164, 0xFFA0})
+
+
 class FoldTable(dict[int, "int | None"]):
     """A ``str.translate`` table, filled on first sight of each character: katakana → hiragana,
-    spaces and characters of the Unicode categories ``drop`` (e.g. ``{"Cc", "Mn"}``) → removed.
+    spaces, blank-looking letters (Hangul fillers) and characters of the Unicode categories
+    ``drop`` (e.g. ``{"Cc", "Mn"}``) → removed.
 
     Bounded: beyond 50,000 entries odd code points are folded again rather than kept."""
 
@@ -49,7 +55,8 @@ class FoldTable(dict[int, "int | None"]):
 
     def __missing__(self, o: int) -> int | None:
         ch = chr(o)
-        out = None if unicodedata.category(ch) in self._drop or ch.isspace() else ord(_fold_kana(ch))
+        out = (None if unicodedata.category(ch) in self._drop or ch.isspace() or o in _BLANK_LETTERS
+               else ord(_fold_kana(ch)))
         if len(self) < 50_000:
             self[o] = out
         return out
