@@ -275,6 +275,8 @@ _LINE: dict[str, dict[str, str]] = {
         "group": "グループやトークルームでは相談をお受けしていません。このアカウントと1対1のトークで話しかけて"
                  "ください（書いた内容は保存しません）。いま危険なときは110番へ。\n"
                  "For a private consultation, please talk to this account one-to-one.",
+        "error": "すみません、いま処理できませんでした。少し待ってから、もう一度お試しください。\n"
+                 "危険が迫っているときは110番、急な病気やけがは119番へ。",
     },
     "en": {
         "steps": "What you can do next",
@@ -294,6 +296,8 @@ _LINE: dict[str, dict[str, str]] = {
         "more": "and more",
         "group": "For a private consultation, please talk to this account one-to-one. "
                  "If you are in danger now, call 110.",
+        "error": "Sorry, I could not handle that just now. Please try again in a moment.\n"
+                 "If you are in danger, call 110; for a sudden illness or injury, 119.",
     },
 }
 """The LINE adapter's own words (``line.*``)."""

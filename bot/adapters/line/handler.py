@@ -44,6 +44,7 @@ from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker
 from bot.engine.types import Command, Reply, Session, Start
+from bot.i18n import t
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
 
@@ -58,6 +59,11 @@ INVITE_TTL = 24 * 3600.0
 
 class Undelivered(Exception):
     """An event's replies were committed but could not be delivered now (network, 5xx)."""
+
+
+def _sorry() -> str:
+    """The apology for a failed event, Japanese then English (the person's language is unknown then)."""
+    return t("line.error", "ja") + "\n\n" + t("line.error", "en")
 
 
 @dataclass
@@ -121,7 +127,19 @@ class EventHandler:
                     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
                     log.error("LINE %s event failed: %s at %s", j.kind, type(exc).__name__,
                               f"{frame.filename}:{frame.lineno}" if frame else "?")
+                    await self._apologise(j)
         return ok
+
+    async def _apologise(self, j: Job) -> None:
+        """After a failed event of a person: a short apology (try again; 110/119) with its reply
+        token, so that nobody is left in silence. A reply only, never a push (the failure may come
+        after the real replies used the token: LINE then refuses it); never raises."""
+        if not j.reply_token or j.user_id is None or j.action in ("invite", "forget"):
+            return
+        try:
+            await self.api.deliver(j.reply_token, None, [[{"type": "text", "text": _sorry()}]], None)
+        except Exception as exc:  # noqa: BLE001 — the apology is best effort
+            log.warning("LINE: the apology for a failed event could not be sent: %s", type(exc).__name__)
 
     async def _run(self, j: Job) -> None:
         conv = self.conversations

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import CONVERSATIONS_KEY, create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
+from bot.i18n import t as say_text
 from bot.store import SessionStore, open_store
 from bot.store.base import user_key
 from tests.adapters.line.linekit import (
@@ -283,7 +284,11 @@ async def test_an_engine_failure_answers_200_and_logs_no_text(post: Post, fake: 
 
     monkeypatch.setattr(conv.engine, "step", boom)
     assert (await post(text_event("とても個人的な相談内容", token="b"))).status == 200
-    assert fake.calls == []
+    # the person is not left in silence (a 4,301-digit message did that): a short apology with 110/119,
+    # as a reply only (never a push: the failure may come after the real reply was sent)
+    assert [{k: c.json[k] for k in ("replyToken", "messages")} for c in fake.calls] == [{"replyToken": "b", "messages": [
+        {"type": "text", "text": say_text("line.error", "ja") + "\n\n" + say_text("line.error", "en")}]}]
+    assert "110番" in say_text("line.error", "ja") and "119" in say_text("line.error", "ja")
     assert "RuntimeError" in caplog.text
     assert "個人的" not in caplog.text and USER not in caplog.text
     text = await (await client.get("/metrics")).text()
