@@ -125,7 +125,7 @@ _ENGINE: dict[str, dict[str, str]] = {
         "option": "{n}.「{label}」",
         "list_sep": "、",
         "crisis_default": "いまのあなたの安全がいちばん大切です。危険が迫っているときは110番、けがや体調が心配なときは119番へ。",
-        "crisis_english": "英語で続けるときは「English」と送ってください。",
+        "english_hint": "英語で続けるときは「English」と送ってください。",
     },
     "en": {
         "welcome": "Hello. I can point you to consultation windows for online defamation, harassment and "
@@ -177,7 +177,7 @@ _ENGINE: dict[str, dict[str, str]] = {
         "option": '{n}. "{label}"',
         "list_sep": ", ",
         "crisis_default": "Your safety comes first. If you are in danger call 110; for injury or a medical emergency call 119.",
-        "crisis_english": "Send \"English\" to go on in English.",
+        "english_hint": "Send \"English\" to go on in English.",
     },
 }
 

@@ -84,6 +84,12 @@ def _in_english(text: str) -> bool:
     return bool(_LATIN.search(text)) and not _NOT_LATIN.search(text)
 
 
+def _english_sentence(text: str) -> bool:
+    """True when ``text`` is :func:`_in_english` and has two words or more ("my photos were
+    posted"): a sentence in English, not one Latin word typed in Japanese (「Instagram」, 「OK」)."""
+    return _in_english(text) and len(_LATIN.findall(text)) >= 2
+
+
 class _Typed(NamedTuple):
     """What a typed message reads as before any state is looked at (:meth:`Engine._typed`)."""
 
@@ -279,11 +285,15 @@ class Engine:
                                                                 english=_in_english(inp.text))], now)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
+            # a sentence in English in a Japanese conversation: how to switch, in English (the
+            # replies stay Japanese until the person sends 「English」)
+            hint = [Say(t("engine.english_hint", "en"))] if s.locale != "en" and _english_sentence(inp.text) else []
             if fresh:
                 if len(norm) <= MAX_ANSWER_CHARS:
                     self._keep(s, u.extract(a))
-                return self._finish(s, [*self._greeting(s, pre), *self._enter(s, s.state, now)], now)
-            return self._answer_text(s, inp.text, a, norm, number, session.clarify if session else [], now, pre)
+                return self._finish(s, [*self._greeting(s, pre), *hint, *self._enter(s, s.state, now)], now)
+            return self._answer_text(s, inp.text, a, norm, number, session.clarify if session else [], now,
+                                     [*pre, *hint])
 
         if fresh:
             if isinstance(inp, Command):
@@ -392,7 +402,7 @@ class Engine:
             steps = ()
         text = pick(words, loc)
         if english and loc != "en":
-            text = f"{text}\n\n{pick(words, 'en')}\n{t('engine.crisis_english', 'en')}"
+            text = f"{text}\n\n{pick(words, 'en')}\n{t('engine.english_hint', 'en')}"
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
         out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
         st = self._flow(s).states[s.state]
