@@ -105,10 +105,12 @@ _Guess = tuple[bytes, Session | None] | None
 private copy of the session they encode (None: decode the bytes); or None for "nothing stored"."""
 
 # One trip when the replica's guess of the stored session is right. KEYS: event, session. ARGV:
-# flags (4 characters: has event "1"/"0", expected "n" none / "v" value, new "d" delete / "s" set,
-# outbox "n"/"o"), expected, new, outbox, session ttl (ms), event ttl (ms), lease (ms), token.
+# flags (4 characters: has event "1"/"0", expected "n" none / "v" value / "x" only check the event,
+# new "d" delete / "s" set, outbox "n"/"o"), expected, new, outbox, session ttl (ms), event ttl (ms),
+# lease (ms), token.
 # → {1} event seen and sent; {2, lease end} being sent; {3, outbox} resend (lease taken);
-# {0, current or nil} the session is not the expected one (nothing written); {4} committed.
+# {0, current or nil} the session is not the expected one (nothing written); {4} committed;
+# {5} (flag "x") the event is new (nothing written).
 _STEP = """
 local f = ARGV[1]
 local has = string.sub(f, 1, 1) == '1'
@@ -128,6 +130,7 @@ if has then
     return {3, rest}
   end
 end
+if string.sub(f, 2, 2) == 'x' then return {5} end
 local cur = redis.call('GET', KEYS[2])
 if string.sub(f, 2, 2) == 'n' then
   if cur then return {0, cur} end
@@ -601,7 +604,15 @@ class RedisStore(SessionStore):
         for _ in range(20):  # a wrong guess, or another replica changing the session in between
             if stored is None and guess is not None:
                 stored = decode_session(guess, self.backend)  # None if unreadable
-            change = fn(stored)
+            try:
+                change = fn(stored)
+            except Exception:
+                if event_id is None:
+                    raise
+                seen_before = await self._seen_before(keys, ttls, token)  # a redelivery is answered as one
+                if seen_before is None:
+                    raise
+                return seen_before
             new = None if change.session is None or change.forget else encode_session(change.session)
             flags = (f"{has}{'n' if guess is None else 'v'}{'d' if new is None else 's'}"
                      f"{'n' if change.outbox is None else 'o'}")
@@ -627,6 +638,26 @@ class RedisStore(SessionStore):
             guess, stored = (bytes(got[1]) if len(got) > 1 else None), None  # 0: step again on what is stored
             self._remember(key, None if guess is None else (guess, None))
         return Busy(time.time(), "the user's session kept changing under concurrent events")
+
+    async def _seen_before(self, keys: bytes, ttls: bytes, token: bytes) -> StepResult | Busy | None:
+        """What a redelivery of the event in ``keys`` gets (as :meth:`_step_once` answers it), or None
+        when the event is new: the step script's event check alone (flag ``x``), committing nothing
+        else. Asked when the step function failed before the store knew whether the event was seen."""
+        command = _STEP_SCRIPT.command(keys, _bulk(b"1xdn"), _bulk(b""), _bulk(b""), _bulk(b""), ttls, token)
+        try:
+            got: Any = await self._scripts.run(command, _STEP_SCRIPT)
+        except _PoolExhausted as exc:
+            raise self._exhausted("a step") from exc
+        except (RedisError, OSError) as exc:
+            raise self._down("a step", exc) from exc
+        kind = got[0]
+        if kind == 1:
+            return StepResult(None)
+        if kind == 2:
+            return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
+        if kind == 3:
+            return StepResult(None, bytes(got[1]), resend=True)
+        return None
 
     def _remember(self, key: str, data: _Guess) -> None:
         seen = self._seen
