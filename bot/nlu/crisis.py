@@ -83,6 +83,8 @@ _EN_SELF = (
     r"\bbetter off dead\b", r"\bdon'?t want to (?:live|be alive|be here|wake up)\b",
     r"\bdo not want to (?:live|be alive|be here|wake up)\b", r"\bwish i (?:was|were) dead\b",
     r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
+    # "I should just die", "maybe I should die" (not "they said I should die": abuse reported)
+    r"(?<!said )(?<!says )(?<!told me )\bi (?:should|might as well|may as well) (?:just )?die\b",
 )
 _EN_DANGER = (
     r"\b(?:gonna|going to|will|wants? to|threaten(?:s|ed|ing)? to) kill me\b",
