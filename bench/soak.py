@@ -327,7 +327,10 @@ def _rss_kib(pid: int) -> int | None:
     return None
 
 
-async def _wait_http(url: str, proc: asyncio.subprocess.Process | subprocess.Popen[bytes], timeout: float = 30) -> None:
+async def _wait_http(url: str, proc: asyncio.subprocess.Process | subprocess.Popen[bytes], timeout: float = 120) -> None:
+    """Wait until ``url`` answers below 500, polling every 0.1 s; raise when ``proc`` exits or after
+    ``timeout`` seconds (2 minutes: a server's start-up on a machine busy with other work, the
+    suite's other workers among it, took over 30 s; an answer ends the wait at once)."""
     import aiohttp
 
     deadline = time.monotonic() + timeout

@@ -129,7 +129,7 @@ async def test_two_replicas_on_one_redis_make_one_conversation(
     try:
         async with aiohttp.ClientSession() as http:
             for base, proc in zip(bases, procs, strict=True):
-                for _ in range(300):  # up to 30 s for the interpreter to start
+                for _ in range(1200):  # up to 120 s for the interpreter to start (a loaded machine, -n auto)
                     try:
                         async with http.get(f"{base}/healthz") as r:
                             if r.status == 200 and (await r.json())["store"] == "redis":

@@ -49,7 +49,7 @@ async def test_serve_takes_a_signed_webhook_through_a_consultation(fake: FakeLin
     base = f"http://127.0.0.1:{port}"
     try:
         async with aiohttp.ClientSession() as http:
-            for _ in range(200):  # up to 20 s for the interpreter to start
+            for _ in range(1200):  # up to 120 s for the interpreter to start (a loaded machine, -n auto)
                 try:
                     async with http.get(f"{base}/healthz") as r:
                         if r.status == 200:
