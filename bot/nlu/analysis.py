@@ -12,11 +12,12 @@ import re
 import threading
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from bot.engine.text import fold_kana, normalize
 
-__all__ = ["MAX_ANALYSED_CHARS", "Analysis", "Token", "analyse", "clean", "fold_kana", "tokenizer"]
+__all__ = ["MAX_ANALYSED_CHARS", "Analysis", "Token", "analyse", "analyse_flow_text", "clean", "fold_kana", "tokenizer"]
 
 MAX_ANALYSED_CHARS = 2000
 """Only the first this-many characters of a message are segmented (longer text is cut, never rejected)."""
@@ -262,3 +263,17 @@ def analyse(text: str, *, words: bool = True) -> Analysis:
                 clause += 1
     return Analysis("".join(t.surface for t in tokens), tuple(tokens), "".join(reading_parts), tuple(starts),
                     cleaned)
+
+
+@lru_cache(maxsize=32_768)
+def analyse_flow_text(text: str) -> Analysis:
+    """:func:`analyse` of a text written in a flow file (a keyword, a choice's id or label, an
+    example), cached per process: a flow compiled again (``soudan serve``'s start-up lint after
+    the app's own load, the simulator's reload after an edit, every ``soudan`` command run in one
+    process) does not segment its thousands of words again. :class:`Analysis` is immutable, so
+    every caller may share one.
+
+    Never call it with a person's message: the cache would keep their words (privacy); messages
+    go through :func:`analyse`.
+    """
+    return analyse(text)

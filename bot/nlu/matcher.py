@@ -19,7 +19,7 @@ from itertools import pairwise
 from typing import NamedTuple
 
 from bot.engine.text import normalize
-from bot.nlu.analysis import Analysis, Token, analyse
+from bot.nlu.analysis import Analysis, Token, analyse_flow_text
 
 __all__ = ["NO_WORDS", "ChoiceCues", "Decision", "Hit", "Matcher"]
 
@@ -206,7 +206,7 @@ class Matcher:
                 if not text or (i, text) in seen:
                     continue
                 seen.add((i, text))
-                a = analyse(word)
+                a = analyse_flow_text(word)
                 seq = tuple(t.norm for t in a.tokens)
                 cues.append(_Cue(i, text, seq, a.reading, weight, _has_kanji(text)))
         self._cues = tuple(cues)
@@ -233,7 +233,7 @@ class Matcher:
         self._examples: list[tuple[int, frozenset[str], str]] = []
         for i, ch in enumerate(self.choices):
             for ex in ch.examples:
-                a = analyse(ex)
+                a = analyse_flow_text(ex)
                 self._examples.append((i, _content(a), a.text))
         self._example_text: dict[str, int] = {}
         for i, _, text in self._examples:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 from bot.engine.commands import DEFAULT_CRISIS_KEYWORDS, command_for
 from bot.engine.flow import Choice, Flow, State
-from bot.nlu.analysis import Analysis, analyse, clean
+from bot.nlu.analysis import Analysis, analyse_flow_text, clean
 from bot.nlu.crisis import CrisisDetector, CrisisKind
 from bot.nlu.matcher import ChoiceCues, Matcher
 from bot.nlu.matcher import _followed_by_agent as _agent_after
@@ -84,7 +84,7 @@ class Understanding:
                 for text in (ch.id, *ch.label.values()):
                     key = clean(text)
                     if key.strip() and key not in self._known:
-                        self._known[key] = analyse(text)
+                        self._known[key] = analyse_flow_text(text)
         self._known_chars = 2 * max((len(k) for k in self._known), default=0) + 8
 
     @classmethod
@@ -216,7 +216,7 @@ class Understanding:
         st: State = self.flow.states[state_id]
         if command_for(text) is not None:
             return "it is a global command word, so it never reaches the question"
-        a = analyse(text)
+        a = analyse_flow_text(text)  # an example written in the flow file
         kind = self.crisis(a, a.text)
         if kind is not None:
             on = next((c for c in st.choices or [] if c.on_crisis == kind), None)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from bot.nlu.analysis import MAX_ANALYSED_CHARS, analyse
+from bot.engine.core import Engine
+from bot.nlu.analysis import MAX_ANALYSED_CHARS, analyse, analyse_flow_text
 
 
 def test_normalised_forms_lemmas_and_readings() -> None:
@@ -57,3 +60,27 @@ def test_words_the_dictionary_does_not_know_are_not_kept_in_memory() -> None:
     kept = " ".join(analysis._NORM_CACHE)
     assert "090" not in kept and "1234" not in kept and "ぴよぴよ丸" not in kept
     assert "悪口" in analysis._NORM_CACHE  # a dictionary word may be
+
+
+def test_a_flow_compiled_again_reuses_its_words_analyses_and_never_caches_a_message(shipped_engine: Engine) -> None:
+    from bot.engine.flow import load_flows
+    from bot.engine.types import Start, Text
+    from bot.nlu.understand import Understanding
+    from bot.settings import Settings
+    from bot.timeutil import JST
+
+    s = Settings(_env_file=None)
+    flows = load_flows(s.flow_paths(), shipped_engine.directory.ids)
+    before = analyse_flow_text.cache_info()
+    again = {fid: Understanding(lf.flow) for fid, lf in flows.items()}  # a new compile of the same words
+    after = analyse_flow_text.cache_info()
+    assert after.misses == before.misses and after.hits > before.hits
+    flow = next(iter(flows.values())).flow
+    assert again[flow.id].matchers.keys() == Understanding.for_flow(flow).matchers.keys()
+    now = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
+    session = shipped_engine.step(None, Start(), now).session
+    size = analyse_flow_text.cache_info().currsize
+    for message in ("誰にも言えない秘密の話 7f3a", "ネットで悪口を書かれた 7f3a"):
+        session = shipped_engine.step(session, Text(message), now).session or session
+    assert analyse_flow_text.cache_info().currsize == size  # a person's words are analysed, not kept
+    assert analyse_flow_text("ネットで悪口") == analyse("ネットで悪口")
