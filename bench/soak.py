@@ -346,6 +346,20 @@ async def _wait_http(url: str, proc: asyncio.subprocess.Process | subprocess.Pop
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
+async def _started(proc: asyncio.subprocess.Process, url: str, timeout: float = 120) -> asyncio.subprocess.Process:
+    """``proc`` once ``url`` answers (see :func:`_wait_http`); when it does not (the wait failed or
+    was cancelled), the process is killed and reaped before the error goes on, so a failed start
+    leaves no server running."""
+    try:
+        await _wait_http(url, proc, timeout)
+    except BaseException:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
+        raise
+    return proc
+
+
 @contextlib.contextmanager
 def _fake_api(port: int) -> Iterator[subprocess.Popen[bytes]]:
     proc = subprocess.Popen([sys.executable, "-m", "bench.soak", "--serve-fake", str(port)], cwd=ROOT,
@@ -618,8 +632,7 @@ async def _subprocess_server(server_env: dict[str, str], tmp: Path, url: str, ba
         p = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port),
             cwd=tmp, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=errlog)
-        await _wait_http(f"{base}/healthz", p)
-        return p
+        return await _started(p, f"{base}/healthz")
 
     proc = await start()
     try:

@@ -29,3 +29,15 @@ async def test_killed_at_random_points_the_server_loses_and_doubles_nothing(
     assert set(report.final_statuses) == {200}
     assert report.stored_sessions == report.expected_sessions > 0
     assert report.ok
+
+
+async def test_a_server_that_never_answers_is_killed_when_its_start_fails() -> None:
+    """A start-up wait that gives up leaves no server behind (a failed kill test once left two
+    ``soudan serve`` processes running for 38 minutes)."""
+    import asyncio
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", "import time; time.sleep(120)")
+    with pytest.raises(RuntimeError, match="did not answer within"):
+        await soak._started(proc, "http://127.0.0.1:9/healthz", timeout=0.3)  # port 9 (discard): nobody serves
+    assert proc.returncode is not None  # killed and reaped, not left sleeping
