@@ -217,6 +217,18 @@ _MORE = object()
 """What the hiredis reader answers while an answer is still incomplete."""
 
 
+def _redelivery(got: Any) -> StepResult | Busy | None:
+    """The result of a step script answer that found the event seen before ({1} sent, {2} being
+    sent, {3} its outbox to send again), or None for any other answer."""
+    kind = got[0]
+    if kind == 1:
+        return StepResult(None)
+    if kind == 2:
+        return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
+    if kind == 3:
+        return StepResult(None, bytes(got[1]), resend=True)
+    return None
+
 class _Link(asyncio.Protocol):
     """One connection of the scripts, taken over from a connected redis-py connection (which did
     the connecting: TCP or TLS, AUTH, SELECT…): commands are written as they come — several in
@@ -618,23 +630,14 @@ class RedisStore(SessionStore):
                      f"{'n' if change.outbox is None else 'o'}")
             command = _STEP_SCRIPT.command(keys, _bulk(flags.encode()), _bulk(guess or b""), _bulk(new or b""),
                                            _bulk(change.outbox or b""), ttls, token)
-            try:
-                got: Any = await self._scripts.run(command, _STEP_SCRIPT)
-            except _PoolExhausted as exc:
-                raise self._exhausted("a step") from exc
-            except (RedisError, OSError) as exc:
-                raise self._down("a step", exc) from exc
-            kind = got[0]
-            if kind == 4:
+            got = await self._step_script(command)
+            if got[0] == 4:
                 self._remember(key, None if new is None or change.session is None else
                                (new, copy_session(change.session)))
                 return StepResult(change, change.outbox)
-            if kind == 1:
-                return StepResult(None)
-            if kind == 2:
-                return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
-            if kind == 3:
-                return StepResult(None, bytes(got[1]), resend=True)
+            seen_before = _redelivery(got)
+            if seen_before is not None:
+                return seen_before
             guess, stored = (bytes(got[1]) if len(got) > 1 else None), None  # 0: step again on what is stored
             self._remember(key, None if guess is None else (guess, None))
         return Busy(time.time(), "the user's session kept changing under concurrent events")
@@ -643,21 +646,21 @@ class RedisStore(SessionStore):
         """What a redelivery of the event in ``keys`` gets (as :meth:`_step_once` answers it), or None
         when the event is new: the step script's event check alone (flag ``x``), committing nothing
         else. Asked when the step function failed before the store knew whether the event was seen."""
-        command = _STEP_SCRIPT.command(keys, _bulk(b"1xdn"), _bulk(b""), _bulk(b""), _bulk(b""), ttls, token)
+        return _redelivery(await self._step_script(
+            _STEP_SCRIPT.command(keys, _bulk(b"1xdn"), _bulk(b""), _bulk(b""), _bulk(b""), ttls, token)))
+
+    async def _step_script(self, command: bytes) -> Any:
+        """The step script's answer to ``command`` (see :data:`_STEP`).
+
+        Raises:
+            StoreError: the connections are exhausted; StoreUnavailable: Redis failed or is down.
+        """
         try:
-            got: Any = await self._scripts.run(command, _STEP_SCRIPT)
+            return await self._scripts.run(command, _STEP_SCRIPT)
         except _PoolExhausted as exc:
             raise self._exhausted("a step") from exc
         except (RedisError, OSError) as exc:
             raise self._down("a step", exc) from exc
-        kind = got[0]
-        if kind == 1:
-            return StepResult(None)
-        if kind == 2:
-            return Busy(int(got[1]) / 1000, "the reply of this event is being sent by another replica")
-        if kind == 3:
-            return StepResult(None, bytes(got[1]), resend=True)
-        return None
 
     def _remember(self, key: str, data: _Guess) -> None:
         seen = self._seen
