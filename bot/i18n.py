@@ -10,7 +10,7 @@ unless the file says otherwise) or a mapping of locale codes to strings::
 The catalogue holds every message the program itself says to people (not the flows' and the
 directory's words, which live in YAML), under one key per message in namespaces: ``engine.*``
 (the conversation engine; ``engine.handoff.*`` its hand-off part), ``contacts.*`` (a window's status on
-its card), ``line.*``, ``discord.*`` and
+its card), ``adapters.*`` (words every adapter says), ``line.*``, ``discord.*`` and
 ``web.*`` (the adapters and the simulator). ``t("engine.welcome", "en")``.
 """
 
@@ -275,8 +275,6 @@ _LINE: dict[str, dict[str, str]] = {
         "group": "グループやトークルームでは相談をお受けしていません。このアカウントと1対1のトークで話しかけて"
                  "ください（書いた内容は保存しません）。いま危険なときは110番へ。\n"
                  "For a private consultation, please talk to this account one-to-one.",
-        "error": "すみません、いま処理できませんでした。少し待ってから、もう一度お試しください。\n"
-                 "危険が迫っているときは110番、急な病気やけがは119番へ。",
     },
     "en": {
         "steps": "What you can do next",
@@ -296,8 +294,6 @@ _LINE: dict[str, dict[str, str]] = {
         "more": "and more",
         "group": "For a private consultation, please talk to this account one-to-one. "
                  "If you are in danger now, call 110.",
-        "error": "Sorry, I could not handle that just now. Please try again in a moment.\n"
-                 "If you are in danger, call 110; for a sudden illness or injury, 119.",
     },
 }
 """The LINE adapter's own words (``line.*``)."""
@@ -346,8 +342,6 @@ _DISCORD: dict[str, dict[str, str]] = {
         "who": "対象", "cost": "料金", "note": "ご注意", "verified": "確認日", "cont": "（続き）",
         "steps": "次にできること", "free": "通話無料", "navi-dial": "ナビダイヤル（通話料有料・かけ放題の対象外）",
         "charged": "通話料がかかります", "select": "選んでください",
-        "error": "すみません、いま処理できませんでした。少し待ってから、もう一度お試しください。\n"
-                 "危険が迫っているときは110番、急な病気やけがは119番へ。",
         "panel_title": "相談をはじめる / Get help privately",
         "panel_text": _PANEL_TEXT,
         "panel_posted": "パネルをこのチャンネルに置きました。",
@@ -391,8 +385,6 @@ _DISCORD: dict[str, dict[str, str]] = {
         "steps": "What you can do next", "free": "free call",
         "navi-dial": "Navi Dial (the caller pays; not covered by flat-rate plans)",
         "charged": "call charges apply", "select": "Choose one",
-        "error": "Sorry, I could not handle that just now. Please try again in a moment.\n"
-                 "If you are in danger call 110; for a sudden illness or injury call 119.",
         "panel_title": "相談をはじめる / Get help privately",
         "panel_text": _PANEL_TEXT,  # bilingual: the same as ja
         "panel_posted": "The panel is now in this channel.",
@@ -481,11 +473,24 @@ _CONTACTS: dict[str, dict[str, str]] = {
 """A window's status on its card (``contacts.*``; :mod:`bot.contacts.render`): 「受付中（17:15まで）」,
 「フォーム（受付は24時間・その場での返答はありません）」, per channel 「電話は…・メールは…」."""
 
+_ADAPTERS: dict[str, dict[str, str]] = {
+    "ja": {
+        "error": "すみません、いま処理できませんでした。少し待ってから、もう一度お試しください。\n"
+                 "危険が迫っているときは110番、急な病気やけがは119番へ。",
+    },
+    "en": {
+        "error": "Sorry, I could not handle that just now. Please try again in a moment.\n"
+                 "If you are in danger, call 110; for a sudden illness or injury, 119.",
+    },
+}
+"""Words every adapter says alike (``adapters.*``): ``adapters.error``, the apology for an event
+that failed (LINE's reply, Discord's message or interaction answer), with 110 and 119."""
+
 _WEB: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
 """The browser simulator's own words (``web.*``)."""
 
 NAMESPACES: dict[str, dict[str, dict[str, str]]] = {
-    "engine": _ENGINE, "engine.handoff": _HANDOFF, "line": _LINE, "line.richmenu": _LINE_RICHMENU, "discord": _DISCORD,
+    "engine": _ENGINE, "engine.handoff": _HANDOFF, "adapters": _ADAPTERS, "line": _LINE, "line.richmenu": _LINE_RICHMENU, "discord": _DISCORD,
     "contacts": _CONTACTS, "web": _WEB,
 }
 """Namespace → its table ({locale: {key: text}})."""

@@ -291,7 +291,7 @@ class SoudanClient(discord.Client):
             log.error("discord %s failed in the store/engine: %s at %s", kind, type(exc).__name__, where(exc))
             self._count(kind, "error")
             with contextlib.suppress(discord.HTTPException):
-                return await self._deliver(send, [Outgoing(content=t("discord.error", locale))], method)
+                return await self._deliver(send, [Outgoing(content=t("adapters.error", locale))], method)
             return 0
         if handled.duplicate:
             self._count(kind, "duplicate")
@@ -418,7 +418,7 @@ class SoudanClient(discord.Client):
         except Exception as exc:  # noqa: BLE001 — any fault in a lookup must still answer the moderator; log the type only
             log.error("discord contacts lookup failed: %s", type(exc).__name__)
             self._count("command.contacts", "error")
-            await interaction.followup.send(t("discord.error", loc), ephemeral=True)
+            await interaction.followup.send(t("adapters.error", loc), ephemeral=True)
             return
         self._count("command.contacts", "handled")
         with contextlib.suppress(discord.HTTPException):
@@ -541,9 +541,9 @@ class SoudanClient(discord.Client):
         loc = locale_of(interaction)
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
-                await interaction.followup.send(t("discord.error", loc), ephemeral=_in_guild(interaction))
+                await interaction.followup.send(t("adapters.error", loc), ephemeral=_in_guild(interaction))
             else:
-                await interaction.response.send_message(t("discord.error", loc), ephemeral=True)
+                await interaction.response.send_message(t("adapters.error", loc), ephemeral=True)
 
 
 ENGINE_COMMANDS: dict[str, tuple[CommandName, str]] = {

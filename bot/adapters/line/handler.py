@@ -63,7 +63,7 @@ class Undelivered(Exception):
 
 def _sorry() -> str:
     """The apology for a failed event, Japanese then English (the person's language is unknown then)."""
-    return t("line.error", "ja") + "\n\n" + t("line.error", "en")
+    return t("adapters.error", "ja") + "\n\n" + t("adapters.error", "en")
 
 
 @dataclass

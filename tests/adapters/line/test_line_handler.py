@@ -287,8 +287,8 @@ async def test_an_engine_failure_answers_200_and_logs_no_text(post: Post, fake: 
     # the person is not left in silence (a 4,301-digit message did that): a short apology with 110/119,
     # as a reply only (never a push: the failure may come after the real reply was sent)
     assert [{k: c.json[k] for k in ("replyToken", "messages")} for c in fake.calls] == [{"replyToken": "b", "messages": [
-        {"type": "text", "text": say_text("line.error", "ja") + "\n\n" + say_text("line.error", "en")}]}]
-    assert "110番" in say_text("line.error", "ja") and "119" in say_text("line.error", "ja")
+        {"type": "text", "text": say_text("adapters.error", "ja") + "\n\n" + say_text("adapters.error", "en")}]}]
+    assert "110番" in say_text("adapters.error", "ja") and "119" in say_text("adapters.error", "ja")
     assert "RuntimeError" in caplog.text
     assert "個人的" not in caplog.text and USER not in caplog.text
     text = await (await client.get("/metrics")).text()
