@@ -63,8 +63,9 @@ class FoldTable(dict[int, "int | None"]):
 
 
 # punctuation, symbols, separators, control/format/unassigned characters and combining marks go
+# (enclosing marks too: the keycap U+20E3 of 「4️⃣」 leaves the digit 4)
 _FOLD = FoldTable(frozenset({"Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So", "Zs", "Zl", "Zp",
-                             "Cc", "Cf", "Cs", "Co", "Cn", "Mn"}))
+                             "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"}))
 
 
 def normalize(text: str) -> str:
@@ -93,12 +94,19 @@ def visible(text: str) -> str:
     return _FORMAT.sub("", text)
 
 
+# a keycap digit is the digit, U+FE0F (emoji presentation, often left out) and U+20E3: 「4️⃣」, 「1⃣」
+# (the variation selectors and the keycap go); 🔟 is one character of its own
+_KEYCAP = re.compile("[\ufe0e\ufe0f\u20e3]")
+
+
 def number_form(text: str) -> str:
     """``text`` prepared for :func:`parse_number`: NFKC, lower case, kana folded, outer spaces and
-    trailing punctuation and invisible format characters (:func:`visible`) removed — but signs,
-    decimal points and inner spaces kept, so that ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as
-    1, 15 and 12, while ``"\u200b2"`` (a zero-width space before it) is 2."""
-    return fold_kana(visible(unicodedata.normalize("NFKC", text)).strip().lower().rstrip(_TRAILING))
+    trailing punctuation and invisible format characters (:func:`visible`) removed, keycap emoji
+    made digits (``"4️⃣"``, ``"1⃣"``, ``"🔟"``: 4, 1, 10) — but signs, decimal points and inner
+    spaces kept, so that ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as 1, 15 and 12, while
+    ``"\u200b2"`` (a zero-width space before it) is 2."""
+    plain = _KEYCAP.sub("", visible(unicodedata.normalize("NFKC", text))).replace("\U0001f51f", "10")
+    return fold_kana(plain.strip().lower().rstrip(_TRAILING))
 
 
 def parse_number(norm: str) -> int | None:
