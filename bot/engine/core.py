@@ -281,6 +281,10 @@ class Engine:
             u = self.understanding(s.flow_id)
             norm, number, a, kind, cmd = self._typed(s.flow_id, u, inp.text)
             if kind is not None and (fresh or not self._is_exact_label(s, norm)):
+                # what the message says counts here too: 「殺すってDMが来た」 at the question who is asking
+                # is also the answer 「脅された・殺害予告」, confirmed when that question comes
+                if len(norm) <= MAX_ANSWER_CHARS and u.skippable:
+                    self._keep(s, u.extract(a, () if fresh else {s.state, *(h.state for h in s.history)}))
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
                                                                 english=_in_english(inp.text))], now)
             if cmd is not None:

@@ -218,12 +218,16 @@ class Understanding:
             return "it is a global command word, so it never reaches the question"
         a = analyse_flow_text(text)  # an example written in the flow file
         kind = self.crisis(a, a.text)
-        if kind is not None:
-            on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
-            if on is not None and on.id == choice_id:
-                return None
-            return "it triggers the crisis reply instead of answering the question"
         r = self.read(state_id, a)
+        if kind is not None:
+            # the crisis reply comes first; then the question's on_crisis choice, else the answer the
+            # message gives (the engine reads it from the same message: 「殺すってDMが来た」 is 「脅された」)
+            on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
+            if on is not None:
+                return None if on.id == choice_id else "it triggers the crisis reply instead of answering the question"
+            if r.choice is None or r.choice.means_no or r.choice.id != choice_id:
+                return "it triggers the crisis reply instead of answering the question"
+            return None
         if r.choice is not None and r.choice.id == choice_id:
             return None
         if r.choice is not None:

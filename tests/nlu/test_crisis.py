@@ -44,3 +44,32 @@ def test_a_flow_adds_words_but_cannot_remove_the_built_in_ones() -> None:
     assert detect("もう限界ですわ", ("限界ですわ",)) == "word"
     assert detect("死にたい", ()) == "self"
     assert CrisisDetector(["!"]).words == ()  # too short once normalised: ignored
+
+
+@pytest.mark.parametrize("text", [
+    "殺すって書かれた", "殺すってDMが来た", "殺すってラインがきた", "殺すってコメントされた", "殺すぞ", "殺害予告された",
+    "ばらまくと言われた", "写真ばらすって脅された", "拡散するって言われた",
+])
+def test_a_threat_reported_in_writing_is_danger(text: str) -> None:
+    """routing.md §1: 殺害予告 → 110; the safety question names 「殺す」「ばらす」と脅されている."""
+    assert detect(text) == "danger"
+
+
+@pytest.mark.parametrize("text", [
+    "殺害予告とかはされてないです", "殺害予告はないです", "殺害予告まではされてない", "殺すとかは書かれてない",
+    "殺菌した", "ばらばらにする", "殺すって決めた",
+])
+def test_a_denied_threat_or_another_word_is_no_danger(text: str) -> None:
+    assert detect(text) is None
+
+
+def test_an_example_that_is_a_crisis_is_valid_when_the_question_reads_it_as_its_choice() -> None:
+    """The engine answers 「殺すってDMが来た」 at 「どんなことが起きていますか？」 with the 110 reply and then
+    goes on with 「脅された・殺害予告」 read from the same message, so it is a fine example of ``thr``."""
+    from bot.engine.flow import load_flows
+    from bot.nlu.understand import Understanding
+
+    u = Understanding(load_flows(["flows/net-harm.yaml"])["net-harm"].flow)
+    assert u.check_example("what", "thr", "殺すってDMが来た") is None
+    assert "crisis reply" in (u.check_example("what", "def", "殺すってDMが来た") or "")
+    assert "crisis reply" in (u.check_example("who", "adult", "死にたい") or "")
