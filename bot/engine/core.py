@@ -79,6 +79,16 @@ _LATIN = re.compile(r"[A-Za-z]{2,}")
 _NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
+def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> bool:
+    """Whether ``replies`` start with an ``immediate`` result whose first window is the first window
+    of ``card`` (a :class:`Refer`; e.g. both put 110 first)."""
+    if not isinstance(card, Refer) or not card.contacts or not replies:
+        return False
+    r = replies[0]
+    return (isinstance(r, Refer) and r.urgency == "immediate" and bool(r.contacts)
+            and r.contacts[0].contact.id == card.contacts[0].contact.id)
+
+
 def _in_english(text: str) -> bool:
     """True when ``text`` is written in Latin letters (at least one word) with no Japanese script."""
     return bool(_LATIN.search(text)) and not _NOT_LATIN.search(text)
@@ -412,10 +422,11 @@ class Engine:
         st = self._flow(s).states[s.state]
         on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
         value: str | None = None
+        read = False
         if on is None and a is not None and st.kind == "ask":
             r = self.understanding(s.flow_id).read(s.state, a)
             if r.choice is not None and not r.choice.means_no:
-                on, value = r.choice, r.value
+                on, value, read = r.choice, r.value, True
                 out.append(Say(t("engine.understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
         if on is not None:
             # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
@@ -423,7 +434,12 @@ class Engine:
             if st.save_as:
                 s.slots[st.save_as] = value or on.slot_value
                 s.prefill.pop(st.save_as, None)
-            out.extend(self._enter(s, on.target(s.slots), now))
+            entered = self._enter(s, on.target(s.slots), now)
+            if read and kind == "danger" and _urgent_with_same_first_window(out[0], entered):
+                # 「今から家に来るって」 answering 「どんな脅しですか？」 leads to the emergency result, which
+                # is the danger card's advice with its first window (110) first: that card alone, first
+                out = []
+            out.extend(entered)
         elif fresh:
             out.extend(self._enter(s, s.state, now))
         else:

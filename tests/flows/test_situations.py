@@ -130,7 +130,7 @@ SITUATIONS: list[Situation] = [
     ),
     Situation(
         "THR-kill-threat", WEEKDAY,
-        ("4", "2", "殺害予告をされました", "殺すと書かれた"),
+        ("4", "2", "殺害予告をされました", "傷つけるって書かれた"),
         ("who", "what", "thr_kind", "thr"),
         {
             "police_110": Win(("110",), "24h"),
