@@ -73,3 +73,14 @@ def test_an_example_that_is_a_crisis_is_valid_when_the_question_reads_it_as_its_
     assert u.check_example("what", "thr", "殺すってDMが来た") is None
     assert "crisis reply" in (u.check_example("what", "def", "殺すってDMが来た") or "")
     assert "crisis reply" in (u.check_example("who", "adult", "死にたい") or "")
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("しねばいい", "self"), ("もうしねばいい", "self"), ("私なんかしねばいい", "self"), ("自分しねばいいのかな", "self"),
+    ("つらい、しねばいい", "self"), ("うちなんかしねばええんや", "self"),
+    # the dialect しねば = しなければ, and abuse reported
+    ("気にしねばいい", None), ("無理しねばいいよ", None), ("行かんとしねばいい", None), ("宿題しねばなんね", None),
+    ("ちゃんとしねばいい", None), ("勉強しねばいい", None), ("しねばいいって言われた", None), ("しねばいいのにって書かれた", None),
+])
+def test_shineba_in_kana_is_a_crisis_but_not_the_dialect_shinakereba(text: str, kind: str | None) -> None:
+    assert detect(text) == kind
