@@ -75,14 +75,20 @@ def pick(text: dict[str, str], locale: str) -> str:
 # table (it is the fallback); tests/test_i18n.py checks that every other locale has the same
 # keys and the same {placeholders}.
 
+# the warm words for a message that carries a feeling (「つらい」, 😭): alone before the question again
+# (engine.no_match_feeling), or before what was kept of the same message (engine.feeling + engine.kept)
+_FEELING_JA = ("送ってくれてありがとうございます。つらいときも、ここで一緒に相談先をさがせます。"
+               "いま危険がせまっているときは、すぐに110番してください。")
+_FEELING_EN = ("Thank you for sending that. Even when things are hard, we can look for the right "
+               "place to talk together here. If you are in danger right now, call 110 at once.")
+
 _ENGINE: dict[str, dict[str, str]] = {
     "ja": {
         "welcome": "こんにちは。ネットの誹謗中傷や嫌がらせなどについて、相談できる窓口をご案内します。"
                    "いくつか質問にお答えください。いつでも「最初から」「戻る」「ヘルプ」「終了」と送れます。",
         "no_match": "すみません、答えがわかりませんでした。下の選択肢から選ぶか、番号で答えてください。",
-        "no_match_feeling": ("送ってくれてありがとうございます。つらいときも、ここで一緒に相談先をさがせます。"
-                             "いま危険がせまっているときは、すぐに110番してください。"
-                             "続けるには、下の選択肢から近いものを選ぶか、番号で答えてください。"),
+        "no_match_feeling": _FEELING_JA + "続けるには、下の選択肢から近いものを選ぶか、番号で答えてください。",
+        "feeling": _FEELING_JA,
         "understood": "「{label}」として進めます。違っていたら「戻る」と送ってください。",
         "ambiguous": "{options}のどれに近いですか？番号か、下の選択肢で答えてください。",
         "kept": "{labels}は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
@@ -132,9 +138,8 @@ _ENGINE: dict[str, dict[str, str]] = {
                    "similar harm. Please answer a few questions. You can send \"restart\", \"back\", "
                    "\"help\" or \"stop\" at any time.",
         "no_match": "Sorry, I did not understand. Please pick one of the choices below, or answer with its number.",
-        "no_match_feeling": ("Thank you for sending that. Even when things are hard, we can look for the right "
-                             "place to talk together here. If you are in danger right now, call 110 at once. "
-                             "To go on, pick the closest choice below or answer with its number."),
+        "no_match_feeling": _FEELING_EN + " To go on, pick the closest choice below or answer with its number.",
+        "feeling": _FEELING_EN,
         "understood": "I took that as \"{label}\". If that is wrong, send \"back\".",
         "ambiguous": "Which is closest: {options}? Please answer with a number or pick a choice below.",
         "kept": "I noted {labels} for a later question. For this one, please pick a choice below or answer with its number.",

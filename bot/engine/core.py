@@ -303,9 +303,10 @@ class Engine:
             # replies stay Japanese until the person sends 「English」)
             hint = [Say(t("engine.english_hint", "en"))] if s.locale != "en" and _english_sentence(inp.text) else []
             if fresh:
-                if len(norm) <= MAX_ANSWER_CHARS:
-                    self._keep(s, u.extract(a))
-                return self._finish(s, [*self._greeting(s, pre), *hint, *self._enter(s, s.state, now)], now)
+                kept = self._keep(s, u.extract(a)) if len(norm) <= MAX_ANSWER_CHARS else []
+                # a first message that tells what happened is answered, not only greeted: what was kept
+                note = [Say(self._kept_note(s, kept, inp.text, norm))] if kept else []
+                return self._finish(s, [*self._greeting(s, pre), *hint, *note, *self._enter(s, s.state, now)], now)
             return self._answer_text(s, inp.text, a, norm, number, session.clarify if session else [], now,
                                      [*pre, *hint])
 
@@ -559,9 +560,7 @@ class Engine:
             return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
                                     *self._ask_again(s, st, list(r.candidates))], now)
         if kept:
-            key = "engine.kept" if len(kept) == 1 else "engine.kept_many"  # each label in its own quotes
-            return self._finish(s, [*pre, Say(t(key, loc, labels=quoted_list(kept, loc))),
-                                    *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(self._kept_note(s, kept, raw, norm)), *self._reask(s, now)], now)
         return self._no_match(s, raw, norm, now, pre)
 
     def _no_match(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply]) -> Outcome:
@@ -596,6 +595,18 @@ class Engine:
             if ahead is None or sid in ahead:
                 labels.append(self._value_label(s, f.states[sid], value))
         return labels
+
+    @staticmethod
+    def _kept_note(s: Session, labels: Sequence[str], raw: str, norm: str) -> str:
+        """「「悪口・うそを書かれた」は、あとの質問の答えとして受け取りました…」 for the ``labels`` kept from a
+        message (``raw``, normalised ``norm``); after the warm words when it carries a feeling
+        (「SNSで悪口を書かれてつらい」: :func:`~bot.nlu.feelings.is_feeling`)."""
+        loc = s.locale
+        key = "engine.kept" if len(labels) == 1 else "engine.kept_many"  # each label in its own quotes
+        note = t(key, loc, labels=quoted_list(labels, loc))
+        if is_feeling(raw, norm):
+            note = t("engine.feeling", loc) + ("" if loc == "ja" else " ") + note
+        return note
 
     def _value_label(self, s: Session, st: State, value: str) -> str:
         name = self.understanding(s.flow_id).place_name(value, s.locale) if value.startswith("JP-") else None

@@ -93,6 +93,9 @@ class Choice(_Strict):
             "I'm 15" selects this choice.
         means_no: the "none of these" choice: ordinary ways of saying no (「ないっす」「違います」
             「いまは平気」) and answers that deny the other choices (「危ない目にはあってません」) pick it.
+        catch_all: a choice for when nothing else fits (「ただつらい・話したい」): its keywords and
+            examples count only when the message names no other choice of the question, so
+            「SNSで悪口を書かれてつらい」 is 悪口, while 「つらい」 alone is this choice.
         on_crisis: ``self`` (suicide, self-harm) or ``danger`` (threatened now): after the crisis
             reply to such a message at this question, the conversation goes on with this choice
             instead of asking the question again.
@@ -112,6 +115,7 @@ class Choice(_Strict):
     ages: tuple[int, int] | None = None
     value: str | None = None
     means_no: bool = False
+    catch_all: bool = False
     on_crisis: Literal["self", "danger"] | None = None
     regions: list[str] = Field(default_factory=list)
     goto: str | list[Branch]

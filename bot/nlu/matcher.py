@@ -64,6 +64,7 @@ class ChoiceCues:
         keywords: words that mean this choice wherever they appear in a message.
         examples: whole utterances, as people write them.
         means_no: the "none of these" choice of its question.
+        catch_all: its cues count only when no other choice scores (「ただつらい」 beside 「悪口」).
     """
 
     id: str
@@ -71,6 +72,7 @@ class ChoiceCues:
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     means_no: bool = False
+    catch_all: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +229,7 @@ class Matcher:
         self._char_keys = frozenset(self._by_char)
         self._reading_keys = frozenset(self._by_reading)
         self._no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
+        self._catch_all = [i for i, ch in enumerate(self.choices) if ch.catch_all]
         self._last: tuple[Analysis, list[Hit]] | None = None
         self._memo_for: Analysis | None = None
         self._memo: dict[tuple[bool, frozenset[int]], tuple[float, ...]] = {}
@@ -379,6 +382,9 @@ class Matcher:
                 best[ex] = max(best.get(ex, 0.0), 1.0)
             for i, sim in best.items():
                 sc[i] += _EXAMPLE_WEIGHT * sim
+        if self._catch_all and any(v > 0 for i, v in enumerate(sc) if i not in self._catch_all):
+            for i in self._catch_all:  # 「悪口を書かれてつらい」: the 悪口 is what happened, つらい how it feels
+                sc[i] = 0.0
         return sc
 
     def exact(self, text: str) -> int | None:

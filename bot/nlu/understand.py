@@ -48,7 +48,8 @@ class Reading(NamedTuple):
 
 
 def _cues(ch: Choice) -> ChoiceCues:
-    return ChoiceCues(ch.id, (ch.id, *ch.label.values()), tuple(ch.keywords), tuple(ch.examples), ch.means_no)
+    return ChoiceCues(ch.id, (ch.id, *ch.label.values()), tuple(ch.keywords), tuple(ch.examples), ch.means_no,
+                      ch.catch_all)
 
 
 class Understanding:
