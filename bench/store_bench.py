@@ -13,9 +13,13 @@ Then, for SQLite and Redis, the same measure with 1 000 and 100 000 other sessio
 (``--sizes`` adds 1 000 000: a few more minutes), and the bytes one stored session takes.
 
 Run: ``.venv/bin/python -m bench.store_bench [--sizes 1000,100000,1000000] [--conversations N]``.
-Redis: ``SOUDAN_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/15``); keys go under the
-prefix ``soudan-bench:<random>:`` and are deleted afterwards. Timings are machine-dependent:
-compare ratios, not absolute figures.
+Redis: ``SOUDAN_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/14``: a database of its own,
+not the tests' 15, so that a million filled sessions do not slow the tests' ``SCAN``s, and the tests'
+keys do not change what the benchmark measures; a URL naming the tests' database is refused). Keys
+go under the prefix ``soudan-bench:<random>:`` and are deleted afterwards, also when the run is
+interrupted (Ctrl-C); the filled sessions expire by themselves after :data:`FILL_TTL` seconds, so
+even a killed run leaves nothing for long. Timings are machine-dependent: compare ratios, not
+absolute figures.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from bot.loading import load_engine
 from bot.service import Conversations
 from bot.settings import Settings
 from bot.store import StoreError
-from bot.store.base import SessionStore
+from bot.store.base import SessionStore, redact_url
 from bot.store.codec import encode_session
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
@@ -46,9 +50,13 @@ from bot.store.sqlite import SQLiteStore
 from bot.timeutil import JST
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=JST)
-REDIS_URL = os.environ.get("SOUDAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = os.environ.get("SOUDAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+"""The benchmark's Redis database (never the tests', see :func:`check_redis_url`)."""
 SECRET = "bench-secret"
 TTL = 24 * 3600.0
+FILL_TTL = 2 * 3600.0
+"""Seconds the filled ("other") sessions live: they outlast any run (a 1M run takes minutes) and
+go by themselves if the run was killed before its clean-up."""
 
 
 def consultation(engine: Engine) -> list[Input]:
@@ -141,8 +149,27 @@ def sqlite_bytes(path: Path) -> int:
     return int((pages - free) * size)
 
 
+def check_redis_url(url: str, tests_url: str) -> None:
+    """Refuse a benchmark database that is the tests' (same host, port and database number).
+
+    Args:
+        url: the benchmark's Redis URL; tests_url: the suite's (``SOUDAN_TEST_REDIS_URL``).
+
+    Raises:
+        SystemExit: with a message naming both, when they are the same database.
+    """
+    from redis.connection import ConnectionPool
+
+    def where(u: str) -> tuple[object, object, object, int]:
+        p = ConnectionPool.from_url(u).connection_kwargs
+        return (p.get("host", "localhost"), p.get("port", 6379), p.get("path"), int(p.get("db", 0) or 0))
+    if where(url) == where(tests_url):
+        raise SystemExit(f"SOUDAN_BENCH_REDIS_URL names the tests' Redis database ({redact_url(tests_url)}): "
+                         "a filled benchmark would slow every Redis test; pick another database number")
+
+
 async def fill_redis(store: RedisStore, start: int, stop: int, record: bytes) -> None:
-    ms = int(TTL * 1000)
+    ms = int(FILL_TTL * 1000)
     for lo in range(start, stop, 2000):
         pipe = store._r.pipeline(transaction=False)
         for i in range(lo, min(stop, lo + 2000)):
@@ -158,7 +185,20 @@ async def redis_bytes_per_key(store: RedisStore, n: int) -> float:
 
 # ---------------------------------------------------------------- main
 
-async def run(sizes: Sequence[int], conversations: int) -> None:
+async def run(sizes: Sequence[int], conversations: int, *, redis_url: str = REDIS_URL,
+              redis_prefix: str | None = None) -> None:
+    """Measure and print every figure (see the module docstring).
+
+    Args:
+        sizes: numbers of other sessions to measure SQLite and Redis with (ascending).
+        conversations: consultations per round.
+        redis_url: the benchmark's Redis database; redis_prefix: its key prefix (default
+            ``soudan-bench:<random>:``); every key under it is deleted at the end.
+
+    Raises:
+        SystemExit: ``redis_url`` is the tests' database (:func:`check_redis_url`).
+    """
+    check_redis_url(redis_url, os.environ.get("SOUDAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
     engine = load_engine(Settings(_env_file=None))
     inputs = consultation(engine)
     sample = sample_session(engine, inputs)
@@ -200,11 +240,12 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
                   f"file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session")
         await sq.close()
 
-    rd = RedisStore(REDIS_URL, prefix=f"soudan-bench:{uuid.uuid4().hex[:8]}:")
+    rd = RedisStore(redis_url, prefix=redis_prefix or f"soudan-bench:{uuid.uuid4().hex[:8]}:")
     try:
         await rd.ping()
     except StoreError as exc:
         print(f"Redis: skipped ({exc})")
+        await rd.close()
         return
     try:
         print(f"{'Conversations.handle + Redis (empty)':50s} "
@@ -217,9 +258,12 @@ async def run(sizes: Sequence[int], conversations: int) -> None:
             per_key = await redis_bytes_per_key(rd, n)
             print(f"{f'Conversations.handle + Redis, {n:,} sessions':50s} {us.show(base)}{vs(us)}  "
                   f"MEMORY USAGE {per_key:6.0f} B/session")
-    finally:
-        await rd.clear()
-        await rd.close()
+    finally:  # also on Ctrl-C (asyncio.run cancels this task, then lets it clean up)
+        try:
+            n = await rd.clear()
+            print(f"Redis: {n:,} benchmark keys deleted ({rd.prefix}*)")
+        finally:
+            await rd.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
