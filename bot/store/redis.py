@@ -30,7 +30,10 @@ client and its pool.
 Both are bounded: when ``max_connections`` scripts are in flight, or all ``max_connections``
 connections of the pool are in use, a command waits up to ``pool_timeout`` seconds for its turn,
 and running out is reported as "pool exhausted", not as an outage. A command that meets a broken
-connection (Redis restarted) or no answer within ``socket_timeout`` is retried once on a new one. :meth:`RedisStore.ping` uses a connection of its
+connection (Redis restarted) or no answer within ``socket_timeout`` is retried once on a new one; a
+script answered ``LOADING`` (the restarted server still reading its data) is retried once after
+:data:`LOADING_RETRY` seconds (redis-py retries the other commands' ``LOADING`` once too, as a
+connection error). :meth:`RedisStore.ping` uses a connection of its
 own, so ``/healthz`` reports the server's health even while the pools are busy.
 """
 
@@ -53,8 +56,8 @@ import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import BusyLoadingError, LockError, LockNotOwnedError, RedisError, ResponseError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import LockError, LockNotOwnedError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.engine.types import Session
@@ -86,6 +89,10 @@ of its pool for the other commands (commands beyond wait for their turn)."""
 
 DEFAULT_POOL_TIMEOUT = 5.0
 """Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
+
+LOADING_RETRY = 0.2
+"""Seconds a script waits before its one retry when Redis answered ``LOADING`` (a restarted
+server still reading its data into memory: the script did not run)."""
 
 SEEN = 10_000
 """Users whose last stored session a replica remembers: the stored bytes (the guess that saves a
@@ -338,11 +345,14 @@ class _Connections:
 
         A broken connection or no answer within ``socket_timeout`` costs one retry on a new
         connection (the scripts are safe to run twice: a retried commit recognises its token); a
-        server that does not know the script gets it with the command (``EVAL``).
+        server that does not know the script gets it with the command (``EVAL``); a server still
+        loading its data (``LOADING``, just after a restart) gets the command once more after
+        :data:`LOADING_RETRY` seconds (a retry of its own: a restart's broken connection costs the other).
 
         Raises:
             _PoolExhausted: when ``size`` commands stayed in flight for ``pool_timeout`` seconds.
-            redis.exceptions.RedisError, OSError: the second failure, or an error answer.
+            redis.exceptions.RedisError, OSError: the second failure, or an error answer
+                (``BusyLoadingError`` when the server was still loading at the retry).
         """
         if self.inflight < self.size:  # take(), without a coroutine's cost
             self.inflight += 1
@@ -350,7 +360,7 @@ class _Connections:
             await self.take()
         try:
             loop = asyncio.get_running_loop()
-            retries, loaded = 1, False
+            retries, loaded, loading = 1, False, 1
             while True:
                 if self._watcher is None or self._watched is not loop:
                     self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
@@ -370,6 +380,12 @@ class _Connections:
                     if not loaded and str(got).startswith("NOSCRIPT"):
                         command, loaded = script.loading(command), True
                         continue
+                    if str(got).startswith("LOADING"):  # restarted, still reading its data: nothing ran
+                        if loading:
+                            loading -= 1
+                            await asyncio.sleep(LOADING_RETRY)
+                            continue
+                        raise BusyLoadingError(str(got))
                     raise ResponseError(str(got))
                 return got
         finally:
