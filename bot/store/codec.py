@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no py.typed
@@ -52,6 +53,17 @@ _SECONDS_BELOW = 10**11
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+_local = threading.local()
+"""Each thread's ``msgpack.Packer`` (a Packer is not thread-safe; made once per thread instead of
+once per session as ``msgpack.packb`` does: ~3k instructions less per encode)."""
+
+
+def _packer() -> Any:
+    p = _local.__dict__.get("packer")
+    if p is None:
+        p = _local.packer = msgpack.Packer(use_bin_type=True)
+    return p
 
 
 def _time(t: dt.datetime) -> int:
@@ -130,7 +142,7 @@ def encode_session(s: Session) -> bytes:
         if ho_field is None:
             row.append(None)
         row.append([s.prefill, s.clarify])
-    data: bytes = msgpack.packb(row, use_bin_type=True)
+    data: bytes = _packer().pack(row)  # the bytes of msgpack.packb(row, use_bin_type=True)
     return data
 
 
