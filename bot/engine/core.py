@@ -45,6 +45,7 @@ from bot.i18n import LOCALES, pick, quoted_list, t
 from bot.nlu.analysis import Analysis, analyse
 from bot.nlu.crisis import CrisisKind
 from bot.nlu.feelings import is_feeling
+from bot.nlu.matcher import YES_WORDS
 from bot.nlu.understand import Reading, Understanding
 from bot.settings import SESSION_TTL
 
@@ -553,12 +554,17 @@ class Engine:
         r = self._read(u, s.state, raw, a)
         if r.choice is not None:
             return self._understood(s, r, now, pre)
-        if r.candidates:
-            s.clarify = [c.id for c in r.candidates]
+        candidates = list(r.candidates)
+        if not candidates and norm in YES_WORDS and any(c.means_no for c in choices):
+            # 「はい」 at 「いま、あてはまるものはありますか？」: one of the others applies — which? (it was
+            # 「答えがわかりませんでした」, and 「はい」 had even been kept as 「18歳未満」)
+            candidates = [c for c in choices if not c.means_no][:3]
+        if candidates:
+            s.clarify = [c.id for c in candidates]
             options = t("engine.list_sep", loc).join(t("engine.option", loc, n=i, label=pick(c.label, loc))
-                                                     for i, c in enumerate(r.candidates, 1))
+                                                     for i, c in enumerate(candidates, 1))
             return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
-                                    *self._ask_again(s, st, list(r.candidates))], now)
+                                    *self._ask_again(s, st, candidates)], now)
         if kept:
             return self._finish(s, [*pre, Say(self._kept_note(s, kept, raw, norm)), *self._reask(s, now)], now)
         return self._no_match(s, raw, norm, now, pre)

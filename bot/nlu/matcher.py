@@ -21,7 +21,7 @@ from typing import NamedTuple
 from bot.engine.text import normalize
 from bot.nlu.analysis import Analysis, Token, analyse_flow_text
 
-__all__ = ["NO_WORDS", "ChoiceCues", "Decision", "Hit", "Matcher"]
+__all__ = ["NO_WORDS", "YES_WORDS", "ChoiceCues", "Decision", "Hit", "Matcher"]
 
 NO_WORDS: tuple[str, ...] = (
     "ない", "無い", "ないです", "ありません", "ございません", "ないっす", "ないよ", "ないで", "ないな", "ないです",
@@ -32,6 +32,14 @@ NO_WORDS: tuple[str, ...] = (
     "no", "nope", "nah", "none", "nothing", "notreally", "fine", "imfine", "imok", "imsafe", "allgood", "noneofthese",
 )
 """Ordinary ways of saying no: cues of every ``means_no`` choice, below a real keyword's weight."""
+
+YES_WORDS: frozenset[str] = frozenset({
+    "はい", "うん", "ええ", "はいはい", "そう", "そうです", "はいそうです", "ある", "あります", "あるよ", "あるかも", "あるかもしれない",
+    "あるかもです", "はいあります", "うんある", "あてはまる", "あてはまります", "当てはまる", "当てはまります", "はいあてはまります",
+    "yes", "yeah", "yep", "yup", "yesidoes", "yesitdoes", "yesthereis",
+})
+"""A whole message that says only "yes, one applies" (normalised, :func:`bot.engine.text.normalize`):
+at a question with a "none of these" choice it means one of the others, so the bot asks which."""
 
 _BARE_NEGATIONS = frozenset({"ない", "無い", "ないです", "ないっす", "ないよ", "ないで", "ないな", "ありません"})
 _NO_WEIGHT = 0.75
@@ -176,11 +184,14 @@ def _features(a: Analysis) -> _Features:
 
 def _content(a: Analysis) -> frozenset[str]:
     """The content words of a message, a word in a negated clause marked ``¬`` (「大丈夫じゃない」 →
-    {¬大丈夫}, which shares nothing with 「大丈夫っす」)."""
+    {¬大丈夫}, which shares nothing with 「大丈夫っす」). A word in Latin letters is itself, not the
+    analyser's katakana reading of it: "high" is no 「はい」 (「はい」 at the safety question was kept as
+    「18歳未満」 through the example "I'm in high school")."""
     keys = set()
     for i, t in enumerate(a.tokens):
         if t.pos[0] in _CONTENT_POS and t.norm not in _STOP and not t.negation and not t.surface.isdigit():
-            keys.add(("¬" + t.norm) if a.negated_after(i, t.end) else t.norm)
+            word = t.surface if t.surface.isascii() and t.surface.isalpha() else t.norm
+            keys.add(("¬" + word) if a.negated_after(i, t.end) else word)
     return frozenset(keys)
 
 
