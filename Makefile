@@ -27,9 +27,12 @@ line-dev: $(STAMP)
 	$(BIN)/soudan line dev
 
 # the suite on every core (pytest-xdist; tests waiting on a subprocess overlap others);
-# `$(BIN)/python -m pytest -q` alone runs it in one process, as before
+# `$(BIN)/python -m pytest -q` alone runs it in one process, as before.
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set (an empty value is "not
+# set"): without them each xdist worker compiles bot/ and rewrites the asserts of every test module
+# again, and each `soudan serve` a test starts compiles bot/ again (~10 s of CPU per worker here).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
