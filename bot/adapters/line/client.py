@@ -87,6 +87,44 @@ def _tls_context(cafile: str | None, cert_file: str | None, key_file: str | None
     return ctx
 
 
+class _SharedTls:
+    """The ``ssl`` module as the SDK's ``async_rest`` sees it while :func:`_api_client` builds a
+    client: ``create_default_context`` gives the process's context (:func:`_tls_context`); every
+    other name is the real module's."""
+
+    def __init__(self, ctx: ssl.SSLContext) -> None:
+        self._ctx = ctx
+
+    def create_default_context(self, *args: Any, **kwargs: Any) -> ssl.SSLContext:
+        return self._ctx
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(ssl, name)
+
+
+def _api_client(cfg: Configuration) -> AsyncApiClient:
+    """``AsyncApiClient(cfg)`` on the process's TLS context (:func:`_tls_context`).
+
+    The SDK builds a context of its own for every client (``ssl.create_default_context``: the CA
+    bundle loaded again, 12–40 ms). While the client is built, its ``async_rest`` module is given
+    the shared context instead — only for a configuration under which the SDK changes nothing in
+    the context it gets (verification on, no client certificate), and only when the SDK still has
+    that shape; otherwise the client is built as it comes.
+
+    Raises:
+        OSError, ssl.SSLError: when ``cfg.ssl_ca_cert`` cannot be read.
+    """
+    from linebot.v3.messaging import async_rest
+
+    if not (cfg.verify_ssl and not cfg.cert_file and getattr(async_rest, "ssl", None) is ssl):
+        return AsyncApiClient(cfg)
+    async_rest.ssl = _SharedTls(_tls_context(cfg.ssl_ca_cert, None, None))
+    try:
+        return AsyncApiClient(cfg)  # synchronous: nothing else runs while the module is swapped
+    finally:
+        async_rest.ssl = ssl
+
+
 async def _without_env_lookups(client: AsyncApiClient, cfg: Configuration) -> None:
     """Give the SDK client an HTTP session without per-request environment lookups.
 
@@ -139,7 +177,7 @@ class LineApi:
         """Create the SDK client (in the running event loop) with the session patch applied."""
         # the SDK leaves the host None unless given; our own calls need it (issue #15 trial)
         cfg = Configuration(host=self.api_base or API_BASE, access_token=self.access_token)
-        client = AsyncApiClient(cfg)
+        client = _api_client(cfg)
         await _without_env_lookups(client, cfg)
         self.client = client
 
