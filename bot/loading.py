@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +22,7 @@ from bot.yamlload import LoadError
 if TYPE_CHECKING:
     from bot.handoff.team import Team
 
-__all__ = ["MAIN_FLOW", "Loaded", "build_engine", "load", "load_all", "load_engine"]
+__all__ = ["MAIN_FLOW", "Loaded", "build_engine", "load", "load_all", "load_engine", "load_settings"]
 
 MAIN_FLOW = "net-harm"
 """The shipped screening flow (``flows/net-harm.yaml``): where conversations start when it is loaded
@@ -113,9 +113,20 @@ def load_engine(settings: Settings) -> Engine:
             DirectoryError or TeamError); the process must not start.
         ValueError: when ``SOUDAN_DEFAULT_FLOW`` names no flow.
     """
+    return load_settings(settings).engine
+
+
+def load_settings(settings: Settings) -> Loaded:
+    """What :func:`load_engine` loads, with the flows' sources and the directory's warnings (for
+    ``soudan serve``'s start-up lint, which then reads no file again). The engine hands over to the
+    teams of ``SOUDAN_TEAMS_FILE``.
+
+    Raises:
+        as :func:`load_engine`.
+    """
     from bot.handoff.team import load_teams
 
-    engine = build_engine(settings.flow_paths(), settings.directory_paths(), default_flow=settings.default_flow,
-                          idle_timeout=settings.session_ttl)
+    loaded = load(settings.flow_paths(), settings.directory_paths(), default_flow=settings.default_flow,
+                  idle_timeout=settings.session_ttl)
     teams = load_teams(settings.teams_file)  # after the flows: their errors are reported first
-    return engine.with_teams(teams) if teams else engine
+    return replace(loaded, engine=loaded.engine.with_teams(teams)) if teams else loaded

@@ -23,6 +23,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from bot.app import create_app, metrics_enabled, simulator_enabled
 from bot.errors import ProblemsError
+from bot.loading import load_settings
 from bot.settings import DEV_SECRET, Settings
 from bot.timeutil import JST
 from bot.toolkit import lint
@@ -293,11 +294,12 @@ def main(args: argparse.Namespace | Any) -> int:
         print(f"soudan serve: {exc}", file=sys.stderr)
         return 2
     try:
-        app = create_app(settings)
-        # beyond broken files (refused by create_app), `soudan validate`'s safety rule stops a
-        # production server too: a result with no window a person can reach at some hour. Other
-        # lint findings (a missing English text, long labels…) are printed as warnings.
-        findings = lint.lint(settings.flow_paths(), settings.directory_paths())
+        loaded = load_settings(settings)  # broken files stop it here
+        app = create_app(settings, engine=loaded.engine)
+        # beyond broken files, `soudan validate`'s safety rule stops a production server too: a
+        # result with no window a person can reach at some hour. Other lint findings (a missing
+        # English text, long labels…) are printed as warnings. The lint reads what was loaded.
+        findings = lint.lint_loaded(loaded.engine.directory, loaded.flows, settings.directory_paths())
         unsafe = [f for f in findings if f.severity == "error" and f.code in REFUSE]
         for f in findings:
             if f not in unsafe:

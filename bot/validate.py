@@ -57,10 +57,10 @@ def collect(flow_paths: list[Path], dir_paths: list[Path]) -> list[LoadError]:
             return list(exc.errors)
         return problems + lint.lint_directory(dir_paths)
     try:
-        _, _, warnings = load_all(flow_paths, dir_paths)
+        directory, flows, warnings = load_all(flow_paths, dir_paths)
     except ProblemsError as exc:
         return exc.errors
-    return list(warnings) + lint.lint(flow_paths, dir_paths)
+    return list(warnings) + lint.lint_loaded(directory, flows, dir_paths)
 
 
 def main(args: argparse.Namespace) -> int:

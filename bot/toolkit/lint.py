@@ -39,7 +39,7 @@ Rules (each message names ``file:line`` and the fix):
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from bot.adapters.discord.ids import MAX_CUSTOM_ID, choice_custom_id, parse_choice_custom_id
@@ -57,7 +57,7 @@ from bot.yamlload import LoadError, load_file
 __all__ = [
     "CONVERSATION_ID_LEN", "DISCORD_MAX_BUTTONS", "DISCORD_MAX_CUSTOM_ID", "DISCORD_MAX_LABEL",
     "LINE_MAX_ITEMS", "LINE_MAX_LABEL", "LINE_MAX_POSTBACK", "MAX_CONTACTS", "MIN_CONTACTS",
-    "lint", "lint_directory", "lint_flow", "sample_times",
+    "lint", "lint_directory", "lint_flow", "lint_loaded", "sample_times",
 ]
 
 LINE_MAX_ITEMS = MAX_QUICK_REPLY
@@ -351,12 +351,30 @@ def lint(flow_paths: Sequence[str | Path], dir_paths: Sequence[str | Path], *,
         files do not load, only the directory translation warnings are returned (the loader
         reports the errors).
     """
-    out = lint_directory(dir_paths)
     try:
         directory = Directory.load(dir_paths, today=today)
         flows = load_flows(flow_paths, directory.ids) if flow_paths else {}
     except (DirectoryError, FlowError):
-        return out
+        return lint_directory(dir_paths)
+    return lint_loaded(directory, flows, dir_paths, today=today)
+
+
+def lint_loaded(directory: Directory, flows: Mapping[str, LoadedFlow], dir_paths: Sequence[str | Path], *,
+                today: dt.date | None = None) -> list[LoadError]:
+    """Every lint rule over flows and a directory already loaded (what :func:`lint` does after
+    loading them): ``soudan serve`` and ``soudan validate`` lint what they loaded instead of
+    reading the files again.
+
+    Args:
+        directory: the directory loaded from ``dir_paths``.
+        flows: flow id → flow loaded against ``directory`` (:func:`bot.loading.load`'s ``flows``).
+        dir_paths: the directory files (the translation rule reads their lines).
+        today: the first sampled day for opening hours (default: today in JST).
+
+    Returns:
+        Errors and warnings, as :func:`lint`.
+    """
+    out = lint_directory(dir_paths)
     avail = _Availability(directory, sample_times(today or now_jst().date()))
     for lf in flows.values():
         out.extend(lint_flow(lf, directory, _avail=avail))
