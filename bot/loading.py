@@ -8,6 +8,8 @@ server, the simulator, ``soudan chat``/``test``, :mod:`bot.testing`, tests and b
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +19,7 @@ from bot.contacts.directory import Directory
 from bot.engine.core import Engine
 from bot.engine.flow import LoadedFlow, load_flows
 from bot.settings import SESSION_TTL, Settings
+from bot.timeutil import now_jst
 from bot.yamlload import LoadError
 
 if TYPE_CHECKING:
@@ -31,9 +34,44 @@ and ``SOUDAN_DEFAULT_FLOW`` names no other, so that a flow an author adds beside
 take over every new LINE and Discord conversation."""
 
 
+_Key = tuple[tuple[tuple[str, bytes | None], ...], tuple[tuple[str, bytes | None], ...], dt.date]
+_loaded: dict[_Key, tuple[weakref.ref[Directory], dict[str, LoadedFlow]]] = {}
+"""Loads in use: the files' paths and contents and ``today`` → (the directory, the flows). An
+entry lasts as long as its directory object (which every engine built from it holds)."""
+
+
+def _contents(paths: Sequence[Path]) -> tuple[tuple[str, bytes | None], ...]:
+    """Each path with a digest of its bytes (None: unreadable), in order."""
+    out: list[tuple[str, bytes | None]] = []
+    for p in paths:
+        try:
+            out.append((str(p), hashlib.blake2b(Path(p).read_bytes(), digest_size=20).digest()))
+        except OSError:
+            out.append((str(p), None))
+    return tuple(out)
+
+
+def _keep(key: _Key, directory: Directory, flows: dict[str, LoadedFlow]) -> None:
+    def gone(ref: weakref.ref[Directory]) -> None:
+        if _loaded.get(key, (None,))[0] is ref:
+            del _loaded[key]
+
+    _loaded[key] = (weakref.ref(directory, gone), flows)
+
+
 def load_all(flow_paths: Sequence[Path], directory_paths: Sequence[Path],
              today: dt.date | None = None) -> tuple[Directory, dict[str, LoadedFlow], list[LoadError]]:
     """Load the directory and the flows and cross-check them.
+
+    The same files with the same bytes (and the same ``today``) give the same parse while an engine
+    built from it is alive: ``soudan serve`` loads its engine, the simulator's and the start-up lint
+    from one parse, and a test process running ``soudan`` commands beside the shipped engine parses
+    the shipped files once. Files are compared by path and content (a digest of the bytes, not the
+    modification time: an edit is always seen); what is given back is shared and read-only, as an
+    engine is (frozen flow models, a read-only directory; the dict and the list are new at each
+    call). Once nothing holds the directory of a parse, it is forgotten (and its flows are no longer
+    loaded in this process: :attr:`bot.engine.types.Session.finished`). Files with errors are
+    parsed again at every call.
 
     Returns:
         ``(directory, flows, warnings)``.
@@ -42,9 +80,18 @@ def load_all(flow_paths: Sequence[Path], directory_paths: Sequence[Path],
         DirectoryError: listing every error of the directory files (``file:line: message``).
         FlowError: listing every error of the flow files (checked only once the directory loads).
     """
-    directory = Directory.load(directory_paths, today=today)
-    flows = load_flows(flow_paths, directory.ids)
-    return directory, flows, list(directory.warnings)
+    today = today or now_jst().date()
+    key = (_contents(flow_paths), _contents(directory_paths), today)
+    hit = _loaded.get(key)
+    directory = hit[0]() if hit is not None else None
+    if directory is not None and hit is not None:
+        flows = hit[1]
+    else:
+        directory = Directory.load(directory_paths, today=today)
+        flows = load_flows(flow_paths, directory.ids)
+        if key == (_contents(flow_paths), _contents(directory_paths), today):  # no file changed meanwhile
+            _keep(key, directory, flows)
+    return directory, dict(flows), list(directory.warnings)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,27 @@ def test_load_gives_the_sources_beside_the_engine(tiny_paths: tuple[list[Path], 
     assert loaded.flows["tiny"].path == str(tiny_paths[0][0])
     out = loaded.engine.step(None, Start(), WEEKDAY_10)
     assert isinstance(out.replies[-1], Ask) and out.session is not None and out.session.state == "who"
+
+
+def test_the_same_bytes_are_parsed_once_and_an_edit_is_always_seen(
+        tiny_paths: tuple[list[Path], list[Path]]) -> None:
+    """Two loads of unchanged files share one parse (soudan serve's engine, simulator and lint); a
+    file edited to the same size within the same modification time is read again all the same."""
+    flows, dirs = tiny_paths
+    first, again = load(flows, dirs), load(flows, dirs)
+    assert again.flows["tiny"].flow is first.flows["tiny"].flow and again.engine.directory is first.engine.directory
+    assert again.engine is not first.engine and again.flows is not first.flows  # each caller its own engine and dict
+    before = os.stat(flows[0])
+    text = flows[0].read_text(encoding="utf-8")
+    assert "label: {ja: 学生," in text
+    flows[0].write_text(text.replace("label: {ja: 学生,", "label: {ja: 生徒,"), encoding="utf-8")  # same length
+    os.utime(flows[0], ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(flows[0]).st_size == before.st_size
+    edited = load(flows, dirs)
+    out = edited.engine.step(None, Start(), WEEKDAY_10)
+    assert isinstance(out.replies[-1], Ask) and out.replies[-1].choices[0].label == "生徒"
+    out = first.engine.step(None, Start(), WEEKDAY_10)  # the first engine keeps what it loaded
+    assert isinstance(out.replies[-1], Ask) and out.replies[-1].choices[0].label == "学生"
 
 
 def test_an_unknown_default_flow_is_refused(tiny_paths: tuple[list[Path], list[Path]]) -> None:
