@@ -45,7 +45,8 @@ def test_line_dev_serves_the_bot_and_the_viewer_and_stops_on_ctrl_c(tmp_path: Pa
         webhook = f"http://127.0.0.1:{port}/line/webhook"
         assert main(["line", "send", "死にたい", "--user", "u1", "--url", webhook,
                      "--viewer", f"http://127.0.0.1:{api}"]) == 0
-        with urllib.request.urlopen(f"http://127.0.0.1:{api}/_viewer/feed", timeout=10) as resp:
+        # the fake imports line-bot-sdk to check the first reply: on a loaded machine, seconds
+        with urllib.request.urlopen(f"http://127.0.0.1:{api}/_viewer/feed", timeout=120) as resp:
             items = json.loads(resp.read())["items"]
         bot = [i for i in items if i["side"] == "bot" and i["user"] == "u1"]
         assert bot and "あなたはひとりではありません" in bot[0]["messages"][0]["text"]
