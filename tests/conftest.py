@@ -139,6 +139,34 @@ HYPOTHESIS_PROFILE = profiles.PROFILE
 """The hypothesis profile of this run, loaded on import (``SOUDAN_HYPOTHESIS``: quick or thorough)."""
 
 
+RUN_FIRST = (
+    "tests/store/test_kill.py",  # soudan serve started, SIGKILLed and started again, per store
+    "tests/store/test_two_replicas.py",  # two soudan serve processes on one Redis
+    "tests/devtools/test_line_dev.py",  # soudan line dev and the soudan serve it starts
+    "tests/web/test_browser.py",  # chromium
+    "tests/adapters/line/test_line_serve.py",  # soudan serve as a process
+    "tests/hardening/test_privacy.py",  # Discord on Redis waits for the store's watchdog timer (simcord)
+    "tests/store/test_faults.py",  # ~25 consultations per store
+    "tests/nlu/test_corpus_floors.py",  # the whole labelled corpus, crisis lines in every state
+    "tests/flows/test_result_order_property.py",  # every result at every hour of a week
+    "tests/hardening/test_soak_small.py",  # 400 events per store
+    "tests/hardening/test_webhook_fuzz.py",
+    "tests/test_serve.py",  # soudan serve in this process, on real ports
+    "tests/test_cli.py",  # the subprocess smoke tests of the entry points
+)
+"""Test files that start processes or a browser, or run for seconds: they run before the rest (in
+this order, each keeping its own order) so that in a parallel run (``make test``: pytest-xdist,
+``--dist worksteal``) they overlap the short tests instead of making the tail of the run, while
+an idle worker takes short tests from the other's queue. Only the order changes."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Moves the tests of :data:`RUN_FIRST` to the front (a stable sort: the rest keep their order)."""
+    rank = {path: i for i, path in enumerate(RUN_FIRST)}
+    last = len(RUN_FIRST)
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], last))
+
+
 def pytest_report_header() -> str:
     """Says the hypothesis profile at the top of the run."""
     return f"hypothesis profile: {HYPOTHESIS_PROFILE} ({profiles.ENV}=thorough for ten times the examples)"
