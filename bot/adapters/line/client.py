@@ -23,13 +23,12 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import aiohttp
-from linebot.v3.messaging import AsyncApiClient, Configuration
-from linebot.v3.messaging.exceptions import ApiException
 
 from bot.adapters import Metrics
 from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM
 from bot.adapters.line.flex import Msg, plain_version
+from bot.adapters.line.sdk import ApiException, AsyncApiClient, Configuration
 
 __all__ = ["API_BASE", "API_TIMEOUT", "PROFILE_TIMEOUT", "REPLY_TOKEN_USED_WITHIN", "Delivery", "LineApi"]
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from linebot.v3.models.events import UnknownEvent
-from linebot.v3.webhooks import (
+from bot.adapters.line.codecs import menu_command, parse_postback, strip_emojis
+from bot.adapters.line.sdk import (  # line-bot-sdk, imported there once
     AudioMessageContent,
     FileMessageContent,
     FollowEvent,
@@ -30,11 +30,10 @@ from linebot.v3.webhooks import (
     StickerMessageContent,
     TextMessageContent,
     UnfollowEvent,
+    UnknownEvent,
     UserSource,
     VideoMessageContent,
 )
-
-from bot.adapters.line.codecs import menu_command, parse_postback, strip_emojis
 from bot.engine.types import Input, Start, Text, Unsupported
 
 __all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "jobs_from_json", "to_job"]

@@ -29,15 +29,12 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
-from linebot.v3.exceptions import InvalidSignatureError
-from linebot.v3.messaging import AsyncApiClient
-from linebot.v3.models.events import UnknownEvent
-from linebot.v3.webhook import WebhookParser
 
 from bot.adapters import Metrics
 from bot.adapters.line.client import LineApi
 from bot.adapters.line.events import PLATFORM, Job, jobs_from_json, to_job
 from bot.adapters.line.handler import EventHandler
+from bot.adapters.line.sdk import AsyncApiClient, InvalidSignatureError, UnknownEvent, WebhookParser
 from bot.service import Conversations
 from bot.settings import MAX_BODY  # largest webhook body accepted (1 MiB); larger → 413
 
