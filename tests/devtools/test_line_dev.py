@@ -3,7 +3,9 @@ Ctrl-C stops both processes. One subprocess smoke test; the environment it gives
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -31,7 +33,8 @@ def test_line_dev_serves_the_bot_and_the_viewer_and_stops_on_ctrl_c(tmp_path: Pa
     port, api = _free_port(), _free_port()
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C.UTF-8"}  # a fresh machine: no credentials
     proc = subprocess.Popen([sys.executable, "-m", "bot", "line", "dev", "--port", str(port), "--api-port", str(api)],
-                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # its own process group: a failure kills the bot it started too
     try:
         assert proc.stdout is not None
         seen: list[str] = []
@@ -55,8 +58,9 @@ def test_line_dev_serves_the_bot_and_the_viewer_and_stops_on_ctrl_c(tmp_path: Pa
         assert proc.returncode == 0, rest
         assert "bot → u1 (reply): 話してくれてありがとう。" in rest  # the terminal print
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None or proc.returncode != 0:
+            with contextlib.suppress(ProcessLookupError):  # the soudan serve it started, if it is still there
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
 
