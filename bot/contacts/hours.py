@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -309,6 +309,41 @@ class Hours:
         if self.uses_holidays and local.year not in HOLIDAY_YEARS:
             return False
         return self._state(local) is StatusKind.OPEN
+
+    def open_at(self, times: Sequence[dt.datetime]) -> list[bool]:
+        """:meth:`is_open` at each of ``times`` (aware; in increasing order), with the same answers.
+
+        Between two changes of state (the next change of either evaluated expression, and each
+        midnight, which the across-midnight rule looks back over) nothing can change, so the state
+        is evaluated once per such span instead of once per instant: ``soudan validate`` and
+        ``soudan serve``'s start-up lint ask every window at each half hour of eight days and more.
+
+        Raises:
+            ValueError: when a time is naive.
+        """
+        if self._full is None or self.is_always:
+            return [self._full is not None] * len(times)
+        out: list[bool] = []
+        state = False
+        start: dt.datetime | None = None
+        until: dt.datetime | None = None
+        for now in times:
+            local = to_jst_naive(now)
+            if self.uses_holidays and local.year not in HOLIDAY_YEARS:
+                out.append(False)
+                continue
+            if start is None or until is None or not start <= local < until:
+                state = self._state(local) is StatusKind.OPEN
+                start = local
+                until = local.replace(hour=0, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+                # each expression's next change before midnight: a search bounded by the day (the
+                # library's next_change looks years ahead for hours that never change, e.g. unknown)
+                for oh in (self._full, self._own_day):
+                    first = next(iter(oh.intervals(local, until)), None) if oh is not None else None
+                    if first is not None:
+                        until = min(until, first[1].replace(tzinfo=None))
+            out.append(state)
+        return out
 
     # -- evaluation on naive JST times -------------------------------------------------------
 

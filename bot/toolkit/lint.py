@@ -149,8 +149,7 @@ class _Availability:
         if cid not in self._cache:
             c = self.directory.get(cid)
             hours = self.directory.hours(cid)
-            live = c.reachable_live
-            self._cache[cid] = [live and hours.is_open(t) for t in self.samples]
+            self._cache[cid] = hours.open_at(self.samples) if c.reachable_live else [False] * len(self.samples)
         return self._cache[cid]
 
     def gaps(self, ids: Iterable[str]) -> list[dt.datetime]:

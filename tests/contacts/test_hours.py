@@ -214,3 +214,24 @@ def test_is_open_is_what_status_says(expr: str, now: dt.datetime) -> None:
     assert hours.is_open(now) is hours.status(now).is_available
     assert hours.is_open(now.replace(second=0, microsecond=0)) is hours.status(
         now.replace(second=0, microsecond=0)).is_available
+
+
+@pytest.mark.parametrize("first", [dt.date(2026, 12, 1), dt.date(2026, 12, 26), dt.date(2026, 9, 17),
+                                   dt.date(2027, 3, 18), dt.date(2035, 12, 27)])
+def test_open_at_answers_as_is_open_at_every_instant(first: dt.date) -> None:
+    """The lint's batch question (one evaluation per span between changes) gives is_open's answer at
+    every sampled instant — every shipped window, night lines across midnight, holidays, the year
+    end, and instants past the holiday table (2036) — and in any order of the instants."""
+    from bot.toolkit.lint import sample_times
+
+    times = sample_times(first) + [dt.datetime(2026, 12, 1, h, m, tzinfo=JST) for h in (1, 8, 17) for m in (0, 14, 59)]
+    shipped = Directory.load(Directory.default_paths())
+    exprs = {shipped.get(c).hours for c in shipped.ids} | {
+        "Mo-Su 17:00-09:00; PH off", "Mo-Fr 08:30-17:15; PH off; Dec 29-Jan 03 off", "24/7", None,
+        "Jan 10,Feb 10,Mar 10,Apr 10,May 10,Jun 10,Jul 10,Aug 10,Sep 10,Oct 10,Nov 10,Dec 10 08:00-32:00",
+        "Mo-Fr 09:00-12:00,13:00-16:00; Sa unknown \"varies\""}
+    for expr in exprs:
+        hours = Hours.parse(expr)
+        assert hours.open_at(times) == [hours.is_open(t) for t in times], expr
+        backwards = times[::-1]
+        assert hours.open_at(backwards) == [hours.is_open(t) for t in backwards], expr
