@@ -16,6 +16,8 @@ FEELING_EMOJI = frozenset("😭😢🥺😞😔😟😣😖😫😩😰😱😨�
 FEELING_WORDS: tuple[str, ...] = (
     "たすけて", "助けて", "たすけで", "つらい", "辛い", "しんどい", "くるしい", "苦しい", "こわい", "怖い",
     "泣きそう", "泣いて", "かなしい", "悲しい", "もう無理", "もうむり", "限界", "耐えられない", "たえられない",
+    # 「大丈夫じゃない」 at 「いま、あてはまるものはありますか？」 got 「答えがわかりませんでした」
+    "大丈夫じゃない", "だいじょうぶじゃない", "だいじょぶじゃない", "大丈夫ではない", "notok", "imnotok", "notokay",
     "help", "scared", "iamscared", "imscared",
 )
 """Pleas and feelings, in the normalised form of :func:`bot.engine.text.normalize` (katakana →
