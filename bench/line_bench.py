@@ -379,7 +379,7 @@ def _flow_dirs() -> tuple[Path, Path]:
 
 
 def run(requests: int, connections: int, duration: float, loader: str, warmup: int,
-        rounds: int = 3, store: str | None = None, event_loop: str = "asyncio") -> tuple[Result, Result, list[float]]:
+        rounds: int = 3, store: str | None = None, event_loop: str = "auto") -> tuple[Result, Result, list[float]]:
     """Run both targets ``rounds`` times, alternating (echo then soudan in each round).
 
     Returns:
@@ -444,6 +444,15 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
     return best["echo"], best["soudan"], ratios
 
 
+def _loop_name(choice: str) -> str:
+    """What ``SOUDAN_EVENT_LOOP=choice`` runs soudan on here (``auto``: uvloop when importable)."""
+    if choice != "auto":
+        return choice
+    import importlib.util
+
+    return "auto (uvloop)" if importlib.util.find_spec("uvloop") is not None else "auto (asyncio)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, run the benchmark and print the figures.
 
@@ -460,9 +469,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     ap.add_argument("--store", default=None,
                     help="SOUDAN_STORE for soudan (default: a fresh SQLite file per round, the embedded default)")
-    ap.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="asyncio",
-                    help="SOUDAN_EVENT_LOOP for soudan (default asyncio, soudan's default); the echo bot "
-                         "runs on asyncio's loop, as the SDK's example does")
+    ap.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="auto",
+                    help="SOUDAN_EVENT_LOOP for soudan (default auto, soudan's default: uvloop when installed); "
+                         "the echo bot runs on asyncio's loop, as the SDK's example does")
     ap.add_argument("--serve-echo", nargs=2, metavar=("PORT", "API_BASE"), help=argparse.SUPPRESS)
     ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])
@@ -477,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
     where = (f"server pinned to CPU {sorted(pins[0])}, load generator and fake API on CPU {sorted(pins[1])}"
              if pins else "no CPU pinning")
     print(f"LINE webhook, loopback, {os.cpu_count()} CPUs ({where}), loader {loader}, {ns.connections} connections, "
-          f"{ns.duration:g} s per target, up to {ns.requests} distinct requests, soudan event loop {ns.event_loop} "
+          f"{ns.duration:g} s per target, up to {ns.requests} distinct requests, soudan event loop {_loop_name(ns.event_loop)} "
           "(one text event each, distinct users and event ids)")
     a, b, ratios = run(ns.requests, ns.connections, ns.duration, ns.loader, ns.warmup, max(1, ns.rounds), ns.store,
                          ns.event_loop)

@@ -157,13 +157,14 @@ def test_a_port_already_taken_is_a_clear_error_and_no_banner(monkeypatch: pytest
     assert "http://" not in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("choice", ["asyncio", "uvloop"])
+@pytest.mark.parametrize("choice", ["asyncio", "uvloop", ""])
 def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytest.MonkeyPatch,
                                                               capsys: pytest.CaptureFixture[str],
                                                               choice: str) -> None:
-    """… on the event loop chosen by SOUDAN_EVENT_LOOP, named in the banner."""
-    if choice == "uvloop":
-        pytest.importorskip("uvloop")  # the optional extra (installed with the test extra)
+    """… on the event loop chosen by SOUDAN_EVENT_LOOP, named in the banner; unset (``""``): auto,
+    which is uvloop (a dependency)."""
+    if choice != "asyncio":
+        pytest.importorskip("uvloop")  # a dependency except on Windows
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -183,13 +184,17 @@ def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytes
         await real(*args, on_ready=ready, **kw)
 
     monkeypatch.setattr(serve, "serve", serve_and_stop)
-    monkeypatch.setenv("SOUDAN_EVENT_LOOP", choice)
+    if choice:
+        monkeypatch.setenv("SOUDAN_EVENT_LOOP", choice)
+    else:
+        monkeypatch.delenv("SOUDAN_EVENT_LOOP", raising=False)
+    expected = choice or "uvloop"
     assert _main(monkeypatch, port) == 0
-    assert seen == [choice]
+    assert seen == [expected]
     assert frozen[0] > 10_000 and gc.get_freeze_count() == 0  # and collectable again once serve returned
     err = capsys.readouterr().err
     assert f"soudan serve: http://127.0.0.1:{port}  LINE webhook: off (no LINE credentials)" in err
-    assert f"event loop: {choice}" in err
+    assert f"event loop: {expected}" in err
 
 
 def test_uvloop_asked_for_but_missing_is_a_clear_error(monkeypatch: pytest.MonkeyPatch,
