@@ -14,8 +14,10 @@ costs least, so a negation (「死にたいわけじゃない」) does not switc
 from __future__ import annotations
 
 import re
+import re._constants as _sre  # type: ignore[import-not-found]  # the opcodes of a parse (Python's own regex parser)
+import re._parser as _sre_parse  # type: ignore[import-not-found]
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from bot.engine.text import normalize
 
@@ -142,6 +144,63 @@ def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
+def _first_of(items: Any) -> set[str] | None:
+    """The characters a match of the parsed sequence ``items`` can begin with, or None when that is
+    not a small set of known characters (a class such as ``\\d``, a negated set, a wide range, a
+    part that may match nothing, case folding)."""
+    for op, av in items:
+        if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+            continue  # zero width (\\b, ^, look-arounds): the next item consumes the first character
+        if op is _sre.LITERAL:
+            return {chr(av)}
+        if op is _sre.IN:
+            chars: set[str] = set()
+            for o, a in av:
+                if o is _sre.LITERAL:
+                    chars.add(chr(a))
+                elif o is _sre.RANGE and a[1] - a[0] <= 256:
+                    chars.update(chr(c) for c in range(a[0], a[1] + 1))
+                else:
+                    return None
+            return chars
+        if op is _sre.BRANCH:
+            union: set[str] = set()
+            for alt in av[1]:
+                got = _first_of(alt)
+                if got is None:
+                    return None
+                union |= got
+            return union
+        if op is _sre.SUBPATTERN:
+            return None if av[1] & re.IGNORECASE else _first_of(av[3])
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
+            return _first_of(av[2])
+        return None
+    return None  # nothing consumed: it may match the empty string
+
+
+def first_chars(patterns: Iterable[str]) -> frozenset[str] | None:
+    """Every character a match of any of ``patterns`` can begin with, from Python's own parse of
+    each pattern; None when some pattern's is not a small known set (see :func:`_first_of`).
+
+    A text that holds none of these characters has no match of any of the patterns: a single
+    character-class search of it stands for all of them.
+    """
+    union: set[str] = set()
+    for p in patterns:
+        tree = _sre_parse.parse(p)
+        got = None if tree.state.flags & re.IGNORECASE else _first_of(list(tree))
+        if got is None:
+            return None
+        union |= got
+    return frozenset(union)
+
+
+def _any_of(chars: frozenset[str] | None) -> re.Pattern[str] | None:
+    """A search for any one of ``chars`` (None for None: no short cut)."""
+    return None if chars is None else re.compile("[" + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
 class CrisisDetector:
     """Decide whether a message needs the crisis reply.
 
@@ -157,6 +216,9 @@ class CrisisDetector:
     _en_self = _compile(_EN_SELF)
     _en_danger = _compile(_EN_DANGER)
     _idioms = _compile(re.escape(normalize(i)) for i in IDIOMS)
+    # the English patterns all begin with one of a few ASCII letters: a text with none of them (most
+    # Japanese messages) is not searched with them at all (the same verdicts, a fifth of the scan)
+    _en_start = _any_of(first_chars(_EN_SELF + _EN_DANGER))
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         words = {normalize(w) for w in extra_words}
@@ -181,10 +243,11 @@ class CrisisDetector:
             return "danger"
         en = cleaned or norm
         en = en.replace("’", "'")
-        if self._en_self.search(en):
-            return "self"
-        if self._en_danger.search(en):
-            return "danger"
+        if self._en_start is None or self._en_start.search(en) is not None:  # else none can match
+            if self._en_self.search(en):
+                return "self"
+            if self._en_danger.search(en):
+                return "danger"
         if self._any_word is None or self._any_word.search(masked) is None:
             return None
         for w in self.words:
