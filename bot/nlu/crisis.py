@@ -67,6 +67,13 @@ BUILTIN_SELF: tuple[str, ...] = (
     r"(?:人生|じんせい)(?:を)?(?:やめ|辞め|終わりに)たい", r"(?:楽|らく)になりたい",
     r"(?:生|う)まれて(?:こ|来)なければ", r"(?:生|う)まれて(?:こ|来)なきゃ",
     r"shinitai", r"kietai",
+    # found by a new user's trial (they got 「答えがわかりませんでした」): a decision to die now, an
+    # overdose said as 「飲みすぎた」「いっぱい飲んだ」, bleeding that will not stop (119), and 「ちにたい」
+    # (a child's spelling of しにたい; not 「うちに対して」「まちに…」)
+    r"(?:今|いま)から(?:死|し)(?:ぬ|にます|のう)", r"(?:死|し)ぬ(?:ことにした|って決め|と決め|ってきめ|ときめ)",
+    r"(?:死|し)んでやる", r"(?<![うまみ])ちにたい(?!して|する|しま|し)",
+    r"(?:薬|くすり)を?(?:飲|の)み(?:すぎ|過ぎ)(?!な|ませ|に(?:注意|気を))", r"(?:薬|くすり)を?(?:いっぱい|ありったけ|何十|なんじゅう)",
+    r"(?:血|ち)が(?:止|と)まらな",
 )
 # where a threat came: 「殺すってDMが来た」「殺すってLINEで送られてきた」「殺すってコメントされた」
 _MEDIUM = (r"(?:[a-z]+|めっせーじ|めーる|らいん|こめんと|りぷ|りぷらい|手紙|てがみ|電話|でんわ|連絡|書き込み|書込み|かきこみ|"
@@ -88,6 +95,9 @@ BUILTIN_DANGER: tuple[str, ...] = (
     r"(?:殺|ころ)す(?:ぞ|よ|からな?|ね)?(?:と|って)(?:の|いう|いった)?" + _MEDIUM + r"?(?:が|を|も|で)?"
     r"(?:書かれ|かかれ|来|きた|きて|きま|届|とど|送|おく|脅|おど|あった|ありま|され)",
     r"(?:殺|ころ)す(?:ぞ|って)$", r"(?:殺|ころ)すぞ", r"(?:殺|ころ)してやる", r"ぶっ(?:殺|ころ)",
+    # 「殺されそう」「殺されたくない」「殺されかけた」 (a new user's trial: no 110 for these). A bare
+    # 「たすけて」 is not here: it gets the warm reply with 110 and the question again (feelings.yaml)
+    r"(?:殺|ころ)され(?:そう|たくな|かけ|ちゃう|てしまう)",
     r"(?:殺害|さつがい)(?:予告|よこく)(?!(?:とか|なんて|なんか|まで)?(?:は|も)?(?:され|して|受け|うけ|来|き)?(?:て)?(?:い)?(?:ない|ません|なか|ねえ))",
     # a threat to spread intimate images or personal details (the safety question: 「ばらす」と脅されている):
     # 「ばらまくと言われた」「ばらすって脅された」「拡散するって言われた」「晒すぞ」
@@ -106,12 +116,20 @@ _EN_SELF = (
     r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
     # "I should just die", "maybe I should die" (not "they said I should die": abuse reported)
     r"(?<!said )(?<!says )(?<!told me )\bi (?:should|might as well|may as well) (?:just )?die\b",
+    # "I took too many pills", "took all my meds", "the bleeding won't stop"
+    r"\b(?:took|taken|swallowed) (?:too many|so many|a lot of|lots of|all (?:of )?(?:my|the)|a bunch of|a whole bottle of)"
+    r" (?:pills|tablets|meds|medicine|medication|sleeping pills)\b",
+    r"\b(?:bleeding|blood) (?:won'?t|will not|doesn'?t|does not|can'?t|cannot) stop\b",
+    r"\bcan'?t stop (?:the )?bleeding\b",
 )
 _EN_DANGER = (
     r"\b(?:gonna|going to|will|wants? to|threaten(?:s|ed|ing)? to) kill me\b",
     # "he said he'd kill me" (not the idiom "my mom would kill me if…")
     r"\b(?:said|says|told me|wrote|threatened)(?: that)? (?:he|she|they|someone|somebody)(?:'d| would|'ll) kill me\b",
     r"\boutside my (?:house|door|home|window)\b", r"\bhelp me now\b",
+    # "I will be killed", "I don't want to be killed", "they're going to kill me" is above
+    r"\b(?:i(?:'ll| will)|i(?:'m| am) going to|i(?:'m| am) gonna|i might|i'?m afraid i'?ll) be killed\b",
+    r"\bi (?:don'?t|do not) want to (?:be killed|get killed)\b",
     # the safety button's "I feel in danger" typed, and "I'm in danger" (not "I'm not in danger")
     r"\bi(?:'?m| am| feel)(?: in)? danger\b",
     # "he's coming to my house", "they said they'll come to my home"

@@ -84,3 +84,22 @@ def test_an_example_that_is_a_crisis_is_valid_when_the_question_reads_it_as_its_
 ])
 def test_shineba_in_kana_is_a_crisis_but_not_the_dialect_shinakereba(text: str, kind: str | None) -> None:
     assert detect(text) == kind
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # a new user's trial: each got 「すみません、答えがわかりませんでした」 and the topic list again
+    ("今から死ぬ", "self"), ("薬飲みすぎた", "self"), ("薬いっぱい飲んだ", "self"), ("血が止まらない", "self"),
+    ("ちにたい", "self"), ("I took too many pills", "self"), ("the bleeding won't stop", "self"),
+    ("殺されたくない", "danger"), ("殺されそう", "danger"),
+    ("I will be killed", "danger"), ("I don't want to be killed", "danger"),
+])
+def test_trial_crisis_messages(text: str, kind: str) -> None:
+    assert detect(text) == kind
+
+
+@pytest.mark.parametrize("text", [
+    "薬を飲みすぎないように気をつけてる", "うちにたいして悪口を書かれた", "まちにたいする要望", "助けてほしいことがあります",
+    "お酒飲みすぎた",
+])
+def test_trial_patterns_near_misses(text: str) -> None:
+    assert detect(text) is None
