@@ -33,14 +33,18 @@ _ENDINGS = r"に(?:たい|たく|たか|てえ|てぇ|てー|とうなる|たみ
 # Patterns over the normalised text (NFKC, lower case, katakana → hiragana, no spaces/punctuation,
 # small vowels made full-size and long-vowel marks dropped: しにたーい, 死にたぃ → しにたい).
 # 〜ねばいい said of oneself; not the abuse reported 「死ねばいいのにって言われた」
+# (also received by DM, reply, comment: 「死ねばいいのにってDMが来た」「…って書き込まれた」「…と思われてる」)
 _NEBA_GOOD = (r"(?:いい|良い|よい|楽|らく|ええ)(?!(?:のに|よ|ね|から|んや|んじゃ)?(?:って|と)(?:か|は|も)?"
-              r"(?:言|い|ゆ|書|か)(?:われ|かれ))")
+              r"(?:(?:言|い|ゆ|書|か)(?:われ|かれ)|.{0,10}?(?:が|で|も)?(?:来|き|届|とど|送ら|おくら|書き込ま|かきこま|"
+              r"され|思われ|おもわれ|こめんと|りぷ)))")
 BUILTIN_SELF: tuple[str, ...] = (
     _SHI + _ENDINGS, _SHI_AMBIGUOUS + r"に(?:たい(?!して|する|しま|し)|たく|たか|てえ)", r"たひりたい",
     r"(?:死|たひ)のう", r"(?:死|し|たひ)んで(?:しまい|しまおう|しもうた)", r"(?:死|し|たひ)んじゃい(?:たい|そう)",
     r"(?:死|し|たひ|4)んだ(?:方|ほう)が(?:まし|いい|楽|らく)", r"(?:死|し)んだら(?:楽|らく)", r"(?:死|し)ぬしか(?:ない|ねえ)",
     # 「私なんか死ねばいい」「もう死ねばいいのかな」; not the abuse reported 「死ねばいいのにって言われた」
     r"(?:死|たひ)ねば" + _NEBA_GOOD,
+    # agreeing with the abuse: 「死ねばいいって言われて、本当にそう思う」「…その通りだと思った」
+    r"(?:死|し|たひ)ねばいい.{0,16}(?:そう|その(?:通|とお)り)(?:だ|だと|って)?(?:思|おも)",
     # in kana too (「もうしねばいい」「私なんかしねばええ」), but not where し is する and しねば is the dialect
     # しなければ: after a noun in kanji, に, を, と, く or で (「気にしねばいい」「無理しねばいい」「ちゃんとしねばいい」)
     r"(?:^|(?<![\u4e00-\u9fff々にをとくで])|(?<=私|俺|僕|皆)|(?<=自分))しねば" + _NEBA_GOOD,
@@ -93,16 +97,20 @@ BUILTIN_DANGER: tuple[str, ...] = (
     # a threat to kill reported in writing or as a quote (routing.md §1: 殺害予告 → 110): 「殺すって書かれた」
     # 「殺すってDMが来た」「殺すと脅された」「殺すぞって送られてきた」, 「殺すぞ」「殺してやる」「ぶっ殺す」 alone
     r"(?:殺|ころ)す(?:ぞ|よ|からな?|ね)?(?:と|って)(?:の|いう|いった)?" + _MEDIUM + r"?(?:が|を|も|で)?"
-    r"(?:書かれ|かかれ|来|きた|きて|きま|届|とど|送|おく|脅|おど|あった|ありま|され)",
-    r"(?:殺|ころ)す(?:ぞ|って)$", r"(?:殺|ころ)すぞ", r"(?:殺|ころ)してやる", r"ぶっ(?:殺|ころ)",
+    r"(?:書かれ|かかれ|書き込ま|かきこま|書いて|かいて|来|きた|きて|きま|届|とど|送|おく|脅|おど|あった|ありま|され|"
+    r"予告|よこく|つい|言ってき|いってき|ゆってき|聞いた|きいた)",
+    r"(?:殺|ころ)す(?:ぞ|って)$", r"^(?:殺|ころ)す$", r"(?:殺|ころ)すぞ", r"(?:殺|ころ)すからな", r"(?:殺|ころ)してやる",
+    r"ぶっ(?:殺|ころ)(?:す|して|される)?", r"(?:お前|おまえ|てめえ|てめぇ|てめー|あんた|きさま|貴様)(?:を|のこと)?(?:殺|ころ)す",
     # 「殺されそう」「殺されたくない」「殺されかけた」 (a new user's trial: no 110 for these). A bare
     # 「たすけて」 is not here: it gets the warm reply with 110 and the question again (feelings.yaml)
     r"(?:殺|ころ)され(?:そう|たくな|かけ|ちゃう|てしまう)",
-    r"(?:殺害|さつがい)(?:予告|よこく)(?!(?:とか|なんて|なんか|まで)?(?:は|も)?(?:され|して|受け|うけ|来|き)?(?:て)?(?:い)?(?:ない|ません|なか|ねえ))",
+    r"(?:殺害|さつがい)(?:予告|よこく)(?!(?:とか|なんて|なんか|まで)?(?:で)?(?:は|も)?(?:され|して|受け|うけ|来|き|あり|あっ)?(?:て)?(?:い)?(?:ない|ません|なか|ねえ))",
     # a threat to spread intimate images or personal details (the safety question: 「ばらす」と脅されている):
     # 「ばらまくと言われた」「ばらすって脅された」「拡散するって言われた」「晒すぞ」
     r"(?:ばら|晒|さら|拡散|かくさん)(?:す|まく|撒く|する)(?:ぞ|よ|からな?|ね)?(?:と|って)(?:言|い|ゆ|書|か|脅|おど|送|おく)(?:われ|かれ|され|さ|られ)",
-    r"(?:ばら|晒|さら)(?:す|まく|撒く)ぞ", r"(?:ばら|ばら)(?:ま|撒)かれたくなければ", r"(?:ばら|拡散|かくさん)(?:さ|され)たくなかったら",
+    r"(?:ばら|晒|さら)(?:す|まく|撒く)ぞ",
+    # 「画像ばらまかれたくなかったら金払え」「晒されたくなければ」「拡散されたくないなら」 (sextortion)
+    r"(?:ばらまか|ばら撒か|ばらさ|晒さ|さらさ|拡散さ|かくさんさ)れたく(?:なかったら|なければ|なきゃ|ないなら|ないんだったら)",
 )
 # English over the cleaned text with spaces kept (lower case).
 _EN_SELF = (
@@ -151,11 +159,19 @@ _DENIED = re.compile(r"(?:とか|なんて|なんか|って|とは|わけ|訳|�
                      r"(?:考えて|思って|して|思わ|考え)?(?:い)?(?:ない|ません|なか|ねえ)")
 
 
-def _affirmed(rx: re.Pattern[str], text: str) -> bool:
+# a danger match ends inside its verb (書かれ, 言われ, 来): 「殺すって書かれたわけじゃない」「ばらすと言われてはいない」
+# 「殺すって来てない」「書かれたことはない」 deny it; 「書かれて、眠れない」 does not (something comes between)
+# (and after a quote: 「殺すぞとは言われてない」「ぶっ殺すとは書かれてない」)
+_DENIED_VERB = re.compile(r"(?:(?:と|って)(?:は|も)?(?:言|い|ゆ|書|か)(?:われ|かれ))?"
+                          r"(?:た|て|る)(?:わけ|訳|こと|の)?(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)")
+
+
+def _affirmed(rx: re.Pattern[str], text: str, denied: tuple[re.Pattern[str], ...] = ()) -> bool:
     """Whether a match of ``rx`` in ``text`` is not explicitly denied right after it
     (「死にたいとかはないです」「自分を傷つけたりはしてないです」 are answers, not a crisis). A bare
     negation (「死にたくない」) is not a denial: a missed crisis costs most."""
-    return any(not _DENIED.match(text, m.end()) for m in rx.finditer(text))
+    return any(not _DENIED.match(text, m.end()) and not any(d.match(text, m.end()) for d in denied)
+               for m in rx.finditer(text))
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -257,7 +273,8 @@ class CrisisDetector:
         short = masked.translate(_LONG)  # しにたーい → しにたい
         if _affirmed(self._self, masked) or (short != masked and _affirmed(self._self, short)):
             return "self"
-        if _affirmed(self._danger, masked) or (short != masked and _affirmed(self._danger, short)):
+        if (_affirmed(self._danger, masked, (_DENIED_VERB,))
+                or (short != masked and _affirmed(self._danger, short, (_DENIED_VERB,)))):
             return "danger"
         en = cleaned or norm
         en = en.replace("’", "'")

@@ -103,3 +103,77 @@ def test_trial_crisis_messages(text: str, kind: str) -> None:
 ])
 def test_trial_patterns_near_misses(text: str) -> None:
     assert detect(text) is None
+
+
+# found by the breaker (2026-12-01): threats reported in more wordings, agreement with 「死ねばいい」,
+# the abuse received by DM/reply/comment, and denials after the verb
+
+@pytest.mark.parametrize("text", [
+    '画像ばらまかれたくなかったら金払えって',
+    '晒されたくなければ',
+    '拡散されたくなければ',
+    '殺すって書き込まれた',
+    '殺すと書き込まれた',
+    '殺すって書いてあった',
+    '殺すと書いてあった',
+    '殺すと予告された',
+    '殺すってツイートされた',
+    '殺すとリプがついた',
+    '殺すって言ってきた',
+    '殺すと聞いた',
+    'お前を殺す',
+    '殺すからな',
+    'コロス',
+    '殺すってDMが来た',
+    'ばらまくと言われた',
+    '殺すって書かれた',
+    '殺すって書かれて、怖くて眠れない',
+    '殺されそう',
+    '殺すぞって言われた',
+    '殺害予告された',
+])
+def test_breaker_danger(text: str) -> None:
+    assert detect(text) == "danger"
+
+
+@pytest.mark.parametrize("text", [
+    '死ねばいいって言われて、本当にそう思う',
+    '死ねばいいって言われた。私もそう思う',
+    '死ねばいいのにって言われて、その通りだと思った',
+    '私なんか死ねばいい',
+    'しねばいい',
+    'もう死ねばいいのかな',
+])
+def test_breaker_self(text: str) -> None:
+    assert detect(text) == "self"
+
+
+@pytest.mark.parametrize("text", [
+    '死ねばいいのにってDMが来た',
+    '死ねばいいのにってリプが来た',
+    'しねばいいのにってコメントされた',
+    'お前なんか死ねばいいって書き込まれた',
+    '死ねばいいのにって送られてきた',
+    '死ねばいいと思われてる',
+    '死ねばいいのにと書かれた',
+    '死ねばいいって言われた',
+    '殺すって書かれたわけじゃない',
+    '殺すって書かれてはいない',
+    '殺すって書かれたことはない',
+    '殺すって来てない',
+    '殺すってメールが来たわけじゃない',
+    '殺害予告はありません',
+    '殺害予告ではないけど悪口',
+    'ばらまくと言われたわけではない',
+    'ばらすと言われてはいない',
+    '拡散するって言われてない',
+    '拡散すると書かれていない',
+    '晒すぞとは言われてない',
+    'ばらまくぞとは言われていない',
+    'ぶっ殺すとは言われてない',
+    '殺してやるとは言われてないです',
+    '殺すぞとは書かれてない',
+    '殺害予告はされていない',
+])
+def test_breaker_abuse_received_or_denied_is_no_crisis(text: str) -> None:
+    assert detect(text) is None
