@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import os
 import sqlite3
 import statistics
@@ -133,11 +134,19 @@ def sample_session(engine: Engine, inputs: Sequence[Input]) -> Session:
 
 # ---------------------------------------------------------------- filling stores
 
+def fill_key(i: int) -> str:
+    """The store key of the ``i``-th filled ("other") session: ``line:`` and 32 hex digits spread
+    over the key space like real user keys (:func:`bot.store.base.user_key`, an HMAC). Keys counted
+    up (``line:000…01``) would all sort before every real user's, so a filled SQLite file would put
+    them in pages the measured steps never touch: the 1M figure would not measure a 1M table."""
+    return f"line:{hashlib.blake2b(i.to_bytes(8, 'big'), digest_size=16).hexdigest()}"
+
+
 def fill_sqlite(path: Path, start: int, stop: int, record: bytes) -> None:
     exp = int((time.time() + TTL) * 1000)
     with sqlite3.connect(path) as db:
         db.executemany("INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)",
-                       ((f"line:{i:032x}", record, exp) for i in range(start, stop)))
+                       ((fill_key(i), record, exp) for i in range(start, stop)))
 
 
 def sqlite_bytes(path: Path) -> int:
@@ -173,12 +182,12 @@ async def fill_redis(store: RedisStore, start: int, stop: int, record: bytes) ->
     for lo in range(start, stop, 2000):
         pipe = store._r.pipeline(transaction=False)
         for i in range(lo, min(stop, lo + 2000)):
-            pipe.set(store._s(f"line:{i:032x}"), record, px=ms)
+            pipe.set(store._s(fill_key(i)), record, px=ms)
         await pipe.execute()
 
 
 async def redis_bytes_per_key(store: RedisStore, n: int) -> float:
-    keys = [store._s(f"line:{i:032x}") for i in range(0, n, max(1, n // 200))]
+    keys = [store._s(fill_key(i)) for i in range(0, n, max(1, n // 200))]
     sizes = [await store._r.memory_usage(k) or 0 for k in keys]
     return statistics.median(sizes)
 
