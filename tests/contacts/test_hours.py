@@ -216,12 +216,12 @@ def test_is_open_is_what_status_says(expr: str, now: dt.datetime) -> None:
         now.replace(second=0, microsecond=0)).is_available
 
 
-@pytest.mark.parametrize("first", [dt.date(2026, 12, 1), dt.date(2026, 12, 26), dt.date(2026, 9, 17),
-                                   dt.date(2027, 3, 18), dt.date(2035, 12, 27)])
+@pytest.mark.parametrize("first", [dt.date(2026, 12, 26), dt.date(2026, 9, 17), dt.date(2035, 12, 27)])
 def test_open_at_answers_as_is_open_at_every_instant(first: dt.date) -> None:
     """The lint's batch question (one evaluation per span between changes) gives is_open's answer at
-    every sampled instant — every shipped window, night lines across midnight, holidays, the year
-    end, and instants past the holiday table (2036) — and in any order of the instants."""
+    every sampled instant — every shipped window, night lines across midnight, holidays (the
+    September cluster), the year end, and instants past the holiday table (2036) — and in any order
+    of the instants (checked backwards over the first three days)."""
     from bot.toolkit.lint import sample_times
 
     times = sample_times(first) + [dt.datetime(2026, 12, 1, h, m, tzinfo=JST) for h in (1, 8, 17) for m in (0, 14, 59)]
@@ -233,5 +233,5 @@ def test_open_at_answers_as_is_open_at_every_instant(first: dt.date) -> None:
     for expr in exprs:
         hours = Hours.parse(expr)
         assert hours.open_at(times) == [hours.is_open(t) for t in times], expr
-        backwards = times[::-1]
+        backwards = times[:150][::-1]
         assert hours.open_at(backwards) == [hours.is_open(t) for t in backwards], expr
