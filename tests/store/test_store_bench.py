@@ -4,6 +4,7 @@ leaves no key behind."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 import redis.asyncio as aioredis
@@ -24,7 +25,7 @@ def test_the_benchmark_refuses_the_tests_database() -> None:
 @pytest.mark.redis
 def test_a_small_run_deletes_every_key_it_wrote(redis_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     bench_url = redis_url.rsplit("/", 1)[0] + "/14"
-    prefix = "soudan-bench:test-cleanup:"
+    prefix = f"soudan-bench:test-cleanup:{uuid.uuid4().hex[:8]}:"  # of this run: suites running at once don't meet
 
     async def left() -> int:
         r = aioredis.from_url(bench_url)
