@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -167,3 +168,24 @@ async def test_every_line_app_of_a_process_shares_one_tls_context(aiohttp_client
         assert (await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})).status == 200
         assert fake.reply_to(token)
     assert len(contexts) == 1  # once for the process: the SDK's clients and our sessions share it
+
+
+async def test_a_redelivery_after_a_refused_reply_and_a_failed_push_pushes_the_greeting(
+        post: Post, fake: FakeLineApi) -> None:
+    """The reply token is refused and both tries of the push fail (500 "please redeliver"); LINE
+    redelivers within seconds, when the token is refused again: the redelivery pushes the greeting
+    (it was taken as used by the first attempt, so nothing was sent and the event marked sent).
+    Found by the breaker."""
+    fake.invalid_tokens.add("refused")
+    fake.push_failures = [500, 500]
+    ev = follow_event(token="refused", eid="01REFUSEDTHENPUSHFAILED")
+    assert (await post(ev)).status == 500
+    assert fake.accepted == []
+    assert (await post(ev)).status == 200
+    accepted = [c for c in fake.accepted if c.path == "/v2/bot/message/push"]
+    assert len(accepted) == 1
+    assert "こんにちは" in json.dumps(accepted[0].json, ensure_ascii=False)
+    keys = {c.header("X-Line-Retry-Key") for c in fake.pushes}
+    assert len(keys) == 1  # the same retry key every time: LINE would drop a second copy
+    assert (await post(ev)).status == 200  # a third delivery: sent already, nothing more
+    assert len([c for c in fake.accepted if c.path == "/v2/bot/message/push"]) == 1
