@@ -159,19 +159,18 @@ _DENIED = re.compile(r"(?:とか|なんて|なんか|って|とは|わけ|訳|�
                      r"(?:考えて|思って|して|思わ|考え)?(?:い)?(?:ない|ません|なか|ねえ)")
 
 
-# a danger match ends inside its verb (書かれ, 言われ, 来): 「殺すって書かれたわけじゃない」「ばらすと言われてはいない」
+# _DENIED, and for danger: a match ends inside its verb (書かれ, 言われ, 来): 「殺すって書かれたわけじゃない」「ばらすと言われてはいない」
 # 「殺すって来てない」「書かれたことはない」 deny it; 「書かれて、眠れない」 does not (something comes between)
 # (and after a quote: 「殺すぞとは言われてない」「ぶっ殺すとは書かれてない」)
-_DENIED_VERB = re.compile(r"(?:(?:と|って)(?:は|も)?(?:言|い|ゆ|書|か)(?:われ|かれ))?"
-                          r"(?:た|て|る)(?:わけ|訳|こと|の)?(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)")
+_DENIED_DANGER = re.compile(_DENIED.pattern + r"|(?:(?:と|って)(?:は|も)?(?:言|い|ゆ|書|か)(?:われ|かれ))?"
+                            r"(?:た|て|る)(?:わけ|訳|こと|の)?(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)")
 
 
-def _affirmed(rx: re.Pattern[str], text: str, denied: tuple[re.Pattern[str], ...] = ()) -> bool:
-    """Whether a match of ``rx`` in ``text`` is not explicitly denied right after it
-    (「死にたいとかはないです」「自分を傷つけたりはしてないです」 are answers, not a crisis). A bare
+def _affirmed(rx: re.Pattern[str], text: str, denied: re.Pattern[str] = _DENIED) -> bool:
+    """Whether a match of ``rx`` in ``text`` is not explicitly denied (``denied`` matching) right
+    after it (「死にたいとかはないです」「自分を傷つけたりはしてないです」 are answers, not a crisis). A bare
     negation (「死にたくない」) is not a denial: a missed crisis costs most."""
-    return any(not _DENIED.match(text, m.end()) and not any(d.match(text, m.end()) for d in denied)
-               for m in rx.finditer(text))
+    return any(not denied.match(text, m.end()) for m in rx.finditer(text))
 
 
 def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
@@ -273,8 +272,8 @@ class CrisisDetector:
         short = masked.translate(_LONG)  # しにたーい → しにたい
         if _affirmed(self._self, masked) or (short != masked and _affirmed(self._self, short)):
             return "self"
-        if (_affirmed(self._danger, masked, (_DENIED_VERB,))
-                or (short != masked and _affirmed(self._danger, short, (_DENIED_VERB,)))):
+        if (_affirmed(self._danger, masked, _DENIED_DANGER)
+                or (short != masked and _affirmed(self._danger, short, _DENIED_DANGER))):
             return "danger"
         en = cleaned or norm
         en = en.replace("’", "'")
