@@ -175,14 +175,20 @@ class Conversations:
         """
         await self.store.sent(f"{platform}:{event_id}")
 
-    async def unsent(self, platform: str, event_id: str) -> None:
+    async def unsent(self, platform: str, event_id: str, outbox: bytes | None = None) -> None:
         """Say that the outbox of an event could not be delivered now: a redelivery of the event
         sends it at once (instead of after the send lease).
+
+        Args:
+            platform: as for :meth:`handle`.
+            event_id: the platform's event id.
+            outbox: when given, replaces the stored outbox (what the redelivery must know, e.g.
+                that the reply token was not used; see :meth:`bot.store.SessionStore.release`).
 
         Raises:
             bot.store.StoreError: when the store fails (the lease then runs out by itself).
         """
-        await self.store.release(f"{platform}:{event_id}")
+        await self.store.release(f"{platform}:{event_id}", outbox)
 
     async def forget(self, platform: str, raw_user_id: str, *, event_id: str | None = None) -> bool:
         """Delete everything stored about a user (e.g. LINE unfollow), exactly once per ``event_id``.

@@ -301,9 +301,17 @@ class SessionStore(abc.ABC):
             StoreError: when the store cannot be reached (a redelivery then sends it again).
         """
 
-    async def release(self, event_id: str) -> None:  # noqa: B027 - the generic form keeps no outbox
+    async def release(self, event_id: str, outbox: bytes | None = None) -> None:  # noqa: B027 - keeps no outbox
         """Give up the send lease of ``event_id`` (its outbox could not be delivered now), so that
         a redelivery sends it at once instead of waiting for the lease to run out.
+
+        Args:
+            event_id: the event whose outbox is pending.
+            outbox: when given, the pending outbox is replaced by these bytes: what the sender
+                learnt for the next attempt, stored with it so that any replica or a restarted
+                process reads it (LINE: the reply token was refused and nothing was pushed, so a
+                redelivery must push the first batch too). Nothing happens for an outbox already
+                confirmed sent.
 
         Raises:
             StoreError: when the store cannot be reached (the lease then runs out by itself).

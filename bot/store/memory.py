@@ -129,11 +129,11 @@ class MemoryStore(SessionStore):
         if rec is not None and rec[1] is not None:
             self._events[event_id] = (rec[0], None, 0.0)
 
-    async def release(self, event_id: str) -> None:
+    async def release(self, event_id: str, outbox: bytes | None = None) -> None:
         """See :meth:`SessionStore.release`."""
         rec = self._events.get(event_id)
         if rec is not None and rec[1] is not None:
-            self._events[event_id] = (rec[0], rec[1], 0.0)
+            self._events[event_id] = (rec[0], rec[1] if outbox is None else bytes(outbox), 0.0)
 
     def lock(self, key: str, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         """See :meth:`SessionStore.lock` (this process only; raises ``StoreError`` on timeout)."""

@@ -159,11 +159,14 @@ end
 return {4}
 """
 
-# KEYS: event. Ends the send lease of a pending outbox (a redelivery may send it at once).
+# KEYS: event. ARGV: "1" to replace the outbox / "0" to keep it, the new outbox. Ends the send
+# lease of a pending outbox (a redelivery may send it at once).
 _RELEASE = """
 local v = redis.call('GET', KEYS[1])
 if v and string.sub(v, 1, 1) == 'P' then
-  redis.call('SET', KEYS[1], 'P0000000000000' .. string.sub(v, 15), 'KEEPTTL')
+  local rest = string.sub(v, 15)
+  if ARGV[1] == '1' then rest = string.sub(v, 15, 30) .. ARGV[2] end
+  redis.call('SET', KEYS[1], 'P0000000000000' .. rest, 'KEEPTTL')
   return 1
 end
 return 0
@@ -217,7 +220,7 @@ class _PoolExhausted(Exception):
 
 _STEP_SCRIPT = _Script(_STEP, 2, 8)
 _SENT_SCRIPT = _Script(_SENT, 1, 0)
-_RELEASE_SCRIPT = _Script(_RELEASE, 1, 0)
+_RELEASE_SCRIPT = _Script(_RELEASE, 1, 2)
 
 
 _MORE = object()
@@ -689,9 +692,10 @@ class RedisStore(SessionStore):
         """See :meth:`SessionStore.sent`."""
         await self._run("confirming a sent reply", _SENT_SCRIPT, _bulk(self._e(event_id).encode()))
 
-    async def release(self, event_id: str) -> None:
-        """See :meth:`SessionStore.release`."""
-        await self._run("releasing a send lease", _RELEASE_SCRIPT, _bulk(self._e(event_id).encode()))
+    async def release(self, event_id: str, outbox: bytes | None = None) -> None:
+        """See :meth:`SessionStore.release` (the record's outbox part is replaced when ``outbox`` is given)."""
+        await self._run("releasing a send lease", _RELEASE_SCRIPT, _bulk(self._e(event_id).encode()),
+                        _bulk(b"0" if outbox is None else b"1"), _bulk(outbox or b""))
 
     # ------------------------------------------------------------ sessions
 

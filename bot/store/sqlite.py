@@ -628,11 +628,11 @@ class SQLiteStore(SessionStore):
         self._schedule()
         await fut
 
-    async def release(self, event_id: str) -> None:
-        """See :meth:`SessionStore.release`."""
-        await self._do("releasing a send lease",
-                       lambda db: db.execute("UPDATE events SET lease = 0 WHERE id = ? AND outbox IS NOT NULL",
-                                             (event_id,)))
+    async def release(self, event_id: str, outbox: bytes | None = None) -> None:
+        """See :meth:`SessionStore.release` (the outbox column is rewritten when ``outbox`` is given)."""
+        await self._do("releasing a send lease", lambda db: db.execute(
+            "UPDATE events SET lease = 0, outbox = coalesce(?, outbox) WHERE id = ? AND outbox IS NOT NULL",
+            (outbox, event_id)))
 
     # ------------------------------------------------------------ sessions
 

@@ -59,8 +59,8 @@ class FaultyStore(SessionStore):
     async def sent(self, event_id: str) -> None:
         await self._write(lambda: self.inner.sent(event_id))
 
-    async def release(self, event_id: str) -> None:
-        await self._write(lambda: self.inner.release(event_id))
+    async def release(self, event_id: str, outbox: bytes | None = None) -> None:
+        await self._write(lambda: self.inner.release(event_id, outbox))
 
     async def get(self, key: str) -> Session | None:
         return await self.inner.get(key)

@@ -72,6 +72,27 @@ async def test_a_released_lease_lets_the_redelivery_send_at_once(store: SessionS
     assert r.resend and r.outbox == b"box-1"
 
 
+async def test_a_release_may_store_a_new_outbox_that_another_store_object_gives_again(backend: Backend) -> None:
+    """What a sender learnt (LINE: its reply token was refused) is stored with the outbox on release,
+    so a redelivery reaching another replica or a restarted process (a new store object on the same
+    data) gets it; a release without one keeps the stored outbox; a sent outbox stays sent."""
+    first = backend.open()
+    await step(first, "line:e1", "what", b"box-1", lease=30)
+    await first.release("line:e1", b"box-1 refused")
+    again = backend.open()
+    r = await asyncio.wait_for(step(again, "line:e1", "other"), 2)
+    assert r.resend and r.outbox == b"box-1 refused"
+    await again.release("line:e1")
+    r = await asyncio.wait_for(step(backend.open(), "line:e1", "other"), 2)
+    assert r.resend and r.outbox == b"box-1 refused"
+    await again.sent("line:e1")
+    await again.release("line:e1", b"too late")
+    r = await asyncio.wait_for(step(backend.open(), "line:e1", "other"), 2)
+    assert r.duplicate and r.outbox is None
+    got = await backend.open().get("line:a")
+    assert got is not None and got.state == "what"  # one transition
+
+
 async def test_of_two_concurrent_redeliveries_one_resends(store: SessionStore) -> None:
     await step(store, "line:e1", "what", b"box-1", lease=30)
     await store.release("line:e1")

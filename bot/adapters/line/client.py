@@ -16,7 +16,6 @@ import logging
 import os
 import ssl
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,10 +53,6 @@ REPLY_TOKEN_USED_WITHIN = 30.0
 made by that first send (a reply token is single-use, and lives at least about this long): the
 first attempt died after LINE had accepted it. Later, a refused token is taken as expired and the
 messages are pushed."""
-
-REFUSED_KEPT = 4096
-"""Outboxes remembered per process whose reply was refused and whose push failed (the oldest are
-forgotten first): a redelivery of one of them pushes every batch, the first included."""
 
 Delivery = Literal["sent", "gave-up", "retry"]
 """Outcome of sending: accepted, refused for good (or nothing to send with), or worth a redelivery."""
@@ -176,9 +171,6 @@ class LineApi:
     def __post_init__(self) -> None:
         self._counters: dict[str, Any] = {}
         self._messages = self.metrics.messages.labels(PLATFORM)
-        # outboxes (their retry key base) whose reply LINE refused in this process and whose push
-        # then failed: a redelivery's refused reply does not mean the token was used (breaker)
-        self._refused: OrderedDict[str, None] = OrderedDict()
 
     async def open(self) -> None:
         """Create the SDK client (in the running event loop) with the session patch applied."""
@@ -203,7 +195,19 @@ class LineApi:
 
     async def deliver(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Msg]],
                       key: Callable[[], str] | None, *, retry_base: str | None = None, resend: bool = False,
-                      age: float = 0.0, encoded: Sequence[bytes] | None = None) -> Delivery:
+                      age: float = 0.0, encoded: Sequence[bytes] | None = None, refused: bool = False) -> Delivery:
+        """Reply with the first batch; push the rest, or everything when the reply failed.
+
+        :meth:`deliver_outbox` without its second answer (see there for the arguments).
+        """
+        result, _ = await self.deliver_outbox(reply_token, user_id, batches, key, retry_base=retry_base,
+                                              resend=resend, age=age, encoded=encoded, refused=refused)
+        return result
+
+    async def deliver_outbox(self, reply_token: str | None, user_id: str | None, batches: Sequence[list[Msg]],
+                             key: Callable[[], str] | None, *, retry_base: str | None = None, resend: bool = False,
+                             age: float = 0.0, encoded: Sequence[bytes] | None = None,
+                             refused: bool = False) -> tuple[Delivery, bool]:
         """Reply with the first batch; push the rest, or everything when the reply failed.
 
         Args:
@@ -214,34 +218,27 @@ class LineApi:
             retry_base: 32 hex digits fixed by the outbox: the push of batch ``i`` carries the
                 ``X-Line-Retry-Key`` derived from it and ``i`` (a resend reuses them); None: random.
             resend: True when these batches were committed earlier and may have been sent in part
-                (a refused reply then means the first attempt used the token, unless this process
-                saw the first attempt's reply refused and its push fail: :data:`REFUSED_KEPT`).
+                (a refused reply then means the first attempt used the token, unless ``refused``).
             age: seconds since the batches were first committed.
             encoded: each batch already as its JSON array (the outbox's bytes), when at hand: the
                 reply sends them as they are.
+            refused: the outbox says that an earlier attempt's reply was refused (or there was
+                none) and its push failed: the token was not used, so a refused reply now means
+                the first batch must be pushed too (its retry key makes LINE drop a second copy).
 
         Returns:
-            ``"sent"`` (LINE accepted everything), ``"gave-up"`` (refused for good, or nothing to
-            send with: counted as undelivered) or ``"retry"`` (a transient failure: worth a
-            redelivery).
+            ``(result, unreplied)``: ``result`` is ``"sent"`` (LINE accepted everything),
+            ``"gave-up"`` (refused for good, or nothing to send with: counted as undelivered) or
+            ``"retry"`` (a transient failure: worth a redelivery); ``unreplied`` is True when this
+            attempt delivered nothing by reply (a redelivery after ``"retry"`` must push the
+            first batch: store it with the outbox and pass it back as ``refused``).
         """
         start = 0
-        refused_before = retry_base is not None and retry_base in self._refused
         if reply_token:
             status = await self.reply(reply_token, batches[0], encoded[0] if encoded else None)
-            if status == 200 or (resend and status == 400 and age < REPLY_TOKEN_USED_WITHIN and not refused_before):
+            if status == 200 or (resend and status == 400 and age < REPLY_TOKEN_USED_WITHIN and not refused):
                 start = 1  # 400 on a resend: the first attempt used the token before it died
-        result = await self._push_rest(user_id, batches, start, key, retry_base)
-        if retry_base is not None:
-            if result == "retry" and start == 0:
-                # this attempt's reply was refused (or there was none) and the push failed: a
-                # redelivery must push batch 0 too (its retry key makes LINE drop a second copy)
-                self._refused[retry_base] = None
-                while len(self._refused) > REFUSED_KEPT:
-                    self._refused.popitem(last=False)
-            elif result != "retry":
-                self._refused.pop(retry_base, None)
-        return result
+        return await self._push_rest(user_id, batches, start, key, retry_base), start == 0
 
     async def _push_rest(self, user_id: str | None, batches: Sequence[list[Msg]], start: int,
                          key: Callable[[], str] | None, retry_base: str | None) -> Delivery:

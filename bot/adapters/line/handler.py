@@ -11,7 +11,8 @@ with ``render``); the outbox is sent, then confirmed (:meth:`~bot.service.Conver
 redelivery of an event whose outbox was not confirmed (the process died, the send failed
 transiently) sends it again: the reply token first — a refusal within
 :data:`~.client.REPLY_TOKEN_USED_WITHIN` seconds of the first send means the first send got
-through —, then pushes, each with an ``X-Line-Retry-Key`` fixed by the outbox, so LINE drops a
+through, unless the outbox says (``"r"``, stored when an attempt's reply was refused and its push
+failed) that the token was not used —, then pushes, each with an ``X-Line-Retry-Key`` fixed by the outbox, so LINE drops a
 push it had already accepted (409). A redelivery of an event that was sent changes nothing and
 sends nothing. Redelivered events of other kinds (``webhookEventId`` seen before) change nothing
 either.
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters import Metrics
-from bot.adapters.line.client import LineApi
+from bot.adapters.line.client import Delivery, LineApi
 from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
@@ -55,6 +56,20 @@ log = logging.getLogger("soudan.line")
 INVITE_TTL = 24 * 3600.0
 """Seconds during which a group or room gets the 1:1 invitation at most once."""
 
+
+
+_REFUSED = b',"r":1}'
+"""How a stored outbox ends when an attempt's reply was refused (or there was no reply token) and
+its push failed: the token was not used, so a redelivery pushes the first batch too."""
+
+
+def _with_refused(outbox: bytes, refused: bool) -> bytes:
+    """The outbox bytes ``{"b":…,"k":…,"t":…}`` with ``"r":1`` added (``refused``) or taken away.
+
+    Outboxes stored before carry no ``"r"`` (read as False).
+    """
+    plain = outbox[:-len(_REFUSED)] + b"}" if outbox.endswith(_REFUSED) else outbox
+    return plain[:-1] + _REFUSED if refused else plain
 
 
 class Undelivered(Exception):
@@ -177,7 +192,8 @@ class EventHandler:
             parts = [encode_json(b) for b in batches]
             k, at = uuid.uuid4().hex, time.time()
             made[:] = [(batches, parts, k, at)]
-            # {"b": batches, "k": retry key base, "t": commit time}, each batch encoded once (sent as is)
+            # {"b": batches, "k": retry key base, "t": commit time}, each batch encoded once (sent as is);
+            # a release after a refused reply and a failed push adds "r": 1 (_with_refused)
             return b'{"b":[' + b",".join(parts) + b'],"k":"' + k.encode() + b'","t":' + repr(at).encode() + b"}"
 
         handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now,
@@ -198,20 +214,27 @@ class EventHandler:
                 await self.api.deliver(j.reply_token, j.user_id, batches, key)
             return
         # this step's own outbox as built; only a redelivery's stored one is read back
+        refused = False  # the stored outbox says: an earlier attempt's reply token was not used
         if made and not handled.duplicate:
             batches, encoded, base, at = made[-1]
         else:
             box = json.loads(handled.outbox)
             batches, encoded, base, at = box["b"], [], box["k"], float(box["t"])
-        result = "sent"
+            refused = bool(box.get("r"))  # absent in outboxes stored before: False
+        result: Delivery = "sent"
+        unreplied = False
         if batches:
-            result = await self.api.deliver(j.reply_token, j.user_id, batches, key, retry_base=base,
-                                            resend=handled.resend, age=time.time() - at, encoded=encoded)
+            result, unreplied = await self.api.deliver_outbox(
+                j.reply_token, j.user_id, batches, key, retry_base=base, resend=handled.resend,
+                age=time.time() - at, encoded=encoded, refused=refused)
         await self.richmenus.sync(j.user_id, key, handled.session.locale if handled.session else "ja")
         assert j.event_id is not None
         if result == "retry":
+            # the redelivery, in any replica or after a restart, must know whether this attempt's
+            # reply used the token: the outbox stored again with "r" when it did not (breaker)
+            note = None if unreplied == refused else _with_refused(handled.outbox, unreplied)
             with contextlib.suppress(StoreError):  # else the lease runs out by itself
-                await conv.unsent(PLATFORM, j.event_id)
+                await conv.unsent(PLATFORM, j.event_id, note)
             raise Undelivered("the replies could not be delivered now; LINE may redeliver the event")
         try:
             await conv.sent(PLATFORM, j.event_id)

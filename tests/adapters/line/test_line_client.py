@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 from bot.app import create_app
 from bot.devtools.line_fake import FakeLineApi
 from bot.engine.core import Engine
-from bot.store import open_store
+from bot.store import SessionStore, open_store
 from tests.adapters.line.linekit import (
     USER,
     WEEKDAY_10,
@@ -23,6 +23,7 @@ from tests.adapters.line.linekit import (
     sign,
     text_event,
 )
+from tests.store.backends import Backend
 
 
 async def test_expired_reply_token_falls_back_to_push(post: Post, fake: FakeLineApi,
@@ -189,3 +190,44 @@ async def test_a_redelivery_after_a_refused_reply_and_a_failed_push_pushes_the_g
     assert len(keys) == 1  # the same retry key every time: LINE would drop a second copy
     assert (await post(ev)).status == 200  # a third delivery: sent already, nothing more
     assert len([c for c in fake.accepted if c.path == "/v2/bot/message/push"]) == 1
+
+
+async def _post_to(c: TestClient[Any, Any], ev: dict[str, Any]) -> int:
+    body = body_of(ev)
+    resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
+    await resp.read()
+    return resp.status
+
+
+async def test_a_redelivery_to_a_restarted_process_after_a_refused_reply_and_a_failed_push_pushes_the_greeting(
+        aiohttp_client: Any, fake: FakeLineApi, engine: Engine, backend: Backend) -> None:
+    """As above, but the redelivery reaches another process (a new app with a new store object on
+    the same memory, SQLite file or Redis database: a restart, or another replica): what the first
+    attempt learnt (the token was not used) is stored with the outbox, so the greeting is pushed,
+    once, and a third delivery sends nothing more."""
+    fake.invalid_tokens.add("refused")
+    fake.push_failures = [500, 500]
+    ev = follow_event(token="refused", eid="01REFUSEDPUSHFAILEDRESTART")
+    stores: list[SessionStore] = []
+
+    async def process() -> TestClient[Any, Any]:
+        stores.append(backend.open())
+        app = create_app(settings_for(fake), engine=engine, store=stores[-1], clock=lambda: WEEKDAY_10)
+        c: TestClient[Any, Any] = await aiohttp_client(app)
+        return c
+
+    first = await process()
+    assert await _post_to(first, ev) == 500
+    assert fake.accepted == []
+    await first.close()
+    second = await process()
+    assert await _post_to(second, ev) == 200
+    accepted = [c for c in fake.accepted if c.path == "/v2/bot/message/push"]
+    assert len(accepted) == 1
+    assert "こんにちは" in json.dumps(accepted[0].json, ensure_ascii=False)
+    assert len({c.header("X-Line-Retry-Key") for c in fake.pushes}) == 1  # LINE would drop a second copy
+    await second.close()
+    third = await process()
+    assert await _post_to(third, ev) == 200  # sent already: nothing more
+    assert len([c for c in fake.accepted if c.path == "/v2/bot/message/push"]) == 1
+    assert [c for c in fake.accepted if c.path == "/v2/bot/message/reply"] == []  # the token was refused each time
