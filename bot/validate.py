@@ -38,11 +38,8 @@ def split_paths(paths: list[str], settings: Settings) -> tuple[list[Path], list[
         return settings.flow_paths(), settings.directory_paths()
     flows: list[Path] = []
     dirs: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        files = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
-        for f in files:
-            (dirs if _is_directory_file(f) else flows).append(f)
+    for f in _named_files(paths):
+        (dirs if _is_directory_file(f) else flows).append(f)
     if flows and not dirs:
         dirs = settings.directory_paths()
     return flows, dirs
@@ -79,6 +76,7 @@ def main(args: argparse.Namespace) -> int:
         except TeamError as exc:
             problems = [*problems, *exc.errors]
     fmt = getattr(args, "format", "text")
+    problems, hidden = _named_first(problems, list(args.paths), flows, dirs)
     for e in problems:
         if fmt == "github":
             level = "error" if e.severity == "error" else "warning"
@@ -88,4 +86,31 @@ def main(args: argparse.Namespace) -> int:
     errors = sum(1 for e in problems if e.severity == "error")
     warns = len(problems) - errors
     print(f"{len(flows)} flow file(s), {len(dirs)} directory file(s){teams}: {errors} error(s), {warns} warning(s)")
+    if hidden:
+        print(f"(and {hidden} warning(s) in files you did not name; `soudan validate` alone shows them)")
     return 1 if errors else 0
+
+
+def _named_first(problems: list[LoadError], paths: list[str], flows: list[Path],
+                 dirs: list[Path]) -> tuple[list[LoadError], int]:
+    """The problems to print and the number of warnings left out.
+
+    When files or folders were named (``soudan validate flows/club.yaml``), warnings about
+    files that were only loaded to check the named ones (the shipped directory, when a flow
+    alone is named) are counted, not printed: a flow author sees their own file's problems.
+    Errors are always printed, wherever they are (the named file cannot load without them).
+    """
+    if not paths:
+        return problems, 0
+    named = {p.resolve() for p in _named_files(paths)}
+    shown = [e for e in problems if e.severity == "error" or not e.path or Path(e.path).resolve() in named]
+    return shown, len(problems) - len(shown)
+
+
+def _named_files(paths: list[str]) -> list[Path]:
+    """The files ``paths`` names: files as given, ``*.yaml`` of folders (not recursively), sorted."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        out.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+    return out

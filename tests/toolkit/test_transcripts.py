@@ -228,3 +228,22 @@ def test_a_missing_transcript_gets_its_error_without_a_zero_coverage_list(soudan
     assert "cannot read the file" in p.stdout
     assert "coverage of flow" not in p.stdout and "no transcript visits" not in p.stdout
     assert "1 transcript(s): 0 passed, 1 failed" in p.stdout
+
+
+def test_named_transcript_files_report_only_the_flows_they_use(tmp_path: Path,
+                                                               tiny_paths: tuple[list[Path], list[Path]]) -> None:
+    """A flow author running one transcript of their new flow saw the shipped flow's 0 % coverage and
+    a 40-state list (trial 2026-12-02, F9); a folder run still reports every flow."""
+    from bot.loading import build_engine
+    from tests.conftest import TINY_FLOW
+
+    (flow,), dirs = tiny_paths
+    other = write(flow.parent, "other.yaml", TINY_FLOW.replace("id: tiny", "id: other", 1))
+    engine = build_engine([flow, other], dirs, idle_timeout=3600)
+    code, out = report(tmp_path, engine, ("pupil.yaml", PUPIL))
+    assert code == 0
+    assert "coverage of flow tiny: states 4/5 (80%)" in out
+    assert "coverage of flow other" not in out
+    folder = io.StringIO()
+    assert run([tmp_path / "tests"], engine, folder) == 0
+    assert "coverage of flow other: states 0/5 (0%)" in folder.getvalue()
