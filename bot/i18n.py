@@ -118,6 +118,11 @@ _ENGINE: dict[str, dict[str, str]] = {
         "open_now_continue": "相談の続きは、こちらの質問からどうぞ。",
         "stop": "相談を終了しました。またいつでも話しかけてください。つらいときは、ひとりで抱え込まずに相談してください。",
         "forget": "この相談の記録をすべて削除しました。またいつでも話しかけてください。",
+        "forget_confirm": "このボットに残っている、この相談の記録（これまでの答え）をすべて消しますか？\n"
+                          "ネットに載せられた投稿や画像などを消したいときは「やめる」を選んで、このまま相談を続けてください。",
+        "forget_yes": "消す",
+        "forget_no": "やめる",
+        "forget_kept": "記録は消していません。このまま相談を続けられます。",
         "expired": "前回から時間がたったので、最初からご案内します。",
         "version": "相談の内容が更新されたため、最初からご案内します。",
         "crisis_continue": "落ち着いたら、相談の続きから答えることもできます。",
@@ -169,6 +174,11 @@ _ENGINE: dict[str, dict[str, str]] = {
         "open_now_continue": "To go on with your consultation, here is where you were:",
         "stop": "The consultation has ended. Talk to me again any time. You do not have to carry this alone.",
         "forget": "All records of this consultation have been deleted. Talk to me again any time.",
+        "forget_confirm": "Delete every record this bot keeps of this consultation (your answers so far)?\n"
+                          "If you want posts or images online taken down, choose \"Cancel\" and go on with the consultation.",
+        "forget_yes": "Delete",
+        "forget_no": "Cancel",
+        "forget_kept": "Nothing was deleted. You can go on with the consultation.",
         "expired": "It has been a while, so let us start again from the beginning.",
         "version": "The questions have been updated, so let us start again from the beginning.",
         "crisis_continue": "When you feel ready, you can continue the consultation where you left off.",

@@ -318,7 +318,9 @@ async def test_the_forget_command_deletes_everything_of_that_user(backend: Backe
     c = conv(engine, backend.open(), backend)
     await c.handle("line", "U1", Start())
     await c.handle("line", "U2", Start())
-    h = await c.handle("line", "U1", Text("データ削除"))
+    h = await c.handle("line", "U1", Text("データ削除"))  # asks first: nothing deleted yet
+    assert h.replies[-1].text == t("engine.forget_confirm", "ja") and await c.store.count() == 2
+    h = await c.handle("line", "U1", Text("消す"))
     assert isinstance(h.replies[-1], End) and h.replies[-1].text == t("engine.forget", "ja")
     assert await c.store.get(c.key("line", "U1")) is None
     assert await c.store.get(c.key("line", "U2")) is not None

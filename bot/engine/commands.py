@@ -10,7 +10,8 @@ import unicodedata
 from bot.engine.text import FoldTable, normalize
 from bot.engine.types import CommandName
 
-__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "command_for", "command_key"]
+__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_YES", "command_for",
+           "command_key", "forget_answer"]
 
 # The words as people type them. They are looked up through command_for(), which normalises
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
@@ -92,6 +93,41 @@ def command_for(text: str, norm: str | None = None) -> CommandName | None:
     if norm is None:
         norm = normalize(text)
     return _BY_NORM.get(norm) if norm and len(norm) <= 30 else None
+
+
+# ---------------------------------------------------------------- asking before deleting
+
+FORGET_PENDING = ":forget"
+"""The id in :attr:`bot.engine.types.Session.clarify` when the last reply asked whether to delete
+the person's data (「消す」/「やめる」): a state id, never anything typed."""
+
+FORGET_YES, FORGET_NO = ":forget-yes", ":forget-no"
+"""Choice ids of the two buttons of that question (the ``:`` marks them as the engine's own)."""
+
+# Typed answers to that question, in command_key's form. Anything unclear is neither: the message is
+# then read as usual (the consultation goes on) and nothing is deleted.
+_FORGET_YES = frozenset(command_key(w) for w in (
+    "消す", "けす", "消します", "けします", "消して", "けして", "消してください", "消してほしい", "削除", "削除する", "削除します",
+    "削除して", "削除してください", "はい", "はい消す", "はい、消す", "はい消します", "お願いします", "おねがいします", "1", "１",
+    "yes", "y", "delete", "deleteit", "yesdelete", "ok", "okay"))
+_FORGET_NO = frozenset(command_key(w) for w in (
+    "やめる", "やめます", "やめて", "やめとく", "やめておく", "やめときます", "いいえ", "いや", "消さない", "けさない", "消さないで",
+    "消さないでください", "削除しない", "削除しないで", "いらない", "キャンセル", "2", "２",
+    "no", "n", "cancel", "keep", "dontdelete", "donotdelete", "nevermind"))
+
+
+def forget_answer(text: str) -> bool | None:
+    """How a typed message answers 「この相談の記録を消しますか？」: True (delete: 「消す」, 「はい」, 1,
+    or the deletion command again), False (keep: 「やめる」, 「いいえ」, 2), None (neither: the message
+    is then read as it would be at the question before)."""
+    if len(text) > 60:
+        return None
+    key = command_key(text)
+    if key in _FORGET_YES:
+        return True
+    if key in _FORGET_NO:
+        return False
+    return True if command_for(text) is CommandName.FORGET else None
 
 
 # Used when a flow defines no `crisis` section. Matched as substrings of normalised text.

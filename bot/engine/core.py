@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact
 from bot.contacts.status import Status, StatusKind
-from bot.engine.commands import command_for
+from bot.engine.commands import FORGET_NO, FORGET_PENDING, FORGET_YES, command_for, forget_answer
 from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State, reachable
 from bot.engine.handoff import Handoffs
 from bot.engine.open_now import open_now
@@ -298,6 +298,13 @@ class Engine:
                     self._keep(s, u.extract(a, () if fresh else {s.state, *(h.state for h in s.history)}))
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
                                                                 english=_in_english(inp.text))], now)
+            if not fresh and session is not None and session.clarify == [FORGET_PENDING]:
+                # the answer to 「この相談の記録を消しますか？」: only a clear yes deletes
+                yes = forget_answer(inp.text)
+                if yes is None and number in (1, 2):  # 「1️⃣」, 「１番」
+                    yes = number == 1
+                if yes is not None:
+                    return self._forget(s, yes, now, pre)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
             # a sentence in English in a Japanese conversation: how to switch, in English (the
@@ -319,7 +326,7 @@ class Engine:
         if isinstance(inp, Command):
             return self._command(s, inp.name, now, pre, False)
         if isinstance(inp, Pick):
-            return self._pick(s, inp, now, pre)
+            return self._pick(s, inp, now, pre, session is not None and session.clarify == [FORGET_PENDING])
         if isinstance(inp, Unsupported):
             return self._finish(s, [*pre, Say(t("engine.unsupported", s.locale)), *self._reask(s, now)], now)
         raise TypeError(f"unknown input {inp!r}")  # pragma: no cover - exhaustive
@@ -449,10 +456,30 @@ class Engine:
             out.extend(self._reask(s, now))
         return out
 
+    def _ask_forget(self, s: Session, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
+        """「この相談の記録を消しますか？」 with 「消す」「やめる」 (the deletion command typed, a rich menu's
+        or Discord's command): someone in distress who types 「データを消してほしい」 may mean the
+        leaked posts, not the bot's record, so nothing is deleted before a clear yes. The session
+        remembers only that the question was asked (:data:`FORGET_PENDING` in ``clarify``)."""
+        loc = s.locale
+        if fresh:  # a conversation to go on with when the answer is 「やめる」 (its first question, not shown yet)
+            self._enter(s, s.state, now)
+        s.clarify = [FORGET_PENDING]
+        ask = Ask(t("engine.forget_confirm", loc), (ChoiceView(FORGET_YES, t("engine.forget_yes", loc)),
+                                                     ChoiceView(FORGET_NO, t("engine.forget_no", loc))),
+                  s.state, s.conversation_id)
+        return self._finish(s, [*pre, ask], now)
+
+    def _forget(self, s: Session, yes: bool, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        """The answer to :meth:`_ask_forget`: everything deleted, or the consultation where it was."""
+        if yes:
+            return Outcome(None, [End(t("engine.forget", s.locale))], forget=True)
+        return self._finish(s, [*pre, Say(t("engine.forget_kept", s.locale)), *self._reask(s, now)], now)
+
     def _command(self, s: Session, cmd: CommandName, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
         loc = s.locale
         if cmd is CommandName.FORGET:
-            return Outcome(None, [End(t("engine.forget", loc))], forget=True)
+            return self._ask_forget(s, now, pre, fresh)
         if cmd is CommandName.STOP:
             return Outcome(None, [End(t("engine.stop", loc))])
         if cmd in (CommandName.LANG_EN, CommandName.LANG_JA):
@@ -493,10 +520,17 @@ class Engine:
                 return ch
         return None
 
-    def _pick(self, s: Session, p: Pick, now: dt.datetime, pre: list[Reply]) -> Outcome:
+    def _pick(self, s: Session, p: Pick, now: dt.datetime, pre: list[Reply], pending: bool = False) -> Outcome:
+        """A button press; ``pending``: the last reply asked whether to delete the data."""
         if p.choice_id == CONTINUE:
             if p.conversation_id == s.conversation_id and p.state_id == s.state and self._next_of(s) is not None:
                 return self._continue(s, now, pre)
+            return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
+        if p.choice_id in (FORGET_YES, FORGET_NO):
+            if p.choice_id == FORGET_NO or (p.conversation_id == s.conversation_id and p.state_id == s.state
+                                            and pending):
+                return self._forget(s, p.choice_id == FORGET_YES, now, pre)
+            # a 「消す」 button of an earlier question: nothing is deleted without asking again
             return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         if p.choice_id.startswith(_CMD_PREFIX):
             try:

@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
+from bot.engine.commands import FORGET_PENDING
 from bot.engine.flow import Urgency
 from bot.engine.text import normalize
 from bot.engine.types import (
@@ -219,6 +220,8 @@ class Handoffs:
         """Handle a hand-off button, typed consent or a withdrawal; None for anything else."""
         h = s.handoff
         action: str | None = None
+        if s.clarify == [FORGET_PENDING]:  # the last reply asked whether to delete the data: its answer first
+            return None
         if isinstance(inp, Pick) and inp.choice_id in _IDS:
             if inp.conversation_id != s.conversation_id or inp.state_id != s.state:
                 return None

@@ -263,7 +263,9 @@ class Session(BaseModel):
         prefill: answers to later questions (``skip_if_known``) already given in earlier
             messages: slot name → choice id or region code (never typed text).
         clarify: the choice ids offered by the last "which is closest?" question, in the order
-            shown (a number answers among them); empty otherwise.
+            shown (a number answers among them); ``[":forget"]`` when the last reply asked whether
+            to delete the person's data (「消す」「やめる」, :data:`bot.engine.commands.FORGET_PENDING`);
+            empty otherwise.
         started_at, updated_at, expires_at: aware datetimes; ``expires_at`` is absolute.
         finished: True when the session is at a result (its state is a ``refer`` state) — derived,
             not stored: a property asking the loaded flows (:func:`bot.engine.flow.is_result`;

@@ -155,9 +155,13 @@ def test_stop_and_forget_end_and_delete(tiny_engine: Engine) -> None:
     s = start(tiny_engine)
     out = tiny_engine.step(s, Text("終了"), WEEKDAY_10)
     assert out.session is None and not out.forget and isinstance(out.replies[-1], End)
-    out = tiny_engine.step(s, Text("データ削除"), WEEKDAY_10)
+    out = tiny_engine.step(s, Text("データ削除"), WEEKDAY_10)  # asks first (tests/engine/test_forget_asks_first.py)
+    assert out.session is not None and not out.forget and "消しますか" in texts(out)
+    out = tiny_engine.step(out.session, Text("消す"), WEEKDAY_10)
     assert out.session is None and out.forget and "削除しました" in texts(out)
     out = tiny_engine.step(s, Command(CommandName.FORGET), WEEKDAY_10)
+    assert out.session is not None and not out.forget
+    out = tiny_engine.step(out.session, Text("はい"), WEEKDAY_10)
     assert out.forget
 
 

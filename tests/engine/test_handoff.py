@@ -163,6 +163,8 @@ def test_deleting_ones_data_removes_the_handoff(engine: Engine) -> None:
     chat.pick(":handoff")
     chat.pick(":handoff-yes")
     chat.say("データ削除")
+    assert chat.session is not None and chat.handoffs[-1].kind == "requested"  # asked first: nothing withdrawn yet
+    chat.press("消す")
     assert chat.session is None
     assert chat.handoffs[-1].kind == "withdrawn"
     assert "引き継ぎも取り消しました" in chat.text

@@ -261,7 +261,10 @@ def test_every_command_word_matches_as_typed_and_in_full_width(word: str) -> Non
 def test_the_commands_that_could_never_match(text: str, cmd: CommandName) -> None:
     assert command_for(text) is cmd
     out = say(at("who"), text)
-    if cmd is CommandName.FORGET:
+    if cmd is CommandName.FORGET:  # asked first (tests/engine/test_forget_asks_first.py)
+        assert not out.forget and "消しますか" in texts(out)
+        assert out.session is not None
+        out = say(out.session, "消す")
         assert out.forget and isinstance(out.replies[0], End)
     elif cmd is CommandName.HELP:
         assert "この相談では" in texts(out)
@@ -367,8 +370,12 @@ def test_a_story_answers_the_place_question_only_with_a_place() -> None:
                                   "履歴を消して", "会話を削除してください", "Delete my data please", "please delete my data"])
 def test_a_polite_request_to_delete_my_data_deletes_it(text: str) -> None:
     # 「データを消してください」 was read as the goal 「消してほしい」 (delete the posts): the
-    # session was kept and the person told 「「消してほしい」は、あとの質問の答えとして受け取りました」
+    # session was kept and the person told 「「消してほしい」は、あとの質問の答えとして受け取りました」;
+    # it is the deletion command, which asks first (tests/engine/test_forget_asks_first.py)
     out = say(at("who"), text)
+    assert not out.forget and isinstance(out.replies[0], Ask) and out.replies[0].choices[0].id == ":forget-yes"
+    assert out.session is not None
+    out = say(out.session, "消す")
     assert out.forget and isinstance(out.replies[0], End)
     assert out.session is None
 

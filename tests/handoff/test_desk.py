@@ -115,6 +115,8 @@ async def test_withdrawing_and_deleting_data_take_the_card_down(aiohttp_client: 
 
     h2, step2 = await to_handoff(app, "1/45")
     out = await step2(Text("データ削除"))
+    assert out.session is not None and app[DESK_KEY].record_of(h2.key) is not None  # asked first
+    out = await step2(Text("消す"))
     assert out.session is None
     assert [k for k, _, _ in sink.team][-1] == "withdrawn"
     assert app[DESK_KEY].record_of(h2.key) is None

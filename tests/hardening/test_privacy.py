@@ -155,7 +155,7 @@ async def _conversation_id(store: SessionStore, key: str) -> str:
 def test_terminal_chat_logs_nothing_the_person_typed() -> None:
     """``soudan chat`` keeps the session in memory; at DEBUG nothing typed reaches the log."""
     lines = [typed("T1", "こんにちは、山田花子です"), "2", typed("T2", "中学生です"), typed("T3", "死にたい"),
-             typed("T4", "090-1234-5678 に電話が来る"), "x" * 400 + typed("T5", ""), "戻る", "データ削除"]
+             typed("T4", "090-1234-5678 に電話が来る"), "x" * 400 + typed("T5", ""), "戻る", "データ削除", "消す"]
     out = io.StringIO()
     with LogCapture() as logs:
         TerminalChat(make_engine(), lambda: WEEKDAY_10).run_lines(lines, out, jsonl=True)
@@ -221,7 +221,8 @@ async def test_line_conversations(aiohttp_client: Any, aiohttp_server: Any, back
         # forget: alice types 「データ削除」, bob blocks the bot (unfollow)
         keys = [user_key("line", u, SOUDAN_SECRET) for u in (alice, bob)]
         convs = [await _conversation_id(backend.store, k) for k in keys]
-        await send(text_event("データ削除", user=alice, token="a11"))
+        await send(text_event("データ削除", user=alice, token="a10"))  # asks first
+        await send(text_event("Delete", user=alice, token="a11"))
         assert "All records of this consultation have been deleted" in fake.reply_to("a11").json["messages"][0]["text"]
         await send(line_unfollow(user=bob))
         await _assert_forgotten(backend, keys, convs)
@@ -260,7 +261,9 @@ async def test_simulator_conversations(aiohttp_client: Any, backend: Backend) ->
 
         key = user_key("web", token, SOUDAN_SECRET)
         conv = await _conversation_id(backend.store, key)
-        end = await chat({"type": "text", "text": "データ削除"})
+        ask = await chat({"type": "text", "text": "データ削除"})  # asks first
+        assert ask["ended"] is False
+        end = await chat({"type": "text", "text": "消す"})
         assert end["ended"] is True
         await _assert_forgotten(backend, [key], [conv])
         await _assert_clean(logs, backend, needles)
@@ -322,9 +325,12 @@ async def test_discord_conversations(simcord_env: simcord.Env, backend: Backend)
 
         keys = [user_key("discord", i, SOUDAN_SECRET) for i in raw_ids]
         convs = [await _conversation_id(backend.store, k) for k in keys]
-        await user.send_dm("データ削除")
+        await user.send_dm("データ削除")  # asks first: 「消す」
+        await user.send_dm("消す")
         result = await member.slash(channel, "soudan-forget")
         assert result.ephemeral
+        ask = [m for m in [result.response, *result.followups] if m is not None][-1]
+        await member.click(ask, label="消す" if "消しますか" in ask.content else "Delete")
         await _assert_forgotten(backend, keys, convs)
         await _assert_clean(logs, backend, needles)
 
@@ -413,7 +419,8 @@ async def test_chatwoot_conversation_and_handoff(aiohttp_client: Any, aiohttp_se
 
         key = user_key("chatwoot", f"{ACCOUNT}:{conv}", SOUDAN_SECRET)
         cid = await _conversation_id(backend.store, key)
-        await hook(incoming(conv, "データ削除"))
+        await hook(incoming(conv, "データ削除"))  # asks first
+        await hook(incoming(conv, "消す"))
         await _assert_forgotten(backend, [key], [cid])
         assert client.app[DESK_KEY].record_of(key) is None
         await _assert_clean(logs, backend, needles)

@@ -2,7 +2,8 @@
 
 A conversation the bot handles is ``pending`` (:data:`~.mapping.BOT_STATUS`). While people have
 it (any other status) soudan is silent in it — except that a hand-off nobody has taken yet can
-still be withdrawn (「やっぱりやめる」) and 「データ削除」 always deletes the person's data. An agent's
+still be withdrawn (「やっぱりやめる」) and 「データ削除」 always reaches the bot (it asks 「消しますか？」, and that
+answer reaches it too: the person's data is deleted on 「消す」). An agent's
 public reply marks a waiting hand-off taken; resolving the conversation hands it back to the bot.
 Duplicates (Chatwoot retries a job) are dropped by event id in the shared store; a message older
 than the newest one this process handled in that conversation (out of order) is dropped too.
@@ -20,7 +21,7 @@ from aiohttp import web
 
 from bot.adapters.chatwoot.client import ChatwootApi, ChatwootConfig
 from bot.adapters.chatwoot.mapping import BOT_STATUS, PLATFORM, chatwoot_id, event_label, to_input
-from bot.engine.commands import COMMAND_WORDS
+from bot.engine.commands import COMMAND_WORDS, FORGET_NO, FORGET_PENDING, FORGET_YES, forget_answer
 from bot.engine.handoff import WITHDRAW_WORDS, summary_lines
 from bot.engine.text import normalize
 from bot.engine.types import CommandName, HandoffEvent, HandoffSignal, HandoffState, Pick, Reply, Text
@@ -148,6 +149,9 @@ class ChatwootAdapter:
             norm = normalize(inp.text[:200]) if isinstance(inp, Text) else ""
             withdrawal = h is not None and h.status == "waiting" and norm in WITHDRAW_WORDS
             forget = stored is not None and COMMAND_WORDS.get(norm) is CommandName.FORGET
+            if stored is not None and stored.clarify == [FORGET_PENDING]:  # 「消しますか？」 answered (消す or やめる)
+                forget = forget or (isinstance(inp, Pick) and inp.choice_id in (FORGET_YES, FORGET_NO)) or (
+                    isinstance(inp, Text) and forget_answer(inp.text) is not None)
             if not withdrawal and not forget:
                 self.count(kind, "human")
                 return

@@ -32,7 +32,8 @@ What a member can do
   engine's ``open-now`` and ``help-now`` commands, as on the LINE rich menu: the windows open now,
   or the danger reply (110 first); then the consultation goes on where it was (someone new gets
   the first question). Ephemeral in a server.
-- ``/soudan-forget`` — deletes everything stored about the member (the engine's ``forget``).
+- ``/soudan-forget`` — asks 「この相談の記録をすべて消しますか？」 (「消す」「やめる」 buttons); 「消す」 deletes everything
+  stored about the member (the engine's ``forget``).
 - ``/soudan-moderators channel role`` (default permission: Manage Server) — where hand-off cards go
   and who may take them (see the "moderators" section of :mod:`.client`).
 

@@ -332,8 +332,9 @@ class SoudanClient(discord.Client):
                                       "command." + name.value.replace("-", "_"))
 
     async def cmd_forget(self, interaction: discord.Interaction[Any]) -> None:
-        """``/soudan-forget``: delete everything stored about the member (engine ``forget``)."""
-        await self._interaction_input(interaction, Command(CommandName.FORGET), "command.forget")
+        """``/soudan-forget``: the engine's ``forget``, which asks first (「消す」「やめる」 buttons); 「消す」
+        deletes everything stored about the member, 「やめる」 leaves the consultation where it was."""
+        await self._interaction_input(interaction, Command(CommandName.FORGET, locale_of(interaction)), "command.forget")
 
     async def cmd_panel(self, interaction: discord.Interaction[Any]) -> None:
         """``/soudan-panel``: post the persistent panel in this channel; the moderator gets an ephemeral note."""

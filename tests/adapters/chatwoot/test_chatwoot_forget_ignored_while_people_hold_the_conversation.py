@@ -53,6 +53,9 @@ async def test_forget_deletes_the_session_while_counsellors_hold_the_conversatio
     assert (await conversations.store.get(key)).handoff is not None
 
     assert await hook(client, incoming(conv, "データ削除", status="open")) == 200
+    assert "すべて消しますか" in fake.public(conv)[-1]["content"]  # asked first; the answer reaches the bot too
+    assert await conversations.store.get(key) is not None
+    assert await hook(client, incoming(conv, "消す", status="open")) == 200
 
     assert await conversations.store.get(key) is None
     assert "記録をすべて削除しました" in fake.public(conv)[-1]["content"]

@@ -273,9 +273,25 @@ async def test_forget_command(mock_client: SoudanClient, store: MemoryStore) -> 
     assert await store.count() == 1
     i = make_interaction(mock_client)
     await command(mock_client, "soudan-forget", i)
-    assert Sent(i).followups[0]["content"].startswith("この相談の記録をすべて削除しました。")
-    assert Sent(i).followups[0]["ephemeral"] is True
+    # asked first (a person may mean leaked posts): nothing is deleted before 「消す」
+    assert "この相談の記録（これまでの答え）をすべて消しますか？" in Sent(i).followups[-1]["content"]
+    assert Sent(i).followups[-1]["ephemeral"] is True
+    assert await store.count() == 1
+    i2 = make_interaction(mock_client)
+    await first_button(Sent(i), "消す").callback(i2)
+    assert Sent(i2).followups[0]["content"].startswith("この相談の記録をすべて削除しました。")
+    assert Sent(i2).followups[0]["ephemeral"] is True
     assert await store.count() == 0
+
+
+async def test_forget_command_then_no_keeps_the_consultation(mock_client: SoudanClient, store: MemoryStore) -> None:
+    await start(mock_client)
+    i = make_interaction(mock_client)
+    await command(mock_client, "soudan-forget", i)
+    i2 = make_interaction(mock_client)
+    await first_button(Sent(i), "やめる").callback(i2)
+    assert Sent(i2).followups[0]["content"].startswith("記録は消していません。")
+    assert await store.count() == 1
 
 
 # ------------------------------------------------------------------ DMs (on_message)

@@ -152,7 +152,9 @@ async def test_dm_conversation_with_free_text(simcord_env: simcord.Env) -> None:
     back = await user.click(after[-1], label="ひとつ戻る")
     assert "ひとつ前の質問に戻ります" in text(shown(back))
     assert not any(m.ephemeral for m in shown(back))
-    await user.send_dm("データ削除")
+    await user.send_dm("データ削除")  # asks first
+    assert dm.last_message is not None and "すべて消しますか" in dm.last_message.content
+    await user.click(dm.last_message, label="消す")
     assert "記録をすべて削除しました" in (dm.last_message.content if dm.last_message else "")
 
 
@@ -310,7 +312,11 @@ async def test_forget_deletes_the_session(simcord_env: simcord.Env, store: Memor
     assert await store.count() == 1
     result = await alice.slash(channel, "soudan-forget")
     assert result.ephemeral
-    assert shown(result)[0].content.startswith("この相談の記録をすべて削除しました。")
+    ask = shown(result)[-1]
+    assert "この相談の記録（これまでの答え）をすべて消しますか？" in ask.content  # asked first
+    assert labels(ask) == ["消す", "やめる"] and await store.count() == 1
+    done = await alice.click(ask, label="消す")
+    assert shown(done)[0].content.startswith("この相談の記録をすべて削除しました。")
     assert await store.count() == 0
 
 
