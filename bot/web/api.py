@@ -17,14 +17,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.adapters.common import reply_to_dict
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.engine.core import Engine
-from bot.engine.types import Command, CommandName, Input, Pick, Reply, Start, Text
+from bot.engine.types import Command, CommandName, Input, Pick, Reply, Say, Start, Text
+from bot.i18n import t
 from bot.service import Conversations
 from bot.timeutil import iso, parse_at
 from bot.web.replay import conversation_path, flow_outline
 from bot.web.source import FlowSource, rel
 
 __all__ = ["PLATFORM", "SIMULATOR_KEY", "BadRequest", "ChatInput", "ChatRequest", "Simulator", "render_replies",
-           "to_input"]
+           "to_input", "unavailable"]
 
 PLATFORM = "web"
 """The platform name of simulator conversations (store keys, metrics label)."""
@@ -87,6 +88,16 @@ def to_input(req: ChatRequest) -> Input:
     if i.name is None:
         raise BadRequest(f"input.name is required for type 'command': one of {[c.value for c in CommandName]}")
     return Command(i.name, req.locale)  # someone new gets the answer (and the welcome) in it
+
+
+def unavailable(req: ChatRequest) -> dict[str, Any]:
+    """The answer (HTTP 503) of ``POST /api/chat`` when the store failed: the apology every adapter
+    sends (``adapters.error``: try again in a moment, 110 and 119) as ``error`` and as the one reply,
+    in the request's ``locale`` (Japanese without one), with the request's ``session_token`` and
+    ``retry: true`` — nothing was committed, so the same input may be sent again."""
+    text = t("adapters.error", req.locale or "ja")
+    return {"error": text, "retry": True, "session_token": req.session_token,
+            "replies": render_replies([Say(text)], req.locale or "ja")}
 
 
 def render_replies(replies: list[Reply], locale: str) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ from typing import Any, cast
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.web.api import PLATFORM, SIMULATOR_KEY, BadRequest, ChatRequest, Simulator
+from bot.store import StoreError
+from bot.web.api import PLATFORM, SIMULATOR_KEY, BadRequest, ChatRequest, Simulator, unavailable
 from bot.web.page import STATIC, index
 
 __all__ = ["setup"]
@@ -70,6 +71,10 @@ async def _chat(request: web.Request) -> web.Response:
     except BadRequest as exc:
         sim.metrics.events.labels(PLATFORM, req.input.type, "error").inc()
         return _error(exc.message, exc.status)
+    except StoreError as exc:  # nothing was committed: the page keeps the conversation and may send it again
+        log.error("simulator chat failed in the store: %s", type(exc).__name__)
+        sim.metrics.events.labels(PLATFORM, req.input.type, "error").inc()
+        return _json(unavailable(req), 503)
 
 
 @web.middleware

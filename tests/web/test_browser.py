@@ -219,6 +219,35 @@ def test_a_broken_edit_shows_the_error_on_the_page(server: Server, browser: Any,
     wait_for(d, "the replayed answer", lambda d: css(d, '#quick button[data-choice="yes"]'))
 
 
+def test_a_store_outage_shows_110_and_119_and_keeps_the_answer(server: Server, browser: Any, monkeypatch: Any) -> None:
+    # the page showed 「エラー / error: internal error; the server log has the details」 (HTTP 500)
+    from bot.app import STORE_KEY
+    from bot.store.base import StoreUnavailable
+
+    d = browser
+    d.get(server.url + "/")
+    wait_for(d, "the first question", lambda d: css(d, '#quick button[data-choice="adult"]'))
+
+    async def down(*args: Any, **kw: Any) -> Any:
+        raise StoreUnavailable("down (test)")
+
+    monkeypatch.setattr(server.app[STORE_KEY], "step", down)
+    box = d.find_element("id", "message")
+    box.send_keys("おとな")
+    d.find_element("id", "send").click()
+    apology = wait_for(d, "the apology", lambda d: css(d, ".msg.bot.error .bubble"))[-1].text
+    assert apology.startswith("すみません、いま処理できませんでした。") and "110番" in apology and "119番" in apology
+    assert not any("internal error" in e.text for e in css(d, ".system"))
+    # nothing lost: the typed answer is back in the box and the question's buttons are still there
+    assert d.find_element("id", "message").get_attribute("value") == "おとな"
+    assert css(d, '#quick button[data-choice="adult"]')
+    d.save_screenshot(str(ARTIFACTS / "simulator-store-down.png"))
+
+    monkeypatch.undo()  # the store is back: the same answer, sent again, goes on
+    d.find_element("id", "send").click()
+    wait_for(d, "the typed answer", lambda d: css(d, '#quick button[data-choice="other"]'))
+
+
 # ------------------------------------------------------------------ Japanese glyphs
 
 JAPANESE = "相談窓口あなたは"

@@ -61,7 +61,11 @@
     const res = await fetch(path, opts);
     let data = null;
     try { data = await res.json(); } catch (e) { data = { error: `HTTP ${res.status}` }; }
-    if (!res.ok) throw new Error(data && data.error ? data.error : `HTTP ${res.status}`);
+    if (!res.ok) {
+      const err = new Error(data && data.error ? data.error : `HTTP ${res.status}`);
+      err.data = data;
+      throw err;
+    }
     return data;
   }
 
@@ -282,7 +286,7 @@
     try {
       await fn();
     } catch (e) {
-      system(`エラー / error: ${e.message}`);
+      if (!retryLater(e)) system(`エラー / error: ${e.message}`);
     } finally {
       S.busy = false;
       if (S.reloadPending) guarded(onReloaded);
@@ -302,12 +306,28 @@
     await send({ type: "start" });
   }
 
+  /** A 503 from the server (its store is down; nothing was saved): show its apology (110 / 119) as
+   * the bot's message and keep the question and its buttons, so the same answer can be sent again.
+   * Returns false for any other error. */
+  function retryLater(e) {
+    if (!e.data || !e.data.retry) return false;
+    for (const r of e.data.replies || []) botBubble(r.text, "error");
+    renderQuick();
+    scrollDown();
+    return true;
+  }
+
   async function pickChoice(id, label) {
     await guarded(async () => {
       const ask = S.lastAsk;
       userBubble(label);
       S.log.push({ type: "pick", choice: id, label });
-      await send({ type: "pick", choice: id, state: ask.state_id, conversation: ask.conversation_id });
+      try {
+        await send({ type: "pick", choice: id, state: ask.state_id, conversation: ask.conversation_id });
+      } catch (e) {
+        if (e.data && e.data.retry) S.log.pop();  // not saved: a replay must not give it
+        throw e;
+      }
     });
   }
 
@@ -315,7 +335,15 @@
     await guarded(async () => {
       userBubble(text);
       S.log.push({ type: "text", text });
-      await send({ type: "text", text });
+      try {
+        await send({ type: "text", text });
+      } catch (e) {
+        if (e.data && e.data.retry) {
+          S.log.pop();
+          if (!$("message").value) $("message").value = text;  // what was typed is there to send again
+        }
+        throw e;
+      }
     });
   }
 
