@@ -779,11 +779,13 @@ class Engine:
 
     @staticmethod
     def _for_locale(ordered: list[tuple[Contact, Status]], loc: str) -> list[tuple[Contact, Status]]:
-        """Windows the user can talk to in their language first; windows that serve only
-        people who do not speak Japanese (``languages`` without ``ja``) are left out in Japanese."""
+        """Windows that serve only people who do not speak Japanese (``languages`` without ``ja``)
+        are left out in Japanese. In another locale, windows that take the user's language come
+        first among windows equally reachable now (:func:`bot.contacts.directory.rank`): a closed
+        English line never stands before a 24-hour one (routing.md: open now first)."""
         if loc == "ja":
             return [(c, st) for c, st in ordered if not c.languages or "ja" in c.languages]
-        return sorted(ordered, key=lambda cs: loc not in cs[0].languages)
+        return sorted(ordered, key=lambda cs: (rank(cs[1]), loc not in cs[0].languages))
 
     def _result_choices(self, s: Session) -> tuple[ChoiceView, ...]:
         """The buttons under a result: 「相談を続ける」 first when the result has ``next``."""
