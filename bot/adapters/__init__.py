@@ -35,7 +35,8 @@ class Metrics:
         registry: the registry served at ``/metrics``.
         events: ``soudan_events_total{platform, type, outcome}`` — platform events received, by
             type (``message.text``, ``postback``, ``follow``…) and outcome (``handled``,
-            ``duplicate``, ``ignored``, ``group``, ``forgotten``, ``error``).
+            ``duplicate``, ``ignored``, ``group``, ``group-crisis`` (a group message with crisis words:
+            the crisis card was sent), ``forgotten``, ``error``).
         replies: ``soudan_replies_sent_total{platform, method}`` — successful send calls
             (``reply`` / ``push``).
         messages: ``soudan_messages_sent_total{platform}`` — messages inside those calls.

@@ -399,24 +399,16 @@ class Engine:
             return {}
         return {slot: value for slot, (value, _sid) in self.understanding(s.flow_id).extract(a).items()}
 
-    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
-                      a: Analysis | None = None, *, english: bool = False) -> list[Reply]:
-        """The crisis reply, then: the question's ``on_crisis`` choice, else the question's answer
-        when the same message gives one (「さっき手首切った」 at the self-harm question is 「けが」),
-        else the question again. ``english``: the message was written in English while the
-        conversation is not, so the crisis words come in English too (a person in crisis must
-        not have to read a language they did not write)."""
-        crisis = self._crisis[s.flow_id]
-        loc = s.locale
+    def _crisis_card(self, flow_id: str, kind: str, loc: str, now: dt.datetime, adult: bool, *,
+                     english: bool = False) -> Refer:
+        """The crisis card of flow ``flow_id``: danger from someone else (``kind == "danger"``) gets
+        the 110 reply, anything else the words and windows for suicidal feelings (the adult ones
+        when ``adult``); ``english`` adds the English words under the card of another locale."""
+        crisis = self._crisis[flow_id]
         if crisis is not None:
-            # danger from someone else gets the 110 reply, not the words for suicidal feelings
             spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
             words = dict(spec.text)
-            # an adult (who: adult, age 18+) gets the adult windows: no children's line; what the
-            # crisis message itself says of the person (「大人だけど死にたい」, "I'm 30 and…") counts
-            # too, for this card only (nothing is stored from it; answered slots win)
-            own = (crisis.adult if spec is crisis and crisis.adult is not None
-                   and _adult({**self._said(s, a), **s.slots}) else spec)
+            own = crisis.adult if spec is crisis and crisis.adult is not None and adult else spec
             ids = own.contacts
             steps = tuple(pick(t, loc) for t in own.steps)
         else:
@@ -427,7 +419,41 @@ class Engine:
         if english and loc != "en":
             text = f"{text}\n\n{pick(words, 'en')}\n{t('engine.english_hint', 'en')}"
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
-        out: list[Reply] = [Refer(text, views, steps, urgency="immediate")]
+        return Refer(text, views, steps, urgency="immediate")
+
+    def crisis_card(self, text: str, now: dt.datetime, locale: str = "ja") -> Refer | None:
+        """The crisis card for a message outside any consultation (a LINE group's message, where
+        nobody is screened), or None when the message holds no crisis words.
+
+        Args:
+            text: the message as typed (only its first ``CRISIS_SCAN_CHARS`` characters are read;
+                nothing of it is kept).
+            now: the current time (aware; the cards' opening hours are read in JST).
+            locale: ``"ja"`` or ``"en"``; a message written in English gets the English words too.
+
+        Returns:
+            The default flow's crisis :class:`Refer` (danger: 110 first; suicidal feelings: the
+            24-hour lines, 119 and 110), urgency ``immediate``.
+        """
+        fid = self.default_flow
+        kind = self._typed(fid, self.understanding(fid), text).crisis
+        if kind is None:
+            return None
+        return self._crisis_card(fid, kind, locale, now, adult=False, english=_in_english(text))
+
+    def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
+                      a: Analysis | None = None, *, english: bool = False) -> list[Reply]:
+        """The crisis reply, then: the question's ``on_crisis`` choice, else the question's answer
+        when the same message gives one (「さっき手首切った」 at the self-harm question is 「けが」),
+        else the question again. ``english``: the message was written in English while the
+        conversation is not, so the crisis words come in English too (a person in crisis must
+        not have to read a language they did not write)."""
+        loc = s.locale
+        # an adult (who: adult, age 18+) gets the adult windows: no children's line; what the
+        # crisis message itself says of the person (「大人だけど死にたい」, "I'm 30 and…") counts
+        # too, for this card only (nothing is stored from it; answered slots win)
+        out: list[Reply] = [self._crisis_card(s.flow_id, kind, loc, now, _adult({**self._said(s, a), **s.slots}),
+                                              english=english)]
         st = self._flow(s).states[s.state]
         on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
         value: str | None = None

@@ -63,7 +63,9 @@ class Job:
         event_id: ``webhookEventId`` (None when absent).
         reply_token, user_id: the event's reply token and raw LINE user id, if any.
         inp: the engine input for ``input`` (a rich menu area's postback: a
-            :class:`~bot.engine.types.Command`, see :func:`~.codecs.menu_command`).
+            :class:`~bot.engine.types.Command`, see :func:`~.codecs.menu_command`); for
+            ``invite``, a group's text message as :class:`~bot.engine.types.Text` (read for
+            crisis words only), else None.
     """
 
     kind: str
@@ -226,7 +228,10 @@ def to_job(event: Any, index: int, raw: Any = None) -> Job:
     if isinstance(src, GroupSource | RoomSource):
         chat_id = src.group_id if isinstance(src, GroupSource) else src.room_id
         if chat_id and isinstance(event, MessageEvent | PostbackEvent | JoinEvent):
-            return Job(kind, "invite", f"{src.type}:{chat_id}", ts, eid, reply_token=token)
+            # a group's text is read for crisis words only (the crisis card), never kept
+            said = (Text(event.message.text or "") if isinstance(event, MessageEvent)
+                    and isinstance(event.message, TextMessageContent) else None)
+            return Job(kind, "invite", f"{src.type}:{chat_id}", ts, eid, reply_token=token, inp=said)
         return Job(kind, "ignore", f"x:{index}", ts, eid)
     uid = src.user_id if isinstance(src, UserSource) else None
     if not uid:

@@ -44,7 +44,7 @@ from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker
-from bot.engine.types import Command, Reply, Session, Start
+from bot.engine.types import Command, Reply, Session, Start, Text
 from bot.i18n import t
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
@@ -163,9 +163,14 @@ class EventHandler:
             if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
                 self.count(j.kind, "duplicate")
                 return
+            # crisis words in a group (「このグループで晒されてる、しにたい」) get the crisis card and the
+            # invitation every time; otherwise the invitation once a day per group
+            card = conv.engine.crisis_card(j.inp.text, conv.clock()) if isinstance(j.inp, Text) else None
             first = await store.mark_event(f"{PLATFORM}:invite:{conv.key('line-chat', j.chat)}", INVITE_TTL)
-            self.count(j.kind, "group")
-            if first and j.reply_token:
+            self.count(j.kind, "group-crisis" if card is not None else "group")
+            if j.reply_token and card is not None:
+                await self.api.deliver(j.reply_token, None, [[*render([card])[0], *group_invite()]], None)
+            elif first and j.reply_token:
                 await self.api.deliver(j.reply_token, None, [group_invite()], None)
             return
         assert j.user_id is not None
