@@ -517,7 +517,7 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
                       SOUDAN_METRICS="true", SOUDAN_LOG_LEVEL="WARNING", SOUDAN_FLOWS_DIR=str(ROOT / "flows"),
                       SOUDAN_DIRECTORY_DIR=str(ROOT / "directory"), LINE_CHANNEL_SECRET=CHANNEL_SECRET,
                       LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN, LINE_API_BASE=f"http://127.0.0.1:{api_port}",
-                      SOUDAN_SEND_LEASE=str(lease))
+                      SOUDAN_SEND_LEASE=str(lease), LINE_REDELIVERY="on")  # the load redelivers what got no 200
     async with contextlib.AsyncExitStack() as fake_stack:
         if in_process:
             await fake_stack.enter_async_context(_site(fake_app(), api_port))

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         line_channel_secret, line_channel_access_token: LINE Messaging API credentials.
         line_api_base: Messaging API host override (a local fake in tests).
         line_push_fallback: push the reply when the reply token has expired.
+        line_redelivery: whether the channel's webhook redelivery is on in the LINE Developers
+            console (``LINE_REDELIVERY=on|off``, default ``off`` as the console's default). Off: an
+            event the store failed on gets the short apology (try again; 110 and 119) through its
+            reply token and the webhook answers 200, since nothing will be redelivered. On: the
+            webhook answers 500 and sends nothing, and LINE's redelivery is handled exactly once.
         discord_token: Discord bot token; Discord runs when set.
         simulator: serve the browser simulator at ``/`` (default on for a loopback bind).
         metrics: serve ``/metrics`` (default on for a loopback bind).
@@ -79,6 +84,7 @@ class Settings(BaseSettings):
     line_channel_access_token: SecretStr | None = Field(None, alias="LINE_CHANNEL_ACCESS_TOKEN")
     line_api_base: str | None = Field(None, alias="LINE_API_BASE")
     line_push_fallback: bool = Field(True, alias="LINE_PUSH_FALLBACK")
+    line_redelivery: bool = Field(False, alias="LINE_REDELIVERY")
     discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
     simulator: bool | None = Field(None, alias="SOUDAN_SIMULATOR")
     metrics: bool | None = Field(None, alias="SOUDAN_METRICS")

@@ -137,10 +137,11 @@ class WebhookHarness:
 
     Args:
         store: the store the app uses (a :class:`CountingStore` by default).
-        budget: the webhook's response budget in seconds.
+        settings: more settings of the app (e.g. ``{"LINE_REDELIVERY": "on"}``).
     """
 
-    def __init__(self, store: MemoryStore | None = None) -> None:
+    def __init__(self, store: MemoryStore | None = None, settings: dict[str, Any] | None = None) -> None:
+        self.settings = settings or {}
         self.store = store if store is not None else CountingStore()
         self.loop = asyncio.new_event_loop()
         self.fake = FakeLineApi()
@@ -152,7 +153,8 @@ class WebhookHarness:
         self._api = TestServer(self.fake.app())
         await self._api.start_server(access_log=None)  # its access log stands for LINE's side, not ours
         self.fake.url = str(self._api.make_url("")).rstrip("/")
-        app = create_app(settings_for(self.fake), engine=make_engine(), store=self.store, clock=lambda: WEEKDAY_10)
+        app = create_app(settings_for(self.fake, **self.settings), engine=make_engine(), store=self.store,
+                         clock=lambda: WEEKDAY_10)
         self.app = app
         self.client = TestClient(TestServer(app))
         await self.client.start_server()

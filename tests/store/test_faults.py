@@ -115,7 +115,9 @@ async def consult(backend: Backend, aiohttp_client: Any, aiohttp_server: Any, ru
     fake.url = str((await aiohttp_server(fake.app())).make_url("")).rstrip("/")
     inner = backend.open()
     store = FaultyStore(inner, fail_at, when)
-    app = create_app(settings_for(fake), engine=make_engine(), store=store, clock=lambda: WEEKDAY_10)
+    # LINE redelivers what got no 200: the channel's webhook redelivery is on
+    app = create_app(settings_for(fake, LINE_REDELIVERY="on"), engine=make_engine(), store=store,
+                     clock=lambda: WEEKDAY_10)
     app[CONVERSATIONS_KEY].send_lease = 0.05  # a redelivery of an unconfirmed outbox waits this long
     client = await aiohttp_client(app)
     user = f"{USER[:-6]}{run:06d}"

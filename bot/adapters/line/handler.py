@@ -89,11 +89,15 @@ class EventHandler:
         conversations: the shared :class:`~bot.service.Conversations`.
         metrics: the app's :class:`~bot.adapters.Metrics` (``events``, ``step_seconds``).
         api: the :class:`~.client.LineApi` that sends the replies.
+        redelivery: LINE redelivers an event not answered 200 (``LINE_REDELIVERY=on``): an event the
+            store failed on gets nothing now (the redelivery answers it, exactly once). Off (the
+            default, as in LINE's console): it gets the apology through its reply token at once.
     """
 
     conversations: Conversations
     metrics: Metrics
     api: LineApi
+    redelivery: bool = False
     _locks: KeyedLocks = field(default_factory=KeyedLocks)
 
     def __post_init__(self) -> None:
@@ -113,7 +117,8 @@ class EventHandler:
         """Handle jobs: per chat one at a time in timestamp order, chats concurrently.
 
         Returns:
-            False when the store failed for some job (the caller may ask for a redelivery).
+            False when some job must be redelivered: its replies could not be delivered now, or
+            the store failed with :attr:`redelivery` on.
         """
         chats: dict[str, list[Job]] = {}
         for j in jobs:
@@ -131,9 +136,12 @@ class EventHandler:
                 try:
                     await self._run(j)
                 except StoreError as exc:
-                    ok = False
                     self.count(j.kind, "error")
                     log.error("store failed on a LINE %s event: %s", j.kind, exc)
+                    if self.redelivery:
+                        ok = False  # LINE redelivers it: its reply token must stay unused for the answer
+                    else:  # nothing will be redelivered: never silence
+                        await self._apologise(j)
                 except Undelivered:
                     ok = False
                     self.count(j.kind, "undelivered")

@@ -14,9 +14,11 @@
    inside the request, and the answer (200) is sent when they are done — or after
    :data:`RESPONSE_BUDGET` seconds, whichever is first: slower work (a slow store or API) goes on
    in the background and is drained when the app stops. Reply tokens live about a minute, so this
-   is always in time. When the store fails within the budget, or the replies could not be
-   delivered for a transient reason, the answer is 500 so that LINE's redelivery (if enabled) can
-   try again; events already handled are then skipped as duplicates by their ``webhookEventId``.
+   is always in time. When the replies could not be delivered for a transient reason, the answer
+   is 500 so that LINE's redelivery (if enabled) can try again; events already handled are then
+   skipped as duplicates by their ``webhookEventId``. When the store fails within the budget, the
+   answer is 500 too if redelivery is on (``LINE_REDELIVERY=on``); with it off (LINE's default)
+   the person gets the short apology with 110 and 119 through the reply token and the answer is 200.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class LineAdapter:
         metrics: the app's :class:`~bot.adapters.Metrics`.
         api_base: Messaging API host (``https://api.line.me`` when None); a local fake in tests.
         push_fallback: push the messages when the reply call fails (e.g. expired reply token).
+        redelivery: the channel's webhook redelivery is on (``LINE_REDELIVERY``): a store failure
+            is answered 500 for LINE to redeliver; off (the default), with the apology and 200.
         budget: seconds to wait for the events before answering 200 (see :data:`RESPONSE_BUDGET`).
 
     Attributes:
@@ -75,6 +79,7 @@ class LineAdapter:
     metrics: Metrics
     api_base: str | None = None
     push_fallback: bool = True
+    redelivery: bool = False
     budget: float = RESPONSE_BUDGET
     _tasks: set[asyncio.Task[bool]] = field(default_factory=set)
 
@@ -84,7 +89,7 @@ class LineAdapter:
         self.parser = WebhookParser(self.channel_secret)
         self.api = LineApi(self.access_token, self.metrics, api_base=self.api_base,
                            push_fallback=self.push_fallback)
-        self.handler = EventHandler(self.conversations, self.metrics, self.api)
+        self.handler = EventHandler(self.conversations, self.metrics, self.api, redelivery=self.redelivery)
         self._counters: dict[str, Any] = {}
 
     @property
@@ -206,8 +211,8 @@ def setup(app: web.Application, *, path: str = "/line/webhook", budget: float = 
     """Plug the LINE webhook into the aiohttp app (see :data:`bot.app.PLUGINS`): the route and the
     API client's ``cleanup_ctx``.
 
-    Reads ``LINE_CHANNEL_SECRET``, ``LINE_CHANNEL_ACCESS_TOKEN``, ``LINE_API_BASE`` and
-    ``LINE_PUSH_FALLBACK`` from ``app[SETTINGS_KEY]``, shares ``app[CONVERSATIONS_KEY]`` and
+    Reads ``LINE_CHANNEL_SECRET``, ``LINE_CHANNEL_ACCESS_TOKEN``, ``LINE_API_BASE``,
+    ``LINE_PUSH_FALLBACK`` and ``LINE_REDELIVERY`` from ``app[SETTINGS_KEY]``, shares ``app[CONVERSATIONS_KEY]`` and
     ``app[METRICS_KEY]``, and stores the adapter as ``app[LINE_KEY]``.
 
     Args:
@@ -227,7 +232,8 @@ def setup(app: web.Application, *, path: str = "/line/webhook", budget: float = 
     secret = settings.line_channel_secret.get_secret_value() if settings.line_channel_secret else ""
     token = settings.line_channel_access_token.get_secret_value() if settings.line_channel_access_token else ""
     adapter = LineAdapter(secret, token, app[CONVERSATIONS_KEY], app[METRICS_KEY], api_base=settings.line_api_base,
-                          push_fallback=settings.line_push_fallback, budget=budget)
+                          push_fallback=settings.line_push_fallback, redelivery=settings.line_redelivery,
+                          budget=budget)
     app.router.add_post(path, adapter.webhook)
     app.cleanup_ctx.append(adapter.client_ctx)
     app[LINE_KEY] = adapter

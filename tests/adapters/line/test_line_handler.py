@@ -295,21 +295,8 @@ async def test_an_engine_failure_answers_200_and_logs_no_text(post: Post, fake: 
     assert 'soudan_events_total{outcome="error",platform="line",type="message.text"} 1.0' in text
 
 
-async def test_a_store_failure_answers_500_so_line_redelivers(post: Post, fake: FakeLineApi,
-                                                              client: TestClient[Any, Any], monkeypatch: Any) -> None:
-    from bot.store import StoreError
-
-    store = client.app[CONVERSATIONS_KEY].store
-
-    async def down(*args: Any, **kw: Any) -> Any:
-        raise StoreError("store unreachable (test)")
-
-    monkeypatch.setattr(store, "step", down)
-    ev = follow_event(token="down", eid="01STOREDOWN")
-    assert (await post(ev)).status == 500
-    monkeypatch.undo()
-    assert (await post(ev)).status == 200  # the redelivery is handled: it was never marked
-    assert fake.reply_to("down")
+# a store failure: 500 and nothing sent with LINE_REDELIVERY=on, the apology otherwise
+# (tests/adapters/line/test_line_store_outage_apology.py)
 
 
 async def test_a_text_message_the_sdk_refuses_is_still_read(post: Post, fake: FakeLineApi) -> None:
