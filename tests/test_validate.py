@@ -54,12 +54,12 @@ def test_a_named_flow_file_shows_its_own_warnings_and_counts_the_others(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """`soudan validate flows/club.yaml` printed the shipped directory's six old-source warnings every
     time (trial 2026-12-02, F9): warnings about files only loaded to check the named one are counted."""
-    from bot.settings import ROOT
+    from bot.settings import ROOT, Settings
 
     monkeypatch.delenv("SOUDAN_TEAMS_FILE", raising=False)
     rc = validate.main(argparse.Namespace(paths=[str(ROOT / "flows/net-harm.yaml")], format="text"))
     out = capsys.readouterr().out
-    whole = validate.collect(*validate.split_paths([], validate.Settings()))
+    whole = validate.collect(*validate.split_paths([], Settings()))
     others = [e for e in whole if e.severity == "warning" and "directory" in e.path]
     assert rc == 0 and others, out  # the shipped directory has old-source warnings (the case at hand)
     assert "warning" not in out.split("1 flow file(s)")[0]
