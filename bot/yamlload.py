@@ -17,8 +17,9 @@ error message and line is the one that parser gives.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -31,7 +32,7 @@ from yaml.resolver import Resolver
 
 from bot.errors import Problem
 
-__all__ = ["LoadError", "Located", "StrictLoader", "load_file", "load_text"]
+__all__ = ["LoadError", "Located", "StrictLoader", "load_file", "load_text", "model_keys", "nearest"]
 
 
 LoadError = Problem
@@ -422,13 +423,46 @@ def load_file(path: str | Path) -> Located:
     return load_text(text, str(path))
 
 
-def iter_pydantic_errors(exc: Any, located: Located, prefix: tuple[str | int, ...] = ()) -> Iterator[LoadError]:
+def nearest(name: str, names: Iterable[str]) -> str:
+    """`` (did you mean 'what'?)`` for the closest of ``names`` to a misspelt ``name`` ("" when none is close)."""
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def model_keys(model: Any) -> frozenset[str]:
+    """Every key (field name and alias) of pydantic ``model`` and of the models inside its fields
+    (through lists, mappings, unions and optionals), for "did you mean" hints."""
+    import typing
+
+    keys: set[str] = set()
+    seen: set[Any] = set()
+    todo = [model]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        fields = getattr(m, "model_fields", None)
+        if isinstance(fields, dict):
+            for name, f in fields.items():
+                keys.add(name)
+                if getattr(f, "alias", None):
+                    keys.add(f.alias)
+                todo.append(f.annotation)
+        todo.extend(a for a in typing.get_args(m) if a is not None)
+    return frozenset(keys)
+
+
+def iter_pydantic_errors(exc: Any, located: Located, prefix: tuple[str | int, ...] = (),
+                         model: Any = None) -> Iterator[LoadError]:
     """Turn a pydantic ``ValidationError`` into :class:`LoadError` objects with ``file:line``.
 
     Args:
         exc: a ``pydantic.ValidationError``.
         located: the parsed file the model was validated from.
         prefix: the path of the validated value inside ``located.data``.
+        model: the model validated (a pydantic model class), to suggest the nearest known key
+            for an unknown one (``lable`` → ``label``); None: no suggestion.
     """
     for err in exc.errors(include_url=False):
         loc = tuple(x for x in err["loc"] if not (isinstance(x, str) and x.startswith(("function-", "union["))))
@@ -442,7 +476,9 @@ def iter_pydantic_errors(exc: Any, located: Located, prefix: tuple[str | int, ..
                    "values that begin with #, e.g. \"#9110\")")
             code = "empty-value"
         elif kind == "extra_forbidden":
-            msg = f"unknown key {field_name!r}; check the spelling (see `soudan schema`)"
+            last = str(loc[-1]) if loc else field_name
+            hint = nearest(last, sorted(model_keys(model))) if model else ""
+            msg = f"unknown key {field_name!r}{hint}; check the spelling (see `soudan schema`)"
             code = "unknown-key"
         elif kind == "missing":
             msg = f"missing required key {field_name!r}"

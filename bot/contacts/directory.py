@@ -137,7 +137,7 @@ class Directory:
                 try:
                     contact = Contact.model_validate(item)
                 except ValidationError as exc:
-                    errors.extend(iter_pydantic_errors(exc, located, prefix=(i,)))
+                    errors.extend(iter_pydantic_errors(exc, located, prefix=(i,), model=Contact))
                     continue
                 if contact.id in where:
                     first_path, first_line = where[contact.id]

@@ -7,7 +7,6 @@ docs/writing-flows.md.
 
 from __future__ import annotations
 
-import difflib
 import re
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -20,6 +19,7 @@ from bot.contacts.model import Topic
 from bot.errors import FlowError, Problem
 from bot.i18n import LOCALES, Text
 from bot.yamlload import Located, iter_pydantic_errors, load_file
+from bot.yamlload import nearest as _nearest
 
 if TYPE_CHECKING:
     from bot.engine.types import HistoryEntry
@@ -524,12 +524,6 @@ def _problem(lf: LoadedFlow, code: str, msg: str, *loc: str | int) -> Problem:
     return Problem(lf.path, lf.line(*loc), msg, "error", code)
 
 
-def _nearest(name: str, names: Iterable[str]) -> str:
-    """`` (did you mean 'what'?)`` for the closest of ``names`` to a misspelt ``name`` ("" when none is close)."""
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _short_crisis_keywords(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
     from bot.engine.text import normalize  # local: text has no dependency on flows
 
@@ -746,7 +740,7 @@ def load_flow(path: str | Path, contact_ids: Iterable[str] | None = None) -> tup
     try:
         flow = Flow.model_validate(located.data)
     except ValidationError as exc:
-        return None, list(iter_pydantic_errors(exc, located))
+        return None, list(iter_pydantic_errors(exc, located, model=Flow))
     lf = LoadedFlow(flow, str(path), located)
     errs = _cross_check(lf, contact_ids)
     if any(e.severity == "error" for e in errs):

@@ -101,7 +101,7 @@ def load_teams(path: str | Path | None) -> dict[str, Team]:
         try:
             team = Team.model_validate(item)
         except ValidationError as exc:
-            errors.extend(iter_pydantic_errors(exc, located, (i,)))
+            errors.extend(iter_pydantic_errors(exc, located, (i,), model=Team))
             continue
         if team.id in out:
             errors.append(LoadError(str(path), located.line_of((i, "id")), f"team id {team.id!r} is used twice",

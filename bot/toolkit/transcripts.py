@@ -184,7 +184,7 @@ def load_transcript(path: str | Path, engine: Engine | None = None) -> tuple[Loa
     try:
         t = Transcript.model_validate(located.data)
     except ValidationError as exc:
-        return None, list(iter_pydantic_errors(exc, located))
+        return None, list(iter_pydantic_errors(exc, located, model=Transcript))
     lt = LoadedTranscript(t, str(path), located)
     errors: list[LoadError] = []
     if engine is not None:

@@ -118,6 +118,7 @@ def test_unknown_key(tmp_path: Path) -> None:
     p = write(tmp_path, "a.yaml", with_line('phones: ["0570-003-110"]', 'phone: ["0570-003-110"]'))
     [err] = load_errors(p)
     assert err.line == 4 and "unknown key 'phone'" in err.message
+    assert "(did you mean 'phones'?)" in err.message
 
 
 def test_bad_phone(tmp_path: Path) -> None:

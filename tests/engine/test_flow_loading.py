@@ -55,6 +55,15 @@ def test_duplicate_key_names_both_lines(tmp_path: Path) -> None:
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:
     err = one(errors_for(tmp_path, TINY_FLOW.replace("    save_as: who\n", "    save_as: who\n    saveas: x\n")))
     assert err.line == 13 and "unknown key 'states.who.saveas'" in err.message
+    assert "(did you mean 'save_as'?)" in err.message
+
+
+def test_a_misspelt_label_suggests_label(tmp_path: Path) -> None:
+    """`lable:` said only "check the spelling" (trial 2026-12-02); goto and contacts suggested already."""
+    text = TINY_FLOW.replace("{id: pupil, label:", "{id: pupil, lable:", 1)
+    assert text != TINY_FLOW
+    errs = errors_for(tmp_path, text)  # and "missing required key ...label"
+    assert any("lable'" in e.message and "(did you mean 'label'?)" in e.message for e in errs), errs
 
 
 def test_number_where_text_belongs_says_to_quote(tmp_path: Path) -> None:
