@@ -116,7 +116,11 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
     url = request.getfixturevalue("redis_url")  # skips (or fails in CI) without a server
     prefix = f"privacy-{uuid.uuid4().hex[:8]}:"
-    st = RedisStore(url, prefix=prefix)
+    # simcord's settle (after each Discord event) waits for every timer the bot set that is due
+    # before its 5 s deadline; the store's answer watchdog looks first at socket_timeout / 4 and
+    # stops there when idle, so at the default 5 s each settle waited 1.25 s for it (~9 s a test).
+    # At 30 s its first look is past the deadline: nothing waits for it; no answer here is slow.
+    st = RedisStore(url, prefix=prefix, socket_timeout=30)
     r = aioredis.from_url(url)
     try:
         yield Backend("redis", st, redis=r, prefix=prefix)
