@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from functools import cache
 
 import pytest
 
@@ -37,9 +38,11 @@ def say(s: Session | None, text: str) -> Outcome:
     return engine().step(s, Text(text), NOW)
 
 
+@cache
 def sessions_at_every_question() -> list[tuple[str, Session]]:
     """One session at each question of the shipped flow, reached by tapping the first choice
-    that leads to a question not seen yet (breadth first)."""
+    that leads to a question not seen yet (breadth first); built once per process (a step never
+    changes the session it is given: tests/hardening/test_engine_properties.py), not per test."""
     seen: dict[str, Session] = {}
     todo = [begin()]
     while todo:

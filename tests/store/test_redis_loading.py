@@ -122,7 +122,7 @@ async def _reload(url: str) -> asyncio.Task[object]:
 async def test_a_step_that_meets_loading_is_tried_again_and_commits(loading: tuple[str, aioredis.Redis],
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     url, admin = loading
-    monkeypatch.setattr("bot.store.redis.LOADING_RETRY", 3.0)  # room for the load to end (it takes ms)
+    monkeypatch.setattr("bot.store.redis.LOADING_RETRY", 1.0)  # room for the load to end (it takes ms)
     st = RedisStore(url, prefix=f"soudan-test:{uuid.uuid4().hex[:12]}:")
     try:
         assert not (await st.step("line:u", "line:e1", lambda _s: Change(session("who")), ttl=60)).duplicate

@@ -92,14 +92,23 @@ def start_browser(env: dict[str, str] | None = None) -> Any:
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER, env=env), options=opts)
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")
+def shared_browser() -> Iterator[Any]:
+    """One Chromium for the tests of this module (each start costs about a second of CPU); every
+    test opens its own server, on a port of its own: another origin, so no page state
+    (sessionStorage, cookies) carries over from the test before."""
     driver = start_browser()
     ARTIFACTS.mkdir(exist_ok=True)
     try:
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def browser(shared_browser: Any) -> Iterator[Any]:
+    yield shared_browser
+    shared_browser.get("about:blank")  # the next test starts from no page
 
 
 def wait_for(driver: Any, what: str, check: Any, timeout: float = WAIT) -> Any:
