@@ -20,7 +20,7 @@ from bot.engine.commands import FORGET_NO, FORGET_PENDING, FORGET_YES, command_f
 from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State, reachable
 from bot.engine.handoff import Handoffs
 from bot.engine.open_now import open_now
-from bot.engine.text import normalize, number_form, parse_number, visible
+from bot.engine.text import keycap_numbers, normalize, number_form, parse_number, visible
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -601,8 +601,15 @@ class Engine:
         # everything the message says counts: answers to later questions are kept for them
         kept = self._keep(s, u.extract(a, {s.state, *(h.state for h in s.history)})) \
             if n is None and u.skippable else []
+        offered = [c for cid in clarify for c in choices if c.id == cid] or choices
+        caps = keycap_numbers(raw) if "\u20e3" in raw or "\U0001f51f" in raw else None
+        if caps is not None and all(1 <= k <= len(offered) for k in caps):
+            # 「1️⃣2️⃣」: two choices pressed as keycaps, not the number 12 — one of them, or ask which
+            picked = [offered[k - 1] for k in dict.fromkeys(caps)]
+            if len(picked) == 1:
+                return self._apply(s, picked[0], now, pre)
+            return self._which(s, st, picked, now, pre)
         if n is not None:
-            offered = [c for cid in clarify for c in choices if c.id == cid] or choices
             if 1 <= n <= len(offered):
                 return self._apply(s, offered[n - 1], now, pre)
             if not clarify and any(c.ages for c in choices) and 0 < n <= 120:
@@ -620,14 +627,21 @@ class Engine:
             # 「答えがわかりませんでした」, and 「はい」 had even been kept as 「18歳未満」)
             candidates = [c for c in choices if not c.means_no][:3]
         if candidates:
-            s.clarify = [c.id for c in candidates]
-            options = t("engine.list_sep", loc).join(t("engine.option", loc, n=i, label=pick(c.label, loc))
-                                                     for i, c in enumerate(candidates, 1))
-            return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
-                                    *self._ask_again(s, st, candidates)], now)
+            return self._which(s, st, candidates, now, pre)
         if kept:
             return self._finish(s, [*pre, Say(self._kept_note(s, kept, raw, norm)), *self._reask(s, now)], now)
         return self._no_match(s, raw, norm, now, pre)
+
+    def _which(self, s: Session, st: State, candidates: Sequence[Choice], now: dt.datetime,
+               pre: list[Reply]) -> Outcome:
+        """「1.「…」、2.「…」のどれに近いですか？」 and the question with only ``candidates`` (numbered
+        from 1; :attr:`Session.clarify` remembers them)."""
+        loc = s.locale
+        s.clarify = [c.id for c in candidates]
+        options = t("engine.list_sep", loc).join(t("engine.option", loc, n=i, label=pick(c.label, loc))
+                                                 for i, c in enumerate(candidates, 1))
+        return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
+                                *self._ask_again(s, st, candidates)], now)
 
     def _no_match(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply]) -> Outcome:
         """A message that answers nothing: 「答えがわかりませんでした」 — or, for a sad emoji or a

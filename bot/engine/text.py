@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["FoldTable", "fold_kana", "normalize", "number_form", "parse_age", "parse_number", "visible"]
+__all__ = ["FoldTable", "fold_kana", "keycap_numbers", "normalize", "number_form", "parse_age", "parse_number",
+           "visible"]
 
 # at most 9 digits: a longer run is no choice number (and int() refuses 4,301+ digits: a crash)
 _NUMBER = re.compile(r"^(?:no|#)?(\d{1,9})(?:ばん|番)?(?:です|でお願いします|で|にします)?$")
@@ -107,6 +108,21 @@ def number_form(text: str) -> str:
     ``"\u200b2"`` (a zero-width space before it) is 2."""
     plain = _KEYCAP.sub("", visible(unicodedata.normalize("NFKC", text))).replace("\U0001f51f", "10")
     return fold_kana(plain.strip().lower().rstrip(_TRAILING))
+
+
+_KEYCAPS = re.compile("([0-9])[\ufe0e\ufe0f]?\u20e3|\U0001f51f")
+_BETWEEN_KEYCAPS = re.compile(r"[\s,、，と・/&]*")
+
+
+def keycap_numbers(text: str) -> tuple[int, ...] | None:
+    """The numbers of a message made of two or more keycap emoji — 「1️⃣2️⃣」, 「1️⃣ 2️⃣」, 「1️⃣と3️⃣」
+    (spaces, commas, と, ・ or / between them) — in order, ``🔟`` as 10; None for anything else.
+    Two keycaps are two choice numbers, not the number 12 that :func:`number_form` makes of them."""
+    plain = visible(unicodedata.normalize("NFKC", text)).strip().rstrip(_TRAILING)
+    found = list(_KEYCAPS.finditer(plain))
+    if len(found) < 2 or not _BETWEEN_KEYCAPS.fullmatch(_KEYCAPS.sub("", plain)):
+        return None
+    return tuple(10 if m.group(1) is None else int(m.group(1)) for m in found)
 
 
 def parse_number(norm: str) -> int | None:
