@@ -42,10 +42,11 @@ TOPIC_WORDS: dict[Topic, tuple[str, ...]] = {
     Topic.DEF: ("誹謗中傷", "悪口", "中傷", "名誉毀損", "侮辱", "defamation", "insult"),
     Topic.HAR: ("嫌がらせ", "いやがらせ", "ハラスメント", "harassment"),
     Topic.DOX: ("晒し", "晒され", "晒す", "個人情報", "プライバシー", "住所", "本名", "顔写真", "doxxing", "privacy"),
-    Topic.THR: ("脅迫", "脅し", "脅す", "殺害予告", "殺す", "threat"),
+    # 「ばらす」「ばらまく」: a threat to expose or spread (routing.md Q0: 「殺す・ばらすと脅されている」)
+    Topic.THR: ("脅迫", "脅し", "脅す", "殺害予告", "殺す", "ばらす", "threat"),
     Topic.STK: ("ストーカー", "つきまとい", "つきまとう", "付きまとう", "stalking", "stalker"),
     Topic.NCII: ("リベンジポルノ", "性的画像", "性的な画像", "性的な写真", "性的な動画", "画像", "写真", "動画", "裸",
-                 "盗撮", "intimate", "images"),
+                 "盗撮", "ばらまく", "intimate", "images"),
     Topic.BUL: ("いじめ", "ネットいじめ", "学校", "bullying", "school"),
     Topic.ATO: ("乗っ取り", "乗っ取る", "なりすまし", "なりすます", "アカウント", "不正アクセス", "hacked", "impersonation"),
     Topic.SV: ("性暴力", "性被害", "sexual violence", "assault"),

@@ -89,6 +89,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("つきまとい", "付きまとい", "つきまとわれ", "付きまとわれ"), ("つきまとい", "付きまとい")),
     **dict.fromkeys(("消して", "消したい", "消してほしい", "消し", "消す", "削除", "削除依頼", "delete", "removal", "remove"),
                     ("削除", "delete", "removal", "remove")),
+    # an ex-partner is a 交際相手 (routing.md Q4: a known ex-partner ⇒ DV/stalking routes); a synonym, not a
+    # situation word, so that in a sentence (「元彼に画像をばらまかれた」) it does not narrow the images windows
+    **dict.fromkeys(("元交際相手", "元カレ", "元彼", "元カノ", "元彼女", "元恋人", "元夫", "元妻", "ex-partner", "ex"),
+                    ("交際相手", "配偶者", "ストーカー", "つきまとい", "stalking", "domestic violence")),
     "sns相談": SNS_WORDS,
     "メール相談": CHANNEL_WORDS["mail"],
     "電話相談": CHANNEL_WORDS["phone"],

@@ -57,6 +57,11 @@ CASES: dict[str, tuple[set[str], set[str]]] = {
     "殺すと脅された": ({"police_110", "police_9110"}, {"yorisoi", "safeline"}),
     "アカウントを乗っ取られた": ({"police_cyber_online", "ipa_anshin"}, {"yorisoi", "safeline"}),
     "つきまとわれている": ({"police_9110", "police_8103"}, {"yorisoi", "safeline"}),
+    # 「該当する窓口はありません」 (trial 2026-12-02): a threat to expose, and an ex-partner
+    # (routing.md Q0 ばらす; Q4 a known ex-partner ⇒ DV/stalking routes)
+    "ばらすぞ": ({"police_110", "police_9110"}, {"yorisoi", "childline"}),
+    "元カレ": ({"dv_plus", "police_8103", "police_9110"}, {"childline", "ipa_anshin"}),
+    "元彼": ({"dv_plus", "police_9110"}, {"childline", "ipa_anshin"}),
 }
 
 
