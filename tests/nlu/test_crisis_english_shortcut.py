@@ -33,11 +33,13 @@ def _strings(node: object) -> list[str]:
 
 
 def _texts() -> list[str]:
-    """Every string of the shipped flows, their transcripts and corpora, and the directory."""
+    """Every string of the shipped flows, their transcripts and corpora, and the directory (read
+    by libyaml when PyYAML has it: 0.08 s instead of 0.75 s, the same strings)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out: set[str] = set()
     for folder in ("flows", "directory"):
         for path in sorted((ROOT / folder).rglob("*.yaml")):
-            out.update(_strings(yaml.safe_load(path.read_text(encoding="utf-8"))))
+            out.update(_strings(yaml.load(path.read_text(encoding="utf-8"), Loader=loader)))
     return sorted(out)
 
 
