@@ -88,6 +88,10 @@ class Result:
         cpu_us: CPU time of the server process (user + system) per event in microseconds during
             the measurement (from ``/proc``; 0.0 where unavailable): steadier than events/s on a
             machine shared with other work.
+        user_us, sys_us: the two parts of ``cpu_us`` (user space; the kernel, for the process's
+            system calls and the network stack's work done on its behalf).
+        switches: context switches of the server process (all threads, voluntary + involuntary)
+            per event.
     """
 
     name: str
@@ -97,6 +101,9 @@ class Result:
     requests: int
     failures: int
     cpu_us: float = 0.0
+    user_us: float = 0.0
+    sys_us: float = 0.0
+    switches: float = 0.0
 
 
 # ------------------------------------------------------------------ the baseline echo bot
@@ -290,13 +297,29 @@ def _process(cmd: list[str], env: dict[str, str], port: int | None, cwd: Path,
             proc.wait()
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its threads so far (0.0 without ``/proc``)."""
+def _cpu_seconds(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of process ``pid`` and its threads so far ((0.0, 0.0) without ``/proc``)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def _switches(pid: int) -> int:
+    """Context switches (voluntary + involuntary) of every thread of process ``pid`` so far (0 without ``/proc``)."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0
+    for task in tasks:
+        with contextlib.suppress(OSError):
+            for line in (task / "status").read_text().splitlines():
+                if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):
+                    total += int(line.split()[1])
+    return total
 
 
 # ------------------------------------------------------------------ loaders
@@ -379,11 +402,16 @@ def _flow_dirs() -> tuple[Path, Path]:
 
 
 def run(requests: int, connections: int, duration: float, loader: str, warmup: int,
-        rounds: int = 3, store: str | None = None, event_loop: str = "auto") -> tuple[Result, Result, list[float]]:
+        rounds: int = 3, store: str | None = None, event_loop: str = "auto",
+        only: frozenset[str] = frozenset()) -> tuple[Result | None, Result | None, list[float]]:
     """Run both targets ``rounds`` times, alternating (echo then soudan in each round).
 
+    ``only``: the targets to run (``echo``, ``soudan``; empty: both) — one alone is for profiling
+    it (no ratio then).
+
     Returns:
-        ``(best baseline round, best soudan round, per-round ratios soudan/echo)``. A round's two
+        ``(best baseline round, best soudan round, per-round ratios soudan/echo)``; a target not
+        run is None. A round's two
         measurements run back to back, so its ratio is little affected by other work drifting on a
         shared machine; the figures of every round are printed as they come.
     """
@@ -415,22 +443,31 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                         "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "LINE_API_BASE": api}),
                 ]
                 for name, cmd, extra in targets:
+                    if only and name not in only:
+                        continue
                     port = _free_port()
                     env = {**base_env, **extra}
                     cmd = [c.replace("{port}", str(port)) for c in cmd]
                     with _process(cmd, env, port, ROOT, server_cpus) as proc:
+                        if only:
+                            print(f"  round {rnd + 1} {name} pid {proc.pid}", flush=True)
                         load_python(port, make_requests(f"w{rnd}{name[0]}", warmup), min(connections, 16), duration,
                                     name)
                         reqs = make_requests(f"{rnd}{name[0]}", requests)
-                        cpu0 = _cpu_seconds(proc.pid)
+                        (user0, sys0), sw0 = _cpu_seconds(proc.pid), _switches(proc.pid)
                         if use_wrk:
                             res = load_wrk(port, reqs, connections, duration, tmp, name, load_cpus)
                         else:
                             res = load_python(port, reqs, connections, duration, name)
+                        (user1, sys1), sw1 = _cpu_seconds(proc.pid), _switches(proc.pid)
                         if res.requests:
-                            res.cpu_us = (_cpu_seconds(proc.pid) - cpu0) / res.requests * 1e6
+                            res.user_us = (user1 - user0) / res.requests * 1e6
+                            res.sys_us = (sys1 - sys0) / res.requests * 1e6
+                            res.cpu_us = res.user_us + res.sys_us
+                            res.switches = (sw1 - sw0) / res.requests
                     print(f"  round {rnd + 1} {name:<7} {res.events_per_s:>7.0f} events/s  p50 {res.p50_ms:.1f} ms  "
-                          f"p99 {res.p99_ms:.1f} ms  failures {res.failures}  CPU {res.cpu_us:.0f} us/event",
+                          f"p99 {res.p99_ms:.1f} ms  failures {res.failures}  CPU {res.cpu_us:.0f} us/event "
+                          f"(user {res.user_us:.0f} + sys {res.sys_us:.0f})  {res.switches:.2f} switches/event",
                           flush=True)
                     if name not in best or res.events_per_s > best[name].events_per_s:
                         best[name] = res
@@ -441,7 +478,7 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                         if res.cpu_us and last_echo_cpu:
                             print(f"  round {rnd + 1} ratio {ratios[-1]:.2f} (events/s), CPU per event echo/soudan "
                                   f"{last_echo_cpu / res.cpu_us:.2f}", flush=True)
-    return best["echo"], best["soudan"], ratios
+    return best.get("echo"), best.get("soudan"), ratios
 
 
 def _loop_name(choice: str) -> str:
@@ -472,6 +509,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="auto",
                     help="SOUDAN_EVENT_LOOP for soudan (default auto, soudan's default: uvloop when installed); "
                          "the echo bot runs on asyncio's loop, as the SDK's example does")
+    ap.add_argument("--only", choices=["echo", "soudan"], default=None,
+                    help="run one target alone (to profile it: its pid is printed; no ratio)")
     ap.add_argument("--serve-echo", nargs=2, metavar=("PORT", "API_BASE"), help=argparse.SUPPRESS)
     ap.add_argument("--serve-fake", type=int, metavar="PORT", help=argparse.SUPPRESS)
     ns = ap.parse_args(argv if argv is not None else sys.argv[1:] if __name__ == "__main__" else [])
@@ -489,14 +528,18 @@ def main(argv: list[str] | None = None) -> int:
           f"{ns.duration:g} s per target, up to {ns.requests} distinct requests, soudan event loop {_loop_name(ns.event_loop)} "
           "(one text event each, distinct users and event ids)")
     a, b, ratios = run(ns.requests, ns.connections, ns.duration, ns.loader, ns.warmup, max(1, ns.rounds), ns.store,
-                         ns.event_loop)
+                         ns.event_loop, frozenset([ns.only]) if ns.only else frozenset())
     print(f"best of {max(1, ns.rounds)} round(s):")
     print(f"{'target':<40} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failures':>9} "
-          f"{'CPU us/event':>12}")
+          f"{'CPU us/event':>12} {'user':>6} {'sys':>6} {'switches':>8}")
     store = (ns.store or "sqlite").split(":")[0]
     for r, label in ((a, "(a) line-bot-sdk echo bot (baseline)"), (b, f"(b) soudan webhook + {store} store")):
+        if r is None:
+            continue
         print(f"{label:<40} {r.events_per_s:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests:>9} {r.failures:>9} "
-              f"{r.cpu_us:>12.0f}")
+              f"{r.cpu_us:>12.0f} {r.user_us:>6.0f} {r.sys_us:>6.0f} {r.switches:>8.2f}")
+    if a is None or b is None:
+        return 0
     best_ratio = b.events_per_s / a.events_per_s if a.events_per_s else 0.0
     med = statistics.median(ratios) if ratios else 0.0
     print(f"ratio b/a (events/s), best round of each: {best_ratio:.2f}")
