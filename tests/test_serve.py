@@ -170,6 +170,8 @@ def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytes
         port = s.getsockname()[1]
     seen: list[str] = []
     frozen: list[int] = []
+    thresholds: list[tuple[int, int, int]] = []
+    before = gc.get_threshold()
     real = serve.serve
 
     async def serve_and_stop(*args: Any, on_ready: Any = None, **kw: Any) -> None:
@@ -178,6 +180,7 @@ def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytes
                 # bound before the banner is printed, on the chosen loop
                 seen.append(type(asyncio.get_running_loop()).__module__.split(".")[0])
             frozen.append(gc.get_freeze_count())  # the heap loaded before serving is out of the collector's walks
+            thresholds.append(gc.get_threshold())
             on_ready()
             os.kill(os.getpid(), signal.SIGINT)  # serve's own handler stops it gracefully
 
@@ -192,6 +195,7 @@ def test_the_banner_appears_once_the_port_accepts_connections(monkeypatch: pytes
     assert _main(monkeypatch, port) == 0
     assert seen == [expected]
     assert frozen[0] > 10_000 and gc.get_freeze_count() == 0  # and collectable again once serve returned
+    assert thresholds == [serve.GC_THRESHOLD] and gc.get_threshold() == before  # young objects collected less often
     err = capsys.readouterr().err
     assert f"soudan serve: http://127.0.0.1:{port}  LINE webhook: off (no LINE credentials)" in err
     assert f"event loop: {expected}" in err
