@@ -210,3 +210,49 @@ async def test_with_a_proxy_the_sdk_session_sends(server: Scripted, monkeypatch:
     finally:
         await api.close()
 
+
+
+@pytest.fixture
+def certificate(tmp_path: Any) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and its key (openssl)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = str(tmp_path / "cert.pem"), str(tmp_path / "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+async def test_https_is_verified_against_the_context(certificate: tuple[str, str]) -> None:
+    """Over https the answer comes through TLS when the context trusts the server's certificate; a
+    context that does not trust it refuses the connection (verification stays on)."""
+    import contextlib
+    import ssl
+
+    cert, key = certificate
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert, key)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(ok(b'{"tls":true}'))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        trusted = ApiPool(f"https://127.0.0.1:{port}", {}, ssl.create_default_context(cafile=cert))
+        assert (await trusted.post("/p", b"{}")).body == b'{"tls":true}'
+        await trusted.close()
+        untrusted = ApiPool(f"https://127.0.0.1:{port}", {}, ssl.create_default_context())
+        with pytest.raises(aiohttp.ClientConnectionError, match="certificate"):
+            await untrusted.post("/p", b"{}")
+        await untrusted.close()
+    finally:
+        server.close()
