@@ -9,10 +9,23 @@ Redis/memory (issue #13's targets: ≤ 2 and ≤ 3) against the plain memory sto
 session copies, no encoding), and against the memory store keeping encoded records like SQLite
 and Redis do (``MemoryStore(encoded=True)``: the same work but the I/O).
 
-Then, for SQLite and Redis, the same measure with 1 000 and 100 000 other sessions stored
-(``--sizes`` adds 1 000 000: a few more minutes), and the bytes one stored session takes.
+**Paired rounds.** The stores are measured in turn within each round (memory, memory with
+encoded records, SQLite, Redis; the order rotates from round to round), and each ratio is the
+median over the rounds of that round's store median / that round's memory median: on a shared
+machine whose load changes from minute to minute, the stores of one round saw the same load,
+where stores measured one after the other for a minute each did not. Each store's µs figure is
+the lowest round median (with the highest as the spread).
 
-Run: ``.venv/bin/python -m bench.store_bench [--sizes 1000,100000,1000000] [--conversations N]``.
+This is done with the SQLite file and the Redis database empty, then holding 1 000 and 100 000
+other sessions (``--sizes`` adds 1 000 000: a few more minutes), with the bytes one stored session
+takes.
+
+It runs on the event loop ``soudan serve`` runs on (``--event-loop``, as ``SOUDAN_EVENT_LOOP``:
+``auto``, uvloop when installed): a Redis step waits for its answer in the loop (a step on
+SQLite or memory does not), and on uvloop that costs ~40k instructions fewer per step.
+
+Run: ``.venv/bin/python -m bench.store_bench [--sizes 1000,100000,1000000] [--conversations N]
+[--event-loop auto|uvloop|asyncio]``.
 Redis: ``SOUDAN_BENCH_REDIS_URL`` (default ``redis://127.0.0.1:6379/14``: a database of its own,
 not the tests' 15, so that a million filled sessions do not slow the tests' ``SCAN``s, and the tests'
 keys do not change what the benchmark measures; a URL naming the tests' database is refused). Keys
@@ -40,6 +53,7 @@ from pathlib import Path
 from bot.engine.core import Engine
 from bot.engine.types import Input, Session, Start, Text
 from bot.loading import load_engine
+from bot.serve import loop_factory
 from bot.service import Conversations
 from bot.settings import Settings
 from bot.store import StoreError
@@ -74,20 +88,25 @@ def consultation(engine: Engine) -> list[Input]:
     raise SystemExit("no script reaches a result with these flows; update bench/store_bench.py")
 
 
-ROUNDS = 3
-"""Each figure is measured in this many rounds; the lowest round median is reported (the others
-are disturbed by whatever else the machine does), with the highest as the spread."""
+ROUNDS = 9
+"""Paired rounds per figure (each store measured once per round, in turn; see the module doc)."""
 
 
 class Figure:
     """Round medians of one measure, in µs per step."""
 
     def __init__(self, medians: list[float]) -> None:
+        self.medians = medians
         self.best, self.worst = min(medians), max(medians)
 
     def show(self, base: Figure | None = None) -> str:
         ratio = f"{self.best / base.best:6.1f}x" if base else "   1.0x"
         return f"{self.best:8.1f} µs/step {ratio}  (rounds up to {self.worst:7.1f})"
+
+    def paired(self, other: Figure) -> tuple[float, float, float]:
+        """The median, lowest and highest over the rounds of this round median / ``other``'s."""
+        ratios = [a / b for a, b in zip(self.medians, other.medians, strict=True)]
+        return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def bench_baseline(engine: Engine, inputs: Sequence[Input], conversations: int) -> Figure:
@@ -105,22 +124,26 @@ def bench_baseline(engine: Engine, inputs: Sequence[Input], conversations: int) 
     return Figure(medians)
 
 
-async def bench_store(engine: Engine, store: SessionStore, inputs: Sequence[Input], conversations: int,
-                      tag: str) -> Figure:
+async def bench_stores(engine: Engine, stores: dict[str, SessionStore], inputs: Sequence[Input],
+                       conversations: int, tag: str) -> dict[str, Figure]:
     """µs of one ``Conversations.handle`` call (event id, load, step, save — one ``SessionStore.step``),
-    new users each time."""
-    conv = Conversations(engine, store, SECRET, clock=lambda: NOW)
-    medians = []
+    new users each time, for each store, in :data:`ROUNDS` paired rounds (the stores in turn within
+    a round, the order rotating)."""
+    convs = {name: Conversations(engine, st, SECRET, clock=lambda: NOW) for name, st in stores.items()}
+    names = list(convs)
+    medians: dict[str, list[float]] = {name: [] for name in names}
     for r in range(ROUNDS):
-        samples = []
-        for i in range(conversations):
-            user = f"{tag}-{r}-{i}"
-            for j, inp in enumerate(inputs):
-                t0 = time.perf_counter()
-                await conv.handle("line", user, inp, event_id=f"{user}-{j}", now=NOW)
-                samples.append(time.perf_counter() - t0)
-        medians.append(statistics.median(samples) * 1e6)
-    return Figure(medians)
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            conv = convs[name]
+            samples = []
+            for i in range(conversations):
+                user = f"{tag}-{name}-{r}-{i}"
+                for j, inp in enumerate(inputs):
+                    t0 = time.perf_counter()
+                    await conv.handle("line", user, inp, event_id=f"{user}-{j}", now=NOW)
+                    samples.append(time.perf_counter() - t0)
+            medians[name].append(statistics.median(samples) * 1e6)
+    return {name: Figure(m) for name, m in medians.items()}
 
 
 def sample_session(engine: Engine, inputs: Sequence[Input]) -> Session:
@@ -214,65 +237,68 @@ async def run(sizes: Sequence[int], conversations: int, *, redis_url: str = REDI
     record = encode_session(sample)
     steps = conversations * len(inputs)
     print(f"consultation: {len(inputs)} steps (Start + {len(inputs) - 1} typed answers); "
-          f"{conversations} consultations = {steps} steps per round, {ROUNDS} rounds; "
-          "figure = lowest round median, ratio to the baseline")
+          f"{conversations} consultations = {steps} steps per store per round, {ROUNDS} paired rounds; "
+          "figure = lowest round median, ratio to the baseline; 'x memory' = median over the rounds of "
+          "the round's ratio")
     print(f"stored record: {len(record)} bytes (compact MessagePack, bot.store.codec; mid-consultation) — "
           f"{len(sample.to_json().encode())} bytes as the JSON of Session.to_json")
     base = bench_baseline(engine, inputs, conversations)
     print(f"{'baseline: engine.step alone, no store':50s} {base.show()}")
 
-    mem = MemoryStore()
-    plain = await bench_store(engine, mem, inputs, conversations, "m")
-    print(f"{'Conversations.handle + memory':50s} {plain.show(base)}")
-    # SQLite and Redis are compared with the memory store keeping the codec's bytes like they do:
-    # the same work (encode and decode each step) but the I/O
-    m = await bench_store(engine, MemoryStore(encoded=True), inputs, conversations, "me")
-    print(f"{'Conversations.handle + memory, records encoded':50s} {m.show(base)}")
+    def vs(f: Figure, plain: Figure, m: Figure) -> str:
+        r, lo, hi = f.paired(plain)
+        return f"  = {r:4.2f}x memory (rounds {lo:4.2f}-{hi:4.2f}), {f.paired(m)[0]:4.2f}x memory (encoded)"
 
-    def vs(f: Figure) -> str:
-        return f"  = {f.best / plain.best:4.2f}x memory, {f.best / m.best:4.2f}x memory (encoded)"
-
-    with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
-        path = Path(tmp) / "bench.db"
-        sq = SQLiteStore(path)
-        await sq.ping()
-        print(f"{'Conversations.handle + SQLite (empty file)':50s} "
-              f"{(f := await bench_store(engine, sq, inputs, conversations, 's0')).show(base)}{vs(f)}")
-        filled = 0
-        for n in sizes:
-            before = sqlite_bytes(path)
-            fill_sqlite(path, filled, n, record)
-            per = (sqlite_bytes(path) - before) / (n - filled)  # sessions only (table + indexes)
-            filled = n
-            us = await bench_store(engine, sq, inputs, conversations, f"s{n}")
-            print(f"{f'Conversations.handle + SQLite, {n:,} sessions':50s} {us.show(base)}{vs(us)}  "
-                  f"file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session")
-        await sq.close()
-
-    rd = RedisStore(redis_url, prefix=redis_prefix or f"soudan-bench:{uuid.uuid4().hex[:8]}:")
+    redis = RedisStore(redis_url, prefix=redis_prefix or f"soudan-bench:{uuid.uuid4().hex[:8]}:")
+    rd: RedisStore | None = redis
     try:
-        await rd.ping()
+        await redis.ping()
     except StoreError as exc:
         print(f"Redis: skipped ({exc})")
-        await rd.close()
-        return
+        await redis.close()
+        rd = None
     try:
-        print(f"{'Conversations.handle + Redis (empty)':50s} "
-              f"{(f := await bench_store(engine, rd, inputs, conversations, 'r0')).show(base)}{vs(f)}")
-        filled = 0
-        for n in sizes:
-            await fill_redis(rd, filled, n, record)
-            filled = n
-            us = await bench_store(engine, rd, inputs, conversations, f"r{n}")
-            per_key = await redis_bytes_per_key(rd, n)
-            print(f"{f'Conversations.handle + Redis, {n:,} sessions':50s} {us.show(base)}{vs(us)}  "
-                  f"MEMORY USAGE {per_key:6.0f} B/session")
+        with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
+            path = Path(tmp) / "bench.db"
+            sq = SQLiteStore(path)
+            await sq.ping()
+            filled = 0
+            for n in [0, *sizes]:
+                per = 0.0
+                if n:
+                    before = sqlite_bytes(path)
+                    fill_sqlite(path, filled, n, record)
+                    per = (sqlite_bytes(path) - before) / (n - filled)  # sessions only (table + indexes)
+                    if rd is not None:
+                        await fill_redis(rd, filled, n, record)
+                    filled = n
+                # SQLite and Redis are compared with the memory store keeping the codec's bytes like they do
+                # too: the same work (encode and decode each step) but the I/O
+                stores: dict[str, SessionStore] = {"memory": MemoryStore(), "encoded": MemoryStore(encoded=True),
+                                                   "sqlite": sq}
+                if rd is not None:
+                    stores["redis"] = rd
+                figs = await bench_stores(engine, stores, inputs, conversations, f"n{n}")
+                plain, m = figs["memory"], figs["encoded"]
+                print(f"{'Conversations.handle + memory' + (f', beside {n:,}' if n else ''):50s} {plain.show(base)}")
+                print(f"{'Conversations.handle + memory, records encoded':50s} {m.show(base)}")
+                label = f"SQLite, {n:,} sessions" if n else "SQLite (empty file)"
+                extra = f"  file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session" if n else ""
+                print(f"{'Conversations.handle + ' + label:50s} {figs['sqlite'].show(base)}"
+                      f"{vs(figs['sqlite'], plain, m)}{extra}")
+                if rd is not None:
+                    label = f"Redis, {n:,} sessions" if n else "Redis (empty)"
+                    extra = f"  MEMORY USAGE {await redis_bytes_per_key(rd, n):6.0f} B/session" if n else ""
+                    print(f"{'Conversations.handle + ' + label:50s} {figs['redis'].show(base)}"
+                          f"{vs(figs['redis'], plain, m)}{extra}")
+            await sq.close()
     finally:  # also on Ctrl-C (asyncio.run cancels this task, then lets it clean up)
-        try:
-            n = await rd.clear()
-            print(f"Redis: {n:,} benchmark keys deleted ({rd.prefix}*)")
-        finally:
-            await rd.close()
+        if rd is not None:
+            try:
+                n = await rd.clear()
+                print(f"Redis: {n:,} benchmark keys deleted ({rd.prefix}*)")
+            finally:
+                await rd.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -280,11 +306,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.store_bench", description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="1000,100000",
                    help="numbers of stored sessions to measure with (default 1000,100000; add 1000000)")
-    p.add_argument("--conversations", type=int, default=200,
-                   help="consultations per round (default 200; 3 rounds per figure)")
+    p.add_argument("--conversations", type=int, default=70,
+                   help="consultations per store per round (default 70; 9 paired rounds per figure)")
+    p.add_argument("--event-loop", choices=["auto", "uvloop", "asyncio"], default="auto",
+                   help="the event loop, as SOUDAN_EVENT_LOOP for soudan serve (default auto, serve's "
+                        "default: uvloop when installed)")
     args = p.parse_args(argv)
     sizes = sorted({int(x) for x in args.sizes.split(",") if x.strip()})
-    asyncio.run(run(sizes, args.conversations))
+    factory = loop_factory(args.event_loop)
+    print(f"event loop: {'uvloop' if factory is not None else 'asyncio'} (SOUDAN_EVENT_LOOP={args.event_loop})")
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(run(sizes, args.conversations))
 
 
 if __name__ == "__main__":
