@@ -11,13 +11,25 @@ import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact
 from bot.contacts.status import Status, StatusKind
 from bot.engine.commands import FORGET_NO, FORGET_PENDING, FORGET_YES, command_for, forget_answer
-from bot.engine.flow import CONTINUE, Choice, Crisis, Flow, ReferSpec, State, reachable
+from bot.engine.flow import (
+    CONTINUE,
+    AdultCrisis,
+    Choice,
+    Crisis,
+    DangerReply,
+    Flow,
+    InjuredReply,
+    ReferSpec,
+    State,
+    reachable,
+)
 from bot.engine.handoff import Handoffs
 from bot.engine.open_now import open_now
 from bot.engine.text import keycap_numbers, normalize, number_form, parse_number, visible
@@ -88,6 +100,32 @@ def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> boo
     r = replies[0]
     return (isinstance(r, Refer) and r.urgency == "immediate" and bool(r.contacts)
             and r.contacts[0].contact.id == card.contacts[0].contact.id)
+
+
+def _english_tail(words: Mapping[str, str]) -> str:
+    """The English ``words`` and how to switch, under a crisis card in another language."""
+    return f"\n\n{pick(dict(words), 'en')}\n{t('engine.english_hint', 'en')}"
+
+
+def _on_crisis(st: State, kind: str, *, fallback: bool = True) -> Choice | None:
+    """The choice of ``st`` for a crisis of ``kind`` (its ``on_crisis``); for ``injured``, with
+    ``fallback``, the ``self`` choice when there is no ``injured`` one."""
+    choices = st.choices or []
+    on = next((c for c in choices if c.on_crisis == kind), None)
+    if on is None and fallback and kind == "injured":
+        on = next((c for c in choices if c.on_crisis == "self"), None)
+    return on
+
+
+def _merged(result: Reply, card: Refer, tail: str = "") -> Reply:
+    """``result`` (a :class:`Refer`) with the windows and steps of the crisis ``card`` it does not
+    already have added after its own (so 110 and 119 both stay), and ``tail`` (the English words
+    for a message written in English) after its text."""
+    assert isinstance(result, Refer)
+    have = {v.contact.id for v in result.contacts}
+    contacts = (*result.contacts, *(v for v in card.contacts if v.contact.id not in have))
+    steps = (*result.steps, *(x for x in card.steps if x not in result.steps))
+    return replace(result, text=result.text + tail, contacts=contacts, steps=steps)
 
 
 def _in_english(text: str) -> bool:
@@ -402,22 +440,29 @@ class Engine:
     def _crisis_card(self, flow_id: str, kind: str, loc: str, now: dt.datetime, adult: bool, *,
                      english: bool = False) -> Refer:
         """The crisis card of flow ``flow_id``: danger from someone else (``kind == "danger"``) gets
-        the 110 reply, anything else the words and windows for suicidal feelings (the adult ones
-        when ``adult``); ``english`` adds the English words under the card of another locale."""
+        the 110 reply, an injury already done (``injured``: 「薬いっぱい飲んだ」) the 119 one, anything
+        else the words and windows for suicidal feelings (the adult windows and steps when ``adult``);
+        ``english`` adds the English words under the card of another locale."""
         crisis = self._crisis[flow_id]
         if crisis is not None:
-            spec = crisis.danger if kind == "danger" and crisis.danger is not None else crisis
+            spec: Crisis | DangerReply | InjuredReply = crisis
+            own: Crisis | DangerReply | InjuredReply | AdultCrisis = crisis
+            if kind == "danger" and crisis.danger is not None:
+                spec = own = crisis.danger
+            elif kind == "injured" and crisis.injured is not None:
+                spec = own = crisis.injured
+                if adult and crisis.injured.adult is not None:
+                    own = crisis.injured.adult
+            elif adult and crisis.adult is not None:
+                own = crisis.adult
             words = dict(spec.text)
-            own = crisis.adult if spec is crisis and crisis.adult is not None and adult else spec
             ids = own.contacts
             steps = tuple(pick(t, loc) for t in own.steps)
         else:
             words = {lang: t("engine.crisis_default", lang) for lang in LOCALES}
             ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
             steps = ()
-        text = pick(words, loc)
-        if english and loc != "en":
-            text = f"{text}\n\n{pick(words, 'en')}\n{t('engine.english_hint', 'en')}"
+        text = pick(words, loc) + (_english_tail(words) if english and loc != "en" else "")
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
         return Refer(text, views, steps, urgency="immediate")
 
@@ -444,43 +489,65 @@ class Engine:
     def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
                       a: Analysis | None = None, *, english: bool = False) -> list[Reply]:
         """The crisis reply, then: the question's ``on_crisis`` choice, else the question's answer
-        when the same message gives one (「さっき手首切った」 at the self-harm question is 「けが」),
+        when the same message gives one (「殺すってDMが来た」 at the what question is 「脅された」),
         else the question again. ``english``: the message was written in English while the
         conversation is not, so the crisis words come in English too (a person in crisis must
-        not have to read a language they did not write)."""
+        not have to read a language they did not write).
+
+        ``kind`` ``injured`` (「薬いっぱい飲んだ」) goes on with the question's ``injured`` choice,
+        else its ``self`` choice, and then the next question's ``injured`` one. When the
+        conversation thereby reaches an ``immediate`` result with the same first window as the
+        crisis card (110 after 「殺すって言われた」 at the safety question, 119 after 「手首切った」),
+        one card is shown: the result, with the crisis card's other windows and steps added after
+        its own (:func:`_merged`)."""
         loc = s.locale
         # an adult (who: adult, age 18+) gets the adult windows: no children's line; what the
         # crisis message itself says of the person (「大人だけど死にたい」, "I'm 30 and…") counts
         # too, for this card only (nothing is stored from it; answered slots win)
-        out: list[Reply] = [self._crisis_card(s.flow_id, kind, loc, now, _adult({**self._said(s, a), **s.slots}),
-                                              english=english)]
+        card = self._crisis_card(s.flow_id, kind, loc, now, _adult({**self._said(s, a), **s.slots}), english=english)
+        out: list[Reply] = [card]
         st = self._flow(s).states[s.state]
-        on = next((c for c in st.choices or [] if c.on_crisis == kind), None)
+        on = _on_crisis(st, kind)
         value: str | None = None
-        read = False
         if on is None and a is not None and st.kind == "ask":
             r = self.understanding(s.flow_id).read(s.state, a)
             if r.choice is not None and not r.choice.means_no:
-                on, value, read = r.choice, r.value, True
+                on, value = r.choice, r.value
                 out.append(Say(t("engine.understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
         if on is not None:
             # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
-            s.history.append(HistoryEntry.of(s.state, on.id, dict(s.slots)))
-            if st.save_as:
-                s.slots[st.save_as] = value or on.slot_value
-                s.prefill.pop(st.save_as, None)
-            entered = self._enter(s, on.target(s.slots), now)
-            if read and kind == "danger" and _urgent_with_same_first_window(out[0], entered):
-                # 「今から家に来るって」 answering 「どんな脅しですか？」 leads to the emergency result, which
-                # is the danger card's advice with its first window (110) first: that card alone, first
-                out = []
-            out.extend(entered)
+            asked = s.state
+            entered = self._go_on(s, st, on, value, now)
+            nxt = self._flow(s).states[s.state]
+            then = _on_crisis(nxt, kind, fallback=False) if kind == "injured" and s.state != asked else None
+            if then is not None:
+                # 「手首切った」 at the safety question: 「死にたい・自分を傷つけたい」, then 「けが・薬を飲みすぎた」
+                entered = [*(r for r in entered if not isinstance(r, Ask)), *self._go_on(s, nxt, then, None, now)]
+            if _urgent_with_same_first_window(card, entered):
+                # the result says what the card says, first window first (110, or 119): one card, first
+                crisis = self._crisis[s.flow_id]
+                tail = ""
+                if english and loc != "en" and crisis is not None:
+                    part = {"danger": crisis.danger, "injured": crisis.injured}.get(kind) or crisis
+                    tail = _english_tail(part.text)
+                out = [_merged(entered[0], card, tail), *entered[1:]]
+            else:
+                out.extend(entered)
         elif fresh:
             out.extend(self._enter(s, s.state, now))
         else:
             out.append(Say(t("engine.crisis_continue", loc)))
             out.extend(self._reask(s, now))
         return out
+
+    def _go_on(self, s: Session, st: State, ch: Choice, value: str | None, now: dt.datetime) -> list[Reply]:
+        """Answer the question ``st`` (the current state, ``s.state``) with ``ch`` (``value`` for its
+        slot, else the choice's) and enter the next state: its replies."""
+        s.history.append(HistoryEntry.of(s.state, ch.id, dict(s.slots)))
+        if st.save_as:
+            s.slots[st.save_as] = value or ch.slot_value
+            s.prefill.pop(st.save_as, None)
+        return self._enter(s, ch.target(s.slots), now)
 
     def _ask_forget(self, s: Session, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
         """「この相談の記録を消しますか？」 with 「消す」「やめる」 (the deletion command typed, a rich menu's

@@ -96,9 +96,12 @@ class Choice(_Strict):
         catch_all: a choice for when nothing else fits (「ただつらい・話したい」): its keywords and
             examples count only when the message names no other choice of the question, so
             「SNSで悪口を書かれてつらい」 is 悪口, while 「つらい」 alone is this choice.
-        on_crisis: ``self`` (suicide, self-harm) or ``danger`` (threatened now): after the crisis
-            reply to such a message at this question, the conversation goes on with this choice
-            instead of asking the question again.
+        on_crisis: ``self`` (suicide, self-harm), ``danger`` (threatened now) or ``injured`` (an
+            overdose or a self-inflicted injury that has already happened): after the crisis reply
+            to such a message at this question, the conversation goes on with this choice instead
+            of asking the question again. An ``injured`` message goes on with the ``self`` choice
+            when the question has no ``injured`` one, and then with the next question's
+            ``injured`` choice if it has one (the safety question → 「けが・薬を飲みすぎた」).
         regions: region codes this choice stands for (``JP-13``, ``JP-10/shibukawa``; ``"*"`` for
             any other place): a place typed at this question picks the choice, and the question's
             slot stores the region code (PLAN.md contract 2).
@@ -116,7 +119,7 @@ class Choice(_Strict):
     value: str | None = None
     means_no: bool = False
     catch_all: bool = False
-    on_crisis: Literal["self", "danger"] | None = None
+    on_crisis: Literal["self", "danger", "injured"] | None = None
     regions: list[str] = Field(default_factory=list)
     goto: str | list[Branch]
 
@@ -254,7 +257,7 @@ class State(_Strict):
             no = [c.id for c in self.choices if c.means_no]
             if len(no) > 1:
                 raise ValueError(f"only one choice may have `means_no: true` (found {no})")
-            for kind in ("self", "danger"):
+            for kind in ("self", "danger", "injured"):
                 on = [c.id for c in self.choices if c.on_crisis == kind]
                 if len(on) > 1:
                     raise ValueError(f"only one choice may have `on_crisis: {kind}` (found {on})")
@@ -291,6 +294,22 @@ class AdultCrisis(_Strict):
     steps: list[Text] = Field(default_factory=list)
 
 
+class InjuredReply(_Strict):
+    """The crisis reply for an overdose or a self-inflicted injury that has already happened (see
+    :class:`Crisis`): 119 first, then the lines for the feelings behind it.
+
+    Attributes:
+        text, contacts, steps: as :class:`DangerReply`.
+        adult: the contacts and steps for a person known to be 18 or over (as
+            :attr:`Crisis.adult`); optional.
+    """
+
+    text: Text
+    contacts: list[str] = Field(min_length=1)
+    steps: list[Text] = Field(default_factory=list)
+    adult: AdultCrisis | None = None
+
+
 class Crisis(_Strict):
     """The crisis interception: words that interrupt any state, and the reply.
 
@@ -303,6 +322,10 @@ class Crisis(_Strict):
         danger: the reply when the words are of danger from someone else (「殺すって言われた」,
             「今から家に来る」) rather than of suicide or self-harm: 110 first. Optional; without it
             the one reply above answers both.
+        injured: the reply when the words say an overdose or a self-inflicted injury has already
+            happened (「薬いっぱい飲んだ」「リスカしちゃった」, "I took too many pills"): a medical
+            emergency, 119 first (shared/domain/routing.md §1). Optional; without it the reply
+            above answers these too.
         adult: the contacts and steps of the (suicide, self-harm) reply when the person is known
             to be 18 or over — the ``who`` slot is ``adult``, or the ``age`` slot is 18 or more —
             e.g. without a children's line (shared/domain/routing.md §1). Same text. Optional;
@@ -314,6 +337,7 @@ class Crisis(_Strict):
     contacts: list[str] = Field(min_length=1)
     steps: list[Text] = Field(default_factory=list)
     danger: DangerReply | None = None
+    injured: InjuredReply | None = None
     adult: AdultCrisis | None = None
 
 

@@ -21,11 +21,12 @@ from typing import Any, Literal
 
 from bot.engine.text import normalize
 
-__all__ = ["BUILTIN_DANGER", "BUILTIN_SELF", "IDIOMS", "CrisisDetector", "CrisisKind"]
+__all__ = ["BUILTIN_DANGER", "BUILTIN_INJURED", "BUILTIN_SELF", "IDIOMS", "CrisisDetector", "CrisisKind"]
 
-CrisisKind = Literal["self", "danger", "word"]
-"""``self``: suicide or self-harm; ``danger``: someone threatens the person now; ``word``: a word
-the flow added (kind unknown)."""
+CrisisKind = Literal["injured", "self", "danger", "word"]
+"""``injured``: an overdose or a self-inflicted injury that has already happened (「薬いっぱい飲んだ」
+「リスカしちゃった」: a medical emergency, 119 first); ``self``: suicide or self-harm (thoughts, plans);
+``danger``: someone threatens the person now; ``word``: a word the flow added (kind unknown)."""
 
 _SHI = r"(?:死|し|たひ|shi)"
 _SHI_AMBIGUOUS = r"(?:氏|市|4|４)"   # also 「市に対して」「田中氏にたいして」: not before して/する
@@ -76,7 +77,28 @@ BUILTIN_SELF: tuple[str, ...] = (
     # (a child's spelling of しにたい; not 「うちに対して」「まちに…」)
     r"(?:今|いま)から(?:死|し)(?:ぬ|にます|のう)", r"(?:死|し)ぬ(?:ことにした|って決め|と決め|ってきめ|ときめ)",
     r"(?:死|し)んでやる", r"(?<![うまみ])ちにたい(?!して|する|しま|し)",
+    # (「薬いっぱい飲んだ」「血が止まらない」 are BUILTIN_INJURED: 119 first)
     r"(?:薬|くすり)を?(?:飲|の)み(?:すぎ|過ぎ)(?!な|ませ|に(?:注意|気を))", r"(?:薬|くすり)を?(?:いっぱい|ありったけ|何十|なんじゅう)",
+)
+# Self-harm or an overdose that has already happened (routing.md §1: 「Injured, overdose, self-harm in
+# progress → 119番」; contacts.md: 119 「自殺企図・自傷で命に危険があるとき」): checked before BUILTIN_SELF.
+# A completed form of the verb (飲んだ, 切った, しちゃった, しました), not a wish (リスカしたい, 傷つけたい),
+# a condition (飲んだら, 切ったら), a worry (飲みすぎそう) or a past episode told as such
+# (ODしたことがある, 前に手首を切ったときに, …したけど今は): those stay BUILTIN_SELF.
+_NOT_HISTORY = r"(?![いくら])(?!(?:こと|事)|とき|時|あと|後|けど(?:今|いま)は)"
+# the completed endings: 「飲んだ」「飲んじゃった」「飲んでしまった」「飲みました」, 「した」「しちゃった」…
+_DONE_N = r"(?:んだ|んじゃった|んじゃいました|んでしまっ|んでしもう?た|んでもうた|みました|んでる|んでます)"
+_DONE_S = r"(?:した|しちゃった|しちゃいました|してしまっ|してしもう?た|してもうた|しました)"
+_DONE_T = r"(?:った|っちゃった|っちゃいました|ってしまっ|ってしもう?た|ってもうた|りました)"
+BUILTIN_INJURED: tuple[str, ...] = (
+    r"(?:薬|くすり|睡眠薬|すいみんやく|市販薬|しはんやく)を?(?:大量に?|たくさん|全部|ぜんぶ|まとめて|一気に?|いっき|いっぱい|ありったけ|"
+    r"何十錠?|なんじゅう|一箱|ひとはこ|一瓶|ひとびん)(?:も)?(?:飲|の)" + _DONE_N + _NOT_HISTORY,
+    r"(?:薬|くすり)を?(?:飲|の)み(?:すぎ|過ぎ)(?:た|ちゃった|てしまっ|ました|てもうた)" + _NOT_HISTORY,
+    r"\d+錠(?:も|くらい|ぐらい|ほど)?(?:飲|の)" + _DONE_N + _NOT_HISTORY,
+    r"(?:(?<![a-z])od|おーばーどーず|過量服薬)" + _DONE_S + _NOT_HISTORY, r"(?<![a-z])od(?:中|ちゅう|してる|している)",
+    r"(?:りすか|りすとかっと|自傷|じしょう)(?:を)?" + _DONE_S + _NOT_HISTORY,
+    r"(?:手首|てくび|腕|うで)を?(?:切|き)" + _DONE_T + _NOT_HISTORY,
+    r"(?:自分|じぶん)(?:を|の体を|のからだを)(?:傷|きず)(?:つけ|付け)(?:た|ちゃった|てしまっ|ました)" + _NOT_HISTORY,
     r"(?:血|ち)が(?:止|と)まらな",
 )
 # where a threat came: 「殺すってDMが来た」「殺すってLINEで送られてきた」「殺すってコメントされた」
@@ -124,11 +146,6 @@ _EN_SELF = (
     r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
     # "I should just die", "maybe I should die" (not "they said I should die": abuse reported)
     r"(?<!said )(?<!says )(?<!told me )\bi (?:should|might as well|may as well) (?:just )?die\b",
-    # "I took too many pills", "took all my meds", "the bleeding won't stop"
-    r"\b(?:took|taken|swallowed) (?:too many|so many|a lot of|lots of|all (?:of )?(?:my|the)|a bunch of|a whole bottle of)"
-    r" (?:pills|tablets|meds|medicine|medication|sleeping pills)\b",
-    r"\b(?:bleeding|blood) (?:won'?t|will not|doesn'?t|does not|can'?t|cannot) stop\b",
-    r"\bcan'?t stop (?:the )?bleeding\b",
 )
 _EN_DANGER = (
     r"\b(?:gonna|going to|will|wants? to|threaten(?:s|ed|ing)? to) kill me\b",
@@ -143,6 +160,18 @@ _EN_DANGER = (
     # "he's coming to my house", "they said they'll come to my home"
     r"\b(?:he|she|they|someone|somebody)(?:'s|'re| is| are)? coming (?:over )?to my (?:house|home|place|door|school)\b",
     r"\b(?:he|she|they|someone|somebody)(?:'ll| will| would|'d) come (?:over )?to my (?:house|home|place|door|school)\b",
+)
+_EN_INJURED = (
+    # "I took too many pills", "swallowed a whole bottle of pills", "I overdosed", "I cut my wrists",
+    # "I just cut myself", "the bleeding won't stop" (not "I want to cut myself", "I used to cut")
+    r"\b(?:took|taken|swallowed) (?:too many|so many|a lot of|lots of|all (?:of )?(?:my|the)|a bunch of|a whole bottle of)"
+    r" (?:pills|tablets|meds|medicine|medication|sleeping pills)\b",
+    r"\bi(?:'ve| have)? (?:just |already )?(?:overdosed|od'?d|took an overdose|taken an overdose)\b",
+    r"\bi(?:'ve| have)? (?:just |already )?(?:cut|slit|slashed) my (?:wrists?|arms?)\b",
+    r"\bi(?:'ve| have) (?:just |already )?cut my ?self\b", r"\bi (?:just|already) cut my ?self\b",
+    r"\bi cut my ?self (?:again|tonight|today|just now|badly|deep)\b",
+    r"\b(?:bleeding|blood) (?:won'?t|will not|doesn'?t|does not|can'?t|cannot) stop\b",
+    r"\bcan'?t stop (?:the )?bleeding\b",
 )
 IDIOMS: tuple[str, ...] = (
     "自殺点", "自殺行為", "じさつてん", "死ぬほど", "しぬほど", "たひる", "たひった", "死ぬかと思った", "死にかけた",
@@ -244,14 +273,16 @@ class CrisisDetector:
     The built-in patterns always apply.
     """
 
+    _injured = _compile(BUILTIN_INJURED)
     _self = _compile(BUILTIN_SELF)
     _danger = _compile(BUILTIN_DANGER)
+    _en_injured = _compile(_EN_INJURED)
     _en_self = _compile(_EN_SELF)
     _en_danger = _compile(_EN_DANGER)
     _idioms = _compile(re.escape(normalize(i)) for i in IDIOMS)
     # the English patterns all begin with one of a few ASCII letters: a text with none of them (most
     # Japanese messages) is not searched with them at all (the same verdicts, a fifth of the scan)
-    _en_start = _any_of(first_chars(_EN_SELF + _EN_DANGER))
+    _en_start = _any_of(first_chars(_EN_INJURED + _EN_SELF + _EN_DANGER))
 
     def __init__(self, extra_words: Iterable[str] = ()) -> None:
         words = {normalize(w) for w in extra_words}
@@ -270,6 +301,8 @@ class CrisisDetector:
         """
         masked = self._idioms.sub("\u3000", norm.translate(_FOLD))
         short = masked.translate(_LONG)  # しにたーい → しにたい
+        if _affirmed(self._injured, masked) or (short != masked and _affirmed(self._injured, short)):
+            return "injured"
         if _affirmed(self._self, masked) or (short != masked and _affirmed(self._self, short)):
             return "self"
         if (_affirmed(self._danger, masked, _DENIED_DANGER)
@@ -278,6 +311,8 @@ class CrisisDetector:
         en = cleaned or norm
         en = en.replace("’", "'")
         if self._en_start is None or self._en_start.search(en) is not None:  # else none can match
+            if self._en_injured.search(en):
+                return "injured"
             if self._en_self.search(en):
                 return "self"
             if self._en_danger.search(en):

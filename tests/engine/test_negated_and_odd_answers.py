@@ -29,12 +29,23 @@ def answer(text: str) -> tuple[str, list[Reply]]:
 
 
 @pytest.mark.parametrize("text", ["生きていたくない", "もう生きられない", "生きる意味がない", "消えてしまいたい", "首吊り",
-                                  "ＯＤした", "I wanna die", "I want to end it all", "shinitai"])
+                                  "ＯＤしたい", "I wanna die", "I want to end it all", "shinitai"])
 def test_crisis_words_at_the_first_question(text: str) -> None:
     # the crisis reply, then on to the self-harm question instead of asking the first one again (#11)
     state, replies = answer(text)
     assert state == "selfharm" and isinstance(replies[0], Refer)
     assert "police_110" in [v.contact.id for v in replies[0].contacts]
+
+
+@pytest.mark.parametrize("text", ["ＯＤした", "手首切った", "薬いっぱい飲んだ", "I took too many pills"])
+def test_an_injury_already_done_at_the_first_question_is_the_119_result(text: str) -> None:
+    # the safety question's 「死にたい・自分を傷つけたい」, then 「けが・薬を飲みすぎた」: one card, 119 first,
+    # with 110 and the 24-hour lines of the crisis card after the result's own windows
+    state, replies = answer(text)
+    assert state == "selfharm_injured" and isinstance(replies[0], Refer)
+    ids = [v.contact.id for v in replies[0].contacts]
+    assert ids[0] == "fire_ambulance_119" and "police_110" in ids and "yorisoi" in ids
+    assert sum(isinstance(r, Refer) for r in replies) == 1
 
 
 @pytest.mark.parametrize("text", ["大丈夫じゃない", "かなしい", "味方がいない", "-1", "1.5", "1 2", "99999999999999999999"])

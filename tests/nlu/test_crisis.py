@@ -18,12 +18,32 @@ def detect(text: str, extra: tuple[str, ...] = ()) -> str | None:
     "死にたい", "しにたい", "シニタイ", "ｼﾆﾀｲ", "タヒにたい", "ﾀﾋにたい", "氏にたい", "市にたい", "4にたい", "４にたい",
     "し に た い", "死\u200bに\u200bた\u200bい", "もう死にたくなる", "死んでしまいたい", "死んだほうがまし",
     "生きててもしょうがない", "もう疲れた、生きるの", "ぜんぶおわらせたい", "朝が来なければいいのに",
-    "このまま目が覚めなければいい", "消えたい", "いなくなりたい", "リスカしちゃった", "ＯＤした", "首吊りたい",
+    "このまま目が覚めなければいい", "消えたい", "いなくなりたい", "リスカしたい", "ＯＤしそう", "首吊りたい",
     "生きる意味がない", "生まれてこなければよかった",
     "kms", "I want to kms", "unalive myself", "I want to disappear", "no reason to live", "I wanna die",
     "I want to end it all", "thinking about suicide",
 ])
 def test_crisis_positives(text: str) -> None:
+    assert detect(text) == "self"
+
+
+@pytest.mark.parametrize("text", [
+    "薬いっぱい飲んだ", "リスカしちゃった", "手首切った", "てくびをきった", "手首切ってもうた", "腕を切ってしまった",
+    "ODした", "ＯＤしちゃった", "OD中", "睡眠薬を全部飲んだ", "薬飲みすぎた", "20錠飲んだ", "薬をたくさん飲んでしまった",
+    "自分を傷つけてしまった", "血が止まらない",
+    "I took too many pills", "I overdosed", "I cut my wrists", "I just cut myself", "the bleeding won't stop",
+])
+def test_an_overdose_or_a_cut_already_done_is_an_injury(text: str) -> None:
+    """routing.md §1: 「Injured, overdose, self-harm in progress → 119番」 (the reply puts 119 first)."""
+    assert detect(text) == "injured"
+
+
+@pytest.mark.parametrize("text", [
+    "リスカしたい", "リスカしちゃいたい", "手首切ってしまいたい", "自分を傷つけたい", "じぶんをきずつけたい", "ODしたい",
+    "前にODしたことがある", "前に手首を切ったことがある", "薬を全部飲んだら楽になれるかな", "薬飲みすぎそう",
+    "I want to cut myself", "I used to cut myself",
+])
+def test_a_wish_or_a_past_episode_is_the_reply_for_suicidal_feelings(text: str) -> None:
     assert detect(text) == "self"
 
 
@@ -88,8 +108,9 @@ def test_shineba_in_kana_is_a_crisis_but_not_the_dialect_shinakereba(text: str, 
 
 @pytest.mark.parametrize(("text", "kind"), [
     # a new user's trial: each got 「すみません、答えがわかりませんでした」 and the topic list again
-    ("今から死ぬ", "self"), ("薬飲みすぎた", "self"), ("薬いっぱい飲んだ", "self"), ("血が止まらない", "self"),
-    ("ちにたい", "self"), ("I took too many pills", "self"), ("the bleeding won't stop", "self"),
+    # (an overdose or bleeding already happening: the 119-first reply, this session's trial)
+    ("今から死ぬ", "self"), ("薬飲みすぎた", "injured"), ("薬いっぱい飲んだ", "injured"), ("血が止まらない", "injured"),
+    ("ちにたい", "self"), ("I took too many pills", "injured"), ("the bleeding won't stop", "injured"),
     ("殺されたくない", "danger"), ("殺されそう", "danger"),
     ("I will be killed", "danger"), ("I don't want to be killed", "danger"),
 ])

@@ -114,7 +114,8 @@ async def test_menus_made_by_earlier_releases_still_work(post: Post, fake: FakeL
     if old["type"] == "postback":
         assert got[0].startswith("いま受付中の窓口です（") and got[-2] == "相談の続きは、こちらの質問からどうぞ。"
     else:
-        assert "すぐに110番" in got[0] and tels(fake, "m")[0] == "tel:110"
+        # at the safety question: the emergency result, 110 first, with 119 (one card, not two)
+        assert "すぐ110番" in got[0] and tels(fake, "m")[:1] == ["tel:110"] and "tel:119" in tels(fake, "m")
 
 
 async def test_open_now_twice_by_redelivery_answers_once(post: Post, fake: FakeLineApi) -> None:
@@ -128,8 +129,8 @@ async def test_help_now_gets_110_first(post: Post, fake: FakeLineApi) -> None:
     await post(follow_event(token="f"))
     await post(tap("help_now", token="h"))
     got = texts(fake, "h")
-    assert "すぐに110番" in got[0]
-    assert tels(fake, "h")[0] == "tel:110"
+    assert "すぐ110番" in got[0]  # the emergency result (「いますぐ110番してください」) with 119 on the same card
+    assert tels(fake, "h")[0] == "tel:110" and "tel:119" in tels(fake, "h")
 
 
 async def test_help_now_mid_consultation_then_the_question_again(post: Post, fake: FakeLineApi) -> None:
