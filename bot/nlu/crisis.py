@@ -101,6 +101,9 @@ BUILTIN_INJURED: tuple[str, ...] = (
     r"(?:自分|じぶん)(?:を|の体を|のからだを)(?:傷|きず)(?:つけ|付け)(?:た|ちゃった|てしまっ|ました)" + _NOT_HISTORY,
     r"(?:血|ち)が(?:止|と)まらな",
 )
+# not a friend or family member coming round: 「友達が家に来るって」 (a lookbehind each: fixed widths)
+_NOT_KIN = "".join(f"(?<!{w}が)(?<!{w}も)" for w in (
+    "友達", "友だち", "ともだち", "友人", "親", "母", "父", "家族", "親戚", "祖母", "祖父", "おばあちゃん", "おじいちゃん", "いとこ"))
 # where a threat came: 「殺すってDMが来た」「殺すってLINEで送られてきた」「殺すってコメントされた」
 _MEDIUM = (r"(?:[a-z]+|めっせーじ|めーる|らいん|こめんと|りぷ|りぷらい|手紙|てがみ|電話|でんわ|連絡|書き込み|書込み|かきこみ|"
            r"投稿|とうこう|ぽすと|返信|へんしん)")
@@ -110,6 +113,18 @@ BUILTIN_DANGER: tuple[str, ...] = (
     # 「殺すぞって言われた」「家に来るって言われた」「会いに来ると言われた」 (the safety question's own example)
     r"(?:殺|ころ)す(?:ぞ|よ|からな?|ね)(?:って|と)(?:言|い|ゆ)われ",
     r"(?:家|いえ|うち|自宅|学校|会い)に(?:来|く)る(?:ぞ|よ|から|ね)?(?:って|と)(?:言|い|ゆ)われ",
+    # reported without the verb: 「家に来るって」「家まで来るってDMが来た」「家に行くからなって」 (the match
+    # ends before って, so 「家に来るって言われてない」 is denied as above; a trial found these not danger)
+    _NOT_KIN + r"(?:家|いえ|自宅|じたく|会い|あい)(?:に|まで)(?:来|く)る(?:ぞ|よ|からな?|ね)?(?=って)",
+    r"(?:家|いえ|自宅|じたく)(?:に|まで)(?:行|い)く(?:ぞ|よ|からな?|ね)(?=って|と)",
+    # a threat to stab or to beat reported (routing.md §1: threat of violence → 110): 「明日学校で刺すって
+    # 書かれた」「刺すぞ」「刺してやる」「殴るって言われた」 (刺す in kanji only: さす is also 擦る・指す)
+    r"刺す(?:ぞ|よ|からな?|ね)?(?:と|って)(?:の|いう|いった)?" + _MEDIUM + r"?(?:が|を|も|で)?"
+    r"(?:言われ|いわれ|ゆわれ|書かれ|かかれ|書き込ま|かきこま|書いて|かいて|来|きた|きて|届|とど|送|おく|脅|おど|あった|され|予告|よこく|"
+    r"言ってき|いってき)",
+    r"刺すぞ", r"刺してやる", r"ぶっ刺",
+    r"(?:殴|なぐ)る(?:ぞ|からな?)?(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され)", r"(?:殴|なぐ)るぞ",
+    r"(?:殴|なぐ)ってやる(?:から|ぞ|って|と)",
     r"(?:今|いま)から(?:家に|いえに|うちに)?(?:来|く)る", r"(?:今|いま)から(?:行|い)く(?:って|と)",
     r"(?:家|いえ|うち|どあ|玄関|部屋|へや)の(?:前|外|まえ|そと)(?:に|で)(?:いる|来て|きて|待)",
     r"(?:どあ|玄関|窓|まど)を?(?:どんどん|がんがん)?(?:叩|たた)かれ", r"待ち伏せされ(?:てる|ている)",
@@ -160,6 +175,14 @@ _EN_DANGER = (
     # "he's coming to my house", "they said they'll come to my home"
     r"\b(?:he|she|they|someone|somebody)(?:'s|'re| is| are)? coming (?:over )?to my (?:house|home|place|door|school)\b",
     r"\b(?:he|she|they|someone|somebody)(?:'ll| will| would|'d) come (?:over )?to my (?:house|home|place|door|school)\b",
+    # sextortion, as 「ばらすぞって言われた」 is danger (a trial: "my ex says he will leak my nudes if i dont
+    # pay" got "Sorry, I did not understand"): a threat to spread images, blackmail, pay-or-else
+    # (said of someone else: not "I will share my photos", "I want to post a picture")
+    r"(?:(?<!not )(?<!never )(?<!n't )(?<!didnt )\bthreaten(?:s|ed|ing)?(?: me)?(?: to)?|(?<!\bi )(?<!\bi am )(?<!\bi'm )"
+    r"\b(?:gonna|going to|will|wants? to|would)|(?<!\bi)(?:'ll|'d)) (?:leak|share|post|send|spread|release|publish|expose|upload|show|sell)(?: out)?"
+    r"(?: (?:my|our|the|these|those|some|all))?(?: \w+){0,2}? (?:nudes?|naked \w+|photos?|pictures?|pics?|images?|videos?|vids?|sex ?tapes?)\b",
+    r"(?<!not )(?<!never )(?<!n't )(?<!didnt )\bblackmail(?:s|ed|ing)? me\b", r"\bsextort",
+    r"\bif i (?:don'?t|do not|dont|refuse to|won'?t|will not) (?:pay|send (?:more|him|her|them))\b",
 )
 _EN_INJURED = (
     # "I took too many pills", "swallowed a whole bottle of pills", "I overdosed", "I cut my wrists",
@@ -192,7 +215,9 @@ _DENIED = re.compile(r"(?:とか|なんて|なんか|って|とは|わけ|訳|�
 # 「殺すって来てない」「書かれたことはない」 deny it; 「書かれて、眠れない」 does not (something comes between)
 # (and after a quote: 「殺すぞとは言われてない」「ぶっ殺すとは書かれてない」)
 _DENIED_DANGER = re.compile(_DENIED.pattern + r"|(?:(?:と|って)(?:は|も)?(?:言|い|ゆ|書|か)(?:われ|かれ))?"
-                            r"(?:た|て|る)(?:わけ|訳|こと|の)?(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)")
+                            r"(?:た|て|る)(?:わけ|訳|こと|の)?(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)"
+                            # 「家に来るってわけじゃない」「殺すってことではない」
+                            r"|って(?:いう)?(?:わけ|訳|こと)(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)")
 
 
 def _affirmed(rx: re.Pattern[str], text: str, denied: re.Pattern[str] = _DENIED) -> bool:

@@ -76,6 +76,28 @@ def test_a_threat_reported_in_writing_is_danger(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", [
+    "家に来るって", "元彼が家まで来るって", "家まで来るってDMが来た", "会いに来るって", "家に行くからなって",
+    "明日学校で刺すって書かれた", "刺すぞ", "刺すってDMが来た", "刺してやる", "殴るって言われた",
+    "my ex says he will leak my nudes if i dont pay", "my ex is threatening to share my private photos",
+    "someone is blackmailing me with pictures", "I'm being sextorted", "she says she'll send the pics to my parents",
+])
+def test_someone_coming_a_stabbing_announced_or_sextortion_is_danger(text: str) -> None:
+    """routing.md Q0 (会いに来ると言われた, 殺す・ばらすと脅されている), §1 (threat of violence → 110): a
+    new user's trial found these read as an answer; 「殺すって言われた」 and 「ばらすぞって言われた」 were danger."""
+    assert detect(text) == "danger"
+
+
+@pytest.mark.parametrize("text", [
+    "家に来るとは言われてない", "家に来るって言われてない", "家に来るって言われたことはない", "家に来るってわけじゃない",
+    "友達が家に来るって", "刺すとは書かれてない", "刺すって言われてない", "蚊に刺された", "蚊に刺されそう", "殴るとは言われてない",
+    "he never threatened to share my photos", "he didn't threaten to leak anything", "I will share my photos with you",
+    "I want to post a picture", "I'm going to post a photo", "my nudes were leaked",
+])
+def test_a_denied_visit_or_stabbing_a_friend_coming_or_ones_own_photos_is_no_danger(text: str) -> None:
+    assert detect(text) is None
+
+
+@pytest.mark.parametrize("text", [
     "殺害予告とかはされてないです", "殺害予告はないです", "殺害予告まではされてない", "殺すとかは書かれてない",
     "殺菌した", "ばらばらにする", "殺すって決めた",
 ])
