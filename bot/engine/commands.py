@@ -10,8 +10,8 @@ import unicodedata
 from bot.engine.text import FoldTable, normalize
 from bot.engine.types import CommandName
 
-__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_YES", "command_for",
-           "command_key", "forget_answer"]
+__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_YES", "WRONG_WORDS",
+           "command_for", "command_key", "forget_answer", "is_wrong"]
 
 # The words as people type them. They are looked up through command_for(), which normalises
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
@@ -19,7 +19,13 @@ COMMAND_WORDS: dict[str, CommandName] = {
     **dict.fromkeys(["最初から", "さいしょから", "はじめから", "初めから", "始めから", "restart", "reset",
                      "startover", "start", "/start", "/restart", "もう一度", "もういちど", "リセット",
                      "相談をはじめる", "相談を始める", "そうだんをはじめる", "start a consultation"], CommandName.RESTART),
-    **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る", "/back"], CommandName.BACK),
+    **dict.fromkeys(["戻る", "もどる", "back", "戻って", "前へ", "ひとつ戻る", "一つ戻る", "/back",
+                     # as people type it (a trial: 「やっぱ戻る」「まえにもどりたい」 got 「答えがわかりませんでした」)
+                     "やっぱ戻る", "やっぱり戻る", "やっぱもどる", "やっぱりもどる", "戻りたい", "もどりたい", "前に戻る", "まえにもどる",
+                     "前に戻りたい", "まえにもどりたい", "前に戻って", "まえにもどって", "戻してください", "戻して", "もどして",
+                     "ひとつ前に戻る", "一つ前に戻る", "ひとつ前に戻って", "前の質問に戻る", "前の質問に戻りたい", "ひとつ前", "一つ前",
+                     "戻ってください", "もどってください", "戻ります", "もどります",
+                     "go back", "goback", "previous", "previous question", "undo"], CommandName.BACK),
     **dict.fromkeys(["へるぷ", "help", "助けて使い方", "使い方", "つかいかた", "?", "？", "/help", "ヘルプ",
                      # the rich menu's 「使い方・データ削除」 area typed (it shows the help, which says how to delete)
                      "使い方・データ削除", "how to use / delete my data", "help / delete data"], CommandName.HELP),
@@ -74,6 +80,27 @@ _POLITE_FORGET = frozenset(before + key + after for key, c in _BY_KEY.items() if
                            for before in ("", *_POLITE_BEFORE) for after in ("", *_POLITE_AFTER))
 
 
+# 「ちがう」 and the like: "that is not right". The bot says 「違っていたら「戻る」と送ってください」, so a
+# person answers 「ちがう」 (a trial: it was read as the answer 「わからない」 and the conversation went
+# on). Alone it is 戻る only where it is no answer (Engine: not at the first question, nor where a
+# choice names it, e.g. 「東京にいますか？」's 「ちがう」); before a word of BACK
+# (「ちがう、やっぱ戻る」) it is 戻る everywhere. In command_key's form.
+_WRONG = tuple(command_key(w) for w in (
+    "ちがう", "違う", "ちがいます", "違います", "ちゃう", "ちゃいます", "ちがうよ", "違うよ", "ちがうって", "違うって", "ちがった", "違った",
+    "ちがいました", "違いました", "まちがえた", "間違えた", "まちがえました", "間違えました", "まちがった", "間違った", "間違い", "まちがい",
+    "押し間違えた", "おしまちがえた", "押し間違い", "いや違う", "いやちがう", "それ違う", "それちがう", "それは違う", "それはちがう",
+    "wrong", "thatswrong", "that'swrong", "thatiswrong", "nothatswrong", "no,that'swrong", "notthat", "mistake", "oops"))
+WRONG_WORDS = frozenset(_WRONG)
+_BACK_AFTER_WRONG = frozenset(w + sep + key for w in (*_WRONG, "いや", "あ", "あっ", "no") for sep in ("", "、", ",", "。", "!", "！", "…")
+                              for key, c in _BY_KEY.items() if c is CommandName.BACK and not key.startswith("/"))
+
+
+def is_wrong(text: str) -> bool:
+    """Whether the whole message says "that is not right" (「ちがう」「間違えた」, "wrong"): the
+    engine takes it as 戻る where it is not an answer."""
+    return len(text) <= 30 and command_key(text) in WRONG_WORDS
+
+
 def command_for(text: str, norm: str | None = None) -> CommandName | None:
     """The global command a whole message is (「戻る」, "/start", 「？」, 「データ削除。」, and a
     request to delete one's data said politely: 「データを消してください」), else None.
@@ -90,6 +117,8 @@ def command_for(text: str, norm: str | None = None) -> CommandName | None:
         return _BY_KEY[key]
     if key in _POLITE_FORGET:
         return CommandName.FORGET
+    if key in _BACK_AFTER_WRONG:  # 「ちがう、やっぱ戻る」
+        return CommandName.BACK
     if norm is None:
         norm = normalize(text)
     return _BY_NORM.get(norm) if norm and len(norm) <= 30 else None

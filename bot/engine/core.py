@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact
 from bot.contacts.status import Status, StatusKind
-from bot.engine.commands import FORGET_NO, FORGET_PENDING, FORGET_YES, command_for, forget_answer
+from bot.engine.commands import FORGET_NO, FORGET_PENDING, FORGET_YES, command_for, forget_answer, is_wrong
 from bot.engine.flow import (
     CONTINUE,
     AdultCrisis,
@@ -345,6 +345,10 @@ class Engine:
                     return self._forget(s, yes, now, pre)
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
+            if not fresh and s.history and is_wrong(inp.text) and not self._names(s, norm):
+                # 「ちがう」「間違えた」 where it is no answer: 戻る (the bot says 「違っていたら「戻る」と送って
+                # ください」; it was read as 「わからない」 and the conversation went on)
+                return self._command(s, CommandName.BACK, now, pre, False)
             # a sentence in English in a Japanese conversation: how to switch, in English (the
             # replies stay Japanese until the person sends 「English」)
             hint = [Say(t("engine.english_hint", "en"))] if s.locale != "en" and _english_sentence(inp.text) else []
@@ -423,6 +427,13 @@ class Engine:
         s.updated_at = now
         s.expires_at = now + self.idle_timeout
         return Outcome(s, replies)
+
+    def _names(self, s: Session, norm: str) -> bool:
+        """True when a choice of the current question has ``norm`` as a keyword, an example or its
+        label (「ちがう」 at 「東京にいますか？」 is the answer 「東京都以外」, not 戻る)."""
+        st = self._flow(s).states.get(s.state)
+        choices = (st.choices or []) if st is not None else []
+        return any(norm in {normalize(w) for w in (*ch.keywords, *ch.examples, *ch.label.values())} for ch in choices)
 
     def _is_exact_label(self, s: Session, norm: str) -> bool:
         """True when ``norm`` is exactly a choice label of the current state (the flow handles it)."""
