@@ -33,7 +33,13 @@ COMMAND_WORDS: dict[str, CommandName] = {
                      "/stop", "/end"], CommandName.STOP),
     **dict.fromkeys(["でーた削除", "データ削除", "でーたさくじょ", "記録を消して", "forget", "deletemydata",
                      "delete my data", "/forget", "/delete", "データを削除", "データを消して", "記録を削除", "履歴を消して",
-                     "履歴を削除", "会話を消して", "会話を削除"], CommandName.FORGET),
+                     "履歴を削除", "会話を消して", "会話を削除",
+                     # without を, as typed on a phone (a trial: 「データ消して」「履歴消して」「私のデータ消してください」
+                     # were taken as the goal 「消してほしい」; the command asks first which is meant)
+                     "データ消して", "データ消す", "データを消す", "データ消去", "データを消去", "データ削除して", "履歴消して", "履歴消す",
+                     "履歴を消す", "履歴削除", "記録消して", "記録を消す", "記録削除", "会話消して", "会話削除", "会話履歴を消して",
+                     "会話履歴消して", "チャット履歴を消して", "チャット履歴消して", "相談の記録を消して", "この相談の記録を消して",
+                     "delete my history", "delete my chat", "erase my data", "clear my data", "clear my history"], CommandName.FORGET),
     **dict.fromkeys(["いま受付中", "今受付中", "いまうけつけちゅう", "窓口をさがす（いま受付中）", "窓口をさがす", "窓口を探す",
                      "まどぐちをさがす", "open now", "windows open now", "/open", "/opennow", "find a window",
                      "find a window (open now)"], CommandName.OPEN_NOW),
