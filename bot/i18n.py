@@ -93,6 +93,12 @@ _ENGINE: dict[str, dict[str, str]] = {
         "ambiguous": "{options}のどれに近いですか？番号か、下の選択肢で答えてください。",
         "kept": "{labels}は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
         "kept_many": "{labels}は、あとの質問の答えとして受け取りました。いまの質問には、下の選択肢から選ぶか、番号で答えてください。",
+        "safety_plain": "先に、ひとつだけ確かめさせてください。いま、身の危険を感じていますか？"
+                        "（相手があなたの家や学校を知っている・会いに来ると言われた・「殺す」「ばらす」と脅されている、など）\n"
+                        "72時間以内の性的な被害や、死にたい気持ちがあるときは、そう書いてください。",
+        "safety_yes": "はい、危険を感じる",
+        "safety_no": "いいえ、ない",
+        "safety_home": "住所や家が相手に知られているなら、いまの質問の「危険を感じる」にあてはまります。",
         "quoted": "「{label}」",
         "quoted_sep": "、",
         "quoted_last": "、",
@@ -149,6 +155,12 @@ _ENGINE: dict[str, dict[str, str]] = {
         "ambiguous": "Which is closest: {options}? Please answer with a number or pick a choice below.",
         "kept": "I noted {labels} for a later question. For this one, please pick a choice below or answer with its number.",
         "kept_many": "I noted {labels} for later questions. For this one, please pick a choice below or answer with its number.",
+        "safety_plain": "First, just one thing: do you feel in danger right now? (The other person knows your home or "
+                        "school, said they will come to see you, or threatens to kill you or to share images.)\n"
+                        "If you were sexually assaulted in the last 72 hours, or feel like dying, please say so.",
+        "safety_yes": "Yes, I feel in danger",
+        "safety_no": "No",
+        "safety_home": "If the other person knows your address or home, that counts as \"I feel in danger\" here.",
         "quoted": "\"{label}\"",
         "quoted_sep": ", ",
         "quoted_last": " and ",

@@ -102,6 +102,24 @@ def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> boo
             and r.contacts[0].contact.id == card.contacts[0].contact.id)
 
 
+PARKED, HOME = ":parked", ":home"
+"""Markers in :attr:`~bot.engine.types.Session.clarify` (ids, never text): the last message at the
+safety question was kept for a later question; a message there said the home or the address was
+exposed (「住所さらされた」)."""
+
+# the home or the address known to others: 「住所さらされた」「家を特定された」「自宅がばれた」 (normalised text)
+_HOME = re.compile(r"住所|じゅうしょ|自宅|じたく|家(?:を|が|の場所|まで|も)?(?:特定|ばれ|バレ|知られ|晒|さら|突き止め|つきとめ)|最寄り駅")
+
+
+def _safety_pair(st: State) -> tuple[Choice, Choice] | None:
+    """The danger choice (``on_crisis: danger``) and the "none of these" choice (``means_no``) of
+    ``st`` when it is a safety question that has both, else None."""
+    choices = st.choices or []
+    danger = next((c for c in choices if c.on_crisis == "danger"), None)
+    no = next((c for c in choices if c.means_no), None)
+    return (danger, no) if danger is not None and no is not None else None
+
+
 def _english_tail(words: Mapping[str, str]) -> str:
     """The English ``words`` and how to switch, under a crisis card in another language."""
     return f"\n\n{pick(dict(words), 'en')}\n{t('engine.english_hint', 'en')}"
@@ -355,8 +373,11 @@ class Engine:
             if fresh:
                 kept = self._keep(s, u.extract(a)) if len(norm) <= MAX_ANSWER_CHARS else []
                 # a first message that tells what happened is answered, not only greeted: what was kept
-                note = [Say(self._kept_note(s, kept, inp.text, norm))] if kept else []
-                return self._finish(s, [*self._greeting(s, pre), *hint, *note, *self._enter(s, s.state, now)], now)
+                note: list[Reply] = [Say(self._kept_note(s, kept, inp.text, norm))] if kept else []
+                question = self._enter(s, s.state, now)
+                if kept:
+                    note += self._parked(s, norm, [])
+                return self._finish(s, [*self._greeting(s, pre), *hint, *note, *question], now)
             return self._answer_text(s, inp.text, a, norm, number, session.clarify if session else [], now,
                                      [*pre, *hint])
 
@@ -700,6 +721,10 @@ class Engine:
         if r.choice is not None:
             return self._understood(s, r, now, pre)
         candidates = list(r.candidates)
+        yes_to = [c for cid in clarify for c in choices if c.id == cid and not c.means_no]
+        if not candidates and norm in YES_WORDS and len(yes_to) == 1 and any(c.id in clarify for c in choices if c.means_no):
+            # 「はい」 to a yes/no question of two offered choices (「いま、身の危険を感じていますか？」): the yes one
+            return self._apply(s, yes_to[0], now, pre)
         if not candidates and norm in YES_WORDS and any(c.means_no for c in choices):
             # 「はい」 at 「いま、あてはまるものはありますか？」: one of the others applies — which? (it was
             # 「答えがわかりませんでした」, and 「はい」 had even been kept as 「18歳未満」)
@@ -707,8 +732,35 @@ class Engine:
         if candidates:
             return self._which(s, st, candidates, now, pre)
         if kept:
-            return self._finish(s, [*pre, Say(self._kept_note(s, kept, raw, norm)), *self._reask(s, now)], now)
+            note = [Say(self._kept_note(s, kept, raw, norm)), *self._parked(s, norm, clarify)]
+            pair = _safety_pair(st)
+            if pair is not None and PARKED in clarify:
+                # the second message in a row answering something else at the safety question: the
+                # question plainly, yes or no, instead of the same four lines again (never skipped)
+                danger, no = pair
+                if HOME in s.clarify and danger.id not in clarify and not any(isinstance(r, Say) and r.text == t(
+                        "engine.safety_home", loc) for r in note):  # said before: once more, with the plain question
+                    note.append(Say(t("engine.safety_home", loc)))
+                s.clarify = [danger.id, no.id, *s.clarify]
+                ask = Ask(t("engine.safety_plain", loc), (ChoiceView(danger.id, t("engine.safety_yes", loc)),
+                                                          ChoiceView(no.id, t("engine.safety_no", loc))),
+                          s.state, s.conversation_id)
+                return self._finish(s, [*pre, *note, ask], now)
+            return self._finish(s, [*pre, *note, *self._reask(s, now)], now)
         return self._no_match(s, raw, norm, now, pre)
+
+    def _parked(self, s: Session, norm: str, before: Sequence[str]) -> list[Reply]:
+        """After an answer to a later question was kept at the safety question (:func:`_safety_pair`):
+        mark it (:data:`PARKED` in ``clarify``, with :data:`HOME` once a message said the home or the
+        address was exposed) and, when this message says so, point at 「危険を感じる」, whose
+        definition names 「相手が家や学校を知っている」 (routing.md Q0). Nothing at another question.
+        ``before``: the ``clarify`` of the reply before."""
+        st = self._flow(s).states[s.state]
+        if _safety_pair(st) is None:
+            return []
+        said = _HOME.search(norm) is not None
+        s.clarify = [PARKED, *([HOME] if said or HOME in before else [])]
+        return [Say(t("engine.safety_home", s.locale))] if said else []
 
     def _which(self, s: Session, st: State, candidates: Sequence[Choice], now: dt.datetime,
                pre: list[Reply]) -> Outcome:

@@ -173,8 +173,9 @@ def _answer(engine: Engine, flow_id: str, state: str, text: str, want: str = "")
             nxt = after.history[1].slots if len(after.history) > 1 else after.slots
             return nxt.get(st.save_as, h.choice)
         return h.choice
-    if after.clarify:
-        return "ambiguous:" + "|".join(after.clarify)
+    offered = [c for c in after.clarify if not c.startswith(":")]  # not the engine's own markers (":parked")
+    if offered:
+        return "ambiguous:" + "|".join(offered)
     return "null"
 
 
