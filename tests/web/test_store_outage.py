@@ -76,3 +76,21 @@ async def test_the_outage_is_counted_as_an_error(client: Any, monkeypatch: Any) 
     await chat(client, {"type": "start"}, 503)
     text = await (await client.get("/metrics")).text()
     assert 'soudan_events_total{outcome="error",platform="web",type="start"} 1.0' in text
+
+
+async def test_a_suicidal_message_during_the_outage_gets_the_crisis_lines_first(client: Any,
+                                                                               monkeypatch: Any) -> None:
+    """The breaker (2026-12-02): 「しにたい」 during an outage got only the apology (110/119); the crisis
+    card needs no stored session, so the 24-hour lines come first, the apology last."""
+    store = client.server.app[STORE_KEY]
+
+    async def down(*args: Any, **kw: Any) -> Any:
+        raise StoreUnavailable("redis: connection refused (test)")
+
+    monkeypatch.setattr(store, "step", down)
+    data = await chat(client, {"type": "text", "text": "しにたい"}, 503)
+    kinds = [r["type"] for r in data["replies"]]
+    assert kinds[-1] == "say" and data["replies"][-1]["text"] == t("adapters.error", "ja")
+    assert "refer" in kinds[:-1]
+    phones = [p for r in data["replies"] for c in r["contacts"] for p in c["phones"]]
+    assert "0120-279-338" in phones and "110" in phones  # the test flow's crisis windows: よりそい, 110

@@ -44,7 +44,7 @@ from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker
-from bot.engine.types import Command, Reply, Session, Start, Text
+from bot.engine.types import Command, Refer, Reply, Session, Start, Text
 from bot.i18n import t
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
@@ -55,6 +55,10 @@ log = logging.getLogger("soudan.line")
 
 INVITE_TTL = 24 * 3600.0
 """Seconds during which a group or room gets the 1:1 invitation at most once."""
+
+GROUP_CRISIS_TTL = 600.0
+"""Seconds during which a group or room gets the crisis card at most once (10 minutes): every
+message with crisis words in a busy group would otherwise post the card again."""
 
 
 
@@ -160,26 +164,50 @@ class EventHandler:
         if not j.reply_token or j.user_id is None or j.action in ("invite", "forget"):
             return
         try:
-            await self.api.deliver(j.reply_token, None, [[{"type": "text", "text": _sorry()}]], None)
+            # crisis words get the crisis card first (it needs no session): the 24-hour lines even now
+            card = self._crisis_card(j)
+            msgs = [*(render([card])[0] if card is not None else []), {"type": "text", "text": _sorry()}]
+            await self.api.deliver(j.reply_token, None, [msgs], None)
         except Exception as exc:  # noqa: BLE001 — the apology is best effort
             log.warning("LINE: the apology for a failed event could not be sent: %s", type(exc).__name__)
+
+    def _crisis_card(self, j: Job) -> Refer | None:
+        """The crisis card of a job's text message (:meth:`~bot.engine.core.Engine.crisis_card`), or None."""
+        if not isinstance(j.inp, Text):
+            return None
+        conv = self.conversations
+        return conv.engine.crisis_card(j.inp.text, conv.clock())
+
+    async def _invite(self, j: Job) -> None:
+        """A group's or room's event: the 1:1 invitation once a day per group; crisis words
+        (「このグループで晒されてる、しにたい」) get the crisis card with it, at most once in
+        :data:`GROUP_CRISIS_TTL` per group (a group flooded with cards removes the bot), and also
+        when the store is down (the card needs no session; nothing of a group is ever kept)."""
+        conv = self.conversations
+        store = conv.store
+        card = self._crisis_card(j)
+        group = conv.key("line-chat", j.chat)
+        try:
+            if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
+                self.count(j.kind, "duplicate")
+                return
+            first = await store.mark_event(f"{PLATFORM}:invite:{group}", INVITE_TTL)
+            show_card = card is not None and await store.mark_event(f"{PLATFORM}:crisis:{group}", GROUP_CRISIS_TTL)
+        except StoreError:
+            if card is None:
+                raise
+            first = show_card = True
+        self.count(j.kind, "group-crisis" if show_card else "group")
+        if j.reply_token and show_card:
+            assert card is not None
+            await self.api.deliver(j.reply_token, None, [[*render([card])[0], *group_invite()]], None)
+        elif first and j.reply_token:
+            await self.api.deliver(j.reply_token, None, [group_invite()], None)
 
     async def _run(self, j: Job) -> None:
         conv = self.conversations
         if j.action == "invite":
-            store = conv.store
-            if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
-                self.count(j.kind, "duplicate")
-                return
-            # crisis words in a group (「このグループで晒されてる、しにたい」) get the crisis card and the
-            # invitation every time; otherwise the invitation once a day per group
-            card = conv.engine.crisis_card(j.inp.text, conv.clock()) if isinstance(j.inp, Text) else None
-            first = await store.mark_event(f"{PLATFORM}:invite:{conv.key('line-chat', j.chat)}", INVITE_TTL)
-            self.count(j.kind, "group-crisis" if card is not None else "group")
-            if j.reply_token and card is not None:
-                await self.api.deliver(j.reply_token, None, [[*render([card])[0], *group_invite()]], None)
-            elif first and j.reply_token:
-                await self.api.deliver(j.reply_token, None, [group_invite()], None)
+            await self._invite(j)
             return
         assert j.user_id is not None
         if j.action == "forget":  # the event id and the deletion are committed together

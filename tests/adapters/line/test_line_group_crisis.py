@@ -43,12 +43,31 @@ async def test_suicidal_words_in_a_group_get_the_24_hour_lines_and_the_invitatio
     assert "119" in wire and "110" in wire
     assert msgs[-1]["text"].startswith(INVITE)
     assert len(msgs) <= 5 and fake.pushes == []
-    # the invitation was already sent: an ordinary message is silent, crisis words are answered again
+    # the invitation was already sent: an ordinary message is silent; more crisis words within 10
+    # minutes too (a group flooded with cards removes the bot); another group gets its own card
     await _send(client, text_event("おはよう", source=GROUP, token="g2"))
-    assert [c for c in fake.calls if c.json.get("replyToken") == "g2"] == []
     await _send(client, text_event("もう死にたい", source=GROUP, token="g3"))
-    assert "0120-279-338" in json.dumps(fake.reply_to("g3").json, ensure_ascii=False)
+    assert [c for c in fake.calls if c.json.get("replyToken") in ("g2", "g3")] == []
+    await _send(client, text_event("もう死にたい", source={**GROUP, "groupId": "Cother"}, token="g4"))
+    assert "0120-279-338" in json.dumps(fake.reply_to("g4").json, ensure_ascii=False)
     assert await store.count() == 0  # nobody in a group is screened or kept
+
+
+async def test_with_the_store_down_a_group_still_gets_the_crisis_card(aiohttp_client: Any, fake: FakeLineApi,
+                                                                      monkeypatch: Any) -> None:
+    """The breaker (2026-12-02): the group's card needs no session, yet it failed on the store's
+    event mark and the webhook answered 500 with nothing sent."""
+    from bot.store import StoreError
+
+    client, store = await _client(aiohttp_client, fake)
+
+    async def down(*args: Any, **kw: Any) -> Any:
+        raise StoreError("store unreachable (test)")
+
+    monkeypatch.setattr(store, "mark_event", down)
+    await _send(client, text_event("しにたい", source=GROUP, token="s1"))
+    msgs = fake.reply_to("s1").json["messages"]
+    assert "0120-279-338" in json.dumps(msgs, ensure_ascii=False) and msgs[-1]["text"].startswith(INVITE)
 
 
 async def test_a_threat_in_a_group_gets_110_first(aiohttp_client: Any, fake: FakeLineApi) -> None:

@@ -58,6 +58,22 @@ async def test_redelivery_off_a_store_outage_gets_the_apology_with_110_and_119(
     assert "こんにちは" in str(fake.reply_to("t-next").json)
 
 
+async def test_with_the_store_down_a_suicidal_message_gets_the_crisis_card_before_the_apology(
+        aiohttp_client: Any, fake: FakeLineApi, monkeypatch: Any) -> None:
+    """The breaker (2026-12-02): 「しにたい」 during an outage got the apology (110/119) only; the crisis
+    card needs no session, so the 24-hour lines are sent too (the shipped flows and directory)."""
+    import json
+
+    from bot.loading import load_engine
+
+    client = await _app(aiohttp_client, fake, load_engine(Settings(_env_file=None)))
+    _down(client, monkeypatch)
+    assert await _post(client, text_event("しにたい", token="t-crisis", eid="01DOWNCRISIS")) == 200
+    sent = fake.reply_to("t-crisis").json["messages"]
+    assert "0120-279-338" in json.dumps(sent, ensure_ascii=False)  # よりそいホットライン, directory/support.yaml
+    assert sent[-1] == {"type": "text", "text": APOLOGY} and len(sent) <= 5
+
+
 async def test_redelivery_on_a_store_outage_answers_500_and_the_redelivery_replies_once(
         aiohttp_client: Any, fake: FakeLineApi, engine: Engine, monkeypatch: Any) -> None:
     client = await _app(aiohttp_client, fake, engine, LINE_REDELIVERY="on")
