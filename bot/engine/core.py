@@ -89,6 +89,9 @@ def _adult(slots: Mapping[str, str]) -> bool:
 
 
 _LATIN = re.compile(r"[A-Za-z]{2,}")
+ENGLISH_SWITCH_WORDS = 3
+"""A message in Latin letters only, with this many words of two letters or more ("someone posted my
+photos"), switches a Japanese conversation to English; fewer ("my photos") get the hint how to."""
 _NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
@@ -107,8 +110,9 @@ PARKED, HOME = ":parked", ":home"
 safety question was kept for a later question; a message there said the home or the address was
 exposed (「住所さらされた」)."""
 
-# the home or the address known to others: 「住所さらされた」「家を特定された」「自宅がばれた」 (normalised text)
-_HOME = re.compile(r"住所|じゅうしょ|自宅|じたく|家(?:を|が|の場所|まで|も)?(?:特定|ばれ|バレ|知られ|晒|さら|突き止め|つきとめ)|最寄り駅")
+# the home or the address known to others: 「住所さらされた」「家を特定された」「自宅がばれた」, "my home address
+# was posted" (in the normalised text: no spaces)
+_HOME = re.compile(r"住所|じゅうしょ|自宅|じたく|家(?:を|が|の場所|まで|も)?(?:特定|ばれ|バレ|知られ|晒|さら|突き止め|つきとめ)|最寄り駅|address|whereilive")
 
 
 def _safety_pair(st: State) -> tuple[Choice, Choice] | None:
@@ -367,9 +371,16 @@ class Engine:
                 # 「ちがう」「間違えた」 where it is no answer: 戻る (the bot says 「違っていたら「戻る」と送って
                 # ください」; it was read as 「わからない」 and the conversation went on)
                 return self._command(s, CommandName.BACK, now, pre, False)
-            # a sentence in English in a Japanese conversation: how to switch, in English (the
-            # replies stay Japanese until the person sends 「English」)
-            hint = [Say(t("engine.english_hint", "en"))] if s.locale != "en" and _english_sentence(inp.text) else []
+            # a sentence in English in a Japanese conversation: three words or more, the conversation
+            # goes on in English (a trial: an English speaker who never typed the one word 「English」
+            # was finished in Japanese), with the way back in Japanese; two words, how to switch
+            hint: list[Reply] = []
+            if s.locale != "en" and _english_sentence(inp.text):
+                if len(_LATIN.findall(inp.text)) >= ENGLISH_SWITCH_WORDS:
+                    s.locale = "en"
+                    hint = [Say(t("engine.lang_auto", "en"))]
+                else:
+                    hint = [Say(t("engine.english_hint", "en"))]
             if fresh:
                 kept = self._keep(s, u.extract(a)) if len(norm) <= MAX_ANSWER_CHARS else []
                 # a first message that tells what happened is answered, not only greeted: what was kept
