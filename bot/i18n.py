@@ -103,6 +103,8 @@ _ENGINE: dict[str, dict[str, str]] = {
         "quoted_sep": "、",
         "quoted_last": "、",
         "choice_continue": "相談を続ける",
+        "choice_also": "「{label}」も相談する",
+        "also_note": "この案内は「{taken}」についてです。「{said}」とも書かれていたので、「{other}」のことも、下のボタンから続けて相談できます。",
         "no_number": "{n}番の選択肢はありません。1〜{max}の番号で答えてください。",
         "empty": "メッセージが空でした。下の選択肢から選ぶか、番号で答えてください。",
         "too_long": "詳しく書いてくださってありがとうございます。ここでは内容は保存しません。"
@@ -166,6 +168,8 @@ _ENGINE: dict[str, dict[str, str]] = {
         "quoted_sep": ", ",
         "quoted_last": " and ",
         "choice_continue": "Continue the consultation",
+        "choice_also": "Also: {label}",
+        "also_note": "This is about \"{taken}\". You also wrote \"{said}\": you can go on with \"{other}\" with the button below.",
         "no_number": "There is no choice {n}. Please answer with a number from 1 to {max}.",
         "empty": "The message was empty. Please pick one of the choices below, or answer with its number.",
         "too_long": "Thank you for writing this. Nothing you write is stored here. "

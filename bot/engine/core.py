@@ -105,6 +105,9 @@ def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> boo
             and r.contacts[0].contact.id == card.contacts[0].contact.id)
 
 
+ALSO = ":also"
+"""The choice id of 「「…」も相談する」 under a result (:meth:`Engine._other_harm`)."""
+
 PARKED, HOME = ":parked", ":home"
 """Markers in :attr:`~bot.engine.types.Session.clarify` (ids, never text): the last message at the
 safety question was kept for a later question; a message there said the home or the address was
@@ -658,6 +661,10 @@ class Engine:
 
     def _pick(self, s: Session, p: Pick, now: dt.datetime, pre: list[Reply], pending: bool = False) -> Outcome:
         """A button press; ``pending``: the last reply asked whether to delete the data."""
+        if p.choice_id == ALSO:
+            if p.conversation_id == s.conversation_id and p.state_id == s.state and self._other_harm(s) is not None:
+                return self._also(s, now, pre)
+            return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         if p.choice_id == CONTINUE:
             if p.conversation_id == s.conversation_id and p.state_id == s.state and self._next_of(s) is not None:
                 return self._continue(s, now, pre)
@@ -703,6 +710,8 @@ class Engine:
             hit = self._match_views(views, norm)
             if hit is not None and hit.id == CONTINUE:
                 return self._continue(s, now, pre)
+            if hit is not None and hit.id == ALSO:
+                return self._also(s, now, pre)
             if hit is not None:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
             return self._no_match(s, raw, norm, now, pre)
@@ -856,6 +865,56 @@ class Engine:
         st = self._flow(s).states.get(s.state)
         return st.next if st is not None and st.kind == "refer" else None
 
+    def _other_harm(self, s: Session) -> tuple[int, Choice, Choice, str] | None:
+        """At a result: another harm the person's messages named, whose question this path never
+        reached (「写真ばらすぞ」 kept as 「「ばらす」と脅されている」 on the way to the stalking result).
+
+        Returns ``(i, other, taken, said)``: ``s.history[i]`` is the question where the paths part,
+        ``other`` its one choice that leads to the kept answer's question, ``taken`` the choice
+        taken there, ``said`` the kept answer's label; None when nothing is kept, or the kept
+        answer is reachable by the path taken, or by several choices (e.g. 「やめさせたい」, a goal
+        many paths ask). Derived from the session, never stored."""
+        if not s.prefill or self._flow(s).states[s.state].kind != "refer":
+            return None
+        f = self._flow(s)
+        asks = {st.save_as: sid for sid, st in f.states.items() if st.save_as}
+        for i in range(len(s.history) - 1, -1, -1):
+            h = s.history[i]
+            st = f.states.get(h.state)
+            taken = next((c for c in (st.choices or []) if c.id == h.choice), None) if st is not None else None
+            if st is None or taken is None:
+                continue
+            def reaches(c: Choice, sid: str, h: HistoryEntry = h, st: State = st) -> bool:
+                known = {**h.slots, **({st.save_as: c.slot_value} if st.save_as else {})}
+                return sid in reachable(f, c.target(known), known)
+            for slot, value in s.prefill.items():
+                sid = asks.get(slot)
+                if sid is None or reaches(taken, sid):
+                    continue
+                others = [c for c in st.choices or [] if c is not taken and not c.means_no and reaches(c, sid)]
+                if len(others) == 1:
+                    return i, others[0], taken, self._value_label(s, f.states[sid], value)
+        return None
+
+    def _also(self, s: Session, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        """「「性的な画像・動画」も相談する」 under a result (:meth:`_other_harm`): back to the question
+        where the paths part and on with the other choice; what was answered after it is kept for
+        the questions ahead (confirmed, not asked again, where a question may skip)."""
+        found = self._other_harm(s)
+        assert found is not None
+        i, other, _taken, _said = found
+        f = self._flow(s)
+        for h in s.history[i + 1:]:
+            st = f.states.get(h.state)
+            if st is not None and st.save_as and st.save_as in s.slots:
+                s.prefill.setdefault(st.save_as, s.slots[st.save_as])
+        entry = s.history[i]
+        del s.history[i:]
+        s.state, s.slots = entry.state, dict(entry.slots)
+        for slot in s.slots:
+            s.prefill.pop(slot, None)
+        return self._apply(s, other, now, pre)
+
     def _continue(self, s: Session, now: dt.datetime, pre: list[Reply]) -> Outcome:
         """From a result with ``next`` (e.g. the emergency result) on to that question."""
         target = self._next_of(s)
@@ -923,7 +982,10 @@ class Engine:
                     ChoiceView(c.id, pick(c.label, loc)) for c in st.choices))
             return [Ask(shown[1], shown[2], s.state, s.conversation_id)]
         assert st.refer is not None and now is not None
-        return [*self._refer(s, st.refer, now, st.urgency), self._result_ask(s)]
+        also = self._other_harm(s)
+        note = [Say(t("engine.also_note", loc, taken=pick(also[2].label, loc), other=pick(also[1].label, loc),
+                      said=also[3]))] if also else []
+        return [*self._refer(s, st.refer, now, st.urgency), *note, self._result_ask(s)]
 
     def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime, urgency: str | None = None) -> list[Reply]:
         """The result: a :class:`Refer`, plus a note when a 24-hour line had to be added because
@@ -973,9 +1035,11 @@ class Engine:
         loc = s.locale
         base = (ChoiceView(":back", t("engine.choice_back", loc)), ChoiceView(":restart", t("engine.choice_restart", loc)),
                 ChoiceView(":stop", t("engine.choice_stop", loc)))
+        also = self._other_harm(s)
+        more = (ChoiceView(ALSO, t("engine.choice_also", loc, label=pick(also[1].label, loc))),) if also else ()
         if self._next_of(s) is not None:
-            return (ChoiceView(CONTINUE, t("engine.choice_continue", loc)), *base)
-        return base
+            return (ChoiceView(CONTINUE, t("engine.choice_continue", loc)), *more, *base)
+        return (*more, *base)
 
     def _result_ask(self, s: Session) -> Ask:
         return Ask(t("engine.result_next", s.locale), self._result_choices(s), s.state, s.conversation_id)
