@@ -555,11 +555,14 @@ class Engine:
         st = self._flow(s).states[s.state]
         on = _on_crisis(st, kind)
         value: str | None = None
+        which: list[Choice] = []
         if on is None and a is not None and st.kind == "ask":
             r = self.understanding(s.flow_id).read(s.state, a)
             if r.choice is not None and not r.choice.means_no:
                 on, value = r.choice, r.value
                 out.append(Say(t("engine.understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
+            else:  # 「元カレに職場に昔のことばらすぞって言われてる」: 「脅された」 or 「つきまとい」? asked, not the whole question
+                which = [c for c in r.candidates if not c.means_no]
         if on is not None:
             # this question has a choice for it (e.g. 「死にたい・自分を傷つけたい」): go on with it
             asked = s.state
@@ -581,6 +584,11 @@ class Engine:
                 out.extend(entered)
         elif fresh:
             out.extend(self._enter(s, s.state, now))
+        elif len(which) > 1:
+            options = t("engine.list_sep", loc).join(t("engine.option", loc, n=i, label=pick(c.label, loc))
+                                                     for i, c in enumerate(which, 1))
+            out += [Say(t("engine.crisis_continue", loc)), Say(t("engine.ambiguous", loc, options=options)),
+                    *self._ask_again(s, st, which)]
         else:
             out.append(Say(t("engine.crisis_continue", loc)))
             out.extend(self._reask(s, now))
@@ -886,7 +894,7 @@ class Engine:
                 continue
             def reaches(c: Choice, sid: str, h: HistoryEntry = h, st: State = st) -> bool:
                 known = {**h.slots, **({st.save_as: c.slot_value} if st.save_as else {})}
-                return sid in reachable(f, c.target(known), known)
+                return sid in reachable(f, c.target(known), known, through_results=False)
             for slot, value in s.prefill.items():
                 sid = asks.get(slot)
                 if sid is None or reaches(taken, sid):

@@ -490,10 +490,13 @@ class LoadedFlow:
         return self.located.line_of(tuple(loc))
 
 
-def reachable(flow: Flow, start: str, slots: Mapping[str, str] | None = None) -> set[str]:
+def reachable(flow: Flow, start: str, slots: Mapping[str, str] | None = None, *,
+              through_results: bool = True) -> set[str]:
     """Every state that can be reached from ``start`` (included) through choices and ``next``.
 
     Args:
+        through_results: False: not on past a result's ``next`` (「相談を続ける」 after the emergency
+            result starts the consultation over, it is not a path to another answer).
         slots: slot values already known (answered or kept for later), or None for every path:
             a question whose ``save_as`` slot is known goes on only by the choice of that value
             (when one has it), and a ``goto`` branch whose ``when`` contradicts a known value is
@@ -516,7 +519,7 @@ def reachable(flow: Flow, start: str, slots: Mapping[str, str] | None = None) ->
         if known is not None:
             choices = [c for c in choices if c.slot_value == known] or choices
         todo.extend(t for ch in choices for t in (ch.targets() if slots is None else _targets_given(ch, slots)))
-        if st.next:
+        if st.next and (through_results or st.kind != "refer"):
             todo.append(st.next)
     return seen
 
