@@ -29,7 +29,6 @@ from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM
 from bot.adapters.line.flex import Msg, plain_version
 from bot.adapters.line.sdk import ApiException, AsyncApiClient, Configuration
-from bot.adapters.line.wire import ApiPool
 
 __all__ = ["API_BASE", "API_TIMEOUT", "PROFILE_TIMEOUT", "REPLY_TOKEN_USED_WITHIN", "Delivery", "LineApi"]
 
@@ -161,8 +160,6 @@ class LineApi:
     Attributes:
         client: the SDK's ``AsyncApiClient`` while open (None before :meth:`open` and after
             :meth:`close`).
-        pool: the :class:`~.wire.ApiPool` that sends replies and pushes while open, when no proxy
-            or ``.netrc`` can apply (else None: the SDK client's aiohttp session sends them).
     """
 
     access_token: str
@@ -170,7 +167,6 @@ class LineApi:
     api_base: str | None = None
     push_fallback: bool = True
     client: AsyncApiClient | None = None
-    pool: ApiPool | None = None
 
     def __post_init__(self) -> None:
         self._counters: dict[str, Any] = {}
@@ -182,19 +178,11 @@ class LineApi:
         cfg = Configuration(host=self.api_base or API_BASE, access_token=self.access_token)
         client = _api_client(cfg)
         await _without_env_lookups(client, cfg)
-        # replies and pushes on the small client when the SDK's session would add nothing: no
-        # proxy or .netrc, verification on, no client certificate (else the SDK's session sends)
-        if client.rest_client.proxy is None and not _env_needed() and cfg.verify_ssl and not cfg.cert_file:
-            self.pool = ApiPool(cfg.host, {**client.default_headers, "Accept": "application/json"},
-                                _tls_context(cfg.ssl_ca_cert, None, None))
         self.client = client
 
     async def close(self) -> None:
         """Close the SDK client (its connection pool); calls after this raise ``RuntimeError``."""
         client, self.client = self.client, None
-        pool, self.pool = self.pool, None
-        if pool is not None:
-            await pool.close()
         if client is not None:
             await client.close()
 
@@ -290,8 +278,7 @@ class LineApi:
         await self.send(path, encode_json(body), headers)
 
     async def send(self, path: str, data: bytes, headers: dict[str, str] | None = None) -> None:
-        """POST the JSON bytes ``data`` to the Messaging API: on :attr:`pool` when there is one
-        (the same host, headers, TLS context and time-out), else on the SDK client's HTTP session.
+        """POST the JSON bytes ``data`` to the Messaging API on the SDK client's HTTP session.
 
         The SDK client supplies the host (``LINE_API_BASE`` or api.line.me), the
         ``Authorization``/``User-Agent`` headers, its proxy setting and its connection pool (the one
@@ -310,14 +297,6 @@ class LineApi:
         client = self.client
         if client is None:
             raise RuntimeError("the LINE API client is not running (app not started)")
-        pool = self.pool
-        if pool is not None:
-            got = await pool.post(path, data, headers, API_TIMEOUT)
-            if not 200 <= got.status <= 299:
-                exc = ApiException(status=got.status, reason=got.reason)
-                exc.body, exc.headers = got.body, got.headers
-                raise exc
-            return
         rest = client.rest_client
         h = {**client.default_headers, "Accept": "application/json", "Content-Type": "application/json",
              **(headers or {})}
