@@ -11,7 +11,7 @@ from bot.engine.text import FoldTable, normalize
 from bot.engine.types import CommandName
 
 __all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_YES", "WRONG_WORDS",
-           "command_for", "command_key", "forget_answer", "is_wrong"]
+           "command_for", "command_key", "forget_answer", "forget_named", "is_wrong"]
 
 # The words as people type them. They are looked up through command_for(), which normalises
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
@@ -140,11 +140,17 @@ FORGET_YES, FORGET_NO = ":forget-yes", ":forget-no"
 """Choice ids of the two buttons of that question (the ``:`` marks them as the engine's own)."""
 
 # Typed answers to that question, in command_key's form. Anything unclear is neither: the message is
-# then read as usual (the consultation goes on) and nothing is deleted.
-_FORGET_YES = frozenset(command_key(w) for w in (
+# then read as usual (the consultation goes on) and nothing is deleted. Those that name deleting
+# (_FORGET_NAMED) say it wherever they are typed; a bare 「はい」「1」 "ok" (_FORGET_BARE_YES) answers
+# whatever question the person has in front of them, so only where the deletion question is that
+# (not typed to a counsellor who holds the conversation: breaker §5).
+_FORGET_NAMED = frozenset(command_key(w) for w in (
     "消す", "けす", "消します", "けします", "消して", "けして", "消してください", "消してほしい", "削除", "削除する", "削除します",
-    "削除して", "削除してください", "はい", "はい消す", "はい、消す", "はい消します", "お願いします", "おねがいします", "1", "１",
-    "yes", "y", "delete", "deleteit", "yesdelete", "ok", "okay"))
+    "削除して", "削除してください", "はい消す", "はい、消す", "はい消します", "うん消す", "うん、消す",
+    "delete", "deleteit", "yesdelete"))
+_FORGET_BARE_YES = frozenset(command_key(w) for w in (
+    "はい", "お願いします", "おねがいします", "うん", "ええ", "1", "１", "yes", "y", "ok", "okay"))
+_FORGET_YES = _FORGET_NAMED | _FORGET_BARE_YES
 _FORGET_NO = frozenset(command_key(w) for w in (
     "やめる", "やめます", "やめて", "やめとく", "やめておく", "やめときます", "いいえ", "いや", "消さない", "けさない", "消さないで",
     "消さないでください", "削除しない", "削除しないで", "いらない", "キャンセル", "2", "２",
@@ -163,6 +169,14 @@ def forget_answer(text: str) -> bool | None:
     if key in _FORGET_NO:
         return False
     return True if command_for(text) is CommandName.FORGET else None
+
+
+def forget_named(text: str) -> bool:
+    """Whether a typed message asks to delete in words that name deleting (「消す」「削除して」
+    "delete", the deletion command), not a bare 「はい」「1」 "ok" that may answer something else."""
+    if len(text) > 60:
+        return False
+    return command_key(text) in _FORGET_NAMED or command_for(text) is CommandName.FORGET
 
 
 # Used when a flow defines no `crisis` section. Matched as substrings of normalised text.

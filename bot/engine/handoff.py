@@ -307,6 +307,10 @@ class Handoffs:
             return Outcome(s, [Say(_m(key, s.locale, team=name))], False,
                            (HandoffEvent("taken", h.team, s.conversation_id),))
         s.handoff = None  # released
+        if s.clarify == [FORGET_PENDING]:
+            # a deletion question asked while people held the conversation is not the one in front of
+            # the person now (the result's question is): a later 「はい」 or 「1」 must not delete
+            s.clarify = []
         return Outcome(s, [Say(_m("released", s.locale, team=name)), self.engine._result_ask(s)], False,
                        (HandoffEvent("released", h.team, s.conversation_id),))
 
