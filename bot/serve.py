@@ -97,10 +97,11 @@ class _HeaderTimeoutHandler(RequestHandler):
 
     def _expired(self) -> None:
         self._header_timer = None
-        if self.transport is not None:
+        transport = self.transport
+        if transport is not None:
             log.info("closed a connection that sent no complete request headers within %g s", self._header_timeout)
-            self.force_close()
-            self.transport.close()
+            self.force_close()  # may close the transport itself and drop it (self.transport = None)
+            transport.close()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
