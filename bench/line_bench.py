@@ -11,7 +11,13 @@ In one run, on loopback only:
    text-message event
    per request, every request with its own user id, ``webhookEventId`` and reply token (so
    soudan creates a session per request: lock, idempotency mark, load, step, save, render, reply);
-4. events/s and p50/p99 latency of both, and the ratio b/a of events/s, are printed.
+4. events/s and p50/p99 latency of both, and the ratio b/a of events/s, are printed; beside them,
+   per server and round, the CPU time per event (user and system apart, from ``/proc``), context
+   switches per event, and how long the server waited for a CPU other processes held
+   (``schedstat``), and per round the echo bot's CPU per event over soudan's. On a busy machine
+   (a server waited for a CPU more than :data:`WAIT_WARN` of the time) a warning says that the
+   events/s ratios do not measure the code: the scheduler shares a CPU per thread, and the echo
+   bot's thread pool then gets more of it than soudan's one busy thread.
 
 With two or more CPUs the server under test is pinned to one CPU and wrk and the fake API to the
 others (``taskset`` / ``sched_setaffinity``), so both servers get the same dedicated core.
@@ -92,6 +98,11 @@ class Result:
             system calls and the network stack's work done on its behalf).
         switches: context switches of the server process (all threads, voluntary + involuntary)
             per event.
+        waited: the time the server's threads spent runnable but waiting for a CPU (taken by other
+            processes), summed over its threads, as a share of the measurement's duration (from
+            ``/proc/<pid>/task/*/schedstat``; 0.0 where unavailable). Above a few per cent the CPU
+            was shared, and events/s then depend on the scheduler's per-thread shares (a server
+            with more busy threads gets more of a shared CPU), not only on the work per event.
     """
 
     name: str
@@ -104,6 +115,7 @@ class Result:
     user_us: float = 0.0
     sys_us: float = 0.0
     switches: float = 0.0
+    waited: float = 0.0
 
 
 # ------------------------------------------------------------------ the baseline echo bot
@@ -307,6 +319,19 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def _waited(pid: int) -> float:
+    """Seconds the threads of process ``pid`` have waited runnable for a CPU so far, summed (0.0 without ``/proc``)."""
+    total = 0
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return 0.0
+    for task in tasks:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def _switches(pid: int) -> int:
     """Context switches (voluntary + involuntary) of every thread of process ``pid`` so far (0 without ``/proc``)."""
     total = 0
@@ -421,6 +446,8 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
     use_wrk = loader == "wrk" or (loader == "auto" and shutil.which("wrk") is not None)
     best: dict[str, Result] = {}
     ratios: list[float] = []
+    cpu_ratios.clear()
+    waits.clear()
     last_echo = last_echo_cpu = 0.0
     with tempfile.TemporaryDirectory(prefix="soudan-line-bench-") as tmpname:
         tmp = Path(tmpname)
@@ -455,11 +482,13 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                                     name)
                         reqs = make_requests(f"{rnd}{name[0]}", requests)
                         (user0, sys0), sw0 = _cpu_seconds(proc.pid), _switches(proc.pid)
+                        wait0, wall0 = _waited(proc.pid), time.monotonic()
                         if use_wrk:
                             res = load_wrk(port, reqs, connections, duration, tmp, name, load_cpus)
                         else:
                             res = load_python(port, reqs, connections, duration, name)
                         (user1, sys1), sw1 = _cpu_seconds(proc.pid), _switches(proc.pid)
+                        res.waited = (_waited(proc.pid) - wait0) / max(time.monotonic() - wall0, 1e-9)
                         if res.requests:
                             res.user_us = (user1 - user0) / res.requests * 1e6
                             res.sys_us = (sys1 - sys0) / res.requests * 1e6
@@ -467,8 +496,10 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                             res.switches = (sw1 - sw0) / res.requests
                     print(f"  round {rnd + 1} {name:<7} {res.events_per_s:>7.0f} events/s  p50 {res.p50_ms:.1f} ms  "
                           f"p99 {res.p99_ms:.1f} ms  failures {res.failures}  CPU {res.cpu_us:.0f} us/event "
-                          f"(user {res.user_us:.0f} + sys {res.sys_us:.0f})  {res.switches:.2f} switches/event",
+                          f"(user {res.user_us:.0f} + sys {res.sys_us:.0f})  {res.switches:.2f} switches/event  "
+                          f"waited for a CPU {res.waited:.0%}",
                           flush=True)
+                    waits.append(res.waited)
                     if name not in best or res.events_per_s > best[name].events_per_s:
                         best[name] = res
                     if name == "echo":
@@ -476,9 +507,20 @@ def run(requests: int, connections: int, duration: float, loader: str, warmup: i
                     elif last_echo:
                         ratios.append(res.events_per_s / last_echo)
                         if res.cpu_us and last_echo_cpu:
+                            cpu_ratios.append(last_echo_cpu / res.cpu_us)
                             print(f"  round {rnd + 1} ratio {ratios[-1]:.2f} (events/s), CPU per event echo/soudan "
                                   f"{last_echo_cpu / res.cpu_us:.2f}", flush=True)
     return best.get("echo"), best.get("soudan"), ratios
+
+
+cpu_ratios: list[float] = []
+"""Per round of the last :func:`run`: the echo bot's CPU per event over soudan's (>1: soudan does less)."""
+waits: list[float] = []
+"""Per measurement of the last :func:`run`: the share of its duration the server waited for a CPU."""
+
+WAIT_WARN = 0.05
+"""A measurement whose server waited for a CPU longer than this share of its duration makes the
+events/s ratios suspect (the machine was busy): a warning is printed."""
 
 
 def _loop_name(choice: str) -> str:
@@ -531,13 +573,13 @@ def main(argv: list[str] | None = None) -> int:
                          ns.event_loop, frozenset([ns.only]) if ns.only else frozenset())
     print(f"best of {max(1, ns.rounds)} round(s):")
     print(f"{'target':<40} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9} {'failures':>9} "
-          f"{'CPU us/event':>12} {'user':>6} {'sys':>6} {'switches':>8}")
+          f"{'CPU us/event':>12} {'user':>6} {'sys':>6} {'switches':>8} {'CPU wait':>8}")
     store = (ns.store or "sqlite").split(":")[0]
     for r, label in ((a, "(a) line-bot-sdk echo bot (baseline)"), (b, f"(b) soudan webhook + {store} store")):
         if r is None:
             continue
         print(f"{label:<40} {r.events_per_s:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests:>9} {r.failures:>9} "
-              f"{r.cpu_us:>12.0f} {r.user_us:>6.0f} {r.sys_us:>6.0f} {r.switches:>8.2f}")
+              f"{r.cpu_us:>12.0f} {r.user_us:>6.0f} {r.sys_us:>6.0f} {r.switches:>8.2f} {r.waited:>8.0%}")
     if a is None or b is None:
         return 0
     best_ratio = b.events_per_s / a.events_per_s if a.events_per_s else 0.0
@@ -545,6 +587,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"ratio b/a (events/s), best round of each: {best_ratio:.2f}")
     print(f"ratio b/a (events/s), per round: {', '.join(f'{r:.2f}' for r in ratios)}; median {med:.2f} "
           f"(target >= {TARGET}: {'met' if med >= TARGET else 'NOT met'})")
+    if cpu_ratios:
+        print(f"CPU per event a/b, per round: {', '.join(f'{r:.2f}' for r in cpu_ratios)}; "
+              f"median {statistics.median(cpu_ratios):.2f}")
+    if waits and max(waits) > WAIT_WARN:
+        print(f"warning: a server waited for a CPU up to {max(waits):.0%} of a measurement (other processes on "
+              "its CPU): events/s then follow the scheduler's per-thread shares (the echo bot's thread pool gets "
+              "more of a shared CPU than soudan's one busy thread), so the events/s ratios do not measure the "
+              "code; compare CPU per event, or run on an idle machine")
     return 0
 
 
