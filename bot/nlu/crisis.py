@@ -79,6 +79,13 @@ BUILTIN_SELF: tuple[str, ...] = (
     r"(?:死|し)んでやる", r"(?<![うまみ])ちにたい(?!して|する|しま|し)",
     # (「薬いっぱい飲んだ」「血が止まらない」 are BUILTIN_INJURED: 119 first)
     r"(?:薬|くすり)を?(?:飲|の)み(?:すぎ|過ぎ)(?!な|ませ|に(?:注意|気を))", r"(?:薬|くすり)を?(?:いっぱい|ありったけ|何十|なんじゅう)",
+    # found by the breaker (2026-12-02: 「答えがわかりませんでした」): jumping or falling as a wish
+    # (not a pool: 「プールに飛び込みたい」), being at a height now, 「死ぬ」 alone
+    r"(?<!ぷーるに)(?<!ぷーる)(?<!ぷるに)(?<!ぷる)(?:飛び|とび)(?:込|こ)み(?:たい|たく)", r"線路に(?:入|はい)(?:りたい|りそう|ろうと)",
+    r"(?:びる|屋上|おくじょう|橋|はし|べらんだ|窓|まど|高い(?:所|ところ)|たかいところ)から(?:落|お)ち(?:たい|よう|ようと|そう)",
+    r"(?:自分|じぶん)の(?:首|くび)を?(?:絞|締|しめ|し)め", r"(?:首|くび)を(?:絞|締|し)め(?:たい|よう)",
+    r"(?:今|いま)(?:、)?(?:屋上|おくじょう|びるの上|橋の上|はしのうえ|線路|せんろ|ほーむの端)に(?:いる|います|来た|きた|来てる|きてる|立って|たって)",
+    r"^(?:もう)?(?:死|し)ぬ$",
 )
 # Self-harm or an overdose that has already happened (routing.md §1: 「Injured, overdose, self-harm in
 # progress → 119番」; contacts.md: 119 「自殺企図・自傷で命に危険があるとき」): checked before BUILTIN_SELF.
@@ -148,6 +155,12 @@ BUILTIN_DANGER: tuple[str, ...] = (
     r"(?:ばら|晒|さら)(?:す|まく|撒く)ぞ",
     # 「画像ばらまかれたくなかったら金払え」「晒されたくなければ」「拡散されたくないなら」 (sextortion)
     r"(?:ばらまか|ばら撒か|ばらさ|晒さ|さらさ|拡散さ|かくさんさ)れたく(?:なかったら|なければ|なきゃ|ないなら|ないんだったら)",
+    # found by the breaker: a threat that the home is known (the safety question: 相手が家や学校を知っている),
+    # a weapon at hand, being followed now, a bomb threat (contacts.md police_110: 殺害予告・爆破予告 → 110)
+    r"(?:お前|おまえ|てめえ|あんた)?の?(?:家|いえ|住所|じゅうしょ|学校|がっこう)(?:を|は|も)?(?:知って|しって)(?:る|いる)(?:ぞ|からな?|んだぞ|よ)",
+    r"(?:包丁|ほうちょう|ナイフ|ないふ|刃物|はもの)を?(?:持|も)って(?:る|いる|来|き|追)",
+    r"(?:今|いま)(?:、)?(?:つけられて|尾行されて|後をつけられて|あとをつけられて|追いかけられて|おいかけられて)",
+    r"(?:爆破|ばくは)(?:予告|よこく)(?!(?:とか|なんて|なんか)?(?:で)?(?:は|も)?(?:され|して|受け|来|き|あり|あっ)?(?:て)?(?:い)?(?:ない|ません|なか))",
 )
 # English over the cleaned text with spaces kept (lower case).
 _EN_SELF = (
@@ -159,6 +172,9 @@ _EN_SELF = (
     r"\bbetter off dead\b", r"\bdon'?t want to (?:live|be alive|be here|wake up)\b",
     r"\bdo not want to (?:live|be alive|be here|wake up)\b", r"\bwish i (?:was|were) dead\b",
     r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
+    # found by the breaker: "I want to end it", "I want to jump off a bridge"
+    r"\b(?:want|wanna|going|gonna) (?:to )?end it\b(?! with)",
+    r"\b(?:want|wanna|going|gonna|about) (?:to )?jump (?:off|from) (?:a|the|this) (?:bridge|building|roof|cliff)\b",
     # "I should just die", "maybe I should die" (not "they said I should die": abuse reported)
     r"(?<!said )(?<!says )(?<!told me )\bi (?:should|might as well|may as well) (?:just )?die\b",
 )
@@ -167,6 +183,9 @@ _EN_DANGER = (
     # "he said he'd kill me" (not the idiom "my mom would kill me if…")
     r"\b(?:said|says|told me|wrote|threatened)(?: that)? (?:he|she|they|someone|somebody)(?:'d| would|'ll) kill me\b",
     r"\boutside my (?:house|door|home|window)\b", r"\bhelp me now\b",
+    # found by the breaker: "he knows where I live", "I am being followed", "a death threat"
+    r"\b(?:knows?|found out) where i live\b", r"\b(?:i'?m|i am) being (?:followed|stalked)\b(?! (?:on|by (?:a|my) (?:friend|bot)))",
+    r"\bsomeone is following me\b", r"\b(?:death|bomb) threats?\b(?! (?:is|was) (?:a joke|fake))",
     # "I will be killed", "I don't want to be killed", "they're going to kill me" is above
     r"\b(?:i(?:'ll| will)|i(?:'m| am) going to|i(?:'m| am) gonna|i might|i'?m afraid i'?ll) be killed\b",
     r"\bi (?:don'?t|do not) want to (?:be killed|get killed)\b",
