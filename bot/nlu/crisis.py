@@ -30,7 +30,9 @@ CrisisKind = Literal["injured", "self", "danger", "word"]
 
 _SHI = r"(?:死|し|たひ|shi)"
 _SHI_AMBIGUOUS = r"(?:氏|市|4|４)"   # also 「市に対して」「田中氏にたいして」: not before して/する
-_ENDINGS = r"に(?:たい|たく|たか|てえ|てぇ|てー|とうなる|たみ|たすぎ)"
+# たく but not 「死にたくない」「死にたくはない」 (the breaker: a negation read as a crisis); 「死にたくなる」 stays
+_TAKU = r"たく(?!ない|はない|もない|ありません|は?ないです)"
+_ENDINGS = r"に(?:たい|" + _TAKU + r"|たか|てえ|てぇ|てー|とうなる|たみ|たすぎ)"
 # Patterns over the normalised text (NFKC, lower case, katakana → hiragana, no spaces/punctuation,
 # small vowels made full-size and long-vowel marks dropped: しにたーい, 死にたぃ → しにたい).
 # 〜ねばいい said of oneself; not the abuse reported 「死ねばいいのにって言われた」
@@ -39,7 +41,7 @@ _NEBA_GOOD = (r"(?:いい|良い|よい|楽|らく|ええ)(?!(?:のに|よ|ね|�
               r"(?:(?:言|い|ゆ|書|か)(?:われ|かれ)|.{0,10}?(?:が|で|も)?(?:来|き|届|とど|送ら|おくら|書き込ま|かきこま|"
               r"され|思われ|おもわれ|こめんと|りぷ)))")
 BUILTIN_SELF: tuple[str, ...] = (
-    _SHI + _ENDINGS, _SHI_AMBIGUOUS + r"に(?:たい(?!して|する|しま|し)|たく|たか|てえ)", r"たひりたい",
+    _SHI + _ENDINGS, _SHI_AMBIGUOUS + r"に(?:たい(?!して|する|しま|し)|" + _TAKU + r"|たか|てえ)", r"たひりたい",
     r"(?:死|たひ)のう", r"(?:死|し|たひ)んで(?:しまい|しまおう|しもうた)", r"(?:死|し|たひ)んじゃい(?:たい|そう)",
     r"(?:死|し|たひ|4)んだ(?:方|ほう)が(?:まし|いい|楽|らく)", r"(?:死|し)んだら(?:楽|らく)", r"(?:死|し)ぬしか(?:ない|ねえ)",
     # 「私なんか死ねばいい」「もう死ねばいいのかな」; not the abuse reported 「死ねばいいのにって言われた」
@@ -162,16 +164,22 @@ BUILTIN_DANGER: tuple[str, ...] = (
     r"(?:今|いま)(?:、)?(?:つけられて|尾行されて|後をつけられて|あとをつけられて|追いかけられて|おいかけられて)",
     r"(?:爆破|ばくは)(?:予告|よこく)(?!(?:とか|なんて|なんか)?(?:で)?(?:は|も)?(?:され|して|受け|来|き|あり|あっ)?(?:て)?(?:い)?(?:ない|ません|なか))",
 )
+_EN_NEGATED = re.compile(r"(?:not|never|dont|don't|nt)$")
+"""An English crisis word of the flow's list negated just before it (in the text without spaces)."""
 # English over the cleaned text with spaces kept (lower case).
 _EN_SELF = (
-    r"\bkms\b", r"\bunalive", r"\bsewer ?slide", r"\bsuicid", r"\bself[- ]?harm", r"\bkill(?:ing)? my ?self",
+    # not "I am not suicidal", "never suicidal" (the breaker: negations read as a crisis)
+    r"\bkms\b", r"\bunalive", r"\bsewer ?slide", r"(?<!\bnot )(?<!\bnever )(?<!n't )\bsuicid", r"\bself[- ]?harm",
+    r"(?<!\bnot )(?<!\bnever )(?<!n't )(?<!\bdont )\bkill(?:ing)? my ?self",
     r"\bend(?:ing)? my life", r"\bend(?:ing)? it all\b", r"\b(?:going to|gonna|will) end it\b",
     r"\bend(?:ing)? it (?:tonight|today|now)\b", r"\bhurt(?:ing)? my ?self", r"\bcut(?:ting)? my ?self",
-    r"\boverdos", r"\b(?:want|wanna|going|gonna|wish i could|i'?d like) (?:to )?(?:die|disappear|not exist|vanish)\b",
+    r"\boverdos",
+    r"(?<!\bdon't )(?<!\bdont )(?<!\bdo not )(?<!\bnever )(?<!\bnot )"
+    r"\b(?:want|wanna|going|gonna|wish i could|i'?d like) (?:to )?(?:die|disappear|not exist|vanish)\b",
     r"\bno (?:reason|point) (?:to|in) (?:live|living|go on|going on)\b", r"\bnot worth living\b",
     r"\bbetter off dead\b", r"\bdon'?t want to (?:live|be alive|be here|wake up)\b",
     r"\bdo not want to (?:live|be alive|be here|wake up)\b", r"\bwish i (?:was|were) dead\b",
-    r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b",
+    r"\bwant it (?:all )?to end\b", r"\btake my (?:own )?life\b", r"\bwanting to (?:die|disappear|kill my ?self)\b",
     # found by the breaker: "I want to end it", "I want to jump off a bridge"
     r"\b(?:want|wanna|going|gonna) (?:to )?end it\b(?! with)",
     r"\b(?:want|wanna|going|gonna|about) (?:to )?jump (?:off|from) (?:a|the|this) (?:bridge|building|roof|cliff)\b",
@@ -366,7 +374,9 @@ class CrisisDetector:
         for w in self.words:
             pos = masked.find(w)
             while pos != -1:
-                if not _DENIED.match(masked, pos + len(w)):
+                # denied after the word (「死にたいとは思ってない」), or an English word negated before it
+                # ("i am not suicidal", "i dont want to die": the text has no spaces here)
+                if not _DENIED.match(masked, pos + len(w)) and not (w.isascii() and _EN_NEGATED.search(masked, 0, pos)):
                     return "word"
                 pos = masked.find(w, pos + 1)
         return None
