@@ -10,8 +10,9 @@ import unicodedata
 from bot.engine.text import FoldTable, normalize
 from bot.engine.types import CommandName
 
-__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_YES", "WRONG_WORDS",
-           "command_for", "command_key", "forget_answer", "forget_named", "is_wrong"]
+__all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_PENDING_AWAY",
+           "FORGET_YES", "WRONG_WORDS",
+           "command_for", "command_key", "forget_answer", "forget_named", "forget_pending", "is_wrong"]
 
 # The words as people type them. They are looked up through command_for(), which normalises
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
@@ -136,6 +137,18 @@ FORGET_PENDING = ":forget"
 """The id in :attr:`bot.engine.types.Session.clarify` when the last reply asked whether to delete
 the person's data (「消す」/「やめる」): a state id, never anything typed."""
 
+FORGET_PENDING_AWAY = ":forget-away"
+"""The id in ``clarify`` when that question was shown where the person does not type (a Discord
+slash command's private reply in a server, while typed messages come from the DM): a bare 「1」
+「はい」 typed later answers the question shown where it is typed, so only the question's buttons or
+words that name deleting or keeping (「消す」「やめる」) answer it (breaker §6)."""
+
+
+def forget_pending(clarify: list[str]) -> bool:
+    """Whether the last reply asked whether to delete the person's data (either pending id)."""
+    return clarify == [FORGET_PENDING] or clarify == [FORGET_PENDING_AWAY]
+
+
 FORGET_YES, FORGET_NO = ":forget-yes", ":forget-no"
 """Choice ids of the two buttons of that question (the ``:`` marks them as the engine's own)."""
 
@@ -150,23 +163,28 @@ _FORGET_NAMED = frozenset(command_key(w) for w in (
     "delete", "deleteit", "yesdelete"))
 _FORGET_BARE_YES = frozenset(command_key(w) for w in (
     "はい", "お願いします", "おねがいします", "うん", "ええ", "1", "１", "yes", "y", "ok", "okay"))
-_FORGET_YES = _FORGET_NAMED | _FORGET_BARE_YES
-_FORGET_NO = frozenset(command_key(w) for w in (
-    "やめる", "やめます", "やめて", "やめとく", "やめておく", "やめときます", "いいえ", "いや", "消さない", "けさない", "消さないで",
-    "消さないでください", "削除しない", "削除しないで", "いらない", "キャンセル", "2", "２",
-    "no", "n", "cancel", "keep", "dontdelete", "donotdelete", "nevermind"))
+_FORGET_NO_NAMED = frozenset(command_key(w) for w in (
+    "やめる", "やめます", "やめて", "やめとく", "やめておく", "やめときます", "消さない", "けさない", "消さないで",
+    "消さないでください", "削除しない", "削除しないで", "いらない", "キャンセル",
+    "cancel", "keep", "dontdelete", "donotdelete", "nevermind"))
+_FORGET_BARE_NO = frozenset(command_key(w) for w in ("いいえ", "いや", "ううん", "2", "２", "no", "n"))
 
 
-def forget_answer(text: str) -> bool | None:
+def forget_answer(text: str, bare: bool = True) -> bool | None:
     """How a typed message answers 「この相談の記録を消しますか？」: True (delete: 「消す」, 「はい」, 1,
     or the deletion command again), False (keep: 「やめる」, 「いいえ」, 2), None (neither: the message
-    is then read as it would be at the question before)."""
+    is then read as it would be at the question before).
+
+    Args:
+        text: the message as typed.
+        bare: whether a bare 「はい」「1」「いいえ」「2」 counts (False where the question was not shown
+            in the chat the message was typed in: :data:`FORGET_PENDING_AWAY`)."""
     if len(text) > 60:
         return None
     key = command_key(text)
-    if key in _FORGET_YES:
+    if key in _FORGET_NAMED or (bare and key in _FORGET_BARE_YES):
         return True
-    if key in _FORGET_NO:
+    if key in _FORGET_NO_NAMED or (bare and key in _FORGET_BARE_NO):
         return False
     return True if command_for(text) is CommandName.FORGET else None
 

@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, NamedTuple
 from bot.contacts.directory import Directory, rank
 from bot.contacts.model import Contact
 from bot.contacts.status import Status, StatusKind
-from bot.engine.commands import FORGET_NO, FORGET_PENDING, FORGET_YES, command_for, forget_answer, is_wrong
+from bot.engine.commands import (
+    FORGET_NO,
+    FORGET_PENDING,
+    FORGET_PENDING_AWAY,
+    FORGET_YES,
+    command_for,
+    forget_answer,
+    forget_pending,
+    is_wrong,
+)
 from bot.engine.flow import (
     CONTINUE,
     AdultCrisis,
@@ -361,10 +370,12 @@ class Engine:
                     self._keep(s, u.extract(a, () if fresh else {s.state, *(h.state for h in s.history)}))
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
                                                                 english=_in_english(inp.text))], now)
-            if not fresh and session is not None and session.clarify == [FORGET_PENDING]:
-                # the answer to 「この相談の記録を消しますか？」: only a clear yes deletes
-                yes = forget_answer(inp.text)
-                if yes is None and number in (1, 2):  # 「1️⃣」, 「１番」
+            if not fresh and session is not None and forget_pending(session.clarify):
+                # the answer to 「この相談の記録を消しますか？」: only a clear yes deletes; a bare 「1」 or
+                # 「はい」 only where the question was shown in this chat
+                bare = session.clarify == [FORGET_PENDING]
+                yes = forget_answer(inp.text, bare)
+                if yes is None and bare and number in (1, 2):  # 「1️⃣」, 「１番」
                     yes = number == 1
                 if yes is not None:
                     return self._forget(s, yes, now, pre)
@@ -397,13 +408,13 @@ class Engine:
 
         if fresh:
             if isinstance(inp, Command):
-                return self._command(s, inp.name, now, pre, fresh)
+                return self._command(s, inp.name, now, pre, fresh, inp.elsewhere)
             return self._finish(s, [*self._greeting(s, pre), *self._enter(s, s.state, now)], now)
 
         if isinstance(inp, Command):
-            return self._command(s, inp.name, now, pre, False)
+            return self._command(s, inp.name, now, pre, False, inp.elsewhere)
         if isinstance(inp, Pick):
-            return self._pick(s, inp, now, pre, session is not None and session.clarify == [FORGET_PENDING])
+            return self._pick(s, inp, now, pre, session is not None and forget_pending(session.clarify))
         if isinstance(inp, Unsupported):
             return self._finish(s, [*pre, Say(t("engine.unsupported", s.locale)), *self._reask(s, now)], now)
         raise TypeError(f"unknown input {inp!r}")  # pragma: no cover - exhaustive
@@ -603,15 +614,17 @@ class Engine:
             s.prefill.pop(st.save_as, None)
         return self._enter(s, ch.target(s.slots), now)
 
-    def _ask_forget(self, s: Session, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
+    def _ask_forget(self, s: Session, now: dt.datetime, pre: list[Reply], fresh: bool,
+                    elsewhere: bool = False) -> Outcome:
         """「この相談の記録を消しますか？」 with 「消す」「やめる」 (the deletion command typed, a rich menu's
         or Discord's command): someone in distress who types 「データを消してほしい」 may mean the
         leaked posts, not the bot's record, so nothing is deleted before a clear yes. The session
-        remembers only that the question was asked (:data:`FORGET_PENDING` in ``clarify``)."""
+        remembers only that the question was asked (:data:`FORGET_PENDING` in ``clarify``;
+        :data:`FORGET_PENDING_AWAY` when it is shown where the person does not type, ``elsewhere``)."""
         loc = s.locale
         if fresh:  # a conversation to go on with when the answer is 「やめる」 (its first question, not shown yet)
             self._enter(s, s.state, now)
-        s.clarify = [FORGET_PENDING]
+        s.clarify = [FORGET_PENDING_AWAY if elsewhere else FORGET_PENDING]
         ask = Ask(t("engine.forget_confirm", loc), (ChoiceView(FORGET_YES, t("engine.forget_yes", loc)),
                                                      ChoiceView(FORGET_NO, t("engine.forget_no", loc))),
                   s.state, s.conversation_id)
@@ -623,10 +636,11 @@ class Engine:
             return Outcome(None, [End(t("engine.forget", s.locale))], forget=True)
         return self._finish(s, [*pre, Say(t("engine.forget_kept", s.locale)), *self._reask(s, now)], now)
 
-    def _command(self, s: Session, cmd: CommandName, now: dt.datetime, pre: list[Reply], fresh: bool) -> Outcome:
+    def _command(self, s: Session, cmd: CommandName, now: dt.datetime, pre: list[Reply], fresh: bool,
+                 elsewhere: bool = False) -> Outcome:
         loc = s.locale
         if cmd is CommandName.FORGET:
-            return self._ask_forget(s, now, pre, fresh)
+            return self._ask_forget(s, now, pre, fresh, elsewhere)
         if cmd is CommandName.STOP:
             return Outcome(None, [End(t("engine.stop", loc))])
         if cmd in (CommandName.LANG_EN, CommandName.LANG_JA):

@@ -27,7 +27,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
-from bot.engine.commands import FORGET_PENDING
+from bot.engine.commands import forget_pending
 from bot.engine.flow import Urgency
 from bot.engine.text import normalize
 from bot.engine.types import (
@@ -220,7 +220,7 @@ class Handoffs:
         """Handle a hand-off button, typed consent or a withdrawal; None for anything else."""
         h = s.handoff
         action: str | None = None
-        if s.clarify == [FORGET_PENDING]:  # the last reply asked whether to delete the data: its answer first
+        if forget_pending(s.clarify):  # the last reply asked whether to delete the data: its answer first
             return None
         if isinstance(inp, Pick) and inp.choice_id in _IDS:
             if inp.conversation_id != s.conversation_id or inp.state_id != s.state:
@@ -307,7 +307,7 @@ class Handoffs:
             return Outcome(s, [Say(_m(key, s.locale, team=name))], False,
                            (HandoffEvent("taken", h.team, s.conversation_id),))
         s.handoff = None  # released
-        if s.clarify == [FORGET_PENDING]:
+        if forget_pending(s.clarify):
             # a deletion question asked while people held the conversation is not the one in front of
             # the person now (the result's question is): a later 「はい」 or 「1」 must not delete
             s.clarify = []

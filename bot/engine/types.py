@@ -88,10 +88,14 @@ class Command:
         name: the command.
         locale: the language of the control (``"ja"``/``"en"``: the LINE rich menu of that
             language), or None; used only for a person the bot has no current conversation with.
+        elsewhere: the reply is shown where the person does not type (a Discord slash command's
+            private reply in a server; typed messages come from the DM): a deletion question asked
+            so is not answered by a bare 「1」「はい」 typed later.
     """
 
     name: CommandName
     locale: str | None = None
+    elsewhere: bool = False
 
 
 @dataclass(frozen=True)

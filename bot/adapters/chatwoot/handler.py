@@ -21,7 +21,7 @@ from aiohttp import web
 
 from bot.adapters.chatwoot.client import ChatwootApi, ChatwootConfig
 from bot.adapters.chatwoot.mapping import BOT_STATUS, PLATFORM, chatwoot_id, event_label, to_input
-from bot.engine.commands import COMMAND_WORDS, FORGET_NO, FORGET_PENDING, FORGET_YES, forget_named
+from bot.engine.commands import COMMAND_WORDS, FORGET_NO, FORGET_YES, forget_named, forget_pending
 from bot.engine.handoff import WITHDRAW_WORDS, summary_lines
 from bot.engine.text import normalize
 from bot.engine.types import CommandName, HandoffEvent, HandoffSignal, HandoffState, Pick, Reply, Text
@@ -149,7 +149,7 @@ class ChatwootAdapter:
             norm = normalize(inp.text[:200]) if isinstance(inp, Text) else ""
             withdrawal = h is not None and h.status == "waiting" and norm in WITHDRAW_WORDS
             forget = stored is not None and COMMAND_WORDS.get(norm) is CommandName.FORGET
-            if stored is not None and stored.clarify == [FORGET_PENDING]:
+            if stored is not None and forget_pending(stored.clarify):
                 # 「消しますか？」 answered by its buttons or in words that name deleting (「消す」); a bare
                 # 「はい」「1」「いいえ」 here is said to the counsellor, not to the bot (breaker §5: it deleted
                 # the record and cancelled the hand-off mid-counselling, or re-asked the bot's question there)

@@ -334,7 +334,10 @@ class SoudanClient(discord.Client):
     async def cmd_forget(self, interaction: discord.Interaction[Any]) -> None:
         """``/soudan-forget``: the engine's ``forget``, which asks first (「消す」「やめる」 buttons); 「消す」
         deletes everything stored about the member, 「やめる」 leaves the consultation where it was."""
-        await self._interaction_input(interaction, Command(CommandName.FORGET, locale_of(interaction)), "command.forget")
+        # in a server the question is private to this interaction, not in the DM where the member types:
+        # a 「1」 typed there answers the DM's question, never this one (breaker §6)
+        await self._interaction_input(interaction, Command(CommandName.FORGET, locale_of(interaction),
+                                                           elsewhere=_in_guild(interaction)), "command.forget")
 
     async def cmd_panel(self, interaction: discord.Interaction[Any]) -> None:
         """``/soudan-panel``: post the persistent panel in this channel; the moderator gets an ephemeral note."""
