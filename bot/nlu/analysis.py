@@ -247,6 +247,9 @@ def analyse(text: str, *, words: bool = True) -> Analysis:
                 neg = True  # 「東京以外」, 「犯人とかはどうでもいい」 deny what comes before
             if surf in ("無理", "むり") and tokens and tokens[-1].surface in ("は", "が"):
                 neg = True  # 「消すのは無理でも」
+            if surf == "な" and pos == ("助詞", "終助詞") and tokens and tokens[-1].pos[0] == "動詞" and (
+                    tokens[-1].surface == tokens[-1].lemma):
+                neg = True  # the prohibitive 「消すな」「来るな」 (not 「消したいな」「消してほしいな」: after たい/ほしい)
             if recent_en and recent_en[-1][0] == clause and len(tokens) - recent_en[-1][1] <= 3:
                 tok_neg_before = True
             else:

@@ -87,3 +87,21 @@ def test_only_zero_width_spaces_is_an_empty_message() -> None:
     assert state == "safety"
     assert isinstance(replies[0], Say) and replies[0].text == t("engine.empty", "ja")
     assert isinstance(replies[-1], Ask)
+
+
+def _at_goal() -> object:
+    e = engine()
+    s = e.step(None, Start(), NOW).session
+    for typed in ("4", "2", "1", "4"):  # none of these / adult / defamation / Tokyo: the goal question
+        s = e.step(s, Text(typed), NOW).session
+    assert s is not None and s.state == "goal", s
+    return s
+
+
+@pytest.mark.parametrize("text,deleted", [("消すな", False), ("消してほしいな", True), ("消したいな", True)])
+def test_a_prohibitive_na_is_no_wish_to_delete(text: str, deleted: bool) -> None:
+    """「消すな」 (do not delete) was read as the goal 「消してほしい」, the opposite (breaker 2026-12-02);
+    a softening な after たい/ほしい is no negation."""
+    out = engine().step(_at_goal(), Text(text), NOW)  # type: ignore[arg-type]
+    assert out.session is not None
+    assert (out.session.state == "delete") is deleted, (out.session.state, [getattr(r, "text", "") for r in out.replies])
