@@ -379,6 +379,10 @@ class Engine:
                     yes = number == 1
                 if yes is not None:
                     return self._forget(s, yes, now, pre)
+                # neither answer: read as usual, and said that nothing was deleted where the question
+                # was shown (a 「消す」 typed later is the goal 「消してほしい」 of the question shown)
+                if bare:
+                    pre = [*pre, Say(t("engine.forget_kept", s.locale))]
             if cmd is not None:
                 return self._command(s, cmd, now, pre, fresh)
             if not fresh and s.history and is_wrong(inp.text) and not self._names(s, norm):
@@ -416,6 +420,11 @@ class Engine:
         if isinstance(inp, Pick):
             return self._pick(s, inp, now, pre, session is not None and forget_pending(session.clarify))
         if isinstance(inp, Unsupported):
+            if session is not None and forget_pending(session.clarify):
+                # a sticker at 「…すべて消しますか？」: that question again, still pending (it was dropped
+                # silently, and a 「消す」 typed next was read as the goal; found by the breaker)
+                return self._ask_forget(s, now, [*pre, Say(t("engine.unsupported", s.locale))], False,
+                                        elsewhere=session.clarify == [FORGET_PENDING_AWAY])
             return self._finish(s, [*pre, Say(t("engine.unsupported", s.locale)), *self._reask(s, now)], now)
         raise TypeError(f"unknown input {inp!r}")  # pragma: no cover - exhaustive
 

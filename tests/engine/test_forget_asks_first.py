@@ -99,6 +99,7 @@ def test_something_else_after_the_question_is_read_as_usual_and_deletes_nothing(
     chat.say("悪口を書かれた")  # the answer to the question before
     assert not chat.ended and chat.state != "what" and chat.session is not None
     assert chat.session.clarify == []
+    assert chat.says[0] == "記録は消していません。このまま相談を続けられます。"  # said, not silently dropped
     # a 「消す」 button of that earlier question no longer deletes: it was not the last question
     s = chat.session
     out = chat.engine.step(s, Pick(FORGET_YES, s.state, s.conversation_id), chat.at)
@@ -158,3 +159,23 @@ def test_someone_new_is_asked_too_and_no_gets_the_first_question() -> None:
     assert not chat.ended and "すべて消しますか" in confirmation(chat).text
     chat.press("やめる")
     assert chat.state == "safety" and "まず、あなたの安全を確かめさせてください" in confirmation(chat).text
+
+
+def test_a_sticker_at_the_question_asks_it_again_and_deletes_nothing() -> None:
+    """A sticker at 「…すべて消しますか？」 dropped the question silently, and a 「消す」 typed next was read
+    as the goal 「消してほしい」 without a word (found by the breaker, 2026-12-02)."""
+    from bot.engine.types import Unsupported
+
+    chat = at_what()
+    chat.say("データを消してほしい")
+    chat.send(Unsupported("sticker"))
+    assert not chat.ended and chat.session is not None and chat.session.clarify == [FORGET_PENDING]
+    assert confirmation(chat).text == confirmation_text()
+    chat.say("消す")
+    assert chat.ended  # the question was still there: 「消す」 answers it
+
+
+def confirmation_text() -> str:
+    from bot.i18n import t
+
+    return t("engine.forget_confirm", "ja")
