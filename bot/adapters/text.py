@@ -15,7 +15,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Literal
 
-__all__ = ["Unit", "clip", "split_lines", "split_text", "text_len", "utf16_len"]
+__all__ = ["Unit", "clip", "split_lines", "split_text", "text_len", "utf16_len", "without_lone_surrogates"]
 
 Unit = Literal["utf16", "chars"]
 """How a limit is counted: UTF-16 code units (``"utf16"``) or code points (``"chars"``)."""
@@ -27,6 +27,14 @@ def utf16_len(text: str) -> int:
     A lone surrogate (possible in text decoded from JSON escapes) counts 1 instead of raising.
     """
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def without_lone_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate (U+D800–U+DFFF, left by JSON escapes of half an emoji, e.g.
+    a message cut inside a pair by a browser's ``maxlength``) replaced by U+FFFD; the rest as is."""
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def text_len(text: str, unit: Unit = "utf16") -> int:

@@ -67,3 +67,13 @@ def test_the_page_accepts_as_long_a_message_as_the_api_and_line() -> None:
     [limit] = _re.findall(r'<input id="message"[^>]*maxlength="(\d+)"', page)
     api = next(m.max_length for m in ChatInput.model_fields["text"].metadata if hasattr(m, "max_length"))
     assert int(limit) == api == 5000
+
+
+async def test_half_an_emoji_does_not_lose_a_crisis_message(client: Any) -> None:
+    """「しにたい」 followed by a lone surrogate (half an emoji, e.g. cut by the page's maxlength; sent by
+    JSON.stringify as ``\\ud83d``) was refused with 400 and the message was lost (breaker 2026-12-02)."""
+    body = '{"input": {"type": "text", "text": "しにたい\\ud83d"}}'.encode()
+    resp = await client.post("/api/chat", data=body, headers={"Content-Type": "application/json"})
+    data = await resp.json()
+    assert resp.status == 200, data
+    assert any(r["type"] == "refer" and r["contacts"] for r in data["replies"])  # the crisis card
