@@ -319,14 +319,18 @@ def _cpu_seconds(pid: int) -> tuple[float, float]:
     return int(fields[11]) / tick, int(fields[12]) / tick
 
 
+def _tasks(pid: int) -> list[Path]:
+    """The ``/proc/<pid>/task/<tid>`` folders of process ``pid``'s threads (empty without ``/proc``)."""
+    try:
+        return list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return []
+
+
 def _waited(pid: int) -> float:
     """Seconds the threads of process ``pid`` have waited runnable for a CPU so far, summed (0.0 without ``/proc``)."""
     total = 0
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return 0.0
-    for task in tasks:
+    for task in _tasks(pid):
         with contextlib.suppress(OSError, ValueError, IndexError):
             total += int((task / "schedstat").read_text().split()[1])
     return total / 1e9
@@ -335,11 +339,7 @@ def _waited(pid: int) -> float:
 def _switches(pid: int) -> int:
     """Context switches (voluntary + involuntary) of every thread of process ``pid`` so far (0 without ``/proc``)."""
     total = 0
-    try:
-        tasks = list(Path(f"/proc/{pid}/task").iterdir())
-    except OSError:
-        return 0
-    for task in tasks:
+    for task in _tasks(pid):
         with contextlib.suppress(OSError):
             for line in (task / "status").read_text().splitlines():
                 if line.startswith(("voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:")):

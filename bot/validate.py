@@ -10,6 +10,7 @@ from bot.errors import ProblemsError
 from bot.loading import load_all
 from bot.settings import Settings
 from bot.toolkit import lint
+from bot.toolkit.transcripts import collect_paths
 from bot.yamlload import LoadError, load_file
 
 __all__ = ["collect", "main", "split_paths"]
@@ -38,7 +39,7 @@ def split_paths(paths: list[str], settings: Settings) -> tuple[list[Path], list[
         return settings.flow_paths(), settings.directory_paths()
     flows: list[Path] = []
     dirs: list[Path] = []
-    for f in _named_files(paths):
+    for f in collect_paths(paths):
         (dirs if _is_directory_file(f) else flows).append(f)
     if flows and not dirs:
         dirs = settings.directory_paths()
@@ -76,7 +77,7 @@ def main(args: argparse.Namespace) -> int:
         except TeamError as exc:
             problems = [*problems, *exc.errors]
     fmt = getattr(args, "format", "text")
-    problems, hidden = _named_first(problems, list(args.paths), flows, dirs)
+    problems, hidden = _named_first(problems, list(args.paths))
     for e in problems:
         if fmt == "github":
             level = "error" if e.severity == "error" else "warning"
@@ -91,8 +92,7 @@ def main(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
-def _named_first(problems: list[LoadError], paths: list[str], flows: list[Path],
-                 dirs: list[Path]) -> tuple[list[LoadError], int]:
+def _named_first(problems: list[LoadError], paths: list[str]) -> tuple[list[LoadError], int]:
     """The problems to print and the number of warnings left out.
 
     When files or folders were named (``soudan validate flows/club.yaml``), warnings about
@@ -102,15 +102,6 @@ def _named_first(problems: list[LoadError], paths: list[str], flows: list[Path],
     """
     if not paths:
         return problems, 0
-    named = {p.resolve() for p in _named_files(paths)}
+    named = {p.resolve() for p in collect_paths(paths)}
     shown = [e for e in problems if e.severity == "error" or not e.path or Path(e.path).resolve() in named]
     return shown, len(problems) - len(shown)
-
-
-def _named_files(paths: list[str]) -> list[Path]:
-    """The files ``paths`` names: files as given, ``*.yaml`` of folders (not recursively), sorted."""
-    out: list[Path] = []
-    for raw in paths:
-        p = Path(raw)
-        out.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
-    return out

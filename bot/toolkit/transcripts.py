@@ -410,7 +410,8 @@ def _shown(path: str | Path) -> str:
 
 
 def collect_paths(paths: Sequence[str | Path]) -> list[Path]:
-    """Transcript files: the files given, and ``*.yaml`` in the folders given, sorted."""
+    """YAML files (transcripts; flows and directory files for ``soudan validate``): the files given,
+    and ``*.yaml`` in the folders given (not recursively), sorted."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)

@@ -37,6 +37,18 @@ async def handed_off(client: Any, fake: FakeChatwoot, conv: int) -> None:
     await press(client, fake, conv, ":handoff-yes")
     assert fake.status[conv] == "open"
 
+async def asked_while_held(client: Any, fake: FakeChatwoot, conv: int) -> tuple[Any, str]:
+    """Conversation ``conv`` taken by a counsellor, then 「データ削除」 asked: (conversations, its store key)."""
+    from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, agent_reply, incoming
+
+    await handed_off(client, fake, conv)
+    assert await hook(client, agent_reply(conv, "相談員です")) == 200
+    conversations = client.server.app[CONVERSATIONS_KEY]
+    key = conversations.key("chatwoot", f"{ACCOUNT}:{conv}")
+    assert await hook(client, incoming(conv, "データ削除", status="open")) == 200
+    return conversations, key
+
+
 
 @pytest.mark.parametrize("taken", [False, True], ids=["waiting", "taken"])
 async def test_forget_deletes_the_session_while_counsellors_hold_the_conversation(
@@ -81,15 +93,11 @@ async def test_a_bare_yes_said_to_the_counsellor_does_not_answer_the_bots_deleti
     「…引き継ぎも取り消しました…削除しました」 into the counsellor's conversation); 「いいえ」 made the bot
     re-ask its question there. Now the bot stays silent, the record and the hand-off stay, and the
     question left pending does not survive the conversation's return to the bot."""
-    from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, agent_reply, conversation_event, incoming
+    from tests.adapters.chatwoot.chatwoot_fake import agent_reply, conversation_event, incoming
 
     client, fake = cw
     conv = 950
-    await handed_off(client, fake, conv)
-    assert await hook(client, agent_reply(conv, "相談員です")) == 200
-    conversations = client.server.app[CONVERSATIONS_KEY]
-    key = conversations.key("chatwoot", f"{ACCOUNT}:{conv}")
-    assert await hook(client, incoming(conv, "データ削除", status="open")) == 200
+    conversations, key = await asked_while_held(client, fake, conv)
     assert "すべて消しますか" in fake.public(conv)[-1]["content"]
     assert await hook(client, incoming(conv, "すみません、やっぱり相談を続けたいです", status="open")) == 200
     assert await hook(client, agent_reply(conv, "わかりました。いま話せますか？")) == 200
@@ -112,15 +120,10 @@ async def test_a_bare_yes_said_to_the_counsellor_does_not_answer_the_bots_deleti
 async def test_the_deletion_buttons_still_answer_while_people_hold_the_conversation(
         cw: tuple[Any, FakeChatwoot]) -> None:
     """Its own 「消す」 button (and 「消す」 typed, as the first test shows) still deletes."""
-    from tests.adapters.chatwoot.chatwoot_fake import ACCOUNT, agent_reply, incoming
 
     client, fake = cw
     conv = 951
-    await handed_off(client, fake, conv)
-    assert await hook(client, agent_reply(conv, "相談員です")) == 200
-    conversations = client.server.app[CONVERSATIONS_KEY]
-    key = conversations.key("chatwoot", f"{ACCOUNT}:{conv}")
-    assert await hook(client, incoming(conv, "データ削除", status="open")) == 200
+    conversations, key = await asked_while_held(client, fake, conv)
     await press(client, fake, conv, ":forget-yes", status="open")
     assert await conversations.store.get(key) is None
     assert "記録をすべて削除しました" in fake.public(conv)[-1]["content"]
