@@ -21,7 +21,9 @@ Messages, postbacks and joins in a group or room get one short invitation to a 1
 once a day per chat; nobody is screened in a group and no session is keyed on a group).
 
 Any exception while handling one event is logged (type and place only) and counted, and the other
-events go on. Privacy: message text, reply tokens and raw LINE ids are never logged; logs carry the
+events go on. When the step may have been committed before it (the store failed after the step
+ran, the send raised), the event is handled once more as its redelivery would be — the committed
+outbox is sent, exactly once —; the person gets the apology only when that fails too. Privacy: message text, reply tokens and raw LINE ids are never logged; logs carry the
 keyed hash of the user (:meth:`bot.service.Conversations.key`) at most.
 """
 
@@ -76,6 +78,18 @@ def _with_refused(outbox: bytes, refused: bool) -> bytes:
     return plain[:-1] + _REFUSED if refused else plain
 
 
+@dataclass
+class _Attempt:
+    """How far one attempt at a person's event got.
+
+    Attributes:
+        stepped: the step ran (its outbox was rendered) or was committed: a failure from here on
+            may have left a committed outbox to send.
+    """
+
+    stepped: bool = False
+
+
 class Undelivered(Exception):
     """An event's replies were committed but could not be delivered now (network, 5xx)."""
 
@@ -95,7 +109,9 @@ class EventHandler:
         api: the :class:`~.client.LineApi` that sends the replies.
         redelivery: LINE redelivers an event not answered 200 (``LINE_REDELIVERY=on``): an event the
             store failed on gets nothing now (the redelivery answers it, exactly once). Off (the
-            default, as in LINE's console): it gets the apology through its reply token at once.
+            default, as in LINE's console): when the step may have been committed, its outbox is
+            sent as a redelivery would send it (:meth:`_after_failure`); else the event gets the
+            apology through its reply token at once.
     """
 
     conversations: Conversations
@@ -137,15 +153,15 @@ class EventHandler:
         ok = True
         async with self._locks.hold(jobs[0].chat, timeout=60.0):
             for j in jobs:
+                attempt = _Attempt()
                 try:
-                    await self._run(j)
+                    await self._run(j, attempt)
                 except StoreError as exc:
                     self.count(j.kind, "error")
                     log.error("store failed on a LINE %s event: %s", j.kind, exc)
-                    if self.redelivery:
-                        ok = False  # LINE redelivers it: its reply token must stay unused for the answer
-                    else:  # nothing will be redelivered: never silence
-                        await self._apologise(j)
+                    # on: LINE redelivers it (its reply token must stay unused for the answer); off:
+                    # nothing will be redelivered: the committed reply, else the apology, never silence
+                    ok = False if self.redelivery else await self._after_failure(j, attempt) and ok
                 except Undelivered:
                     ok = False
                     self.count(j.kind, "undelivered")
@@ -154,8 +170,35 @@ class EventHandler:
                     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
                     log.error("LINE %s event failed: %s at %s", j.kind, type(exc).__name__,
                               f"{frame.filename}:{frame.lineno}" if frame else "?")
-                    await self._apologise(j)
+                    ok = await self._after_failure(j, attempt) and ok
         return ok
+
+    async def _after_failure(self, j: Job, attempt: _Attempt) -> bool:
+        """After a failed event of a person: when its step may have been committed (the step ran:
+        the store failed after it, or the send failed after the commit), its outbox is sent as a
+        redelivery sends it — the lease given up, the step asked again (the store answers with the
+        committed outbox, or commits it now if it had not), the reply token, else pushes with the
+        outbox's retry keys: exactly once. Only when that fails too, or nothing was committed,
+        the apology (:meth:`_apologise`).
+
+        Returns:
+            False when the replies could not be delivered now (:class:`Undelivered`).
+        """
+        if attempt.stepped and j.event_id is not None and j.action == "input":
+            conv = self.conversations
+            try:
+                await conv.unsent(PLATFORM, j.event_id)  # else the step would wait for this attempt's lease
+                await self._run(j, _Attempt())
+            except Undelivered:
+                self.count(j.kind, "undelivered")
+                return False
+            except Exception as exc:  # noqa: BLE001 — the store is still down, or the same fault again
+                log.error("LINE %s event: its committed reply could not be sent either: %s", j.kind,
+                          type(exc).__name__)
+            else:
+                return True
+        await self._apologise(j)
+        return True
 
     async def _apologise(self, j: Job) -> None:
         """After a failed event of a person: a short apology (try again; 110/119) with its reply
@@ -205,7 +248,7 @@ class EventHandler:
         elif first and j.reply_token:
             await self.api.deliver(j.reply_token, None, [group_invite()], None)
 
-    async def _run(self, j: Job) -> None:
+    async def _run(self, j: Job, attempt: _Attempt) -> None:
         conv = self.conversations
         if j.action == "invite":
             await self._invite(j)
@@ -234,12 +277,14 @@ class EventHandler:
             parts = [encode_json(b) for b in batches]
             k, at = uuid.uuid4().hex, time.time()
             made[:] = [(batches, parts, k, at)]
+            attempt.stepped = True  # from here on the store may commit the step
             # {"b": batches, "k": retry key base, "t": commit time}, each batch encoded once (sent as is);
             # a release after a refused reply and a failed push adds "r": 1 (_with_refused)
             return b'{"b":[' + b",".join(parts) + b'],"k":"' + k.encode() + b'","t":' + repr(at).encode() + b"}"
 
         handled = await conv.handle(PLATFORM, j.user_id, inp, event_id=j.event_id, now=now,
                                     render=outbox if j.event_id is not None else None)
+        attempt.stepped = True  # committed (or a redelivery of a committed step)
         if handled.duplicate and handled.outbox is None:
             self.count(j.kind, "duplicate")
             return
