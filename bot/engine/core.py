@@ -151,6 +151,16 @@ def _on_crisis(st: State, kind: str, *, fallback: bool = True) -> Choice | None:
     return on
 
 
+def _offer_forget(replies: list[Reply], locale: str) -> list[Reply]:
+    """``replies`` with 「データを消す」 offered beside the last question's choices (after the help:
+    the LINE rich menu's 「使い方・データ削除」 promises the deletion): its button asks the deletion
+    question (:meth:`Engine._ask_forget`), nothing is deleted before 「消す」."""
+    if not replies or not isinstance(replies[-1], Ask):
+        return replies
+    offer = ChoiceView(f"{_CMD_PREFIX}{CommandName.FORGET.value}", t("engine.choice_forget", locale))
+    return [*replies[:-1], replace(replies[-1], offers=(*replies[-1].offers, offer))]
+
+
 def _merged(result: Reply, card: Refer, tail: str = "") -> Reply:
     """``result`` (a :class:`Refer`) with the windows and steps of the crisis ``card`` it does not
     already have added after its own (so 110 and 119 both stay), and ``tail`` (the English words
@@ -668,9 +678,10 @@ class Engine:
             replies: list[Reply] = [*pre, Say(t("engine.welcome" if fresh else "engine.restart", loc))]
             if cmd is CommandName.HELP:
                 replies.append(Say(t("engine.help", loc)))
+                return self._finish(ns, [*replies, *_offer_forget(self._enter(ns, ns.state, now), loc)], now)
             return self._finish(ns, [*replies, *self._enter(ns, ns.state, now)], now)
         if cmd is CommandName.HELP:
-            return self._finish(s, [*pre, Say(t("engine.help", loc)), *self._reask(s, now)], now)
+            return self._finish(s, [*pre, Say(t("engine.help", loc)), *_offer_forget(self._reask(s, now), loc)], now)
         if cmd is CommandName.BACK:
             if not s.history:
                 return self._finish(s, [*pre, Say(t("engine.back_none", loc)), *self._reask(s, now)], now)

@@ -163,6 +163,9 @@ class Ask:
         choices: the choices in order (numbered from 1 when rendered as text).
         allow_free_text: whether typed answers are understood (always true for flow questions).
         state_id, conversation_id: to build postback data / custom_ids for the buttons.
+        offers: commands offered beside the choices (``:forget`` after the help), as buttons
+            only — never numbered, so that a typed number still answers the question; an adapter
+            without room for them may leave them out (the help names them as words to type).
     """
 
     text: str
@@ -170,6 +173,7 @@ class Ask:
     state_id: str
     conversation_id: str
     allow_free_text: bool = True
+    offers: tuple[ChoiceView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -79,8 +79,8 @@ _Button = tuple[str, str, str, bool]
 """A quick-reply button as made once per question: (label, postback data without the
 conversation id — or the text sent, for a message action —, displayText, is a postback)."""
 
-_QUICK: dict[tuple[str, tuple[ChoiceView, ...], str, str, int], tuple[str, tuple[_Button, ...] | None]] = {}
-"""The text and buttons of a question, per (text, choices, state, locale, length of the
+_QUICK: dict[tuple[str, tuple[ChoiceView, ...], tuple[ChoiceView, ...], str, str, int], tuple[str, tuple[_Button, ...] | None]] = {}
+"""The text and buttons of a question, per (text, choices, offers, state, locale, length of the
 conversation id): the same for every conversation but for the id at the end of each postback
 data. Only bot text (the flow's questions and labels); bounded by :data:`_QUICK_MAX`."""
 
@@ -96,7 +96,7 @@ def _quick_reply(ask: Ask, locale: str) -> tuple[str, Msg | None]:
     cid = ask.conversation_id
     if not (cid.isascii() and cid.isalnum()):
         return _quick_items(ask, locale)
-    key = (ask.text, ask.choices, ask.state_id, locale, len(cid))
+    key = (ask.text, ask.choices, ask.offers, ask.state_id, locale, len(cid))
     made = _QUICK.get(key)
     if made is None:
         if len(_QUICK) >= _QUICK_MAX:
@@ -122,18 +122,29 @@ def _quick_items(ask: Ask, locale: str) -> tuple[str, Msg | None]:
     Every choice fits (≤13, labels ≤20 UTF-16 units, postback data ≤300) → one button per choice
     with its label. Otherwise the choices are listed, numbered, in the text, and the buttons are
     "1".."n" (when n ≤ 13) whose ``displayText`` is the full label; with more than 13 choices the
-    list asks for a number and there are no buttons. Nothing is cut.
+    list asks for a number and there are no buttons. Nothing is cut. The question's ``offers``
+    (「データを消す」 after the help) follow as labelled buttons, never numbered, while there is room.
     """
+    text, items = _choice_items(ask, locale)
+    for o in ask.offers:
+        d = postback_data(o.id, ask.state_id, ask.conversation_id)
+        if len(items) < MAX_QUICK_REPLY and utf16_len(o.label) <= MAX_LABEL and len(d) <= MAX_POSTBACK:
+            items.append(_postback_item(o.label, d, o.label))
+    return text, {"items": items} if items else None
+
+
+def _choice_items(ask: Ask, locale: str) -> tuple[str, list[Msg]]:
+    """The text of a question and the quick-reply buttons of its choices (see :func:`_quick_items`)."""
     datas = [postback_data(c.id, ask.state_id, ask.conversation_id) for c in ask.choices]
     if not ask.choices:
-        return ask.text, None
+        return ask.text, []
     fits = (len(ask.choices) <= MAX_QUICK_REPLY and all(utf16_len(c.label) <= MAX_LABEL for c in ask.choices)
             and all(len(d) <= MAX_POSTBACK for d in datas)
             and all(len(c.label) <= MAX_DISPLAY_TEXT for c in ask.choices))
     if fits:
-        return ask.text, {"items": [_postback_item(c.label, d, c.label) for c, d in zip(ask.choices, datas, strict=True)]}
+        return ask.text, [_postback_item(c.label, d, c.label) for c, d in zip(ask.choices, datas, strict=True)]
     if len(ask.choices) > MAX_QUICK_REPLY:
-        return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{t('line.numbered_only', locale)}", None
+        return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{t('line.numbered_only', locale)}", []
     items: list[Msg] = []
     for i, (c, d) in enumerate(zip(ask.choices, datas, strict=True), 1):
         if len(d) <= MAX_POSTBACK:
@@ -141,7 +152,7 @@ def _quick_items(ask: Ask, locale: str) -> tuple[str, Msg | None]:
             items.append(_postback_item(str(i), d, shown))
         else:  # ids too long for postback data: send the number as text (the engine reads numbers)
             items.append({"type": "action", "action": {"type": "message", "label": str(i), "text": str(i)}})
-    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{t('line.numbered_hint', locale)}", {"items": items}
+    return f"{ask.text}\n\n{_choice_block(ask.choices)}\n\n{t('line.numbered_hint', locale)}", items
 
 
 def _status_line(view: ContactView, locale: str) -> str | None:

@@ -9,7 +9,9 @@ area                    postback                         what the person gets
 窓口をさがす（いま受付中）  ``c=:open-now&l=ja``              the windows open now (national, not
                                                          110/119), then the current question
 いますぐ助けが必要         ``c=:help-now&l=ja``              the flow's crisis reply (110 first)
-使い方・データ削除         ``c=:help``                      how to use it, and 「データ削除」
+使い方・データ削除         ``c=:help``                      how to use it, then the current question
+                                                         with one more quick reply, 「データを消す」
+                                                         (the deletion question 消す / やめる)
 ======================  ===============================  =======================================
 
 Each area runs one of the engine's commands (:class:`~bot.engine.types.CommandName`: ``restart``,

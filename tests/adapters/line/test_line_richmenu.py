@@ -23,6 +23,7 @@ from bot.engine.open_now import MAX_OPEN_NOW
 from bot.store import SessionStore
 from bot.store.base import user_key
 from tests import shipped
+from tests.adapters.line import linekit
 from tests.adapters.line.linekit import SOUDAN_SECRET, USER, Post, follow_event, postback_event, text_event
 from tests.devtools.conftest import Served
 
@@ -315,3 +316,43 @@ def test_no_japanese_font_is_a_clear_message(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setenv(rm.FONT_ENV, "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     with pytest.raises(rm.FontNotFound, match="not a font file with Japanese glyphs"):
         rm.find_font()
+
+
+@pytest.mark.parametrize("locale", ["ja", "en"])
+async def test_usage_offers_the_deletion_one_tap_away(post: Post, fake: FakeLineApi, store: SessionStore,
+                                                     locale: str) -> None:
+    """「使い方・データ削除」 showed the help only: someone who pressed it to delete their data had to
+    type 「データ削除」. The help is followed by the question again with one more quick reply,
+    「データを消す」, which asks the deletion question (nothing is deleted before 「消す」)."""
+    words = {"ja": ("データを消す", "この相談の記録（これまでの答え）をすべて消しますか？", "消す", "やめる"),
+             "en": ("Delete my data", "Delete every record this bot keeps", "Delete", "Cancel")}[locale]
+    if locale == "en":
+        fake.languages[USER] = "en"
+    await post(follow_event(token="f"))
+    question = linekit.quick_reply_data(fake.reply_to("f").json)
+    await post(tap("usage", locale, token="u"))
+    chips = linekit.quick_reply_data(fake.reply_to("u").json)
+    assert chips[:-1] == question  # the question's own buttons, as before, in their order
+    label, data = chips[-1]
+    assert label == words[0]
+    shown = fake.reply_to("u").json["messages"][-1]["quickReply"]["items"][-1]["action"]["displayText"]
+    assert shown == words[0]
+    key = user_key("line", USER, SOUDAN_SECRET)
+    assert await store.get(key) is not None  # nothing deleted by the help or the chip's offer
+
+    await post(postback_event(data, token="d"))
+    assert words[1] in texts(fake, "d")[-1]
+    assert [lb for lb, _ in linekit.quick_reply_data(fake.reply_to("d").json)] == [words[2], words[3]]
+    assert await store.get(key) is not None  # asked first
+    yes = dict(linekit.quick_reply_data(fake.reply_to("d").json))[words[2]]
+    await post(postback_event(yes, token="y"))
+    assert await store.get(key) is None
+
+
+async def test_a_typed_number_after_the_usage_still_answers_the_question(post: Post, fake: FakeLineApi) -> None:
+    """The offered chip is a button only: 「1」 typed answers the question's first choice."""
+    await post(follow_event(token="f"))
+    await post(tap("usage", token="u"))
+    await post(text_event("1", token="one"))
+    assert "すべて消しますか" not in json.dumps(fake.reply_to("one").json, ensure_ascii=False)
+    assert texts(fake, "one")[-1] != texts(fake, "f")[-1]  # the safety question answered: the next one
