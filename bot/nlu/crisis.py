@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from bot.engine.text import normalize
 
-__all__ = ["BUILTIN_DANGER", "BUILTIN_INJURED", "BUILTIN_SELF", "IDIOMS", "CrisisDetector", "CrisisKind"]
+__all__ = ["BUILTIN_DANGER", "BUILTIN_INJURED", "BUILTIN_SELF", "IDIOMS", "IDIOM_PATTERNS", "CrisisDetector", "CrisisKind"]
 
 CrisisKind = Literal["injured", "self", "danger", "word"]
 """``injured``: an overdose or a self-inflicted injury that has already happened (「薬いっぱい飲んだ」
@@ -65,7 +65,7 @@ BUILTIN_SELF: tuple[str, ...] = (
     r"(?:生|い)き(?:てて|ていて|てても|ていても|てる|てた)(?:って|も)?(?:しょうがない|しゃあない|しゃーない|仕方(?:が)?ない|しかたない|意味(?:が)?ない|いみ(?:が)?ない|むだ|無駄)",
     r"(?:生|い)きる(?:意味|いみ|理由|りゆう|価値|かち|気力|きりょく)(?:が|も|は)?(?:ない|無い|わからない|分からない|見つからない)",
     r"(?:生|い)き(?:る|てる|ている|てく|ていく)(?:の|こと)(?:が|に|も|は)?(?:疲れ|つかれ|つらい|辛い|しんどい|いや|嫌|むり|無理|やめ|苦し)",
-    r"(?:疲れ|つかれ)た?(?:もう)?(?:生|い)きるの", r"生き(?:て|てい)?(?:たく|いたく)ない", r"いきて(?:い)?たくない", r"いきたくない",
+    r"(?:疲れ|つかれ)た?(?:もう)?(?:生|い)きるの", r"生き(?:て|てい)?(?:たく|いたく)(?:も|は)?ない", r"いきて(?:い)?たく(?:も|は)?ない", r"いきたく(?:も|は)?ない",
     r"生きとうない", r"いきとうない", r"生きたない",
     r"生きて(?:い)?(?:け|られ)ない", r"生きられない", r"いきていけない", r"いきられない",
     r"(?:朝|あさ|明日|あした|あす)が(?:来|こ)な(?:ければ|きゃ|いで(?:ほしい)?)",
@@ -229,6 +229,21 @@ IDIOMS: tuple[str, ...] = (
 )
 """Idioms masked before the patterns run: they never trigger the crisis reply on their own."""
 
+# 行きたくない in kana is いきたくない, which the patterns read as 生きたくない: after a place (「学校いきたくない」
+# 「バイトいきたくない」「塾にはいきたくない」「どこにもいきたくない」, as pupils type it: a new user's trial got
+# the crisis card) it is going, not living. 「いきたくない」 alone, or after anything else, stays a crisis
+# (a missed crisis costs most); 「学校行きたくないし死にたい」 still is one (死にたい is not masked).
+_PLACES = ("学校", "がっこう", "塾", "じゅく", "ばいと", "会社", "かいしゃ", "仕事", "しごと", "部活", "ぶかつ", "教室",
+           "きょうしつ", "職場", "しょくば", "病院", "びょういん", "保健室", "ほけんしつ", "授業", "じゅぎょう", "大学",
+           "だいがく", "高校", "こうこう", "中学", "ちゅうがく", "小学校", "幼稚園", "保育園", "学童", "がくどう", "外",
+           "そと", "遊び", "あそび", "旅行", "りょこう", "どこ", "実家", "じっか", "会い", "あい", "買い物", "かいもの",
+           "練習", "れんしゅう", "試合", "しあい", "ぷーる", "病院", "歯医者", "はいしゃ", "習い事", "ならいごと")
+IDIOM_PATTERNS: tuple[str, ...] = (
+    "(?:" + "|".join(re.escape(w) for w in dict.fromkeys(_PLACES)) + r")(?:に|へ|まで)?(?:は|も|とか|なんか)?"
+    r"(?:もう|あんまり|あまり|ぜったい|絶対|ほんとに|本当に|まじで)?いきたく",
+)
+"""Patterns masked like :data:`IDIOMS` (over the normalised text)."""
+
 
 _FOLD = str.maketrans({"ぁ": "あ", "ぃ": "い", "ぅ": "う", "ぇ": "え", "ぉ": "お"})
 _LONG = str.maketrans({"ー": None, "〜": None, "~": None})
@@ -331,7 +346,7 @@ class CrisisDetector:
     _en_injured = _compile(_EN_INJURED)
     _en_self = _compile(_EN_SELF)
     _en_danger = _compile(_EN_DANGER)
-    _idioms = _compile(re.escape(normalize(i)) for i in IDIOMS)
+    _idioms = _compile([*(re.escape(normalize(i)) for i in IDIOMS), *IDIOM_PATTERNS])
     # the English patterns all begin with one of a few ASCII letters: a text with none of them (most
     # Japanese messages) is not searched with them at all (the same verdicts, a fifth of the scan)
     _en_start = _any_of(first_chars(_EN_INJURED + _EN_SELF + _EN_DANGER))

@@ -220,3 +220,16 @@ def test_breaker_self(text: str) -> None:
 ])
 def test_breaker_abuse_received_or_denied_is_no_crisis(text: str) -> None:
     assert detect(text) is None
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # 行きたくない in kana after a place: going, not living (a new user's trial got the crisis card)
+    ("クラスのグループLINEで住所と顔写真さらされた、学校いきたくない", None), ("バイトいきたくない", None),
+    ("塾いきたくない", None), ("明日学校いきたくないな", None), ("どこにもいきたくない", None),
+    ("学校にはもういきたくない", None),
+    # alone, or with a crisis word beside it, it stays one (a missed crisis costs most)
+    ("いきたくない", "self"), ("もういきたくない", "self"), ("学校いきたくないし、いきたくもない", "self"),
+    ("学校行きたくないし、もう全部どうでもいい、死にたい", "self"), ("生きたくもない", "self"),
+])
+def test_going_somewhere_in_kana_is_not_living(text: str, kind: str | None) -> None:
+    assert detect(text) == kind
