@@ -773,8 +773,10 @@ class Engine:
         if n is not None:
             if 1 <= n <= len(offered):
                 return self._apply(s, offered[n - 1], now, pre)
-            if not clarify and any(c.ages for c in choices) and 0 < n <= 120:
-                r = u.read(s.state, a, age=n)  # 「19です」 at an age question is an age, not choice 19
+            # 「19です」「19」 at an age question is an age, not choice 19; a bare single digit is a
+            # choice number out of range (「4」 meant for the four-line question above), not an age of 4
+            if not clarify and any(c.ages for c in choices) and 0 < n <= 120 and not (norm.isdigit() and n < 10):
+                r = u.read(s.state, a, age=n)
                 if r.choice is not None:
                     return self._understood(s, r, now, pre)
             return self._finish(s, [*pre, Say(t("engine.no_number", loc, n=n, max=len(offered))),

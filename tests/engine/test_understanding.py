@@ -129,6 +129,25 @@ def test_ages_at_the_who_question(text: str, who: str) -> None:
     assert out.session is not None and out.session.slots.get("who") == who, texts(out)
 
 
+@pytest.mark.parametrize("text", ["4", "４", "9"])
+def test_a_bare_digit_above_the_choices_is_a_choice_number_not_an_age(text: str) -> None:
+    """A new user's trial: 「4」 typed at the crisis reply's three-line question (meant for the four-line
+    safety question shown above it) was taken as an age of 4: 「「18歳未満・小中高生」として進めます」."""
+    s = engine().step(begin(), Text("死にたい"), NOW).session
+    assert s is not None
+    out = say(s, text)
+    assert out.session is not None and out.session.state == s.state and "age" not in out.session.slots
+    assert "4番の選択肢はありません" in texts(out) or "9番の選択肢はありません" in texts(out), texts(out)
+    assert "1〜3の番号で答えてください" in texts(out) and "18歳未満" not in texts(out).split("。")[0]
+    # at the question who is asking too (five choices): 「7」 is no age of 7
+    out = say(at("who"), "7")
+    assert out.session is not None and out.session.state == "who" and "7番の選択肢はありません" in texts(out)
+    # an age with its word, or of two digits, still is one
+    for age_text, who in (("9歳", "pupil"), ("16", "pupil"), ("19", "adult")):
+        out = say(at("who"), age_text)
+        assert out.session is not None and out.session.slots.get("who") == who, texts(out)
+
+
 def test_a_grade_of_someone_else_does_not_make_the_parent_a_pupil() -> None:
     out = say(at("who"), "中2の娘のことです")
     assert out.session is not None and out.session.slots.get("who") == "parent"
