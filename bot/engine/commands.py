@@ -167,6 +167,17 @@ _FORGET_NO_NAMED = frozenset(command_key(w) for w in (
     "やめる", "やめます", "やめて", "やめとく", "やめておく", "やめときます", "消さない", "けさない", "消さないで",
     "消さないでください", "削除しない", "削除しないで", "いらない", "キャンセル",
     "cancel", "keep", "dontdelete", "donotdelete", "nevermind"))
+# 「データ削除やめて」「記録は消さないで」「やっぱり削除しないでください」: keep, said in words that name
+# deleting and deny it (each core with a subject before and a politeness after it: 2,520 strings, made once)
+_KEEP_CORES = ("消さないで", "削除しないで", "消去しないで", "削除やめて", "削除はやめて", "削除をやめて", "消すのやめて",
+               "消すのはやめて", "削除するのやめて", "削除するのはやめて", "消すな", "削除するな", "消さない", "削除しない",
+               "消さなくていい", "削除しなくていい", "消しちゃだめ", "削除しちゃだめ", "消したらだめ", "消さなくていいです",
+               "dontdeleteit", "don'tdeleteit", "donotdeleteit", "dontdeletemydata", "don'tdeletemydata",
+               "dontdeleteanything", "don'tdeleteanything", "stopdeleting")
+_KEEP_BEFORE = ("", "データ", "データを", "データは", "記録", "記録を", "記録は", "履歴", "履歴を", "履歴は", "やっぱり", "やっぱ",
+                "やっぱりデータ", "やっぱりデータは", "やっぱり記録は", "いや", "いや、", "please")
+_KEEP_AFTER = ("", "ください", "下さい", "ほしい", "please")
+_FORGET_KEEP = frozenset(command_key(b + c + a) for c in _KEEP_CORES for b in _KEEP_BEFORE for a in _KEEP_AFTER)
 _FORGET_BARE_NO = frozenset(command_key(w) for w in ("いいえ", "いや", "ううん", "2", "２", "no", "n"))
 
 
@@ -184,7 +195,7 @@ def forget_answer(text: str, bare: bool = True) -> bool | None:
     key = command_key(text)
     if key in _FORGET_NAMED or (bare and key in _FORGET_BARE_YES):
         return True
-    if key in _FORGET_NO_NAMED or (bare and key in _FORGET_BARE_NO):
+    if key in _FORGET_NO_NAMED or key in _FORGET_KEEP or (bare and key in _FORGET_BARE_NO):
         return False
     return True if command_for(text) is CommandName.FORGET else None
 

@@ -25,6 +25,11 @@ MAX_ANALYSED_CHARS = 2000
 _CLAUSE_PARTICLES = frozenset({"けれど", "けど", "けども", "けれども", "が", "ので", "のに", "から", "し", "ながら"})
 """Conjunctive particles (接続助詞) that end a clause: 「怖くないけど、家に来ると言われた」 has two clauses."""
 
+_DELETE_LEMMAS = frozenset({"消す", "削除", "消去", "抹消"})
+"""Words of deleting, which 「やめて」「だめ」 after them deny (「データ削除やめて」「消すのはやめて」
+「消しちゃだめ」: do not delete). Only these: after the harm (「いじめやめて」「連絡してくるのやめて」)
+「やめて」 asks for the harm to stop, and the harm stays what happened."""
+
 _NEG_LEMMAS = frozenset({"無い", "ない", "ず", "ぬ", "へん", "ひん", "ねえ", "ねー"})
 _NEG_POS = frozenset({"助動詞", "形容詞"})
 _EN_NEGATORS = frozenset({"not", "no", "never", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent",
@@ -202,6 +207,23 @@ def _pos_negation(norm: str, lemma: str, pos: tuple[str, str], surface: str) -> 
     return norm in _NEG_LEMMAS or lemma in _NEG_LEMMAS or surface in ("へん", "ひん")
 
 
+def _after_deleting(tokens: list[Token], clause: int) -> bool:
+    """Whether the tokens so far end, in ``clause``, with a word of deleting (:data:`_DELETE_LEMMAS`)
+    and at most three of 「する」「の」「は」「を」「も」「ちゃ」「じゃ」「たら」「ては」 after it
+    (「削除するのは」「消しては」; not 「消してやめさせて」: delete, and make them stop)."""
+    after = ""
+    for tok in reversed(tokens[-4:]):
+        if tok.clause != clause:
+            return False
+        if tok.lemma in _DELETE_LEMMAS:
+            return True
+        if tok.surface not in ("する", "し", "の", "は", "を", "も", "ちゃ", "じゃ", "たら") and not (
+                tok.surface == "て" and after == "は"):
+            return False
+        after = tok.surface
+    return False
+
+
 def analyse(text: str, *, words: bool = True) -> Analysis:
     """Analyse ``text`` (any length, any characters; never raises on odd input).
 
@@ -250,6 +272,8 @@ def analyse(text: str, *, words: bool = True) -> Analysis:
             if surf == "な" and pos == ("助詞", "終助詞") and tokens and tokens[-1].pos[0] == "動詞" and (
                     tokens[-1].surface == tokens[-1].lemma):
                 neg = True  # the prohibitive 「消すな」「来るな」 (not 「消したいな」「消してほしいな」: after たい/ほしい)
+            if lemma in ("やめる", "止める", "辞める", "だめ", "駄目") and _after_deleting(tokens, clause):
+                neg = True  # 「データ削除やめて」「消すのはやめて」「削除しちゃだめ」: do not delete
             if recent_en and recent_en[-1][0] == clause and len(tokens) - recent_en[-1][1] <= 3:
                 tok_neg_before = True
             else:

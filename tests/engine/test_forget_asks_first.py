@@ -179,3 +179,21 @@ def confirmation_text() -> str:
     from bot.i18n import t
 
     return t("engine.forget_confirm", "ja")
+
+
+@pytest.mark.parametrize("answer", ["データ削除やめて", "削除しないで", "消さないで", "消すな", "やっぱり消さないでください",
+                                    "記録は消さないで", "消すのはやめて", "削除しなくていい", "Don't delete it"])
+def test_do_not_delete_in_words_at_the_goal_question_keeps_and_is_no_goal(answer: str) -> None:
+    """「データ削除やめて」 answering the deletion question was neither yes nor no: 「記録は消していません」,
+    then it was read at the goal question as 「消してほしい」 — the opposite of what was said. Now it
+    is the question's 「やめる」: nothing deleted, the goal question again, no goal taken."""
+    chat = at_what()
+    chat.press("悪口・うそを書かれた")
+    while chat.state != "goal":
+        chat.pick(chat.buttons[0].id)
+    chat.say("データを消してほしい")
+    chat.say(answer)
+    assert not chat.ended and chat.state == "goal" and chat.session is not None
+    assert chat.says[0] == "記録は消していません。このまま相談を続けられます。"
+    assert "goal" not in chat.session.slots and chat.session.clarify == []
+    assert confirmation(chat).state_id == "goal"

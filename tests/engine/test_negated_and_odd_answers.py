@@ -98,10 +98,14 @@ def _at_goal() -> object:
     return s
 
 
-@pytest.mark.parametrize("text,deleted", [("消すな", False), ("消してほしいな", True), ("消したいな", True)])
+@pytest.mark.parametrize("text,deleted", [("消すな", False), ("消してほしいな", True), ("消したいな", True),
+                                          ("データ削除やめて", False), ("削除しないで", False), ("消さないで", False),
+                                          ("消すのはやめて", False), ("削除しちゃだめ", False), ("消しては駄目", False),
+                                          ("投稿の削除をしてほしい", True)])
 def test_a_prohibitive_na_is_no_wish_to_delete(text: str, deleted: bool) -> None:
     """「消すな」 (do not delete) was read as the goal 「消してほしい」, the opposite (breaker 2026-12-02);
-    a softening な after たい/ほしい is no negation."""
+    a softening な after たい/ほしい is no negation. 「データ削除やめて」「消すのはやめて」「削除しちゃだめ」
+    were read as 「消してほしい」 too (session 8): 「やめて」「だめ」 after deleting deny it."""
     out = engine().step(_at_goal(), Text(text), NOW)  # type: ignore[arg-type]
     assert out.session is not None
     assert (out.session.state == "delete") is deleted, (out.session.state, [getattr(r, "text", "") for r in out.replies])
