@@ -42,7 +42,13 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["Call", "Entry", "FakeLineApi", "main", "problems", "richmenu_problems"]
+__all__ = ["UNKNOWN_USER", "Call", "Entry", "FakeLineApi", "main", "problems", "richmenu_problems"]
+
+UNKNOWN_USER = ("user unknown: a reply call names no user, only its reply token, and this token was not "
+                "in an event sent by `soudan line send` or the viewer (an event signed by hand?). "
+                "POST the same webhook body to this fake's /_dev/events before the webhook to see "
+                "the reply under its user.")
+"""Why a reply is shown without its user (the note of its feed entry and of the terminal print)."""
 
 def _u16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
@@ -215,7 +221,7 @@ class Entry:
         seq: position in the feed (1, 2, …).
         at: when it happened (aware, JST).
         user: the LINE user id it belongs to, or None when the fake cannot tell (a reply token it
-            did not see in an event).
+            did not see in an event: the note says so, :data:`UNKNOWN_USER`).
         side: ``bot`` (sent by the bot), ``user`` (an event the user sent through the viewer or
             ``soudan line send``) or ``api`` (a refused call, a rich-menu change).
         kind: ``reply``, ``push``, ``refused``, ``message``, ``postback``, ``follow``, ``richmenu``….
@@ -423,6 +429,8 @@ class FakeLineApi:
                 self.printer(f"{head}bot → {who} ({kind}): " + (lines[0] if lines else ""))
                 for line in lines[1:]:
                     self.printer(" " * len(head) + "  " + line)
+                if user is None and note:
+                    self.printer(" " * len(head) + "  (? " + note + ")")
             else:
                 self.printer(f"{head}{'' if side == 'api' else who + ' → bot '}({kind}) {note}".rstrip())
 
@@ -462,7 +470,8 @@ class FakeLineApi:
 
     def _sent(self, path: str, body: Any) -> web.Response:
         msgs = body.get("messages") or []
-        self.note(self._user_of(path, body), "bot", path.rsplit("/", 1)[1], msgs)
+        user = self._user_of(path, body)
+        self.note(user, "bot", path.rsplit("/", 1)[1], msgs, UNKNOWN_USER if user is None else "")
         return web.json_response({"sentMessages": [{"id": str(next(self._ids)), "quoteToken": "q"} for _ in msgs]})
 
     # -------------------------------------------------------------- messages

@@ -26,7 +26,7 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.exceptions import ApiException
 from PIL import Image
 
-from bot.devtools.line_fake import FakeLineApi, describe, richmenu_problems
+from bot.devtools.line_fake import UNKNOWN_USER, FakeLineApi, describe, richmenu_problems
 
 
 async def send(fake: FakeLineApi, payload: dict[str, Any]) -> int:
@@ -94,6 +94,31 @@ async def test_replies_are_filed_under_the_user_of_the_reply_token_or_none(fake:
                 assert resp.status == 200
     bot = [i for i in (await feed(fake))["items"] if i["side"] == "bot"]
     assert [i["user"] for i in bot] == ["u5", None]
+
+
+async def test_a_reply_to_an_event_signed_by_hand_says_why_its_user_is_unknown(fake: FakeLineApi) -> None:
+    """The terminal printed 「bot → ?」 and the viewer showed nothing for a reply to an event signed
+    by hand (not sent by `soudan line send`): LINE's reply call names no user. Now both say so and
+    how to see the user (POST the body to /_dev/events too), and that way it is filed under them."""
+    lines: list[str] = []
+    fake.printer = lines.append
+    async with ClientSession() as http:
+        for token in ("tok-hand", "tok-shown"):
+            if token == "tok-shown":
+                ev = {"destination": "U", "events": [{"type": "message", "replyToken": token,
+                                                     "source": {"type": "user", "userId": "u7"}, "message": {"text": "x"}}]}
+                async with http.post(f"{fake.url}/_dev/events", json=ev) as resp:
+                    assert resp.status == 200
+            body = {"replyToken": token, "messages": [{"type": "text", "text": "こんにちは"}]}
+            async with http.post(f"{fake.url}/v2/bot/message/reply", json=body,
+                                 headers={"Authorization": "Bearer t"}) as resp:
+                assert resp.status == 200
+    bot = [i for i in (await feed(fake))["items"] if i["side"] == "bot"]
+    assert [(i["user"], i["note"]) for i in bot] == [(None, UNKNOWN_USER), ("u7", "")]
+    assert "names no user" in UNKNOWN_USER and "soudan line send" in UNKNOWN_USER and "/_dev/events" in UNKNOWN_USER
+    printed = "\n".join(lines)
+    assert "bot → ? (reply): こんにちは" in printed and f"(? {UNKNOWN_USER})" in printed
+    assert "bot → u7 (reply): こんにちは" in printed and printed.count("user unknown") == 1
 
 
 async def test_an_invalid_reply_is_refused_and_shown_in_red(fake: FakeLineApi) -> None:

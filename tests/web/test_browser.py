@@ -257,6 +257,33 @@ def test_a_store_outage_shows_110_and_119_and_keeps_the_answer(server: Server, b
     wait_for(d, "the typed answer", lambda d: css(d, '#quick button[data-choice="other"]'))
 
 
+def test_the_line_viewer_files_a_reply_to_an_unknown_token_under_user_unknown(browser: Any) -> None:
+    """The viewer of `make line-dev` showed nothing for a reply to an event signed by hand (its reply
+    token names no user): it is now listed under 「? (user unknown)」 with the reason, and the
+    send box is off there (there is nobody to send as)."""
+    import json as _json
+    import urllib.request
+
+    from bot.devtools.line_fake import UNKNOWN_USER, FakeLineApi
+
+    fake = FakeLineApi()
+    with Server(fake.app()) as s:
+        req = urllib.request.Request(s.url + "/v2/bot/message/reply", method="POST", data=_json.dumps(
+            {"replyToken": "tok-hand", "messages": [{"type": "text", "text": "こんにちは、手で署名"}]}).encode(),
+            headers={"Authorization": "Bearer t", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=WAIT) as resp:
+            assert resp.status == 200
+        d = browser
+        d.get(s.url + "/")
+        user = wait_for(d, "the unknown user in the list", lambda d: [u for u in css(d, "#users .user")
+                                                                      if u.text.startswith("? (user unknown)")])
+        assert user
+        wait_for(d, "the reply", lambda d: any(e.text == "こんにちは、手で署名" for e in css(d, "#chat .bubble")))
+        assert [e.text for e in css(d, "#chat .note.unknown")] == [UNKNOWN_USER]
+        assert d.find_element("id", "text").get_attribute("disabled") is not None
+        d.save_screenshot(str(ARTIFACTS / "line-viewer-unknown-user.png"))
+
+
 # ------------------------------------------------------------------ Japanese glyphs
 
 JAPANESE = "相談窓口あなたは"
