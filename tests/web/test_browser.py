@@ -257,6 +257,42 @@ def test_a_store_outage_shows_110_and_119_and_keeps_the_answer(server: Server, b
     wait_for(d, "the typed answer", lambda d: css(d, '#quick button[data-choice="other"]'))
 
 
+def test_a_message_typed_past_the_limit_reaches_the_bot_cut_at_the_limit(server: Server, browser: Any,
+                                                                         monkeypatch: Any) -> None:
+    """5,001 characters typed into the message box (the test read the box's maxlength attribute
+    before; this types them, as a person pasting a long account would): the box keeps the API's
+    5,000, the bot receives exactly those, and answers with the too-long reply and the question
+    again (nothing is lost to a 400)."""
+    from bot.engine.types import Text
+    from bot.i18n import t
+    from bot.service import Conversations
+    from bot.web.api import ChatInput
+
+    limit = next(m.max_length for m in ChatInput.model_fields["text"].metadata if hasattr(m, "max_length"))
+    received: list[str] = []
+    real = Conversations.handle
+
+    async def recording(self: Conversations, platform: str, raw: str, inp: Any, **kw: Any) -> Any:
+        if isinstance(inp, Text):
+            received.append(inp.text)
+        return await real(self, platform, raw, inp, **kw)
+
+    monkeypatch.setattr(Conversations, "handle", recording)
+    d = browser
+    d.get(server.url + "/")
+    wait_for(d, "the first question", lambda d: css(d, '#quick button[data-choice="adult"]'))
+    typed = "いじめられています。" * 500 + "x"  # 5,001 characters
+    assert len(typed) == limit + 1
+    box = d.find_element("id", "message")
+    box.send_keys(typed)
+    assert box.get_attribute("value") == typed[:limit]
+    d.find_element("id", "send").click()
+    wait_for(d, "the bot's answer", lambda d: any(e.text == t("engine.too_long", "ja") for e in css(d, ".msg.bot .bubble")))
+    assert received == [typed[:limit]]
+    assert css(d, ".msg.user .bubble")[-1].text == typed[:limit]
+    assert css(d, '#quick button[data-choice="adult"]')  # the question again
+
+
 def test_the_line_viewer_files_a_reply_to_an_unknown_token_under_user_unknown(browser: Any) -> None:
     """The viewer of `make line-dev` showed nothing for a reply to an event signed by hand (its reply
     token names no user): it is now listed under 「? (user unknown)」 with the reason, and the
