@@ -759,9 +759,9 @@ class Engine:
             return self._no_match(s, raw, norm, now, pre)
         u = self.understanding(s.flow_id)
         choices = st.choices or []
-        # everything the message says counts: answers to later questions are kept for them
-        kept = self._keep(s, u.extract(a, {s.state, *(h.state for h in s.history)})) \
-            if n is None and u.skippable else []
+        # everything the message says counts: answers to later questions are kept for them (below,
+        # once the answer to this question is known: it may put some of them out of reach)
+        found = u.extract(a, {s.state, *(h.state for h in s.history)}) if n is None and u.skippable else {}
         offered = [c for cid in clarify for c in choices if c.id == cid] or choices
         caps = keycap_numbers(raw) if "\u20e3" in raw or "\U0001f51f" in raw else None
         if caps is not None and all(1 <= k <= len(offered) for k in caps):
@@ -782,6 +782,9 @@ class Engine:
             return self._finish(s, [*pre, Say(t("engine.no_number", loc, n=n, max=len(offered))),
                                     *self._ask_again(s, st, offered if clarify else None)], now)
         r = self._read(u, s.state, raw, a)
+        if found and r.choice is not None and st.save_as:
+            found = u.consistent(found, a, {st.save_as: (r.value or r.choice.slot_value, s.state)})
+        kept = self._keep(s, found) if found else []
         if r.choice is not None:
             return self._understood(s, r, now, pre)
         candidates = list(r.candidates)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from bot.engine.commands import DEFAULT_CRISIS_KEYWORDS, command_for
-from bot.engine.flow import Choice, Flow, State
+from bot.engine.flow import Choice, Flow, State, reachable
 from bot.nlu.analysis import Analysis, analyse_flow_text, clean
 from bot.nlu.crisis import CrisisDetector, CrisisKind
 from bot.nlu.matcher import ChoiceCues, Matcher
@@ -87,6 +87,7 @@ class Understanding:
                     if key.strip() and key not in self._known:
                         self._known[key] = analyse_flow_text(text)
         self._known_chars = 2 * max((len(k) for k in self._known), default=0) + 8
+        self._out_of_reach: dict[tuple[str, str, str], bool] = {}
 
     @classmethod
     def for_flow(cls, flow: Flow, crisis_words: Iterable[str] = ()) -> Understanding:
@@ -207,7 +208,52 @@ class Understanding:
                 continue  # a place question is answered by a place (or 「住所は言いたくない」), not by 「秘密の話」
             if r.choice is not None and (not r.choice.means_no or r.label is not None):  # a place is no "no"
                 out[st.save_as] = (r.value or r.choice.id, sid)
+        return self.consistent(out, a) if len(out) > 1 else out
+
+    def consistent(self, found: dict[str, tuple[str, str]], a: Analysis,
+                   answered: dict[str, tuple[str, str]] | None = None) -> dict[str, tuple[str, str]]:
+        """``found`` (slot → (value, state id), as :meth:`extract` gives) without the answers to
+        questions that only one choice of another question leads to, when the same message
+        answers that other question otherwise (in ``found``, or ``answered``: the message's answer
+        to the question it was written for) — unless it also names that one choice there.
+
+        「写真を勝手に載せられた」 reads 「住所や写真を晒された」 at the question what happened, and
+        「ネットに載せられた」 at the intimate-images question, which only 「性的な画像・動画」 leads to:
+        the second is dropped (a new user's trial: the result then offered intimate images to a
+        pupil whose class photo was posted). 「裸の写真を勝手に載せられた」 names the intimate images:
+        both stay; so does 「写真ばらすぞ」 beside stalking (the threat to spread images is named).
+        """
+        given = {**found, **(answered or {})}
+        out: dict[str, tuple[str, str]] = {}
+        for slot, (value, sid) in found.items():
+            if any(q != sid and self._only_way(q, s2, sid) and self._puts_out(s2, v2, sid)
+                   and not self._names_way(q, s2, a, sid) for s2, (v2, q) in given.items()):
+                continue
+            out[slot] = (value, sid)
         return out
+
+    def _only_way(self, question: str, slot: str, sid: str) -> bool:
+        """Whether exactly one choice of ``question`` (saving ``slot``) keeps question ``sid`` in
+        reach: ``sid`` asks about that one answer (the intimate-images question, of 「性的な画像・動画」),
+        so an answer to it says that answer too. A question most answers lead to (where, what do
+        you want) says nothing of the others: what a message says of it is kept."""
+        choices = self.flow.states[question].choices or []
+        return sum(not self._puts_out(slot, c.slot_value, sid) for c in choices) == 1
+
+    def _puts_out(self, slot: str, value: str, sid: str) -> bool:
+        """Whether ``slot`` = ``value`` puts question ``sid`` out of reach from the flow's start."""
+        key = (slot, value, sid)
+        hit = self._out_of_reach.get(key)
+        if hit is None:
+            hit = self._out_of_reach[key] = sid not in reachable(self.flow, self.flow.start, {slot: value})
+        return hit
+
+    def _names_way(self, question: str, slot: str, a: Analysis, sid: str) -> bool:
+        """Whether ``a`` also names (not negated), at ``question``, a choice that keeps ``sid`` in reach."""
+        m = self.matchers.get(question)
+        choices = self.flow.states[question].choices or []
+        return m is not None and any(not h.negated and not self._puts_out(slot, choices[h.choice].slot_value, sid)
+                                     for h in m.hits(a))
 
     # ------------------------------------------------------------ authors' checks
 

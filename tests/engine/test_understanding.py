@@ -217,10 +217,11 @@ def test_several_answers_kept_are_each_quoted_as_a_list() -> None:
 
 def test_an_answer_kept_for_a_question_out_of_reach_is_not_said_back() -> None:
     # 「ネットに載せられた」 answers the intimate-images question, which insults never reach: it was
-    # said back as 'I noted "Insults or lies, Posted online"'; it is kept, not said
+    # said back as 'I noted "Insults or lies, Posted online"'; it is not kept either (the result
+    # then offered 「「性的な画像・動画」も相談する」 to someone who never wrote of such images)
     out = say(english(), "someone posted insults about me online")
     assert texts(out).startswith('I noted "Insults or lies" for a later question.')
-    assert out.session is not None and out.session.prefill == {"what": "def", "ncii_kind": "posted"}
+    assert out.session is not None and out.session.prefill == {"what": "def"}
     out = say(begin(), "ネットに悪口を載せられた")
     assert texts(out).startswith("「悪口・うそを書かれた」は、あとの質問の答えとして受け取りました。")
     # a pupil's intimate images go to the pupils' result, which asks no such question
