@@ -43,10 +43,16 @@ def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
 
 def reply_to_dict(reply: Reply, locale: str) -> dict[str, Any]:
     """The JSON form of a reply (DESIGN.md §6): ``type``, ``text``, ``choices``, ``contacts``, ``steps``;
-    a referral also has ``urgency`` (``immediate``/``high``/``normal``, or null when undeclared)."""
+    a referral also has ``urgency`` (``immediate``/``high``/``normal``, or null when undeclared); a
+    question whose ``offers`` are not empty (「データを消す」 after the help) has ``offers`` too."""
     if isinstance(reply, Ask):
-        return {"type": "ask", "text": reply.text, "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
-                "contacts": [], "steps": [], "state_id": reply.state_id, "conversation_id": reply.conversation_id}
+        d: dict[str, Any] = {"type": "ask", "text": reply.text,
+                             "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
+                             "contacts": [], "steps": [], "state_id": reply.state_id,
+                             "conversation_id": reply.conversation_id}
+        if reply.offers:
+            d["offers"] = [{"id": c.id, "label": c.label} for c in reply.offers]
+        return d
     if isinstance(reply, Refer):
         return {"type": "refer", "text": reply.text, "choices": [],
                 "contacts": [contact_to_dict(v, locale) for v in reply.contacts], "steps": list(reply.steps),

@@ -293,6 +293,21 @@ def test_a_message_typed_past_the_limit_reaches_the_bot_cut_at_the_limit(server:
     assert css(d, '#quick button[data-choice="adult"]')  # the question again
 
 
+def test_the_help_offers_the_deletion_as_a_button(server: Server, browser: Any) -> None:
+    """「ヘルプ」 typed: the question comes again with one more button, 「データを消す」, which asks
+    「…すべて消しますか？」 (as on LINE)."""
+    d = browser
+    d.get(server.url + "/")
+    wait_for(d, "the first question", lambda d: css(d, '#quick button[data-choice="adult"]'))
+    d.find_element("id", "message").send_keys("ヘルプ")
+    d.find_element("id", "send").click()
+    wait_for(d, "the offered button", lambda d: css(d, '#quick button[data-choice=":forget"]'))
+    assert css(d, "#quick button")[-1].text == "データを消す"
+    press(d, ":forget")
+    wait_for(d, "the deletion question", lambda d: css(d, '#quick button[data-choice=":forget-yes"]'))
+    assert "すべて消しますか" in css(d, ".msg.bot .bubble")[-1].text
+
+
 def test_the_line_viewer_files_a_reply_to_an_unknown_token_under_user_unknown(browser: Any) -> None:
     """The viewer of `make line-dev` showed nothing for a reply to an event signed by hand (its reply
     token names no user): it is now listed under 「? (user unknown)」 with the reason, and the

@@ -253,7 +253,8 @@
     const q = $("quick");
     q.textContent = "";
     if (!S.lastAsk) return;
-    for (const c of S.lastAsk.choices) {
+    // the question's choices, then what the engine offers beside them (「データを消す」 after the help)
+    for (const c of [...S.lastAsk.choices, ...(S.lastAsk.offers || [])]) {
       const b = el("button", null, c.label);
       b.type = "button";
       b.dataset.choice = c.id;
@@ -358,7 +359,7 @@
     for (const step of log) {
       if (step.type === "pick") {
         const ask = S.lastAsk;
-        const found = ask && ask.choices.find((c) => c.id === step.choice);
+        const found = ask && [...ask.choices, ...(ask.offers || [])].find((c) => c.id === step.choice);
         if (!found) {
           system(`「${step.label}」のボタンがないので、ここで止めました。 Stopped: no button “${step.label}” here.`);
           break;
