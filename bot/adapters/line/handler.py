@@ -182,7 +182,8 @@ class EventHandler:
         the apology (:meth:`_apologise`).
 
         Returns:
-            False when the replies could not be delivered now (:class:`Undelivered`).
+            False when the replies could not be delivered now (:class:`Undelivered`), or when the
+            store failed again with :attr:`redelivery` on (LINE's redelivery then sends them).
         """
         if attempt.stepped and j.event_id is not None and j.action == "input":
             conv = self.conversations
@@ -195,6 +196,8 @@ class EventHandler:
             except Exception as exc:  # noqa: BLE001 — the store is still down, or the same fault again
                 log.error("LINE %s event: its committed reply could not be sent either: %s", j.kind,
                           type(exc).__name__)
+                if self.redelivery and isinstance(exc, StoreError):
+                    return False  # LINE redelivers it: the reply token stays for the committed reply
             else:
                 return True
         await self._apologise(j)

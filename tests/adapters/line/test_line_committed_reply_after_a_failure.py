@@ -153,3 +153,34 @@ async def test_nothing_committed_still_gets_the_apology(
     assert await _post(client, text_event("いじめられてる", token="t-down", eid="01DOWN")) == 200
     assert strict.reply_to("t-down").json["messages"] == [{"type": "text", "text": APOLOGY}]
     assert calls == ["step"]
+
+
+async def test_with_redelivery_on_a_store_down_for_the_second_attempt_leaves_it_to_the_redelivery(
+        aiohttp_client: Any, strict: FakeLineApi, engine: Engine, monkeypatch: Any) -> None:
+    """The send raised after the commit and the store is down for the second attempt: with
+    redelivery on the webhook answers 500 and sends no apology (the reply token stays unused), and
+    LINE's redelivery sends the committed reply, once."""
+    client = await _client(aiohttp_client, strict, engine, "on")
+    adapter: Any = client.server.app[LINE_KEY]
+    api = adapter.api
+    store = client.server.app[CONVERSATIONS_KEY].store
+    real_send, real_release = api.deliver_outbox, store.release
+
+    async def raises(*args: Any, **kw: Any) -> Any:
+        raise RuntimeError("the client broke (test)")
+
+    async def down(*args: Any, **kw: Any) -> Any:
+        raise StoreError("store unreachable (test)")
+
+    client.server.app[CONVERSATIONS_KEY].send_lease = 0.05  # the redelivery does not wait a minute
+    monkeypatch.setattr(api, "deliver_outbox", raises)
+    monkeypatch.setattr(store, "release", down)
+    ev = follow_event(token="t-follow", eid="01FOLLOW")
+    assert await _post(client, ev) == 500
+    assert strict.accepted == []  # no apology: the token is kept for the reply
+    monkeypatch.setattr(api, "deliver_outbox", real_send)
+    monkeypatch.setattr(store, "release", real_release)
+    assert await _post(client, {**ev, "deliveryContext": {"isRedelivery": True}}) == 200  # LINE's redelivery
+    sent = str(strict.reply_to("t-follow").json)
+    assert "こんにちは" in sent and APOLOGY not in sent
+    assert len(strict.accepted) == 1 and strict.pushes == []
