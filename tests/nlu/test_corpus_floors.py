@@ -4,8 +4,10 @@ question, no negated sentence read as danger. `soudan nlu` prints the details.""
 
 from __future__ import annotations
 
+import dataclasses
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,10 +21,32 @@ CORPUS = Path(__file__).resolve().parents[2] / "flows" / "tests" / "nlu"
 engine = shipped.engine
 """The shipped flows and directory, loaded once per process (tests/shipped.py)."""
 
+CRISIS_PARTS, IDIOM_PARTS = 6, 2
+"""The crisis and idiom corpora are typed in every state of the flow (some 14,000 engine steps,
+~9 s of CPU): they run as this many tests, every ``n``-th line each, so that xdist spreads them
+over its workers instead of one test holding one worker that long (and finishing last)."""
+
+
+@cache
+def corpus() -> list[Any]:
+    return load_corpus([CORPUS])
+
 
 @cache
 def report() -> Report:
-    return evaluate(engine(), load_corpus([CORPUS]))
+    """The question and slot corpora (accuracy per question, negated sentences read as danger)."""
+    return evaluate(engine(), [f for f in corpus() if f.data.get("kind") not in ("crisis", "idioms")])
+
+
+def lines_of(kind: str) -> int:
+    return sum(len(f.data["examples"]) for f in corpus() if f.data.get("kind") == kind)
+
+
+def part(kind: str, i: int, n: int) -> Report:
+    """The corpora of ``kind`` (crisis, idioms) through the engine, every ``n``-th line from line ``i``."""
+    files = [dataclasses.replace(f, data={**f.data, "examples": f.data["examples"][i::n]}, lines=f.lines[i::n])
+             for f in corpus() if f.data.get("kind") == kind]
+    return evaluate(engine(), files)
 
 
 def test_every_question_is_understood_at_the_floor() -> None:
@@ -31,15 +55,19 @@ def test_every_question_is_understood_at_the_floor() -> None:
     assert len(report().questions) >= 10
 
 
-def test_every_crisis_utterance_is_caught_in_every_state() -> None:
-    r = report()
-    assert r.crisis_total >= 100 and r.crisis_states >= 10
+@pytest.mark.parametrize("i", range(CRISIS_PARTS))
+def test_every_crisis_utterance_is_caught_in_every_state(i: int) -> None:
+    assert lines_of("crisis") >= 100
+    r = part("crisis", i, CRISIS_PARTS)
+    assert r.crisis_total >= 100 // CRISIS_PARTS and r.crisis_states >= 10
     assert r.crisis_missed == [], r.crisis_missed[:5]
 
 
-def test_no_idiom_replaces_the_question() -> None:
-    r = report()
-    assert r.idiom_total >= 50
+@pytest.mark.parametrize("i", range(IDIOM_PARTS))
+def test_no_idiom_replaces_the_question(i: int) -> None:
+    assert lines_of("idioms") >= 50
+    r = part("idioms", i, IDIOM_PARTS)
+    assert r.idiom_total >= 50 // IDIOM_PARTS
     assert r.idiom_alarms == [], r.idiom_alarms[:5]
 
 

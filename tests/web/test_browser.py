@@ -205,9 +205,21 @@ def test_a_consultation_in_the_browser(server: Server, browser: Any, sim_root: P
     assert css(d, ".msg.user .bubble")[-1].text == "おとな"
 
 
-def test_a_broken_edit_shows_the_error_on_the_page(server: Server, browser: Any, sim_root: Path) -> None:
-    d = browser
+@pytest.fixture
+def quick_poll(browser: Any) -> Iterator[Any]:
+    """The browser with the page's 2 s poll for edited files (``setInterval(pollSource, 2000)``)
+    run every 0.2 s: the edit tests waited two whole periods for nothing but the clock."""
+    script = browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+        const every = window.setInterval.bind(window);
+        window.setInterval = (f, ms, ...a) => every(f, ms === 2000 ? 200 : ms, ...a);"""})
+    yield browser
+    browser.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": script["identifier"]})
+
+
+def test_a_broken_edit_shows_the_error_on_the_page(server: Server, quick_poll: Any, sim_root: Path) -> None:
+    d = quick_poll
     d.get(server.url + "/")
+    assert d.execute_script("return window.setInterval.toString()").find("200") > 0  # the quick poll is on
     wait_for(d, "the first question", lambda d: css(d, '#quick button[data-choice="pupil"]'))
     flow = sim_root / "flows" / "tiny.yaml"
     good = flow.read_text(encoding="utf-8")

@@ -43,6 +43,9 @@ PROFILE_PATH = "/v2/bot/profile/"
 PROFILE_TIMEOUT = 2.0
 """Seconds to wait for the profile (language) on a follow event before greeting in Japanese."""
 
+PUSH_RETRY_DELAY = 0.5
+"""Seconds between a failed push (network error or 5xx) and its one retry under the same key."""
+
 API_TIMEOUT = 10.0
 """Seconds allowed for one Messaging API call (the SDK's own default is 5 minutes)."""
 
@@ -412,6 +415,6 @@ class LineApi:
             else:
                 self._sent("push", len(messages))
                 return "sent"
-            await asyncio.sleep(0.5)
+            await asyncio.sleep(PUSH_RETRY_DELAY)
         return "retry"  # pragma: no cover
 

@@ -107,8 +107,8 @@ async def test_slow_api_answers_within_the_budget_and_finishes_in_background(
     app = create_app(settings_for(fake), engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
     c = await aiohttp_client(app)
     adapter: Any = app[LINE_KEY]
-    adapter.budget = 0.05
-    fake.delay = 0.5
+    adapter.budget = 0.02
+    fake.delay = 0.2
     body = body_of(follow_event(token="slow"))
     resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
     assert resp.status == 200
