@@ -13,6 +13,8 @@ from bot.contacts.directory import Directory, rank
 from bot.timeutil import parse_at
 from tests.conftest import Soudan
 
+pytestmark = pytest.mark.usefixtures("directory_read_once")  # tests/contacts/conftest.py
+
 NIGHT = "2026-12-01T23:00+09:00"
 
 # word → (windows that must be found, windows that must not)

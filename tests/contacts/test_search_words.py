@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.contacts.directory import Directory, rank
 from bot.timeutil import parse_at
 from tests.conftest import Soudan
+
+pytestmark = pytest.mark.usefixtures("directory_read_once")  # tests/contacts/conftest.py
 
 
 def test_everyday_words_find_windows_of_that_situation() -> None:
