@@ -43,6 +43,10 @@ at a question with a "none of these" choice it means one of the others, so the b
 
 _BARE_NEGATIONS = frozenset({"ない", "無い", "ないです", "ないっす", "ないよ", "ないで", "ないな", "ありません"})
 _NO_WEIGHT = 0.75
+# no-words that also open a sentence about something else (「いや、まじでこわい」「ちがう、投稿を消してほしい」
+# 「違うんです、話を聞いてほしくて」): a cue only when nothing follows them but other words (a new user's
+# trial: these answered the safety question 「どれもあてはまらない」, and 「いや、こわい」 flipped fear into "no danger")
+_OPENERS = frozenset({"いや", "いえ", "違う", "ちがう", "違います", "ちがいます", "ちゃう", "ちゃいます", "別に", "べつに", "特に"})
 _NEG_HIT_WEIGHT = 1.0
 _EXAMPLE_WEIGHT = 1.5
 _EXAMPLE_MIN_SIM = 0.6
@@ -330,6 +334,11 @@ class Matcher:
             bare = text[start:end] in _BARE_NEGATIONS  # 「ないない」 is no twice, not a double negation
             out.append(Hit(choice, start, end, weight, False if bare else a.negated_after(ti, end)))
         out.sort(key=lambda h: (h.start, h.choice))
+        if out and out[0].start == 0 and text[:out[0].end] in _OPENERS:
+            opener = out[0]
+            if any(t.start >= opener.end and t.pos[0] in _CONTENT_POS and not any(
+                    h.start <= t.start < h.end for h in out[1:]) for t in toks):
+                out.pop(0)  # 「いや、こわい」: the sentence after it is the answer (see _OPENERS)
         return out
 
     # ------------------------------------------------------------ scoring
