@@ -504,12 +504,13 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
     report = Report(store, users, events)
     rng = random.Random(seed + 1)
     tmp = Path(tempfile.mkdtemp(prefix="soudan-soak-"))
-    if store == "sqlite":
-        url = f"sqlite:///{tmp / 'soudan.db'}"
+    if store in ("sqlite", "sqlite-exclusive"):  # exclusive: the server owns the file (?exclusive=1)
+        url = f"sqlite:///{tmp / 'soudan.db'}" + ("?exclusive=1" if store == "sqlite-exclusive" else "")
     elif store == "redis":
         url = f"{redis_url}?prefix=soak-{uuid.uuid4().hex[:8]}:"
     else:
-        raise ValueError("--store must be sqlite or redis (the run reads the server's store afterwards)")
+        raise ValueError("--store must be sqlite, sqlite-exclusive or redis (the run reads the server's store "
+                         "afterwards)")
 
     api_port, port = _free_port(), _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -563,7 +564,7 @@ async def run(events: int = 20_000, users: int = 2_000, store: str = "sqlite", r
         if store == "redis":
             await st.clear()  # type: ignore[attr-defined]
         await st.close()
-    if store == "sqlite":
+    if store != "redis":
         for f in tmp.glob("soudan.db*"):
             f.unlink()
     for line in report.lines():
@@ -805,7 +806,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--events", type=int, default=20_000, help="events in all (default 20000)")
     ap.add_argument("--users", type=int, default=2_000, help="simulated people (default 2000)")
-    ap.add_argument("--store", choices=["sqlite", "redis"], default="sqlite")
+    ap.add_argument("--store", choices=["sqlite", "sqlite-exclusive", "redis"], default="sqlite",
+                    help="sqlite-exclusive: the server owns the file (?exclusive=1)")
     ap.add_argument("--rate", type=float, default=150.0, help="events per second; 0 = unpaced (default 150)")
     ap.add_argument("--concurrency", type=int, default=32, help="people talking at once (default 32)")
     ap.add_argument("--seed", type=int, default=7)

@@ -1,6 +1,6 @@
 """Session-store benchmark: the cost of a conversation step through ``Conversations.handle``.
 
-For each store (memory, SQLite, Redis) it runs whole consultations (start → answers → result),
+For each store (memory, SQLite — shared and ``?exclusive=1`` —, Redis) it runs whole consultations (start → answers → result),
 each step through :meth:`bot.service.Conversations.handle` — one exactly-once
 :meth:`~bot.store.SessionStore.step`: event-id check, load, engine step, save of session and event
 id together — and prints the median µs per step, with its ratio to a baseline measured in the same
@@ -10,7 +10,8 @@ session copies, no encoding), and against the memory store keeping encoded recor
 and Redis do (``MemoryStore(encoded=True)``: the same work but the I/O).
 
 **Paired rounds.** The stores are measured in turn within each round (memory, memory with
-encoded records, SQLite, Redis; the order rotates from round to round), and each ratio is the
+encoded records, SQLite, SQLite owning its file (``?exclusive=1``: no lock taken per
+transaction), Redis; the order rotates from round to round), and each ratio is the
 median over the rounds of that round's store median / that round's memory median: on a shared
 machine whose load changes from minute to minute, the stores of one round saw the same load,
 where stores measured one after the other for a minute each did not. Each store's µs figure is
@@ -39,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -167,13 +169,13 @@ def fill_key(i: int) -> str:
 
 def fill_sqlite(path: Path, start: int, stop: int, record: bytes) -> None:
     exp = int((time.time() + TTL) * 1000)
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:  # closed: an exclusive store opens the file next
         db.executemany("INSERT OR REPLACE INTO sessions (key, data, expires_at) VALUES (?, ?, ?)",
                        ((fill_key(i), record, exp) for i in range(start, stop)))
 
 
 def sqlite_bytes(path: Path) -> int:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         free = db.execute("PRAGMA freelist_count").fetchone()[0]
@@ -259,9 +261,11 @@ async def run(sizes: Sequence[int], conversations: int, *, redis_url: str = REDI
         rd = None
     try:
         with tempfile.TemporaryDirectory(prefix="soudan-bench-") as tmp:
-            path = Path(tmp) / "bench.db"
+            path, path_x = Path(tmp) / "bench.db", Path(tmp) / "bench-exclusive.db"
             sq = SQLiteStore(path)
             await sq.ping()
+            sqx = SQLiteStore(path_x, exclusive=True)  # ?exclusive=1: one process owns the file
+            await sqx.ping()
             filled = 0
             for n in [0, *sizes]:
                 per = 0.0
@@ -269,13 +273,17 @@ async def run(sizes: Sequence[int], conversations: int, *, redis_url: str = REDI
                     before = sqlite_bytes(path)
                     fill_sqlite(path, filled, n, record)
                     per = (sqlite_bytes(path) - before) / (n - filled)  # sessions only (table + indexes)
+                    await sqx.close()  # nothing else can open its file while it is open
+                    fill_sqlite(path_x, filled, n, record)
+                    sqx = SQLiteStore(path_x, exclusive=True)
+                    await sqx.ping()
                     if rd is not None:
                         await fill_redis(rd, filled, n, record)
                     filled = n
                 # SQLite and Redis are compared with the memory store keeping the codec's bytes like they do
                 # too: the same work (encode and decode each step) but the I/O
                 stores: dict[str, SessionStore] = {"memory": MemoryStore(), "encoded": MemoryStore(encoded=True),
-                                                   "sqlite": sq}
+                                                   "sqlite": sq, "sqlite-x": sqx}
                 if rd is not None:
                     stores["redis"] = rd
                 figs = await bench_stores(engine, stores, inputs, conversations, f"n{n}")
@@ -286,12 +294,15 @@ async def run(sizes: Sequence[int], conversations: int, *, redis_url: str = REDI
                 extra = f"  file {sqlite_bytes(path) / 1e6:7.1f} MB, {per:6.0f} B/session" if n else ""
                 print(f"{'Conversations.handle + ' + label:50s} {figs['sqlite'].show(base)}"
                       f"{vs(figs['sqlite'], plain, m)}{extra}")
+                print(f"{'Conversations.handle + the same, ?exclusive=1':50s} {figs['sqlite-x'].show(base)}"
+                      f"{vs(figs['sqlite-x'], plain, m)}")
                 if rd is not None:
                     label = f"Redis, {n:,} sessions" if n else "Redis (empty)"
                     extra = f"  MEMORY USAGE {await redis_bytes_per_key(rd, n):6.0f} B/session" if n else ""
                     print(f"{'Conversations.handle + ' + label:50s} {figs['redis'].show(base)}"
                           f"{vs(figs['redis'], plain, m)}{extra}")
             await sq.close()
+            await sqx.close()
     finally:  # also on Ctrl-C (asyncio.run cancels this task, then lets it clean up)
         if rd is not None:
             try:

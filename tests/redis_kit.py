@@ -11,6 +11,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -58,3 +62,22 @@ def redis_or_skip() -> str:
             pytest.fail(f"CI is set but Redis is not reachable: {problem} ({HOW})")
         pytest.skip(f"Redis not reachable ({problem}); {HOW}")
     return REDIS_URL
+
+
+@contextmanager
+def private_server(*args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A ``redis-server`` of a test's own, started with ``args`` (its port or socket, folder…) and
+    stopped when the block ends; the test is skipped when redis-server is not installed."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        pytest.skip("redis-server is not installed (this test starts a server of its own)")
+    proc = subprocess.Popen([exe, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
+            proc.kill()
+            proc.wait()

@@ -69,6 +69,9 @@ class Backend:
     opened: list[SessionStore] = field(default_factory=list)
 
     def open(self) -> SessionStore:
+        if self.name == "sqlite-exclusive":  # a store object made again is a restarted process: the
+            for old in self.opened:        # earlier one is gone, and with it its lock on the file
+                _die(old)
         st = self.make()
         self.opened.append(st)
         return st
@@ -88,16 +91,28 @@ class Backend:
             st._sessions[key] = (data, self.clock() + ttl)
         elif isinstance(st, SQLiteStore):
             await st.ping()
-            with sqlite3.connect(st.path) as db:
-                db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)",
-                           (key, data, int((self.clock() + ttl) * 1000)))
+            row = (key, data, int((self.clock() + ttl) * 1000))
+            if st.exclusive:  # nothing else can open the file: through the store's own connection
+                st._conn().execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", row)
+                st._cache.pop(key, None)
+            else:
+                with sqlite3.connect(st.path) as db:
+                    db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?)", row)
         elif isinstance(st, RedisStore):
             await st._r.set(st._s(key), data, ex=int(ttl))
         else:  # pragma: no cover
             raise TypeError(st)
 
 
-BACKENDS = ["memory", "memory-encoded", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+def _die(st: SessionStore) -> None:
+    """What a killed process leaves of an SQLite store: nothing (its connection, and with it
+    SQLite's lock on the file, is gone)."""
+    if isinstance(st, SQLiteStore) and st._db is not None:
+        st._db.close()
+        st._db = st._cur = None
+
+
+BACKENDS = ["memory", "memory-encoded", "sqlite", "sqlite-exclusive", pytest.param("redis", marks=pytest.mark.redis)]
 PERSISTENT = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 
 
@@ -107,9 +122,10 @@ async def _backend(name: str, request: pytest.FixtureRequest, tmp_path: Path,
     if name in ("memory", "memory-encoded"):  # session copies; or the codec's bytes like the others
         shared = MemoryStore(clock=clock, encoded=name == "memory-encoded")
         b = Backend(name, lambda: shared, "memory://", clock)
-    elif name == "sqlite":
-        path = tmp_path / "var" / "soudan.db"
-        b = Backend(name, lambda: SQLiteStore(path, clock=clock), f"sqlite:///{path}", clock)
+    elif name in ("sqlite", "sqlite-exclusive"):  # exclusive: one process owns the file (?exclusive=1)
+        path, exclusive = tmp_path / "var" / "soudan.db", name == "sqlite-exclusive"
+        b = Backend(name, lambda: SQLiteStore(path, clock=clock, exclusive=exclusive),
+                    f"sqlite:///{path}" + ("?exclusive=1" if exclusive else ""), clock)
     else:
         url = request.getfixturevalue("redis_url")
         prefix = f"soudan-test:{uuid.uuid4().hex[:12]}:"

@@ -11,9 +11,7 @@ RELOAD`` reads its dump back, and answers ``LOADING`` to the step meanwhile; ``C
 from __future__ import annotations
 
 import asyncio
-import shutil
 import socket
-import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.store.base import Change, StoreUnavailable
 from bot.store.redis import RedisStore
+from tests.redis_kit import private_server
 from tests.store.test_store_contract import session
 
 pytestmark = pytest.mark.redis
@@ -43,22 +42,10 @@ def _free_port() -> int:
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[str]:
     """A redis-server of the test's own (port, folder, dump), stopped afterwards; its URL."""
-    exe = shutil.which("redis-server")
-    if exe is None:
-        pytest.skip("redis-server is not installed (the LOADING tests start a server of their own)")
     port = _free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp_path), "--dbfilename", "dump.rdb", "--enable-debug-command", "yes"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    with private_server("--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                        "--dir", str(tmp_path), "--dbfilename", "dump.rdb", "--enable-debug-command", "yes"):
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
-            proc.kill()
-            proc.wait()
 
 
 async def _until(check: object, what: str) -> None:

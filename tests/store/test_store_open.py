@@ -63,6 +63,14 @@ def test_redis_url_with_prefix_and_password() -> None:
     assert open_store("rediss://redis.example/0").prefix == "soudan:"  # type: ignore[attr-defined]
 
 
+def test_redis_on_a_unix_socket() -> None:
+    st = open_store("unix:///run/redis/redis.sock?db=2&prefix=app1:")
+    assert isinstance(st, RedisStore)
+    assert st.prefix == "app1:"
+    kwargs = st._r.connection_pool.connection_kwargs
+    assert kwargs["path"] == "/run/redis/redis.sock" and int(kwargs["db"]) == 2
+
+
 @pytest.mark.parametrize("url,fix", [
     ("postgres://db/soudan", "unknown store scheme 'postgres'"),
     ("var/soudan.db", "unknown store scheme '(none)'"),
@@ -71,6 +79,8 @@ def test_redis_url_with_prefix_and_password() -> None:
     ("sqlite:///var/", "names no database file"),
     ("sqlite:///:memory:", "use memory://"),
     ("redis:///0", "names no host"),
+    ("unix://", "names no socket file"),
+    ("unix:///run/redis/", "names no socket file"),
 ])
 def test_bad_urls_are_refused_with_the_fix(url: str, fix: str) -> None:
     with pytest.raises(ValueError, match="SOUDAN_STORE") as err:

@@ -76,6 +76,8 @@ async def test_a_release_may_store_a_new_outbox_that_another_store_object_gives_
     """What a sender learnt (LINE: its reply token was refused) is stored with the outbox on release,
     so a redelivery reaching another replica or a restarted process (a new store object on the same
     data) gets it; a release without one keeps the stored outbox; a sent outbox stays sent."""
+    if backend.name == "sqlite-exclusive":
+        pytest.skip("`again` goes on after another store object opened the file: an exclusive file refuses that")
     first = backend.open()
     await step(first, "line:e1", "what", b"box-1", lease=30)
     await first.release("line:e1", b"box-1 refused")
