@@ -41,7 +41,7 @@ from bot.engine.flow import (
 )
 from bot.engine.handoff import Handoffs
 from bot.engine.open_now import open_now
-from bot.engine.text import keycap_numbers, normalize, number_form, parse_number, visible
+from bot.engine.text import choice_numbers, keycap_numbers, normalize, number_form, parse_number, visible
 from bot.engine.types import (
     Ask,
     ChoiceView,
@@ -763,7 +763,7 @@ class Engine:
         # once the answer to this question is known: it may put some of them out of reach)
         found = u.extract(a, {s.state, *(h.state for h in s.history)}) if n is None and u.skippable else {}
         offered = [c for cid in clarify for c in choices if c.id == cid] or choices
-        caps = keycap_numbers(raw) if "\u20e3" in raw or "\U0001f51f" in raw else None
+        caps = keycap_numbers(raw) if "\u20e3" in raw or "\U0001f51f" in raw else choice_numbers(raw) if n is None else None
         if caps is not None and all(1 <= k <= len(offered) for k in caps):
             # 「1️⃣2️⃣」: two choices pressed as keycaps, not the number 12 — one of them, or ask which
             picked = [offered[k - 1] for k in dict.fromkeys(caps)]

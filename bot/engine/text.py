@@ -125,6 +125,19 @@ def keycap_numbers(text: str) -> tuple[int, ...] | None:
     return tuple(10 if m.group(1) is None else int(m.group(1)) for m in found)
 
 
+_NUMBER_LIST = re.compile(r"[0-9]{1,2}(?:\s*(?:と|,|、|，|・|/|&|か|や|and|or|\s)\s*[0-9]{1,2})+(?:番|です|かな|かも)*")
+
+
+def choice_numbers(text: str) -> tuple[int, ...] | None:
+    """The numbers of a message that names two or more choice numbers in digits — 「1と3」「２と４」
+    「1、3」「1か2」「1 and 3」 — in order; None for anything else (「12」 is the number 12).
+    Like :func:`keycap_numbers`: two choices pressed at once, or a doubt between two."""
+    plain = visible(unicodedata.normalize("NFKC", text)).strip().rstrip(_TRAILING).lower()
+    if not _NUMBER_LIST.fullmatch(plain):
+        return None
+    return tuple(int(x) for x in re.findall(r"[0-9]{1,2}", plain))
+
+
 def parse_number(norm: str) -> int | None:
     """The number in an answer such as ``"2"``, ``"２番"``, ``"四"``, ``"よん"`` (normalised input), else None."""
     m = _NUMBER.match(norm)

@@ -20,3 +20,12 @@ def test_a_keycap_emoji_is_its_digit() -> None:
     assert {k: parse_number(number_form(k)) for k in typed} == typed
     assert parse_number(number_form("#\ufe0f\u20e3")) is None
     assert normalize("4\ufe0f\u20e3") == "4"  # the form a result's menu is matched in
+
+
+def test_choice_numbers_typed_in_digits() -> None:
+    """「1と3」 (the breaker: 「答えがわかりませんでした」): two choice numbers, like two keycaps."""
+    from bot.engine.text import choice_numbers
+    assert choice_numbers("1と3") == (1, 3) and choice_numbers("２と４") == (2, 4) and choice_numbers("1、3。") == (1, 3)
+    assert choice_numbers("1か2かな") == (1, 2) and choice_numbers("1 and 3") == (1, 3) and choice_numbers("1と2と4") == (1, 2, 4)
+    assert choice_numbers("12") is None and choice_numbers("2019年") is None and choice_numbers("1-3") is None
+    assert choice_numbers("1と3の間") is None
