@@ -72,13 +72,20 @@ async def test_a_server_that_never_answers_a_script_is_an_outage_not_a_hang() ->
     server = await asyncio.start_server(silent, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     st = RedisStore(f"redis://127.0.0.1:{port}/0", socket_timeout=0.2)
+    # every wait bounded: a hang is the failure this test is about (a new-user trial at load 15
+    # saw this test hang for over 10 minutes); a timeout fails with the traceback of where it waited
     try:
-        with pytest.raises(StoreUnavailable, match=r"no answer within 0\.2 s"):
-            await st.step("line:u", "line:e", to("who"), ttl=60)
+        async with asyncio.timeout(30):
+            with pytest.raises(StoreUnavailable, match=r"no answer within 0\.2 s"):
+                await st.step("line:u", "line:e", to("who"), ttl=60)
     finally:
-        await st.close()
-        server.close()
-        await server.wait_closed()
+        try:
+            async with asyncio.timeout(10):
+                await st.close()
+        finally:
+            server.close()
+            async with asyncio.timeout(10):
+                await server.wait_closed()
 
 
 async def test_the_next_step_is_given_the_committed_session_whatever_callers_changed(one: RedisStore) -> None:

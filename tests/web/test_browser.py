@@ -166,10 +166,14 @@ def test_a_consultation_in_the_browser(server: Server, browser: Any, sim_root: P
     press(d, "yes")
     status, cls = wait_for(d, "the window card", lambda d: card_status(d, "day_line")[0] and card_status(d, "day_line"))
     assert status == "受付中（17:00まで）" and "s-open" in cls
-    card = css(d, '.card[data-contact="day_line"]')[-1]
-    assert card.find_element("css selector", "h3").text == "平日の相談窓口"
-    call = card.find_element("css selector", "a.call")
-    assert call.get_attribute("href") == "tel:0570003110" and "0570-003-110" in call.text
+
+    def day_card(d: Any) -> tuple[str, str, str]:  # read at once, again when a re-render made it stale
+        card = css(d, '.card[data-contact="day_line"]')[-1]
+        call = card.find_element("css selector", "a.call")
+        return card.find_element("css selector", "h3").text, call.get_attribute("href"), call.text
+    name, href, number = wait_for(d, "the card's name and phone", day_card)
+    assert name == "平日の相談窓口"
+    assert href == "tel:0570003110" and "0570-003-110" in number
     assert "証拠を保存しましょう。" in css(d, ".steps")[-1].text
     assert [b.get_attribute("data-choice") for b in css(d, "#quick button")] == [":back", ":restart", ":stop"]
     wait_for(d, "the outline to highlight the result",
@@ -180,12 +184,16 @@ def test_a_consultation_in_the_browser(server: Server, browser: Any, sim_root: P
 
     # Sunday 22:00: the same answers are replayed; the weekday line is closed, a 24-hour line is added
     set_time(d, "2026-12-06T22:00")
-    wait_for(d, "the closed status", lambda d: "受付時間外" in card_status(d, "day_line")[0])
-    status, cls = card_status(d, "day_line")
+
+    def closed(d: Any) -> tuple[str, str, str, str] | None:  # read at once, again when stale
+        status, cls = card_status(d, "day_line")
+        if "受付時間外" not in status:
+            return None
+        return status, cls, card_status(d, "night_line")[0], css(d, '.card[data-contact="night_line"]')[-1].text
+    status, cls, night_status, night = wait_for(d, "the closed status", closed)
     assert "s-closed" in cls and "次は 12/7 9:00〜" in status
     # its hours already say 24時間: the card does not repeat it as a status (issue #12)
-    assert card_status(d, "night_line")[0] == ""
-    night = css(d, '.card[data-contact="night_line"]')[-1].text
+    assert night_status == ""
     assert night.splitlines().count("24時間") == 1  # the hours line, once (the name says 24時間 too)
     assert any("時刻を 2026-12-06 22:00" in e.text for e in css(d, ".system"))
     d.save_screenshot(str(ARTIFACTS / "simulator.png"))
