@@ -88,6 +88,20 @@ BUILTIN_SELF: tuple[str, ...] = (
     r"(?:自分|じぶん)の(?:首|くび)を?(?:絞|締|しめ|し)め", r"(?:首|くび)を(?:絞|締|し)め(?:たい|よう)",
     r"(?:今|いま)(?:、)?(?:屋上|おくじょう|びるの上|橋の上|はしのうえ|線路|せんろ|ほーむの端)に(?:いる|います|来た|きた|来てる|きてる|立って|たって)",
     r"^(?:もう)?(?:死|し)ぬ$",
+    # found by the breaker (session 8: 「答えがわかりませんでした」 in every later state): the clinical word, taking
+    # one's life, asking to be killed, 「しのうかな」 in kana, worthlessness, hanging by another verb, charcoal,
+    # arm cuts (アムカ), 「もう無理、死ぬ」
+    r"希死念慮(?!(?:は|も)(?:ない|無い|ありません))", r"(?:命|いのち)を?(?:絶|断|た)ち(?:たい|たく|ます|ます|そう)",
+    r"^(?:もう|いっそ)?(?:死|たひ)なせて", r"(?:死|たひ)なせて(?:ほしい|ください|くれ)", r"^(?:誰|だれ)?か?(?:殺|ころ)して$",
+    r"(?:^|もう|いっそ|やっぱり?)しの(?:う|っ)(?:かな|か|と|って)", r"(?:死|し|たひ)んじゃお(?:う|っ|か)",
+    r"(?<!たら)(?<!れば)(?<!なら)(?:死|たひ)んでもいい(?!くらい|ぐらい|から|ほど)", r"^(?:もう|いっそ)しんでもいい",
+    r"(?:生|い)き(?:てる|ている|てく|ていく|る)(?:価値|かち)(?:が|も|は|なんて|なんか)?(?:ない|無い|ねえ|ねー)",
+    r"存在(?:価値|意味|かち|いみ)(?:が|も|は|なんて|なんか)?(?:ない|無い|ねえ|ねー)(?!(?:って|と)(?:か)?(?:言|い|ゆ|書|か)(?:われ|かれ))",
+    r"(?:私|わたし|僕|ぼく|俺|おれ|自分|じぶん|うち)(?:なんか|なんて)(?:いらない|要らない|いなくていい|いない方がいい|いないほうがいい)(?!(?:って|と)(?:か)?(?:言|い|ゆ|書|か)(?:われ|かれ))",
+    r"居なくな(?:りたい|ってしまいたい|っちゃいたい)", r"(?:首|くび)を?(?:くく|括)(?:る|り|ろう|った)", r"練炭",
+    r"あむか", r"れぐか",
+    r"^(?:もう)?(?:無理|むり|限界|げんかい|だめ|いや|嫌)(?:もう)?(?:死|し)ぬ(?:わ|かも|しかない)?$",
+    r"(?:死|し)にtai", r"sinitai",
 )
 # Self-harm or an overdose that has already happened (routing.md §1: 「Injured, overdose, self-harm in
 # progress → 119番」; contacts.md: 119 「自殺企図・自傷で命に危険があるとき」): checked before BUILTIN_SELF.
@@ -163,6 +177,25 @@ BUILTIN_DANGER: tuple[str, ...] = (
     r"(?:包丁|ほうちょう|ナイフ|ないふ|刃物|はもの)を?(?:持|も)って(?:る|いる|来|き|追)",
     r"(?:今|いま)(?:、)?(?:つけられて|尾行されて|後をつけられて|あとをつけられて|追いかけられて|おいかけられて)",
     r"(?:爆破|ばくは)(?:予告|よこく)(?!(?:とか|なんて|なんか)?(?:で)?(?:は|も)?(?:され|して|受け|来|き|あり|あっ)?(?:て)?(?:い)?(?:ない|ません|なか))",
+    # found by the breaker (session 8: 「答えがわかりませんでした」, or only noted as 「脅された」 for later): a threat
+    # to kill said with とか/みたいな, in 関西弁 (殺したる, しばく, いてまう), to rape, to set fire, to bomb; 殺人予告;
+    # violence going on now (殴られてる, 暴力をふるわれてる), strangling, being locked in; a threat to come
+    # written as the threat itself (「お前の家行くからな」); the fear of being stabbed or abducted
+    r"(?:殺|ころ)す(?:ぞ|よ|からな?)?(?:とか|なんて|みたいな(?:こと)?|みたいに)(?:も)?(?:言|い|ゆ|書|か)(?:われ|かれ)",
+    r"(?:殺|ころ)し(?:たる|たろか|たろうか)", r"(?:しば|どつ)(?:くぞ|いたる|いたろか|いてやる)(?:$|って|と(?:言|い|ゆ|書|か|脅|おど))", r"いてまう(?:ぞ|で)(?:$|って|と(?:言|い|ゆ|書|か|脅|おど))",
+    r"(?:犯|おか)す(?:ぞ|からな)", r"(?:犯|おか)す(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され)",
+    r"(?:火|ひ)(?:を)?(?:つけ|付け|点け)(?:るぞ|てやる|るからな|る(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され))",
+    r"(?:放火|ほうか)(?:する|してやる)(?:ぞ|からな|(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され))",
+    r"(?:燃|も)やす(?:ぞ|からな)", r"(?:爆破|ばくは)(?:する|してやる)(?:ぞ|からな|(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され))",
+    r"(?:殺人|さつじん)(?:予告|よこく)(?!(?:とか|なんて|なんか|まで)?(?:で)?(?:は|も)?(?:され|して|受け|うけ|来|き|あり|あっ)?(?:て)?(?:い)?(?:ない|ません|なか|ねえ))",
+    r"(?:今|いま)(?:も|まさに)?(?:殴|なぐ|蹴|け|叩|たた)られて(?:る|いる|ます)", r"(?:暴力|ぼうりょく)を?(?:振|ふ)る(?:わ)?れて(?:る|いる|ます)",
+    r"(?:首|くび)を?(?:絞|締|し)められ(?:た|て)", r"(?:監禁|かんきん)され(?:て|た)(?!(?:る|いる)?(?:気分|みたい|感じ|かんじ))",
+    r"(?:閉|と)じ込められて(?:る|いる|ます)(?!(?:気分|みたい|感じ|かんじ))",
+    r"(?<!蚊に)(?<!はちに)(?<!蜂に)(?<!虫に)刺され(?:そう|るかも)", r"(?:誘拐|ゆうかい)され(?:る|そう)(?!な(?:夢|ゆめ))",
+    r"(?:窓|まど|べらんだ)の(?:前|外|まえ|そと)(?:に|で)(?:いる|来て|きて|立って|たって)(?!(?:鳥|とり|猫|ねこ|虫|むし))",
+    r"(?:家|いえ|うち|自宅|じたく|部屋|へや)に(?:押|お)しかけ(?:て(?:き|来)|られ)", r"(?:ぴんぽん|いんたーほん|ちゃいむ)を?(?:連打|れんだ)され",
+    r"(?:(?:お前|おまえ|てめえ|てめぇ|あんた|きさま|貴様)の|^)(?:家|いえ|うち|自宅|学校|職場|会社|ばいと先)(?:に|まで|へ)?(?:行|い)く(?:ぞ|からな)",
+    r"(?:どこ|何処)に(?:住|す)んで(?:る|いる)か(?:知|し)って(?:る|いる)(?:ぞ|からな?|んだぞ|よ|って|と)",
 )
 _EN_NEGATED = re.compile(r"(?:not|never|dont|don't|nt)$")
 """An English crisis word of the flow's list negated just before it (in the text without spaces)."""
@@ -185,6 +218,11 @@ _EN_SELF = (
     r"\b(?:want|wanna|going|gonna|about) (?:to )?jump (?:off|from) (?:a|the|this) (?:bridge|building|roof|cliff)\b",
     # "I should just die", "maybe I should die" (not "they said I should die": abuse reported)
     r"(?<!said )(?<!says )(?<!told me )\bi (?:should|might as well|may as well) (?:just )?die\b",
+    # found by the breaker (session 8): hanging, cutting as a habit, "don't wanna live", "better off
+    # without me", the usual misspellings of suicide
+    r"\bhang(?:ing)? my ?self\b", r"\b(?:i'?ve been|i have been|started) cutting(?: my ?self| again)?\s*$", r"\b(?:i'?m|i am) cutting (?:my ?self|again)\b",
+    r"\bdon'?t wanna (?:live|be alive|be here|wake up)\b", r"\bbetter off without me\b",
+    r"(?<!\bnot )(?<!\bnever )(?<!n't )\b(?:suiside|sucide|suicde|suacide|suicdal|sucidal)",
 )
 _EN_DANGER = (
     r"\b(?:gonna|going to|will|wants? to|threaten(?:s|ed|ing)? to) kill me\b",
@@ -210,6 +248,15 @@ _EN_DANGER = (
     r"(?: (?:my|our|the|these|those|some|all))?(?: \w+){0,2}? (?:nudes?|naked \w+|photos?|pictures?|pics?|images?|videos?|vids?|sex ?tapes?)\b",
     r"(?<!not )(?<!never )(?<!n't )(?<!didnt )\bblackmail(?:s|ed|ing)? me\b", r"\bsextort",
     r"\bif i (?:don'?t|do not|dont|refuse to|won'?t|will not) (?:pay|send (?:more|him|her|them))\b",
+    # found by the breaker (session 8): someone at the door, hitting now, a weapon, a threat to rape or burn,
+    # the fear of being hurt
+    r"\b(?:he|she|they|someone|somebody)(?:'s|'re| is| are) (?:at|outside) my (?:door|house|home|window|place)\b",
+    r"\b(?:he|she|they|someone|somebody)(?:'s|'re| is| are) (?:hitting|beating|hurting|choking|strangling|attacking) me\b",
+    r"\b(?:he|she|they|someone|somebody)(?:'s| has| have|'s got| has got| is holding|'s holding) (?:a |an )?(?:knife|gun|weapon|blade)\b(?! (?:collection|license|licence|set|shop|store))",
+    r"(?<!not )(?<!never )(?<!n't )(?<!didnt )\bthreaten(?:s|ed|ing)?(?: me)?(?: to| that (?:he|she|they)(?:'d| would| will|'ll)) "
+    r"(?:rape|stab|hurt|beat|burn|kill|shoot|attack|hit)\b(?!(?: me)? with (?:a )?(?:lawsuit|suit|fine|ban|report))",
+    r"\b(?:afraid|scared|terrified) (?:that )?(?:he|she|they|someone)(?:'ll| will|'s going to| is going to| is gonna|'s gonna|'d| would|'s| is) "
+    r"(?:hurt|kill|hit|attack|rape|stab|beat) me\b(?! (?:emotionally|feelings))",
 )
 _EN_INJURED = (
     # "I took too many pills", "swallowed a whole bottle of pills", "I overdosed", "I cut my wrists",
