@@ -2,7 +2,8 @@
 
 A conversation the bot handles is ``pending`` (:data:`~.mapping.BOT_STATUS`). While people have
 it (any other status) soudan is silent in it — except that a hand-off nobody has taken yet can
-still be withdrawn (「やっぱりやめる」) and 「データ削除」 always reaches the bot (it asks 「消しますか？」, and that
+still be withdrawn (「やっぱりやめる」), crisis words typed while it waits get the crisis card (nobody has
+it yet), and 「データ削除」 always reaches the bot (it asks 「消しますか？」, and that
 answer reaches it too: the person's data is deleted on 「消す」). An agent's
 public reply marks a waiting hand-off taken; resolving the conversation hands it back to the bot.
 Duplicates (Chatwoot retries a job) are dropped by event id in the shared store; a message older
@@ -27,6 +28,7 @@ from bot.engine.text import normalize
 from bot.engine.types import CommandName, HandoffEvent, HandoffSignal, HandoffState, Pick, Reply, Text
 from bot.handoff.desk import Desk, Record
 from bot.service import Conversations
+from bot.store.base import EVENT_TTL
 
 __all__ = ["NEWEST_KEPT", "ChatwootAdapter"]
 
@@ -156,6 +158,8 @@ class ChatwootAdapter:
                 forget = forget or (isinstance(inp, Pick) and inp.choice_id in (FORGET_YES, FORGET_NO)) or (
                     isinstance(inp, Text) and forget_named(inp.text))
             if not withdrawal and not forget:
+                if h is not None and h.status == "waiting" and isinstance(inp, Text) and event == "message_created":
+                    await self._crisis_while_waiting(conv_id, mid, inp.text, stored.locale if stored else "ja")
                 self.count(kind, "human")
                 return
         if event == "message_created":
@@ -176,6 +180,17 @@ class ChatwootAdapter:
         locale = handled.session.locale if handled.session is not None else "ja"
         await self.api.send(conv_id, handled.replies, locale)
         await self.desk.dispatch(PLATFORM, handled, address)
+
+    async def _crisis_while_waiting(self, conv_id: int, mid: int, text: str, locale: str) -> None:
+        """Crisis words typed while a hand-off waits for a counsellor get the crisis card (the 24-hour
+        lines; 110 first for danger): nobody has the conversation yet, and silence until the pick-up
+        deadline is the worst answer to 「死にたい」. The session and the hand-off are left as they are;
+        a retried job sends nothing twice."""
+        conv = self.conversations
+        card = conv.engine.crisis_card(text, conv.clock(), locale)
+        if card is None or not await conv.store.mark_event(f"{PLATFORM}:crisis:{conv_id}:{mid}", EVENT_TTL):
+            return
+        await self.api.send(conv_id, [card], locale)
 
     async def _signal(self, key: str, address: str, conv_id: int, kind: str) -> None:
         """Feed ``HandoffSignal(kind)`` through the shared store (any replica may get the webhook)."""
