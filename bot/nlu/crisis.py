@@ -102,6 +102,20 @@ BUILTIN_SELF: tuple[str, ...] = (
     r"あむか", r"れぐか",
     r"^(?:もう)?(?:無理|むり|限界|げんかい|だめ|いや|嫌)(?:もう)?(?:死|し)ぬ(?:わ|かも|しかない)?$",
     r"(?:死|し)にtai", r"sinitai",
+    # (a second round) no hope to live, why live at all, wishing one could die, looking up ways to die,
+    # euthanasia, erasing oneself, "kill me", a farewell
+    r"(?:生|い)きる(?:希望|きぼう)(?:が|も|は)?(?:ない|無い|ねえ|見えない|みえない)",
+    r"(?:何|なん)の(?:ため|為)に(?:生|い)きて(?:る|いる)の?か(?:わから|分から|わかん)",
+    r"(?:なんで|なぜ|何で)(?:まだ)?(?:私|わたし|自分|じぶん|僕|ぼく|俺|おれ|うち)?(?:は)?(?:生|い)きて(?:る|いる)(?:んだろう?|のかな)",
+    r"(?:消|き)え(?:去|さ)りたい", r"(?:消滅|しょうめつ)したい(?=$|って|と|な|よ|の|けど|わ)",
+    r"(?:死|たひ)ねたら(?:いい|良い|よい|楽|らく)", r"しねたら(?:いい|良い|楽|らく)",
+    r"(?:楽|らく)に(?:死|し)(?:ねる|ぬ|にたい)", r"(?:死|し)に(?:方|かた)を?(?:調べ|しらべ|探|さが|教え|おしえ|検索|けんさく)",
+    r"安楽死(?:したい|させて|を(?:考え|望|のぞ))",
+    r"(?:自分|じぶん)(?:を|の(?:存在|そんざい)を)(?:消|け)し(?:たい|て(?:しまいたい|ほしい|ください))",
+    r"(?:私|わたし|僕|ぼく|俺|おれ|うち|あたし)を(?:殺|ころ)して(?!(?:やる|くる|きた|来|いい|も))",
+    r"(?:いなく|居なく)なれたら",
+    r"\d{2,}錠(?:も|くらい|ぐらい|ほど)?$",
+    r"(?:今|いま)まで(?:ありがとう|ありがと|お世話になりました|おせわになりました).{0,8}(?:さようなら|さよなら|ばいばい|ごめんなさい|ごめん)",
 )
 # Self-harm or an overdose that has already happened (routing.md §1: 「Injured, overdose, self-harm in
 # progress → 119番」; contacts.md: 119 「自殺企図・自傷で命に危険があるとき」): checked before BUILTIN_SELF.
@@ -114,7 +128,8 @@ _DONE_N = r"(?:んだ|んじゃった|んじゃいました|んでしまっ|ん�
 _DONE_S = r"(?:した|しちゃった|しちゃいました|してしまっ|してしもう?た|してもうた|しました)"
 _DONE_T = r"(?:った|っちゃった|っちゃいました|ってしまっ|ってしもう?た|ってもうた|りました)"
 BUILTIN_INJURED: tuple[str, ...] = (
-    r"(?:薬|くすり|睡眠薬|すいみんやく|市販薬|しはんやく)を?(?:大量に?|たくさん|全部|ぜんぶ|まとめて|一気に?|いっき|いっぱい|ありったけ|"
+    r"(?:薬|くすり|睡眠薬|すいみんやく|市販薬|しはんやく|眠剤|みんざい|安定剤|あんていざい|錠剤|じょうざい|"
+    r"(?:風邪|かぜ|頭痛|ずつう|処方|しょほう|精神)薬)を?(?:大量に?|たくさん|全部|ぜんぶ|まとめて|一気に?|いっき|いっぱい|ありったけ|"
     r"何十錠?|なんじゅう|一箱|ひとはこ|一瓶|ひとびん)(?:も)?(?:飲|の)" + _DONE_N + _NOT_HISTORY,
     r"(?:薬|くすり)を?(?:飲|の)み(?:すぎ|過ぎ)(?:た|ちゃった|てしまっ|ました|てもうた)" + _NOT_HISTORY,
     r"\d+錠(?:も|くらい|ぐらい|ほど)?(?:飲|の)" + _DONE_N + _NOT_HISTORY,
@@ -123,6 +138,11 @@ BUILTIN_INJURED: tuple[str, ...] = (
     r"(?:手首|てくび|腕|うで)を?(?:切|き)" + _DONE_T + _NOT_HISTORY,
     r"(?:自分|じぶん)(?:を|の体を|のからだを)(?:傷|きず)(?:つけ|付け)(?:た|ちゃった|てしまっ|ました)" + _NOT_HISTORY,
     r"(?:血|ち)が(?:止|と)まらな",
+    # the number 119 typed alone (「119」「119番」「119番したほうがいい？」, found by the breaker: it was 「119番の選択肢は
+    # ありません」): the card with 119 first
+    r"^119(?:番|ばん)?(?:に)?(?:電話|でんわ|通報|つうほう|かけ)?(?:る|する|したい|します|して|した|しました|したほうがいい|した方がいい|すべき|しようかな|たい|ます|た)?(?:の|か|かな|ですか|べき)?$",
+    # (found by the breaker, session 8) 「薬飲みまくった」, 「血が出るまで切った」
+    r"(?:薬|くすり)を?(?:飲|の)みまくっ(?:た|ちゃった|てしまっ|てる)" + _NOT_HISTORY, r"(?:血|ち)が(?:出|で)るまで(?:切|き)",
 )
 # not a friend or family member coming round: 「友達が家に来るって」 (a lookbehind each: fixed widths)
 _NOT_KIN = "".join(f"(?<!{w}が)(?<!{w}も)" for w in (
@@ -182,6 +202,9 @@ BUILTIN_DANGER: tuple[str, ...] = (
     # violence going on now (殴られてる, 暴力をふるわれてる), strangling, being locked in; a threat to come
     # written as the threat itself (「お前の家行くからな」); the fear of being stabbed or abducted
     r"(?:殺|ころ)す(?:ぞ|よ|からな?)?(?:とか|なんて|みたいな(?:こと)?|みたいに)(?:も)?(?:言|い|ゆ|書|か)(?:われ|かれ)",
+    # the number 110 typed alone (「110」「110番」「110番したほうがいい？」: it was 「110番の選択肢はありません」 at the
+    # safety question, and an age of 110 at the who question): the danger card, 110 first
+    r"^110(?:番|ばん)?(?:に)?(?:電話|でんわ|通報|つうほう|かけ)?(?:る|する|したい|します|して|した|しました|したほうがいい|した方がいい|すべき|しようかな|たい|ます|た)?(?:の|か|かな|ですか|べき)?$",
     r"(?:殺|ころ)し(?:たる|たろか|たろうか)", r"(?:しば|どつ)(?:くぞ|いたる|いたろか|いてやる)(?:$|って|と(?:言|い|ゆ|書|か|脅|おど))", r"いてまう(?:ぞ|で)(?:$|って|と(?:言|い|ゆ|書|か|脅|おど))",
     r"(?:犯|おか)す(?:ぞ|からな)", r"(?:犯|おか)す(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され)",
     r"(?:火|ひ)(?:を)?(?:つけ|付け|点け)(?:るぞ|てやる|るからな|る(?:と|って)(?:言|い|ゆ|書|か|脅|おど)(?:われ|かれ|され))",
@@ -223,6 +246,11 @@ _EN_SELF = (
     r"\bhang(?:ing)? my ?self\b", r"\b(?:i'?ve been|i have been|started) cutting(?: my ?self| again)?\s*$", r"\b(?:i'?m|i am) cutting (?:my ?self|again)\b",
     r"\bdon'?t wanna (?:live|be alive|be here|wake up)\b", r"\bbetter off without me\b",
     r"(?<!\bnot )(?<!\bnever )(?<!n't )\b(?:suiside|sucide|suicde|suacide|suicdal|sucidal)",
+    r"\b(?:want|wanna|going|gonna) (?:to )?end (?:it all|everything)\b", r"\bi can'?t go on\s*(?:anymore|any more|like this)?\s*$",
+    r"\bno point (?:in )?(?:living|being alive)\b", r"\bno point (?:in )?going on\s*(?:anymore|any more)?\s*$",
+    r"\b(?:want|wanna) to sleep forever\b(?! (?:on|in|at|till|until|this|lol))",
+    r"\bnot (?:going to|gonna) be (?:here|around|alive) (?:tomorrow|much longer|anymore|any more)\b",
+    r"\b(?:want|wanna|going|gonna) (?:to )?jump off\s*$",
 )
 _EN_DANGER = (
     r"\b(?:gonna|going to|will|wants? to|threaten(?:s|ed|ing)? to) kill me\b",
@@ -261,7 +289,8 @@ _EN_DANGER = (
 _EN_INJURED = (
     # "I took too many pills", "swallowed a whole bottle of pills", "I overdosed", "I cut my wrists",
     # "I just cut myself", "the bleeding won't stop" (not "I want to cut myself", "I used to cut")
-    r"\b(?:took|taken|swallowed) (?:too many|so many|a lot of|lots of|all (?:of )?(?:my|the)|a bunch of|a whole bottle of)"
+    r"\b(?:took|taken|swallowed) (?:too many|so many|a lot of|lots of|all (?:of )?(?:my|the)|a bunch of|a whole bottle of|a bottle of|an entire bottle of|"
+    r"half a bottle of|a box of|a pack of|a packet of)"
     r" (?:pills|tablets|meds|medicine|medication|sleeping pills)\b",
     r"\bi(?:'ve| have)? (?:just |already )?(?:overdosed|od'?d|took an overdose|taken an overdose)\b",
     r"\bi(?:'ve| have)? (?:just |already )?(?:cut|slit|slashed) my (?:wrists?|arms?)\b",
