@@ -631,7 +631,23 @@ class Engine:
         if st.save_as:
             s.slots[st.save_as] = value or ch.slot_value
             s.prefill.pop(st.save_as, None)
+        self._age_told(s, st, ch)
         return self._enter(s, ch.target(s.slots), now)
+
+    def _age_told(self, s: Session, st: State, ch: Choice) -> None:
+        """An answer that states the person's age (a choice with ``ages``: the crisis question's
+        「18歳以上」) answers the questions ahead whose choices are ages (「相談するのは、だれですか？」)
+        when exactly one of their choices fits: kept for them (confirmed there, 「戻る」 undoes it),
+        over what a message only suggested (「高校の時の同級生」, trial F15); never over an answer."""
+        if ch.ages is None:
+            return
+        lo, hi = ch.ages
+        for other in self._flow(s).states.values():
+            if other is st or not (other.save_as and other.skip_if_known and other.choices) or other.save_as in s.slots:
+                continue
+            fits = [c for c in other.choices if c.ages is not None and c.ages[0] <= hi and lo <= c.ages[1]]
+            if len(fits) == 1:
+                s.prefill[other.save_as] = fits[0].slot_value
 
     def _ask_forget(self, s: Session, now: dt.datetime, pre: list[Reply], fresh: bool,
                     elsewhere: bool = False) -> Outcome:
@@ -978,6 +994,7 @@ class Engine:
         if st.save_as:
             s.slots[st.save_as] = value or ch.slot_value
             s.prefill.pop(st.save_as, None)
+        self._age_told(s, st, ch)
         target = ch.target(s.slots)
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
 

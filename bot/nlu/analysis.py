@@ -30,6 +30,11 @@ _DELETE_LEMMAS = frozenset({"消す", "削除", "消去", "抹消"})
 「消しちゃだめ」: do not delete). Only these: after the harm (「いじめやめて」「連絡してくるのやめて」)
 「やめて」 asks for the harm to stop, and the harm stays what happened."""
 
+_SCHOOLS = frozenset({"小学", "中学", "高校", "大学", "小学校", "中学校", "高専", "専門学校", "学校", "小", "中", "高"})
+"""School words that, before 「の時」「時代」「だった頃」, name a time in the past, not what the person is now."""
+
+_PAST_TIMES = frozenset({"時", "とき", "頃", "ころ", "時代"})
+
 _NEG_LEMMAS = frozenset({"無い", "ない", "ず", "ぬ", "へん", "ひん", "ねえ", "ねー"})
 _NEG_POS = frozenset({"助動詞", "形容詞"})
 _EN_NEGATORS = frozenset({"not", "no", "never", "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent",
@@ -193,6 +198,11 @@ class Analysis:
                 return i
         return max(len(self.tokens) - 1, 0)
 
+    def past_after(self, end_char: int) -> bool:
+        """Whether a past time follows character ``end_char`` closely (「高校の時」「高校生だった頃」):
+        the school before it is where the person was, neither what they are nor are not now."""
+        return any(t.negation and t.surface in _PAST_TIMES and 0 <= t.start - end_char <= 4 for t in self.tokens)
+
     @property
     def has_negation(self) -> bool:
         """Whether any word of the message is a negation."""
@@ -222,6 +232,17 @@ def _after_deleting(tokens: list[Token], clause: int) -> bool:
             return False
         after = tok.surface
     return False
+
+
+def _after_school(tokens: list[Token], clause: int) -> bool:
+    """Whether the tokens so far end, in ``clause``, with a school (:data:`_SCHOOLS`), its 「生」,
+    and 「の」 or 「だった」 (「高校の」「高校生だった」), or with the school alone before 「時代」."""
+    rest = [t for t in tokens[-4:] if t.clause == clause]
+    while rest and rest[-1].surface in ("の", "だっ", "た", "でし"):
+        rest.pop()
+    if rest and rest[-1].surface == "生":
+        rest.pop()
+    return bool(rest) and rest[-1].surface in _SCHOOLS
 
 
 def analyse(text: str, *, words: bool = True) -> Analysis:
@@ -272,6 +293,8 @@ def analyse(text: str, *, words: bool = True) -> Analysis:
             if surf == "な" and pos == ("助詞", "終助詞") and tokens and tokens[-1].pos[0] == "動詞" and (
                     tokens[-1].surface == tokens[-1].lemma):
                 neg = True  # the prohibitive 「消すな」「来るな」 (not 「消したいな」「消してほしいな」: after たい/ほしい)
+            if surf in _PAST_TIMES and _after_school(tokens, clause):
+                neg = True  # 「高校の時の同級生」「中学のとき」「高校生だった頃」: not a pupil now (trial F15)
             if lemma in ("やめる", "止める", "辞める", "だめ", "駄目") and _after_deleting(tokens, clause):
                 neg = True  # 「データ削除やめて」「消すのはやめて」「削除しちゃだめ」: do not delete
             if recent_en and recent_en[-1][0] == clause and len(tokens) - recent_en[-1][1] <= 3:

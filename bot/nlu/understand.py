@@ -174,8 +174,8 @@ class Understanding:
                 if len(hit) == 1:
                     return Reading(hit[0], hit[0].slot_value, age=stated)
             elif hits and all(h.negated for h in hits) and len({h.choice for h in hits}) == 1 \
-                    and len(with_ages) == 2 and hits[0].choice in aged:
-                # 「未成年じゃないです」: not the one, so the other
+                    and len(with_ages) == 2 and hits[0].choice in aged and not any(a.past_after(h.end) for h in hits):
+                # 「未成年じゃないです」: not the one, so the other (but 「中学の時の友達」 says neither)
                 ch = next(c for i, c in enumerate(choices) if i in aged and i != hits[0].choice)
                 return Reading(ch, ch.slot_value)
         if d.choice is not None:

@@ -198,8 +198,11 @@ def test_a_result_with_next_offers_a_counsellor_too(engine: Engine) -> None:
     assert [c.id for c in chat.buttons] == [":continue", ":back", ":restart", ":stop", ":handoff"]
     assert [c.label for c in chat.buttons][-1] == "相談員と話す"
     assert [e.kind for e in chat.handoffs] == ["offered"]
-    # on to the next question and back: at the result again, the offer is there and works
+    # on to the next question and back: at the result again, the offer is there and works (the first
+    # 「戻る」 undoes the who answer taken from 「18歳未満」 at the crisis question, said back there)
     chat.pick(":continue")
+    chat.say("戻る")
+    assert chat.state == "who"
     chat.say("戻る")
     assert chat.state == "selfharm_youth" and chat.buttons[-1].id == ":handoff"
     chat.pick(":handoff")
