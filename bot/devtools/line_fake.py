@@ -299,6 +299,8 @@ class FakeLineApi:
         refuse_flex: answer 400 to a reply that contains a Flex message (as LINE does for a
             message it cannot accept), to test the plain-text fallback.
         delay: seconds to wait before answering (to test slow APIs).
+        in_flight, max_in_flight: reply and push calls being answered now, and the most at once
+            (to see that calls overlap, without timing them).
         record: False to keep no calls (benchmark).
         validate: check every body as LINE would (off for the benchmark).
         invalid: problems found in bodies that were refused.
@@ -327,6 +329,8 @@ class FakeLineApi:
     push_failures: list[int] = field(default_factory=list)
     refuse_flex: bool = False
     delay: float = 0.0
+    in_flight: int = 0
+    max_in_flight: int = 0
     languages: dict[str, str] = field(default_factory=dict)
     default_language: str | None = None
     profiles: list[str] = field(default_factory=list)
@@ -452,7 +456,12 @@ class FakeLineApi:
         if self.record:
             self.calls.append(Call(request.path, dict(request.headers), body))
         if self.delay:
-            await asyncio.sleep(self.delay)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self.in_flight -= 1
         if self.validate:
             found = problems(request.path, body)
             if found:

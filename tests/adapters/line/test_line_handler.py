@@ -152,18 +152,17 @@ async def test_two_events_of_one_user_in_one_body_run_in_timestamp_order(post: P
 
 async def test_events_of_different_users_run_concurrently(client: TestClient[Any, Any], fake: FakeLineApi,
                                                           aiohttp_client: Any, engine: Engine) -> None:
-    """With a slow API (0.5 s per call), ten users in one body take about one call's time, not ten (5 s)."""
+    """With a slow API (0.5 s per call), the replies to ten users in one body are sent at once, not
+    one after the other (seen at the fake API: calls answered at the same time; no timing: a loaded
+    machine made a wall-clock bound fail)."""
     fake.delay = 0.5
     app = create_app(settings_for(fake), engine=engine, store=open_store("memory://"), clock=lambda: WEEKDAY_10)
     c = await aiohttp_client(app)
     body = body_of(*(follow_event(user=f"U{i:032x}") for i in range(10)))
-    loop = asyncio.get_running_loop()
-    t0 = loop.time()
     resp = await c.post("/line/webhook", data=body, headers={"X-Line-Signature": sign(body)})
-    took = loop.time() - t0
     assert resp.status == 200
     assert len(fake.replies) == 10
-    assert took < 3.0, took
+    assert fake.max_in_flight >= 2, "the replies were sent one after the other"
 
 
 async def test_concurrent_requests_of_one_user_are_serialised(post: Post, fake: FakeLineApi,
