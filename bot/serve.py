@@ -268,12 +268,17 @@ def check_settings(settings: Settings) -> list[str]:
     problems = []
     secret = settings.secret.get_secret_value()
     fix = ("set SOUDAN_SECRET to a long random value (e.g. `python -c 'import secrets; "
-           "print(secrets.token_hex(32))'`) or bind to 127.0.0.1")
-    if not settings.loopback and secret in ("", DEV_SECRET, EXAMPLE_SECRET):
+           "print(secrets.token_hex(32))'`)" + ("" if settings.loopback else " or bind to 127.0.0.1"))
+    # real people's ids are keyed with it when real LINE (not a local fake API) or Discord is set, also
+    # behind a proxy on the same host (trial F8): the placeholder would let anyone link the store to them
+    real = bool(settings.discord_token) or bool(settings.line_channel_secret and not settings.line_api_base)
+    where = (f"on {settings.host}:{settings.port}" if not settings.loopback
+             else "for LINE or Discord (their users' ids are keyed with it, also behind a proxy)")
+    if (not settings.loopback or real) and secret in ("", DEV_SECRET, EXAMPLE_SECRET):
         which = "the placeholder from .env.example" if secret == EXAMPLE_SECRET else "the development SOUDAN_SECRET"
-        problems.append(f"refusing to listen on {settings.host}:{settings.port} with {which}: {fix}")
-    elif not settings.loopback and len(secret) < MIN_PUBLIC_SECRET:
-        problems.append(f"refusing to listen on {settings.host}:{settings.port} with a SOUDAN_SECRET of "
+        problems.append(f"refusing to listen {where} with {which}: {fix}")
+    elif (not settings.loopback or real) and len(secret) < MIN_PUBLIC_SECRET:
+        problems.append(f"refusing to listen {where} with a SOUDAN_SECRET of "
                         f"{len(secret)} characters (at least {MIN_PUBLIC_SECRET}): {fix}")
     if not secret:
         problems.append("SOUDAN_SECRET is empty: set it to a long random value")

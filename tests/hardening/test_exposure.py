@@ -72,6 +72,23 @@ def test_loopback_accepts_the_development_secret(host: str) -> None:
     assert serve.check_settings(bare_settings(SOUDAN_HOST=host, SOUDAN_SECRET=DEV_SECRET)) == []
 
 
+@pytest.mark.parametrize("secret", [DEV_SECRET, serve.EXAMPLE_SECRET, "short-secret"])
+@pytest.mark.parametrize("platform", [{"LINE_CHANNEL_SECRET": "x", "LINE_CHANNEL_ACCESS_TOKEN": "y"},
+                                      {"DISCORD_TOKEN": "z"}], ids=["line", "discord"])
+def test_loopback_with_real_line_or_discord_refuses_a_weak_secret(secret: str, platform: dict[str, str]) -> None:
+    """`cp .env.example .env` with LINE credentials, behind nginx on the same host (127.0.0.1), started
+    silently with the placeholder: every LINE user's key was made with a public value (trial F8)."""
+    problems = serve.check_settings(bare_settings(SOUDAN_HOST="127.0.0.1", SOUDAN_SECRET=secret, **platform))
+    assert problems and any("SOUDAN_SECRET" in p and "LINE or Discord" in p for p in problems)
+    assert all(secret not in p for p in problems)
+
+
+def test_the_local_line_fake_keeps_the_development_secret() -> None:
+    """`make line-dev`: LINE credentials against a local fake API (LINE_API_BASE), nobody real."""
+    assert serve.check_settings(bare_settings(SOUDAN_HOST="127.0.0.1", SOUDAN_SECRET=DEV_SECRET, LINE_CHANNEL_SECRET="x",
+                                              LINE_CHANNEL_ACCESS_TOKEN="y", LINE_API_BASE="http://127.0.0.1:8099")) == []
+
+
 def test_public_bind_with_a_real_secret_is_accepted() -> None:
     assert serve.check_settings(bare_settings(SOUDAN_HOST="0.0.0.0", SOUDAN_SECRET="a" * 16)) == []
 

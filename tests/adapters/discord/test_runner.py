@@ -196,7 +196,7 @@ async def test_changed_commands_are_synced_again_at_the_next_attempt(simcord_env
 def serve_with_guilds_file(monkeypatch: pytest.MonkeyPatch, path: Path) -> int:
     """``soudan serve`` (in-process) with Discord on and ``SOUDAN_DISCORD_GUILDS_FILE=path``."""
     for k, v in {"SOUDAN_STORE": "memory://", "DISCORD_TOKEN": "test-token", "SOUDAN_SIMULATOR": "false",
-                 "SOUDAN_DISCORD_GUILDS_FILE": str(path)}.items():
+                 "SOUDAN_SECRET": "a-test-secret-long-enough", "SOUDAN_DISCORD_GUILDS_FILE": str(path)}.items():
         monkeypatch.setenv(k, v)
     return main(["serve", "--port", str(closed_port())])
 
