@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from bot.contacts.directory import Directory, rank
-from bot.contacts.model import Contact
+from bot.contacts.model import Contact, Topic
 from bot.contacts.status import Status, StatusKind
 from bot.engine.commands import (
     FORGET_NO,
@@ -112,6 +112,19 @@ def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> boo
     r = replies[0]
     return (isinstance(r, Refer) and r.urgency == "immediate" and bool(r.contacts)
             and r.contacts[0].contact.id == card.contacts[0].contact.id)
+
+
+MAX_OTHER_WINDOWS = 6
+"""Most windows listed for 「電話がつながらない」 under a result (:meth:`Engine._other_windows`)."""
+
+OTHER_WINDOWS = ":other-windows"
+"""The :attr:`~bot.engine.types.Refer.state_id` of that list (the engine's own: no result, no crisis reply)."""
+
+
+def _written(c: Contact) -> bool:
+    """Whether ``c`` can be reached without a phone call: chat, LINE, a web form, mail, or a staffed
+    chat reached through its page (:attr:`~bot.contacts.model.Contact.live`)."""
+    return c.live or any(ch.kind in ("chat", "line", "form", "mail") for ch in c.channels)
 
 
 ALSO = ":also"
@@ -378,6 +391,12 @@ class Engine:
                 # is also the answer 「脅された・殺害予告」, confirmed when that question comes
                 if len(norm) <= MAX_ANSWER_CHARS and u.skippable:
                     self._keep(s, u.extract(a, () if fresh else {s.state, *(h.state for h in s.history)}))
+                    if not fresh and self.finished(s):
+                        # at a result, another harm in it (「裸の写真をばらすと言われた」): after the crisis
+                        # card, 「「性的な画像・動画」も相談する」 under the result (_other_harm)
+                        harm = self._another_harm(s, u.extract(a))
+                        if harm is not None:
+                            s.prefill[harm[0]] = harm[1].slot_value
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
                                                                 english=_in_english(inp.text))], now)
             if not fresh and session is not None and forget_pending(session.clarify):
@@ -772,7 +791,7 @@ class Engine:
                 return self._also(s, now, pre)
             if hit is not None:
                 return self._command(s, CommandName(hit.id[1:]), now, pre, False)
-            return self._no_match(s, raw, norm, now, pre)
+            return self._after_result(s, raw, a, norm, now, pre)
         u = self.understanding(s.flow_id)
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them (below,
@@ -952,6 +971,12 @@ class Engine:
                 return sid in reachable(f, c.target(known), known, through_results=False)
             for slot, value in s.prefill.items():
                 sid = asks.get(slot)
+                if sid == h.state and value != s.slots.get(slot):
+                    # this very question answered otherwise later (another harm typed at the result)
+                    other = self._known_choice(st, value)
+                    if other is not None and other is not taken:
+                        return i, other, taken, self._value_label(s, st, value)
+                    continue
                 if sid is None or reaches(taken, sid):
                     continue
                 others = [c for c in st.choices or [] if c is not taken and not c.means_no and reaches(c, sid)]
@@ -966,17 +991,214 @@ class Engine:
         found = self._other_harm(s)
         assert found is not None
         i, other, _taken, _said = found
+        return self._rewind(s, i, other, {}, now, pre)
+
+    # ------------------------------------------------------------ typed under a result
+
+    def _after_result(self, s: Session, raw: str, a: Analysis, norm: str, now: dt.datetime,
+                      pre: list[Reply]) -> Outcome:
+        """A message typed under a result that is none of its buttons (DESIGN.md §9: no
+        misunderstanding ends a conversation). In this order: the phone does not connect or
+        cannot be used (the windows a person answers now); another harm (back to the flow's
+        ``after.again`` question and on with it); another answer to a question this path asked
+        (「書き込みを消したい」 after 「やめさせたい」: back there and on with it), or a wish this path
+        did not ask; 「他にも相談したい」; thanks; else 「答えがわかりませんでした」."""
+        loc = s.locale
+        u = self.understanding(s.flow_id)
         f = self._flow(s)
-        for h in s.history[i + 1:]:
-            st = f.states.get(h.state)
-            if st is not None and st.save_as and st.save_as in s.slots:
-                s.prefill.setdefault(st.save_as, s.slots[st.save_as])
+        intent = u.after(a)
+        if intent in ("busy", "no_call"):
+            return self._finish(s, [*pre, *self._other_windows(s, now, no_call=intent == "no_call"),
+                                    self._result_ask(s)], now)
+        # what the message answers, as anywhere else; a feeling (「つらい」, the catch-all 「ただつらい」) is
+        # no other harm: the warm reply of _no_match
+        extracted = u.extract(a) if u.skippable else {}
+        found = {slot: value for slot, (value, sid) in extracted.items()
+                 if not getattr(self._known_choice(f.states[sid], value), "catch_all", False)}
+        after = f.after
+        again = f.states.get(after.again) if after is not None and after.again else None
+        harm = self._another_harm(s, extracted)
+        if harm is not None:
+            # another harm (「住所も晒された」 after 「悪口」): that consultation, with who the person
+            # is and where they live kept
+            slot, ch = harm
+            said = {k: v for k, v in found.items() if k != slot}
+            note = Say(t("engine.understood", loc, label=pick(ch.label, loc)))
+            return self._again(s, ch, said, now, [*pre, note])
+        asked = {h.state: i for i, h in reversed(list(enumerate(s.history)))}  # question → its first answer
+        on_path = sorted((asked[sid], slot, value) for slot, value in found.items()
+                         for sid in [self._question_of(f, slot)] if sid is not None and sid in asked)
+        changed = [(i, slot, value) for i, slot, value in on_path if s.slots.get(slot) != value]
+        if changed:
+            i, slot, value = changed[0]
+            st = f.states[s.history[i].state]
+            answer = self._known_choice(st, value)
+            if answer is not None:
+                note = Say(t("engine.understood", loc, label=self._value_label(s, st, value)))
+                later = {k: v for _, k, v in changed[1:]}
+                return self._rewind(s, i, answer, later, now, [*pre, note])
+        if on_path:
+            _, slot, value = on_path[0]
+            st = f.states[self._question_of(f, slot) or ""]
+            return self._finish(s, [*pre, Say(t("engine.after_same", loc, label=self._value_label(s, st, value))),
+                                    self._result_ask(s)], now)
+        keep = set(after.keep) if after is not None else set()
+        wishes = [(slot, value) for slot, value in found.items()
+                  if slot not in keep and (again is None or slot != again.save_as)]
+        for slot, _value in wishes:
+            implied = self._implied_harm(s, slot)
+            if implied is not None:
+                # 「裸の写真を載せられた」 after 「悪口」: the answer of a question only that harm asks
+                note = Say(t("engine.understood", loc, label=pick(implied.label, loc)))
+                return self._again(s, implied, found, now, [*pre, note])
+        if wishes:
+            slot, value = wishes[0]
+            st = f.states[self._question_of(f, slot) or ""]
+            return self._finish(s, [*pre, Say(t("engine.after_covered", loc, label=self._value_label(s, st, value))),
+                                    self._result_ask(s)], now)
+        if intent == "more":
+            return self._again(s, None, {}, now, [*pre, Say(t("engine.after_more", loc))])
+        if intent == "thanks":
+            return self._finish(s, [*pre, Say(t("engine.after_thanks", loc)), self._result_ask(s)], now)
+        return self._no_match(s, raw, norm, now, pre)
+
+    def _another_harm(self, s: Session, found: Mapping[str, tuple[str, str]]) -> tuple[str, Choice] | None:
+        """The slot of the flow's ``after.again`` question and its choice for another harm than the
+        one answered, when ``found`` (:meth:`Understanding.extract` of a message) names one — not
+        the catch-all (「つらい」 is how it feels, not another harm)."""
+        f = self._flow(s)
+        st = f.states.get(f.after.again) if f.after is not None and f.after.again else None
+        if st is None or st.save_as is None or st.save_as not in found:
+            return None
+        ch = self._known_choice(st, found[st.save_as][0])
+        if ch is None or ch.catch_all or ch.slot_value == s.slots.get(st.save_as):
+            return None
+        return st.save_as, ch
+
+    def _implied_harm(self, s: Session, slot: str) -> Choice | None:
+        """The one choice of the flow's ``after.again`` question whose paths alone ask the question
+        saving ``slot`` (「ネットに載せられた」 of the intimate-images question: 「性的な画像・動画」), when
+        it is another harm than the one answered; None for a question several harms ask (the goal)."""
+        f = self._flow(s)
+        st = f.states.get(f.after.again) if f.after is not None and f.after.again else None
+        sid = self._question_of(f, slot)
+        if st is None or sid is None or st.save_as is None:
+            return None
+        by = [c for c in st.choices or [] for known in [{st.save_as: c.slot_value}]
+              if any(sid in reachable(f, x, known, through_results=False) for x in c.targets())]
+        if len(by) != 1 or by[0].slot_value == s.slots.get(st.save_as):
+            return None
+        return by[0]
+
+    @staticmethod
+    def _question_of(f: Flow, slot: str) -> str | None:
+        """The ``skip_if_known`` question that saves ``slot`` (:meth:`Understanding.extract`'s)."""
+        return next((sid for sid, st in f.states.items() if st.skip_if_known and st.save_as == slot), None)
+
+    def _rewind(self, s: Session, i: int, ch: Choice, said: Mapping[str, str], now: dt.datetime,
+                pre: list[Reply]) -> Outcome:
+        """Back to the question answered at ``s.history[i]`` and on with ``ch``: the answers given
+        after it are kept for the questions ahead (confirmed, not asked again, where a question
+        may skip; an answer already kept for later wins), and so is ``said`` (what the same
+        message also answered)."""
+        f = self._flow(s)
+        later = {st.save_as: s.slots[st.save_as] for h in s.history[i + 1:] for st in [f.states.get(h.state)]
+                 if st is not None and st.save_as and st.save_as in s.slots}
         entry = s.history[i]
         del s.history[i:]
         s.state, s.slots = entry.state, dict(entry.slots)
+        for slot, value in self._ahead(s, ch, later).items():
+            s.prefill.setdefault(slot, value)
+        s.prefill.update(said)
         for slot in s.slots:
             s.prefill.pop(slot, None)
-        return self._apply(s, other, now, pre)
+        return self._apply(s, ch, now, pre)
+
+    def _ahead(self, s: Session, ch: Choice, answers: Mapping[str, str]) -> dict[str, str]:
+        """Of ``answers`` (slot → value, answered on the path left), those whose question is still
+        ahead when the current question (``s.state``) is answered with ``ch``: an answer kept for
+        a question the new path never asks would be taken for another harm under its result
+        (「それ以外の道府県」とも書かれていたので… after 「友達のことです」 went to the friends' result)."""
+        f = self._flow(s)
+        st = f.states[s.state]
+        known = {**s.slots, **({st.save_as: ch.slot_value} if st.save_as else {})}
+        ahead = reachable(f, ch.target(known), {**answers, **known}, through_results=False)
+        asks = {x.save_as for sid, x in f.states.items() if sid in ahead and x.save_as}
+        return {k: v for k, v in answers.items() if k in asks}
+
+    def _again(self, s: Session, ch: Choice | None, said: Mapping[str, str], now: dt.datetime,
+               pre: list[Reply]) -> Outcome:
+        """Another consultation from a result: back to the flow's ``after.again`` question (the
+        harm question) and on with ``ch`` (the harm the message named), or the question itself
+        (「他にも相談したい」). Who the person is (answered before it) stays; of the answers after
+        it, those of ``after.keep`` (where they live) are kept for the questions ahead, not what
+        they wanted for the first harm. A path that never asked it (the emergency result) goes on
+        with the result's ``next`` (「相談を続ける」), else starts again with those answers kept."""
+        f = self._flow(s)
+        after = f.after
+        assert after is not None and after.again is not None
+        keep = {k: v for k, v in s.slots.items() if k in after.keep}
+        at = next((i for i, h in enumerate(s.history) if h.state == after.again), None)
+        if at is None:
+            if self._next_of(s) is None:
+                s = self.new_session(now, s.flow_id, s.locale, s)
+            s.prefill.update({**keep, **said, **({f.states[after.again].save_as or "": ch.slot_value} if ch else {})})
+            if self._next_of(s) is not None:
+                return self._continue(s, now, pre)
+            return self._finish(s, [*pre, *self._enter(s, s.state, now)], now)
+        entry = s.history[at]
+        del s.history[at:]
+        s.state, s.slots = entry.state, dict(entry.slots)
+        if ch is not None:
+            keep = self._ahead(s, ch, keep)
+        s.prefill.update({k: v for k, v in {**keep, **said}.items() if k not in s.slots})
+        if ch is not None:
+            return self._apply(s, ch, now, pre)
+        return self._finish(s, [*pre, *self._show(s, f.states[s.state], now)], now)
+
+    def _other_windows(self, s: Session, now: dt.datetime, *, no_call: bool) -> list[Reply]:
+        """「電話がつながらない」「電話できない」 under a result: the windows that take contact now (open
+        or 24 hours) — the result's own, the flow's 24-hour lines, the national windows open now
+        for the same situations — a person answers first; with ``no_call``, those reached by
+        chat, LINE, a form or mail first. Only what the directory says (numbers, addresses, hours)."""
+        loc = s.locale
+        f = self._flow(s)
+        st = f.states[s.state]
+        assert st.refer is not None
+        shown = self._refer(s, st.refer, now, st.urgency)[0]
+        assert isinstance(shown, Refer)
+        adult = _adult(s.slots)
+        mine = [(v.contact, v.status) for v in shown.contacts]
+        main = {c.topics[0] for c, _ in mine} - {Topic.EMG}  # what the result's windows are for
+        lines = [(c, x) for c, x in self.directory.order(f.fallback, now) if x.is_staffed and Topic.EMG not in c.topics][:1]
+        crisis = self._crisis[s.flow_id]
+        if no_call and crisis is not None:  # the 24-hour chat of the crisis reply (あなたのいばしょ)
+            lines += [(c, x) for c, x in self.directory.order(crisis.contacts, now)
+                      if x.is_staffed and _written(c) and Topic.EMG not in c.topics]
+        pool = [*mine, *lines, *((c, x) for c, x in self.directory.search(open_now=True, now=now)
+                                 if not c.eligibility.regions and c.topics[0] in main)]
+        seen: set[str] = set()
+        found: list[tuple[Contact, Status]] = []
+        for c, x in self._for_locale(pool, loc):
+            if c.id in seen or not x.is_available or (adult and c.eligibility.max_age is not None
+                                                       and c.eligibility.max_age < 18):
+                continue
+            seen.add(c.id)
+            found.append((c, x))
+        def by_text(cs: tuple[Contact, Status]) -> tuple[int, int]:
+            c, x = cs
+            return (0 if _written(c) and x.is_staffed else 1 if _written(c) else 2, rank(x))
+        found.sort(key=by_text if no_call else lambda cs: rank(cs[1]))
+        found = found[:MAX_OTHER_WINDOWS]
+        if not found:
+            c = self.directory.fallback(now)
+            found = [(c, self.directory.status(c, now))]
+        written = any(_written(c) for c, _ in found)
+        if no_call:
+            text = t("engine.after_no_call", loc) + t("engine.after_written_first" if written else "engine.after_written_none", loc)
+        else:
+            text = t("engine.after_busy", loc) + (t("engine.after_written_too", loc) if written else "")
+        return [Refer(text, tuple(ContactView(c, x, now) for c, x in found), state_id=OTHER_WINDOWS)]
 
     def _continue(self, s: Session, now: dt.datetime, pre: list[Reply]) -> Outcome:
         """From a result with ``next`` (e.g. the emergency result) on to that question."""

@@ -24,7 +24,7 @@ from bot.yamlload import nearest as _nearest
 if TYPE_CHECKING:
     from bot.engine.types import HistoryEntry
 
-__all__ = ["URGENCIES", "Branch", "Choice", "Crisis", "DangerReply", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
+__all__ = ["URGENCIES", "After", "AfterCue", "AfterIntent", "Branch", "Choice", "Crisis", "DangerReply", "Flow", "FlowError", "LoadedFlow", "LocalSpec", "ReferSpec", "State",
            "Urgency", "is_result", "load_flow", "load_flows", "reachable"]
 
 Urgency = Literal["immediate", "high", "normal"]
@@ -342,6 +342,56 @@ class Crisis(_Strict):
 
 
 
+AfterIntent = Literal["thanks", "busy", "no_call", "more"]
+"""What a message typed under a result can mean besides its buttons (:class:`After`)."""
+
+
+class AfterCue(_Strict):
+    """How people say one :data:`AfterIntent` under a result (「ほかにできることはありますか？」).
+
+    Attributes:
+        id: ``thanks`` (「ありがとう」「わかりました」: a short warm reply, the result's buttons
+            again), ``busy`` (「電話がつながらない」「話し中」: the windows a person answers now),
+            ``no_call`` (「電話できない」「電話こわい」: the same, chat, LINE, forms and mail first) or
+            ``more`` (「他にも相談したい」: back to the :attr:`After.again` question).
+        keywords, examples: as a choice's (matched by the same matcher; negated clauses do not count).
+    """
+
+    id: AfterIntent
+    keywords: list[str] = Field(min_length=1)
+    examples: list[str] = Field(default_factory=list)
+
+
+class After(_Strict):
+    """What a message typed under a result means (DESIGN.md §9: every result lets the person go on).
+
+    Besides :attr:`cues`, a message there that names another harm or a wish — an answer to a
+    ``skip_if_known`` question, read as anywhere else — is taken as such: the harm goes back to
+    :attr:`again` and on with it, a wish back to its question when this path asked it.
+
+    Attributes:
+        again: the question where another consultation starts (the harm question): an ``ask``
+            state with ``save_as``.
+        keep: slots whose answers, given after :attr:`again`, are kept (confirmed, not asked
+            again) when another consultation starts there (who the person is, where they live —
+            not what they wanted for the first harm).
+        cues: :class:`AfterCue`, one per intent.
+    """
+
+    again: str | None = None
+    keep: list[str] = Field(default_factory=list)
+    cues: list[AfterCue] = Field(default_factory=list)
+
+    @field_validator("cues")
+    @classmethod
+    def _unique(cls, v: list[AfterCue]) -> list[AfterCue]:
+        ids = [c.id for c in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"one entry per intent: {dup} given twice (put every keyword in one entry)")
+        return v
+
+
 class Flow(_Strict):
     """A screening flow.
 
@@ -353,6 +403,7 @@ class Flow(_Strict):
         fallback: contact ids of 24-hour lines; the first one is added to a result when none of
             its windows is open at that time.
         crisis: the crisis interception (optional; the default flow's is used otherwise).
+        after: what a message typed under a result means (:class:`After`), or None.
         states: state id → :class:`State`.
     """
 
@@ -363,6 +414,7 @@ class Flow(_Strict):
     start: str
     fallback: list[str] = Field(default_factory=list)
     crisis: Crisis | None = None
+    after: After | None = None
     states: dict[str, State] = Field(min_length=1)
 
     @field_validator("id")
@@ -620,6 +672,27 @@ def _targets(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
                            f"flow{_nearest(st.next, f.states)}", "states", sid, "next")
 
 
+def _after(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
+    """``after.again`` is a question that saves a slot; ``after.keep`` names slots some question saves."""
+    f = lf.flow
+    if f.after is None:
+        return
+    again = f.after.again
+    if again is not None:
+        st = f.states.get(again)
+        if st is None:
+            yield _problem(lf, "unknown-state", f"`after.again` is {again!r}, which is not a state of this "
+                           f"flow{_nearest(again, f.states)}", "after", "again")
+        elif st.kind != "ask" or st.save_as is None:
+            yield _problem(lf, "after-again-not-question", f"`after.again` must be a question with `save_as` "
+                           f"(the harm question, e.g. `what`); {again!r} is not", "after", "again")
+    saved = {st.save_as for st in f.states.values() if st.save_as}
+    for k, slot in enumerate(f.after.keep):
+        if slot not in saved:
+            yield _problem(lf, "unknown-slot", f"`after.keep` names slot {slot!r}, but no state has "
+                           f"`save_as: {slot}`{_nearest(slot, saved)}", "after", "keep", k)
+
+
 def _conditions(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
     """A branch's ``when`` names a slot some state saves, and values that slot can take."""
     f = lf.flow
@@ -675,11 +748,18 @@ def _examples(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
     an example the matcher sends to another choice (or to none, or to the crisis reply, or to a
     command) is an error at its line."""
     f = lf.flow
-    if not any(ch.examples for st in f.states.values() for ch in st.choices or []):
+    cues = f.after.cues if f.after else []
+    if not any(ch.examples for st in f.states.values() for ch in st.choices or []) and not any(c.examples for c in cues):
         return
     from bot.nlu.understand import Understanding  # local: the analyser loads only when needed
 
     u = Understanding.for_flow(f)
+    for i, cue in enumerate(cues):
+        for k, ex in enumerate(cue.examples):
+            problem = u.check_after(cue.id, ex)
+            if problem:
+                yield _problem(lf, "example-mismatch", f"example {ex!r} of `after` {cue.id!r}: {problem}",
+                               "after", "cues", i, "examples", k)
     for sid, st in f.states.items():
         for i, ch in enumerate(st.choices or []):
             for k, ex in enumerate(ch.examples):
@@ -731,7 +811,7 @@ def _dead_ends(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
 
 
 _REFERENCE_RULES = (_short_crisis_keywords, _duplicate_contacts, _start_state, _slot_names, _regions, _targets,
-                    _conditions, _contacts)
+                    _after, _conditions, _contacts)
 """Rules that find broken references; the other rules run only when these find nothing."""
 
 _GRAPH_RULES = (_examples, _unreachable, _say_loops, _dead_ends)

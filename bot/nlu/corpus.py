@@ -4,7 +4,8 @@ what ``soudan nlu`` prints and what ``make test`` holds to its floors.
 Every utterance goes through the real engine (:meth:`bot.engine.core.Engine.step`) exactly as a
 typed LINE message would: a question utterance is typed at its ask state; a crisis utterance is
 typed in every state of the flow (asks and results); an idiom likewise, and must not bring the
-crisis reply; a slot utterance is a new person's first message.
+crisis reply; a slot utterance is a new person's first message; an ``after`` utterance is typed
+under the result its file's ``path`` (choice ids picked from the start) reaches.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine.core import Engine
-from bot.engine.types import Refer, Session, Text
+from bot.engine.core import OTHER_WINDOWS, Engine
+from bot.engine.types import Pick, Refer, Say, Session, Start, Text
+from bot.i18n import pick, t
 from bot.nlu.analysis import analyse
 from bot.nlu.slots import find_age
 from bot.yamlload import LoadError, load_file
@@ -179,6 +181,52 @@ def _answer(engine: Engine, flow_id: str, state: str, text: str, want: str = "")
     return "null"
 
 
+def _after_session(engine: Engine, flow_id: str, path: Sequence[str], where: str) -> Session:
+    """The session at the result reached by picking ``path`` (choice ids) from the start."""
+    out = engine.step(None, Start(flow_id), _AT)
+    s = out.session
+    for cid in path:
+        if s is None:
+            break
+        s = engine.step(s, Pick(cid, s.state, s.conversation_id), _AT).session
+    if s is None or not engine.finished(s):
+        raise CorpusError(f"{where}: `path` {list(path)} does not end at a result of {flow_id!r}")
+    return s
+
+
+def _after_answer(engine: Engine, flow_id: str, at: Session, text: str) -> str:
+    """What the engine made of ``text`` typed under the result of ``at``: an intent (``thanks``,
+    ``busy``, ``no_call``, ``more``), ``slot=value`` for a harm or wish (taken, or said to be the
+    result's own), ``crisis``, or ``null`` (「答えがわかりませんでした」)."""
+    out = engine.step(at, Text(text), _AT)
+    if _is_crisis(engine, flow_id, out.replies):
+        return "crisis"
+    loc = out.session.locale if out.session is not None else at.locale  # an English sentence switches
+    says = [r.text for r in out.replies if isinstance(r, Say)]
+    if t("engine.after_thanks", loc) in says:
+        return "thanks"
+    if t("engine.after_more", loc) in says:
+        return "more"
+    for r in out.replies:
+        if isinstance(r, Refer) and r.state_id == OTHER_WINDOWS:
+            return "no_call" if r.text.startswith(t("engine.after_no_call", loc)) else "busy"
+    after = out.session
+    if after is not None and after.slots != at.slots:
+        changed = [(k, v) for k, v in after.slots.items() if at.slots.get(k) != v]
+        if changed:
+            k, v = changed[0]
+            return f"{k}={v}"
+    f = engine.flows[flow_id]
+    for st in f.states.values():
+        if not (st.skip_if_known and st.save_as):
+            continue
+        for c in st.choices or []:
+            label = pick(c.label, loc)
+            if any(x in says for x in (t("engine.after_same", loc, label=label), t("engine.after_covered", loc, label=label))):
+                return f"{st.save_as}={c.slot_value}"
+    return "null"
+
+
 def _states(engine: Engine, flow_id: str) -> list[str]:
     from bot.engine.flow import reachable
 
@@ -228,6 +276,21 @@ def evaluate(engine: Engine, files: Sequence[_File], question: str | None = None
                     res.errors.append((text, want_s, got, f"{f.path}:{line}"))
                 if has_danger and got == "danger" and want_s != "danger" and analyse(text).has_negation:
                     rep.negated_danger.append((text, f"{f.path}:{line}"))
+            rep.questions.append(res)
+        elif question is None and kind == "after":
+            # what people type under a result (「ありがとう」「電話がつながらない」「書き込みを消したい」)
+            where = f"{f.path}:1"
+            at = _after_session(engine, flow_id, [str(x) for x in f.data.get("path") or []], where)
+            res = QuestionResult(flow_id, f"after:{at.state}")
+            for ex, line in zip(examples, f.lines, strict=True):
+                text, want = str(ex["text"]), ex.get("expect")
+                want_s = "null" if want is None else str(want)
+                got = _after_answer(engine, flow_id, at, text)
+                res.total += 1
+                if got == want_s:
+                    res.correct += 1
+                else:
+                    res.errors.append((text, want_s, got, f"{f.path}:{line}"))
             rep.questions.append(res)
         elif question is None and kind == "crisis":
             states = _states(engine, flow_id)

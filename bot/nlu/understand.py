@@ -23,6 +23,8 @@ from bot.nlu.slots import find_age
 __all__ = ["Reading", "Understanding"]
 
 _CACHE: dict[int, tuple[Flow, tuple[str, ...], Understanding]] = {}
+_AFTER_FIRST = ("no_call", "busy", "more", "thanks")
+"""Of two intents a message under a result says alike, the one answered (:meth:`Understanding.after`)."""
 
 
 class Reading(NamedTuple):
@@ -68,6 +70,9 @@ class Understanding:
         self.matchers: dict[str, Matcher] = {
             sid: Matcher([_cues(ch) for ch in st.choices or []]) for sid, st in flow.states.items() if st.choices
         }
+        after = flow.after.cues if flow.after else []
+        self._after_ids = tuple(c.id for c in after)
+        self.after_matcher = Matcher([ChoiceCues(c.id, (c.id,), tuple(c.keywords), tuple(c.examples)) for c in after])
         self.skippable = [(sid, st) for sid, st in flow.states.items() if st.skip_if_known and st.save_as]
         # per question: its choices with an age range (indices too), the others, and whether it asks a place
         self._aged: dict[str, tuple[list[Choice], frozenset[int], frozenset[int]]] = {}
@@ -192,6 +197,35 @@ class Understanding:
                 if want in c.regions or c.value == want:
                     return c
         return next((c for c in choices if "*" in c.regions), None)
+
+    # ------------------------------------------------------------ under a result
+
+    def after(self, a: Analysis) -> str | None:
+        """What ``a`` means typed under a result (:class:`~bot.engine.flow.AfterCue`: ``thanks``,
+        ``busy``, ``no_call``, ``more``), or None when it says none of them. A message that says
+        two (「つながらなかった、ありがとう」: each a keyword, or two alike) means the one that needs an
+        answer most: the phone (no_call, then busy), then something else, then thanks."""
+        if not self._after_ids or not a.text:
+            return None
+        named = {self._after_ids[h.choice] for h in self.after_matcher.hits(a) if not h.negated}
+        d = self.after_matcher.decide(a)
+        if d.choice is not None and not named - {self._after_ids[d.choice]}:
+            return self._after_ids[d.choice]
+        close = named | {self._after_ids[i] for i in d.candidates}
+        return next((x for x in _AFTER_FIRST if x in close), None)
+
+    def check_after(self, intent: str, text: str) -> str | None:
+        """Why the ``after`` example ``text`` of ``intent`` would not be read as it (None when it is)."""
+        if command_for(text) is not None:
+            return "it is a global command word, so it never reaches the result"
+        a = analyse_flow_text(text)
+        if self.crisis(a, a.text) is not None:
+            return "it triggers the crisis reply"
+        got = self.after(a)
+        if got == intent:
+            return None
+        return f"it is read as {got!r}; add keywords to {intent!r} or reword it" if got else \
+            "the matcher does not understand it; add keywords"
 
     # ------------------------------------------------------------ every question
 
