@@ -365,13 +365,17 @@ class _Connections:
             loop = asyncio.get_running_loop()
             retries, loaded, loading = 1, False, 1
             while True:
-                if self._watcher is None or self._watched is not loop:
-                    self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
                 try:
                     link = self._link
                     if link is None or link.lost or link.loop is not loop:
                         link = await self._connect(loop)
-                    got = await link.send(command, loop.time() + self.socket_timeout)
+                    answer = link.send(command, loop.time() + self.socket_timeout)
+                    # the watchdog starts once the command waits: started before connecting, it
+                    # could look (a quarter of socket_timeout on) while the set-up still ran, find
+                    # nothing waiting and stop — then the command waited for ever (a loaded machine)
+                    if self._watcher is None or self._watched is not loop:
+                        self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
+                    got = await answer
                 except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                     if not retries:
                         if isinstance(exc, RedisTimeoutError):

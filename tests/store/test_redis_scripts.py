@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -61,21 +62,15 @@ async def test_a_cancelled_step_does_not_leave_its_answer_for_the_next_command(o
     assert (await one.step("line:a", "line:ea", to("never"), ttl=60)).duplicate  # A was committed server-side
 
 
-async def test_a_server_that_never_answers_a_script_is_an_outage_not_a_hang() -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """Answers the connection set-up (CLIENT SETINFO, SELECT) with +OK, a script with nothing."""
-        while data := await reader.read(65536):
-            if b"EVAL" not in data:
-                writer.write(b"+OK\r\n" * sum(line.startswith(b"*") for line in data.split(b"\r\n")))
-        writer.close()
-
-    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+async def _a_step_against(handler: Any) -> None:
+    """A step against a fake Redis served by ``handler`` (socket_timeout 0.2 s) must fail as an
+    outage. Every wait bounded: a hang is the failure these tests are about (a new-user trial at
+    load 15 saw one for over 10 minutes); a timeout fails with the traceback of where it waited."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     st = RedisStore(f"redis://127.0.0.1:{port}/0", socket_timeout=0.2)
-    # every wait bounded: a hang is the failure this test is about (a new-user trial at load 15
-    # saw this test hang for over 10 minutes); a timeout fails with the traceback of where it waited
     try:
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(20):
             with pytest.raises(StoreUnavailable, match=r"no answer within 0\.2 s"):
                 await st.step("line:u", "line:e", to("who"), ttl=60)
     finally:
@@ -86,6 +81,31 @@ async def test_a_server_that_never_answers_a_script_is_an_outage_not_a_hang() ->
             server.close()
             async with asyncio.timeout(10):
                 await server.wait_closed()
+
+
+def _set_up_then_silence(set_up_delay: float) -> Any:
+    """A fake Redis answering the connection set-up (CLIENT SETINFO, SELECT) with +OK after
+    ``set_up_delay`` seconds, and a script with nothing."""
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            if b"EVAL" not in data:
+                if set_up_delay:
+                    await asyncio.sleep(set_up_delay)
+                writer.write(b"+OK\r\n" * sum(line.startswith(b"*") for line in data.split(b"\r\n")))
+        writer.close()
+    return serve
+
+
+async def test_a_server_that_never_answers_a_script_is_an_outage_not_a_hang() -> None:
+    await _a_step_against(_set_up_then_silence(0.0))
+
+
+async def test_a_slow_connection_set_up_then_no_answer_is_an_outage_not_a_hang() -> None:
+    """The cause of the hang above: the answer watchdog was started before connecting and, when the
+    set-up took longer than its first look (a quarter of ``socket_timeout``: a loaded machine), it
+    found nothing waiting and stopped — the script then sent waited for ever. Here the set-up is
+    answered after 0.1 s (socket_timeout 0.2 s: first look at 0.05 s), then the script never."""
+    await _a_step_against(_set_up_then_silence(0.1))
 
 
 async def test_the_next_step_is_given_the_committed_session_whatever_callers_changed(one: RedisStore) -> None:
