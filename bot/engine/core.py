@@ -390,11 +390,13 @@ class Engine:
                 # what the message says counts here too: 「殺すってDMが来た」 at the question who is asking
                 # is also the answer 「脅された・殺害予告」, confirmed when that question comes
                 if len(norm) <= MAX_ANSWER_CHARS and u.skippable:
-                    self._keep(s, u.extract(a, () if fresh else {s.state, *(h.state for h in s.history)}))
+                    everything = u.extract(a)  # read once: the answers kept, and another harm at a result
+                    asked = set() if fresh else {s.state, *(h.state for h in s.history)}
+                    self._keep(s, {slot: got for slot, got in everything.items() if got[1] not in asked})
                     if not fresh and self.finished(s):
                         # at a result, another harm in it (「裸の写真をばらすと言われた」): after the crisis
                         # card, 「「性的な画像・動画」も相談する」 under the result (_other_harm)
-                        harm = self._another_harm(s, u.extract(a))
+                        harm = self._another_harm(s, everything)
                         if harm is not None:
                             s.prefill[harm[0]] = harm[1].slot_value
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
@@ -643,10 +645,14 @@ class Engine:
             out.extend(self._reask(s, now))
         return out
 
-    def _go_on(self, s: Session, st: State, ch: Choice, value: str | None, now: dt.datetime) -> list[Reply]:
+    def _go_on(self, s: Session, st: State, ch: Choice, value: str | None, now: dt.datetime,
+               extra: Mapping[str, str] | None = None) -> list[Reply]:
         """Answer the question ``st`` (the current state, ``s.state``) with ``ch`` (``value`` for its
-        slot, else the choice's) and enter the next state: its replies."""
+        slot, else the choice's; ``extra``: other slots the same answer gives) and enter the next
+        state: its replies."""
         s.history.append(HistoryEntry.of(s.state, ch.id, dict(s.slots)))
+        if extra:
+            s.slots.update(extra)
         if st.save_as:
             s.slots[st.save_as] = value or ch.slot_value
             s.prefill.pop(st.save_as, None)
@@ -1016,7 +1022,7 @@ class Engine:
         found = {slot: value for slot, (value, sid) in extracted.items()
                  if not getattr(self._known_choice(f.states[sid], value), "catch_all", False)}
         after = f.after
-        again = f.states.get(after.again) if after is not None and after.again else None
+        again = self._again_question(f)
         harm = self._another_harm(s, extracted)
         if harm is not None:
             # another harm (「住所も晒された」 after 「悪口」): that consultation, with who the person
@@ -1062,12 +1068,16 @@ class Engine:
             return self._finish(s, [*pre, Say(t("engine.after_thanks", loc)), self._result_ask(s)], now)
         return self._no_match(s, raw, norm, now, pre)
 
+    @staticmethod
+    def _again_question(f: Flow) -> State | None:
+        """The flow's ``after.again`` question (the harm question), or None when it names none."""
+        return f.states.get(f.after.again) if f.after is not None and f.after.again else None
+
     def _another_harm(self, s: Session, found: Mapping[str, tuple[str, str]]) -> tuple[str, Choice] | None:
         """The slot of the flow's ``after.again`` question and its choice for another harm than the
         one answered, when ``found`` (:meth:`Understanding.extract` of a message) names one — not
         the catch-all (「つらい」 is how it feels, not another harm)."""
-        f = self._flow(s)
-        st = f.states.get(f.after.again) if f.after is not None and f.after.again else None
+        st = self._again_question(self._flow(s))
         if st is None or st.save_as is None or st.save_as not in found:
             return None
         ch = self._known_choice(st, found[st.save_as][0])
@@ -1080,15 +1090,12 @@ class Engine:
         saving ``slot`` (「ネットに載せられた」 of the intimate-images question: 「性的な画像・動画」), when
         it is another harm than the one answered; None for a question several harms ask (the goal)."""
         f = self._flow(s)
-        st = f.states.get(f.after.again) if f.after is not None and f.after.again else None
+        st = self._again_question(f)
         sid = self._question_of(f, slot)
-        if st is None or sid is None or st.save_as is None:
+        if st is None or sid is None or st.save_as is None or f.after is None or f.after.again is None:
             return None
-        by = [c for c in st.choices or [] for known in [{st.save_as: c.slot_value}]
-              if any(sid in reachable(f, x, known, through_results=False) for x in c.targets())]
-        if len(by) != 1 or by[0].slot_value == s.slots.get(st.save_as):
-            return None
-        return by[0]
+        ch = self.understanding(s.flow_id).sole_way(f.after.again, sid)
+        return None if ch is None or ch.slot_value == s.slots.get(st.save_as) else ch
 
     @staticmethod
     def _question_of(f: Flow, slot: str) -> str | None:
@@ -1209,16 +1216,7 @@ class Engine:
 
     def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply], value: str | None = None,
                extra: Mapping[str, str] | None = None) -> Outcome:
-        st = self._flow(s).states[s.state]
-        s.history.append(HistoryEntry.of(s.state, ch.id, dict(s.slots)))
-        if extra:
-            s.slots.update(extra)
-        if st.save_as:
-            s.slots[st.save_as] = value or ch.slot_value
-            s.prefill.pop(st.save_as, None)
-        self._age_told(s, st, ch)
-        target = ch.target(s.slots)
-        return self._finish(s, [*pre, *self._enter(s, target, now)], now)
+        return self._finish(s, [*pre, *self._go_on(s, self._flow(s).states[s.state], ch, value, now, extra)], now)
 
     def _enter(self, s: Session, state_id: str, now: dt.datetime) -> list[Reply]:
         f = self._flow(s)

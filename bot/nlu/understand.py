@@ -260,19 +260,22 @@ class Understanding:
         given = {**found, **(answered or {})}
         out: dict[str, tuple[str, str]] = {}
         for slot, (value, sid) in found.items():
-            if any(q != sid and self._only_way(q, s2, sid) and self._puts_out(s2, v2, sid)
+            if any(q != sid and self.sole_way(q, sid) is not None and self._puts_out(s2, v2, sid)
                    and not self._names_way(q, s2, a, sid) for s2, (v2, q) in given.items()):
                 continue
             out[slot] = (value, sid)
         return out
 
-    def _only_way(self, question: str, slot: str, sid: str) -> bool:
-        """Whether exactly one choice of ``question`` (saving ``slot``) keeps question ``sid`` in
-        reach: ``sid`` asks about that one answer (the intimate-images question, of 「性的な画像・動画」),
-        so an answer to it says that answer too. A question most answers lead to (where, what do
-        you want) says nothing of the others: what a message says of it is kept."""
-        choices = self.flow.states[question].choices or []
-        return sum(not self._puts_out(slot, c.slot_value, sid) for c in choices) == 1
+    def sole_way(self, question: str, sid: str) -> Choice | None:
+        """The one choice of ``question`` that keeps question ``sid`` in reach from the flow's start,
+        or None when none or several do: ``sid`` then asks about that one answer (the
+        intimate-images question, of 「性的な画像・動画」), so an answer to it says that answer too. A
+        question most answers lead to (where, what do you want) says nothing of the others."""
+        st = self.flow.states[question]
+        if st.save_as is None:
+            return None
+        ways = [c for c in st.choices or [] if not self._puts_out(st.save_as, c.slot_value, sid)]
+        return ways[0] if len(ways) == 1 else None
 
     def _puts_out(self, slot: str, value: str, sid: str) -> bool:
         """Whether ``slot`` = ``value`` puts question ``sid`` out of reach from the flow's start."""
