@@ -274,10 +274,11 @@ def check_settings(settings: Settings) -> list[str]:
     real = bool(settings.discord_token) or bool(settings.line_channel_secret and not settings.line_api_base)
     where = (f"on {settings.host}:{settings.port}" if not settings.loopback
              else "for LINE or Discord (their users' ids are keyed with it, also behind a proxy)")
-    if (not settings.loopback or real) and secret in ("", DEV_SECRET, EXAMPLE_SECRET):
+    guarded = not settings.loopback or real
+    if guarded and secret in ("", DEV_SECRET, EXAMPLE_SECRET):
         which = "the placeholder from .env.example" if secret == EXAMPLE_SECRET else "the development SOUDAN_SECRET"
         problems.append(f"refusing to listen {where} with {which}: {fix}")
-    elif (not settings.loopback or real) and len(secret) < MIN_PUBLIC_SECRET:
+    elif guarded and len(secret) < MIN_PUBLIC_SECRET:
         problems.append(f"refusing to listen {where} with a SOUDAN_SECRET of "
                         f"{len(secret)} characters (at least {MIN_PUBLIC_SECRET}): {fix}")
     if not secret:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.contacts.render import card_details, card_status, shown_status
-from bot.engine.types import Ask, ContactView, End, Refer, Reply, Say
+from bot.engine.types import Ask, ChoiceView, ContactView, End, Refer, Reply, Say
 from bot.i18n import pick
 from bot.timeutil import iso
 
@@ -41,17 +42,22 @@ def contact_to_dict(view: ContactView, locale: str) -> dict[str, Any]:
     }
 
 
+def _buttons(views: Sequence[ChoiceView]) -> list[dict[str, str]]:
+    """The JSON form of a question's buttons: ``[{"id": …, "label": …}]``."""
+    return [{"id": c.id, "label": c.label} for c in views]
+
+
 def reply_to_dict(reply: Reply, locale: str) -> dict[str, Any]:
     """The JSON form of a reply (DESIGN.md §6): ``type``, ``text``, ``choices``, ``contacts``, ``steps``;
     a referral also has ``urgency`` (``immediate``/``high``/``normal``, or null when undeclared); a
     question whose ``offers`` are not empty (「データを消す」 after the help) has ``offers`` too."""
     if isinstance(reply, Ask):
         d: dict[str, Any] = {"type": "ask", "text": reply.text,
-                             "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
+                             "choices": _buttons(reply.choices),
                              "contacts": [], "steps": [], "state_id": reply.state_id,
                              "conversation_id": reply.conversation_id}
         if reply.offers:
-            d["offers"] = [{"id": c.id, "label": c.label} for c in reply.offers]
+            d["offers"] = _buttons(reply.offers)
         return d
     if isinstance(reply, Refer):
         return {"type": "refer", "text": reply.text, "choices": [],

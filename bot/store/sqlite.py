@@ -344,8 +344,7 @@ class SQLiteStore(SessionStore):
         write) runs once it committed."""
         delay, deadline = 0.001, None
         while True:
-            while self._lent is not None:  # a worker thread has the connection (exclusive)
-                await asyncio.shield(self._lent)
+            await self._until_returned()  # a worker thread may have the connection (exclusive)
             db = self._conn()
             try:
                 out = _tx(db, body) if write else body(db)
@@ -413,8 +412,7 @@ class SQLiteStore(SessionStore):
         done — also when the caller is cancelled meanwhile: steps and other operations asked for
         wait (:meth:`_do`, the group commit); one thread at a time."""
         loop = asyncio.get_running_loop()
-        while self._lent is not None:
-            await asyncio.shield(self._lent)
+        await self._until_returned()
         db = self._conn()
         lent = self._lent = loop.create_future()
 
@@ -519,8 +517,7 @@ class SQLiteStore(SessionStore):
         """Finish background jobs and close the connection (every write is already committed)."""
         if self._jobs:
             await asyncio.wait(set(self._jobs), timeout=BUSY_TIMEOUT * 2)
-        while self._lent is not None:  # a worker thread still has the connection (its caller gave up)
-            await asyncio.shield(self._lent)
+        await self._until_returned()  # a worker thread may still have the connection (its caller gave up)
         self._closed = True
         db, self._db, self._cur = self._db, None, None
         if db is not None:
@@ -818,14 +815,17 @@ class SQLiteStore(SessionStore):
             log.warning("another process is reading the file, so the WAL was not truncated; deleted rows "
                         "stay in it until the next checkpoint")
 
+    async def _until_returned(self) -> None:
+        """Wait until no worker thread has the connection (``exclusive``: a thread job borrows the
+        loop's own connection, :meth:`_thread`)."""
+        while self._lent is not None:
+            await asyncio.shield(self._lent)
+
     async def count(self) -> int:
-        """See :meth:`SessionStore.count` (a scan, in a thread; ``exclusive``: in chunks)."""
-        now_ms = _ms(self._clock())
+        """See :meth:`SessionStore.count` (a scan, in a thread; ``exclusive``: :meth:`keys`, in chunks)."""
         if self.exclusive:
-            n = 0
-            async for rows in self._scan("counting", "sessions", "key"):
-                n += sum(1 for _, expires in rows if expires > now_ms)
-            return n
+            return sum([1 async for _ in self.keys()])
+        now_ms = _ms(self._clock())
         row = await self._thread("counting", lambda db: db.execute(
             "SELECT count(*) FROM sessions WHERE expires_at > ?", (now_ms,)).fetchone())
         return int(row[0])

@@ -144,7 +144,7 @@ async def test_background_work_runs_on_the_stores_connection_and_steps_wait_for_
         await st.close()
 
 
-async def test_a_scan_of_many_rows_goes_in_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_with_a_tiny_chunk_size_every_row_is_listed_counted_and_purged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sqlite_store, "SCAN_CHUNK", 3)
     clock = FakeClock()
     st = SQLiteStore(tmp_path / "soudan.db", clock=clock, exclusive=True)

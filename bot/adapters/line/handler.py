@@ -232,15 +232,17 @@ class EventHandler:
         conv = self.conversations
         store = conv.store
         group = conv.key("line-chat", j.chat)
+        scanned, card = False, None
         try:
             if j.event_id is not None and not await store.mark_event(f"{PLATFORM}:{j.event_id}", EVENT_TTL):
                 self.count(j.kind, "duplicate")
                 return
             first = await store.mark_event(f"{PLATFORM}:invite:{group}", INVITE_TTL)
-            card = self._crisis_card(j)  # after the duplicate check: a redelivery scans nothing
+            scanned, card = True, self._crisis_card(j)  # after the duplicate check: a redelivery scans nothing
             show_card = card is not None and await store.mark_event(f"{PLATFORM}:crisis:{group}", GROUP_CRISIS_TTL)
         except StoreError:
-            card = self._crisis_card(j)
+            if not scanned:
+                card = self._crisis_card(j)
             if card is None:
                 raise
             first = show_card = True
