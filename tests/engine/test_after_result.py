@@ -148,7 +148,7 @@ def test_an_answer_only_one_harm_asks_starts_that_harm() -> None:
     # 「ネットに載せられた」 is an answer of the intimate-images question only: that consultation
     out = _say(_at(ADULT_DELETE), "裸の写真を載せられた")
     assert _texts(out)[0] == "「性的な画像・動画」として進めます。違っていたら「戻る」と送ってください。"
-    assert out.session is not None and out.session.state == "ncii_posted"
+    assert out.session is not None and out.session.state == "ncii_them"  # then who did it (routing.md Q4)
     pupil = _say(_at(PUPIL), "裸の写真を載せられた")
     assert pupil.session is not None and pupil.session.state == "ncii_youth"
 
@@ -175,7 +175,7 @@ def test_a_threat_at_a_result_gets_the_crisis_card_and_the_harm_in_one_tap() -> 
     assert isinstance(card, Refer) and card.urgency == "immediate" and card.contacts[0].contact.id == "police_110"
     assert _menu(out)[0] == "「性的な画像・動画」も相談する"
     after = e.step(out.session, Text("1"), DAY)
-    assert after.session is not None and after.session.state == "ncii_threat"
+    assert after.session is not None and after.session.state == "ncii_them"
 
 
 def test_a_feeling_at_a_result_is_no_other_harm_but_the_wish_to_be_listened_to() -> None:

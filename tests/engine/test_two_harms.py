@@ -34,8 +34,10 @@ def test_the_result_names_the_harm_taken_and_offers_the_other_one() -> None:
     last = out.replies[-1]
     assert isinstance(last, Ask)
     assert last.choices[0].label == "「性的な画像・動画」も相談する"
-    after = e.step(s, Pick(last.choices[0].id, s.state, s.conversation_id), NOW)
-    assert after.session is not None and after.session.state == "ncii_threat"
+    asked = e.step(s, Pick(last.choices[0].id, s.state, s.conversation_id), NOW)
+    assert asked.session is not None and asked.session.state == "ncii_them"  # who does it (routing.md Q4)
+    after = e.step(asked.session, Text("元カレ"), NOW)
+    assert after.session is not None and after.session.state == "ncii_threat_ex"
     ref = next(r for r in after.replies if isinstance(r, Refer))
     ids = [v.contact.id for v in ref.contacts]
     assert "police_8103" in ids and "safeline" in ids

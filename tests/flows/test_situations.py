@@ -156,8 +156,8 @@ SITUATIONS: list[Situation] = [
     ),
     Situation(
         "NCII-posted", WEEKDAY,
-        ("4", "2", "リベンジポルノ", "大阪", "ネットに載せられた"),
-        ("who", "what", "region", "ncii_kind", "ncii_posted"),
+        ("4", "2", "リベンジポルノ", "大阪", "ネットに載せられた", "知らない人"),
+        ("who", "what", "region", "ncii_kind", "ncii_them", "ncii_posted"),
         {
             "safeline": Win((), "24h"),
             "police_8103": Win(("#8103",), "24h"),
