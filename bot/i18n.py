@@ -136,6 +136,10 @@ _ENGINE: dict[str, dict[str, str]] = {
         "crisis_continue": "落ち着いたら、相談の続きから答えることもできます。",
         "result_next": "ほかにできることはありますか？",
         "after_thanks": "どういたしまして。また困ったときは、いつでも送ってください。",
+        "thanks_question": "こちらこそ、送ってくれてありがとうございます。よければ、このまま下の質問に答えてください。",
+        "maybe_stop": "無理に答えなくても大丈夫です。ここで終わりにするときは「終了する」を押すか、「終了」と送ってください。"
+                      "続けるときは、下の質問に答えてください。",
+        "maybe_stop_result": "ここで終わりにするときは「終了する」を押すか、「終了」と送ってください。上の窓口には、いつでも相談できます。",
         "after_busy": "つながらないときは、少し時間をおいてかけ直すか、いま受け付けている別の窓口を使ってみてください。",
         "after_written_too": "電話のほかに、チャットやWebフォームなどで受け付けている窓口もあります。",
         "after_no_call": "電話でなくても相談できます。",
@@ -211,6 +215,10 @@ _ENGINE: dict[str, dict[str, str]] = {
         "crisis_continue": "When you feel ready, you can continue the consultation where you left off.",
         "result_next": "Is there anything else I can do?",
         "after_thanks": "You're welcome. Whenever you need help again, just send a message.",
+        "thanks_question": "Thank you for writing. If you like, please go on with the question below.",
+        "maybe_stop": "You do not have to answer if it is too much. To end here, tap \"End\" or send \"end\". "
+                      "To go on, answer the question below.",
+        "maybe_stop_result": "To end here, tap \"End\" or send \"end\". You can contact the windows above at any time.",
         "after_busy": "If you cannot get through, try again a little later, or try another window that is open now.",
         "after_written_too": " Some of them also take chat, web forms or mail.",
         "after_no_call": "You do not have to phone.",

@@ -12,7 +12,7 @@ from bot.engine.types import CommandName
 
 __all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_PENDING_AWAY",
            "FORGET_YES", "WRONG_WORDS",
-           "command_for", "command_key", "forget_answer", "forget_named", "forget_pending", "is_wrong"]
+           "command_for", "command_key", "forget_answer", "forget_named", "forget_pending", "is_maybe_stop", "is_wrong"]
 
 # The words as people type them. They are looked up through command_for(), which normalises
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
@@ -100,6 +100,21 @@ _WRONG = tuple(command_key(w) for w in (
 WRONG_WORDS = frozenset(_WRONG)
 _BACK_AFTER_WRONG = frozenset(w + sep + key for w in (*_WRONG, "いや", "あ", "あっ", "no") for sep in ("", "、", ",", "。", "!", "！", "…")
                               for key, c in _BY_KEY.items() if c is CommandName.BACK and not key.startswith("/"))
+
+
+# 「もういい」 and the like: may mean "stop", may mean giving up (a breaker's finding: it got
+# 「答えがわかりませんでした」 and the same question). Never taken as 終了 (nobody is dropped on a
+# guess): the engine asks, with 「終了する」 beside the question. In command_key's form.
+_MAYBE_STOP = frozenset(command_key(w) for w in (
+    "もういい", "もういいです", "もういいや", "もういいよ", "もういいわ", "もういいって", "もういいです。", "もうええ", "もうええわ", "もうええて",
+    "もう結構", "もう結構です", "もうけっこう", "もうけっこうです", "もういらない", "もういいから", "いいや", "もうやだ", "もういや",
+    "nevermind", "never mind", "forget it", "whatever", "i give up"))
+
+
+def is_maybe_stop(text: str) -> bool:
+    """Whether the whole message may mean "stop" without saying it (「もういい」「もう結構です」, "never
+    mind"): the engine asks whether to end (never ends on it)."""
+    return len(text) <= 30 and command_key(text) in _MAYBE_STOP
 
 
 def is_wrong(text: str) -> bool:

@@ -25,6 +25,7 @@ from bot.engine.commands import (
     command_for,
     forget_answer,
     forget_pending,
+    is_maybe_stop,
     is_wrong,
 )
 from bot.engine.flow import (
@@ -790,7 +791,7 @@ class Engine:
             return self._finish(s, [*pre, Say(t("engine.too_long", loc)), *self._reask(s, now)], now)
         if st.kind == "refer":
             views = self._result_choices(s)
-            hit = self._match_views(views, norm)
+            hit = self._match_views(views, norm, n)
             if hit is not None and hit.id == CONTINUE:
                 return self._continue(s, now, pre)
             if hit is not None and hit.id == ALSO:
@@ -855,7 +856,7 @@ class Engine:
                           s.state, s.conversation_id)
                 return self._finish(s, [*pre, *note, ask], now)
             return self._finish(s, [*pre, *note, *self._reask(s, now)], now)
-        return self._no_match(s, raw, norm, now, pre)
+        return self._no_match(s, raw, norm, now, pre, a)
 
     def _parked(self, s: Session, norm: str, before: Sequence[str]) -> list[Reply]:
         """After an answer to a later question was kept at the safety question (:func:`_safety_pair`):
@@ -881,11 +882,33 @@ class Engine:
         return self._finish(s, [*pre, Say(t("engine.ambiguous", loc, options=options)),
                                 *self._ask_again(s, st, candidates)], now)
 
-    def _no_match(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply]) -> Outcome:
+    def _no_match(self, s: Session, raw: str, norm: str, now: dt.datetime, pre: list[Reply],
+                  a: Analysis | None = None) -> Outcome:
         """A message that answers nothing: 「答えがわかりませんでした」 — or, for a sad emoji or a
-        plea with no answer in it, the warm reply with 110 — and the question (or the result's menu) again."""
+        plea with no answer in it, the warm reply with 110 — and the question (or the result's menu) again.
+
+        Before that, what a person says beside the consultation (found by the breaker and after8:
+        each got 「答えがわかりませんでした」): 「もういい」 may mean stop, so the bot asks (「終了する」
+        beside the question; never ended on a guess); at a question, thanks (the flow's ``after``
+        cue ``thanks``, read from ``a``) get a warm line, and 「つながらない」「電話できない」 (``busy``,
+        ``no_call``) the national windows open now (:func:`~bot.engine.open_now.open_now`, from the
+        directory) — each with the question again, kept where it was."""
+        loc = s.locale
+        asking = self._flow(s).states[s.state].kind == "ask"
+        if is_maybe_stop(raw):
+            if not asking:
+                return self._finish(s, [*pre, Say(t("engine.maybe_stop_result", loc)), *self._reask(s, now)], now)
+            stop = ChoiceView(f"{_CMD_PREFIX}{CommandName.STOP.value}", t("engine.choice_stop", loc))
+            question = [replace(r, offers=(*r.offers, stop)) if isinstance(r, Ask) else r for r in self._reask(s, now)]
+            return self._finish(s, [*pre, Say(t("engine.maybe_stop", loc)), *question], now)
+        intent = self.understanding(s.flow_id).after(a) if asking and a is not None else None
+        if intent == "thanks":
+            return self._finish(s, [*pre, Say(t("engine.thanks_question", loc)), *self._reask(s, now)], now)
+        if intent in ("busy", "no_call"):
+            return self._finish(s, [*pre, open_now(self.directory, now, loc), Say(t("engine.open_now_continue", loc)),
+                                    *self._reask(s, now)], now)
         key = "engine.no_match_feeling" if is_feeling(raw, norm) else "engine.no_match"
-        return self._finish(s, [*pre, Say(t(key, s.locale)), *self._reask(s, now)], now)
+        return self._finish(s, [*pre, Say(t(key, loc)), *self._reask(s, now)], now)
 
     def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply]) -> Outcome:
         assert r.choice is not None
@@ -942,9 +965,11 @@ class Engine:
         return [Ask(pick(st.ask, s.locale), views, s.state, s.conversation_id)]
 
     @staticmethod
-    def _match_views(views: Sequence[ChoiceView], norm: str) -> ChoiceView | None:
-        n = parse_number(norm)
-        if n is not None and norm.isdigit():
+    def _match_views(views: Sequence[ChoiceView], norm: str, n: int | None) -> ChoiceView | None:
+        """The button under a result that ``norm`` (the normalised message) picks: its number ``n``
+        (the message as a number, :func:`~bot.engine.text.parse_number`: 「2」「１番」「⑵」 as at a
+        question; the breaker found 「１番」 not understood there), else the one label it begins."""
+        if n is not None:
             return views[n - 1] if 1 <= n <= len(views) else None
         hits = [v for v in views if normalize(v.label).startswith(norm) and norm]
         return hits[0] if len(hits) == 1 else None

@@ -100,14 +100,21 @@ def visible(text: str) -> str:
 _KEYCAP = re.compile("[\ufe0e\ufe0f\u20e3]")
 
 
+_BRACKETED = re.compile(r"[(\[【「<]\s*(\d{1,9}(?:ばん|番)?)\s*[)\]】」>]")
+
+
 def number_form(text: str) -> str:
     """``text`` prepared for :func:`parse_number`: NFKC, lower case, kana folded, outer spaces and
     trailing punctuation and invisible format characters (:func:`visible`) removed, keycap emoji
     made digits (``"4️⃣"``, ``"1⃣"``, ``"🔟"``: 4, 1, 10) — but signs, decimal points and inner
     spaces kept, so that ``"-1"``, ``"1.5"`` and ``"1 2"`` are not read as 1, 15 and 12, while
-    ``"\u200b2"`` (a zero-width space before it) is 2."""
+    ``"\u200b2"`` (a zero-width space before it) is 2; a number in one pair of brackets is the
+    number (``"⑵"``, whose NFKC form is ``"(2)"``, ``"（２）"``, ``"【3】"``: 2, 2, 3)."""
     plain = _KEYCAP.sub("", visible(unicodedata.normalize("NFKC", text))).replace("\U0001f51f", "10")
-    return fold_kana(plain.strip().lower().rstrip(_TRAILING))
+    plain = fold_kana(plain.strip().lower().rstrip(_TRAILING))
+    # 「⑵」 (NFKC: "(2)"), 「（２）」, 「[2]」, 「【2】」: a choice number in brackets (found by the breaker)
+    bracketed = _BRACKETED.fullmatch(plain)
+    return bracketed.group(1) if bracketed else plain
 
 
 _KEYCAPS = re.compile("([0-9])[\ufe0e\ufe0f]?\u20e3|\U0001f51f")
