@@ -249,7 +249,7 @@ class Engine:
         self._asks: dict[tuple[int, str], tuple[State, str, tuple[ChoiceView, ...]]] = {}
         # per flow: its own choice ids and labels, and what each reads as when typed (_typed)
         self._own: dict[str, tuple[frozenset[str], dict[str, _Typed]]] = {}
-        self._readings: dict[tuple[str, str, str], Reading] = {}  # (flow, state, own text) → _read
+        self._readings: dict[tuple[str, str, str, bool], Reading] = {}  # (flow, state, own text, adult) → _read
         self.handoffs = Handoffs(self, teams or {})
 
     def with_teams(self, teams: Mapping[str, Team]) -> Engine:
@@ -309,17 +309,39 @@ class Engine:
             kept[1][text] = typed
         return typed
 
-    def _read(self, u: Understanding, state_id: str, text: str, a: Analysis) -> Reading:
-        """:meth:`Understanding.read` of ``a`` (the analysis of ``text``) at ``state_id``; kept,
-        like :meth:`_typed`, for the flow's own choice ids and labels (it depends on nothing else)."""
+    def _read(self, u: Understanding, state_id: str, text: str, a: Analysis, adult: bool = False) -> Reading:
+        """:meth:`Understanding.read` of ``a`` (the analysis of ``text``) at ``state_id`` (``adult``: the
+        person is known to be 18 or over); kept, like :meth:`_typed`, for the flow's own choice ids and
+        labels (it depends on nothing else)."""
+        adult = adult and state_id in u.adult_matchers
         kept = self._own.get(u.flow.id)
         if kept is None or text not in kept[0]:
-            return u.read(state_id, a)
-        key = (u.flow.id, state_id, text)
+            return u.read(state_id, a, adult=adult)
+        key = (u.flow.id, state_id, text, adult)
         got = self._readings.get(key)
         if got is None:
-            got = self._readings[key] = u.read(state_id, a)
+            got = self._readings[key] = u.read(state_id, a, adult=adult)
         return got
+
+    @staticmethod
+    def _extract(u: Understanding, a: Analysis, slots: Mapping[str, str],
+                 skip: set[str] | None = None) -> dict[str, tuple[str, str]]:
+        """:meth:`Understanding.extract`, with the answers to questions whose words mean something
+        else for an adult (``adult_keywords``) read again as an adult's when ``slots`` or the same
+        message say the person is 18 or over (「30歳です。いじめられてる」: 「しつこい嫌がらせ」)."""
+        found = u.extract(a, skip or ())
+        if not u.adult_matchers or not any(sid in u.adult_matchers for _, sid in found.values()) \
+                or not _adult({**{k: v for k, (v, _) in found.items()}, **slots}):
+            return found
+        out: dict[str, tuple[str, str]] = {}
+        for slot, (value, sid) in found.items():
+            if sid in u.adult_matchers:
+                r = u.read(sid, a, strict=True, adult=True)
+                if r.choice is None:
+                    continue
+                value = r.value or r.choice.id
+            out[slot] = (value, sid)
+        return out
 
     # ------------------------------------------------------------ public API
 
@@ -432,7 +454,7 @@ class Engine:
                 else:
                     hint = [Say(t("engine.english_hint", "en"))]
             if fresh:
-                kept = self._keep(s, u.extract(a)) if len(norm) <= MAX_ANSWER_CHARS else []
+                kept = self._keep(s, self._extract(u, a, s.slots)) if len(norm) <= MAX_ANSWER_CHARS else []
                 # a first message that tells what happened is answered, not only greeted: what was kept
                 note: list[Reply] = [Say(self._kept_note(s, kept, inp.text, norm))] if kept else []
                 question = self._enter(s, s.state, now)
@@ -609,7 +631,7 @@ class Engine:
         value: str | None = None
         which: list[Choice] = []
         if on is None and a is not None and st.kind == "ask":
-            r = self.understanding(s.flow_id).read(s.state, a)
+            r = self.understanding(s.flow_id).read(s.state, a, adult=_adult(s.slots))
             if r.choice is not None and not r.choice.means_no:
                 on, value = r.choice, r.value
                 out.append(Say(t("engine.understood", loc, label=pick(r.label, loc) if r.label else pick(on.label, loc))))
@@ -803,7 +825,7 @@ class Engine:
         choices = st.choices or []
         # everything the message says counts: answers to later questions are kept for them (below,
         # once the answer to this question is known: it may put some of them out of reach)
-        found = u.extract(a, {s.state, *(h.state for h in s.history)}) if n is None and u.skippable else {}
+        found = self._extract(u, a, s.slots, {s.state, *(h.state for h in s.history)}) if n is None and u.skippable else {}
         offered = [c for cid in clarify for c in choices if c.id == cid] or choices
         caps = keycap_numbers(raw) if "\u20e3" in raw or "\U0001f51f" in raw else choice_numbers(raw) if n is None else None
         if caps is not None and all(1 <= k <= len(offered) for k in caps):
@@ -823,7 +845,7 @@ class Engine:
                     return self._understood(s, r, now, pre)
             return self._finish(s, [*pre, Say(t("engine.no_number", loc, n=n, max=len(offered))),
                                     *self._ask_again(s, st, offered if clarify else None)], now)
-        r = self._read(u, s.state, raw, a)
+        r = self._read(u, s.state, raw, a, _adult(s.slots))
         if found and r.choice is not None and st.save_as:
             found = u.consistent(found, a, {st.save_as: (r.value or r.choice.slot_value, s.state)})
         kept = self._keep(s, found) if found else []

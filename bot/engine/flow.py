@@ -89,6 +89,10 @@ class Choice(_Strict):
             normalisation: NFKC, kana folding, no spaces or punctuation).
         examples: whole answers as people type them (「クラスのLINEで悪口を書かれてる」): the matcher's
             data. ``soudan validate`` checks that each one is read as this choice.
+        adult_keywords: words that mean this choice, and no other choice of the question, when the
+            person is known to be 18 or over (``who: adult`` or a stated age of 18+): an adult's
+            「いじめられてる」 is 「しつこい嫌がらせ」, not 「学校でのネットいじめ」 (whose keyword it stays for
+            everyone else).
         ages: ``[youngest, oldest]`` (years, inclusive): an answer such as 「15歳」, 「中2」 or
             "I'm 15" selects this choice.
         means_no: the "none of these" choice: ordinary ways of saying no (「ないっす」「違います」
@@ -115,6 +119,7 @@ class Choice(_Strict):
     label: Text
     keywords: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
+    adult_keywords: list[str] = Field(default_factory=list)
     ages: tuple[int, int] | None = None
     value: str | None = None
     means_no: bool = False

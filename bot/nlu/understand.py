@@ -49,9 +49,17 @@ class Reading(NamedTuple):
     age: int | None = None
 
 
-def _cues(ch: Choice) -> ChoiceCues:
-    return ChoiceCues(ch.id, (ch.id, *ch.label.values()), tuple(ch.keywords), tuple(ch.examples), ch.means_no,
-                      ch.catch_all)
+def _cues(ch: Choice, adult: frozenset[str] = frozenset()) -> ChoiceCues:
+    """The matcher's cues of ``ch``; for an adult (``adult``: every ``adult_keywords`` of its question),
+    its own ``adult_keywords`` added, and the others' taken out of its keywords and examples (「学校で
+    いじめられてる」 would make an adult's 「いじめられてる」 a doubt between the two)."""
+    if not adult:
+        return ChoiceCues(ch.id, (ch.id, *ch.label.values()), tuple(ch.keywords), tuple(ch.examples), ch.means_no,
+                          ch.catch_all)
+    others = adult - set(ch.adult_keywords)
+    keywords = (*(k for k in ch.keywords if k not in others), *(k for k in ch.adult_keywords if k not in ch.keywords))
+    examples = tuple(x for x in ch.examples if not any(k in x for k in others))
+    return ChoiceCues(ch.id, (ch.id, *ch.label.values()), keywords, examples, ch.means_no, ch.catch_all)
 
 
 class Understanding:
@@ -70,6 +78,12 @@ class Understanding:
         self.matchers: dict[str, Matcher] = {
             sid: Matcher([_cues(ch) for ch in st.choices or []]) for sid, st in flow.states.items() if st.choices
         }
+        # questions whose words mean something else for a person known to be 18 or over (adult_keywords)
+        self.adult_matchers: dict[str, Matcher] = {}
+        for sid, st in flow.states.items():
+            adult_words = frozenset(k for ch in st.choices or [] for k in ch.adult_keywords)
+            if adult_words:
+                self.adult_matchers[sid] = Matcher([_cues(ch, adult_words) for ch in st.choices or []])
         after = flow.after.cues if flow.after else []
         self._after_ids = tuple(c.id for c in after)
         self.after_matcher = Matcher([ChoiceCues(c.id, (c.id,), tuple(c.keywords), tuple(c.examples)) for c in after])
@@ -129,17 +143,19 @@ class Understanding:
 
     # ------------------------------------------------------------ one question
 
-    def read(self, state_id: str, a: Analysis, *, age: int | None = None, strict: bool = False) -> Reading:
+    def read(self, state_id: str, a: Analysis, *, age: int | None = None, strict: bool = False,
+             adult: bool = False) -> Reading:
         """Read ``a`` as the answer to the question ``state_id``.
 
         Args:
             age: an age given as a bare number at an age question (「19です」), if any.
             strict: only clear cues (keywords, places, ages) — for a message written for another
                 question (slot extraction); examples, "no" words and fuzzy matches are not used.
+            adult: the person is known to be 18 or over: the choices' ``adult_keywords`` count.
         """
         st = self.flow.states[state_id]
         choices = st.choices or []
-        m = self.matchers.get(state_id)
+        m = (self.adult_matchers.get(state_id) if adult else None) or self.matchers.get(state_id)
         if m is None or (not a.text and age is None):
             return Reading(None)
         exact = m.exact(a.text)
