@@ -137,6 +137,11 @@ _ENGINE: dict[str, dict[str, str]] = {
         "result_next": "ほかにできることはありますか？",
         "after_thanks": "どういたしまして。また困ったときは、いつでも送ってください。",
         "thanks_question": "こちらこそ、送ってくれてありがとうございます。よければ、このまま下の質問に答えてください。",
+        "vague_both": "いくつもあてはまるときは、いちばん困っていることをひとつ選んでください。ほかのことも、案内のあとで"
+                      "「他にも相談したい」と送ると続けて相談できます。",
+        "vague_unsure": "はっきりしなくても大丈夫です。いちばん近いと思うものをひとつ選んでください。あとで「戻る」と送れば直せます。",
+        "corrected": "「{label}」に直して進めます。違っていたら「戻る」と送ってください。",
+        "corrected_same": "「{label}」のままで進めます。続けて、下の質問に答えてください。",
         "maybe_stop": "無理に答えなくても大丈夫です。ここで終わりにするときは「終了する」を押すか、「終了」と送ってください。"
                       "続けるときは、下の質問に答えてください。",
         "maybe_stop_result": "ここで終わりにするときは「終了する」を押すか、「終了」と送ってください。上の窓口には、いつでも相談できます。",
@@ -216,6 +221,11 @@ _ENGINE: dict[str, dict[str, str]] = {
         "result_next": "Is there anything else I can do?",
         "after_thanks": "You're welcome. Whenever you need help again, just send a message.",
         "thanks_question": "Thank you for writing. If you like, please go on with the question below.",
+        "vague_both": "If more than one applies, choose the one that troubles you most. After the guidance, send "
+                      "\"something else\" to go on with the others.",
+        "vague_unsure": "It is fine not to be sure. Choose the one that seems closest; you can send \"back\" later to change it.",
+        "corrected": "I changed that to \"{label}\". If that is wrong, send \"back\".",
+        "corrected_same": "That stays \"{label}\". Please go on with the question below.",
         "maybe_stop": "You do not have to answer if it is too much. To end here, tap \"End\" or send \"end\". "
                       "To go on, answer the question below.",
         "maybe_stop_result": "To end here, tap \"End\" or send \"end\". You can contact the windows above at any time.",

@@ -12,7 +12,7 @@ from bot.engine.types import CommandName
 
 __all__ = ["COMMAND_WORDS", "DEFAULT_CRISIS_KEYWORDS", "FORGET_NO", "FORGET_PENDING", "FORGET_PENDING_AWAY",
            "FORGET_YES", "WRONG_WORDS",
-           "command_for", "command_key", "forget_answer", "forget_named", "forget_pending", "is_maybe_stop", "is_wrong"]
+           "command_for", "command_key", "forget_answer", "forget_named", "forget_pending", "is_maybe_stop", "is_wrong", "vague"]
 
 # The words as people type them. They are looked up through command_for(), which normalises
 # both the table and the message the same two ways (tests/engine/test_commands.py checks every word).
@@ -115,6 +115,27 @@ def is_maybe_stop(text: str) -> bool:
     """Whether the whole message may mean "stop" without saying it (「もういい」「もう結構です」, "never
     mind"): the engine asks whether to end (never ends on it)."""
     return len(text) <= 30 and command_key(text) in _MAYBE_STOP
+
+
+# Vague answers (a breaker's finding: each got 「答えがわかりませんでした」 and the same list): more than one
+# applies, or the person is unsure. In command_key's form, with the endings people add.
+_ENDINGS = ("", "です", "かな", "かも", "かなあ", "かなぁ", "…", "...", "ですね", "だと思う", "やな", "っす")
+_VAGUE = {
+    "both": ("どっちも", "どちらも", "両方", "りょうほう", "全部", "ぜんぶ", "全部あてはまる", "全部当てはまる", "どれもあてはまる",
+             "どれも当てはまる", "いろいろ", "色々", "どっちもある", "両方ある", "全部ある", "both", "all of them", "all", "everything"),
+    "unsure": ("たぶん", "多分", "わかんない", "わからない", "分からない", "わかりません", "分かりません", "よくわからない",
+               "よく分からない", "微妙", "びみょう", "うーん", "うーむ", "んー", "どうだろう", "どうかな", "迷う", "迷ってる", "迷います",
+               "決められない", "きめられない", "自信ない", "なんとも", "なんとも言えない", "さあ", "どれだろう", "わからん", "わかんね",
+               "idk", "not sure", "maybe", "dunno", "i dont know", "i don't know", "no idea"),
+}
+_VAGUE_KEYS = {command_key(w + end): kind for kind, words in _VAGUE.items() for w in words for end in _ENDINGS}
+
+
+def vague(text: str) -> str | None:
+    """``"both"`` for a whole message saying more than one choice applies (「どっちも」「両方」「全部」),
+    ``"unsure"`` for one saying the person is not sure (「たぶん」「わかんない」「微妙」), else None.
+    Only where it answers nothing (a choice 「わからない」 of the question comes first)."""
+    return _VAGUE_KEYS.get(command_key(text)) if len(text) <= 30 else None
 
 
 def is_wrong(text: str) -> bool:

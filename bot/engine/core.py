@@ -27,6 +27,7 @@ from bot.engine.commands import (
     forget_pending,
     is_maybe_stop,
     is_wrong,
+    vague,
 )
 from bot.engine.flow import (
     CONTINUE,
@@ -669,16 +670,19 @@ class Engine:
         return out
 
     def _go_on(self, s: Session, st: State, ch: Choice, value: str | None, now: dt.datetime,
-               extra: Mapping[str, str] | None = None) -> list[Reply]:
+               extra: Mapping[str, str] | None = None, second: str | None = None) -> list[Reply]:
         """Answer the question ``st`` (the current state, ``s.state``) with ``ch`` (``value`` for its
-        slot, else the choice's; ``extra``: other slots the same answer gives) and enter the next
-        state: its replies."""
+        slot, else the choice's; ``extra``: other slots the same answer gives; ``second``: another
+        answer the same message gave, offered under the result, :meth:`_second_wish`) and enter the
+        next state: its replies."""
         s.history.append(HistoryEntry.of(s.state, ch.id, dict(s.slots)))
         if extra:
             s.slots.update(extra)
         if st.save_as:
             s.slots[st.save_as] = value or ch.slot_value
             s.prefill.pop(st.save_as, None)
+            if second is not None:
+                s.prefill[st.save_as] = second
         self._age_told(s, st, ch)
         return self._enter(s, ch.target(s.slots), now)
 
@@ -850,7 +854,7 @@ class Engine:
             found = u.consistent(found, a, {st.save_as: (r.value or r.choice.slot_value, s.state)})
         kept = self._keep(s, found) if found else []
         if r.choice is not None:
-            return self._understood(s, r, now, pre)
+            return self._understood(s, r, now, pre, a)
         candidates = list(r.candidates)
         yes_to = [c for cid in clarify for c in choices if c.id == cid and not c.means_no]
         if not candidates and norm in YES_WORDS and len(yes_to) == 1 and any(c.id in clarify for c in choices if c.means_no):
@@ -878,7 +882,40 @@ class Engine:
                           s.state, s.conversation_id)
                 return self._finish(s, [*pre, *note, ask], now)
             return self._finish(s, [*pre, *note, *self._reask(s, now)], now)
+        fixed = self._corrected(s, u, a, now, pre)
+        if fixed is not None:
+            return fixed
+        kind = vague(raw)
+        if kind is not None:
+            return self._finish(s, [*pre, Say(t(f"engine.vague_{kind}", loc)),
+                                    *self._ask_again(s, st, offered if clarify else None)], now)
         return self._no_match(s, raw, norm, now, pre, a)
+
+    def _corrected(self, s: Session, u: Understanding, a: Analysis, now: dt.datetime,
+                   pre: list[Reply]) -> Outcome | None:
+        """A message that answers nothing here but answers a question asked before, otherwise
+        (「やっぱり中学生」「さっきのまちがい、高校生です」 after 「18歳以上」; found by the breaker: it got
+        「答えがわかりませんでした」): back to that question and on with the new answer, said so, the
+        answers given after it kept for the questions ahead (as under a result, :meth:`_rewind`);
+        the same answer again is said to stay. None when it answers no earlier question."""
+        asked = {h.state: i for i, h in reversed(list(enumerate(s.history)))}  # question → its first answer
+        if not asked:
+            return None
+        f = self._flow(s)
+        found = self._extract(u, a, s.slots, {s.state})
+        earlier = sorted((asked[sid], slot, value) for slot, (value, sid) in found.items() if sid in asked)
+        if not earlier:
+            return None
+        i, slot, value = earlier[0]
+        st = f.states[s.history[i].state]
+        label = self._value_label(s, st, value)
+        if s.slots.get(slot) == value:
+            return self._finish(s, [*pre, Say(t("engine.corrected_same", s.locale, label=label)), *self._reask(s, now)],
+                                now)
+        answer = self._known_choice(st, value)
+        if answer is None:
+            return None
+        return self._rewind(s, i, answer, {}, now, [*pre, Say(t("engine.corrected", s.locale, label=label))])
 
     def _parked(self, s: Session, norm: str, before: Sequence[str]) -> list[Reply]:
         """After an answer to a later question was kept at the safety question (:func:`_safety_pair`):
@@ -932,13 +969,36 @@ class Engine:
         key = "engine.no_match_feeling" if is_feeling(raw, norm) else "engine.no_match"
         return self._finish(s, [*pre, Say(t(key, loc)), *self._reask(s, now)], now)
 
-    def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply]) -> Outcome:
+    def _understood(self, s: Session, r: Reading, now: dt.datetime, pre: list[Reply],
+                    a: Analysis | None = None) -> Outcome:
         assert r.choice is not None
         extra = {"age": str(r.age)} if r.age is not None else None  # a stated age, for 18-year-old pupils
         if r.exact:
             return self._apply(s, r.choice, now, pre, r.value, extra)
         label = pick(r.label, s.locale) if r.label else pick(r.choice.label, s.locale)
-        return self._apply(s, r.choice, now, [*pre, Say(t("engine.understood", s.locale, label=label))], r.value, extra)
+        second = self._second_wish(s, r.choice, a) if a is not None else None
+        return self._apply(s, r.choice, now, [*pre, Say(t("engine.understood", s.locale, label=label))], r.value, extra,
+                           second)
+
+    def _second_wish(self, s: Session, taken: Choice, a: Analysis) -> str | None:
+        """Another choice the message names, not negated, at a question whose every choice leads
+        straight to a result (the goal: 「投稿を消して、嫌がらせもやめてほしい」 is 「消してほしい」 and
+        「やめさせたい」; it was read as the one only, found by edges8): its slot value, kept so that the
+        result offers it (「「消してほしい」も相談する」, :meth:`_other_harm`), as a second wish typed under
+        the result is; None when the message names no other one, or two, or one that leads where
+        ``taken`` does. Not at the flow's harm question (two harms there are asked about)."""
+        f = self._flow(s)
+        st = f.states[s.state]
+        choices = st.choices or []
+        m = self.understanding(s.flow_id).matchers.get(s.state)
+        if m is None or st.save_as is None or (f.after is not None and f.after.again == s.state) \
+                or not all(f.states[x].kind == "refer" for c in choices for x in c.targets()):
+            return None
+        named = {h.choice for h in m.hits(a) if not h.negated and h.weight >= 1.0}
+        target = taken.target(s.slots)
+        others = [choices[i] for i in sorted(named) if choices[i] is not taken and not choices[i].means_no
+                  and not choices[i].catch_all and choices[i].target(s.slots) != target]
+        return others[0].slot_value if len(others) == 1 else None
 
     def _keep(self, s: Session, found: Mapping[str, tuple[str, str]]) -> list[str]:
         """Store answers to later questions (never over a slot already answered); returns what
@@ -1262,8 +1322,9 @@ class Engine:
         return self._finish(s, [*pre, *self._enter(s, target, now)], now)
 
     def _apply(self, s: Session, ch: Choice, now: dt.datetime, pre: list[Reply], value: str | None = None,
-               extra: Mapping[str, str] | None = None) -> Outcome:
-        return self._finish(s, [*pre, *self._go_on(s, self._flow(s).states[s.state], ch, value, now, extra)], now)
+               extra: Mapping[str, str] | None = None, second: str | None = None) -> Outcome:
+        return self._finish(s, [*pre, *self._go_on(s, self._flow(s).states[s.state], ch, value, now, extra, second)],
+                            now)
 
     def _enter(self, s: Session, state_id: str, now: dt.datetime) -> list[Reply]:
         f = self._flow(s)

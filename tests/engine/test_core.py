@@ -74,7 +74,7 @@ def test_halfwidth_and_punctuated_yes_and_keywords(tiny_engine: Engine, answer: 
     ("   ", "メッセージが空でした"),
     ("あ" * 5000, "詳しく書いてくださって"),
     ("7", "7番の選択肢はありません"),
-    ("わからない", "答えがわかりませんでした"),
+    ("わからない", "はっきりしなくても大丈夫です"),  # unsure: a re-ask that helps (the breaker, session 8)
 ])
 def test_odd_messages_reask_and_keep_the_state(tiny_engine: Engine, answer: str, expected: str) -> None:
     s = start(tiny_engine)
