@@ -145,6 +145,9 @@ _ENGINE: dict[str, dict[str, str]] = {
         "maybe_stop": "無理に答えなくても大丈夫です。ここで終わりにするときは「終了する」を押すか、「終了」と送ってください。"
                       "続けるときは、下の質問に答えてください。",
         "maybe_stop_result": "ここで終わりにするときは「終了する」を押すか、「終了」と送ってください。上の窓口には、いつでも相談できます。",
+        "after_told": "話してくれてありがとうございます。このチャットでは、書いてくれたことをくわしく読みとることはできませんが、"
+                      "上の窓口では相談員があなたの話を聞いてくれます。あなたは悪くありません。"
+                      "続けるときは、下の選択肢から選ぶか、番号で答えてください。",
         "after_busy": "つながらないときは、少し時間をおいてかけ直すか、いま受け付けている別の窓口を使ってみてください。",
         "after_written_too": "電話のほかに、チャットやWebフォームなどで受け付けている窓口もあります。",
         "after_no_call": "電話でなくても相談できます。",
@@ -229,6 +232,9 @@ _ENGINE: dict[str, dict[str, str]] = {
         "maybe_stop": "You do not have to answer if it is too much. To end here, tap \"End\" or send \"end\". "
                       "To go on, answer the question below.",
         "maybe_stop_result": "To end here, tap \"End\" or send \"end\". You can contact the windows above at any time.",
+        "after_told": "Thank you for telling me. This chat cannot read everything you write, but the "
+                      "counsellors at the windows above will listen to you. It is not your fault. "
+                      "To go on, pick one of the choices below or answer with its number.",
         "after_busy": "If you cannot get through, try again a little later, or try another window that is open now.",
         "after_written_too": " Some of them also take chat, web forms or mail.",
         "after_no_call": "You do not have to phone.",

@@ -208,6 +208,17 @@ class _Typed(NamedTuple):
     command: CommandName | None
 
 
+_NOT_A_STORY = ("わから", "わかん", "分から", "分かん", "understand", "dontknow", "notsure")
+
+
+def _tells_more(raw: str, norm: str) -> bool:
+    """True when a message typed under a result that answered nothing tells more of what happened
+    (「みんなに無視されてる」): some words (at least 6 letters of its normalised form ``norm``), no
+    feeling (:func:`~bot.nlu.feelings.is_feeling`: its own warm reply) and no 「わからない」 (that
+    is not understood, and says so). A filler (「うーん」「はあ」) is no story either."""
+    return len(norm) >= 6 and not is_feeling(raw, norm) and not any(w in norm for w in _NOT_A_STORY)
+
+
 class Engine:
     """The shared finite-state conversation engine.
 
@@ -1115,7 +1126,8 @@ class Engine:
         cannot be used (the windows a person answers now); another harm (back to the flow's
         ``after.again`` question and on with it); another answer to a question this path asked
         (「書き込みを消したい」 after 「やめさせたい」: back there and on with it), or a wish this path
-        did not ask; 「他にも相談したい」; thanks; else 「答えがわかりませんでした」."""
+        did not ask; 「他にも相談したい」; thanks; else more of the story (where they will be heard)
+        or, for a feeling or emoji alone, the warm reply of :meth:`_no_match`."""
         loc = s.locale
         u = self.understanding(s.flow_id)
         f = self._flow(s)
@@ -1173,6 +1185,10 @@ class Engine:
             return self._again(s, None, {}, now, [*pre, Say(t("engine.after_more", loc))])
         if intent == "thanks":
             return self._finish(s, [*pre, Say(t("engine.after_thanks", loc)), self._result_ask(s)], now)
+        if _tells_more(raw, norm):
+            # more of the story (「みんなに無視されてる」 under a bullying result): not 「答えがわかり
+            # ませんでした」 at the moment a person opens up, but where they will be heard (routing.md §2.8)
+            return self._finish(s, [*pre, Say(t("engine.after_told", loc)), self._result_ask(s)], now)
         return self._no_match(s, raw, norm, now, pre)
 
     @staticmethod

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
 from bot.engine.core import OTHER_WINDOWS
 from bot.engine.flow import load_flow
 from bot.engine.types import Ask, Outcome, Pick, Refer, Say, Session, Start, Text
@@ -190,10 +192,20 @@ def test_a_feeling_at_a_result_is_no_other_harm_but_the_wish_to_be_listened_to()
     assert _texts(sad)[0] == t("engine.no_match_feeling", "ja")
 
 
-def test_what_is_not_understood_still_says_so() -> None:
-    out = _say(_at(ADULT_DELETE), "うーん")
-    assert _texts(out)[0] == NO_MATCH
+@pytest.mark.parametrize("text", ["うーん", "はあ", "よくわからない", "I don't understand"])
+def test_what_is_not_understood_still_says_so(text: str) -> None:
+    out = _say(_at(ADULT_DELETE), text)
+    assert {NO_MATCH, t("engine.no_match", "en")} & set(_texts(out))
     assert isinstance(out.replies[0], Say)
+
+
+@pytest.mark.parametrize("text", ["みんなに無視されてる", "半年くらい前からずっと続いています", "they keep posting about me at work"])
+def test_more_of_the_story_is_answered_warmly_with_the_menu_again(text: str) -> None:
+    # trial9 F5: a person telling more under a result got 「答えがわかりませんでした」
+    out = _say(_at(ADULT_DELETE), text)
+    assert out.session is not None and out.session.state == "delete"
+    assert {t("engine.after_told", "ja"), t("engine.after_told", "en")} & set(_texts(out))
+    assert NO_MATCH not in _texts(out)
 
 
 AFTER = """\
