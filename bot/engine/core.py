@@ -251,9 +251,7 @@ class Engine:
         for f in self.flows.values():
             missing = [c for st in f.states.values() if st.refer for c in st.refer.contacts if c not in directory]
             missing += [c for c in f.fallback if c not in directory]
-            missing += [c for c in (f.crisis.contacts if f.crisis else []) if c not in directory]
-            missing += [c for c in (f.crisis.danger.contacts if f.crisis and f.crisis.danger else [])
-                        if c not in directory]
+            missing += [c for _, ids, _ in (f.crisis.parts() if f.crisis else ()) for c in ids if c not in directory]
             if missing:
                 raise ValueError(f"flow {f.id!r} names contacts missing from the directory: {sorted(set(missing))}")
         self._crisis = {fid: self._crisis_for(f) for fid, f in self.flows.items()}
@@ -579,12 +577,11 @@ class Engine:
         if crisis is not None:
             spec: Crisis | DangerReply | InjuredReply = crisis
             own: Crisis | DangerReply | InjuredReply | AdultCrisis = crisis
-            if kind == "danger" and crisis.danger is not None:
-                spec = own = crisis.danger
-            elif kind == "injured" and crisis.injured is not None:
-                spec = own = crisis.injured
-                if adult and crisis.injured.adult is not None:
-                    own = crisis.injured.adult
+            part = {"danger": crisis.danger, "injured": crisis.injured}.get(kind)
+            if part is not None:
+                spec = own = part
+                if adult and part.adult is not None:
+                    own = part.adult
             elif adult and crisis.adult is not None:
                 own = crisis.adult
             words = dict(spec.text)

@@ -284,14 +284,6 @@ class State(_Strict):
         return "ask" if self.ask is not None else "say" if self.say is not None else "refer"
 
 
-class DangerReply(_Strict):
-    """The crisis reply for immediate danger from someone else (see :class:`Crisis`)."""
-
-    text: Text
-    contacts: list[str] = Field(min_length=1)
-    steps: list[Text] = Field(default_factory=list)
-
-
 class AdultCrisis(_Strict):
     """The crisis reply's windows and steps for a person known to be 18 or over (see :class:`Crisis`)."""
 
@@ -299,20 +291,27 @@ class AdultCrisis(_Strict):
     steps: list[Text] = Field(default_factory=list)
 
 
-class InjuredReply(_Strict):
-    """The crisis reply for an overdose or a self-inflicted injury that has already happened (see
-    :class:`Crisis`): 119 first, then the lines for the feelings behind it.
+class DangerReply(_Strict):
+    """The crisis reply for immediate danger from someone else (see :class:`Crisis`): 110 first.
 
     Attributes:
-        text, contacts, steps: as :class:`DangerReply`.
+        text: the lead of the reply.
+        contacts: its windows, in order (110 first).
+        steps: what to do now.
         adult: the contacts and steps for a person known to be 18 or over (as
-            :attr:`Crisis.adult`); optional.
+            :attr:`Crisis.adult`: e.g. without the children's line); optional.
     """
 
     text: Text
     contacts: list[str] = Field(min_length=1)
     steps: list[Text] = Field(default_factory=list)
     adult: AdultCrisis | None = None
+
+
+class InjuredReply(DangerReply):
+    """The crisis reply for an overdose or a self-inflicted injury that has already happened (see
+    :class:`Crisis`): 119 first, then the lines for the feelings behind it. Fields as
+    :class:`DangerReply`."""
 
 
 class Crisis(_Strict):
@@ -344,6 +343,19 @@ class Crisis(_Strict):
     danger: DangerReply | None = None
     injured: InjuredReply | None = None
     adult: AdultCrisis | None = None
+
+    def parts(self) -> Iterator[tuple[tuple[str, ...], list[str], list[Text]]]:
+        """Every reply of the section as ``(path, contacts, steps)``: the suicide/self-harm reply
+        (``("crisis",)``), its adult form, the danger and injured replies and their adult forms,
+        those present; ``path`` is the YAML key path (for ``file:line`` problems)."""
+        yield ("crisis",), self.contacts, self.steps
+        if self.adult is not None:
+            yield ("crisis", "adult"), self.adult.contacts, self.adult.steps
+        for key, part in (("danger", self.danger), ("injured", self.injured)):
+            if part is not None:
+                yield ("crisis", key), part.contacts, part.steps
+                if part.adult is not None:
+                    yield ("crisis", key, "adult"), part.adult.contacts, part.adult.steps
 
 
 
@@ -740,12 +752,8 @@ def _contacts(lf: LoadedFlow, known: Known) -> Iterator[Problem]:
             yield from missing("contact", st.refer.contacts, check, "states", sid, "refer", "contacts")
             yield from missing("lead contact", st.refer.lead, check, "states", sid, "refer", "lead")
     yield from missing("fallback contact", f.fallback, "", "fallback")
-    if f.crisis is not None:
-        yield from missing("crisis contact", f.crisis.contacts, "", "crisis", "contacts")
-        yield from missing("crisis contact", f.crisis.danger.contacts if f.crisis.danger else [], "",
-                           "crisis", "danger", "contacts")
-        yield from missing("crisis contact", f.crisis.adult.contacts if f.crisis.adult else [], "",
-                           "crisis", "adult", "contacts")
+    for path, ids, _steps in f.crisis.parts() if f.crisis is not None else ():
+        yield from missing("crisis contact", ids, "", *path, "contacts")
 
 
 def _examples(lf: LoadedFlow, known: Known) -> Iterator[Problem]:

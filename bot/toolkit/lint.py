@@ -170,11 +170,8 @@ def _windows(lf: LoadedFlow, avail: _Availability, err: Callable[..., None]) -> 
                 "(hours: \"24/7\") to its `contacts` or to the flow's `fallback` list",
                 "states", sid, "refer", "contacts")
     if f.crisis is not None:
-        inj = f.crisis.injured
-        for ids, where in ((f.crisis.contacts, ("crisis", "contacts")),
-                           (f.crisis.adult.contacts if f.crisis.adult else [], ("crisis", "adult", "contacts")),
-                           (inj.contacts if inj else [], ("crisis", "injured", "contacts")),
-                           (inj.adult.contacts if inj and inj.adult else [], ("crisis", "injured", "adult", "contacts"))):
+        for path, ids, _steps in f.crisis.parts():
+            where = (*path, "contacts")
             gaps = avail.gaps(ids) if ids else []
             if gaps:
                 err("crisis-no-open-window", f"the crisis reply has no window open during {_ranges(gaps)}; "
@@ -255,19 +252,13 @@ def _flow_texts(f: Flow) -> Iterable[tuple[dict[str, str], tuple[str | int, ...]
     yield f.title, ("title",), "the flow title"
     if f.crisis is not None:
         yield f.crisis.text, ("crisis", "text"), "the crisis text"
-        for k, step in enumerate(f.crisis.steps):
-            yield step, ("crisis", "steps", k), f"crisis step {k + 1}"
-        for k, step in enumerate(f.crisis.adult.steps if f.crisis.adult else []):
-            yield step, ("crisis", "adult", "steps", k), f"crisis step {k + 1} for adults"
         for key, part in (("danger", f.crisis.danger), ("injured", f.crisis.injured)):
-            if part is None:
-                continue
-            yield part.text, ("crisis", key, "text"), f"the crisis text for {key}"
-            for k, step in enumerate(part.steps):
-                yield step, ("crisis", key, "steps", k), f"crisis step {k + 1} for {key}"
-        inj_adult = f.crisis.injured.adult if f.crisis.injured else None
-        for k, step in enumerate(inj_adult.steps if inj_adult else []):
-            yield step, ("crisis", "injured", "adult", "steps", k), f"crisis step {k + 1} for injured adults"
+            if part is not None:
+                yield part.text, ("crisis", key, "text"), f"the crisis text for {key}"
+        for path, _ids, steps in f.crisis.parts():
+            of = " ".join(path[1:])  # 'adult', 'danger', 'injured adult'…
+            for k, step in enumerate(steps):
+                yield step, (*path, "steps", k), f"crisis step {k + 1}" + (f" for {of}" if of else "")
     for sid, st in f.states.items():
         if st.ask is not None:
             yield st.ask, ("states", sid, "ask"), f"the question of {sid!r}"

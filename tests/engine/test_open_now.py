@@ -156,3 +156,19 @@ def test_every_rich_menu_label_typed_runs_its_areas_command(shipped_engine: Engi
     for label in {t(f"line.richmenu.{area}", locale), t(f"line.richmenu.{area}.short", locale)}:
         typed = shipped_engine.step(s, Text(label), WEEKDAY_10).replies
         assert typed == tapped, label
+
+
+@pytest.mark.parametrize(("who", "children_line"), [("pupil", True), ("adult", False)])
+def test_help_now_of_a_pupil_lists_the_24_hour_childrens_line_and_of_an_adult_not(
+        shipped_engine: Engine, who: str, children_line: bool) -> None:
+    """trial9 F6: a pupil's 「いますぐ助けが必要」 listed 110, 119 and よりそい but not the 24時間子供SOS
+    ダイヤル (routing.md §7: threats, youth add-on); an adult's keeps the adult lines only."""
+    s = shipped_engine.step(None, Start(), WEEKDAY_10).session
+    s = shipped_engine.step(s, Pick("none", "safety", s.conversation_id if s else ""), WEEKDAY_10).session
+    assert s is not None and s.state == "who"
+    s = shipped_engine.step(s, Pick(who, "who", s.conversation_id), WEEKDAY_10).session
+    assert s is not None and s.slots["who"] == who
+    out = shipped_engine.step(s, Command(CommandName.HELP_NOW), WEEKDAY_10)
+    shown = windows(out.replies[0])
+    assert shown[0] == "police_110"
+    assert ("mext_24h_sos" in shown) is children_line
