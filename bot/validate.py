@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from bot.contacts.directory import Directory, DirectoryError
@@ -78,7 +79,7 @@ def main(args: argparse.Namespace) -> int:
             problems = [*problems, *exc.errors]
     fmt = getattr(args, "format", "text")
     problems, hidden = _named_first(problems, list(args.paths))
-    for e in problems:
+    for e in (dataclasses.replace(p, path=_relative(p.path)) for p in problems):
         if fmt == "github":
             level = "error" if e.severity == "error" else "warning"
             print(f"::{level} file={e.path},line={e.line or 1}::{e.message}")
@@ -90,6 +91,15 @@ def main(args: argparse.Namespace) -> int:
     if hidden:
         print(f"(and {hidden} warning(s) in files you did not name; `soudan validate` alone shows them)")
     return 1 if errors else 0
+
+
+def _relative(path: str) -> str:
+    """``path`` relative to the working folder when it lies inside it (``flows/net-harm.yaml``,
+    as the author would type it), else as given: the defaults are absolute paths of the checkout."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return path
 
 
 def _named_first(problems: list[LoadError], paths: list[str]) -> tuple[list[LoadError], int]:

@@ -64,5 +64,24 @@ def test_a_named_flow_file_shows_its_own_warnings_and_counts_the_others(
     assert rc == 0 and others, out  # the shipped directory has old-source warnings (the case at hand)
     assert "warning" not in out.split("1 flow file(s)")[0]
     assert f"(and {len(others)} warning(s) in files you did not name; `soudan validate` alone shows them)" in out
+    monkeypatch.chdir(ROOT)
     rc = validate.main(argparse.Namespace(paths=[], format="text"))
-    assert str(others[0]) in capsys.readouterr().out
+    rel = Path(others[0].path).relative_to(ROOT)
+    assert f"{rel}:{others[0].line}: warning: {others[0].message}" in capsys.readouterr().out
+
+
+def test_paths_are_printed_as_the_author_types_them_inside_the_checkout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """trial9 F3: `soudan validate` alone printed the shipped files with the checkout's absolute path
+    (`/home/…/directory/mental-health.yaml:29`) while `soudan validate drafts/club.yaml` printed
+    `drafts/club.yaml`: inside the working folder a path is relative, outside it as given."""
+    from bot.settings import ROOT
+
+    monkeypatch.delenv("SOUDAN_TEAMS_FILE", raising=False)
+    monkeypatch.chdir(ROOT)
+    validate.main(argparse.Namespace(paths=[], format="text"))
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ": warning: " in ln]
+    assert lines and all(ln.startswith("directory/") for ln in lines), lines
+    monkeypatch.chdir(tmp_path)  # outside the checkout: the path as given (absolute)
+    validate.main(argparse.Namespace(paths=[], format="github"))
+    assert f"file={ROOT / 'directory'}" in capsys.readouterr().out
