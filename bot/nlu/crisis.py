@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import re._constants as _sre  # type: ignore[import-not-found]  # the opcodes of a parse (Python's own regex parser)
 import re._parser as _sre_parse  # type: ignore[import-not-found]
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal
 
 from bot.engine.text import normalize
@@ -338,7 +338,71 @@ _DENIED_DANGER = re.compile(_DENIED.pattern + r"|(?:(?:と|って)(?:は|も)?(?
                             r"|って(?:いう)?(?:わけ|訳|こと)(?:じゃ|では|は|が|も)?(?:い)?(?:ない|ません|なか|ねえ)")
 
 
-def _affirmed(rx: re.Pattern[str], text: str, denied: re.Pattern[str] = _DENIED) -> bool:
+class _Alternation:
+    """The alternation of ``patterns`` — what ``re.compile("|".join(f"(?:{p})" for p in patterns))``
+    finds with ``finditer`` — found by trying, at each position of the text, only the patterns
+    that can begin a match with the character there (:func:`_first_of` of Python's own parse of
+    each), in their order.
+
+    The same matches, spans and groups: at a position the whole alternation's match is that of
+    the first pattern matching there, and a pattern that cannot begin with the position's
+    character does not match there, so leaving it out changes nothing; look-behinds and ``^``
+    see the whole text (``Pattern.match(text, pos)``); no pattern may match the empty string
+    (checked: ``ValueError``). The sub-alternation of each first character is compiled when a
+    text first has that character at a position (most are never needed). The crisis scan runs on
+    every message: a Japanese message is tried against a few of the ~200 patterns at each
+    position instead of all of them (a fifth of the scan's instructions).
+
+    Raises:
+        ValueError: a pattern may match the empty string.
+    """
+
+    def __init__(self, patterns: Iterable[str]) -> None:
+        self.patterns = tuple(patterns)
+        firsts: list[frozenset[str] | None] = []
+        for p in self.patterns:
+            tree = _sre_parse.parse(p)
+            if tree.getwidth()[0] == 0:
+                raise ValueError(f"a crisis pattern must not match the empty string: {p!r}")
+            got, _ = (None, False) if tree.state.flags & re.IGNORECASE else _first_of(list(tree))
+            firsts.append(None if got is None else frozenset(got))
+        self._firsts = tuple(firsts)
+        self._known = frozenset(c for f in firsts if f is not None for c in f if c != _DIGIT)
+        self._groups: dict[str, re.Pattern[str] | None] = {}  # by a known first character, compiled when first met
+        self._digit = self._choose(lambda f: _DIGIT in f)  # any other digit
+        self._other = self._choose(lambda f: False)  # any other character
+
+    def _choose(self, begins: Callable[[frozenset[str]], bool]) -> re.Pattern[str] | None:
+        """The alternation of the patterns whose first characters are unknown or ``begins`` says
+        may begin a match, in order; None when there is none."""
+        chosen = [p for p, f in zip(self.patterns, self._firsts, strict=True) if f is None or begins(f)]
+        return _compile(chosen) if chosen else None
+
+    def _group(self, c: str) -> re.Pattern[str] | None:
+        """The patterns that can begin with the known first character ``c``, compiled once."""
+        digit = c.isdecimal()
+        rx = self._groups[c] = self._choose(lambda f: c in f or (digit and _DIGIT in f))
+        return rx
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """Every match in ``text``, left to right, not overlapping (as ``Pattern.finditer``)."""
+        groups, known = self._groups, self._known
+        after = 0  # the end of the last match: the scan goes on from there
+        for pos, c in enumerate(text):
+            if pos < after:
+                continue
+            if c in groups:
+                rx = groups[c]
+            elif c in known:
+                rx = self._group(c)
+            else:
+                rx = self._digit if c.isdecimal() else self._other
+            if rx is not None and (m := rx.match(text, pos)) is not None:
+                yield m
+                after = m.end()
+
+
+def _affirmed(rx: _Alternation, text: str, denied: re.Pattern[str] = _DENIED) -> bool:
     """Whether a match of ``rx`` in ``text`` is not explicitly denied (``denied`` matching) right
     after it (「死にたいとかはないです」「自分を傷つけたりはしてないです」 are answers, not a crisis). A bare
     negation (「死にたくない」) is not a denial: a missed crisis costs most."""
@@ -349,44 +413,69 @@ def _compile(patterns: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{p})" for p in patterns))
 
 
-def _first_of(items: Any) -> set[str] | None:
-    """The characters a match of the parsed sequence ``items`` can begin with, or None when that is
-    not a small set of known characters (a class such as ``\\d``, a negated set, a wide range, a
-    part that may match nothing, case folding)."""
+_DIGIT = "\\d"
+"""In a set of first characters (:func:`_first_of`): any decimal digit (``\\d``, ``str.isdecimal``)."""
+
+
+def _first_of(items: Any) -> tuple[set[str] | None, bool]:
+    """(the characters a match of the parsed sequence ``items`` can begin with, whether it can
+    match the empty string). The set may hold :data:`_DIGIT`; it is None when it is not a small
+    set of known characters (a class such as ``\\w``, a negated set, a wide range, any character,
+    case folding). Zero-width items (``\\b``, ``^``, look-arounds) consume nothing: what follows
+    them decides, as it does after an optional part (``(?:^|x)し`` begins with x or し)."""
+    acc: set[str] = set()
     for op, av in items:
-        if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
-            continue  # zero width (\\b, ^, look-arounds): the next item consumes the first character
-        if op is _sre.LITERAL:
-            return {chr(av)}
-        if op is _sre.IN:
-            chars: set[str] = set()
-            for o, a in av:
-                if o is _sre.LITERAL:
-                    chars.add(chr(a))
-                elif o is _sre.RANGE and a[1] - a[0] <= 256:
-                    chars.update(chr(c) for c in range(a[0], a[1] + 1))
-                else:
-                    return None
-            return chars
-        if op is _sre.BRANCH:
-            union: set[str] = set()
-            for alt in av[1]:
-                got = _first_of(alt)
-                if got is None:
-                    return None
-                union |= got
-            return union
-        if op is _sre.SUBPATTERN:
-            return None if av[1] & re.IGNORECASE else _first_of(av[3])
-        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT) and av[0] >= 1:
-            return _first_of(av[2])
-        return None
-    return None  # nothing consumed: it may match the empty string
+        got, empty = _first_item(op, av)
+        if got is None:
+            return None, False
+        acc |= got
+        if not empty:
+            return acc, False
+    return acc, True
+
+
+def _first_item(op: Any, av: Any) -> tuple[set[str] | None, bool]:
+    """:func:`_first_of` of one parsed item."""
+    if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+        return set(), True
+    if op is _sre.LITERAL:
+        return {chr(av)}, False
+    if op is _sre.IN:
+        chars: set[str] = set()
+        for o, a in av:
+            if o is _sre.LITERAL:
+                chars.add(chr(a))
+            elif o is _sre.RANGE and a[1] - a[0] <= 256:
+                chars.update(chr(c) for c in range(a[0], a[1] + 1))
+            elif o is _sre.CATEGORY and a is _sre.CATEGORY_DIGIT:
+                chars.add(_DIGIT)
+            else:
+                return None, False
+        return chars, False
+    if op is _sre.BRANCH:
+        union: set[str] = set()
+        empty = False
+        for alt in av[1]:
+            got, alt_empty = _first_of(alt)
+            if got is None:
+                return None, False
+            union |= got
+            empty = empty or alt_empty
+        return union, empty
+    if op is _sre.SUBPATTERN:
+        return (None, False) if av[1] & re.IGNORECASE else _first_of(av[3])
+    if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+        got, empty = _first_of(av[2])
+        return got, got is not None and (empty or av[0] == 0)
+    if op is _sre.ATOMIC_GROUP:
+        return _first_of(av)
+    return None, False
 
 
 def first_chars(patterns: Iterable[str]) -> frozenset[str] | None:
     """Every character a match of any of ``patterns`` can begin with, from Python's own parse of
-    each pattern; None when some pattern's is not a small known set (see :func:`_first_of`).
+    each pattern; None when some pattern's is not a small known set (see :func:`_first_of`; a
+    digit class counts as unknown here), or a pattern may match the empty string.
 
     A text that holds none of these characters has no match of any of the patterns: a single
     character-class search of it stands for all of them.
@@ -394,8 +483,8 @@ def first_chars(patterns: Iterable[str]) -> frozenset[str] | None:
     union: set[str] = set()
     for p in patterns:
         tree = _sre_parse.parse(p)
-        got = None if tree.state.flags & re.IGNORECASE else _first_of(list(tree))
-        if got is None:
+        got, empty = (None, False) if tree.state.flags & re.IGNORECASE else _first_of(list(tree))
+        if got is None or empty or _DIGIT in got:
             return None
         union |= got
     return frozenset(union)
@@ -416,9 +505,9 @@ class CrisisDetector:
     The built-in patterns always apply.
     """
 
-    _injured = _compile(BUILTIN_INJURED)
-    _self = _compile(BUILTIN_SELF)
-    _danger = _compile(BUILTIN_DANGER)
+    _injured = _Alternation(BUILTIN_INJURED)
+    _self = _Alternation(BUILTIN_SELF)
+    _danger = _Alternation(BUILTIN_DANGER)
     _en_injured = _compile(_EN_INJURED)
     _en_self = _compile(_EN_SELF)
     _en_danger = _compile(_EN_DANGER)
