@@ -21,7 +21,7 @@ from typing import NamedTuple
 from bot.engine.text import normalize
 from bot.nlu.analysis import Analysis, Token, analyse_flow_text
 
-__all__ = ["NO_WORDS", "YES_WORDS", "ChoiceCues", "Decision", "Hit", "Matcher"]
+__all__ = ["NO_WORDS", "YES_WORDS", "ChoiceCues", "Decision", "Hit", "Matcher", "MatcherGroup"]
 
 NO_WORDS: tuple[str, ...] = (
     "ない", "無い", "ないです", "ありません", "ございません", "ないっす", "ないよ", "ないで", "ないな", "ないです",
@@ -199,6 +199,124 @@ def _content(a: Analysis) -> frozenset[str]:
     return frozenset(keys)
 
 
+_Raw = dict[tuple[int, int, int], tuple[float, int]]
+"""A matcher's keyword matches before overlaps are resolved: (choice, start, end) → (weight, token)."""
+
+
+class _Index:
+    """Where the keyword cues of one matcher, or of several read together (:class:`MatcherGroup`),
+    are looked up in a message: each entry is (the matcher's number, the cue).
+
+    Args:
+        cues: the cues of each matcher, in order.
+    """
+
+    __slots__ = ("by_char", "by_first", "by_reading", "char_keys", "first_keys", "reading_keys", "size")
+
+    def __init__(self, cues: Sequence[Sequence[_Cue]]) -> None:
+        self.size = len(cues)
+        self.by_first: dict[str, list[tuple[int, _Cue]]] = {}    # the first word of the cue
+        self.by_char: dict[str, list[tuple[int, _Cue]]] = {}     # first character of the normalised text
+        self.by_reading: dict[str, list[tuple[int, _Cue]]] = {}  # first two characters of the reading (3 or more)
+        for mi, mine in enumerate(cues):
+            for c in mine:
+                if c.seq:
+                    self.by_first.setdefault(c.seq[0], []).append((mi, c))
+                if len(c.text) >= 2:
+                    self.by_char.setdefault(c.text[:2], []).append((mi, c))
+                elif c.kanji:
+                    self.by_char.setdefault(c.text, []).append((mi, c))
+                if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
+                    self.by_reading.setdefault(c.reading[:2], []).append((mi, c))
+        # what a message must contain for each of the three lookups of scan to find anything
+        self.first_keys = frozenset(self.by_first)
+        self.char_keys = frozenset(self.by_char)
+        self.reading_keys = frozenset(self.by_reading)
+
+    def scan(self, a: Analysis) -> list[_Raw] | None:
+        """Every cue found in ``a`` — by its words (normalised forms and lemmas), by its text, and
+        by its reading — per matcher; None when the message has none of the cues' first keys
+        (most messages, for most questions)."""
+        f = _features(a)
+        by_words = not self.first_keys.isdisjoint(f.words)
+        by_chars = not self.char_keys.isdisjoint(f.grams)
+        by_reading = not self.reading_keys.isdisjoint(f.readings)
+        if not (by_words or by_chars or by_reading):
+            return None
+        raws: list[_Raw] = [{} for _ in range(self.size)]
+        toks = a.tokens
+        for i, tok in enumerate(toks if by_words else ()):
+            cands: list[tuple[int, _Cue]] = []
+            for key in {tok.norm, tok.lemma, tok.surface}:
+                cands.extend(self.by_first.get(key, ()))
+            for mi, c in cands:
+                n = len(c.seq)
+                if i + n > len(toks):
+                    continue
+                if all(_token_key_match(toks[i + j], c.seq[j]) for j in range(1, n)):
+                    # the span ends at the last token; a lemma match of a conjugated word keeps its whole token
+                    raw = raws[mi]
+                    span = (c.choice, tok.start, toks[i + n - 1].end)
+                    raw[span] = max(raw.get(span, (0.0, i)), (c.weight, i))
+        text = a.text
+        starts = {t.start for t in toks}
+        ends = {t.end for t in toks}
+        by_char = self.by_char
+        found: list[tuple[int, _Cue, int]] = []
+        for pos in range(len(text) if by_chars else 0):
+            for mi, c in by_char.get(text[pos:pos + 2], ()):
+                if text.startswith(c.text, pos):
+                    found.append((mi, c, pos))
+            for mi, c in by_char.get(text[pos], ()):
+                found.append((mi, c, pos))
+        for mi, c, pos in found:
+            n = len(c.text)
+            inside = c.kanji and n >= 2 and _has_kanji(c.text[0]) and (
+                pos in starts or not _has_kanji(text[pos - 1]))  # 「祖母です」 does not contain 「母です」
+            if inside or (pos in starts and (n >= 4 or pos + n in ends)):
+                raw = raws[mi]
+                span = (c.choice, pos, pos + n)
+                raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
+        reading = a.reading
+        if by_reading:
+            for ti, rpos in enumerate(a.reading_starts):
+                for mi, c in self.by_reading.get(reading[rpos:rpos + 2], ()):
+                    if not reading.startswith(c.reading, rpos):
+                        continue
+                    rend = rpos + len(c.reading)
+                    tj = ti
+                    while tj + 1 < len(toks) and a.reading_starts[tj + 1] < rend:
+                        tj += 1
+                    raw = raws[mi]
+                    span = (c.choice, toks[ti].start, toks[tj].end)
+                    raw[span] = max(raw.get(span, (0.0, ti)), (c.weight, ti))
+        return raws
+
+
+def _resolve(a: Analysis, raw: _Raw) -> list[Hit]:
+    """The hits of one matcher's raw matches in ``a``: overlapping ones resolved (longest first,
+    then heavier), a bare negation attached to a word dropped, each marked negated or not."""
+    text, toks = a.text, a.tokens
+    ordered = sorted(raw.items(), key=lambda kv: (-(kv[0][2] - kv[0][1]), -kv[1][0], kv[0][1], kv[0][0]))
+    taken: list[tuple[int, int]] = []
+    out: list[Hit] = []
+    for (choice, start, end), (weight, ti) in ordered:
+        if any(start < e and s < end and (s, e) != (start, end) for s, e in taken):
+            continue
+        if text[start:end] in _BARE_NEGATIONS and _attached(toks, a.token_at(start)):
+            continue
+        taken.append((start, end))
+        bare = text[start:end] in _BARE_NEGATIONS  # 「ないない」 is no twice, not a double negation
+        out.append(Hit(choice, start, end, weight, False if bare else a.negated_after(ti, end)))
+    out.sort(key=lambda h: (h.start, h.choice))
+    if out and out[0].start == 0 and text[:out[0].end] in _OPENERS:
+        opener = out[0]
+        if any(t.start >= opener.end and t.pos[0] in _CONTENT_POS and not any(
+                h.start <= t.start < h.end for h in out[1:]) for t in toks):
+            out.pop(0)  # 「いや、こわい」: the sentence after it is the answer (see _OPENERS)
+    return out
+
+
 class Matcher:
     """The compiled matcher of one question.
 
@@ -227,22 +345,7 @@ class Matcher:
                 seq = tuple(t.norm for t in a.tokens)
                 cues.append(_Cue(i, text, seq, a.reading, weight, _has_kanji(text)))
         self._cues = tuple(cues)
-        self._by_first: dict[str, list[_Cue]] = {}
-        self._by_char: dict[str, list[_Cue]] = {}      # first character of the normalised text
-        self._by_reading: dict[str, list[_Cue]] = {}   # first two characters of the reading (3 or more)
-        for c in self._cues:
-            if c.seq:
-                self._by_first.setdefault(c.seq[0], []).append(c)
-            if len(c.text) >= 2:
-                self._by_char.setdefault(c.text[:2], []).append(c)
-            elif c.kanji:
-                self._by_char.setdefault(c.text, []).append(c)
-            if c.kanji and len(c.reading) >= 3 and c.reading != c.text:
-                self._by_reading.setdefault(c.reading[:2], []).append(c)
-        # what a message must contain for each of the three lookups below to find anything
-        self._first_keys = frozenset(self._by_first)
-        self._char_keys = frozenset(self._by_char)
-        self._reading_keys = frozenset(self._by_reading)
+        self._index = _Index([self._cues])
         self._no_idx = [i for i, ch in enumerate(self.choices) if ch.means_no]
         self._catch_all = [i for i, ch in enumerate(self.choices) if ch.catch_all]
         self._last: tuple[Analysis, list[Hit]] | None = None
@@ -260,6 +363,7 @@ class Matcher:
         for k, (_, feats, _) in enumerate(self._examples):
             for f in feats:
                 self._by_feature.setdefault(f, []).append(k)
+        self._example_words = frozenset(self._by_feature)
 
     # ------------------------------------------------------------ hits
 
@@ -272,74 +376,14 @@ class Matcher:
         return out
 
     def _hits(self, a: Analysis) -> list[Hit]:
-        f = _features(a)  # most questions have no cue in a given message: skip their scans at once
-        by_words = not self._first_keys.isdisjoint(f.words)
-        by_chars = not self._char_keys.isdisjoint(f.grams)
-        by_reading = not self._reading_keys.isdisjoint(f.readings)
-        if not (by_words or by_chars or by_reading):
-            return []
-        raw: dict[tuple[int, int, int], tuple[float, int]] = {}  # (choice, start, end) -> (weight, token)
-        toks = a.tokens
-        for i, tok in enumerate(toks if by_words else ()):
-            cands: list[_Cue] = []
-            for key in {tok.norm, tok.lemma, tok.surface}:
-                cands.extend(self._by_first.get(key, ()))
-            for c in cands:
-                n = len(c.seq)
-                if i + n > len(toks):
-                    continue
-                if all(_token_key_match(toks[i + j], c.seq[j]) for j in range(1, n)):
-                    # the span ends at the last token; a lemma match of a conjugated word keeps its whole token
-                    span = (c.choice, tok.start, toks[i + n - 1].end)
-                    raw[span] = max(raw.get(span, (0.0, i)), (c.weight, i))
-        text = a.text
-        starts = {t.start for t in toks}
-        ends = {t.end for t in toks}
-        by_char = self._by_char
-        found: list[tuple[_Cue, int]] = []
-        for pos in range(len(text) if by_chars else 0):
-            for c in by_char.get(text[pos:pos + 2], ()):
-                if text.startswith(c.text, pos):
-                    found.append((c, pos))
-            for c in by_char.get(text[pos], ()):
-                found.append((c, pos))
-        for c, pos in found:
-            n = len(c.text)
-            inside = c.kanji and n >= 2 and _has_kanji(c.text[0]) and (
-                pos in starts or not _has_kanji(text[pos - 1]))  # 「祖母です」 does not contain 「母です」
-            if inside or (pos in starts and (n >= 4 or pos + n in ends)):
-                span = (c.choice, pos, pos + n)
-                raw[span] = max(raw.get(span, (0.0, 0)), (c.weight, a.token_at(pos)))
-        reading = a.reading
-        if by_reading:
-            for ti, rpos in enumerate(a.reading_starts):
-                for c in self._by_reading.get(reading[rpos:rpos + 2], ()):
-                    if not reading.startswith(c.reading, rpos):
-                        continue
-                    rend = rpos + len(c.reading)
-                    tj = ti
-                    while tj + 1 < len(toks) and a.reading_starts[tj + 1] < rend:
-                        tj += 1
-                    span = (c.choice, toks[ti].start, toks[tj].end)
-                    raw[span] = max(raw.get(span, (0.0, ti)), (c.weight, ti))
-        ordered = sorted(raw.items(), key=lambda kv: (-(kv[0][2] - kv[0][1]), -kv[1][0], kv[0][1], kv[0][0]))
-        taken: list[tuple[int, int]] = []
-        out: list[Hit] = []
-        for (choice, start, end), (weight, ti) in ordered:
-            if any(start < e and s < end and (s, e) != (start, end) for s, e in taken):
-                continue
-            if text[start:end] in _BARE_NEGATIONS and _attached(toks, a.token_at(start)):
-                continue
-            taken.append((start, end))
-            bare = text[start:end] in _BARE_NEGATIONS  # 「ないない」 is no twice, not a double negation
-            out.append(Hit(choice, start, end, weight, False if bare else a.negated_after(ti, end)))
-        out.sort(key=lambda h: (h.start, h.choice))
-        if out and out[0].start == 0 and text[:out[0].end] in _OPENERS:
-            opener = out[0]
-            if any(t.start >= opener.end and t.pos[0] in _CONTENT_POS and not any(
-                    h.start <= t.start < h.end for h in out[1:]) for t in toks):
-                out.pop(0)  # 「いや、こわい」: the sentence after it is the answer (see _OPENERS)
-        return out
+        raws = self._index.scan(a)
+        return _resolve(a, raws[0]) if raws and raws[0] else []
+
+    def silent(self, a: Analysis) -> bool:
+        """True when nothing of this question is in ``a``: no keyword hit, no example that shares a
+        content word with it or is it — so every choice scores 0 (:meth:`scores`), strict or not."""
+        return not self.hits(a) and self._example_words.isdisjoint(_features(a).content) \
+            and a.text not in self._example_text
 
     # ------------------------------------------------------------ scoring
 
@@ -441,3 +485,27 @@ class Matcher:
         if strict:
             return Decision(None, scores=tuple(sc))
         return Decision(None, candidates=tuple(close[:3]), scores=tuple(sc))
+
+
+class MatcherGroup:
+    """Matchers read over the same message one after the other (a flow's skippable questions,
+    :meth:`bot.nlu.understand.Understanding.extract`): :meth:`prime` finds the keyword hits of
+    all of them in one scan of the message (one look-up per word, character and reading position
+    for all their cues), and each matcher's :meth:`Matcher.hits` then returns its own without a
+    scan — the same hits as its own scan (each matcher resolves its overlaps alone).
+
+    Args:
+        matchers: the matchers (each at most once).
+    """
+
+    def __init__(self, matchers: Sequence[Matcher]) -> None:
+        self.matchers = tuple(matchers)
+        self._index = _Index([m._cues for m in self.matchers])
+
+    def prime(self, a: Analysis) -> None:
+        """Find the hits of every matcher in ``a`` (kept by each matcher for this analysis)."""
+        if all(m._last is not None and m._last[0] is a for m in self.matchers):
+            return
+        raws = self._index.scan(a)
+        for mi, m in enumerate(self.matchers):
+            m._last = (a, _resolve(a, raws[mi]) if raws and raws[mi] else [])

@@ -15,7 +15,7 @@ from bot.engine.commands import DEFAULT_CRISIS_KEYWORDS, command_for
 from bot.engine.flow import Choice, Flow, State, reachable
 from bot.nlu.analysis import Analysis, analyse_flow_text, clean
 from bot.nlu.crisis import CrisisDetector, CrisisKind
-from bot.nlu.matcher import ChoiceCues, Matcher
+from bot.nlu.matcher import ChoiceCues, Decision, Matcher, MatcherGroup
 from bot.nlu.matcher import _followed_by_agent as _agent_after
 from bot.nlu.regions import find_region, region_name
 from bot.nlu.slots import find_age
@@ -23,6 +23,7 @@ from bot.nlu.slots import find_age
 __all__ = ["Reading", "Understanding"]
 
 _CACHE: dict[int, tuple[Flow, tuple[str, ...], Understanding]] = {}
+_UNDECIDED = Decision(None)
 _AFTER_FIRST = ("no_call", "busy", "more", "thanks")
 """Of two intents a message under a result says alike, the one answered (:meth:`Understanding.after`)."""
 
@@ -88,6 +89,8 @@ class Understanding:
         self._after_ids = tuple(c.id for c in after)
         self.after_matcher = Matcher([ChoiceCues(c.id, (c.id,), tuple(c.keywords), tuple(c.examples)) for c in after])
         self.skippable = [(sid, st) for sid, st in flow.states.items() if st.skip_if_known and st.save_as]
+        # the skippable questions' matchers, read over every first message: one scan finds all their hits
+        self._skippable = MatcherGroup([self.matchers[sid] for sid, _ in self.skippable if sid in self.matchers])
         # per question: its choices with an age range (indices too), the others, and whether it asks a place
         self._aged: dict[str, tuple[list[Choice], frozenset[int], frozenset[int]]] = {}
         self._places: dict[str, bool] = {}
@@ -164,7 +167,8 @@ class Understanding:
             return Reading(ch, ch.slot_value, exact=True)
         with_ages, aged, unaged = self._aged[state_id]
         agents = unaged if strict and aged else frozenset()
-        d = m.decide(a, strict=strict, agents=agents)
+        # a message with nothing of this question in it decides nothing strictly (no scores to rank)
+        d = _UNDECIDED if strict and m.silent(a) else m.decide(a, strict=strict, agents=agents)
         if d.exact and d.choice is not None:
             ch = choices[d.choice]
             return Reading(ch, ch.slot_value, exact=True)
@@ -250,6 +254,8 @@ class Understanding:
         than the states in ``skip``: slot name → (value, state id)."""
         out: dict[str, tuple[str, str]] = {}
         excluded = set(skip)
+        if a.text:
+            self._skippable.prime(a)
         for sid, st in self.skippable:
             if sid in excluded or st.save_as is None or st.save_as in out:
                 continue
