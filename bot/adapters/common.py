@@ -1,16 +1,45 @@
-"""Platform-neutral rendering helpers shared by adapters (JSON form of replies, status lines)."""
+"""Platform-neutral helpers shared by adapters: the JSON form of replies, status lines, and the
+answer to a message whose step failed (:func:`outage_replies`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.contacts.render import card_details, card_status, shown_status
 from bot.engine.types import Ask, ChoiceView, ContactView, End, Refer, Reply, Say
-from bot.i18n import pick
+from bot.i18n import pick, t
 from bot.timeutil import iso
 
-__all__ = ["contact_to_dict", "reply_to_dict", "status_line"]
+if TYPE_CHECKING:
+    from bot.engine.core import Engine
+
+__all__ = ["contact_to_dict", "outage_replies", "reply_to_dict", "status_line"]
+
+
+def outage_replies(engine: Engine, text: str | None, now: dt.datetime, locale: str | None) -> list[Reply]:
+    """What every adapter answers when a person's message could not be handled (the store is down,
+    a bug): the message's crisis card first when it holds crisis words — the 24-hour lines, 110
+    first for danger, 119 first for an overdose (:meth:`~bot.engine.core.Engine.crisis_card`
+    needs no stored session, so it works during a store outage) —, then the apology
+    ``adapters.error`` (try again in a moment; 110 and 119).
+
+    Args:
+        engine: the engine whose default flow's crisis card is given.
+        text: what the person typed, or None for an input that is not text (a button, a follow);
+            only read for crisis words, never kept.
+        now: the current time (aware; the card's opening hours).
+        locale: ``"ja"`` or ``"en"``; None when the person's language is unknown (LINE reads it
+            from the session the store could not give): the apology in Japanese then English,
+            the card in Japanese (with the English words for a message written in English).
+
+    Returns:
+        ``[Refer, Say]`` or ``[Say]``.
+    """
+    card = engine.crisis_card(text, now, locale or "ja") if text else None
+    apology = t("adapters.error", locale) if locale else t("adapters.error", "ja") + "\n\n" + t("adapters.error", "en")
+    return [*([card] if card is not None else []), Say(apology)]
 
 
 def status_line(view: ContactView, locale: str) -> str:

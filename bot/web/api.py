@@ -7,6 +7,7 @@ over the app's session store; the HTTP side is :mod:`bot.web.routes`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from typing import Any, Literal
@@ -14,10 +15,10 @@ from typing import Any, Literal
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.adapters.common import reply_to_dict
+from bot.adapters.common import outage_replies, reply_to_dict
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.engine.core import Engine
-from bot.engine.types import Command, CommandName, Input, Pick, Refer, Reply, Say, Start, Text
+from bot.engine.types import Command, CommandName, Input, Pick, Reply, Start, Text
 from bot.i18n import t
 from bot.service import Conversations
 from bot.timeutil import iso, parse_at
@@ -90,17 +91,18 @@ def to_input(req: ChatRequest) -> Input:
     return Command(i.name, req.locale)  # someone new gets the answer (and the welcome) in it
 
 
-def unavailable(req: ChatRequest, crisis: Refer | None = None) -> dict[str, Any]:
-    """The answer (HTTP 503) of ``POST /api/chat`` when the store failed: the apology every adapter
-    sends (``adapters.error``: try again in a moment, 110 and 119) as ``error`` and as the last reply,
-    in the request's ``locale`` (Japanese without one), with the request's ``session_token`` and
-    ``retry: true`` — nothing was committed, so the same input may be sent again. ``crisis``: the
-    crisis card of the message (:meth:`~bot.engine.core.Engine.crisis_card`, which needs no
-    session), given first: a person in crisis gets the 24-hour lines even when the store is down."""
+def unavailable(req: ChatRequest, engine: Engine, now: dt.datetime) -> dict[str, Any]:
+    """The answer (HTTP 503) of ``POST /api/chat`` when the store failed: what every adapter answers
+    then (:func:`~bot.adapters.common.outage_replies`: a typed message's crisis card first — the
+    24-hour lines even while the store is down —, then the apology ``adapters.error``: try again in
+    a moment, 110 and 119) as the replies, the apology also as ``error``, in the request's
+    ``locale`` (Japanese without one), with the request's ``session_token`` and ``retry: true`` —
+    nothing was committed, so the same input may be sent again."""
     loc = req.locale or "ja"
-    text = t("adapters.error", loc)
-    return {"error": text, "retry": True, "session_token": req.session_token,
-            "replies": render_replies([*([crisis] if crisis is not None else []), Say(text)], loc)}
+    text = req.input.text if req.input.type == "text" else None
+    replies = outage_replies(engine, text, now, loc)
+    return {"error": t("adapters.error", loc), "retry": True, "session_token": req.session_token,
+            "replies": render_replies(replies, loc)}
 
 
 def render_replies(replies: list[Reply], locale: str) -> list[dict[str, Any]]:

@@ -79,9 +79,7 @@ async def _chat(request: web.Request) -> web.Response:
     except StoreError as exc:  # nothing was committed: the page keeps the conversation and may send it again
         log.error("simulator chat failed in the store: %s", type(exc).__name__)
         sim.metrics.events.labels(PLATFORM, req.input.type, "error").inc()
-        text = req.input.text if req.input.type == "text" and req.input.text else ""
-        card = sim.source.current().crisis_card(text, sim.clock(), req.locale or "ja") if text else None
-        return _json(unavailable(req, card), 503)
+        return _json(unavailable(req, sim.source.current(), sim.clock()), 503)
 
 
 @web.middleware

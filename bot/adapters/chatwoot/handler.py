@@ -8,6 +8,11 @@ answer reaches it too: the person's data is deleted on 「消す」). An agent's
 public reply marks a waiting hand-off taken; resolving the conversation hands it back to the bot.
 Duplicates (Chatwoot retries a job) are dropped by event id in the shared store; a message older
 than the newest one this process handled in that conversation (out of order) is dropped too.
+
+When the store fails, the webhook answers 500 (Chatwoot retries the job, then opens the
+conversation to the counsellors), and the person is answered at once as on every platform
+(:func:`bot.adapters.common.outage_replies`): crisis words get the crisis card, then the apology
+(try again; 110 and 119) — in a conversation people have, the card only —, once per event.
 """
 
 from __future__ import annotations
@@ -22,13 +27,23 @@ from aiohttp import web
 
 from bot.adapters.chatwoot.client import ChatwootApi, ChatwootConfig
 from bot.adapters.chatwoot.mapping import BOT_STATUS, PLATFORM, chatwoot_id, event_label, to_input
+from bot.adapters.common import outage_replies
 from bot.engine.commands import COMMAND_WORDS, FORGET_NO, FORGET_YES, forget_named, forget_pending
 from bot.engine.handoff import WITHDRAW_WORDS, summary_lines
 from bot.engine.text import normalize
-from bot.engine.types import CommandName, HandoffEvent, HandoffSignal, HandoffState, Pick, Reply, Text
+from bot.engine.types import (
+    CommandName,
+    HandoffEvent,
+    HandoffSignal,
+    HandoffState,
+    Input,
+    Pick,
+    Reply,
+    Text,
+)
 from bot.handoff.desk import Desk, Record
 from bot.service import Conversations
-from bot.store.base import EVENT_TTL
+from bot.store.base import EVENT_TTL, StoreError
 
 __all__ = ["NEWEST_KEPT", "ChatwootAdapter"]
 
@@ -57,6 +72,7 @@ class ChatwootAdapter:
     desk: Desk
     metrics: Any = None
     _newest: OrderedDict[str, int] = field(default_factory=OrderedDict)
+    _outage_sent: OrderedDict[tuple[int, str], None] = field(default_factory=OrderedDict)
 
     def __post_init__(self) -> None:
         self.api = ChatwootApi(self.config, self.metrics)
@@ -146,7 +162,14 @@ class ChatwootAdapter:
         if conv.get("status") != BOT_STATUS:
             # people have the conversation: silent, except a withdrawal of a hand-off not yet taken
             # and a deletion of the person's data (the person's right whoever has the conversation)
-            stored = await self.conversations.store.get(key)
+            try:
+                stored = await self.conversations.store.get(key)
+            except StoreError:  # whether a hand-off waits is unknown: crisis words get the card (no apology:
+                # the bot is not the one answering here); Chatwoot retries the job
+                if isinstance(inp, Text) and event == "message_created":
+                    card = self.conversations.engine.crisis_card(inp.text, self.conversations.clock())
+                    await self._outage(conv_id, f"crisis:{mid}", [card] if card is not None else [])
+                raise
             h = stored.handoff if stored is not None else None
             norm = normalize(inp.text[:200]) if isinstance(inp, Text) else ""
             withdrawal = h is not None and h.status == "waiting" and norm in WITHDRAW_WORDS
@@ -172,7 +195,14 @@ class ChatwootAdapter:
                 self._newest.popitem(last=False)
         event_id = f"{event}:{mid}" if event == "message_created" else \
             f"{event}:{mid}:{inp.choice_id if isinstance(inp, Pick) else ''}"
-        handled = await self.conversations.handle(PLATFORM, address, inp, event_id=event_id)
+        try:
+            handled = await self.conversations.handle(PLATFORM, address, inp, event_id=event_id)
+        except StoreError:
+            # the crisis card for crisis words, then the apology (try again; 110 and 119), once per
+            # event; the 500 stays, so Chatwoot retries the job and, after its retries, opens the
+            # conversation to the counsellors (its own fallback for a failing bot)
+            await self._outage(conv_id, event_id, self._outage_replies(inp))
+            raise
         if handled.duplicate:
             self.count(kind, "duplicate")
             return
@@ -180,6 +210,23 @@ class ChatwootAdapter:
         locale = handled.session.locale if handled.session is not None else "ja"
         await self.api.send(conv_id, handled.replies, locale)
         await self.desk.dispatch(PLATFORM, handled, address)
+
+    def _outage_replies(self, inp: Input) -> list[Reply]:
+        """:func:`~bot.adapters.common.outage_replies` of an input (the person's language is in the
+        session the store could not give: the apology in Japanese and English)."""
+        conv = self.conversations
+        return outage_replies(conv.engine, inp.text if isinstance(inp, Text) else None, conv.clock(), None)
+
+    async def _outage(self, conv_id: int, event_id: str, replies: list[Reply]) -> None:
+        """Send ``replies`` for an event the store failed on, once per event in this process (the
+        store cannot say whether a retried job got them; :data:`NEWEST_KEPT` events remembered)."""
+        key = (conv_id, event_id)
+        if not replies or key in self._outage_sent:
+            return
+        self._outage_sent[key] = None
+        if len(self._outage_sent) > NEWEST_KEPT:
+            self._outage_sent.popitem(last=False)
+        await self.api.send(conv_id, replies, "ja")
 
     async def _crisis_while_waiting(self, conv_id: int, mid: int, text: str, locale: str) -> None:
         """Crisis words typed while a hand-off waits for a counsellor get the crisis card (the 24-hour

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.adapters.common import outage_replies
 from bot.adapters.discord.components import DYNAMIC_ITEMS, PanelButton, TakeButton, send_kwargs
 from bot.adapters.discord.ids import (
     MAX_QUERY,
@@ -271,8 +272,9 @@ class SoudanClient(discord.Client):
         """Run one input through the shared conversations and send what comes back.
 
         Errors (store down, a bug, a failed send) are logged without content — exception type and
-        where it was raised — and answered, when possible, with a short apology carrying the
-        emergency numbers.
+        where it was raised — and answered, when possible, as every adapter answers them
+        (:func:`~bot.adapters.common.outage_replies`): typed crisis words get the crisis card first,
+        then a short apology carrying the emergency numbers.
 
         Returns:
             The number of messages sent (0 for a duplicate event).
@@ -290,8 +292,10 @@ class SoudanClient(discord.Client):
         except Exception as exc:  # noqa: BLE001 — any fault must still answer the person; exception messages may quote input: log the type and place only
             log.error("discord %s failed in the store/engine: %s at %s", kind, type(exc).__name__, where(exc))
             self._count(kind, "error")
+            sorry = outage_replies(self.conversations.engine, inp.text if isinstance(inp, Text) else None,
+                                   self.clock(), locale)
             with contextlib.suppress(discord.HTTPException):
-                return await self._deliver(send, [Outgoing(content=t("adapters.error", locale))], method)
+                return await self._deliver(send, render(sorry, locale), method)
             return 0
         if handled.duplicate:
             self._count(kind, "duplicate")

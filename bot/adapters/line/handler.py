@@ -41,13 +41,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.adapters import Metrics
+from bot.adapters.common import outage_replies
 from bot.adapters.line.client import Delivery, LineApi
 from bot.adapters.line.codecs import encode_json
 from bot.adapters.line.events import PLATFORM, Job
 from bot.adapters.line.flex import Msg, group_invite, render
 from bot.adapters.line.richmenu import RichMenuLinker
 from bot.engine.types import Command, Refer, Reply, Session, Start, Text
-from bot.i18n import t
 from bot.service import Conversations
 from bot.store.base import EVENT_TTL, KeyedLocks, StoreError
 
@@ -92,11 +92,6 @@ class _Attempt:
 
 class Undelivered(Exception):
     """An event's replies were committed but could not be delivered now (network, 5xx)."""
-
-
-def _sorry() -> str:
-    """The apology for a failed event, Japanese then English (the person's language is unknown then)."""
-    return t("adapters.error", "ja") + "\n\n" + t("adapters.error", "en")
 
 
 @dataclass
@@ -210,10 +205,12 @@ class EventHandler:
         if not j.reply_token or j.user_id is None or j.action in ("invite", "forget"):
             return
         try:
-            # crisis words get the crisis card first (it needs no session): the 24-hour lines even now
-            card = self._crisis_card(j)
-            msgs = [*(render([card])[0] if card is not None else []), {"type": "text", "text": _sorry()}]
-            await self.api.deliver(j.reply_token, None, [msgs], None)
+            # crisis words get the crisis card first (it needs no session): the 24-hour lines even now;
+            # the apology in Japanese then English (the person's language is in the session)
+            conv = self.conversations
+            text = j.inp.text if isinstance(j.inp, Text) else None
+            batches = render(outage_replies(conv.engine, text, conv.clock(), None), "ja")
+            await self.api.deliver(j.reply_token, None, batches[:1], None)
         except Exception as exc:  # noqa: BLE001 — the apology is best effort
             log.warning("LINE: the apology for a failed event could not be sent: %s", type(exc).__name__)
 

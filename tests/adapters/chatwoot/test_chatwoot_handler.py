@@ -9,6 +9,7 @@ import pytest
 
 from bot.adapters.chatwoot import handler
 from bot.app import DESK_KEY
+from bot.i18n import t
 from tests.adapters.chatwoot.chatwoot_fake import conversation_event, incoming
 from tests.adapters.chatwoot.chatwoot_kit import Clock, FakeChatwoot, hook, make_client
 
@@ -23,9 +24,12 @@ async def test_events_that_need_no_store_are_answered_while_the_store_is_down(
     own = incoming(31, "こんにちは")
     own.update(message_type="outgoing", sender={"id": 99, "name": "soudan", "type": "agent_bot"})
     assert await hook(client, own) == 200
-    # a person's message needs the store: 500, so that Chatwoot retries
-    assert await hook(client, incoming(31, "こんにちは")) == 500
-    assert fake.public(31) == []
+    # a person's message needs the store: 500, so that Chatwoot retries — and the person is told at
+    # once (try again; 110 and 119), once, not at every retry (it was silence)
+    hello = incoming(31, "こんにちは")
+    assert await hook(client, hello) == 500
+    assert await hook(client, hello) == 500
+    assert [m["content"] for m in fake.public(31)] == [t("adapters.error", "ja") + "\n\n" + t("adapters.error", "en")]
 
 
 async def test_newest_message_ids_are_kept_for_a_bounded_number_of_conversations(
