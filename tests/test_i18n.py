@@ -59,10 +59,13 @@ def test_no_message_is_copied_into_another_namespace() -> None:
             assert other == key or other.split(".")[0] == key.split(".")[0], (loc, other, key)
 
 
-def test_both_adapters_apologise_with_the_one_shared_key() -> None:
-    line = (BOT / "adapters" / "line" / "handler.py").read_text(encoding="utf-8")
-    discord = (BOT / "adapters" / "discord" / "client.py").read_text(encoding="utf-8")
-    assert 't("adapters.error"' in line and 't("adapters.error"' in discord
+def test_every_adapter_apologises_with_the_one_shared_answer() -> None:
+    """LINE, Discord, Chatwoot and the simulator answer a failed step with
+    :func:`bot.adapters.common.outage_replies` (the crisis card, then ``adapters.error``)."""
+    common = (BOT / "adapters" / "common.py").read_text(encoding="utf-8")
+    assert 't("adapters.error"' in common
+    for path in ("adapters/line/handler.py", "adapters/discord/client.py", "adapters/chatwoot/handler.py", "web/api.py"):
+        assert "outage_replies(" in (BOT / path).read_text(encoding="utf-8"), path
     assert "110番" in t("adapters.error", "ja") and "119" in t("adapters.error", "en")
 
 
