@@ -12,6 +12,7 @@ ZWJ sequences, variation selectors, skin tones, flag pairs, CRLF.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
@@ -29,12 +30,13 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def without_lone_surrogates(text: str) -> str:
     """``text`` with each lone surrogate (U+D800–U+DFFF, left by JSON escapes of half an emoji, e.g.
     a message cut inside a pair by a browser's ``maxlength``) replaced by U+FFFD; the rest as is."""
-    if not any("\ud800" <= ch <= "\udfff" for ch in text):
-        return text
-    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def text_len(text: str, unit: Unit = "utf16") -> int:

@@ -13,9 +13,10 @@ import secrets
 from typing import Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from bot.adapters.common import outage_replies, reply_to_dict
+from bot.adapters.text import without_lone_surrogates
 from bot.contacts.phones import needs_manual_dial, tel_uri
 from bot.engine.core import Engine
 from bot.engine.types import Command, CommandName, Input, Pick, Reply, Start, Text
@@ -45,6 +46,15 @@ class ChatInput(BaseModel):
     state: str | None = Field(None, max_length=200)
     conversation: str | None = Field(None, max_length=64)
     name: CommandName | None = None
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _whole_characters(cls, value: object) -> object:
+        """Half an emoji (a lone surrogate, e.g. a message cut inside a pair by a browser's
+        ``maxlength``) is not a reason to lose the message: 「しにたい\\ud83d」 is read as
+        「しにたい\ufffd」 (:func:`~bot.adapters.text.without_lone_surrogates`), before the string
+        check that would refuse it."""
+        return without_lone_surrogates(value) if isinstance(value, str) else value
 
 
 class ChatRequest(BaseModel):

@@ -12,7 +12,6 @@ from typing import Any, cast
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.adapters.text import without_lone_surrogates
 from bot.store import StoreError
 from bot.web.api import PLATFORM, SIMULATOR_KEY, BadRequest, ChatRequest, Simulator, unavailable
 from bot.web.page import STATIC, index
@@ -60,10 +59,6 @@ async def _chat(request: web.Request) -> web.Response:
         body = await request.json()
     except (ValueError, RecursionError):
         return _error("the body must be JSON (Content-Type: application/json), nested at most a few levels", 400)
-    inp = body.get("input") if isinstance(body, dict) else None
-    if isinstance(inp, dict) and isinstance(inp.get("text"), str):
-        # half an emoji (a lone surrogate) is not a reason to lose the message: 「しにたい\ud83d」
-        inp["text"] = without_lone_surrogates(inp["text"])
     try:
         req = ChatRequest.model_validate(body)
     except ValidationError as exc:
