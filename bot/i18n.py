@@ -554,14 +554,18 @@ _ADAPTERS: dict[str, dict[str, str]] = {
     "ja": {
         "error": "すみません、いま処理できませんでした。少し待ってから、もう一度お試しください。\n"
                  "危険が迫っているときは110番、急な病気やけがは119番へ。",
+        "offers_typed": "（{words}と送ることもできます）",
     },
     "en": {
         "error": "Sorry, I could not handle that just now. Please try again in a moment.\n"
                  "If you are in danger, call 110; for a sudden illness or injury, 119.",
+        "offers_typed": "(You can also send {words}.)",
     },
 }
 """Words every adapter says alike (``adapters.*``): ``adapters.error``, the apology for an event
-that failed (LINE's reply, Discord's message or interaction answer), with 110 and 119."""
+that failed (LINE's reply, Discord's message or interaction answer), with 110 and 119;
+``adapters.offers_typed``, a question's offers (「データを消す」 after the help) as words to send, where
+there are no buttons (the terminal)."""
 
 _WEB: dict[str, dict[str, str]] = {"ja": {}, "en": {}}
 """The browser simulator's own words (``web.*``)."""

@@ -15,20 +15,34 @@ from typing import IO
 
 from bot.adapters.common import reply_to_dict
 from bot.contacts.render import card_details, shown_status
+from bot.engine.commands import command_for
 from bot.engine.core import Engine
 from bot.engine.types import Ask, End, Refer, Reply, Say, Session, Start, Text
-from bot.i18n import pick
+from bot.i18n import pick, quoted_list, t
 
-__all__ = ["TerminalChat", "render_plain"]
+__all__ = ["TerminalChat", "offers_hint", "render_plain"]
+
+
+def offers_hint(ask: Ask, locale: str) -> str | None:
+    """The line that names a question's offers (「データを消す」 after the help) as words to send —
+    the terminal has no buttons, and a number answers the question, so they are never numbered:
+    「（「データを消す」と送ることもできます）」 (``adapters.offers_typed``). Only offers whose label is
+    a command word when typed; None when there is none."""
+    words = [o.label for o in ask.offers if command_for(o.label) is not None]
+    return t("adapters.offers_typed", locale, words=quoted_list(words, locale)) if words else None
 
 
 def render_plain(replies: Iterable[Reply], locale: str) -> str:
-    """Replies as plain text: questions with numbered choices, a block per contact."""
+    """Replies as plain text: questions with numbered choices (and their offers as words to send,
+    :func:`offers_hint`), a block per contact."""
     out: list[str] = []
     for r in replies:
         if isinstance(r, Ask):
             out.append(r.text)
             out.extend(f"  {i}. {c.label}" for i, c in enumerate(r.choices, 1))
+            hint = offers_hint(r, locale)
+            if hint:
+                out.append(f"  {hint}")
         elif isinstance(r, Refer):
             out.append(r.text)
             for v in r.contacts:
@@ -139,6 +153,9 @@ class TerminalChat:
                 if isinstance(r, Ask):
                     console.print(RichText(r.text, style="bold"))
                     numbered(c.label for c in r.choices)
+                    hint = offers_hint(r, loc)
+                    if hint:
+                        console.print(RichText(f"  {hint}", style="dim"))
                 elif isinstance(r, Refer):
                     console.print(RichText(r.text, style="bold"))
                     for v in r.contacts:

@@ -124,6 +124,20 @@ class Outgoing:
 
 
 def _choice_components(ask: Ask, locale: str) -> list[Component]:
+    """A question's choices as buttons (select menus over 25), then its ``offers`` (「データを消す」
+    after the help) as grey buttons on the row after them, while a row is free."""
+    out = _choices_only(ask, locale)
+    row = max((c.row for c in out if isinstance(c, ButtonSpec | SelectSpec)), default=-1) + 1
+    buttons = sum(isinstance(c, ButtonSpec) for c in out)
+    for i, o in enumerate(ask.offers[:PER_ROW]):
+        if row >= MAX_ROWS or buttons + i >= MAX_COMPONENTS:
+            break
+        out.append(ButtonSpec(cut(o.label, MAX_LABEL), choice_custom_id(o.id, ask.state_id, ask.conversation_id),
+                              row=row, secondary=True))
+    return out
+
+
+def _choices_only(ask: Ask, locale: str) -> list[Component]:
     choices = ask.choices
     if len(choices) <= MAX_COMPONENTS:
         return [ButtonSpec(cut(c.label, MAX_LABEL), choice_custom_id(c.id, ask.state_id, ask.conversation_id),
@@ -288,7 +302,8 @@ def render(replies: Sequence[Reply], locale: str) -> list[Outgoing]:
     Consecutive :class:`~bot.engine.types.Say`/:class:`~bot.engine.types.End` texts are joined
     into the next message; a question carries its choices as buttons (or select menus over 25
     choices); a referral becomes its lead text and next steps followed by one embed card per
-    window, packed ≤10 embeds and ≤6,000 embed characters per message. Text longer than 2,000
+    window, packed ≤10 embeds and ≤6,000 embed characters per message; a question's ``offers``
+    (「データを消す」 after the help) are grey buttons on their own row. Text longer than 2,000
     characters is split on line boundaries.
 
     Args:
