@@ -906,24 +906,32 @@ class Engine:
         「答えがわかりませんでした」): back to that question and on with the new answer, said so, the
         answers given after it kept for the questions ahead (as under a result, :meth:`_rewind`);
         the same answer again is said to stay. None when it answers no earlier question."""
-        asked = {h.state: i for i, h in reversed(list(enumerate(s.history)))}  # question → its first answer
-        if not asked:
+        if not s.history:
             return None
-        f = self._flow(s)
-        found = self._extract(u, a, s.slots, {s.state})
-        earlier = sorted((asked[sid], slot, value) for slot, (value, sid) in found.items() if sid in asked)
+        earlier = self._earlier(s, self._extract(u, a, s.slots, {s.state}))
         if not earlier:
             return None
-        i, slot, value = earlier[0]
-        st = f.states[s.history[i].state]
+        changed = [(i, slot, value) for i, slot, value in earlier if s.slots.get(slot) != value]
+        i, _, value = (changed or earlier)[0]
+        st = self._flow(s).states[s.history[i].state]
         label = self._value_label(s, st, value)
-        if s.slots.get(slot) == value:
+        if not changed:
             return self._finish(s, [*pre, Say(t("engine.corrected_same", s.locale, label=label)), *self._reask(s, now)],
                                 now)
         answer = self._known_choice(st, value)
         if answer is None:
             return None
-        return self._rewind(s, i, answer, {}, now, [*pre, Say(t("engine.corrected", s.locale, label=label))])
+        later = {k: v for _, k, v in changed[1:]}
+        return self._rewind(s, i, answer, later, now, [*pre, Say(t("engine.corrected", s.locale, label=label))])
+
+    @staticmethod
+    def _earlier(s: Session, found: Mapping[str, tuple[str, str]]) -> list[tuple[int, str, str]]:
+        """The answers in ``found`` (:meth:`Understanding.extract`'s slot → (value, question)) to
+        questions this conversation asked, as (index in ``s.history`` of the question's first answer,
+        slot, value), earliest question first — what a correction (:meth:`_corrected`) or a message
+        under a result (:meth:`_after_result`) may answer again."""
+        asked = {h.state: i for i, h in reversed(list(enumerate(s.history)))}  # question → its first answer
+        return sorted((asked[sid], slot, value) for slot, (value, sid) in found.items() if sid in asked)
 
     def _parked(self, s: Session, norm: str, before: Sequence[str]) -> list[Reply]:
         """After an answer to a later question was kept at the safety question (:func:`_safety_pair`):
@@ -1134,9 +1142,11 @@ class Engine:
                                     self._result_ask(s)], now)
         # what the message answers, as anywhere else; a feeling (「つらい」, the catch-all 「ただつらい」) is
         # no other harm: the warm reply of _no_match
-        extracted = u.extract(a) if u.skippable else {}
-        found = {slot: value for slot, (value, sid) in extracted.items()
-                 if not getattr(self._known_choice(f.states[sid], value), "catch_all", False)}
+        # (an adult's words read as an adult's: 「いじめられてる」 is 「しつこい嫌がらせ」 here too)
+        extracted = self._extract(u, a, s.slots) if u.skippable else {}
+        kept = {slot: (value, sid) for slot, (value, sid) in extracted.items()
+                if not getattr(self._known_choice(f.states[sid], value), "catch_all", False)}
+        found = {slot: value for slot, (value, _) in kept.items()}
         after = f.after
         again = self._again_question(f)
         harm = self._another_harm(s, extracted)
@@ -1147,9 +1157,7 @@ class Engine:
             said = {k: v for k, v in found.items() if k != slot}
             note = Say(t("engine.understood", loc, label=pick(ch.label, loc)))
             return self._again(s, ch, said, now, [*pre, note])
-        asked = {h.state: i for i, h in reversed(list(enumerate(s.history)))}  # question → its first answer
-        on_path = sorted((asked[sid], slot, value) for slot, value in found.items()
-                         for sid in [self._question_of(f, slot)] if sid is not None and sid in asked)
+        on_path = self._earlier(s, kept)
         changed = [(i, slot, value) for i, slot, value in on_path if s.slots.get(slot) != value]
         if changed:
             i, slot, value = changed[0]
@@ -1160,8 +1168,8 @@ class Engine:
                 later = {k: v for _, k, v in changed[1:]}
                 return self._rewind(s, i, answer, later, now, [*pre, note])
         if on_path:
-            _, slot, value = on_path[0]
-            st = f.states[self._question_of(f, slot) or ""]
+            i, slot, value = on_path[0]
+            st = f.states[s.history[i].state]
             return self._finish(s, [*pre, Say(t("engine.after_same", loc, label=self._value_label(s, st, value))),
                                     self._result_ask(s)], now)
         keep = set(after.keep) if after is not None else set()
@@ -1175,7 +1183,7 @@ class Engine:
                 return self._again(s, implied, found, now, [*pre, note])
         if wishes:
             slot, value = wishes[0]
-            st = f.states[self._question_of(f, slot) or ""]
+            st = f.states[kept[slot][1]]
             return self._finish(s, [*pre, Say(t("engine.after_covered", loc, label=self._value_label(s, st, value))),
                                     self._result_ask(s)], now)
         if intent == "more":
