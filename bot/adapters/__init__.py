@@ -36,7 +36,8 @@ class Metrics:
         events: ``soudan_events_total{platform, type, outcome}`` — platform events received, by
             type (``message.text``, ``postback``, ``follow``…) and outcome (``handled``,
             ``duplicate``, ``ignored``, ``group``, ``group-crisis`` (a group message with crisis words:
-            the crisis card was sent), ``forgotten``, ``error``).
+            the crisis card was sent), ``forgotten``, ``error``, ``malformed`` (a LINE event that
+            could not be read, skipped while the rest of its body was answered)).
         replies: ``soudan_replies_sent_total{platform, method}`` — successful send calls
             (``reply`` / ``push``).
         messages: ``soudan_messages_sent_total{platform}`` — messages inside those calls.

@@ -11,13 +11,17 @@ from a user, is answered as unsupported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import pydantic.v1
+
 from bot.adapters.line.codecs import menu_command, parse_postback, strip_emojis
 from bot.adapters.line.sdk import (  # line-bot-sdk, imported there once
     AudioMessageContent,
+    Event,
     FileMessageContent,
     FollowEvent,
     GroupSource,
@@ -36,7 +40,8 @@ from bot.adapters.line.sdk import (  # line-bot-sdk, imported there once
 )
 from bot.engine.types import Input, Start, Text, Unsupported
 
-__all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "event_kind", "jobs_from_json", "to_job"]
+__all__ = ["EVENT_TYPES", "MESSAGE_TYPES", "PLATFORM", "Action", "Job", "MalformedEvent", "event_kind", "job_from_json",
+           "read_event", "to_job"]
 
 PLATFORM = "line"
 """Platform name used for store keys, event-id namespaces and metrics labels."""
@@ -152,8 +157,8 @@ def job_from_json(raw: Any) -> Job | None:
     with every field of the exact JSON type the SDK's models require (``timestamp`` an integer,
     ``webhookEventId`` a string, ``deliveryContext.isRedelivery`` a boolean, ``quoteToken`` a
     string…). For such an event the SDK's parse cannot fail and :func:`to_job` of its model is
-    this very job (the two share the mapping). None for any other event: the caller then parses
-    the body with the SDK, whose answer (a model, ``UnknownEvent`` or an error) decides.
+    this very job (the two share the mapping). None for any other event: :func:`read_event` then
+    reads it with the SDK's models, whose answer (a model, ``UnknownEvent`` or an error) decides.
     """
     if type(raw) is not dict:
         return None
@@ -186,25 +191,72 @@ def job_from_json(raw: Any) -> Job | None:
     return _postback_job(f"user:{uid}", ts, eid, token, uid, pb["data"])
 
 
-def jobs_from_json(payload: Any) -> list[Job] | None:
-    """The jobs of a whole webhook body (its parsed JSON) when every event has a shape
-    :func:`job_from_json` maps, else None (parse the body with the SDK instead).
+class MalformedEvent(ValueError):
+    """One event of a webhook body that neither the direct mapping nor the SDK's models can read
+    (LINE's older bodies and hand-made ones: no ``webhookEventId``, ``deliveryContext``, ``mode``
+    or ``timestamp``; a field of the wrong JSON type; not a JSON object at all).
 
-    Reading the JSON directly skips the SDK's pydantic models, a tenth of a webhook's CPU; the
-    signature must have been checked already.
+    Attributes:
+        kind: the event's ``type`` label (:func:`event_kind`; ``other`` when it has none).
+        fields: the names of the fields at fault (``("webhookEventId",)``, ``("message", "type")``),
+            never their values; the exception's name when the SDK gave none.
     """
-    if type(payload) is not dict:
-        return None
-    events = payload.get("events")
-    if type(events) is not list:
-        return None
-    jobs = []
-    for raw in events:
-        job = job_from_json(raw)
-        if job is None:
-            return None
-        jobs.append(job)
-    return jobs
+
+    def __init__(self, kind: str, fields: tuple[str, ...]) -> None:
+        super().__init__(f"{kind} event: {', '.join(fields) or '?'}")
+        self.kind = kind
+        self.fields = fields
+
+
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def _fields(exc: BaseException) -> tuple[str, ...]:
+    """The fields a parse failure names (pydantic's ``loc``, model field names only: a key of the
+    body that is not a plain identifier is left out), else the exception's class name."""
+    if isinstance(exc, pydantic.v1.ValidationError):
+        names = (".".join(str(p) for p in e["loc"] if isinstance(p, int) or _FIELD.fullmatch(str(p)))
+                 for e in exc.errors())
+        found = tuple(dict.fromkeys(n for n in names if n))
+        if found:
+            return found
+    return (type(exc).__name__,)
+
+
+def read_event(raw: Any, index: int) -> Job:
+    """The job of one event of a webhook body (its JSON object), read on its own: the direct
+    mapping (:func:`job_from_json`) for the common shapes, else the SDK's models as
+    ``WebhookParser.parse`` applies them (``Event.from_dict``; a type it does not know, or a model
+    it cannot fill, as ``UnknownEvent``), mapped by :func:`to_job`. One malformed event therefore
+    costs only itself, never the other events of its body (the SDK's parser refuses the whole
+    body).
+
+    Args:
+        raw: the event's JSON value.
+        index: its position in the body.
+
+    Raises:
+        MalformedEvent: when even ``UnknownEvent`` cannot be made of it.
+    """
+    job = job_from_json(raw)
+    if job is not None:
+        return job
+    if type(raw) is not dict:
+        raise MalformedEvent("other", ("event",))
+    first: BaseException | None = None
+    try:
+        try:
+            event = Event.from_dict(raw)
+        except ValueError as exc:  # the SDK's own fallback
+            first = exc
+            event = UnknownEvent.new_from_json_dict(raw)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        msg = raw.get("message")
+        kind = event_kind(raw.get("type"), msg.get("type") if isinstance(msg, dict) else None)
+        # the model's own complaint (a field missing) says more than UnknownEvent's
+        at_fault = first if isinstance(first, pydantic.v1.ValidationError) else exc
+        raise MalformedEvent(kind, _fields(at_fault)) from None
+    return to_job(event, index, raw)
 
 
 def to_job(event: Any, index: int, raw: Any = None) -> Job:
@@ -213,7 +265,8 @@ def to_job(event: Any, index: int, raw: Any = None) -> Job:
     Args:
         event: the SDK event.
         index: its position in the body (groups ignored events apart).
-        raw: the event's JSON object, given for :class:`UnknownEvent` only.
+        raw: the event's JSON object (read for :class:`UnknownEvent` only: the SDK keeps no user
+            id for these).
     """
     if isinstance(event, UnknownEvent):
         return _unknown_message(raw, index) or Job(_kind(event), "ignore", f"x:{index}", 0, None)

@@ -28,23 +28,23 @@ __all__ = [
     "AsyncApiClient",
     "AudioMessageContent",
     "Configuration",
+    "Event",
     "FileMessageContent",
     "FollowEvent",
     "GroupSource",
     "ImageMessageContent",
-    "InvalidSignatureError",
     "JoinEvent",
     "LocationMessageContent",
     "MessageEvent",
     "PostbackEvent",
     "RoomSource",
+    "SignatureValidator",
     "StickerMessageContent",
     "TextMessageContent",
     "UnfollowEvent",
     "UnknownEvent",
     "UserSource",
     "VideoMessageContent",
-    "WebhookParser",
     "deferred_validate_arguments",
 ]
 
@@ -79,13 +79,13 @@ if "linebot.v3.messaging" not in sys.modules:
     finally:
         pydantic.v1.validate_arguments = _validate_arguments
 
-from linebot.v3.exceptions import InvalidSignatureError  # noqa: E402
 from linebot.v3.messaging import AsyncApiClient, Configuration  # noqa: E402
 from linebot.v3.messaging.exceptions import ApiException  # noqa: E402
 from linebot.v3.models.events import UnknownEvent  # noqa: E402
-from linebot.v3.webhook import WebhookParser  # noqa: E402
+from linebot.v3.webhook import SignatureValidator  # noqa: E402
 from linebot.v3.webhooks import (  # noqa: E402
     AudioMessageContent,
+    Event,
     FileMessageContent,
     FollowEvent,
     GroupSource,

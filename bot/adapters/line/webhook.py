@@ -4,12 +4,16 @@
    before reading; the read itself is capped by the app's ``client_max_size``).
 2. The raw bytes are decoded as UTF-8 (not UTF-8 → 400) and the SDK's
    :class:`linebot.v3.webhook.SignatureValidator` checks the HMAC-SHA256 over exactly those
-   bytes (a wrong or non-ASCII signature → 400). Malformed JSON → 400. A body whose events are all text
-   messages or postbacks of users, each field of the JSON type the SDK requires, is mapped
-   straight from the JSON (:func:`~.events.jobs_from_json`: the same jobs, without the SDK's
-   pydantic models, a tenth of the webhook's CPU); any other body is parsed by
-   :class:`linebot.v3.webhook.WebhookParser`, and an event the SDK cannot parse (e.g. no
-   ``webhookEventId``) → 400. Nothing is processed for a 400/413.
+   bytes (a wrong or non-ASCII signature → 400). Malformed JSON, or no ``events`` list → 400.
+   Each event is read on its own (:func:`~.events.read_event`): a text message or postback of a
+   user, each field of the JSON type the SDK requires, straight from the JSON (the same job,
+   without the SDK's pydantic models, a tenth of the webhook's CPU), any other event with the
+   SDK's models as its ``WebhookParser`` applies them. An event that cannot be read (an older or
+   hand-made payload: no ``webhookEventId``, ``deliveryContext``, ``mode`` or ``timestamp``) is
+   skipped — logged with its position, type and the fields at fault, never its content or user
+   id, and counted as ``malformed`` — and the other events are answered (the SDK's parser would
+   refuse the whole body, and a 「死にたい」 beside it would go unanswered). A body none of whose
+   events can be read → 400. Nothing is processed for a 400/413.
 3. The events become jobs (:func:`~.events.to_job`) handled by :class:`~.handler.EventHandler`
    inside the request, and the answer (200) is sent when they are done — or after
    :data:`RESPONSE_BUDGET` seconds, whichever is first: slower work (a slow store or API) goes on
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,13 +39,15 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from bot.adapters import Metrics
 from bot.adapters.line.client import LineApi
-from bot.adapters.line.events import PLATFORM, Job, jobs_from_json, to_job
+from bot.adapters.line.events import PLATFORM, Job, MalformedEvent, read_event
 from bot.adapters.line.handler import EventHandler
-from bot.adapters.line.sdk import AsyncApiClient, InvalidSignatureError, UnknownEvent, WebhookParser
+from bot.adapters.line.sdk import AsyncApiClient, SignatureValidator
 from bot.service import Conversations
 from bot.settings import MAX_BODY  # largest webhook body accepted (1 MiB); larger → 413
 
 __all__ = ["DRAIN_TIMEOUT", "MAX_BODY", "RESPONSE_BUDGET", "LineAdapter", "setup"]
+
+log = logging.getLogger("soudan.line")
 
 RESPONSE_BUDGET = 5.0
 """Seconds the webhook waits for its events to be handled before answering 200 anyway."""
@@ -86,7 +93,7 @@ class LineAdapter:
     def __post_init__(self) -> None:
         if not self.channel_secret or not self.access_token:
             raise ValueError("LINE needs both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN")
-        self.parser = WebhookParser(self.channel_secret)
+        self.signatures = SignatureValidator(self.channel_secret)
         self.api = LineApi(self.access_token, self.metrics, api_base=self.api_base,
                            push_fallback=self.push_fallback)
         self.handler = EventHandler(self.conversations, self.metrics, self.api, redelivery=self.redelivery)
@@ -145,17 +152,20 @@ class LineAdapter:
         except UnicodeDecodeError:
             return self._answer(400, "body is not UTF-8")
         # a base64 HMAC; bytes not UTF-8 arrive as surrogates the SDK cannot encode
-        if not signature.isascii() or not self.parser.signature_validator.validate(body, signature):
+        if not signature.isascii() or not self.signatures.validate(body, signature):
             return self._answer(400, "invalid signature")
         try:
             payload = json.loads(body)
         except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
             return self._answer(400, "malformed webhook body")
-        jobs = jobs_from_json(payload)  # the common events, read from the JSON as the SDK would
-        if jobs is None:  # any other body: the SDK's models decide
-            jobs = self._sdk_jobs(body, signature, payload)
-            if jobs is None:
-                return self._answer(400, "malformed webhook body")
+        events = payload.get("events") if type(payload) is dict else None
+        if type(events) is not list:
+            return self._answer(400, "malformed webhook body")
+        jobs, malformed = self._jobs(events)
+        if malformed and not jobs:
+            return self._answer(400, "malformed webhook body (no event could be read)")
+        for m in malformed:
+            self.handler.count(m.kind, "malformed")
         for j in jobs:
             if j.action == "ignore":
                 self.handler.count(j.kind, "ignored")
@@ -192,19 +202,20 @@ class LineAdapter:
             task.remove_done_callback(wake)
         return task.done()
 
-    def _sdk_jobs(self, body: str, signature: str, payload: Any) -> list[Job] | None:
-        """The jobs of ``body`` parsed with the SDK's models (:func:`~.events.to_job`), or None
-        when the SDK rejects the body (an event it cannot parse, no ``events``…)."""
-        try:
-            events = self.parser.parse(body, signature)
-        except (InvalidSignatureError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
-            return None
-        if not isinstance(events, list):  # pragma: no cover - the SDK returns a list
-            return None
-        raw_events: list[Any] = []
-        if any(isinstance(e, UnknownEvent) for e in events):  # the SDK keeps no user id for these
-            raw_events = payload.get("events") or [] if isinstance(payload, dict) else []
-        return [to_job(e, i, raw_events[i] if i < len(raw_events) else None) for i, e in enumerate(events)]
+    @staticmethod
+    def _jobs(events: list[Any]) -> tuple[list[Job], list[MalformedEvent]]:
+        """The jobs of a body's events, each read on its own, and the events that could not be
+        read (each logged: position, type, fields at fault — never content or ids)."""
+        jobs: list[Job] = []
+        malformed: list[MalformedEvent] = []
+        for i, raw in enumerate(events):
+            try:
+                jobs.append(read_event(raw, i))
+            except MalformedEvent as exc:
+                malformed.append(exc)
+                log.warning("LINE: event %d of %d of a webhook body skipped: a %s event the SDK cannot read "
+                            "(fields: %s)", i + 1, len(events), exc.kind, ", ".join(exc.fields))
+        return jobs, malformed
 
 
 def setup(app: web.Application, *, path: str = "/line/webhook", budget: float = RESPONSE_BUDGET) -> LineAdapter:

@@ -1,4 +1,4 @@
-"""The webhook's direct JSON mapping (bot/adapters/line/events.py ``jobs_from_json``) gives exactly
+"""The webhook's direct JSON mapping (bot/adapters/line/events.py ``job_from_json``) gives exactly
 the jobs the SDK's models give, and leaves every event it does not fully vouch for to the SDK.
 
 Each case is a real webhook event object as LINE sends it, or one with a field changed to another
@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from linebot.v3.models.events import UnknownEvent
 from linebot.v3.webhooks import Event
 
-from bot.adapters.line.events import Job, job_from_json, jobs_from_json, to_job
+from bot.adapters.line.events import Job, MalformedEvent, job_from_json, read_event, to_job
 from bot.engine.types import Pick, Text
 from tests.profiles import examples
 
@@ -55,13 +55,10 @@ def test_common_events_are_mapped_directly_as_the_sdk_maps_them(raw: dict[str, A
 
 
 def test_mapped_jobs_carry_the_message_and_the_ids() -> None:
-    jobs = jobs_from_json({"destination": "Ubot", "events": [TEXT, POSTBACK]})
-    assert jobs is not None
-    text, pick = jobs
+    text, pick = read_event(TEXT, 0), read_event(POSTBACK, 1)
     assert (text.kind, text.action, text.inp, text.user_id) == ("message.text", "input", Text("SNSで悪口を書かれた"), UID)
     assert (text.event_id, text.reply_token, text.timestamp) == ("01HEVENT0000000000000000001", "r" * 32, 1_780_000_000_123)
     assert pick.inp == Pick("sns", "what", "abc123")
-    assert jobs_from_json({"destination": "Ubot", "events": []}) == []  # LINE's "verify" request
 
 
 @pytest.mark.parametrize("change", [
@@ -79,12 +76,27 @@ def test_mapped_jobs_carry_the_message_and_the_ids() -> None:
 def test_other_shapes_are_left_to_the_sdk(change: tuple[str, Any]) -> None:
     raw = {**copy.deepcopy(TEXT), change[0]: change[1]}
     assert job_from_json(raw) is None
-    assert jobs_from_json({"events": [TEXT, raw]}) is None  # one such event: the whole body goes to the SDK
+    try:  # read_event gives the SDK's reading of it (or says it is malformed)
+        assert read_event(copy.deepcopy(raw), 0) == sdk_job(copy.deepcopy(raw))
+    except MalformedEvent:
+        with pytest.raises(ValueError):
+            sdk_job(copy.deepcopy(raw))
 
 
-@pytest.mark.parametrize("payload", [[], {"events": {}}, {"events": None}, {}, "x", None])
-def test_bodies_without_an_events_list_are_left_to_the_sdk(payload: Any) -> None:
-    assert jobs_from_json(payload) is None
+@pytest.mark.parametrize("field", ["webhookEventId", "deliveryContext", "mode", "timestamp"])
+def test_an_event_without_a_field_the_sdk_requires_is_malformed_and_says_which(field: str) -> None:
+    raw = copy.deepcopy(TEXT)
+    del raw[field]
+    with pytest.raises(MalformedEvent) as caught:
+        read_event(raw, 0)
+    assert (caught.value.kind, caught.value.fields) == ("message.text", (field,))
+    assert "SNSで悪口" not in str(caught.value) and UID not in str(caught.value)
+
+
+@pytest.mark.parametrize("raw", [1, None, "x", [TEXT]])
+def test_an_event_that_is_not_an_object_is_malformed(raw: Any) -> None:
+    with pytest.raises(MalformedEvent):
+        read_event(raw, 0)
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
