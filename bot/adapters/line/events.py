@@ -3,7 +3,8 @@
 Text → :class:`~bot.engine.types.Text` (LINE emoji removed: :func:`~.codecs.strip_emojis`; emoji
 alone → unsupported); postback → :class:`~bot.engine.types.Pick` (data from
 :func:`~.codecs.parse_postback`); follow → :class:`~bot.engine.types.Start`; unfollow → forget the
-user; sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported`; messages,
+user; sticker/image/video/audio/location/file → :class:`~bot.engine.types.Unsupported` (a
+sticker keeps the words it carries, :attr:`Job.words`, for the crisis check); messages,
 postbacks and joins in a group or room → the 1:1 invitation; everything else (unknown event types,
 beacons, edits, unsend, standby mode…) is ignored; a message of a type the SDK does not know yet,
 from a user, is answered as unsupported.
@@ -71,6 +72,9 @@ class Job:
             :class:`~bot.engine.types.Command`, see :func:`~.codecs.menu_command`); for
             ``invite``, a group's text message as :class:`~bot.engine.types.Text` (read for
             crisis words only), else None.
+        words: a sticker's ``text`` (a message sticker's typed words) and ``keywords``, each as
+            LINE sent it, read for crisis words only (:meth:`.handler.EventHandler.process`), never
+            kept; empty for every other event.
     """
 
     kind: str
@@ -81,6 +85,7 @@ class Job:
     reply_token: str | None = None
     user_id: str | None = None
     inp: Input | None = None
+    words: tuple[str, ...] = ()
 
 
 EVENT_TYPES = frozenset({
@@ -111,6 +116,19 @@ def _kind(event: Any) -> str:
     return event_kind(etype)
 
 
+def _sticker_words(msg: Any) -> tuple[str, ...]:
+    """The words a sticker carries — its ``text`` (a message sticker), then its ``keywords`` —
+    from the SDK's model or the message's JSON object; () for anything else."""
+    if isinstance(msg, StickerMessageContent):
+        text, keywords = msg.text, msg.keywords
+    elif isinstance(msg, dict) and msg.get("type") == "sticker":
+        text, keywords = msg.get("text"), msg.get("keywords")
+    else:
+        return ()
+    said = [text, *(keywords if isinstance(keywords, list) else ())]
+    return tuple(w for w in said if isinstance(w, str) and w.strip())
+
+
 def _unknown_message(raw: Any, index: int) -> Job | None:
     """A user's event the SDK could not parse that we can still answer: a message of a new type
     (answered as unsupported), a text message with a part the SDK refuses (no ``quoteToken``, an
@@ -131,7 +149,8 @@ def _unknown_message(raw: Any, index: int) -> Job | None:
         inp = Text(text)
     return Job("follow" if follow else event_kind("message", mtype),
                "input", f"user:{uid}", ts if isinstance(ts, int) else 0, eid,
-               reply_token=token if isinstance(token, str) else None, user_id=uid, inp=inp)
+               reply_token=token if isinstance(token, str) else None, user_id=uid, inp=inp,
+               words=_sticker_words(msg))
 
 
 def _text_job(chat: str, ts: int, eid: str | None, token: str | None, uid: str, text: str,
@@ -284,7 +303,8 @@ def to_job(event: Any, index: int, raw: Any = None) -> Job:
             # a group's text is read for crisis words only (the crisis card), never kept
             said = (Text(event.message.text or "") if isinstance(event, MessageEvent)
                     and isinstance(event.message, TextMessageContent) else None)
-            return Job(kind, "invite", f"{src.type}:{chat_id}", ts, eid, reply_token=token, inp=said)
+            return Job(kind, "invite", f"{src.type}:{chat_id}", ts, eid, reply_token=token, inp=said,
+                       words=_sticker_words(getattr(event, "message", None)))
         return Job(kind, "ignore", f"x:{index}", ts, eid)
     uid = src.user_id if isinstance(src, UserSource) else None
     if not uid:
@@ -296,6 +316,9 @@ def to_job(event: Any, index: int, raw: Any = None) -> Job:
         if isinstance(msg, TextMessageContent):
             return _text_job(chat, ts, eid, token, uid, msg.text or "", msg.emojis)
         kind_name = next((v for t, v in _UNSUPPORTED.items() if isinstance(msg, t)), None)
+        if kind_name == "sticker":
+            return Job(kind, "input", chat, ts, eid, reply_token=token, user_id=uid, inp=Unsupported("sticker"),
+                       words=_sticker_words(msg))
         inp = Unsupported(kind_name) if kind_name else None
     elif isinstance(event, PostbackEvent):
         return _postback_job(chat, ts, eid, token, uid, event.postback.data or "")

@@ -37,7 +37,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.adapters import Metrics
@@ -148,6 +148,7 @@ class EventHandler:
         ok = True
         async with self._locks.hold(jobs[0].chat, timeout=60.0):
             for j in jobs:
+                j = self._read_words(j)
                 attempt = _Attempt()
                 try:
                     await self._run(j, attempt)
@@ -213,6 +214,19 @@ class EventHandler:
             await self.api.deliver(j.reply_token, None, batches[:1], None)
         except Exception as exc:  # noqa: BLE001 — the apology is best effort
             log.warning("LINE: the apology for a failed event could not be sent: %s", type(exc).__name__)
+
+    def _read_words(self, j: Job) -> Job:
+        """A sticker whose words (:attr:`~.events.Job.words`: the text typed into a message sticker,
+        its keywords) carry crisis words, as the :class:`~bot.engine.types.Text` of those words:
+        the engine answers it with the crisis card as it would the words typed (a group's, the
+        group's card; a failed step, the card before the apology). Every other job unchanged: a
+        sticker's keywords are never read as an answer (「はい」「OK」)."""
+        if not j.words:
+            return j
+        conv = self.conversations
+        now = conv.clock()
+        said = [w for w in j.words if conv.engine.crisis_card(w, now) is not None]  # each word on its own
+        return replace(j, inp=Text("\n".join(said))) if said else j
 
     def _crisis_card(self, j: Job) -> Refer | None:
         """The crisis card of a job's text message (:meth:`~bot.engine.core.Engine.crisis_card`), or None."""
