@@ -106,6 +106,19 @@ photos"), switches a Japanese conversation to English; fewer ("my photos") get t
 _NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
+def _pupil(slots: Mapping[str, str]) -> bool:
+    """Whether the person is known to be a pupil or under 18: ``who`` is ``pupil`` or ``age`` is 1–17."""
+    return slots.get("who") == "pupil" or 0 < _age(slots) < 18
+
+
+def _youth(c: Contact) -> bool:
+    """Whether ``c`` is a line for children (an upper age of 18 or less, or children among its
+    topics: 24時間子供SOSダイヤル, チャイルドライン, こどもの人権110番, 189) and no emergency number."""
+    if Topic.EMG in c.topics:
+        return False
+    return (c.eligibility.max_age is not None and c.eligibility.max_age <= 18) or Topic.CHILD in c.topics
+
+
 def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> bool:
     """Whether ``replies`` start with an ``immediate`` result whose first window is the first window
     of ``card`` (a :class:`Refer`; e.g. both put 110 first)."""
@@ -127,6 +140,39 @@ def _written(c: Contact) -> bool:
     """Whether ``c`` can be reached without a phone call: chat, LINE, a web form, mail, or a staffed
     chat reached through its page (:attr:`~bot.contacts.model.Contact.live`)."""
     return c.live or any(ch.kind in ("chat", "line", "form", "mail") for ch in c.channels)
+
+
+MAX_SHOWN = 3
+"""Most windows a result shows at first (routing.md §0: 「at each step show at most 2–3 windows」);
+the others are one button away (「ほかの窓口（N件）」, :data:`MORE_WINDOWS`)."""
+
+MAX_LOCAL_SHOWN = 1
+"""Most local windows (the region's add-ons, routing.md §7 last column) among those shown at first."""
+
+MORE_WINDOWS = ":more-windows"
+"""The choice id of 「ほかの窓口（N件）」 under a result, and the :attr:`~bot.engine.types.Refer.state_id`
+of the list it shows (the engine's own: no result, no crisis reply)."""
+
+MORE_WORDS = frozenset(normalize(w) for w in (
+    "ほかの窓口", "他の窓口", "ほかの窓口は", "他の窓口は", "ほかの窓口も", "他の窓口も", "ほかの窓口を見る", "他の窓口を見る",
+    "ほかの窓口も見る", "他の窓口も見る", "ほかのまどぐち", "別の窓口", "べつの窓口", "ほかの相談先", "他の相談先",
+    "ほかの窓口を教えて", "他の窓口を教えて", "ほかには", "他には", "other windows", "more windows", "show more windows"))
+"""Typed words under a result that ask for the windows not shown at first (matched after normalisation,
+with the button's own label: 「ほかの窓口」 begins 「ほかの窓口（3件）」)."""
+
+
+class Windows(NamedTuple):
+    """A result's windows at an instant (:meth:`Engine.windows`).
+
+    Attributes:
+        shown: the windows shown at first (at most :data:`MAX_SHOWN`), in the order shown.
+        rest: the others, in the same order, behind 「ほかの窓口（N件）」.
+        note: the note said when a 24-hour line had to be added (empty otherwise).
+    """
+
+    shown: list[tuple[Contact, Status]]
+    rest: list[tuple[Contact, Status]]
+    note: list[Reply]
 
 
 ALSO = ":also"
@@ -783,6 +829,11 @@ class Engine:
             if p.conversation_id == s.conversation_id and p.state_id == s.state and self._other_harm(s) is not None:
                 return self._also(s, now, pre)
             return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
+        if p.choice_id == MORE_WINDOWS:
+            st = self._flow(s).states.get(s.state)
+            if p.conversation_id == s.conversation_id and p.state_id == s.state and st is not None and st.refer is not None:
+                return self._more(s, now, pre)
+            return self._finish(s, [*pre, Say(t("engine.stale", s.locale)), *self._reask(s, now)], now)
         if p.choice_id == CONTINUE:
             if p.conversation_id == s.conversation_id and p.state_id == s.state and self._next_of(s) is not None:
                 return self._continue(s, now, pre)
@@ -824,8 +875,10 @@ class Engine:
         if len(norm) > MAX_ANSWER_CHARS:
             return self._finish(s, [*pre, Say(t("engine.too_long", loc)), *self._reask(s, now)], now)
         if st.kind == "refer":
-            views = self._result_choices(s)
+            views = self._result_choices(s, now)
             hit = self._match_views(views, norm, n)
+            if (hit is not None and hit.id == MORE_WINDOWS) or (hit is None and n is None and norm.rstrip("?？") in MORE_WORDS):
+                return self._more(s, now, pre)
             if hit is not None and hit.id == CONTINUE:
                 return self._continue(s, now, pre)
             if hit is not None and hit.id == ALSO:
@@ -1139,7 +1192,7 @@ class Engine:
         intent = u.after(a)
         if intent in ("busy", "no_call"):
             return self._finish(s, [*pre, *self._other_windows(s, now, no_call=intent == "no_call"),
-                                    self._result_ask(s)], now)
+                                    self._result_ask(s, now)], now)
         # what the message answers, as anywhere else; a feeling (「つらい」, the catch-all 「ただつらい」) is
         # no other harm: the warm reply of _no_match
         # (an adult's words read as an adult's: 「いじめられてる」 is 「しつこい嫌がらせ」 here too)
@@ -1171,7 +1224,7 @@ class Engine:
             i, slot, value = on_path[0]
             st = f.states[s.history[i].state]
             return self._finish(s, [*pre, Say(t("engine.after_same", loc, label=self._value_label(s, st, value))),
-                                    self._result_ask(s)], now)
+                                    self._result_ask(s, now)], now)
         keep = set(after.keep) if after is not None else set()
         wishes = [(slot, value) for slot, value in found.items()
                   if slot not in keep and (again is None or slot != again.save_as)]
@@ -1185,15 +1238,15 @@ class Engine:
             slot, value = wishes[0]
             st = f.states[kept[slot][1]]
             return self._finish(s, [*pre, Say(t("engine.after_covered", loc, label=self._value_label(s, st, value))),
-                                    self._result_ask(s)], now)
+                                    self._result_ask(s, now)], now)
         if intent == "more":
             return self._again(s, None, {}, now, [*pre, Say(t("engine.after_more", loc))])
         if intent == "thanks":
-            return self._finish(s, [*pre, Say(t("engine.after_thanks", loc)), self._result_ask(s)], now)
+            return self._finish(s, [*pre, Say(t("engine.after_thanks", loc)), self._result_ask(s, now)], now)
         if _tells_more(raw, norm):
             # more of the story (「みんなに無視されてる」 under a bullying result): not 「答えがわかり
             # ませんでした」 at the moment a person opens up, but where they will be heard (routing.md §2.8)
-            return self._finish(s, [*pre, Say(t("engine.after_told", loc)), self._result_ask(s)], now)
+            return self._finish(s, [*pre, Say(t("engine.after_told", loc)), self._result_ask(s, now)], now)
         return self._no_match(s, raw, norm, now, pre)
 
     @staticmethod
@@ -1300,10 +1353,9 @@ class Engine:
         f = self._flow(s)
         st = f.states[s.state]
         assert st.refer is not None
-        shown = self._refer(s, st.refer, now, st.urgency)[0]
-        assert isinstance(shown, Refer)
+        w = self.windows(s, st.refer, now)
         adult = _adult(s.slots)
-        mine = [(v.contact, v.status) for v in shown.contacts]
+        mine = [*w.shown, *w.rest]
         main = {c.topics[0] for c, _ in mine} - {Topic.EMG}  # what the result's windows are for
         lines = [(c, x) for c, x in self.directory.order(f.fallback, now) if x.is_staffed and Topic.EMG not in c.topics][:1]
         crisis = self._crisis[s.flow_id]
@@ -1382,7 +1434,7 @@ class Engine:
     def _reask(self, s: Session, now: dt.datetime) -> list[Reply]:
         st = self._flow(s).states[s.state]
         if st.kind == "refer":
-            return [self._result_ask(s)]
+            return [self._result_ask(s, now)]
         return self._show(s, st, now)
 
     def _show(self, s: Session, st: State, now: dt.datetime | None) -> list[Reply]:
@@ -1398,40 +1450,97 @@ class Engine:
         also = self._other_harm(s)
         note = [Say(t("engine.also_note", loc, taken=pick(also[2].label, loc), other=pick(also[1].label, loc),
                       said=also[3]))] if also else []
-        return [*self._refer(s, st.refer, now, st.urgency), *note, self._result_ask(s)]
+        w = self.windows(s, st.refer, now)
+        return [*self._refer(s, st.refer, now, st.urgency, w), *note, self._result_ask(s, now, len(w.rest))]
 
-    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime, urgency: str | None = None) -> list[Reply]:
-        """The result: a :class:`Refer`, plus a note when a 24-hour line had to be added because
-        none of the result's windows can be reached now.
+    def _refer(self, s: Session, spec: ReferSpec, now: dt.datetime, urgency: str | None = None,
+               windows: Windows | None = None) -> list[Reply]:
+        """The result: a :class:`Refer` with the windows shown at first (:meth:`windows`), plus a
+        note when a 24-hour line had to be added because none of the result's windows can be
+        reached now."""
+        w = windows or self.windows(s, spec, now)
+        loc = s.locale
+        views = tuple(ContactView(c, st, now) for c, st in w.shown)
+        return [Refer(pick(spec.text, loc), views, tuple(pick(t, loc) for t in spec.steps), urgency=urgency,
+                      state_id=s.state), *w.note]
 
-        Windows: the result's ``contacts`` and, with ``local``, the directory's windows for the
-        ``region`` slot (first, at most ``local.max``); ordered surely reachable now → hours
-        unknown now → closed (:func:`bot.contacts.directory.rank`), except that the result's
-        ``lead`` windows come first unless they are closed.
+    def windows(self, s: Session, spec: ReferSpec, now: dt.datetime) -> Windows:
+        """The windows of the result ``spec`` for session ``s`` at ``now``: the 2–3 that fit
+        shown first, the others one button away (routing.md §0: 「at each step show at most 2–3
+        windows, open now first」).
+
+        Windows: the result's ``contacts`` (in routing.md's order, as the flow lists them) and,
+        with ``local``, the directory's windows for the ``region`` slot (at most ``local.max``);
+        when none of them has a person answering now, the flow's first 24-hour ``fallback`` line
+        (with a note). Order: the result's ``lead`` windows unless closed; then surely reachable
+        now → takes messages now → hours unknown now → closed (:func:`bot.contacts.directory.rank`);
+        among equals, in another locale than Japanese the windows that take the user's language
+        first, then for a pupil the children's lines (and emergency numbers) before the others,
+        then the region's windows before the national ones while reachable now (after them when
+        their hours are unknown or they are closed), then the flow's order. Shown first: the first
+        :data:`MAX_SHOWN` of that order with at most :data:`MAX_LOCAL_SHOWN` local window and none
+        whose first number a window shown already has, the added 24-hour line always.
+
+        Raises:
+            KeyError: for a contact id missing from the directory (the loader rejects those).
         """
         loc = s.locale
         ids = list(spec.contacts)
+        local: set[str] = set()
         if spec.local is not None:
-            local = [c.id for c in self.directory.local(s.slots.get("region"), spec.local.topics,
+            found = [c.id for c in self.directory.local(s.slots.get("region"), spec.local.topics,
                                                         also=spec.local.also, adult=_adult(s.slots))]
-            ids = [*[c for c in local if c not in ids][:spec.local.max], *ids]
+            added = [c for c in found if c not in ids][:spec.local.max]
+            local = set(added)
+            ids = [*added, *ids]
         ordered = self._for_locale(self.directory.order(ids, now), loc)
         note: list[Reply] = []
+        extra_id: str | None = None
         if not any(st.is_staffed for _, st in ordered):  # nobody answers any of them now
             f = self._flow(s)
             extra = [(c, st) for c, st in self.directory.order(f.fallback, now) if st.is_staffed and c.id not in ids]
             if not extra:
                 c = self.directory.fallback(now)
                 extra = [(c, self.directory.status(c, now))]
-            ordered = sorted([*ordered, extra[0]], key=lambda cs: rank(cs[1]))
+            ordered = [*ordered, extra[0]]
+            extra_id = extra[0][0].id
             note = [Say(t("engine.fallback_note", loc, name=pick(extra[0][0].name, loc)))]
-        if spec.lead:
-            by_id = {c.id: (c, st) for c, st in ordered}
-            lead = [by_id[i] for i in spec.lead if i in by_id and by_id[i][1].kind is not StatusKind.CLOSED]
-            ordered = [*lead, *(cs for cs in ordered if cs not in lead)]
-        views = tuple(ContactView(c, st, now) for c, st in ordered)
-        return [Refer(pick(spec.text, loc), views, tuple(pick(t, loc) for t in spec.steps), urgency=urgency,
-                      state_id=s.state), *note]
+        lead = [i for i in spec.lead]
+        pupil = _pupil(s.slots)
+
+        def key(item: tuple[int, tuple[Contact, Status]]) -> tuple[int, int, int, int, int, int]:
+            i, (c, st) = item
+            led = lead.index(c.id) if c.id in lead and st.kind is not StatusKind.CLOSED else len(lead)
+            spoken = 0 if loc == "ja" or loc in c.languages else 1
+            young = 0 if not pupil or _youth(c) or Topic.EMG in c.topics else 1
+            r = rank(st)
+            # the region's window first while it is reachable (the region question promised it),
+            # after the national ones when its hours are unknown or it is closed
+            place = (0 if c.id in local else 1) if r <= 1 else (1 if c.id in local else 0)
+            return (led, r, spoken, young, place, i)
+
+        full = [cs for _, cs in sorted(enumerate(ordered), key=key)]
+        shown: list[tuple[Contact, Status]] = []
+        rest: list[tuple[Contact, Status]] = []
+        numbers: set[str] = set()
+        n_local = 0
+        for cs in full:
+            c = cs[0]
+            is_local = c.id in local
+            # a window reached by a number already shown (Tokyo's NaNa answers #8891 from Tokyo) waits
+            same = bool(c.phones) and c.phones[0].number in numbers
+            if len(shown) < MAX_SHOWN and not same and not (is_local and n_local >= MAX_LOCAL_SHOWN):
+                shown.append(cs)
+                numbers.update(p.number for p in c.phones)
+                n_local += is_local
+            else:
+                rest.append(cs)
+        if extra_id is not None and all(c.id != extra_id for c, _ in shown):  # the added line is always seen
+            moved = next(cs for cs in rest if cs[0].id == extra_id)
+            rest.remove(moved)
+            rest.insert(0, shown.pop())
+            shown.insert(0, moved)
+        return Windows(shown, rest, note)
 
     @staticmethod
     def _for_locale(ordered: list[tuple[Contact, Status]], loc: str) -> list[tuple[Contact, Status]]:
@@ -1443,16 +1552,36 @@ class Engine:
             return [(c, st) for c, st in ordered if not c.languages or "ja" in c.languages]
         return sorted(ordered, key=lambda cs: (rank(cs[1]), loc not in cs[0].languages))
 
-    def _result_choices(self, s: Session) -> tuple[ChoiceView, ...]:
-        """The buttons under a result: 「相談を続ける」 first when the result has ``next``."""
+    def _result_choices(self, s: Session, now: dt.datetime, more: int | None = None) -> tuple[ChoiceView, ...]:
+        """The buttons under a result: 「相談を続ける」 first when the result has ``next``, then
+        「「…」も相談する」 (another harm said), 「ほかの窓口（N件）」 when the result has windows not
+        shown at first (``more``: their number, computed at ``now`` when None), then back, restart,
+        stop."""
         loc = s.locale
         base = (ChoiceView(":back", t("engine.choice_back", loc)), ChoiceView(":restart", t("engine.choice_restart", loc)),
                 ChoiceView(":stop", t("engine.choice_stop", loc)))
         also = self._other_harm(s)
-        more = (ChoiceView(ALSO, t("engine.choice_also", loc, label=pick(also[1].label, loc))),) if also else ()
+        extra = (ChoiceView(ALSO, t("engine.choice_also", loc, label=pick(also[1].label, loc))),) if also else ()
+        if more is None:
+            st = self._flow(s).states.get(s.state)
+            more = len(self.windows(s, st.refer, now).rest) if st is not None and st.refer is not None else 0
+        if more:
+            extra = (*extra, ChoiceView(MORE_WINDOWS, t("engine.choice_more", loc, n=more)))
         if self._next_of(s) is not None:
-            return (ChoiceView(CONTINUE, t("engine.choice_continue", loc)), *more, *base)
-        return (*more, *base)
+            return (ChoiceView(CONTINUE, t("engine.choice_continue", loc)), *extra, *base)
+        return (*extra, *base)
 
-    def _result_ask(self, s: Session) -> Ask:
-        return Ask(t("engine.result_next", s.locale), self._result_choices(s), s.state, s.conversation_id)
+    def _result_ask(self, s: Session, now: dt.datetime, more: int | None = None) -> Ask:
+        return Ask(t("engine.result_next", s.locale), self._result_choices(s, now, more), s.state, s.conversation_id)
+
+    def _more(self, s: Session, now: dt.datetime, pre: list[Reply]) -> Outcome:
+        """「ほかの窓口」 under a result: the windows not shown at first (:meth:`windows`), then the
+        result's menu again (the same buttons, so a typed number picks what it picked before)."""
+        st = self._flow(s).states[s.state]
+        assert st.refer is not None
+        rest = self.windows(s, st.refer, now).rest
+        if not rest:
+            return self._finish(s, [*pre, Say(t("engine.more_none", s.locale)), self._result_ask(s, now, 0)], now)
+        listing = Refer(t("engine.more_windows", s.locale, n=len(rest)), tuple(ContactView(c, x, now) for c, x in rest),
+                        state_id=MORE_WINDOWS)
+        return self._finish(s, [*pre, listing, self._result_ask(s, now, len(rest))], now)

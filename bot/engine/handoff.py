@@ -191,7 +191,7 @@ class Handoffs:
         loc = s.locale
         for r in replies:
             # the result's menu: 「戻る」 first, or second after 「相談を続ける」 (a result with ``next``)
-            if isinstance(r, Ask) and r.state_id == s.state and ":back" in (c.id for c in r.choices[:2]):
+            if isinstance(r, Ask) and r.state_id == s.state and ":back" in (c.id for c in r.choices):
                 h = s.handoff
                 if h is not None and h.status in ("waiting", "taken"):
                     out.append(r.__class__(r.text, (*r.choices, ChoiceView(CANCEL, _m("cancel", loc))), r.state_id,
@@ -236,7 +236,7 @@ class Handoffs:
                 action = CONSENT_NO
             elif h is None and self._offerable(s) is not None:
                 labels = {normalize(_m(k, loc)) for k in ("offer_counsellor", "offer_moderator") for loc in ("ja", "en")}
-                n_core = len(self.engine._result_choices(s))
+                n_core = len(self.engine._result_choices(s, now))
                 if norm in labels or norm == str(n_core + 1):
                     action = OFFER
         if action is None:
@@ -261,26 +261,26 @@ class Handoffs:
             if h.status != "consent":
                 return None
             s.handoff = None
-            return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s)], now, decorate=True)
+            return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s, now)], now, decorate=True)
         if action == CONSENT_YES:
             if h.status != "consent":
                 return None
             team = self.teams.get(h.team)
             if team is None or not team.is_open(now):
                 s.handoff = None
-                return self._finish(s, [self.engine._result_ask(s)], now, decorate=True)
+                return self._finish(s, [self.engine._result_ask(s, now)], now, decorate=True)
             s.handoff = HandoffState(team=h.team, status="waiting", result=h.result, requested_at=now,
                                      deadline=now + dt.timedelta(seconds=team.pickup_timeout))
             summary = self.summary(s, now)
             key = "requested_moderator" if team.kind == "moderator" else "requested"
             say = Say(_m(key, loc, team=name, minutes=max(1, round(team.pickup_timeout / 60))))
-            out = self._finish(s, [say, self.engine._result_ask(s)], now, decorate=True)
+            out = self._finish(s, [say, self.engine._result_ask(s, now)], now, decorate=True)
             return out._replace(handoffs=(HandoffEvent("requested", h.team, s.conversation_id, summary),))
         # CANCEL
         s.handoff = None
         if h.status == "consent":  # nothing was shared yet: the team is told nothing, so do not say it is
-            return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s)], now, decorate=True)
-        out = self._finish(s, [Say(_m("withdrawn", loc, team=name)), self.engine._result_ask(s)], now, decorate=True)
+            return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s, now)], now, decorate=True)
+        out = self._finish(s, [Say(_m("withdrawn", loc, team=name)), self.engine._result_ask(s, now)], now, decorate=True)
         return out._replace(handoffs=(HandoffEvent("withdrawn", h.team, s.conversation_id),))
 
     # ------------------------------------------------------------ signals from the service
@@ -293,7 +293,7 @@ class Handoffs:
                 return Outcome(s, [])
             ns, replies, events = due
             ns.updated_at = now
-            return Outcome(ns, [*replies, self.engine._result_ask(ns)], False, events)
+            return Outcome(ns, [*replies, self.engine._result_ask(ns, now)], False, events)
         if h is None:
             return Outcome(s, [])
         s = s.model_copy()
@@ -311,7 +311,7 @@ class Handoffs:
             # a deletion question asked while people held the conversation is not the one in front of
             # the person now (the result's question is): a later 「はい」 or 「1」 must not delete
             s.clarify = []
-        return Outcome(s, [Say(_m("released", s.locale, team=name)), self.engine._result_ask(s)], False,
+        return Outcome(s, [Say(_m("released", s.locale, team=name)), self.engine._result_ask(s, now)], False,
                        (HandoffEvent("released", h.team, s.conversation_id),))
 
     def _timeout(self, s: Session, now: dt.datetime) -> tuple[Session, list[Reply], tuple[HandoffEvent, ...]] | None:

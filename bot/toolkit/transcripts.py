@@ -56,9 +56,10 @@ __all__ = [
     "Turn", "collect_paths", "coverage", "load_transcript", "main", "run", "run_transcript",
 ]
 
-COMMAND_CHOICES = (":back", ":restart", ":stop", ":also", ":handoff", ":handoff-yes", ":handoff-no", ":handoff-cancel")
+COMMAND_CHOICES = (":back", ":restart", ":stop", ":also", ":more-windows", ":handoff", ":handoff-yes", ":handoff-no", ":handoff-cancel")
 """The buttons shown under a result (``pick: ":restart"`` presses 「最初から相談する」; ``:also``
-「「…」も相談する」, offered when the messages named another harm; the hand-off ones appear with a
+「「…」も相談する」, offered when the messages named another harm; ``:more-windows`` 「ほかの窓口（N件）」,
+offered when a result has more windows than it shows at first; the hand-off ones appear with a
 transcript ``team``: offer, consent yes/no, cancel)."""
 
 

@@ -71,8 +71,10 @@ def test_a_result_at_night_gives_the_24_hour_line_before_the_form() -> None:
     chat.start()
     for pick in ("none", "adult", "def", "skip", "delete"):
         chat.pick(pick)
-    assert chat.contact_ids == ["yorisoi", "sia_hibou_hotline", "ihaho", "moj_minna_110"]
+    assert chat.contact_ids == ["yorisoi", "sia_hibou_hotline", "ihaho"]
     assert "フォーム（受付は24時間・その場での返答はありません）" in chat.text
+    chat.pick(":more-windows")
+    assert chat.contact_ids == ["moj_minna_110"]  # closed at night: behind 「ほかの窓口（1件）」
 
 
 def test_line_and_discord_cards_use_the_same_status_and_no_open_colour(directory: Directory) -> None:

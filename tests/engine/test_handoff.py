@@ -195,7 +195,7 @@ def test_a_result_with_next_offers_a_counsellor_too(engine: Engine) -> None:
     chat.say("死にたい")
     chat.pick("youth")
     assert chat.state == "selfharm_youth"
-    assert [c.id for c in chat.buttons] == [":continue", ":back", ":restart", ":stop", ":handoff"]
+    assert [c.id for c in chat.buttons] == [":continue", ":more-windows", ":back", ":restart", ":stop", ":handoff"]
     assert [c.label for c in chat.buttons][-1] == "相談員と話す"
     assert [e.kind for e in chat.handoffs] == ["offered"]
     # on to the next question and back: at the result again, the offer is there and works (the first

@@ -22,7 +22,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ NEW_YEARS_EVE = "2026-12-31T23:00:00+09:00"  # year-end closure and night
 
 YORISOI = ("0120-279-338", "0120-279-226")
 RESTART = "最初から"
+MORE = {"ja": "ほかの窓口", "en": "Other windows"}
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,12 @@ class Situation:
         at: the frozen time (``--at``).
         lines: what the user types, one line per turn.
         states: the state reached after each line (same length as ``lines``).
-        windows: every window offered in the last turn, by contact id.
+        windows: every window shown in the last turn's result, by contact id (at most three,
+            routing.md §0).
         contains: texts that must appear in the last turn's result (lead text or steps).
         lang: ``--lang``.
+        more: the windows listed when the person then sends 「ほかの窓口」 (the result's button
+            「ほかの窓口（N件）」), by contact id; empty: the result has no such button.
     """
 
     name: str
@@ -76,6 +80,7 @@ class Situation:
     windows: dict[str, Win]
     contains: tuple[str, ...] = ()
     lang: str | None = None
+    more: dict[str, Win] = field(default_factory=dict)
 
 
 SITUATIONS: list[Situation] = [
@@ -96,11 +101,13 @@ SITUATIONS: list[Situation] = [
         ("who", "what", "region", "goal", "delete"),
         {
             "sia_hibou_hotline": Win((), "24h"),
-            "moj_minna_110": Win(("0570-003-110",), "closed", next_open="2026-12-07T08:30:00+09:00"),
             "ihaho": Win((), "unknown"),
             "yorisoi": Win(YORISOI, "24h"),  # the fallback: no phone line of the result is open
         },
         ("24時間つながる「よりそいホットライン」も載せています",),
+        more={
+            "moj_minna_110": Win(("0570-003-110",), "closed", next_open="2026-12-07T08:30:00+09:00"),
+        },
     ),
     Situation(
         "HAR-stop-tokyo", WEEKDAY,
@@ -120,13 +127,15 @@ SITUATIONS: list[Situation] = [
         ("who", "what", "region", "goal", "delete_dox"),
         {
             "shibukawa_window": Win(("0279-25-8526",), "open", open_until="2026-12-01T17:15:00+09:00"),
-            "gunma_net_window": Win(("027-212-0091",), "open", open_until="2026-12-01T12:00:00+09:00"),
             "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
             "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
+        },
+        ("身の安全",),
+        more={
+            "gunma_net_window": Win(("027-212-0091",), "open", open_until="2026-12-01T12:00:00+09:00"),
             "sia_hibou_hotline": Win((), "24h"),
             "ihaho": Win((), "unknown"),
         },
-        ("身の安全",),
     ),
     Situation(
         "THR-kill-threat", WEEKDAY,
@@ -145,14 +154,16 @@ SITUATIONS: list[Situation] = [
         ("who", "what", "region", "stk_who", "stk_ex"),
         {
             "dv_plus": Win(("0120-279-889",), "24h"),
-            "dv_navi_8008": Win(("#8008",), "unknown"),
             "tokyo_womens_plaza": Win(("03-5467-2455",), "open", open_until="2026-12-01T21:00:00+09:00"),
-            "tokyo_womens_plaza_men": Win(("03-3400-5313",), "unknown"),
-            "tokyo_women_center": Win(("03-5261-3110", "042-522-4232", "03-5261-3911"), "unknown"),
-            "houterasu_victim": Win(("0570-079714",), "open", open_until="2026-12-01T21:00:00+09:00"),
             "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("警告", "禁止命令", "消さずに"),
+        more={
+            "dv_navi_8008": Win(("#8008",), "unknown"),
+            "tokyo_womens_plaza_men": Win(("03-3400-5313",), "unknown"),
+            "tokyo_women_center": Win(("03-5261-3110", "042-522-4232", "03-5261-3911"), "unknown"),
+            "houterasu_victim": Win(("0570-079714",), "open", open_until="2026-12-01T21:00:00+09:00"),
+        },
     ),
     Situation(
         "NCII-posted", WEEKDAY,
@@ -162,9 +173,11 @@ SITUATIONS: list[Situation] = [
             "safeline": Win((), "24h"),
             "police_8103": Win(("#8103",), "24h"),
             "moj_women_hotline": Win(("0570-070-810",), "open", open_until="2026-12-01T17:15:00+09:00"),
-            "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
         },
         ("本人か", "友だちの代わりの通報はできません", "すべて消えるとは限りません"),
+        more={
+            "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
+        },
     ),
     Situation(
         "BUL-pupil-gunma", WEEKDAY,
@@ -174,9 +187,11 @@ SITUATIONS: list[Situation] = [
             "mext_24h_sos": Win(("0120-0-78310",), "24h"),
             "gunma_net_window": Win(("027-212-0091",), "open", open_until="2026-12-01T12:00:00+09:00"),
             "moj_kodomo_110": Win(("0120-007-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
-            "childline": Win(("0120-99-7777",), "closed", next_open="2026-12-01T16:00:00+09:00"),
         },
         ("あなたは悪くありません", "言い返さないでね"),
+        more={
+            "childline": Win(("0120-99-7777",), "closed", next_open="2026-12-01T16:00:00+09:00"),
+        },
     ),
     Situation(
         "ATO-hacked", WEEKDAY,
@@ -197,9 +212,11 @@ SITUATIONS: list[Situation] = [
             "mext_24h_sos": Win(("0120-0-78310",), "24h"),
             "anata_no_ibasho": Win((), "24h"),
             "yorisoi": Win(YORISOI, "24h"),
-            "childline": Win(("0120-99-7777",), "closed", next_open="2026-12-01T16:00:00+09:00"),
         },
         ("あなたは悪くありません", "名前を言わなくても大丈夫"),
+        more={
+            "childline": Win(("0120-99-7777",), "closed", next_open="2026-12-01T16:00:00+09:00"),
+        },
     ),
     Situation(
         "triage-danger", WEEKDAY,
@@ -230,9 +247,11 @@ SITUATIONS: list[Situation] = [
             "mext_24h_sos": Win(("0120-0-78310",), "24h"),
             "anata_no_ibasho": Win((), "24h"),
             "yorisoi": Win(YORISOI, "24h"),
-            "childline": Win(("0120-99-7777",), "closed", next_open="2026-12-01T16:00:00+09:00"),
         },
         ("あなたは悪くありません", "119番"),
+        more={
+            "childline": Win(("0120-99-7777",), "closed", next_open="2026-12-01T16:00:00+09:00"),
+        },
     ),
     Situation(
         "triage-sexual-assault-tokyo", WEEKDAY,
@@ -240,11 +259,13 @@ SITUATIONS: list[Situation] = [
         ("sv_region", "sv"),
         {
             "tokyo_nana": Win(("03-5607-0799", "#8891"), "24h"),
-            "onestop_8891": Win(("#8891", "0120-8891-77"), "unknown"),
             "police_8103": Win(("#8103",), "24h"),
             "police_110": Win(("110",), "24h"),
         },
         ("72時間以内", "洗わずに"),
+        more={
+            "onestop_8891": Win(("#8891", "0120-8891-77"), "unknown"),
+        },
     ),
     Situation(
         "crisis-word-mid-flow", WEEKDAY,
@@ -265,11 +286,13 @@ SITUATIONS: list[Situation] = [
         ("who", "what", "region", "goal", "delete"),
         {
             "sia_hibou_hotline": Win((), "24h"),
-            "moj_minna_110": Win(("0570-003-110",), "closed", next_open="2027-01-04T08:30:00+09:00"),
             "ihaho": Win((), "unknown"),
             "yorisoi": Win(YORISOI, "24h"),
         },
         ("24時間つながる「よりそいホットライン」も載せています",),
+        more={
+            "moj_minna_110": Win(("0570-003-110",), "closed", next_open="2027-01-04T08:30:00+09:00"),
+        },
     ),
     Situation(
         "STK-english", WEEKDAY,
@@ -278,11 +301,13 @@ SITUATIONS: list[Situation] = [
         {
             "police_110": Win(("110",), "24h"),
             "moj_women_hotline": Win(("0570-070-810",), "open", open_until="2026-12-01T17:15:00+09:00"),
-            "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
             "police_9110": Win(("#9110",), "open", open_until="2026-12-01T17:00:00+09:00"),
         },
         ("Stalker Regulation Act", "call 110"),
         lang="en",
+        more={
+            "moj_minna_110": Win(("0570-003-110",), "open", open_until="2026-12-01T17:15:00+09:00"),
+        },
     ),
 ]
 
@@ -324,17 +349,35 @@ def transcripts() -> dict[str, list[dict[str, Any]]]:
             if i:
                 lines.append(RESTART)
             lines.extend(s.lines)
+            if s.more:
+                lines.append(MORE[lang or "ja"])
         turns = _run_cli(at, lang, lines)
         assert len(turns) == len(lines) + 1, f"one JSON object per turn, plus the first: {len(turns)}"
         pos = 0
         for s in group:
             out[s.name] = turns[pos:pos + len(s.lines) + 1]
             pos += len(s.lines) + 1
+            if s.more:
+                out[f"{s.name}+more"] = turns[pos:pos + 1]
+                pos += 1
     return out
 
 
 def _refers(turn: dict[str, Any]) -> list[dict[str, Any]]:
     return [r for r in turn["replies"] if r["type"] == "refer"]
+
+
+def _same_windows(refer: dict[str, Any], windows: dict[str, Win], at: str) -> None:
+    """The windows of ``refer`` (a JSON reply) are exactly ``windows``, with their numbers and status."""
+    seen = {c["id"]: c for c in refer["contacts"]}
+    assert set(seen) == set(windows), f"windows offered: {list(seen)}"
+    for cid, want in windows.items():
+        c = seen[cid]
+        assert tuple(c["phones"]) == want.phones, f"{cid} phones"
+        assert c["status"] == want.status, f"{cid} status at {at}"
+        assert c["open_until"] == want.open_until, f"{cid} open_until"
+        assert c["next_open"] == want.next_open, f"{cid} next_open"
+        assert c["name"], f"{cid} has no name"
 
 
 @pytest.mark.parametrize("s", SITUATIONS, ids=[s.name for s in SITUATIONS])
@@ -352,15 +395,15 @@ def test_situation_offers_the_right_windows(s: Situation, transcripts: dict[str,
     refers = _refers(last)
     assert len(refers) == 1, f"expected one result in the last turn, got {refers}"
     refer = refers[0]
-    seen = {c["id"]: c for c in refer["contacts"]}
-    assert set(seen) == set(s.windows), f"windows offered: {list(seen)}"
-    for cid, want in s.windows.items():
-        c = seen[cid]
-        assert tuple(c["phones"]) == want.phones, f"{cid} phones"
-        assert c["status"] == want.status, f"{cid} status at {s.at}"
-        assert c["open_until"] == want.open_until, f"{cid} open_until"
-        assert c["next_open"] == want.next_open, f"{cid} next_open"
-        assert c["name"], f"{cid} has no name"
+    _same_windows(refer, s.windows, s.at)
+    menu = [c["label"] for r in last["replies"] if r["type"] == "ask" for c in r["choices"]]
+    if any(c["id"] == ":back" for r in last["replies"] if r["type"] == "ask" for c in r["choices"]):  # a result
+        assert len(refer["contacts"]) <= 3, "a result shows at most three windows at first (routing.md §0)"
+    more_label = {"ja": f"ほかの窓口（{len(s.more)}件）", "en": f"Other windows ({len(s.more)})"}[s.lang or "ja"]
+    assert (more_label in menu) == bool(s.more), f"the result's buttons: {menu}"
+    if s.more:
+        [listing] = _refers(transcripts[f"{s.name}+more"][0])
+        _same_windows(listing, s.more, s.at)
 
     # a window that can be reached now comes first
     first = refer["contacts"][0]

@@ -348,9 +348,18 @@ async def test_overlong_result_split_and_select_menu(long_bot: SoudanClient) -> 
         assert (msgs[0].content + "\n" + msgs[1].content).startswith(LONG_LEAD)
         titles = [e.title for m in msgs for e in m.embeds]
         assert titles.count("A window with long texts") == 1 and "A window with long texts (cont.)" in titles
-        assert titles[-1] == "24-hour line"
+        assert len([t for t in titles if t and not t.endswith("(cont.)")]) == 3  # three windows first (routing.md §0)
         link_labels = [b["label"] for m in msgs for b in buttons(m) if b.get("style") == 5]
         assert "ページ0" in link_labels
+
+        # the other twelve behind 「Other windows (12)」, split within the limits too
+        more = shown(await alice.click(msgs[-1], label="Other windows (12)"))
+        for m in more:
+            assert len(m.content) <= 2000
+            assert len(m.embeds) <= 10
+            assert sum(len(e) for e in m.embeds) <= 6000
+        more_titles = [e.title for m in more for e in m.embeds]
+        assert len(more_titles) == 12 and more_titles[-1] == "24-hour line"
 
         # the result's buttons carry a hashed state id (it is 97 characters long) and still work
         back = await alice.click(msgs[-1], label="Go back")

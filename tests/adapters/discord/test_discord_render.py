@@ -175,10 +175,11 @@ def test_overlong_result_is_split_within_every_limit(long_conversations: Convers
     assert len(long_embeds) >= 2
     hours = "\n".join(f["value"] for e in long_embeds for f in e["fields"] if f["name"].startswith("受付時間"))
     assert hours.count("月曜から金曜") == 120
-    # the result question (back / restart / stop) comes last with its buttons
+    # the result question (the other windows / back / restart / stop) comes last with its buttons
     last = msgs[-1]
     assert last.content == "ほかにできることはありますか？"
-    assert [c.label for c in last.components if isinstance(c, ButtonSpec)] == ["ひとつ戻る", "最初から相談する", "終了する"]
+    assert [c.label for c in last.components if isinstance(c, ButtonSpec)] == ["ほかの窓口（12件）", "ひとつ戻る", "最初から相談する",
+                                                                            "終了する"]
     # URL buttons only for http(s) channels (no mailto: buttons)
     links = [c for m in msgs for c in m.components if isinstance(c, LinkSpec)]
     assert links and all(link.url.startswith("https://") for link in links)
