@@ -280,6 +280,17 @@ _HANDOFF: dict[str, dict[str, str]] = {
                                "{minutes}分以内に対応できる人がいないときは、ここでお知らせします。"
                                "取り消すときは「やっぱりやめる」と送ってください。",
         "declined": "わかりました。引き継ぎはしません。",
+        "nobody_offered": "わかりました。このボットが、保護者や学校、ほかのだれかに連絡することはありません。"
+                          "{team}にも、あなたがボタンを押して「伝えてつなぐ」に同意しないかぎり、何も伝えません。",
+        "nobody_declined": "わかりました。{team}には何も伝えず、引き継ぎはしません。"
+                           "このボットが、保護者や学校、ほかのだれかに連絡することもありません。",
+        "nobody_withdrawn": "わかりました。{team}への引き継ぎを取り消しました。{team}には、さきほど同意して伝えた次のことと、"
+                            "取り消したことだけが届いています。あなたが書いた文章は伝えていません。\n{summary}\n"
+                            "このボットが、保護者や学校、ほかのだれかに連絡することはありません。",
+        "nobody_taken": "{team}には、さきほど同意して伝えた次のことだけが届いています。あなたが書いた文章は伝えていません。\n{summary}\n"
+                        "このボットが、保護者や学校に連絡することはありません。{team}がどうするかは、このボットからは約束できません。"
+                        "心配なことは、{team}の人に「親には言わないでほしい」のように直接伝えてください。"
+                        "やめるときは「やっぱりやめる」と送ってください。",
         "withdrawn": "引き継ぎを取り消しました。{team}には取り消したことだけが伝わります。",
         "withdrawn_by_end": "{team}への引き継ぎも取り消しました。",
         "timed_out": "ごめんなさい。{team}は、いま対応できる人がいませんでした。24時間つながる窓口はこちらです。",
@@ -315,6 +326,17 @@ _HANDOFF: dict[str, dict[str, str]] = {
         "requested_moderator": "{team} have been told. A moderator will send you a DM. If nobody can take it "
                                "within {minutes} minutes, I will tell you here. To cancel, send \"cancel\".",
         "declined": "All right. Nothing is shared.",
+        "nobody_offered": "All right. This bot never contacts your parents, your school or anyone else. Nothing is "
+                          "told to {team} either unless you press the button and agree with \"Share and connect\".",
+        "nobody_declined": "All right. Nothing is told to {team} and there is no hand-off. This bot never contacts your "
+                           "parents, your school or anyone else.",
+        "nobody_withdrawn": "All right. The hand-off to {team} is cancelled. {team} have only what you agreed to share "
+                            "earlier, and that it was cancelled. Nothing you wrote was shared.\n{summary}\n"
+                            "This bot never contacts your parents, your school or anyone else.",
+        "nobody_taken": "{team} have only what you agreed to share earlier. Nothing you wrote was shared.\n{summary}\n"
+                        "This bot never contacts your parents or your school. The bot cannot promise what {team} will do: "
+                        "if you are worried, tell them directly (for example \"please don't tell my parents\"). "
+                        "To stop, send \"cancel\".",
         "withdrawn": "The hand-off is cancelled. {team} are told only that it was cancelled.",
         "withdrawn_by_end": "The hand-off to {team} is cancelled too.",
         "timed_out": "Sorry: nobody of {team} could take it right now. These lines are open 24 hours.",

@@ -24,6 +24,7 @@ The path a person takes, on a result whose state says ``handoff: true``:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
     from bot.engine.core import Engine
     from bot.handoff.team import Team
 
-__all__ = ["CANCEL", "CONSENT_NO", "CONSENT_YES", "OFFER", "WITHDRAW_WORDS", "Handoffs"]
+__all__ = ["CANCEL", "CONSENT_NO", "CONSENT_YES", "OFFER", "WITHDRAW_WORDS", "Handoffs", "asks_to_tell_nobody"]
 
 OFFER, CONSENT_YES, CONSENT_NO, CANCEL = ":handoff", ":handoff-yes", ":handoff-no", ":handoff-cancel"
 """Choice ids of the hand-off buttons (the ``:`` marks them as the engine's own, like ``:back``)."""
@@ -66,6 +67,28 @@ WITHDRAW_WORDS = frozenset(normalize(w) for w in (
     "やっぱりやめる", "やっぱりやめます", "やっぱりいい", "やっぱりいいです", "引き継ぎをやめる", "取り消し", "取り消す",
     "キャンセル", "cancel", "cancelthehandoff", "nevermind", "やっぱやめる"))
 """Typed words that withdraw a hand-off in progress (matched after normalisation)."""
+
+_TELL_NOBODY = re.compile(
+    r"(誰|だれ|親|おや|両親|家族|かぞく|先生|せんせい|学校|がっこう|保護者|母|父|お母さん|おかあさん|お父さん|おとうさん|ママ|パパ|"
+    r"相談員|モデレーター|ほかの人|他の人|みんな)"
+    r"(に|にも|には|にだけは|とかに)"
+    r"(言わ|いわ|話さ|はなさ|知らせ|しらせ|伝え|つたえ|教え|おしえ|ばらさ|バラさ|連絡し|れんらくし|連絡せ)"
+    r"(ないで|んといて|んで)"
+    r"|(内緒|ないしょ|秘密|ひみつ)に(して|しと)"
+    r"|dont(tell|inform|contact)(anyone|anybody|myparents|myparent|mymom|mymum|mydad|myteacher|myschool|myfamily|them)"
+    r"|keepit(secret|asecret|private|betweenus)")
+"""What 「誰にも言わないで」「親に言わないで」「先生には言わないでください」「内緒にして」 "don't tell anyone"
+look like after :func:`~bot.engine.text.normalize` (a search anywhere in the message)."""
+
+
+def asks_to_tell_nobody(text: str) -> bool:
+    """Whether ``text`` (as typed) asks that nobody — or the person's parents, family, teachers,
+    school — be told (「誰にも言わないで」「親に言わないで」「内緒にして」, "don't tell my parents").
+
+    A negated wish (「言わないでとは言ってない」) is rare enough here to be read as the wish: asking
+    again costs less than a hand-off the person did not want."""
+    return _TELL_NOBODY.search(normalize(text[:500])) is not None
+
 
 _YES = frozenset(normalize(w) for w in ("はい", "伝えてつなぐ", "伝えて", "つないで", "お願いします", "yes", "ok", "okay",
                                         "shareandconnect"))
@@ -228,6 +251,11 @@ class Handoffs:
             action = inp.choice_id
         elif isinstance(inp, Text):
             norm = normalize(inp.text[:200])
+            if (h is not None or self._offerable(s) is not None) and asks_to_tell_nobody(inp.text) \
+                    and self.engine._typed(s.flow_id, self.engine.understanding(s.flow_id), inp.text).crisis is None:
+                # 「誰にも言わないで」 while a hand-off is offered, asked for or under way: nothing goes on
+                # without consent (a crisis message is answered by the crisis card first, as always)
+                return self._tell_nobody(s, now)
             if h is not None and norm in WITHDRAW_WORDS:
                 action = CANCEL
             elif h is not None and h.status == "consent" and norm in _YES | {normalize(_m("yes", s.locale))}:
@@ -281,6 +309,36 @@ class Handoffs:
         if h.status == "consent":  # nothing was shared yet: the team is told nothing, so do not say it is
             return self._finish(s, [Say(_m("declined", loc)), self.engine._result_ask(s, now)], now, decorate=True)
         out = self._finish(s, [Say(_m("withdrawn", loc, team=name)), self.engine._result_ask(s, now)], now, decorate=True)
+        return out._replace(handoffs=(HandoffEvent("withdrawn", h.team, s.conversation_id),))
+
+    def _tell_nobody(self, s: Session, now: dt.datetime) -> Outcome:
+        """「誰にも言わないで」「親に言わないで」 at a result that offers a hand-off, at its consent
+        question or while it is under way: what will and will not happen, and nothing shared
+        without consent. Offered: nothing is shared unless the person presses the offer and then
+        「伝えてつなぐ」. At the consent question: declined (nothing was shared). Shared and waiting:
+        withdrawn (event ``withdrawn``), saying what the team already has (the consent's lines,
+        never typed text). Taken: someone is already talking with the person; nothing is ended
+        for them, they are told what the team has and how to cancel (「やっぱりやめる」)."""
+        s = s.model_copy(update={"slots": dict(s.slots), "history": list(s.history)})
+        loc = s.locale
+        h = s.handoff
+        if h is None:
+            team = self._offerable(s)
+            name = pick(team.name, loc) if team is not None else ""
+            return self._finish(s, [Say(_m("nobody_offered", loc, team=name)), self.engine._result_ask(s, now)], now,
+                                decorate=True)
+        name = self._name(h.team, s)
+        if h.status == "consent":
+            s.handoff = None
+            return self._finish(s, [Say(_m("nobody_declined", loc, team=name)), self.engine._result_ask(s, now)], now,
+                                decorate=True)
+        summary = "\n".join(f"・{line}" for line in summary_lines(self.summary(s, now), loc))
+        if h.status == "taken":
+            return self._finish(s, [Say(_m("nobody_taken", loc, team=name, summary=summary)),
+                                    self.engine._result_ask(s, now)], now, decorate=True)
+        s.handoff = None
+        out = self._finish(s, [Say(_m("nobody_withdrawn", loc, team=name, summary=summary)),
+                               self.engine._result_ask(s, now)], now, decorate=True)
         return out._replace(handoffs=(HandoffEvent("withdrawn", h.team, s.conversation_id),))
 
     # ------------------------------------------------------------ signals from the service
