@@ -19,7 +19,14 @@ from pydantic import ValidationError
 import bot
 from bot.contacts.hours import Hours
 from bot.contacts.model import Contact, Topic, source_period_end
-from bot.contacts.search import SearchText, loose_words, matches, search_text, situation_matches
+from bot.contacts.search import (
+    SearchText,
+    loose_words,
+    main_situation,
+    matches,
+    search_text,
+    situation_matches,
+)
 from bot.contacts.status import Status, StatusKind
 from bot.errors import DirectoryError
 from bot.timeutil import now_jst
@@ -245,7 +252,10 @@ class Directory:
         """Contacts matching every given filter, with their status at ``now``: those a person
         answers now (open, 24 hours, by phone, chat or LINE) first, then forms and mail that take
         messages now (nobody answers them now), then those whose hours are unknown, then closed
-        ones; directory order within each group (as :meth:`order`).
+        ones; within each group, with a ``query`` naming a situation, the windows whose main
+        situation it is first (「レイプ」「性被害」: #8103 and NaNa before 110 and よりそいホットライン,
+        which also take it; :func:`bot.contacts.search.main_situation`), then directory order
+        (as :meth:`order`).
 
         Args:
             query: words (:func:`bot.contacts.search.matches`): every whitespace-separated word
@@ -281,7 +291,11 @@ class Directory:
             if open_now and not st.is_staffed:
                 continue
             out.append((c, st))
-        out.sort(key=lambda cs: rank(cs[1]))  # stable: directory order within each group
+        if query:  # among equally reachable windows, those about the situation searched first (「レイプ」: #8103 before 110)
+            about = {c.id for c, _ in out if main_situation(c, query)}
+            out.sort(key=lambda cs: (rank(cs[1]), cs[0].id not in about))  # stable: directory order within
+        else:
+            out.sort(key=lambda cs: rank(cs[1]))  # stable: directory order within each group
         return out
 
     def _text(self, c: Contact) -> SearchText:

@@ -49,12 +49,16 @@ TOPIC_WORDS: dict[Topic, tuple[str, ...]] = {
                  "盗撮", "ばらまく", "intimate", "images"),
     Topic.BUL: ("いじめ", "ネットいじめ", "学校", "bullying", "school"),
     Topic.ATO: ("乗っ取り", "乗っ取る", "なりすまし", "なりすます", "アカウント", "不正アクセス", "hacked", "impersonation"),
-    Topic.SV: ("性暴力", "性被害", "sexual violence", "assault"),
-    Topic.DV: ("dv", "配偶者", "交際相手", "domestic violence"),
-    Topic.CHILD: ("虐待", "児童虐待", "child abuse"),
+    # 「レイプ」「レイプされた」「強姦」「性的暴行」「不同意性交」: the words people use for it (routing.md §1: #8891 / #8103)
+    Topic.SV: ("性暴力", "性被害", "性犯罪", "レイプ", "強姦", "性的暴行", "不同意性交", "わいせつ", "痴漢", "sexual violence",
+               "assault", "rape", "raped"),
+    # 「殴られた」「暴力をふるわれた」「蹴られた」 (read as 殴る, 暴力, 蹴る): by a partner (DV), by a parent (CHILD: 189),
+    # or now (EMG: 110); not 「叩かれた」, which online is bashing
+    Topic.DV: ("dv", "配偶者", "交際相手", "暴力", "殴る", "蹴る", "domestic violence", "violence", "beaten", "hit me"),
+    Topic.CHILD: ("虐待", "児童虐待", "暴力", "殴る", "蹴る", "child abuse", "abuse", "beaten"),
     Topic.CONS: ("消費者", "架空請求", "詐欺", "consumer", "fraud"),
     Topic.DIS: ("つらい", "死にたい", "自殺", "こころ", "心", "話を聞いて", "mental health", "suicide"),
-    Topic.EMG: ("緊急", "救急", "emergency"),
+    Topic.EMG: ("緊急", "救急", "暴力", "殴る", "蹴る", "emergency", "violence", "beaten"),
 }
 """Everyday words for each situation code (Japanese and English), for directory search."""
 

@@ -31,7 +31,7 @@ from bot.contacts.phones import digits
 from bot.engine.text import fold_kana, visible
 
 __all__ = ["ALWAYS_WORDS", "CHANNEL_WORDS", "FILLER", "LANGUAGE_WORDS", "NOT_IN_PROSE", "SYNONYMS", "SearchText",
-           "loose_words", "matches", "query_words", "search_text",
+           "loose_words", "main_situation", "matches", "query_words", "search_text",
            "situation_matches"]
 
 CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
@@ -324,3 +324,15 @@ def matches(st: SearchText, query: str) -> bool:
 
 
 _PHONE_QUERY = re.compile(r"^[#+]?[0-9][0-9\-\s()]*$")
+
+
+def main_situation(c: Contact, query: str) -> bool:
+    """Whether a word of ``query`` (as written or by its content words, :func:`loose_words`) is one
+    of the everyday words of ``c``'s main (first) situation code: 「レイプ」 for #8103 and #8891
+    (main topic SV), not for 110 or よりそいホットライン, which also list SV. Used to list the
+    windows that are about the situation searched before those that also take it."""
+    if not c.topics:
+        return False
+    main = SearchText("", "", "", (), situation=fold_kana(norm(" ".join(TOPIC_WORDS.get(c.topics[0], ())))))
+    words = [w for w in query_words(query) if w not in FILLER]
+    return any(situation_matches(main, w) for w in (*words, *loose_words(query)))

@@ -64,6 +64,16 @@ CASES: dict[str, tuple[set[str], set[str]]] = {
     "ばらすぞ": ({"police_110", "police_9110"}, {"yorisoi", "childline"}),
     "元カレ": ({"dv_plus", "police_8103", "police_9110"}, {"childline", "ipa_anshin"}),
     "元彼": ({"dv_plus", "police_9110"}, {"childline", "ipa_anshin"}),
+    # sexual violence and violence as people write it (found only #8103 / nothing): routing.md §1 —
+    # #8891 or #8103 (Tokyo: NaNa), 110 when in danger; a child hit at home: 189; a partner: DV相談＋
+    "レイプ": ({"police_8103", "onestop_8891", "tokyo_nana", "curetime"}, {"childline", "sia_hibou_hotline"}),
+    "レイプされた": ({"police_8103", "onestop_8891", "tokyo_nana"}, {"childline", "sia_hibou_hotline"}),
+    "性被害": ({"police_8103", "onestop_8891", "tokyo_nana"}, {"childline", "sia_hibou_hotline"}),
+    "I was raped": ({"police_8103", "onestop_8891"}, {"childline", "sia_hibou_hotline"}),
+    "殴られた": ({"police_110", "dv_plus", "jisou_189"}, {"sia_hibou_hotline", "safeline", "ipa_anshin"}),
+    "親に殴られた": ({"jisou_189", "police_110"}, {"sia_hibou_hotline", "safeline"}),
+    "暴力をふるわれた": ({"police_110", "dv_plus", "jisou_189"}, {"sia_hibou_hotline", "safeline"}),
+    "蹴られた": ({"police_110", "dv_plus", "jisou_189"}, {"sia_hibou_hotline"}),
 }
 
 
@@ -80,6 +90,18 @@ def test_an_everyday_word_finds_the_windows_it_means(word: str, soudan: Soudan) 
     wanted, unwanted = CASES[word]
     assert wanted <= set(found), (word, sorted(wanted - set(found)))
     assert not unwanted & set(found), (word, sorted(unwanted & set(found)))
+
+
+@pytest.mark.parametrize(("word", "first"), [("レイプ", "police_8103"), ("性被害", "police_8103"), ("殴られた", "police_110")])
+def test_the_windows_about_the_harm_come_first_among_those_answered_now(word: str, first: str,
+                                                                        directory: Directory) -> None:
+    """「レイプ」 listed 110, 119 and よりそいホットライン (which also take it) before #8103."""
+    found = directory.search(word, now=parse_at(NIGHT))
+    ids = [c.id for c, _ in found]
+    assert ids[0] == first, ids
+    assert [rank(st) for _, st in found] == sorted(rank(st) for _, st in found)  # open now first, as always
+    if word != "殴られた":
+        assert ids.index("tokyo_nana") < ids.index("yorisoi")
 
 
 def test_a_word_every_window_fits_lists_them_all_answered_now_first(directory: Directory) -> None:
