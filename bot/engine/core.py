@@ -42,7 +42,7 @@ from bot.engine.flow import (
     reachable,
 )
 from bot.engine.handoff import Handoffs
-from bot.engine.open_now import open_now
+from bot.engine.open_now import open_now, written, youth_line
 from bot.engine.text import choice_numbers, keycap_numbers, normalize, number_form, parse_number, visible
 from bot.engine.types import (
     Ask,
@@ -106,17 +106,14 @@ photos"), switches a Japanese conversation to English; fewer ("my photos") get t
 _NOT_LATIN = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f]")
 
 
+def _own(slots: Mapping[str, str]) -> dict[str, str]:
+    """The engine's own slots (``:`` first, e.g. :data:`REACH`): kept when earlier answers are restored."""
+    return {k: v for k, v in slots.items() if k.startswith(":")}
+
+
 def _pupil(slots: Mapping[str, str]) -> bool:
     """Whether the person is known to be a pupil or under 18: ``who`` is ``pupil`` or ``age`` is 1–17."""
     return slots.get("who") == "pupil" or 0 < _age(slots) < 18
-
-
-def _youth(c: Contact) -> bool:
-    """Whether ``c`` is a line for children (an upper age of 18 or less, or children among its
-    topics: 24時間子供SOSダイヤル, チャイルドライン, こどもの人権110番, 189) and no emergency number."""
-    if Topic.EMG in c.topics:
-        return False
-    return (c.eligibility.max_age is not None and c.eligibility.max_age <= 18) or Topic.CHILD in c.topics
 
 
 def _urgent_with_same_first_window(card: Reply, replies: Sequence[Reply]) -> bool:
@@ -136,11 +133,9 @@ OTHER_WINDOWS = ":other-windows"
 """The :attr:`~bot.engine.types.Refer.state_id` of that list (the engine's own: no result, no crisis reply)."""
 
 
-def _written(c: Contact) -> bool:
-    """Whether ``c`` can be reached without a phone call: chat, LINE, a web form, mail, or a staffed
-    chat reached through its page (:attr:`~bot.contacts.model.Contact.live`)."""
-    return c.live or any(ch.kind in ("chat", "line", "form", "mail") for ch in c.channels)
-
+REACH = ":reach"
+"""The slot that remembers 「電話できない」「声が出せない」 (value ``text``): the engine's own (``:``), kept
+when 「戻る」 restores earlier answers; results then list the windows reached without a call first."""
 
 MAX_SHOWN = 3
 """Most windows a result shows at first (routing.md §0: 「at each step show at most 2–3 windows」);
@@ -789,7 +784,8 @@ class Engine:
             lead = Say(t("engine.welcome" if fresh else "engine.lang_switched", s.locale))
             return self._finish(s, [*pre, lead, *self._reask(s, now)], now)
         if cmd is CommandName.OPEN_NOW:
-            listing = open_now(self.directory, now, loc)
+            listing = open_now(self.directory, now, loc, pupil=_pupil(s.slots), adult=_adult(s.slots),
+                               no_call=s.slots.get(REACH) == "text")
             if fresh:  # no conversation to go on with: the list, then one begins (never a dead end)
                 return self._finish(s, [listing, *self._greeting(s, pre), *self._enter(s, s.state, now)], now)
             return self._finish(s, [*pre, listing, Say(t("engine.open_now_continue", loc)), *self._reask(s, now)], now)
@@ -808,7 +804,7 @@ class Engine:
             if not s.history:
                 return self._finish(s, [*pre, Say(t("engine.back_none", loc)), *self._reask(s, now)], now)
             entry = s.history.pop()
-            s.state, s.slots = entry.state, dict(entry.slots)
+            s.state, s.slots = entry.state, {**entry.slots, **_own(s.slots)}
             prev = self._choice(s, entry.state, entry.choice)
             note = t("engine.back", loc)
             if prev is not None:
@@ -1033,7 +1029,11 @@ class Engine:
         if intent == "thanks":
             return self._finish(s, [*pre, Say(t("engine.thanks_question", loc)), *self._reask(s, now)], now)
         if intent in ("busy", "no_call"):
-            return self._finish(s, [*pre, open_now(self.directory, now, loc), Say(t("engine.open_now_continue", loc)),
+            if intent == "no_call":
+                s.slots[REACH] = "text"
+            listing = open_now(self.directory, now, loc, pupil=_pupil(s.slots), adult=_adult(s.slots),
+                               no_call=intent == "no_call")
+            return self._finish(s, [*pre, listing, Say(t("engine.open_now_continue", loc)),
                                     *self._reask(s, now)], now)
         key = "engine.no_match_feeling" if is_feeling(raw, norm) else "engine.no_match"
         return self._finish(s, [*pre, Say(t(key, loc)), *self._reask(s, now)], now)
@@ -1191,6 +1191,8 @@ class Engine:
         f = self._flow(s)
         intent = u.after(a)
         if intent in ("busy", "no_call"):
+            if intent == "no_call":
+                s.slots[REACH] = "text"
             return self._finish(s, [*pre, *self._other_windows(s, now, no_call=intent == "no_call"),
                                     self._result_ask(s, now)], now)
         # what the message answers, as anywhere else; a feeling (「つらい」, the catch-all 「ただつらい」) is
@@ -1294,7 +1296,7 @@ class Engine:
                  if st is not None and st.save_as and st.save_as in s.slots}
         entry = s.history[i]
         del s.history[i:]
-        s.state, s.slots = entry.state, dict(entry.slots)
+        s.state, s.slots = entry.state, {**entry.slots, **_own(s.slots)}
         for slot, value in self._ahead(s, ch, later).items():
             s.prefill.setdefault(slot, value)
         s.prefill.update(said)
@@ -1336,7 +1338,7 @@ class Engine:
             return self._finish(s, [*pre, *self._enter(s, s.state, now)], now)
         entry = s.history[at]
         del s.history[at:]
-        s.state, s.slots = entry.state, dict(entry.slots)
+        s.state, s.slots = entry.state, {**entry.slots, **_own(s.slots)}
         if ch is not None:
             keep = self._ahead(s, ch, keep)
         s.prefill.update({k: v for k, v in {**keep, **said}.items() if k not in s.slots})
@@ -1361,7 +1363,7 @@ class Engine:
         crisis = self._crisis[s.flow_id]
         if no_call and crisis is not None:  # the 24-hour chat of the crisis reply (あなたのいばしょ)
             lines += [(c, x) for c, x in self.directory.order(crisis.contacts, now)
-                      if x.is_staffed and _written(c) and Topic.EMG not in c.topics]
+                      if x.is_staffed and written(c) and Topic.EMG not in c.topics]
         pool = [*mine, *lines, *((c, x) for c, x in self.directory.search(open_now=True, now=now)
                                  if not c.eligibility.regions and c.topics[0] in main)]
         seen: set[str] = set()
@@ -1374,17 +1376,24 @@ class Engine:
             found.append((c, x))
         def by_text(cs: tuple[Contact, Status]) -> tuple[int, int]:
             c, x = cs
-            return (0 if _written(c) and x.is_staffed else 1 if _written(c) else 2, rank(x))
-        found.sort(key=by_text if no_call else lambda cs: rank(cs[1]))
+            return (0 if written(c) and x.is_staffed else 1 if written(c) else 2, rank(x))
+        pupil = _pupil(s.slots)
+
+        def key(cs: tuple[Contact, Status]) -> tuple[int, ...]:  # a pupil's lines first among equals
+            young = 0 if not pupil or youth_line(cs[0]) or Topic.EMG in cs[0].topics else 1
+            return (*by_text(cs), young) if no_call else (rank(cs[1]), young)
+
+        found.sort(key=key)
         found = found[:MAX_OTHER_WINDOWS]
         if not found:
             c = self.directory.fallback(now)
             found = [(c, self.directory.status(c, now))]
-        written = any(_written(c) for c, _ in found)
+        some_written = any(written(c) for c, _ in found)
         if no_call:
-            text = t("engine.after_no_call", loc) + t("engine.after_written_first" if written else "engine.after_written_none", loc)
+            text = t("engine.after_no_call", loc) + t("engine.after_written_first" if some_written
+                                                      else "engine.after_written_none", loc)
         else:
-            text = t("engine.after_busy", loc) + (t("engine.after_written_too", loc) if written else "")
+            text = t("engine.after_busy", loc) + (t("engine.after_written_too", loc) if some_written else "")
         return [Refer(text, tuple(ContactView(c, x, now) for c, x in found), state_id=OTHER_WINDOWS)]
 
     def _continue(self, s: Session, now: dt.datetime, pre: list[Reply]) -> Outcome:
@@ -1507,17 +1516,20 @@ class Engine:
             note = [Say(t("engine.fallback_note", loc, name=pick(extra[0][0].name, loc)))]
         lead = [i for i in spec.lead]
         pupil = _pupil(s.slots)
+        no_call = s.slots.get(REACH) == "text"
 
-        def key(item: tuple[int, tuple[Contact, Status]]) -> tuple[int, int, int, int, int, int]:
+        def key(item: tuple[int, tuple[Contact, Status]]) -> tuple[int, int, int, int, int, int, int]:
             i, (c, st) = item
             led = lead.index(c.id) if c.id in lead and st.kind is not StatusKind.CLOSED else len(lead)
+            # 「電話できない」 said: the windows reached by chat, LINE, a form or mail now first
+            text = 0 if not no_call or (written(c) and st.is_available) else 1
             spoken = 0 if loc == "ja" or loc in c.languages else 1
-            young = 0 if not pupil or _youth(c) or Topic.EMG in c.topics else 1
+            young = 0 if not pupil or youth_line(c) or Topic.EMG in c.topics else 1
             r = rank(st)
             # the region's window first while it is reachable (the region question promised it),
             # after the national ones when its hours are unknown or it is closed
             place = (0 if c.id in local else 1) if r <= 1 else (1 if c.id in local else 0)
-            return (led, r, spoken, young, place, i)
+            return (led, text, r, spoken, young, place, i)
 
         full = [cs for _, cs in sorted(enumerate(ordered), key=key)]
         shown: list[tuple[Contact, Status]] = []
@@ -1540,6 +1552,8 @@ class Engine:
             rest.remove(moved)
             rest.insert(0, shown.pop())
             shown.insert(0, moved)
+        if no_call and any(written(c) and st.is_available for c, st in shown):
+            note = [*note, Say(t("engine.text_first", loc))]
         return Windows(shown, rest, note)
 
     @staticmethod
