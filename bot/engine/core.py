@@ -41,7 +41,7 @@ from bot.engine.flow import (
     State,
     reachable,
 )
-from bot.engine.handoff import Handoffs
+from bot.engine.handoff import Handoffs, asks_to_tell_nobody
 from bot.engine.open_now import open_now, written, youth_line
 from bot.engine.text import choice_numbers, keycap_numbers, normalize, number_form, parse_number, visible
 from bot.engine.types import (
@@ -1025,6 +1025,8 @@ class Engine:
             stop = ChoiceView(f"{_CMD_PREFIX}{CommandName.STOP.value}", t("engine.choice_stop", loc))
             question = [replace(r, offers=(*r.offers, stop)) if isinstance(r, Ask) else r for r in self._reask(s, now)]
             return self._finish(s, [*pre, Say(t("engine.maybe_stop", loc)), *question], now)
+        if asks_to_tell_nobody(raw):  # 「誰にも言わないで」「親に言わないで」: what the bot will and will not do
+            return self._finish(s, [*pre, Say(t("engine.tell_nobody", loc)), *self._reask(s, now)], now)
         intent = self.understanding(s.flow_id).after(a) if asking and a is not None else None
         if intent == "thanks":
             return self._finish(s, [*pre, Say(t("engine.thanks_question", loc)), *self._reask(s, now)], now)
@@ -1189,6 +1191,8 @@ class Engine:
         loc = s.locale
         u = self.understanding(s.flow_id)
         f = self._flow(s)
+        if asks_to_tell_nobody(raw):  # not 「電話がつながらない」 (「誰にも」 was read as 「誰も出ない」)
+            return self._finish(s, [*pre, Say(t("engine.tell_nobody", loc)), self._result_ask(s, now)], now)
         intent = u.after(a)
         if intent in ("busy", "no_call"):
             if intent == "no_call":

@@ -94,3 +94,20 @@ def test_without_a_team_the_words_change_nothing_here(engine: Engine) -> None:
     chat.start()
     chat.say("誰にも言わないで")
     assert chat.state == "safety"
+
+
+@pytest.mark.parametrize("where", ["question", "result"])
+def test_without_a_hand_off_the_reply_says_the_bot_contacts_nobody(engine: Engine, where: str) -> None:
+    """Before: under a result 「誰にも言わないで」 was read as 「電話がつながらない」 (the open-now list)."""
+    chat = FakeChat(engine, at=TUESDAY_18)
+    chat.start()
+    chat.pick("none")
+    if where == "result":
+        chat.pick("pupil")
+        chat.pick("def")
+        chat.pick("other")
+    state = chat.state
+    chat.say("誰にも言わないで")
+    assert chat.says == ["わかりました。このボットが、あなたの同意なしに、保護者や学校、ほかのだれかに連絡することはありません。"]
+    assert not any(isinstance(r, Refer) for r in chat.replies)
+    assert chat.state == state
