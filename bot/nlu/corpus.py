@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.engine.core import OTHER_WINDOWS, Engine
+from bot.engine.text import normalize
 from bot.engine.types import Pick, Refer, Say, Session, Start, Text
 from bot.i18n import pick, t
 from bot.nlu.analysis import analyse
@@ -26,7 +27,8 @@ from bot.yamlload import LoadError, load_file
 
 __all__ = ["FLOORS", "CorpusError", "Report", "evaluate", "load_corpus"]
 
-FLOORS = {"question_accuracy": 0.97, "crisis_recall": 1.0, "idiom_false_alarms": 0, "negated_danger": 0}
+FLOORS = {"question_accuracy": 0.97, "crisis_recall": 1.0, "idiom_false_alarms": 0, "negated_danger": 0,
+          "crisis_wrong_card": 0}
 """The targets of issue #11 that ``make test`` asserts (accuracy per question, crisis recall in
 every state, idioms that replace the question, negated sentences read as danger)."""
 
@@ -75,6 +77,8 @@ class Report:
     idiom_total: int = 0
     idiom_alarms: list[tuple[str, str, str]] = field(default_factory=list)    # (text, state, file:line)
     negated_danger: list[tuple[str, str]] = field(default_factory=list)       # (text, file:line)
+    # a crisis example labelled with its card (``card: danger``) read as another kind: (text, want, got, file:line)
+    crisis_wrong_card: list[tuple[str, str, str, str]] = field(default_factory=list)
     slot_counts: Counter[str] = field(default_factory=Counter)
     slot_correct: Counter[str] = field(default_factory=Counter)
     slot_errors: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # text, slot, want, got, where
@@ -94,6 +98,8 @@ class Report:
             out.append(f"{len(self.idiom_alarms)} idiom(s) replaced the question with the crisis reply")
         if len(self.negated_danger) > FLOORS["negated_danger"]:
             out.append(f"{len(self.negated_danger)} negated sentence(s) read as danger")
+        if len(self.crisis_wrong_card) > FLOORS["crisis_wrong_card"]:
+            out.append(f"{len(self.crisis_wrong_card)} crisis example(s) got another card than labelled")
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -109,6 +115,7 @@ class Report:
             "idioms": {"total": self.idiom_total, "false_alarms": len(self.idiom_alarms),
                        "alarms": [{"text": t, "state": s, "where": w} for t, s, w in self.idiom_alarms]},
             "negated_danger": [{"text": t, "where": w} for t, w in self.negated_danger],
+            "crisis_wrong_card": [{"text": t, "expect": e, "got": g, "where": w} for t, e, g, w in self.crisis_wrong_card],
             "slots": {k: {"total": self.slot_counts[k], "correct": self.slot_correct[k]} for k in _SLOTS
                       if self.slot_counts[k]},
             "slot_errors": [{"text": t, "slot": s, "expect": e, "got": g, "where": w}
@@ -298,6 +305,11 @@ def evaluate(engine: Engine, files: Sequence[_File], question: str | None = None
             for ex, line in zip(examples, f.lines, strict=True):
                 text = str(ex["text"])
                 rep.crisis_total += 1
+                card = ex.get("card")  # the kind of card it must get (injured, self, danger, …), if labelled
+                if card is not None:
+                    got_card = engine.understanding(flow_id).crisis(analyse(text), normalize(text)) or "none"
+                    if got_card != card:
+                        rep.crisis_wrong_card.append((text, str(card), got_card, f"{f.path}:{line}"))
                 missed = [sid for sid in states
                           if not _is_crisis(engine, flow_id, engine.step(_at(engine, flow_id, sid), Text(text), _AT).replies)]
                 if missed:
@@ -384,6 +396,9 @@ def main(args: Any) -> int:
               f" = {rep.crisis_recall:.1%} (floor 100%)")
         for text, states, where in rep.crisis_missed:
             print(f"  missed 「{text}」 in {states}  ({where})")
+        print(f"crisis examples that got another card than labelled: {len(rep.crisis_wrong_card)} (floor 0)")
+        for text, want, got, where in rep.crisis_wrong_card:
+            print(f"  {want} → {got}  「{text}」  ({where})")
         print(f"idioms that replaced the question with the crisis reply: {len(rep.idiom_alarms)}/{rep.idiom_total} (floor 0)")
         for text, states, where in rep.idiom_alarms:
             print(f"  alarm 「{text}」 in {states}  ({where})")
