@@ -173,6 +173,8 @@ _ENGINE: dict[str, dict[str, str]] = {
         "option": "{n}.「{label}」",
         "list_sep": "、",
         "crisis_default": "いまのあなたの安全がいちばん大切です。危険が迫っているときは110番、けがや体調が心配なときは119番へ。",
+        "crisis_default_self": "話してくれてありがとう。あなたはひとりではありません。いまの気持ちは、24時間つながる窓口で人に聞いてもらえます。けがをしている・薬をたくさん飲んだときは119番へ。",
+        "crisis_default_injured": "話してくれてありがとう。いますぐ119番に電話して、救急車を呼んでください。近くにいる人にも助けを求めてください。",
         "english_hint": "英語で続けるときは「English」と送ってください。",
     },
     "en": {
@@ -266,6 +268,8 @@ _ENGINE: dict[str, dict[str, str]] = {
         "option": '{n}. "{label}"',
         "list_sep": ", ",
         "crisis_default": "Your safety comes first. If you are in danger call 110; for injury or a medical emergency call 119.",
+        "crisis_default_self": "Thank you for telling me. You are not alone. A person will listen to you at any hour on the 24-hour lines. If you are hurt or have taken too many pills, call 119.",
+        "crisis_default_injured": "Thank you for telling me. Call 119 for an ambulance now, and ask anyone nearby for help.",
         "english_hint": "Send \"English\" to go on in English.",
     },
 }

@@ -183,6 +183,19 @@ exposed (「住所さらされた」)."""
 _HOME = re.compile(r"住所|じゅうしょ|自宅|じたく|家(?:を|が|の場所|まで|も)?(?:特定|ばれ|バレ|知られ|晒|さら|突き止め|つきとめ)|最寄り駅|address|whereilive")
 
 
+# the words of a wish to die or to kill said of oneself (in the normalised text): not read as an answer
+# after a crisis of the person's own (「殺してくれ」 is no 「脅された」)
+_OWN_DEATH = re.compile(r"自殺|じさつ|(?:殺|ころ)(?:して(?:くれ|ほしい|ください)?|したい|してやりたい|したくな)")
+
+
+# the built-in crisis card of each kind when no flow has a crisis section: (i18n key, contact ids in order)
+_DEFAULT_CRISIS = {
+    "danger": ("engine.crisis_default", ("police_110", "fire_ambulance_119", "yorisoi")),
+    "injured": ("engine.crisis_default_injured", ("fire_ambulance_119", "yorisoi", "anata_no_ibasho", "police_110")),
+    "self": ("engine.crisis_default_self", ("yorisoi", "anata_no_ibasho", "inochi_no_denwa", "fire_ambulance_119", "police_110")),
+}
+
+
 def _safety_pair(st: State) -> tuple[Choice, Choice] | None:
     """The danger choice (``on_crisis: danger``) and the "none of these" choice (``means_no``) of
     ``st`` when it is a safety question that has both, else None."""
@@ -231,6 +244,15 @@ def _merged(result: Reply, card: Refer, tail: str = "") -> Reply:
 def _in_english(text: str) -> bool:
     """True when ``text`` is written in Latin letters (at least one word) with no Japanese script."""
     return bool(_LATIN.search(text)) and not _NOT_LATIN.search(text)
+
+
+_CALL_FOR_HELP = re.compile(r"\W*(?:sos|help|help me)\W*", re.IGNORECASE)
+
+
+def _english_crisis(text: str) -> bool:
+    """True when a crisis message ``text`` is :func:`_in_english`, and more than 「SOS」 or "help" (typed in
+    every language: the card stays in the conversation's language alone)."""
+    return _in_english(text) and _CALL_FOR_HELP.fullmatch(text) is None
 
 
 def _english_sentence(text: str) -> bool:
@@ -474,7 +496,7 @@ class Engine:
                         if harm is not None:
                             s.prefill[harm[0]] = harm[1].slot_value
                 return self._finish(s, [*pre, *self._crisis_reply(s, now, fresh, kind, a,
-                                                                english=_in_english(inp.text))], now)
+                                                                english=_english_crisis(inp.text))], now)
             if not fresh and session is not None and forget_pending(session.clarify):
                 # the answer to 「この相談の記録を消しますか？」: only a clear yes deletes; a bare 「1」 or
                 # 「はい」 only where the question was shown in this chat
@@ -629,8 +651,11 @@ class Engine:
             ids = own.contacts
             steps = tuple(pick(t, loc) for t in own.steps)
         else:
-            words = {lang: t("engine.crisis_default", lang) for lang in LOCALES}
-            ids = [c for c in ("police_110", "fire_ambulance_119", "yorisoi") if c in self.directory]
+            # a flow (and default flow) without a crisis section: routing.md §1 still decides the order —
+            # danger 110 first, an injury 119 first, suicidal feelings the 24-hour listening lines first
+            key, order = _DEFAULT_CRISIS.get(kind, _DEFAULT_CRISIS["self"])
+            words = {lang: t(key, lang) for lang in LOCALES}
+            ids = [c for c in order if c in self.directory]
             steps = ()
         text = pick(words, loc) + (_english_tail(words) if english and loc != "en" else "")
         views = tuple(ContactView(c, st, now) for c, st in self.directory.order(ids, now))
@@ -654,7 +679,7 @@ class Engine:
         kind = self._typed(fid, self.understanding(fid), text).crisis
         if kind is None:
             return None
-        return self._crisis_card(fid, kind, locale, now, adult=False, english=_in_english(text))
+        return self._crisis_card(fid, kind, locale, now, adult=False, english=_english_crisis(text))
 
     def _crisis_reply(self, s: Session, now: dt.datetime, fresh: bool, kind: str,
                       a: Analysis | None = None, *, english: bool = False) -> list[Reply]:
@@ -681,6 +706,10 @@ class Engine:
         value: str | None = None
         which: list[Choice] = []
         if on is None and a is not None and st.kind == "ask":
+            if kind in ("self", "injured") and _OWN_DEATH.search(a.text):
+                # 「殺してくれ」「自殺したい」「あいつを殺したい」 are the person's own feelings, not a threat
+                # received: the rest of the message answers the question (「いじめられて死にたい」 is いじめ)
+                a = analyse(_OWN_DEATH.sub(" ", a.text))
             r = self.understanding(s.flow_id).read(s.state, a, adult=_adult(s.slots))
             if r.choice is not None and not r.choice.means_no:
                 on, value = r.choice, r.value

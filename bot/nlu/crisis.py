@@ -32,7 +32,7 @@ _SHI = r"(?:死|し|たひ|shi)"
 _SHI_AMBIGUOUS = r"(?:氏|市|4|４)"   # also 「市に対して」「田中氏にたいして」: not before して/する
 # たく but not 「死にたくない」「死にたくはない」 (the breaker: a negation read as a crisis); 「死にたくなる」 stays
 _TAKU = r"たく(?!ない|はない|もない|ありません|は?ないです)"
-_ENDINGS = r"に(?:たい|" + _TAKU + r"|たか|てえ|てぇ|てー|とうなる|たみ|たすぎ)"
+_ENDINGS = r"(?:に|二)(?:たい|" + _TAKU + r"|たか|てえ|てぇ|てー|とうなる|たみ|たすぎ)"
 # Patterns over the normalised text (NFKC, lower case, katakana → hiragana, no spaces/punctuation,
 # small vowels made full-size and long-vowel marks dropped: しにたーい, 死にたぃ → しにたい).
 # 〜ねばいい said of oneself; not the abuse reported 「死ねばいいのにって言われた」
@@ -42,7 +42,7 @@ _NEBA_GOOD = (r"(?:いい|良い|よい|楽|らく|ええ)(?!(?:のに|よ|ね|�
               r"され|思われ|おもわれ|こめんと|りぷ)))")
 BUILTIN_SELF: tuple[str, ...] = (
     _SHI + _ENDINGS, _SHI_AMBIGUOUS + r"に(?:たい(?!して|する|しま|し)|" + _TAKU + r"|たか|てえ)", r"たひりたい",
-    r"(?:死|たひ)のう", r"(?:死|し|たひ)んで(?:しまい|しまおう|しもうた)", r"(?:死|し|たひ)んじゃい(?:たい|そう)",
+    r"(?:死|たひ)のう", r"(?:死|し|たひ)んで(?:しまい|しまおう|しもうた|まいたい|まいそう|まおう|まいたか)", r"(?:死|し|たひ)んじゃい(?:たい|そう)",
     r"(?:死|し|たひ|4)んだ(?:方|ほう)が(?:まし|いい|楽|らく)", r"(?:死|し)んだら(?:楽|らく)", r"(?:死|し)ぬしか(?:ない|ねえ)",
     # 「私なんか死ねばいい」「もう死ねばいいのかな」; not the abuse reported 「死ねばいいのにって言われた」
     r"(?:死|たひ)ねば" + _NEBA_GOOD,
@@ -120,7 +120,16 @@ BUILTIN_SELF: tuple[str, ...] = (
     r"(?:私|わたし|僕|ぼく|俺|おれ|うち|あたし)を(?:殺|ころ)して(?!(?:やる|くる|きた|来|いい|も))",
     r"(?:いなく|居なく)なれたら",
     r"\d{2,}錠(?:も|くらい|ぐらい|ほど)?$",
-    r"(?:今|いま)まで(?:ありがとう|ありがと|お世話になりました|おせわになりました).{0,8}(?:さようなら|さよなら|ばいばい|ごめんなさい|ごめん)",
+    r"(?:今|いま)まで(?:本当に|ほんとうに|ほんとに)?(?:ありがとう|ありがと|お世話になりました|おせわになりました).{0,8}(?:さようなら|さよなら|ばいばい|ごめんなさい|ごめん)",
+    # (session 10) polite forms (「生きる意味がありません」「もう希望がありません」), the farewell the other way
+    # round, 関西弁 (「もう死ぬわ」「死んでまいたい」 above), a wish to kill someone said of oneself
+    # (「あいつを殺したい」: the feelings are the person's own, the 24-hour lines listen; not 'you are
+    # threatened', routing.md §2.8)
+    r"(?:生|い)きる(?:意味|いみ|理由|りゆう|価値|かち|気力|きりょく|希望|きぼう)(?:が|も|は)?(?:ありません|ないです|なくなった|見いだせない|見出せない)",
+    r"(?:^|もう)(?:何の|なんの|なにも)?(?:希望|きぼう)(?:が|も|は|なんて)?(?:ない|無い|ありません|ないです|持てない|もてない)(?:です|の|よ|わ)?$",
+    r"(?:さようなら|さよなら).{0,6}(?:今|いま)まで(?:本当に|ほんとうに|ほんとに)?(?:ありがとう|ありがと|お世話になりました|おせわになりました)",
+    r"^(?:もう|ほんまに|ほんとに|まじで)(?:死|し)ぬ(?:わ|ね|から|で|けん|べ|っちゃ)?$",
+    r"を(?:殺|ころ)し(?:たい|てやりたい|たくなる|たくて)",
 )
 # Self-harm or an overdose that has already happened (routing.md §1: 「Injured, overdose, self-harm in
 # progress → 119番」; contacts.md: 119 「自殺企図・自傷で命に危険があるとき」): checked before BUILTIN_SELF.
@@ -207,6 +216,9 @@ BUILTIN_DANGER: tuple[str, ...] = (
     r"(?=た|て(?:る|いる|ます|た)|ました|ちゃった)",
     r"(?:どあ|玄関|窓|まど)を?(?:どんどん|がんがん)?(?:叩|たた)かれ", r"待ち伏せされ(?:てる|ている)",
     r"(?:今|いま)すぐ(?:助|たす)けて", r"(?:誰|だれ)か(?:助|たす)けて", r"外で待ち伏せ",
+    # 「SOS」 typed (session 10: 「答えがわかりませんでした」): a call for help, the danger card (110 first);
+    # not the name of the 24時間子供SOSダイヤル asked about
+    r"(?<![a-z])sos(?![a-z]|だいやる|dial)",
     # the safety question's own 「危険を感じる」 typed at a later question; not 「…ことはない」「…わけじゃない」
     r"危険を(?:感|かん)じ(?:る|ます|てる|ている|ています)(?!.{0,4}(?:ない|ません|なく))",
     # a threat to kill reported in writing or as a quote (routing.md §1: 殺害予告 → 110): 「殺すって書かれた」
@@ -285,6 +297,7 @@ _EN_SELF = (
     r"\bno point (?:in )?(?:living|being alive)\b", r"\bno point (?:in )?going on\s*(?:anymore|any more)?\s*$",
     r"\b(?:want|wanna) to sleep forever\b(?! (?:on|in|at|till|until|this|lol))",
     r"\bnot (?:going to|gonna) be (?:here|around|alive) (?:tomorrow|much longer|anymore|any more)\b",
+    r"\b(?:nothing|no one|nobody|no reason) (?:left )?to live for\b",
     r"\b(?:want|wanna|going|gonna) (?:to )?jump off\s*$",
 )
 _EN_DANGER = (
