@@ -12,9 +12,12 @@ import asyncio
 import concurrent.futures
 import os
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +84,68 @@ def private_server(*args: str) -> Iterator[subprocess.Popen[bytes]]:
         except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
             proc.kill()
             proc.wait()
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 nobody listens on now (for a private server)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RestartableServer:
+    """A ``redis-server`` of a test's own on a free port of 127.0.0.1, its data in ``folder``
+    (append-only file: kept across a :meth:`restart`, as a production server's is).
+
+    Use as a context manager (started on entry, stopped on exit); skips the test when
+    redis-server is not installed.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and return once it accepts connections (up to ~10 s)."""
+        exe = shutil.which("redis-server")
+        if exe is None:
+            pytest.skip("redis-server is not installed (this test starts a server of its own)")
+        self._proc = subprocess.Popen([exe, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                       "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(1000):
+            assert self._proc.poll() is None, "redis-server did not start"
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            time.sleep(0.01)  # a bounded wait for the start, never a timing claim
+        raise AssertionError("redis-server did not answer within ~10 s")
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, as a restart does; the connections to it break)."""
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # pragma: no cover - a server that ignores SIGTERM
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same port, with its data."""
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> RestartableServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

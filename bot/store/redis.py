@@ -18,23 +18,25 @@ returns the stored session instead, and the step runs again on it: a second trip
 concurrency). A replica killed at any point leaves no lock behind. A retried commit (the answer
 lost on a dropped connection) recognises its own token and does not count as a conflict.
 
-**The scripts (step, sent, release) run on a connection of their own**, pipelined: redis-py
-makes it (connect, AUTH/SELECT, TLS) and hands over its transport to a small protocol
-(``_Link``) that writes each packed command at once and matches the answers, parsed by a
-``hiredis.Reader``, to the commands in order — no pool, no stream reader, no retry wrapper,
-observability hooks or timer per command (redis-py's ``Script`` with its NOSCRIPT round, or its
-connections used directly, cost 15–30 µs more per step); one watchdog closes the connection
-when an answer is late. The other commands (``get``, ``save``, locks, ``SCAN``…) use redis-py's
-client and its pool.
+**The scripts (step, sent, release) run on redis-py connections of a pool of their own**
+(``BlockingConnectionPool``): each call takes a connection, writes the ``EVALSHA`` packed by
+hiredis from arguments that are already bytes (``send_packed_command``), reads the answer
+(``read_response``, parsed by hiredis) within one ``asyncio.timeout`` and gives the connection
+back — not the client's ``evalsha`` or ``Script``, whose per-call argument encoding, retry
+wrapper, observability hooks, response callbacks and ``NOSCRIPT`` round cost ~105k instructions
+more per step (callgrind). Its connections have no socket timeout of redis-py's own: redis-py
+sends through ``asyncio.wait_for`` then (a task per command, and on Python 3.11 a cancellation
+lost when it meets the end of the send). The other commands (``get``, ``save``, locks,
+``SCAN``…) use redis-py's client and its pool.
 
-Both are bounded: when ``max_connections`` scripts are in flight, or all ``max_connections``
-connections of the pool are in use, a command waits up to ``pool_timeout`` seconds for its turn,
-and running out is reported as "pool exhausted", not as an outage. A command that meets a broken
-connection (Redis restarted) or no answer within ``socket_timeout`` is retried once on a new one; a
-script answered ``LOADING`` (the restarted server still reading its data) is retried once after
-:data:`LOADING_RETRY` seconds (redis-py retries the other commands' ``LOADING`` once too, as a
-connection error). :meth:`RedisStore.ping` uses a connection of its
-own, so ``/healthz`` reports the server's health even while the pools are busy.
+Both pools are bounded: when all ``max_connections`` connections of a pool are in use, a command
+waits up to ``pool_timeout`` seconds for one, and running out is reported as "pool exhausted",
+not as an outage. A command that meets a broken connection (Redis restarted) or no answer within
+``socket_timeout`` is retried once on a new one; a script answered ``LOADING`` (the
+restarted server still reading its data) is asked again every :data:`LOADING_RETRY` seconds, up
+to :data:`LOADING_TRIES` times (redis-py retries the other commands' ``LOADING`` once, as a
+connection error). :meth:`RedisStore.ping` uses a connection of its own, so ``/healthz`` reports
+the server's health even while the pools are busy.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, TypeVar
 
@@ -56,7 +58,7 @@ import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import BusyLoadingError, LockError, LockNotOwnedError, RedisError, ResponseError
+from redis.exceptions import BusyLoadingError, LockError, LockNotOwnedError, NoScriptError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -91,8 +93,12 @@ DEFAULT_POOL_TIMEOUT = 5.0
 """Seconds a command waits for a free pooled connection before failing with "pool exhausted"."""
 
 LOADING_RETRY = 0.2
-"""Seconds a script waits before its one retry when Redis answered ``LOADING`` (a restarted
+"""Seconds a script waits before asking again when Redis answered ``LOADING`` (a restarted
 server still reading its data into memory: the script did not run)."""
+
+LOADING_TRIES = 5
+"""How many more times a script answered ``LOADING`` is asked (every :data:`LOADING_RETRY`
+seconds: ~1 s in all) before the step fails as an outage."""
 
 SEEN = 10_000
 """Users whose last stored session a replica remembers: the stored bytes (the guess that saves a
@@ -187,44 +193,32 @@ def _ms(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
 
-def _bulk(b: bytes) -> bytes:
-    """One argument of a command in the Redis protocol (RESP bulk string)."""
-    return b"$%d\r\n%b\r\n" % (len(b), b)
+_pack: Callable[[tuple[bytes, ...]], bytes] = hiredis.pack_command  # type: ignore[assignment]  # its stub takes 1-tuples
+"""hiredis's command packer (C; what redis-py's synchronous client packs with)."""
 
 
 class _Script:
-    """A Lua script with a fixed number of keys and arguments, packed as ``EVALSHA`` (or, when the
-    server does not know it yet, ``EVAL``, which also loads it)."""
+    """A Lua script with a fixed number of keys, sent as ``EVALSHA`` (or, to a server that does not
+    know it yet, as ``EVAL``, which also loads it), packed by hiredis (C) from arguments that are
+    already bytes: no per-call encoding of the script's text or its SHA."""
 
-    def __init__(self, text: str, keys: int, args: int) -> None:
-        body = text.encode()
-        sha = hashlib.sha1(body).hexdigest().encode()
-        n = b"*%d\r\n" % (3 + keys + args)
-        self.sha = sha.decode()
-        self._by_sha = n + _bulk(b"EVALSHA") + _bulk(sha) + _bulk(b"%d" % keys)
-        self._head = len(self._by_sha)
-        self._by_text = n + _bulk(b"EVAL") + _bulk(body) + _bulk(b"%d" % keys)
+    def __init__(self, text: str, keys: int) -> None:
+        self.body = text.encode()
+        self.sha = hashlib.sha1(self.body).hexdigest().encode()
+        self.keys = b"%d" % keys
 
-    def command(self, *parts: bytes) -> bytes:
-        """``EVALSHA`` with the keys and arguments ``parts`` (each already a :func:`_bulk`)."""
-        return b"".join((self._by_sha, *parts))
+    def command(self, parts: tuple[bytes, ...]) -> bytes:
+        """The packed ``EVALSHA`` of this script with its keys and arguments ``parts``."""
+        return _pack((b"EVALSHA", self.sha, self.keys, *parts))
 
-    def loading(self, command: bytes) -> bytes:
-        """The ``EVAL`` form of a :meth:`command` (for a server that answered ``NOSCRIPT``)."""
-        return self._by_text + command[self._head:]
+    def loading(self, parts: tuple[bytes, ...]) -> bytes:
+        """The packed ``EVAL`` form of :meth:`command` (for a server that answered ``NOSCRIPT``)."""
+        return _pack((b"EVAL", self.body, self.keys, *parts))
 
 
-class _PoolExhausted(Exception):
-    """Every connection of the scripts was busy for ``pool_timeout`` seconds (not an outage)."""
-
-
-_STEP_SCRIPT = _Script(_STEP, 2, 8)
-_SENT_SCRIPT = _Script(_SENT, 1, 0)
-_RELEASE_SCRIPT = _Script(_RELEASE, 1, 2)
-
-
-_MORE = object()
-"""What the hiredis reader answers while an answer is still incomplete."""
+_STEP_SCRIPT = _Script(_STEP, 2)
+_SENT_SCRIPT = _Script(_SENT, 1)
+_RELEASE_SCRIPT = _Script(_RELEASE, 1)
 
 
 def _redelivery(got: Any) -> StepResult | Busy | None:
@@ -239,251 +233,13 @@ def _redelivery(got: Any) -> StepResult | Busy | None:
         return StepResult(None, bytes(got[1]), resend=True)
     return None
 
-class _Link(asyncio.Protocol):
-    """One connection of the scripts, taken over from a connected redis-py connection (which did
-    the connecting: TCP or TLS, AUTH, SELECT…): commands are written as they come — several in
-    flight at once, pipelined — and their answers, parsed by a ``hiredis.Reader``, are matched to
-    them in order (Redis answers the commands of one connection in the order they came).
 
-    A command whose caller was cancelled keeps its place: its answer is read and dropped, so it
-    is never taken for the next command's. When the connection breaks (or the watchdog closes it,
-    :attr:`late`), every command still waiting fails with ``redis.exceptions.ConnectionError``
-    (``TimeoutError`` when late).
-    """
-
-    def __init__(self, writer: asyncio.StreamWriter, loop: asyncio.AbstractEventLoop) -> None:
-        self.writer = writer  # kept: a stream writer closes its transport when collected
-        self.transport = transport = writer.transport
-        self.loop = loop
-        self.reader = hiredis.Reader(notEnoughData=_MORE)
-        self.waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
-        self.lost = False
-        self.late = False  # closed by the watchdog: an answer was later than socket_timeout
-        transport.set_protocol(self)
-        if transport.is_closing():
-            self.lost = True
-
-    def send(self, command: bytes, deadline: float) -> asyncio.Future[Any]:
-        """Write ``command`` (packed); the future gets its parsed answer (an error answer as a
-        ``hiredis.ReplyError`` value) or the connection's failure. ``deadline``: loop time by
-        which the answer must have come (the watchdog's)."""
-        if self.lost or self.transport.is_closing():
-            raise RedisConnectionError("Connection closed")
-        fut = self.loop.create_future()
-        self.waiting.append((fut, deadline))
-        self.transport.write(command)
-        return fut
-
-    def data_received(self, data: bytes) -> None:
-        """Hand each complete answer to the oldest command waiting."""
-        reader = self.reader
-        reader.feed(data)
-        waiting = self.waiting
-        try:
-            while (got := reader.gets()) is not _MORE:
-                if not waiting:  # an answer nobody asked for: the stream cannot be trusted
-                    self.transport.abort()
-                    return
-                fut = waiting.popleft()[0]
-                if not fut.done():  # a cancelled caller's answer is dropped
-                    fut.set_result(got)
-        except hiredis.ProtocolError:
-            self.transport.abort()
-
-    def eof_received(self) -> bool | None:
-        """The server closed its side: close ours (:meth:`connection_lost` follows)."""
-        return None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Fail every command still waiting."""
-        self.lost = True
-        waiting, self.waiting = self.waiting, collections.deque()
-        for fut, _ in waiting:
-            if not fut.done():
-                fut.set_exception(RedisTimeoutError("no answer in time") if self.late else
-                                  RedisConnectionError(f"Connection closed: {exc or 'by the server'}"))
-
-    def close(self) -> None:
-        """Close the connection (commands waiting fail)."""
-        if not self.lost:
-            self.transport.close()
-
-
-class _Connections:
-    """The scripts' own connection: one :class:`_Link` per event loop, commands pipelined on it,
-    at most ``size`` of them in flight at once (commands beyond wait for a turn: :meth:`take`).
-
-    It is made like the pool's connections (same URL and options: redis-py connects, with TLS,
-    AUTH and SELECT), then taken over (``transport.set_protocol``): per command, no pool, no
-    stream reader, no timer — one packed write, one future. One watchdog (:meth:`_watch`),
-    running only while commands wait, closes the connection when the oldest command has had no
-    answer for ``socket_timeout`` seconds (checked every quarter of it); its commands then fail
-    as on a broken connection.
-
-    Args:
-        pool: the redis-py pool whose connection class and options are used.
-        size: the most commands in flight.
-        pool_timeout: seconds a command waits for its turn before "pool exhausted".
-        socket_timeout: seconds a command (connecting, writing, the answer) may take.
-    """
-
-    def __init__(self, pool: aioredis.ConnectionPool, size: int, pool_timeout: float,
-                 socket_timeout: float) -> None:
-        self._cls = pool.connection_class
-        # RESP2: no push messages (RESP3's tracking or maintenance notices) between the answers
-        self._kwargs = {**pool.connection_kwargs, "socket_timeout": None, "protocol": 2}
-        self._link: _Link | None = None
-        self._opening: asyncio.Task[_Link] | None = None
-        self.size = size
-        self.inflight = 0
-        self._turns: collections.deque[asyncio.Future[None]] = collections.deque()
-        self._watcher: asyncio.TimerHandle | None = None
-        self._watched: asyncio.AbstractEventLoop | None = None  # the loop the watchdog runs in
-        self.pool_timeout = pool_timeout
-        self.socket_timeout = socket_timeout
-        self.closed = False
-
-    async def run(self, command: bytes, script: _Script) -> Any:
-        """Send ``command`` (a :meth:`_Script.command` of ``script``) and return the parsed answer.
-
-        A broken connection or no answer within ``socket_timeout`` costs one retry on a new
-        connection (the scripts are safe to run twice: a retried commit recognises its token); a
-        server that does not know the script gets it with the command (``EVAL``); a server still
-        loading its data (``LOADING``, just after a restart) gets the command once more after
-        :data:`LOADING_RETRY` seconds (a retry of its own: a restart's broken connection costs the other).
-
-        Raises:
-            _PoolExhausted: when ``size`` commands stayed in flight for ``pool_timeout`` seconds.
-            redis.exceptions.RedisError, OSError: the second failure, or an error answer
-                (``BusyLoadingError`` when the server was still loading at the retry).
-        """
-        if self.inflight < self.size:  # take(), without a coroutine's cost
-            self.inflight += 1
-        else:
-            await self.take()
-        try:
-            loop = asyncio.get_running_loop()
-            retries, loaded, loading = 1, False, 1
-            while True:
-                try:
-                    link = self._link
-                    if link is None or link.lost or link.loop is not loop:
-                        link = await self._connect(loop)
-                    answer = link.send(command, loop.time() + self.socket_timeout)
-                    # the watchdog starts once the command waits: started before connecting, it
-                    # could look (a quarter of socket_timeout on) while the set-up still ran, find
-                    # nothing waiting and stop — then the command waited for ever (a loaded machine)
-                    if self._watcher is None or self._watched is not loop:
-                        self._watcher, self._watched = loop.call_later(self.socket_timeout / 4, self._watch), loop
-                    got = await answer
-                except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-                    if not retries:
-                        if isinstance(exc, RedisTimeoutError):
-                            raise RedisTimeoutError(f"no answer within {self.socket_timeout:g} s") from None
-                        raise
-                    retries -= 1
-                    continue
-                if isinstance(got, hiredis.ReplyError):  # an error answer (the connection is fine)
-                    if not loaded and str(got).startswith("NOSCRIPT"):
-                        command, loaded = script.loading(command), True
-                        continue
-                    if str(got).startswith("LOADING"):  # restarted, still reading its data: nothing ran
-                        if loading:
-                            loading -= 1
-                            await asyncio.sleep(LOADING_RETRY)
-                            continue
-                        raise BusyLoadingError(str(got))
-                    raise ResponseError(str(got))
-                return got
-        finally:
-            self.give()
-
-    async def take(self) -> None:
-        """Take a command's turn (one of ``size``), waiting for one if all are taken; give it
-        back with :meth:`give`.
-
-        Raises:
-            _PoolExhausted: when no turn came within ``pool_timeout`` seconds.
-        """
-        if self.inflight < self.size:
-            self.inflight += 1
-            return
-        fut = asyncio.get_running_loop().create_future()
-        self._turns.append(fut)
-        try:
-            async with asyncio.timeout(self.pool_timeout):
-                await fut
-        except BaseException as exc:
-            if fut.done() and not fut.cancelled():  # the turn came as the wait ended: pass it on
-                self.give()
-            else:
-                fut.cancel()
-            if isinstance(exc, TimeoutError):
-                raise _PoolExhausted from None
-            raise
-
-    def give(self) -> None:
-        """End a command's turn: the next waiting command (if any) takes it."""
-        turns = self._turns
-        while turns:
-            fut = turns.popleft()
-            if not fut.done():
-                fut.set_result(None)
-                return
-        self.inflight -= 1
-
-    async def _connect(self, loop: asyncio.AbstractEventLoop) -> _Link:
-        """The connection of ``loop``, connected now (concurrent commands share one attempt)."""
-        task = self._opening
-        if task is None or task.get_loop() is not loop:
-            task = self._opening = loop.create_task(self._open(loop))
-        try:
-            return await asyncio.shield(task)
-        finally:
-            if task.done() and self._opening is task:
-                self._opening = None
-
-    async def _open(self, loop: asyncio.AbstractEventLoop) -> _Link:
-        if self.closed:
-            raise RedisConnectionError("the store is closed")
-        conn = self._cls(**self._kwargs)
-        try:
-            async with asyncio.timeout(self.socket_timeout):
-                await conn.connect()  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
-        except TimeoutError:
-            await conn.disconnect(nowait=True)
-            raise RedisTimeoutError("connecting took too long") from None
-        writer = getattr(conn, "_writer", None)
-        if writer is None:  # pragma: no cover - a redis-py other than the 5–8 of pyproject.toml
-            await conn.disconnect()
-            raise RedisConnectionError("this redis-py connection has no stream writer to take over")
-        conn._writer = conn._reader = None  # the link owns the transport now
-        link = _Link(writer, loop)
-        if self.closed:
-            link.close()
-            raise RedisConnectionError("the store is closed")
-        self._link = link
-        return link
-
-    def _watch(self) -> None:
-        """Close the connection when its oldest command is past its deadline; look again in a
-        quarter of ``socket_timeout`` while commands wait."""
-        link = self._link
-        if link is not None and link.waiting and link.waiting[0][1] <= link.loop.time():
-            link.late = True
-            link.transport.abort()  # connection_lost fails what waits
-        self._watcher = (asyncio.get_running_loop().call_later(self.socket_timeout / 4, self._watch)
-                         if link is not None and link.waiting and not self.closed else None)
-
-    async def close(self) -> None:
-        """Close the connection (commands still waiting fail)."""
-        self.closed = True
-        if self._watcher is not None:
-            self._watcher.cancel()
-            self._watcher = None
-        if self._link is not None:
-            self._link.close()
-            self._link = None
+def _exhausted_pool(exc: BaseException) -> bool:
+    """True when ``exc`` is redis-py's BlockingConnectionPool giving up waiting for a free
+    connection (``ConnectionError("No connection available.")`` from a timeout), not a failure
+    of Redis."""
+    return (isinstance(exc, RedisConnectionError) and isinstance(exc.__cause__, TimeoutError)
+            and "No connection available" in str(exc))
 
 
 class RedisStore(SessionStore):
@@ -521,11 +277,16 @@ class RedisStore(SessionStore):
         pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=max_connections,
                                                         timeout=pool_timeout, **opts)
         self._r: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        # the scripts' pool: the same connections, but no socket timeout of redis-py's (it sends
+        # through asyncio.wait_for, a task per command; _run bounds the command itself)
+        self._pool: aioredis.BlockingConnectionPool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=pool_timeout, socket_timeout=None,
+            socket_connect_timeout=socket_timeout)
+        self.socket_timeout = socket_timeout
         # /healthz: a connection of its own, so a busy pool does not look like an outage
         self._health: aioredis.Redis = aioredis.from_url(url, max_connections=2, **opts)
-        self._scripts = _Connections(pool, max_connections, pool_timeout, socket_timeout)
         self._seen: collections.OrderedDict[str, _Guess] = collections.OrderedDict()
-        self._times: tuple[tuple[float, float, float], bytes] = ((0.0, 0.0, 0.0), b"")  # last TTLs, packed
+        self._times: tuple[tuple[float, float, float], tuple[bytes, ...]] = ((0.0, 0.0, 0.0), ())  # last TTLs, packed
         self._tokens = itertools.count(secrets.randbits(64))  # commit tokens: a random start, counted up
         self._locks = KeyedLocks()
         self._closed = False
@@ -558,24 +319,70 @@ class RedisStore(SessionStore):
             raise StoreError(f"Redis store {self._shown} is closed")
         try:
             return await aw
-        except RedisConnectionError as exc:
-            if isinstance(exc.__cause__, TimeoutError) and "No connection available" in str(exc):
-                raise self._exhausted(what) from exc
-            raise self._down(what, exc) from exc
         except (RedisError, OSError) as exc:
-            raise self._down(what, exc) from exc
+            raise (self._exhausted(what) if _exhausted_pool(exc) else self._down(what, exc)) from exc
 
-    async def _run(self, what: str, script: _Script, *parts: bytes) -> Any:
-        """Run ``script`` with ``parts`` (its keys and arguments, each a :func:`_bulk`) on the
-        scripts' connections; errors as :meth:`_call`."""
+    async def _run(self, what: str, script: _Script, parts: tuple[bytes, ...]) -> Any:
+        """The answer of ``script`` run with ``parts`` (its keys, then its arguments, as bytes), on
+        a connection of the pool.
+
+        One command on one pooled connection (redis-py's ``Connection``: its ``send_packed_command``
+        and ``read_response``, the answer parsed by hiredis), not the client's ``evalsha``: that
+        adds per call the command's re-encoding, a retry wrapper, observability hooks and response
+        callbacks (~105k instructions more a step; callgrind). The same rules hold:
+
+        - a broken connection (Redis restarted) or no answer within ``socket_timeout`` costs one
+          retry on a new connection (the scripts are safe to run twice: a retried commit
+          recognises its token);
+        - a server that does not know the script gets it with the command (``EVAL``);
+        - a server still loading its data (``LOADING``: just restarted; nothing ran) is asked
+          again every :data:`LOADING_RETRY` seconds, up to :data:`LOADING_TRIES` more times.
+
+        Raises:
+            StoreError: every connection of the pool stayed busy for ``pool_timeout`` seconds
+                ("pool exhausted": not an outage), or the store is closed.
+            StoreUnavailable: Redis failed or is down (the second failure; still loading after the
+                last try; an error answer).
+        """
         if self._closed:
             raise StoreError(f"Redis store {self._shown} is closed")
-        try:
-            return await self._scripts.run(script.command(*parts), script)
-        except _PoolExhausted as exc:
-            raise self._exhausted(what) from exc
-        except (RedisError, OSError) as exc:
-            raise self._down(what, exc) from exc
+        pool = self._pool
+        command = script.command(parts)
+        retries, loading, loaded = 1, LOADING_TRIES, False
+        while True:
+            conn, pause = None, 0.0
+            try:
+                try:
+                    # the pool's wait is bounded by pool_timeout (its own "No connection available");
+                    # a new connection's set-up (connect, AUTH, SELECT…) by socket_timeout
+                    async with asyncio.timeout(self.pool_timeout + self.socket_timeout):
+                        conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # unannotated
+                    async with asyncio.timeout(self.socket_timeout):
+                        await conn.send_packed_command(command, check_health=False)
+                        return await conn.read_response()
+                except TimeoutError:  # redis-py closed the connection (it was cancelled mid-command)
+                    raise RedisTimeoutError(f"no answer within {self.socket_timeout:g} s") from None
+            except NoScriptError as exc:
+                if loaded:
+                    raise self._down(what, exc) from exc
+                command, loaded = script.loading(parts), True
+            except BusyLoadingError as exc:  # restarted, still reading its data: nothing ran
+                if not loading:
+                    raise self._down(what, exc) from exc
+                loading, pause = loading - 1, LOADING_RETRY
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                if _exhausted_pool(exc):
+                    raise self._exhausted(what) from exc
+                if not retries:
+                    raise self._down(what, exc) from exc
+                retries -= 1  # the pool checks the connection it gives next (a closed one is made anew)
+            except RedisError as exc:
+                raise self._down(what, exc) from exc
+            finally:
+                if conn is not None:
+                    await pool.release(conn)
+            if pause:  # not holding a connection
+                await asyncio.sleep(pause)
 
     def _exhausted(self, what: str) -> StoreError:
         return StoreError(f"Redis store {self._shown}: {what} failed: connection pool exhausted (every "
@@ -597,12 +404,11 @@ class RedisStore(SessionStore):
             raise self._down("ping", exc) from exc
 
     async def close(self) -> None:
-        """Close the connection pool. The store may not be used afterwards."""
+        """Close the connection pools. The store may not be used afterwards."""
         self._closed = True
-        await self._scripts.close()
-        for client in (self._r, self._health):
+        for close in (self._r.aclose, self._health.aclose, self._pool.disconnect):
             try:
-                await client.aclose()
+                await close()
             except (RedisError, OSError) as exc:  # pragma: no cover - closing a broken connection
                 log.debug("closing Redis failed: %s", type(exc).__name__)
 
@@ -625,12 +431,12 @@ class RedisStore(SessionStore):
         """
         if self._closed:
             raise StoreError(f"Redis store {self._shown} is closed")
-        token = b"$16\r\n%016x\r\n" % (next(self._tokens) & _TOKEN_BITS)  # unique to this commit (see _TOKEN_BITS)
-        keys = _bulk(self._e(event_id or "").encode()) + _bulk(self._s(key).encode())
+        token = b"%016x" % (next(self._tokens) & _TOKEN_BITS)  # unique to this commit (see _TOKEN_BITS)
+        keys = (self._e(event_id or "").encode(), self._s(key).encode())
         has = "1" if event_id is not None else "0"
         times = (ttl, event_ttl, lease)
         if times != self._times[0]:
-            self._times = (times, _bulk(b"%d" % _ms(ttl)) + _bulk(b"%d" % _ms(event_ttl)) + _bulk(b"%d" % _ms(lease)))
+            self._times = (times, (b"%d" % _ms(ttl), b"%d" % _ms(event_ttl), b"%d" % _ms(lease)))
         ttls = self._times[1]
         seen = self._seen.get(key)
         guess, stored = seen if seen is not None else (None, None)
@@ -651,9 +457,8 @@ class RedisStore(SessionStore):
             new = None if change.session is None or change.forget else encode_session(change.session)
             flags = (f"{has}{'n' if guess is None else 'v'}{'d' if new is None else 's'}"
                      f"{'n' if change.outbox is None else 'o'}")
-            command = _STEP_SCRIPT.command(keys, _bulk(flags.encode()), _bulk(guess or b""), _bulk(new or b""),
-                                           _bulk(change.outbox or b""), ttls, token)
-            got = await self._step_script(command)
+            got = await self._run("a step", _STEP_SCRIPT, (*keys, flags.encode(), guess or b"", new or b"",
+                                                           change.outbox or b"", *ttls, token))
             if got[0] == 4:
                 self._remember(key, None if new is None or change.session is None else
                                (new, copy_session(change.session)))
@@ -665,25 +470,12 @@ class RedisStore(SessionStore):
             self._remember(key, None if guess is None else (guess, None))
         return Busy(time.time(), "the user's session kept changing under concurrent events")
 
-    async def _seen_before(self, keys: bytes, ttls: bytes, token: bytes) -> StepResult | Busy | None:
+    async def _seen_before(self, keys: tuple[bytes, bytes], ttls: tuple[bytes, ...],
+                           token: bytes) -> StepResult | Busy | None:
         """What a redelivery of the event in ``keys`` gets (as :meth:`_step_once` answers it), or None
         when the event is new: the step script's event check alone (flag ``x``), committing nothing
         else. Asked when the step function failed before the store knew whether the event was seen."""
-        return _redelivery(await self._step_script(
-            _STEP_SCRIPT.command(keys, _bulk(b"1xdn"), _bulk(b""), _bulk(b""), _bulk(b""), ttls, token)))
-
-    async def _step_script(self, command: bytes) -> Any:
-        """The step script's answer to ``command`` (see :data:`_STEP`).
-
-        Raises:
-            StoreError: the connections are exhausted; StoreUnavailable: Redis failed or is down.
-        """
-        try:
-            return await self._scripts.run(command, _STEP_SCRIPT)
-        except _PoolExhausted as exc:
-            raise self._exhausted("a step") from exc
-        except (RedisError, OSError) as exc:
-            raise self._down("a step", exc) from exc
+        return _redelivery(await self._run("a step", _STEP_SCRIPT, (*keys, b"1xdn", b"", b"", b"", *ttls, token)))
 
     def _remember(self, key: str, data: _Guess) -> None:
         seen = self._seen
@@ -694,12 +486,12 @@ class RedisStore(SessionStore):
 
     async def sent(self, event_id: str) -> None:
         """See :meth:`SessionStore.sent`."""
-        await self._run("confirming a sent reply", _SENT_SCRIPT, _bulk(self._e(event_id).encode()))
+        await self._run("confirming a sent reply", _SENT_SCRIPT, (self._e(event_id).encode(),))
 
     async def release(self, event_id: str, outbox: bytes | None = None) -> None:
         """See :meth:`SessionStore.release` (the record's outbox part is replaced when ``outbox`` is given)."""
-        await self._run("releasing a send lease", _RELEASE_SCRIPT, _bulk(self._e(event_id).encode()),
-                        _bulk(b"0" if outbox is None else b"1"), _bulk(outbox or b""))
+        await self._run("releasing a send lease", _RELEASE_SCRIPT,
+                        (self._e(event_id).encode(), b"0" if outbox is None else b"1", outbox or b""))
 
     # ------------------------------------------------------------ sessions
 

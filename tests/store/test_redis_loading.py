@@ -1,6 +1,6 @@
 """The Redis store while the server is loading its data (``LOADING``, as right after a restart):
-a step that meets it is tried once more after :data:`bot.store.redis.LOADING_RETRY` seconds, as
-after a broken connection, instead of getting the outage reply at once.
+a step that meets it is asked again every :data:`bot.store.redis.LOADING_RETRY` seconds, up to
+:data:`bot.store.redis.LOADING_TRIES` times, instead of getting the outage reply at once.
 
 Against a real ``redis-server`` started by the test on a port of its own (never the shared
 server's data): it is made to load slowly (``key-load-delay``, a server setting) while ``DEBUG
@@ -132,17 +132,18 @@ async def _rejected(admin: aioredis.Redis) -> bool:
     return await _rejected_steps(admin) >= 1
 
 
-async def test_a_step_that_meets_loading_twice_gets_the_outage_error(loading: tuple[str, aioredis.Redis],
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_step_still_loading_after_the_last_try_gets_the_outage_error(loading: tuple[str, aioredis.Redis],
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     url, admin = loading
     monkeypatch.setattr("bot.store.redis.LOADING_RETRY", 0.05)
+    monkeypatch.setattr("bot.store.redis.LOADING_TRIES", 2)
     st = RedisStore(url, prefix=f"soudan-test:{uuid.uuid4().hex[:12]}:")
     try:
         assert not (await st.step("line:u", "line:e1", lambda _s: Change(session("who")), ttl=60)).duplicate
         reload = await _reload(url)
-        with pytest.raises(StoreUnavailable, match="LOADING"):
+        with pytest.raises(StoreUnavailable, match="loading the dataset"):
             await st.step("line:u", "line:e2", lambda s: Change(session("what")), ttl=60)
-        assert await _rejected_steps(admin) == 2  # the first try and one retry, no more
+        assert await _rejected_steps(admin) == 3  # the first try and two more, no more
         await admin.config_set("key-load-delay", 0)
         await reload
         got = await st.get("line:u")

@@ -1,6 +1,6 @@
 """The Redis store on a unix socket (``SOUDAN_STORE=unix:///path/redis.sock?db=0``: Redis on the
 same machine, no TCP stack per round trip): a step, its redelivery and a read go through the
-scripts' own link and redis-py's pool over the socket. Against a ``redis-server`` the test starts
+scripts' pool and redis-py's client over the socket. Against a ``redis-server`` the test starts
 listening on a socket only (port 0), so nothing can reach it over TCP.
 """
 
