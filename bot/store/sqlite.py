@@ -497,14 +497,15 @@ class SQLiteStore(SessionStore):
         """:meth:`purge` of an ``exclusive`` store: chunk by chunk on the loop's connection."""
         gone = [0, 0]
         for i, (table, col) in enumerate((("sessions", "key"), ("events", "id"))):
+            sql = f"DELETE FROM {table} WHERE {col} BETWEEN ? AND ? AND expires_at <= ?"
             async for rows in self._scan("purge", table, col):
-                dead = [(k, now_ms) for k, expires in rows if expires <= now_ms]
+                if not any(expires <= now_ms for _, expires in rows):
+                    continue
 
-                def delete(db: sqlite3.Connection, d: list[tuple[str, int]] = dead, sql: str =
-                           f"DELETE FROM {table} WHERE {col} = ? AND expires_at <= ?") -> int:
-                    return db.executemany(sql, d).rowcount
-                if dead:
-                    gone[i] += await self._do("purge", delete)
+                def delete(db: sqlite3.Connection, lo: str = rows[0][0], hi: str = rows[-1][0], sql: str = sql) -> int:
+                    # one range DELETE over the chunk's keys (a row written since has a later expiry)
+                    return db.execute(sql, (lo, hi, now_ms)).rowcount
+                gone[i] += await self._do("purge", delete)
         gone[1] += await self._do("purge", lambda db: db.execute(
             "DELETE FROM locks WHERE expires_at <= ?", (real,)).rowcount)
         return gone[0], gone[1]
